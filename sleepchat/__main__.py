@@ -1,0 +1,5 @@
+import sys
+
+from sleepchat.cli import main
+
+sys.exit(main())
