@@ -1,0 +1,124 @@
+"""Plain data records of the core. Stored as dicts (``to_dict``/``from_dict``) by the store."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+Role = Literal["user", "assistant"]
+# "user" for typed messages; "model" for generated replies; "prediction" for a reply served
+# from a precomputed answer.
+Source = Literal["user", "model", "prediction"]
+
+T = TypeVar("T")
+
+
+def new_id(prefix: str = "", nbytes: int = 4) -> str:
+    """Short random id; short because users type session ids."""
+    return prefix + secrets.token_hex(nbytes)
+
+
+def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a dataclass from a dict, ignoring unknown keys (forward compatible files)."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+class Record:
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload, no-any-return]
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        return _from_dict(cls, data)
+
+
+@dataclass
+class Session(Record):
+    id: str
+    title: str
+    created: float
+    updated: float
+    message_count: int = 0
+
+
+@dataclass
+class Message(Record):
+    id: str
+    session_id: str
+    role: Role
+    content: str
+    created: float
+    source: Source = "user"
+    model: str | None = None
+    prediction_id: str | None = None
+    reflection_id: str | None = None
+    interrupted: bool = False
+    error: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+
+
+@dataclass
+class NoteEdit(Record):
+    """One step in a note's history: what the text was set to, when, by what."""
+
+    at: float
+    op: Literal["insert", "merge", "edit", "forget", "restore"]
+    text: str
+    by: str  # reflection id, or "user"
+    reason: str | None = None
+
+
+@dataclass
+class Note(Record):
+    id: str
+    session_id: str
+    text: str
+    created: float
+    updated: float
+    source_message_ids: list[str] = field(default_factory=list)
+    reflection_id: str | None = None
+    active: bool = True
+    merged_from: list[str] = field(default_factory=list)
+    merged_into: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)  # NoteEdit dicts
+
+
+@dataclass
+class Prediction(Record):
+    id: str
+    session_id: str
+    question: str
+    answer: str
+    created: float
+    reflection_id: str
+    based_on_message_id: str | None
+    # Number of user turns in the session when this prediction was made (staleness clock).
+    based_on_turn: int = 0
+    status: Literal["fresh", "served", "dropped", "stale"] = "fresh"
+    answer_tokens: int | None = None
+    embedding: list[float] | None = None
+    revised_from: str | None = None
+
+
+ReflectionStatus = Literal["running", "done", "cancelled", "skipped", "failed"]
+
+
+@dataclass
+class Reflection(Record):
+    id: str
+    session_id: str
+    state_key: str
+    started: float
+    status: ReflectionStatus = "running"
+    finished: float | None = None
+    notes_changed: int = 0
+    predictions: int = 0
+    tokens: int = 0
+    ms: float = 0.0
+    reason: str | None = None

@@ -1,0 +1,54 @@
+"""Prompt building with prefix discipline (DESIGN §2.7).
+
+Every request, chat or reflection, starts with the same system prompt and history so the
+server's KV cache for that prefix is reused; anything that varies (notes, hints, reflection
+instructions) goes in the *tail*, after the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sleepchat.core.models import Message
+from sleepchat.llm.base import ChatMessage
+
+
+def prefix_messages(system_prompt: str, history: Sequence[Message]) -> list[ChatMessage]:
+    """The shared prefix: system prompt + the conversation so far (in order)."""
+    out: list[ChatMessage] = [{"role": "system", "content": system_prompt}]
+    for msg in history:
+        if msg.role == "assistant" and not msg.content:
+            continue  # an empty cut reply adds nothing but noise
+        out.append({"role": msg.role, "content": msg.content})
+    return out
+
+
+def memory_block(notes: Sequence[str], hints: Sequence[tuple[str, str]] = ()) -> str | None:
+    """The tail block with consolidated notes and near-miss hints, or None when empty."""
+    parts: list[str] = []
+    if notes:
+        parts.append("Notes about this conversation:\n" + "\n".join(f"- {n}" for n in notes))
+    if hints:
+        lines = [f"Q: {q}\nA: {a}" for q, a in hints]
+        parts.append(
+            "Answers prepared earlier for similar questions (use them only if they fit):\n"
+            + "\n\n".join(lines)
+        )
+    return "\n\n".join(parts) if parts else None
+
+
+def chat_messages(
+    system_prompt: str,
+    history: Sequence[Message],
+    question: str,
+    *,
+    notes: Sequence[str] = (),
+    hints: Sequence[tuple[str, str]] = (),
+) -> list[ChatMessage]:
+    """A chat request: prefix, then the memory tail, then the question."""
+    out = prefix_messages(system_prompt, history)
+    block = memory_block(notes, hints)
+    if block:
+        out.append({"role": "system", "content": block})
+    out.append({"role": "user", "content": question})
+    return out

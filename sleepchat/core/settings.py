@@ -1,0 +1,34 @@
+"""Settings the core needs, as a plain dataclass (the YAML/env/flag loader lives in config.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sleepchat.llm.base import ModelOptions
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are sleepchat, a concise and helpful assistant running on the user's own machine. "
+    "Answer clearly; use Markdown for code."
+)
+
+
+@dataclass(frozen=True)
+class CoreSettings:
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    options: ModelOptions = field(default_factory=ModelOptions)
+    keep_alive: str | float | None = "30m"
+    # sleep cycle
+    sleep_enabled: bool = True
+    idle_seconds: float = 20.0
+    budget_tokens: int = 1500
+    cooldown_seconds: float = 30.0
+    max_predictions: int = 3
+    prediction_ttl_turns: int = 3
+    warm_up: bool = True
+    # recall
+    recall_method: Literal["lexical", "embedding"] = "lexical"
+    recall_threshold: float | None = None  # None: the method's calibrated default
+    embed_model: str | None = None
+    # replies longer than this many tokens are cut (None: the model decides)
+    max_reply_tokens: int | None = None

@@ -1,0 +1,163 @@
+"""The backend protocol every model server implements, and its typed errors.
+
+Front ends and the core only ever see these types; ``ollama`` and ``llama_cpp`` are imported
+by their own modules alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Model options sent with *every* request; identical options keep the server's cache valid
+    (a different ``num_ctx`` makes Ollama reload the model)."""
+
+    num_ctx: int | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, num_predict: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {k: v for k, v in self.extra.items()}
+        for key in ("num_ctx", "temperature", "seed"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if num_predict is not None:
+            out["num_predict"] = num_predict
+        return out
+
+
+@dataclass
+class ChatStats:
+    """What the server reported about one request (None where it said nothing)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    prompt_ms: float | None = None  # prefill time
+    eval_ms: float | None = None  # generation time
+    load_ms: float | None = None
+    total_ms: float | None = None
+    done_reason: str | None = None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if self.completion_tokens and self.eval_ms:
+            return self.completion_tokens / (self.eval_ms / 1000.0)
+        return None
+
+
+@dataclass
+class ChatChunk:
+    """A piece of streamed text; the last chunk of a stream carries ``stats``."""
+
+    text: str = ""
+    stats: ChatStats | None = None
+
+
+@dataclass(frozen=True)
+class HealthInfo:
+    backend: str
+    host: str | None
+    version: str | None
+    models: list[str]
+
+
+class BackendError(Exception):
+    """A model-server failure with a one-line, user-facing message that names the fix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BackendUnreachable(BackendError):
+    """The server cannot be reached (refused, DNS, no route)."""
+
+
+class ModelNotFound(BackendError):
+    """The configured model is not available on the server."""
+
+
+class BackendStreamError(BackendError):
+    """The stream broke: an ``{"error": ...}`` line, a dropped connection, garbage."""
+
+
+class BackendServerError(BackendError):
+    """The server answered with an HTTP error (5xx or unexpected 4xx)."""
+
+
+class BackendTimeout(BackendError):
+    """The server stopped answering within the configured timeout."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend cannot be used here at all (e.g. llama-cpp-python not installed)."""
+
+
+class SchemaError(BackendError):
+    """Structured output did not validate against the requested schema."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class Backend(Protocol):
+    """A chat model server. Implementations: OllamaBackend, LlamaCppBackend, FakeBackend."""
+
+    name: str  # "ollama" | "local" | "fake"
+    model: str
+    host: str | None
+
+    def chat_stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: ModelOptions | None = None,
+        num_predict: int | None = None,
+        keep_alive: str | float | None = None,
+    ) -> AsyncIterator[ChatChunk]:
+        """Stream a reply. Consume with ``contextlib.aclosing`` so a cancel closes the stream
+        (the server must see the disconnect and stop generating)."""
+        ...
+
+    async def chat_structured(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: type[M],
+        *,
+        options: ModelOptions | None = None,
+        num_predict: int | None = None,
+        keep_alive: str | float | None = None,
+    ) -> tuple[M, ChatStats]:
+        """One JSON reply constrained by ``schema`` (``format=``), validated by pydantic.
+        Raises SchemaError when the text does not validate. Cancellable at any await."""
+        ...
+
+    async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
+        ...
+
+    async def list_models(self) -> list[str]:
+        ...
+
+    async def health(self) -> HealthInfo:
+        """Raises BackendUnreachable when the server is down."""
+        ...
+
+    async def ensure_model(self) -> None:
+        """Raises ModelNotFound (with the pull command) when the model is missing."""
+        ...
+
+    async def aclose(self) -> None:
+        ...

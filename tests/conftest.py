@@ -1,0 +1,59 @@
+"""Shared fixtures: a network guard (loopback only) and core building blocks."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check(address: object) -> None:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host in ("localhost", ""):
+            return
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return
+        except ValueError:
+            pass
+        raise RuntimeError(f"tests may only connect to loopback, not {host!r}")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _check(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _check(address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads the developer's own config or data."""
+    home = tmp_path_factory.mktemp("home")
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(var, str(home / var.lower()))
+    for var in (
+        "SLEEPCHAT_CONFIG",
+        "SLEEPCHAT_MODEL",
+        "SLEEPCHAT_BACKEND",
+        "SLEEPCHAT_DATA_DIR",
+        "SLEEPCHAT_IDLE_SECONDS",
+        "SLEEPCHAT_THEME",
+        "SLEEPCHAT_LOG_FILE",
+        "OLLAMA_HOST",
+    ):
+        monkeypatch.delenv(var, raising=False)
