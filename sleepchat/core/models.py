@@ -61,6 +61,8 @@ class Message(Record):
     completion_tokens: int | None = None
     ttft_ms: float | None = None
     total_ms: float | None = None
+    # Set on a precomputed reply that /regen replaced: kept on record, left out of prompts.
+    replaced_by: str | None = None
 
 
 @dataclass

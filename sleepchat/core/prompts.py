@@ -17,8 +17,8 @@ def prefix_messages(system_prompt: str, history: Sequence[Message]) -> list[Chat
     """The shared prefix: system prompt + the conversation so far (in order)."""
     out: list[ChatMessage] = [{"role": "system", "content": system_prompt}]
     for msg in history:
-        if msg.role == "assistant" and not msg.content:
-            continue  # an empty cut reply adds nothing but noise
+        if msg.replaced_by or (msg.role == "assistant" and not msg.content):
+            continue  # a replaced or empty reply adds nothing but noise
         out.append({"role": msg.role, "content": msg.content})
     return out
 
