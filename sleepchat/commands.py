@@ -1,0 +1,156 @@
+"""The non-TUI entry points: scripted sessions and the stored-data commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sleepchat.config import Config
+from sleepchat.runtime import StartupError, open_runtime, open_store, warn
+
+
+def run(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a mode to its exit code; known failures become one line on stderr."""
+    from sleepchat.llm.base import BackendError
+    from sleepchat.store import StoreError
+
+    try:
+        return asyncio.run(coro)
+    except StartupError as exc:
+        warn(exc.message)
+        return exc.exit_code
+    except (BackendError, StoreError) as exc:
+        warn(exc.message)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+async def script(config: Config, args: argparse.Namespace) -> int:
+    from sleepchat.script import read_lines, run_script
+
+    if args.script in (None, "-"):
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = Path(args.script).open("rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StartupError(f"cannot read script {args.script}: {exc.strerror}", 2) from None
+    rt = await open_runtime(config, check_backend=config.backend == "auto")
+    try:
+        if args.new:
+            await rt.assistant.new_session()
+        else:
+            await rt.assistant.start(args.session)
+        return await run_script(rt.assistant, read_lines(stream), json_mode=args.json)
+    finally:
+        await rt.close()
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+async def list_sessions(config: Config, *, json_mode: bool) -> int:
+    store = await open_store(config)
+    try:
+        sessions = await store.list_sessions()
+    finally:
+        await store.close()
+    if json_mode:
+        for s in sessions:
+            print(json.dumps(s.to_dict(), ensure_ascii=False))
+        return 0
+    if not sessions:
+        print("no sessions yet — start one with `sleepchat`", file=sys.stderr)
+        return 0
+    print(f"{'ID':10} {'MESSAGES':>8}  {'LAST ACTIVITY':16}  TITLE")
+    for s in sessions:
+        print(f"{s.id:10} {s.message_count:8d}  {_when(s.updated):16}  {s.title}")
+    return 0
+
+
+async def export(config: Config, which: str, fmt: str, output: str | None) -> int:
+    from sleepchat.export import to_json, to_markdown
+
+    store = await open_store(config)
+    try:
+        session = await (store.last_session() if which == "last" else store.get_session(which))
+        if session is None:
+            what = "no sessions yet" if which == "last" else f"no session '{which}'"
+            raise StartupError(f"{what} — list them with `sleepchat sessions`")
+        messages = await store.messages(session.id)
+    finally:
+        await store.close()
+    text = to_markdown(session, messages) if fmt == "md" else to_json(session, messages)
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise StartupError(f"cannot write {output}: {exc.strerror}") from None
+    print(f"exported session {session.id} to {output}", file=sys.stderr)
+    return 0
+
+
+async def doctor(config: Config) -> int:
+    """Check each thing a chat needs; print what is wrong with the fix."""
+    from sleepchat.llm.base import BackendError
+    from sleepchat.llm.factory import LOCAL_INSTALL, local_backend, ollama_backend
+
+    problems = 0
+
+    def report(ok: bool, what: str, fix: str = "") -> None:
+        nonlocal problems
+        problems += not ok
+        mark = "ok  " if ok else "FAIL"
+        print(f"[{mark}] {what}" + (f"\n       fix: {fix}" if fix and not ok else ""))
+
+    report(True, f"config: {config.source or 'defaults (no config file)'}")
+    try:
+        store = await open_store(config, on_warning=lambda m: print(f"[warn] {m}"))
+    except StartupError as exc:
+        report(False, f"data dir {config.resolved_data_dir()}", exc.message)
+    else:
+        sessions = await store.list_sessions()
+        await store.close()
+        report(True, f"data dir {config.resolved_data_dir()} ({len(sessions)} sessions)")
+    ollama_ok = False
+    if config.backend in ("auto", "ollama"):
+        backend = ollama_backend(config)
+        try:
+            info = await backend.health()
+            report(True, f"Ollama {info.version or ''} at {config.host}".replace("  ", " "))
+            try:
+                await backend.ensure_model()
+                report(True, f"model '{config.model}' is available")
+                ollama_ok = True
+            except BackendError as exc:
+                report(False, f"model '{config.model}'", exc.message)
+        except BackendError as exc:
+            report(config.backend == "auto", f"Ollama at {config.host}: {exc.message}")
+        finally:
+            await backend.aclose()
+    if config.backend == "local" or (config.backend == "auto" and not ollama_ok):
+        try:
+            local = await local_backend(config)
+            report(True, f"embedded model {local.model}")
+            await local.aclose()
+        except BackendError as exc:
+            report(False, f"embedded model: {exc.message}", LOCAL_INSTALL)
+        except ImportError:
+            report(False, "embedded model: llama-cpp-python is not installed", LOCAL_INSTALL)
+    print("all good" if not problems else f"{problems} problem(s) found")
+    return 0 if not problems else 1

@@ -1,0 +1,473 @@
+"""The façade both front ends drive: sessions, ``ask()``, and the sleep cycle.
+
+Front ends consume ``ask()`` as an async iterator of events and subscribe to background events
+(reflections) with ``subscribe()``. Nothing here knows about terminals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
+
+from sleepchat.core.clock import Clock, SystemClock
+from sleepchat.core.events import (
+    Event,
+    MemoryChanged,
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    ReplyStarted,
+    SessionChanged,
+)
+from sleepchat.core.idle import IdleClock
+from sleepchat.core.memory import Memory
+from sleepchat.core.models import Message, Note, Prediction, Reflection, Session, new_id
+from sleepchat.core.prompts import chat_messages, prefix_messages
+from sleepchat.core.recall import Recall
+from sleepchat.core.reflect import Reflector
+from sleepchat.core.settings import CoreSettings
+from sleepchat.core.stats import Stats
+from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
+
+if TYPE_CHECKING:
+    from sleepchat.store import Store
+
+DEFAULT_TITLE = "New chat"
+TITLE_CHARS = 48
+HINTS = 2  # near-miss predictions passed to the model as hints
+
+
+class CoreError(Exception):
+    """A user-facing problem with a request (unknown session, nothing to undo, ...)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+class Assistant:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        store: Store,
+        settings: CoreSettings | None = None,
+        clock: Clock | None = None,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self.backend = backend
+        self.store = store
+        self.settings = settings or CoreSettings()
+        self.clock = clock or SystemClock()
+        self.log = log or logging.getLogger("sleepchat.core")
+        self.idle = IdleClock(self.clock, self.settings.idle_seconds)
+        self.recall = Recall(
+            method=self.settings.recall_method,
+            threshold=self.settings.recall_threshold,
+            backend=backend,
+            embed_model=self.settings.embed_model,
+        )
+        self.reflector = Reflector(backend, self.settings, self.clock, self.recall, self.log)
+        self.session: Session | None = None
+        self.history: list[Message] = []
+        self.memory: Memory | None = None
+        self.last_reply_speed: float | None = None  # tokens/s of the last model reply
+        self._reflection: asyncio.Task[Reflection] | None = None
+        self._listeners: list[Callable[[Event], None]] = []
+
+    # -- events ------------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Receive background events (reflections, memory changes). Returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the core
+                self.log.exception("event listener failed")
+
+    # -- sessions ----------------------------------------------------------------------------
+    async def start(self, session_id: str | None = None) -> Session:
+        """Open ``session_id`` (id or unique prefix), else resume the last one, else a new one."""
+        if session_id:
+            return await self.switch_session(session_id)
+        last = await self.store.last_session()
+        if last is None:
+            return await self.new_session()
+        return await self._load(last)
+
+    async def new_session(self, title: str | None = None) -> Session:
+        await self.preempt()
+        session = await self.store.create_session(title or DEFAULT_TITLE)
+        return await self._load(session)
+
+    async def switch_session(self, session_id: str) -> Session:
+        session = await self.store.get_session(session_id)
+        if session is None:
+            raise CoreError(
+                f"no session '{session_id}' — list them with `sleepchat sessions` or /sessions"
+            )
+        await self.preempt()
+        return await self._load(session)
+
+    async def list_sessions(self) -> list[Session]:
+        return await self.store.list_sessions()
+
+    async def rename_session(self, session_id: str, title: str) -> Session:
+        title = title.strip()
+        if not title:
+            raise CoreError("a session title cannot be empty")
+        found = await self.store.get_session(session_id)
+        if found is None:
+            raise CoreError(f"no session '{session_id}'")
+        session = await self.store.rename_session(found.id, title)
+        if self.session and self.session.id == session.id:
+            self.session = session
+            self._emit(SessionChanged(session))
+        return session
+
+    async def delete_session(self, session_id: str) -> None:
+        """Delete a session; when it is the current one, move to the last remaining (or new)."""
+        found = await self.store.get_session(session_id)
+        if found is None:
+            raise CoreError(f"no session '{session_id}'")
+        current = self.session is not None and self.session.id == found.id
+        if current:
+            await self.preempt()
+        await self.store.delete_session(found.id)
+        if current:
+            self.session = None
+            await self.start()
+
+    async def _load(self, session: Session) -> Session:
+        self.session = session
+        self.history = await self.store.messages(session.id)
+        self.memory = Memory(self.store, session.id, self.clock)
+        await self.memory.load()
+        self.idle.touch()
+        self._emit(SessionChanged(session))
+        return session
+
+    async def _current(self) -> tuple[Session, Memory]:
+        if self.session is None or self.memory is None:
+            await self.start()
+        assert self.session is not None and self.memory is not None
+        return self.session, self.memory
+
+    # -- asking ------------------------------------------------------------------------------
+    @property
+    def turn(self) -> int:
+        """User turns so far in the current session (the staleness clock of predictions)."""
+        return sum(1 for m in self.history if m.role == "user")
+
+    async def ask(self, text: str, *, force_model: bool = False) -> AsyncIterator[Event]:
+        """Store the question, then answer it from a fresh prediction or the model.
+
+        The user message is durable before any model call. A reply cut by an error or a
+        cancel is stored, marked interrupted.
+        """
+        await self.preempt()  # the user's request must not queue behind a reflection
+        self.idle.touch()
+        self.idle.begin_turn()
+        try:
+            session, memory = await self._current()
+            user = Message(
+                id=new_id("m", 6),
+                session_id=session.id,
+                role="user",
+                content=text,
+                created=self.clock.now(),
+            )
+            await self.store.append_message(user)
+            self.history.append(user)
+            if session.title == DEFAULT_TITLE and self.turn == 1:
+                self.session = await self.store.rename_session(session.id, _title_from(text))
+                self._emit(SessionChanged(self.session))
+            hints: list[tuple[str, str]] = []
+            if self.settings.sleep_enabled and not force_model:
+                fresh = memory.fresh_predictions(self.turn - 1, self.settings.prediction_ttl_turns)
+                result = await self.recall.match(text, fresh)
+                if result.hit is not None:
+                    async for event in self._serve(user, result.hit):
+                        yield event
+                    return
+                hints = [(p.question, p.answer) for p, _score in result.near[:HINTS]]
+                if fresh:
+                    await memory.record_miss()
+            async for event in self._generate(user, hints):
+                yield event
+        finally:
+            self.idle.end_turn()
+            self.idle.touch()
+
+    async def _serve(self, user: Message, prediction: Prediction) -> AsyncIterator[Event]:
+        """Answer from the cache: no model call; marked as precomputed."""
+        assert self.memory is not None
+        start = self.clock.monotonic()
+        yield ReplyStarted(user.session_id, user, "prediction")
+        yield ReplyChunk(user.session_id, prediction.answer)
+        elapsed = (self.clock.monotonic() - start) * 1000
+        reply = Message(
+            id=new_id("m", 6),
+            session_id=user.session_id,
+            role="assistant",
+            content=prediction.answer,
+            created=self.clock.now(),
+            source="prediction",
+            model=self.backend.model,
+            prediction_id=prediction.id,
+            reflection_id=prediction.reflection_id,
+            completion_tokens=prediction.answer_tokens,
+            ttft_ms=elapsed,
+            total_ms=elapsed,
+        )
+        await self.store.append_message(reply)
+        self.history.append(reply)
+        await self.memory.mark_served(prediction.id)
+        await self.memory.record_hit(prediction.answer_tokens or 0, self.last_reply_speed)
+        self._emit(MemoryChanged(user.session_id))
+        yield ReplyDone(reply, prediction)
+
+    async def _generate(
+        self, user: Message, hints: list[tuple[str, str]], *, prior: list[Message] | None = None
+    ) -> AsyncIterator[Event]:
+        assert self.memory is not None
+        history = prior if prior is not None else self.history[:-1]
+        messages = chat_messages(
+            self.settings.system_prompt,
+            history,
+            user.content,
+            notes=[n.text for n in self.memory.notes],
+            hints=hints,
+        )
+        yield ReplyStarted(user.session_id, user, "model")
+        parts: list[str] = []
+        stats: ChatStats | None = None
+        start = self.clock.monotonic()
+        first: float | None = None
+        error: BackendError | None = None
+        cancelled = False
+        try:
+            stream = self.backend.chat_stream(
+                messages,
+                options=self.settings.options,
+                num_predict=self.settings.max_reply_tokens,
+                keep_alive=self.settings.keep_alive,
+            )
+            async with contextlib.aclosing(stream) as chunks:  # type: ignore[type-var]
+                async for chunk in chunks:
+                    if chunk.stats is not None:
+                        stats = chunk.stats
+                    if chunk.text:
+                        if first is None:
+                            first = self.clock.monotonic()
+                        parts.append(chunk.text)
+                        yield ReplyChunk(user.session_id, chunk.text)
+        except BackendError as exc:
+            error = exc
+        except (asyncio.CancelledError, GeneratorExit):
+            cancelled = True
+            raise
+        finally:
+            if error is not None or cancelled or stats is None:
+                reason = error.message if error else "cancelled" if cancelled else "stream ended"
+                partial = await self._store_reply(user, "".join(parts), stats, start, first, reason)
+                if not cancelled:
+                    yield ReplyFailed(
+                        user.session_id,
+                        error.message if error else "the reply ended without a final message",
+                        partial,
+                        unreachable=isinstance(error, BackendUnreachable),
+                    )
+        if stats is None:
+            return
+        reply = await self._store_reply(user, "".join(parts), stats, start, first, None)
+        assert reply is not None
+        yield ReplyDone(reply)
+
+    async def _store_reply(
+        self,
+        user: Message,
+        text: str,
+        stats: ChatStats | None,
+        start: float,
+        first: float | None,
+        interrupted: str | None,
+    ) -> Message | None:
+        """Store a model reply; a cut one only when some text came (an empty cut adds noise)."""
+        if interrupted is not None and not text:
+            return None
+        now = self.clock.monotonic()
+        reply = Message(
+            id=new_id("m", 6),
+            session_id=user.session_id,
+            role="assistant",
+            content=text,
+            created=self.clock.now(),
+            source="model",
+            model=self.backend.model,
+            interrupted=interrupted is not None,
+            error=interrupted,
+            prompt_tokens=stats.prompt_tokens if stats else None,
+            completion_tokens=stats.completion_tokens if stats else None,
+            ttft_ms=(first - start) * 1000 if first is not None else None,
+            total_ms=(now - start) * 1000,
+        )
+        # Shielded: a second Ctrl-C must not lose what the user already saw.
+        await asyncio.shield(self.store.append_message(reply))
+        self.history.append(reply)
+        if stats is not None and stats.tokens_per_second:
+            self.last_reply_speed = stats.tokens_per_second
+        return reply
+
+    async def regenerate(self) -> AsyncIterator[Event]:
+        """Ask the model again for the last question (e.g. one answered from the cache).
+
+        The earlier reply stays on record, marked replaced, and leaves the prompt history.
+        """
+        await self.preempt()
+        session, _memory = await self._current()
+        idx = next(
+            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
+            None,
+        )
+        if idx is None:
+            raise CoreError("nothing to regenerate yet — ask something first")
+        user = self.history[idx]
+        old = [m for m in self.history[idx + 1 :] if m.role == "assistant"]
+        self.idle.touch()
+        self.idle.begin_turn()
+        try:
+            prior = self.history[:idx]
+            new_reply: Message | None = None
+            async for event in self._generate(user, [], prior=prior):
+                if isinstance(event, ReplyDone):
+                    new_reply = event.message
+                yield event
+            if new_reply is not None:
+                for msg in old:
+                    msg.replaced_by = new_reply.id
+                    await self.store.update_message(msg)
+        finally:
+            self.idle.end_turn()
+            self.idle.touch()
+        del session
+
+    # -- the sleep cycle ---------------------------------------------------------------------
+    def touch(self) -> None:
+        """Any input: restart the idle clock and cancel an in-flight reflection at once."""
+        self.idle.touch()
+        if self._reflection is not None and not self._reflection.done():
+            self._reflection.cancel()
+
+    @property
+    def reflecting(self) -> bool:
+        return self._reflection is not None and not self._reflection.done()
+
+    async def preempt(self) -> None:
+        """Cancel an in-flight reflection and wait for it to record itself as cancelled."""
+        task = self._reflection
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+    def sleep_due(self) -> bool:
+        """True when the idle period has passed at a turn boundary and no reflection runs."""
+        return (
+            self.settings.sleep_enabled
+            and self.session is not None
+            and not self.reflecting
+            and self.idle.is_due()
+        )
+
+    def start_reflection(self) -> asyncio.Task[Reflection]:
+        """Run one sleep cycle in the background; ``touch()``/``preempt()`` cancel it."""
+        if self._reflection is not None and not self._reflection.done():
+            return self._reflection
+        self._reflection = asyncio.get_running_loop().create_task(self._reflect())
+        return self._reflection
+
+    async def warm_up(self) -> None:
+        """Have the server process the chat prefix now, so the next question prefills only its
+        own tokens (what the sleep cycle does after reflecting; also used on resume)."""
+        session, _memory = await self._current()
+        messages = prefix_messages(self.settings.system_prompt, self.history)
+        stream = self.backend.chat_stream(
+            messages, options=self.settings.options, num_predict=1, keep_alive=self.settings.keep_alive
+        )
+        async with contextlib.aclosing(stream) as chunks:  # type: ignore[type-var]
+            async for _chunk in chunks:
+                pass
+        del session
+
+    async def reflect(self) -> Reflection:
+        """Run one sleep cycle to the end (script `/idle`, benchmarks)."""
+        return await self.start_reflection()
+
+    async def _reflect(self) -> Reflection:
+        session, memory = await self._current()
+        reflection = await self.reflector.run(session.id, list(self.history), memory, self._emit)
+        self.idle.touch()  # one cycle per idle period
+        return reflection
+
+    # -- memory ------------------------------------------------------------------------------
+    def notes(self) -> list[Note]:
+        return list(self.memory.notes) if self.memory else []
+
+    def predictions(self) -> list[Prediction]:
+        return list(self.memory.predictions) if self.memory else []
+
+    def fresh_predictions(self) -> list[Prediction]:
+        if self.memory is None:
+            return []
+        return self.memory.fresh_predictions(self.turn, self.settings.prediction_ttl_turns)
+
+    def reflections(self) -> list[Reflection]:
+        return list(self.memory.reflections) if self.memory else []
+
+    async def forget_note(self, note_id: str, reason: str = "forgotten by the user") -> Note:
+        _session, memory = await self._current()
+        try:
+            note = await memory.forget_note(note_id, reason, "user")
+        except KeyError:
+            raise CoreError(f"no note '{note_id}' — list them with /notes") from None
+        self._emit(MemoryChanged(note.session_id))
+        return note
+
+    async def edit_note(self, note_id: str, text: str) -> Note:
+        _session, memory = await self._current()
+        if not text.strip():
+            raise CoreError("a note cannot be empty — use /forget to remove it")
+        try:
+            note = await memory.edit_note(note_id, text.strip())
+        except KeyError:
+            raise CoreError(f"no note '{note_id}' — list them with /notes") from None
+        self._emit(MemoryChanged(note.session_id))
+        return note
+
+    async def undo(self) -> str:
+        session, memory = await self._current()
+        done = await memory.undo()
+        if done is None:
+            raise CoreError("nothing to undo")
+        self._emit(MemoryChanged(session.id))
+        return done
+
+    async def stats(self, *, overall: bool = False) -> Stats:
+        _session, memory = await self._current()
+        return await memory.overall_stats() if overall else memory.stats
+
+    async def close(self) -> None:
+        await self.preempt()

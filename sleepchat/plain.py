@@ -1,0 +1,97 @@
+"""``sleepchat --plain``: an interactive line REPL (prompt-toolkit) for terminals.
+
+Enter sends, Esc-Enter inserts a newline, Up/Down recall history. Replies stream above the
+prompt. Ctrl-C during a reply keeps the partial reply; Ctrl-C at the prompt exits 130.
+While the prompt waits, the sleep cycle runs when idle; any keystroke preempts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from sleepchat.config import Config
+from sleepchat.runtime import Runtime, open_runtime
+from sleepchat.script import ScriptRunner
+
+EXIT_INTERRUPTED = 130
+
+
+def _history_file(data_dir: Path) -> Path:
+    path = data_dir / "input-history"
+    if not path.exists():
+        path.touch(mode=0o600)
+    return path
+
+
+async def _idle_loop(rt: Runtime) -> None:
+    """Start a reflection whenever the idle period has passed (keystrokes cancel it)."""
+    a = rt.assistant
+    while True:
+        if a.sleep_due():
+            a.start_reflection()
+        wait = a.idle.seconds_until_idle()
+        await asyncio.sleep(min(max(wait or 0.0, 0.05), 1.0))
+
+
+async def run_plain(config: Config, *, session: str | None = None, new: bool = False) -> int:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    rt = await open_runtime(config, check_backend=config.backend == "auto")
+    a = rt.assistant
+    try:
+        if new:
+            await a.new_session()
+        else:
+            await a.start(session)
+        assert a.session is not None
+        print(
+            f"sleepchat — session {a.session.id} ({a.session.title}), model {rt.backend.model}. "
+            "Enter sends, Esc-Enter adds a line, /help lists commands, Ctrl-C or /quit exits.",
+            file=sys.stderr,
+        )
+        keys = KeyBindings()
+
+        @keys.add("escape", "enter")
+        def _newline(event: object) -> None:
+            event.current_buffer.insert_text("\n")  # type: ignore[attr-defined]
+
+        prompt: PromptSession[str] = PromptSession(
+            history=FileHistory(str(_history_file(config.resolved_data_dir()))),
+            key_bindings=keys,
+        )
+        prompt.default_buffer.on_text_changed += lambda _buf: a.touch()
+        runner = ScriptRunner(a)
+        idle = asyncio.create_task(_idle_loop(rt))
+        try:
+            while True:
+                try:
+                    with patch_stdout(raw=True):
+                        line = await prompt.prompt_async("› ")
+                except (KeyboardInterrupt, EOFError) as exc:
+                    return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 0
+                a.touch()
+                runner._replies = 0  # no blank-line separator needed between prompts
+                reply = asyncio.create_task(runner.handle(line))
+                # Ctrl-C during a reply stops it; the core keeps the partial reply.
+                loop = asyncio.get_running_loop()
+                loop.add_signal_handler(signal.SIGINT, reply.cancel)
+                try:
+                    if not await reply:
+                        return 0
+                except asyncio.CancelledError:
+                    print("\n(interrupted — the partial reply is kept)", file=sys.stderr)
+                finally:
+                    loop.remove_signal_handler(signal.SIGINT)
+        finally:
+            idle.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await idle
+    finally:
+        await rt.close()

@@ -1,0 +1,336 @@
+"""Scripted sessions: lines from a file or a pipe; reply text on stdout, diagnostics on stderr.
+
+Each plain line is a user message; ``#`` starts a comment; ``/`` starts a command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import IO, Any
+
+from sleepchat.core.assistant import Assistant, CoreError
+from sleepchat.core.events import (
+    Event,
+    ReflectionChanged,
+    ReplyChunk,
+    ReplyDone,
+    ReplyFailed,
+    SessionChanged,
+)
+from sleepchat.core.models import Message, Prediction, Reflection, Session
+from sleepchat.store import StoreError
+from sleepchat.text import clean_input, terminal_safe
+
+COMMANDS = {
+    "/new [title]": "start a new session",
+    "/session ID": "switch to a session (id or unique prefix)",
+    "/sessions": "list sessions",
+    "/idle [N]": "run the sleep cycle to the end, or idle N real seconds",
+    "/notes": "show the notes",
+    "/predictions": "show predicted questions",
+    "/forget ID": "forget a note",
+    "/undo": "undo the last note change",
+    "/regen": "ask the model again for the last question",
+    "/stats": "show sleep-cycle statistics",
+    "/help": "this list",
+    "/quit": "stop",
+}
+
+
+def read_lines(stream: IO[bytes]) -> Iterator[str]:
+    """Lines as text: invalid UTF-8 replaced, NUL bytes dropped, line ends stripped."""
+    for raw in stream:
+        yield clean_input(raw.decode("utf-8", errors="replace")).rstrip("\r\n")
+
+
+def age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 5400:
+        return f"{int(seconds // 60)} min"
+    if seconds < 129600:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+class ScriptRunner:
+    def __init__(
+        self,
+        assistant: Assistant,
+        *,
+        json_mode: bool = False,
+        out: IO[str] | None = None,
+        err: IO[str] | None = None,
+    ) -> None:
+        self.assistant = assistant
+        self.json_mode = json_mode
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.failed = 0  # lines the model could not answer
+        self.unreachable = 0
+        self._replies = 0
+        self._unsubscribe = assistant.subscribe(self._on_event)
+
+    # -- output ------------------------------------------------------------------------------
+    def emit(self, obj: dict[str, Any]) -> None:
+        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def info(self, text: str) -> None:
+        """A human line: stdout in text mode (it is the output asked for), never in JSON mode."""
+        if self.json_mode:
+            return
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def diag(self, text: str) -> None:
+        self.err.write(f"sleepchat: {text}\n")
+        self.err.flush()
+
+    def error(self, message: str) -> None:
+        if self.json_mode:
+            self.emit({"type": "error", "message": message})
+        else:
+            self.diag(message)
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, ReflectionChanged) and event.reflection.status != "running":
+            self._reflection_event(event.reflection)
+
+    def _reflection_event(self, r: Reflection) -> None:
+        if self.json_mode:
+            self.emit(
+                {
+                    "type": "reflection",
+                    "id": r.id,
+                    "status": r.status,
+                    "notes_changed": r.notes_changed,
+                    "predictions": r.predictions,
+                    "tokens": r.tokens,
+                    "ms": round(r.ms),
+                }
+            )
+        else:
+            why = f" ({r.reason})" if r.reason else ""
+            self.diag(
+                f"reflection {r.id} {r.status}{why}: {r.notes_changed} notes changed, "
+                f"{r.predictions} predictions, {r.tokens} tokens, {r.ms / 1000:.1f} s"
+            )
+
+    def _session_event(self, session: Session) -> None:
+        if self.json_mode:
+            self.emit({"type": "session", "id": session.id, "title": session.title})
+        else:
+            self.diag(f"session {session.id}: {session.title}")
+
+    # -- running -----------------------------------------------------------------------------
+    async def run(self, lines: Iterable[str] | AsyncIterator[str]) -> int:
+        try:
+            source = lines if isinstance(lines, AsyncIterator) else _aiter(lines)
+            async for line in source:
+                if not await self.handle(line):
+                    break
+        finally:
+            self._unsubscribe()
+        return 1 if self.failed else 0
+
+    async def handle(self, line: str) -> bool:
+        """Process one input line; False to stop."""
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return True
+        try:
+            if stripped.startswith("/"):
+                return await self.command(stripped)
+            await self.ask(line)
+        except CoreError as exc:
+            self.error(exc.message)
+        except StoreError as exc:
+            self.error(exc.message)
+            self.failed += 1
+        return True
+
+    async def ask(self, text: str, *, regen: bool = False) -> None:
+        events = self.assistant.regenerate() if regen else self.assistant.ask(text)
+        if self._replies and not self.json_mode:
+            self.out.write("\n")  # a blank line between replies
+        self._replies += 1
+        wrote = False
+        async for event in events:
+            if isinstance(event, ReplyChunk) and not self.json_mode:
+                self.out.write(terminal_safe(event.text))
+                self.out.flush()
+                wrote = True
+            elif isinstance(event, ReplyDone):
+                self._reply_done(event.message, event.prediction, wrote)
+            elif isinstance(event, ReplyFailed):
+                self.failed += 1
+                self.unreachable += int(event.unreachable)
+                if event.partial is not None:
+                    self._reply_done(event.partial, None, wrote)
+                elif wrote and not self.json_mode:
+                    self.out.write("\n")
+                self.error(event.error)
+
+    def _reply_done(self, msg: Message, prediction: Prediction | None, wrote: bool) -> None:
+        if self.json_mode:
+            self.emit(
+                {
+                    "type": "reply",
+                    "session": msg.session_id,
+                    "text": msg.content,
+                    "source": msg.source,
+                    "prediction_id": msg.prediction_id,
+                    "ttft_ms": round(msg.ttft_ms) if msg.ttft_ms is not None else None,
+                    "total_ms": round(msg.total_ms) if msg.total_ms is not None else None,
+                    "prompt_tokens": msg.prompt_tokens,
+                    "completion_tokens": msg.completion_tokens,
+                    "interrupted": msg.interrupted,
+                }
+            )
+            return
+        if wrote and not msg.content.endswith("\n"):
+            self.out.write("\n")
+        self.out.flush()
+        if prediction is not None:
+            ago = age(self.assistant.clock.now() - prediction.created)
+            self.diag(
+                f"precomputed answer ({prediction.id}, reflection {prediction.reflection_id}, "
+                f"{ago} old) — /regen asks the model"
+            )
+        elif msg.interrupted:
+            self.diag("the reply above was cut short and is kept, marked interrupted")
+
+    # -- commands ----------------------------------------------------------------------------
+    async def command(self, line: str) -> bool:
+        name, _, arg = line.partition(" ")
+        arg = arg.strip()
+        a = self.assistant
+        if name in ("/quit", "/exit"):
+            return False
+        if name == "/new":
+            self._session_event(await a.new_session(arg or None))
+        elif name == "/session":
+            if not arg:
+                raise CoreError("usage: /session ID")
+            self._session_event(await a.switch_session(arg))
+        elif name == "/sessions":
+            for s in await a.list_sessions():
+                if self.json_mode:
+                    self.emit({"type": "session", "id": s.id, "title": s.title})
+                else:
+                    self.info(f"{s.id}  {s.message_count:5d}  {s.title}")
+        elif name == "/idle":
+            await self.idle(arg)
+        elif name == "/notes":
+            self.show_notes()
+        elif name == "/predictions":
+            self.show_predictions()
+        elif name == "/forget":
+            if not arg:
+                raise CoreError("usage: /forget NOTE_ID (see /notes)")
+            note = await a.forget_note(arg)
+            self.diag(f"forgot note {note.id} (/undo brings it back)")
+        elif name == "/undo":
+            self.diag(await a.undo())
+        elif name == "/regen":
+            await self.ask("", regen=True)
+        elif name == "/stats":
+            await self.show_stats()
+        elif name == "/help":
+            for usage, what in COMMANDS.items():
+                self.info(f"{usage:16} {what}")
+        else:
+            raise CoreError(f"unknown command {name} — /help lists the commands")
+        return True
+
+    async def idle(self, arg: str) -> None:
+        a = self.assistant
+        if a.session is None:
+            await a.start()
+        if not arg:
+            await a.reflect()  # deterministic: the whole cycle, now
+            return
+        try:
+            seconds = float(arg)
+        except ValueError:
+            raise CoreError(f"usage: /idle [SECONDS] — '{arg}' is not a number") from None
+        # Real idle time: the sleep cycle starts when due; the next line preempts it.
+        deadline = time.monotonic() + max(0.0, seconds)
+        while (left := deadline - time.monotonic()) > 0:
+            if a.sleep_due():
+                a.start_reflection()
+            wait = a.idle.seconds_until_idle()
+            await asyncio.sleep(min(left, wait if wait and wait > 0 else 0.05))
+
+    def show_notes(self) -> None:
+        notes = self.assistant.notes()
+        if self.json_mode:
+            for n in notes:
+                self.emit({"type": "note", "id": n.id, "text": n.text, "reflection": n.reflection_id})
+            return
+        if not notes:
+            self.info("(no notes yet — they are written while you are idle: try /idle)")
+        for n in notes:
+            self.info(f"{n.id}: {terminal_safe(n.text)}")
+
+    def show_predictions(self) -> None:
+        a = self.assistant
+        fresh = {p.id for p in a.fresh_predictions()}
+        shown = [p for p in a.predictions() if p.status in ("fresh", "stale")]
+        if self.json_mode:
+            for p in shown:
+                self.emit(
+                    {
+                        "type": "prediction",
+                        "id": p.id,
+                        "question": p.question,
+                        "answer": p.answer,
+                        "fresh": p.id in fresh,
+                        "reflection": p.reflection_id,
+                    }
+                )
+            return
+        if not shown:
+            self.info("(no predictions yet — try /idle)")
+        for p in shown:
+            state = "fresh" if p.id in fresh else "stale"
+            self.info(f"{p.id} [{state}] {terminal_safe(p.question)}")
+
+    async def show_stats(self) -> None:
+        session = await self.assistant.stats()
+        overall = await self.assistant.stats(overall=True)
+        if self.json_mode:
+            self.emit(
+                {
+                    "type": "stats",
+                    "session": dataclasses.asdict(session),
+                    "overall": dataclasses.asdict(overall),
+                }
+            )
+            return
+        for label, st in (("session", session), ("overall", overall)):
+            fields = dataclasses.asdict(st).items()
+            self.info(f"{label}: " + ", ".join(f"{k}={v}" for k, v in fields))
+
+
+async def _aiter(lines: Iterable[str]) -> AsyncIterator[str]:
+    """Read in a thread so a background reflection keeps running while we wait for input."""
+    it = iter(lines)
+    done = object()
+    while (line := await asyncio.to_thread(next, it, done)) is not done:
+        assert isinstance(line, str)
+        yield line
+
+
+async def run_script(
+    assistant: Assistant, lines: Iterable[str] | AsyncIterator[str], *, json_mode: bool
+) -> int:
+    runner = ScriptRunner(assistant, json_mode=json_mode)
+    return await runner.run(lines)
