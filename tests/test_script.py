@@ -1,0 +1,169 @@
+"""Script mode and the stored-data commands end to end: real processes, a loopback fake Ollama."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sleepchat.devtools.fake_ollama import FakeOllama
+
+MODEL = "llama3.2"
+
+
+@pytest.fixture
+def srv() -> Iterator[FakeOllama]:
+    with FakeOllama() as server:
+        yield server
+
+
+def sleepchat(
+    *args: str, data: Path, stdin: bytes | None = None, host: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    cmd = [sys.executable, "-m", "sleepchat", "--data-dir", str(data), "--model", MODEL]
+    if host is not None:
+        cmd += ["--backend", "ollama", "--host", host]
+    return subprocess.run(
+        [*cmd, *args], input=stdin or b"", capture_output=True, timeout=timeout, env=os.environ.copy()
+    )
+
+
+def events(out: bytes) -> list[dict]:
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+def closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_json_script_replies_sessions_and_comments(srv: FakeOllama, tmp_path: Path) -> None:
+    script = tmp_path / "s.txt"
+    script.write_text("# a comment\nhello there\n\n/new Second\nwhat is 2+2?\n/quit\nnever sent\n")
+    proc = sleepchat("--script", str(script), "--json", data=tmp_path / "d", host=srv.url)
+    assert proc.returncode == 0, proc.stderr.decode()
+    evs = events(proc.stdout)
+    assert [e["type"] for e in evs] == ["reply", "session", "reply"]
+    first, session, second = evs
+    assert first["source"] == "model" and first["text"] and not first["interrupted"]
+    assert first["completion_tokens"] > 0 and first["prompt_tokens"] > 0
+    assert first["ttft_ms"] <= first["total_ms"]
+    assert session["title"] == "Second" and second["session"] == session["id"]
+    assert first["session"] != session["id"]
+    sent = [b["messages"][-1]["content"] for b in srv.bodies()]
+    assert sent == ["hello there", "what is 2+2?"]  # comments, blanks, after /quit: not sent
+
+
+def test_text_mode_from_a_pipe(srv: FakeOllama, tmp_path: Path) -> None:
+    srv.configure(reply="plain answer")
+    proc = sleepchat(data=tmp_path / "d", host=srv.url, stdin=b"one\ntwo\n")
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == "plain answer\n\nplain answer\n"
+    assert b"Traceback" not in proc.stderr
+
+
+def test_model_output_escapes_are_stripped(srv: FakeOllama, tmp_path: Path) -> None:
+    srv.configure(reply="\x1b[31mred\x1b[0m \x1b]0;pwned\x07text")
+    proc = sleepchat(data=tmp_path / "d", host=srv.url, stdin=b"colour?\n")
+    assert proc.stdout.decode() == "red text\n"
+
+
+def test_unreachable_server_exits_nonzero_and_keeps_the_question(tmp_path: Path) -> None:
+    host = f"http://127.0.0.1:{closed_port()}"
+    proc = sleepchat("--json", data=tmp_path / "d", host=host, stdin=b"anyone home?\n")
+    assert proc.returncode == 1
+    (err,) = events(proc.stdout)
+    assert err["type"] == "error"
+    assert err["message"] == (
+        f"Ollama is not reachable at {host} — start it with `ollama serve` or set OLLAMA_HOST"
+    )
+    listing = sleepchat("sessions", "--json", data=tmp_path / "d")
+    assert listing.returncode == 0
+    (session,) = events(listing.stdout)
+    assert session["message_count"] == 1
+    exported = sleepchat("export", "last", "--format", "json", data=tmp_path / "d")
+    doc = json.loads(exported.stdout)
+    assert [m["content"] for m in doc["messages"]] == ["anyone home?"]
+
+
+def test_hostile_stdin_bytes_are_handled(srv: FakeOllama, tmp_path: Path) -> None:
+    big = b"x" * (1024 * 1024)
+    stdin = b"caf\xc3\xa9 \xff\xfe broken\nnul\x00byte\n" + big + b"\n"
+    proc = sleepchat("--json", data=tmp_path / "d", host=srv.url, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr.decode()[-500:]
+    assert [e["type"] for e in events(proc.stdout)] == ["reply"] * 3
+    sent = [b["messages"][-1]["content"] for b in srv.bodies()]
+    assert sent[0] == "café \ufffd\ufffd broken"
+    assert sent[1] == "nulbyte"
+    assert len(sent[2]) == len(big)
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("sleep:\n  idle_secs: 3\n")
+    proc = sleepchat("--config", str(cfg), data=tmp_path / "d", stdin=b"hi\n")
+    assert proc.returncode == 2
+    err = proc.stderr.decode().strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert str(cfg) in err and "idle_seconds" in err
+
+
+def test_second_instance_refused_then_lock_taken_over(srv: FakeOllama, tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    cmd = [sys.executable, "-m", "sleepchat", "--data-dir", str(data), "--model", MODEL]
+    cmd += ["--backend", "ollama", "--host", srv.url, "--json"]
+    first = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert first.stdin is not None and first.stdout is not None
+        first.stdin.write(b"hold the lock\n")
+        first.stdin.flush()
+        assert json.loads(first.stdout.readline())["type"] == "reply"  # it is running
+        second = sleepchat(data=data, host=srv.url, stdin=b"me too\n")
+        assert second.returncode != 0
+        assert f"PID {first.pid}" in second.stderr.decode()
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    third = sleepchat("--json", data=data, host=srv.url, stdin=b"after the crash\n")
+    assert third.returncode == 0, third.stderr.decode()
+    exported = json.loads(sleepchat("export", "--format", "json", data=data).stdout)
+    contents = [m["content"] for m in exported["messages"] if m["role"] == "user"]
+    assert contents == ["hold the lock", "after the crash"]
+
+
+def test_sessions_and_markdown_export(srv: FakeOllama, tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    srv.configure(reply="An answer.")
+    sleepchat(data=data, host=srv.url, stdin=b"/new Plants\nwater?\n")
+    listing = sleepchat("sessions", data=data)
+    assert listing.returncode == 0
+    lines = listing.stdout.decode().splitlines()
+    assert lines[0].split() == ["ID", "MESSAGES", "LAST", "ACTIVITY", "TITLE"]
+    assert lines[1].endswith("Plants") and " 2 " in lines[1]
+    out = tmp_path / "plants.md"
+    exp = sleepchat("export", "last", "-o", str(out), data=data)
+    assert exp.returncode == 0 and str(out) in exp.stderr.decode()
+    text = out.read_text()
+    assert text.startswith("# Plants") and "water?" in text and "An answer." in text
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    missing = sleepchat("export", "nope", data=data)
+    assert missing.returncode == 1 and "no session 'nope'" in missing.stderr.decode()
+
+
+def test_version_and_help() -> None:
+    out = subprocess.run([sys.executable, "-m", "sleepchat", "--version"], capture_output=True)
+    assert out.returncode == 0 and out.stdout.decode().startswith("sleepchat ")
+    helptext = subprocess.run([sys.executable, "-m", "sleepchat", "--help"], capture_output=True)
+    assert helptext.returncode == 0
+    for word in ("--script", "--plain", "--json", "sessions", "export", "doctor", "bench"):
+        assert word in helptext.stdout.decode()
