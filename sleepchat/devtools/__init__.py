@@ -1,0 +1,1 @@
+"""Developer tools: a fake Ollama server for wire tests, UI tests and offline demos."""

@@ -1,0 +1,292 @@
+"""OllamaBackend: the Backend protocol on ``ollama.AsyncClient`` (the only module importing it).
+
+Every failure leaves here as a typed BackendError with a one-line message naming the fix;
+httpx, ollama and JSON exceptions never escape. Streams are iterated inside
+``contextlib.aclosing`` so a cancelled or abandoned reply closes the HTTP response, and Ollama
+(which stops generating when its client leaves) frees its one slot at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+import ollama
+from pydantic import ValidationError
+
+from sleepchat.llm.base import (
+    BackendError,
+    BackendServerError,
+    BackendStreamError,
+    BackendTimeout,
+    BackendUnreachable,
+    ChatChunk,
+    ChatMessage,
+    ChatStats,
+    HealthInfo,
+    M,
+    ModelNotFound,
+    ModelOptions,
+    SchemaError,
+)
+
+DEFAULT_PORT = 11434
+
+
+def display_host(host: str | None) -> str:
+    """``http://HOST:PORT`` as ollama's client resolves it (scheme and port filled in)."""
+    raw = (host or "").strip() or f"127.0.0.1:{DEFAULT_PORT}"
+    has_scheme = "://" in raw
+    parts = urlsplit(raw if has_scheme else f"http://{raw}")
+    scheme = parts.scheme or "http"
+    default_port = (443 if scheme == "https" else 80) if has_scheme else DEFAULT_PORT
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        port = default_port
+    name = parts.hostname or "127.0.0.1"
+    if ":" in name:  # IPv6 literal
+        name = f"[{name}]"
+    path = parts.path.rstrip("/")
+    return f"{scheme}://{name}:{port}{path}"
+
+
+def _ms(ns: int | None) -> float | None:
+    return None if ns is None else ns / 1_000_000
+
+
+def _stats(part: Any) -> ChatStats:
+    return ChatStats(
+        prompt_tokens=part.prompt_eval_count,
+        completion_tokens=part.eval_count,
+        prompt_ms=_ms(part.prompt_eval_duration),
+        eval_ms=_ms(part.eval_duration),
+        load_ms=_ms(part.load_duration),
+        total_ms=_ms(part.total_duration),
+        done_reason=part.done_reason,
+    )
+
+
+def _same_model(wanted: str, listed: str) -> bool:
+    return wanted == listed or wanted.removesuffix(":latest") == listed.removesuffix(":latest")
+
+
+class OllamaBackend:
+    name = "ollama"
+
+    def __init__(
+        self,
+        host: str,
+        model: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+        client: ollama.AsyncClient | None = None,
+    ) -> None:
+        self.host: str | None = display_host(host)
+        self.model = model
+        self.read_timeout = read_timeout
+        self._owns_client = client is None
+        self._client = client or ollama.AsyncClient(
+            host=self.host, timeout=httpx.Timeout(read_timeout, connect=connect_timeout)
+        )
+
+    # errors ----------------------------------------------------------------------------
+
+    def _unreachable(self) -> BackendUnreachable:
+        return BackendUnreachable(
+            f"Ollama is not reachable at {self.host} — start it with `ollama serve` "
+            "or set OLLAMA_HOST"
+        )
+
+    def _translate(self, exc: BaseException, *, model: str | None = None) -> BackendError:
+        """Map an httpx / ollama / JSON failure to a typed error with a user-facing line."""
+        if isinstance(exc, BackendError):
+            return exc
+        if isinstance(exc, ollama.ResponseError):
+            code, text = exc.status_code, str(exc.error).strip()
+            if code == -1:  # an {"error": ...} line after the stream had begun
+                return BackendStreamError(f"the model server reported an error mid-reply: {text}")
+            name = model or self.model
+            if code == 404 and "model" in text.lower():
+                return ModelNotFound(f"model '{name}' is not available — run `ollama pull {name}`")
+            if code >= 500:
+                return BackendServerError(
+                    f"Ollama at {self.host} answered HTTP {code}: {text} — check the server log "
+                    "(`ollama serve` output)"
+                )
+            return BackendServerError(
+                f"Ollama at {self.host} rejected the request (HTTP {code}: {text}) — check the "
+                "host, model and options in the config"
+            )
+        # httpx.ConnectError from a stream; ollama turns it into the builtin ConnectionError
+        # elsewhere. A connect timeout is "unreachable" too (host down, packets dropped).
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | ConnectionError):
+            return self._unreachable()
+        if isinstance(exc, httpx.TimeoutException):
+            return BackendTimeout(
+                f"Ollama at {self.host} did not answer within {self.read_timeout:g} s — the model "
+                "may still be loading; try again or raise timeouts.read"
+            )
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+            return BackendStreamError(
+                "the model server closed the connection mid-reply — is it still running?"
+            )
+        if isinstance(exc, json.JSONDecodeError | ValidationError | ValueError):
+            return BackendStreamError(
+                f"the server at {self.host} sent a reply that is not Ollama's JSON — is "
+                "OLLAMA_HOST pointing at Ollama?"
+            )
+        return BackendStreamError(f"talking to Ollama at {self.host} failed: {exc}")
+
+    # chat ------------------------------------------------------------------------------
+
+    async def _parts(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: ModelOptions | None,
+        num_predict: int | None,
+        keep_alive: str | float | None,
+        format: dict[str, Any] | None = None,
+    ) -> AsyncGenerator[Any, None]:
+        """The raw stream of ChatResponse parts; the HTTP response closes with the generator."""
+        opts = (options or ModelOptions()).to_dict(num_predict)
+        try:
+            stream = await self._client.chat(
+                model=self.model,
+                messages=[dict(m) for m in messages],
+                stream=True,
+                format=format,
+                options=opts or None,
+                keep_alive=keep_alive,
+            )
+            # ollama's stream is an async generator; closing it closes the HTTP response
+            response_stream = cast(AsyncGenerator[Any, None], stream)
+            async with contextlib.aclosing(response_stream) as parts:
+                async for part in parts:
+                    yield part
+        except _FAILURES as exc:
+            raise self._translate(exc) from None
+
+    async def chat_stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: ModelOptions | None = None,
+        num_predict: int | None = None,
+        keep_alive: str | float | None = None,
+    ) -> AsyncGenerator[ChatChunk, None]:
+        parts = self._parts(
+            messages, options=options, num_predict=num_predict, keep_alive=keep_alive
+        )
+        async with contextlib.aclosing(parts) as stream:
+            async for part in stream:
+                text = part.message.content or ""
+                if part.done:
+                    yield ChatChunk(text=text, stats=_stats(part))
+                elif text:
+                    yield ChatChunk(text=text)
+
+    async def chat_structured(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: type[M],
+        *,
+        options: ModelOptions | None = None,
+        num_predict: int | None = None,
+        keep_alive: str | float | None = None,
+    ) -> tuple[M, ChatStats]:
+        pieces: list[str] = []
+        stats = ChatStats()
+        parts = self._parts(
+            messages,
+            options=options,
+            num_predict=num_predict,
+            keep_alive=keep_alive,
+            format=schema.model_json_schema(),
+        )
+        async with contextlib.aclosing(parts) as stream:
+            async for part in stream:
+                pieces.append(part.message.content or "")
+                if part.done:
+                    stats = _stats(part)
+        raw = "".join(pieces)
+        try:
+            return schema.model_validate_json(raw), stats
+        except ValidationError as exc:
+            errors = exc.errors()
+            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+            detail = f"{where or 'reply'}: {errors[0]['msg']}" if errors else str(exc)
+            if stats.done_reason == "length":
+                detail = f"cut short by the token limit; {detail}"
+            raise SchemaError(
+                f"the model's reply does not match the {schema.__name__} schema ({detail})", raw
+            ) from None
+
+    # the rest --------------------------------------------------------------------------
+
+    async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
+        if not texts:
+            return []
+        name = model or self.model
+        try:
+            response = await self._client.embed(model=name, input=list(texts))
+            return [[float(x) for x in vector] for vector in response.embeddings]
+        except _FAILURES as exc:
+            raise self._translate(exc, model=name) from None
+
+    async def list_models(self) -> list[str]:
+        try:
+            response = await self._client.list()
+            return [m.model for m in response.models if m.model]
+        except _FAILURES as exc:
+            raise self._translate(exc) from None
+
+    async def _version(self) -> str | None:
+        # ollama 0.6.3 has no version() call: ask /api/version through its own httpx client,
+        # so host, headers and timeouts stay the same.
+        http: httpx.AsyncClient = self._client._client
+        try:
+            response = await http.get("/api/version")
+            response.raise_for_status()
+            version = response.json().get("version")
+        except httpx.HTTPStatusError:
+            return None  # an old server without the endpoint is still a server
+        except _FAILURES as exc:
+            raise self._translate(exc) from None
+        return str(version) if version is not None else None
+
+    async def health(self) -> HealthInfo:
+        version = await self._version()
+        return HealthInfo(
+            backend=self.name, host=self.host, version=version, models=await self.list_models()
+        )
+
+    async def ensure_model(self) -> None:
+        models = await self.list_models()
+        if not any(_same_model(self.model, listed) for listed in models):
+            raise ModelNotFound(
+                f"model '{self.model}' is not available — run `ollama pull {self.model}`"
+            )
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            with contextlib.suppress(httpx.HTTPError, OSError):
+                await self._client.close()  # type: ignore[no-untyped-call]
+
+
+# Everything the client stack raises for a failed exchange (ValueError covers json and
+# pydantic validation errors; OSError covers sockets failing outside httpx's mapping).
+_FAILURES: tuple[type[BaseException], ...] = (
+    ollama.ResponseError,
+    httpx.HTTPError,
+    httpx.InvalidURL,
+    ConnectionError,
+    OSError,
+    ValueError,
+)
