@@ -192,6 +192,14 @@ async def test_missing_model_names_the_pull_command(fake_ollama: FakeOllama) -> 
     await backend.aclose()
 
 
+async def test_an_empty_model_name_is_a_config_error_not_a_crash(fake_ollama: FakeOllama) -> None:
+    backend = OllamaBackend(fake_ollama.url, "")
+    with pytest.raises(ModelNotFound, match="set `model` in the config"):
+        await collect(backend)
+    await backend.aclose()
+    assert fake_ollama.chat_requests == []  # refused before anything was sent
+
+
 async def test_ensure_model_accepts_the_implicit_latest_tag(
     ollama_backend: OllamaBackend, fake_ollama: FakeOllama
 ) -> None:

@@ -103,10 +103,22 @@ class OllamaBackend:
             "or set OLLAMA_HOST"
         )
 
+    def _require_model(self, name: str) -> None:
+        if not name.strip():
+            raise ModelNotFound(
+                "no model is configured — set `model` in the config or pass --model"
+            )
+
     def _translate(self, exc: BaseException, *, model: str | None = None) -> BackendError:
         """Map an httpx / ollama / JSON failure to a typed error with a user-facing line."""
         if isinstance(exc, BackendError):
             return exc
+        if isinstance(exc, ollama.RequestError):  # rejected by the client before sending
+            return BackendError(f"invalid request to Ollama: {exc.error}")
+        if isinstance(exc, ValidationError) and not exc.title.endswith("Response"):
+            errors = exc.errors()
+            detail = errors[0]["msg"] if errors else str(exc)
+            return BackendError(f"invalid request to Ollama ({exc.title}): {detail}")
         if isinstance(exc, ollama.ResponseError):
             code, text = exc.status_code, str(exc.error).strip()
             if code == -1:  # an {"error": ...} line after the stream had begun
@@ -155,6 +167,7 @@ class OllamaBackend:
         format: dict[str, Any] | None = None,
     ) -> AsyncGenerator[Any, None]:
         """The raw stream of ChatResponse parts; the HTTP response closes with the generator."""
+        self._require_model(self.model)
         opts = (options or ModelOptions()).to_dict(num_predict)
         try:
             stream = await self._client.chat(
@@ -234,6 +247,7 @@ class OllamaBackend:
         if not texts:
             return []
         name = model or self.model
+        self._require_model(name)
         try:
             response = await self._client.embed(model=name, input=list(texts))
             return [[float(x) for x in vector] for vector in response.embeddings]
@@ -268,6 +282,7 @@ class OllamaBackend:
         )
 
     async def ensure_model(self) -> None:
+        self._require_model(self.model)
         models = await self.list_models()
         if not any(_same_model(self.model, listed) for listed in models):
             raise ModelNotFound(
@@ -284,6 +299,7 @@ class OllamaBackend:
 # pydantic validation errors; OSError covers sockets failing outside httpx's mapping).
 _FAILURES: tuple[type[BaseException], ...] = (
     ollama.ResponseError,
+    ollama.RequestError,
     httpx.HTTPError,
     httpx.InvalidURL,
     ConnectionError,
