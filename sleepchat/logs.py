@@ -1,0 +1,92 @@
+"""Logging to a private file, never to stdout, and without message text unless debug is on."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import logging.handlers
+import os
+import sys
+import urllib.parse
+from pathlib import Path
+from typing import IO, Any
+
+LOGGER_NAME = "sleepchat"
+MAX_LOG_BYTES = 1_000_000  # a log must not grow without bound on a long-lived install
+LOG_BACKUPS = 2
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Creates every log file (also after rotation) readable by the owner only."""
+
+    def _open(self) -> IO[Any]:  # type: ignore[override]
+        def opener(path: str, flags: int) -> int:
+            fd = os.open(path, flags, 0o600)
+            os.fchmod(fd, 0o600)  # an older file may have been created with looser bits
+            return fd
+
+        return open(self.baseFilename, self.mode, encoding=self.encoding, opener=opener)
+
+
+def setup_logging(log_file: Path, debug: bool) -> None:
+    """Send the ``sleepchat`` logger to ``log_file`` (folder 0700, file 0600).
+
+    Nothing goes to stdout or stderr; if the file cannot be opened, one warning is printed on
+    stderr and the program runs on without a log.
+    """
+    logger = logging.getLogger(LOGGER_NAME)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    # Not to the root logger (a library may have configured it for the console), and never to
+    # logging's last-resort stderr handler, which would scribble over the TUI.
+    logger.propagate = False
+    try:
+        created = not log_file.parent.exists()
+        log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if created:
+            os.chmod(log_file.parent, 0o700)
+        handler = _PrivateRotatingFileHandler(
+            log_file, maxBytes=MAX_LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        print(
+            f"sleepchat: warning: cannot write the log file {log_file} ({reason}); "
+            "continuing without a log — set log_file or --log-file to a writable path",
+            file=sys.stderr,
+            flush=True,
+        )
+        logger.addHandler(logging.NullHandler())
+        return
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    logger.addHandler(handler)
+
+
+def redact(text: str, debug: bool) -> str:
+    """``text`` itself in debug mode, else only its size (``<37 chars>``): logs hold no content."""
+    return text if debug else f"<{len(text)} chars>"
+
+
+def _is_local(hostname: str) -> bool:
+    name = hostname.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False  # a name: we do not resolve it (no lookups just to print a warning)
+    return address.is_loopback or address.is_unspecified
+
+
+def non_loopback_http_warning(host: str) -> str | None:
+    """A warning when ``host`` is a plain ``http://`` URL to another machine, else None."""
+    try:
+        split = urllib.parse.urlsplit(host if "://" in host else f"http://{host}")
+    except ValueError:
+        return None
+    if split.scheme.lower() != "http" or _is_local(split.hostname or "127.0.0.1"):
+        return None
+    return f"messages will travel unencrypted to {host}; use https:// or a loopback host"
