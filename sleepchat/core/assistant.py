@@ -264,7 +264,7 @@ class Assistant:
                 num_predict=self.settings.max_reply_tokens,
                 keep_alive=self.settings.keep_alive,
             )
-            async with contextlib.aclosing(stream) as chunks:  # type: ignore[type-var]
+            async with contextlib.aclosing(stream) as chunks:
                 async for chunk in chunks:
                     if chunk.stats is not None:
                         stats = chunk.stats
@@ -407,7 +407,7 @@ class Assistant:
         stream = self.backend.chat_stream(
             messages, options=self.settings.options, num_predict=1, keep_alive=self.settings.keep_alive
         )
-        async with contextlib.aclosing(stream) as chunks:  # type: ignore[type-var]
+        async with contextlib.aclosing(stream) as chunks:
             async for _chunk in chunks:
                 pass
         del session

@@ -6,7 +6,7 @@ by their own modules alone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -127,7 +127,7 @@ class Backend(Protocol):
         options: ModelOptions | None = None,
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
-    ) -> AsyncIterator[ChatChunk]:
+    ) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply. Consume with ``contextlib.aclosing`` so a cancel closes the stream
         (the server must see the disconnect and stop generating)."""
         ...

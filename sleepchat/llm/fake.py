@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +113,7 @@ class FakeBackend:
         options: ModelOptions | None = None,
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
-    ) -> AsyncIterator[ChatChunk]:
+    ) -> AsyncGenerator[ChatChunk, None]:
         call = FakeCall(
             "stream", list(messages), num_predict, (options or ModelOptions()).to_dict(), keep_alive
         )
