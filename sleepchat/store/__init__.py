@@ -1,0 +1,27 @@
+"""Durable storage: TinyDB behind atomic saves, one owning process per data dir."""
+
+from sleepchat.store.atomic import AtomicJSONStorage, FileOps
+from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Change, Migration
+from sleepchat.store.errors import (
+    CorruptFileError,
+    DiskFullError,
+    StoreError,
+    StoreLocked,
+    StoreWriteError,
+)
+from sleepchat.store.store import Store
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SEGMENT_SIZE",
+    "AtomicJSONStorage",
+    "Change",
+    "CorruptFileError",
+    "DiskFullError",
+    "FileOps",
+    "Migration",
+    "Store",
+    "StoreError",
+    "StoreLocked",
+    "StoreWriteError",
+]

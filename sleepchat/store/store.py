@@ -1,0 +1,156 @@
+"""The async face of the store: every disk and TinyDB call runs on one worker thread.
+
+TinyDB is synchronous and not thread-safe; a single worker both serialises all access and
+keeps the event loop free while files are written and fsynced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from sleepchat.core.clock import Clock, SystemClock
+from sleepchat.core.models import Message, Session
+from sleepchat.store.atomic import FileOps
+from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Change, Engine, Migration
+from sleepchat.store.errors import StoreError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+log = logging.getLogger("sleepchat.store")
+
+
+class Store:
+    """Open with ``await Store.open(data_dir)``; ``await store.close()`` releases the lock."""
+
+    def __init__(self, engine: Engine, on_warning: Callable[[str], None] | None) -> None:
+        self._engine = engine
+        self._on_warning = on_warning
+        self._warnings: list[str] = []  # filled on the worker, delivered on the loop
+        self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="sleepchat-store"
+        )
+
+    @classmethod
+    async def open(
+        cls,
+        data_dir: Path,
+        *,
+        clock: Clock | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        file_ops: FileOps | None = None,
+        migrations: Mapping[int, Migration] | None = None,
+        schema_version: int = SCHEMA_VERSION,
+        segment_size: int = SEGMENT_SIZE,
+    ) -> Store:
+        warnings: list[str] = []
+        engine = Engine(
+            Path(data_dir).expanduser(),
+            clock=clock or SystemClock(),
+            warn=warnings.append,
+            ops=file_ops,
+            migrations=migrations,
+            schema_version=schema_version,
+            segment_size=segment_size,
+        )
+        store = cls(engine, on_warning)
+        store._warnings = warnings
+        try:
+            await store._run(engine.open)
+        except BaseException:
+            store._shutdown()
+            raise
+        return store
+
+    @property
+    def data_dir(self) -> Path:
+        return self._engine.data_dir
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._executor is None:
+            return
+        try:
+            await self._run(self._engine.close)
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)  # the queue is empty by now: this only joins the thread
+
+    async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._executor is None:
+            raise StoreError("the store is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+        finally:
+            self._deliver()
+
+    def _deliver(self) -> None:
+        while self._warnings:
+            message = self._warnings.pop(0)
+            if self._on_warning is None:
+                log.warning("%s", message)
+            else:
+                self._on_warning(message)
+
+    # -- sessions ------------------------------------------------------------------------
+    async def create_session(self, title: str) -> Session:
+        return await self._run(self._engine.create_session, title)
+
+    async def list_sessions(self) -> list[Session]:
+        """Most recently updated first."""
+        return await self._run(self._engine.list_sessions)
+
+    async def get_session(self, session_id_or_prefix: str) -> Session | None:
+        """By id, or by a prefix that matches exactly one session."""
+        return await self._run(self._engine.get_session, session_id_or_prefix)
+
+    async def last_session(self) -> Session | None:
+        return await self._run(self._engine.last_session)
+
+    async def rename_session(self, session_id: str, title: str) -> Session:
+        return await self._run(self._engine.rename_session, session_id, title)
+
+    async def delete_session(self, session_id: str) -> None:
+        await self._run(self._engine.delete_session, session_id)
+
+    # -- messages ------------------------------------------------------------------------
+    async def append_message(self, msg: Message) -> None:
+        """Durable (fsynced) when it returns; bumps the session's ``updated`` and count."""
+        await self._run(self._engine.append_message, msg)
+
+    async def update_message(self, msg: Message) -> None:
+        """Replace a stored message by id (e.g. a reply later marked interrupted)."""
+        await self._run(self._engine.update_message, msg)
+
+    async def messages(self, session_id: str) -> list[Message]:
+        return await self._run(self._engine.messages, session_id)
+
+    # -- the sleep cycle's tables --------------------------------------------------------
+    async def load_table(self, session_id: str, table: str) -> list[dict[str, Any]]:
+        return await self._run(self._engine.load_table, session_id, table)
+
+    async def apply(self, session_id: str, changes: Sequence[Change]) -> None:
+        """All changes reach disk in one atomic write, or none do."""
+        await self._run(self._engine.apply, session_id, list(changes))
+
+    # -- global key/values ---------------------------------------------------------------
+    async def get_meta(self, key: str, default: Any = None) -> Any:
+        return await self._run(self._engine.get_meta, key, default)
+
+    async def set_meta(self, key: str, value: Any) -> None:
+        await self._run(self._engine.set_meta, key, value)
