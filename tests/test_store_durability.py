@@ -1,0 +1,270 @@
+"""Saves that fail halfway: a crash before the rename, a full disk, a read-only dir; modes."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sleepchat.core.models import Message
+from sleepchat.store import Change, DiskFullError, FileOps, Store, StoreError, StoreWriteError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def msg(session_id: str, i: int) -> Message:
+    return Message(f"m{i}", session_id, "user", f"message {i}", 1000.0 + i)
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob(".*") if p.name.endswith(".tmp")]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+class Faults:
+    """FileOps that fail with a chosen errno while saving files whose name contains ``only``."""
+
+    def __init__(self) -> None:
+        self.errno: int | None = None
+        self.only = ""
+        self._saving = ""
+
+    def ops(self) -> FileOps:
+        return FileOps(mkstemp=self._mkstemp, write_all=self._write_all)
+
+    def _mkstemp(self, folder: Path, prefix: str) -> tuple[int, str]:
+        self._saving = prefix
+        return tempfile.mkstemp(dir=folder, prefix=prefix, suffix=".tmp")
+
+    def _write_all(self, fd: int, data: bytes) -> int:
+        if self.errno is not None and self.only in self._saving:
+            os.write(fd, data[: len(data) // 2])  # a partial write, as a full disk leaves it
+            raise OSError(self.errno, os.strerror(self.errno))
+        return os.write(fd, data)
+
+
+CRASHER = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from pathlib import Path
+    from sleepchat.core.models import Message
+    from sleepchat.store import FileOps, Store
+
+    crash = False
+
+    def replace(src, dst):
+        if crash:  # the temp file is written and fsynced; die before the rename
+            os.kill(os.getpid(), signal.SIGKILL)
+        os.replace(src, dst)
+
+    async def main():
+        global crash
+        store = await Store.open(Path(sys.argv[1]), file_ops=FileOps(replace=replace))
+        s = await store.create_session("crashy")
+        await store.append_message(Message("m0", s.id, "user", "saved", 1.0))
+        print(s.id, flush=True)
+        crash = True
+        await store.append_message(Message("m1", s.id, "user", "in flight", 2.0))
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_a_crash_between_temp_write_and_replace_keeps_the_old_state(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHER, str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.returncode == -9, proc.stderr
+    sid = proc.stdout.strip()
+    segment = data / "sessions" / sid / "messages-0000.json"
+    leftovers = temp_files(data)
+    assert len(leftovers) == 1 and "in flight" in leftovers[0].read_text()
+    assert "in flight" not in segment.read_text()
+
+    warnings: list[str] = []
+    store = await Store.open(data, on_warning=warnings.append)
+    try:
+        assert [m.content for m in await store.messages(sid)] == ["saved"]
+        assert temp_files(data) == []
+        assert any("died" in w for w in warnings)
+        await store.append_message(Message("m2", sid, "user", "after restart", 3.0))
+        assert [m.content for m in await store.messages(sid)] == ["saved", "after restart"]
+    finally:
+        await store.close()
+
+
+async def test_a_failed_rename_reports_cleans_up_and_keeps_the_old_file(tmp_path: Path) -> None:
+    broken = {"on": False}
+
+    def replace(src: str, dst: str) -> None:
+        if broken["on"]:
+            raise OSError(errno.EIO, "Input/output error")
+        os.replace(src, dst)
+
+    store = await Store.open(tmp_path / "d", file_ops=FileOps(replace=replace))
+    try:
+        s = await store.create_session("t")
+        await store.append_message(msg(s.id, 0))
+        broken["on"] = True
+        with pytest.raises(StoreWriteError) as err:
+            await store.append_message(msg(s.id, 1))
+        assert "messages-0000.json" in err.value.message
+        assert "the last saved state is intact" in err.value.message
+        assert temp_files(store.data_dir) == []
+        assert [m.id for m in await store.messages(s.id)] == ["m0"]
+        broken["on"] = False
+        await store.append_message(msg(s.id, 1))
+        assert [m.id for m in await store.messages(s.id)] == ["m0", "m1"]
+    finally:
+        await store.close()
+
+
+async def test_a_full_disk_is_reported_and_the_saved_state_survives(tmp_path: Path) -> None:
+    faults = Faults()
+    store = await Store.open(tmp_path / "d", file_ops=faults.ops())
+    try:
+        s = await store.create_session("t")
+        await store.append_message(msg(s.id, 0))
+        segment = store.data_dir / "sessions" / s.id / "messages-0000.json"
+        on_disk = segment.read_bytes()
+
+        faults.errno = errno.ENOSPC
+        with pytest.raises(DiskFullError) as err:
+            await store.append_message(msg(s.id, 1))
+        text = err.value.message
+        assert "disk full" in text and str(segment) in text and "free some space" in text
+        assert "\n" not in text
+        assert segment.read_bytes() == on_disk
+        assert temp_files(store.data_dir) == []
+        assert [m.id for m in await store.messages(s.id)] == ["m0"]
+        with pytest.raises(DiskFullError):
+            await store.create_session("no room")
+        with pytest.raises(DiskFullError):
+            await store.apply(s.id, [Change("notes", "upsert", {"id": "n1", "text": "x"})])
+        assert await store.load_table(s.id, "notes") == []
+        assert [x.title for x in await store.list_sessions()] == ["t"]
+
+        faults.errno = None  # space returns
+        await store.append_message(msg(s.id, 1))
+        await store.apply(s.id, [Change("notes", "upsert", {"id": "n1", "text": "x"})])
+        store = await reopen(store, file_ops=faults.ops())
+        assert [m.id for m in await store.messages(s.id)] == ["m0", "m1"]
+        assert await store.load_table(s.id, "notes") == [{"id": "n1", "text": "x"}]
+        assert [(x.title, x.message_count) for x in await store.list_sessions()] == [("t", 2)]
+    finally:
+        await store.close()
+
+
+async def test_a_full_disk_on_the_index_alone_keeps_the_saved_message(tmp_path: Path) -> None:
+    faults = Faults()
+    warnings: list[str] = []
+    store = await Store.open(tmp_path / "d", file_ops=faults.ops(), on_warning=warnings.append)
+    try:
+        s = await store.create_session("t")
+        faults.errno, faults.only = errno.EDQUOT, "index.json"
+        await store.append_message(msg(s.id, 0))  # the message file saved, the index did not
+        assert len(warnings) == 1 and "disk full" in warnings[0]
+        assert "the message itself was saved" in warnings[0]
+        assert [m.id for m in await store.messages(s.id)] == ["m0"]
+        faults.errno = None
+        await store.append_message(msg(s.id, 1))
+        store = await reopen(store)
+        assert [(x.message_count) for x in await store.list_sessions()] == [2]
+    finally:
+        await store.close()
+
+
+async def reopen(store: Store, **kwargs: object) -> Store:
+    await store.close()
+    return await Store.open(store.data_dir, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_files_are_private_and_loose_modes_are_tightened(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = await Store.open(data)
+    s = await store.create_session("t")
+    await store.append_message(msg(s.id, 0))
+    await store.apply(s.id, [Change("notes", "upsert", {"id": "n", "text": "x"})])
+    folder = data / "sessions" / s.id
+    files = [data / "index.json", data / "lock", folder / "meta.json", folder / "messages-0000.json"]
+    assert [mode(p) for p in files] == [0o600] * 4
+    assert [mode(p) for p in (data, data / "sessions", folder)] == [0o700] * 3
+    await store.close()
+
+    for p in files:
+        p.chmod(0o644)
+    for p in (data, data / "sessions", folder):
+        p.chmod(0o755)
+    store = await Store.open(data)
+    try:
+        await store.messages(s.id)
+        await store.load_table(s.id, "notes")
+        assert [mode(p) for p in files] == [0o600] * 4
+        assert [mode(p) for p in (data, data / "sessions", folder)] == [0o700] * 3
+    finally:
+        await store.close()
+
+
+async def test_a_read_only_data_dir_is_named_in_the_error(tmp_path: Path) -> None:
+    def mkstemp(folder: Path, prefix: str) -> tuple[int, str]:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    data = tmp_path / "data"
+    with pytest.raises(StoreError) as err:
+        await Store.open(data, file_ops=FileOps(mkstemp=mkstemp))
+    assert str(data) in err.value.message and "not writable" in err.value.message
+    assert "Read-only file system" in err.value.message and "--data-dir" in err.value.message
+    store = await Store.open(data)  # the failed open left no lock behind
+    await store.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file modes")
+async def test_a_data_dir_without_write_permission_is_named_in_the_error(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o500)
+    try:
+        with pytest.raises(StoreError, match="not writable") as err:
+            await Store.open(data)
+        assert str(data) in err.value.message
+    finally:
+        data.chmod(0o700)
+
+
+async def test_a_data_dir_that_is_a_file_is_reported(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.write_text("oops")
+    with pytest.raises(StoreError, match="not a folder"):
+        await Store.open(data)
+
+
+def test_saved_files_are_plain_tinydb_json(tmp_path: Path) -> None:
+    import asyncio
+
+    async def run() -> str:
+        store = await Store.open(tmp_path / "d")
+        s = await store.create_session("t")
+        await store.append_message(msg(s.id, 0))
+        await store.close()
+        return s.id
+
+    sid = asyncio.run(run())
+    data = json.loads((tmp_path / "d" / "sessions" / sid / "messages-0000.json").read_text())
+    assert data["messages"]["1"]["content"] == "message 0"
