@@ -1,0 +1,129 @@
+"""Sleep-cycle statistics, per session (kv table, id "stats") and overall (store meta "stats").
+
+Honesty (DESIGN §2.9): what sleeping cost (tokens spent asleep) sits next to what it saved
+(hits, tokens a hit avoided, and the latency those tokens would have taken at the measured
+generation speed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sleepchat.core.models import ReflectionStatus
+from sleepchat.store import Change
+
+STATS_ID = "stats"  # the session's kv document
+META_KEY = "stats"  # the store-wide meta key
+
+
+@dataclass
+class Stats:
+    reflections_done: int = 0
+    reflections_cancelled: int = 0
+    reflections_skipped: int = 0
+    sleep_tokens: int = 0
+    predictions_made: int = 0
+    hits: int = 0
+    misses: int = 0
+    tokens_avoided: int = 0
+    latency_saved_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Stats:
+        """Tolerant of missing, unknown and mistyped keys: stats must never break a session."""
+        if not isinstance(data, dict):
+            return cls()
+        out = cls()
+        for f in dataclasses.fields(cls):
+            value = data.get(f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                setattr(out, f.name, type(getattr(out, f.name))(value))
+        return out
+
+    def add(self, other: Stats) -> None:
+        """Add ``other`` into this one, in place."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def merge(self, other: Stats) -> Stats:
+        """A new Stats holding the sum of both."""
+        out = dataclasses.replace(self)
+        out.add(other)
+        return out
+
+    @property
+    def hit_rate(self) -> float | None:
+        asked = self.hits + self.misses
+        return self.hits / asked if asked else None
+
+
+class StatsStore(Protocol):
+    async def load_table(self, session_id: str, table: str) -> list[dict[str, Any]]: ...
+    async def apply(self, session_id: str, changes: Sequence[Change]) -> None: ...
+    async def get_meta(self, key: str, default: Any = None) -> Any: ...
+    async def set_meta(self, key: str, value: Any) -> None: ...
+
+
+def reflection_delta(status: ReflectionStatus, tokens: int, predictions: int) -> Stats:
+    return Stats(
+        reflections_done=int(status == "done"),
+        reflections_cancelled=int(status == "cancelled"),
+        reflections_skipped=int(status == "skipped"),
+        sleep_tokens=max(0, tokens),
+        predictions_made=max(0, predictions),
+    )
+
+
+def hit_delta(tokens_avoided: int, tokens_per_second: float | None) -> Stats:
+    tokens = max(0, tokens_avoided)
+    # Without a measured speed there is no honest latency figure: count the tokens only.
+    saved = tokens / tokens_per_second * 1000.0 if tokens_per_second else 0.0
+    return Stats(hits=1, tokens_avoided=tokens, latency_saved_ms=saved)
+
+
+class StatsRecorder:
+    """Keeps one session's stats and the store-wide totals in step."""
+
+    def __init__(self, store: StatsStore, session_id: str) -> None:
+        self.store = store
+        self.session_id = session_id
+        self.session = Stats()
+        self._lock = asyncio.Lock()
+
+    def load_from(self, kv_docs: Sequence[dict[str, Any]]) -> None:
+        doc = next((d for d in kv_docs if d.get("id") == STATS_ID), None)
+        self.session = Stats.from_dict(doc)
+
+    async def overall(self) -> Stats:
+        return Stats.from_dict(await self.store.get_meta(META_KEY))
+
+    async def record(self, delta: Stats) -> None:
+        # Shielded: a preempted reflection still gets counted, and both totals move together.
+        await asyncio.shield(self._record(delta))
+
+    async def _record(self, delta: Stats) -> None:
+        async with self._lock:
+            session = self.session.merge(delta)
+            doc = {"id": STATS_ID, **session.to_dict()}
+            await self.store.apply(self.session_id, [Change("kv", "upsert", doc)])
+            self.session = session
+            total = (await self.overall()).merge(delta)
+            await self.store.set_meta(META_KEY, total.to_dict())
+
+    async def record_reflection(
+        self, status: ReflectionStatus, tokens: int, predictions: int
+    ) -> None:
+        await self.record(reflection_delta(status, tokens, predictions))
+
+    async def record_hit(self, tokens_avoided: int, tokens_per_second: float | None) -> None:
+        await self.record(hit_delta(tokens_avoided, tokens_per_second))
+
+    async def record_miss(self) -> None:
+        await self.record(Stats(misses=1))
