@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock):
+async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
     s = await Store.open(tmp_path / "data", clock=clock)
     yield s
     await s.close()
@@ -62,8 +63,7 @@ async def test_segments_roll_over_at_256_and_read_back_in_order(store: Store) ->
         await store.append_message(m)
     folder = store.data_dir / "sessions" / s.id
     sizes = [
-        len(json.loads(p.read_text())["messages"])
-        for p in sorted(folder.glob("messages-*.json"))
+        len(json.loads(p.read_text())["messages"]) for p in sorted(folder.glob("messages-*.json"))
     ]
     assert sizes == [256, 3]
     assert await store.messages(s.id) == sent

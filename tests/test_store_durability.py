@@ -204,7 +204,8 @@ async def test_files_are_private_and_loose_modes_are_tightened(tmp_path: Path) -
     await store.append_message(msg(s.id, 0))
     await store.apply(s.id, [Change("notes", "upsert", {"id": "n", "text": "x"})])
     folder = data / "sessions" / s.id
-    files = [data / "index.json", data / "lock", folder / "meta.json", folder / "messages-0000.json"]
+    files = [data / "index.json", data / "lock", folder / "meta.json"]
+    files.append(folder / "messages-0000.json")
     assert [mode(p) for p in files] == [0o600] * 4
     assert [mode(p) for p in (data, data / "sessions", folder)] == [0o700] * 3
     await store.close()
