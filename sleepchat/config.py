@@ -78,6 +78,8 @@ class ConfigError(Exception):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
+        # One line whatever the user wrote (a file name or key can hold a line break).
+        message = message.replace("\r", "\\r").replace("\n", "\\n")
         super().__init__(message)
         self.message = message
 
@@ -490,7 +492,7 @@ def _unknown_key(data: Mapping[Any, Any], model: type[BaseModel], prefix: str = 
     """A message for the first key that is not in the schema, or None."""
     fields = _fields_at(model)
     for key, value in data.items():
-        name = str(key)
+        name = str(key) if str(key).isprintable() else repr(str(key))[1:-1]
         if not isinstance(key, str) or key not in fields:
             if prefix + name in key_paths():
                 head, _, leaf = (prefix + name).rpartition(".")
