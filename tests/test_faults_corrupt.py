@@ -50,7 +50,9 @@ async def test_generated_variants_never_crash_and_are_quarantined(
     quarantined = 0
     for i in range(QUICK_VARIANTS):
         kind = KINDS[i % len(KINDS)]
-        out = await check_variant(template, tmp_path / "work", kind, rng, chat=_assistant_available())
+        out = await check_variant(
+            template, tmp_path / "work", kind, rng, chat=_assistant_available()
+        )
         tried[f"{kind}/{out.mutation}"] += 1
         quarantined += out.quarantined
         failures += [f"#{i} {kind}/{out.mutation} ({out.file}): {p}" for p in out.problems]
@@ -63,11 +65,16 @@ async def test_generated_variants_never_crash_and_are_quarantined(
     ("name", "raw"),
     [
         ("integer too long to parse", b'{"messages":{"1":{"id":' + b"9" * 5000 + b"}}}"),
-        ("nesting beyond the recursion limit", b'{"messages":' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        (
+            "nesting beyond the recursion limit",
+            b'{"messages":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        ),
         ("UTF-16 with a BOM", '{"messages":{}}'.encode("utf-16")),
     ],
 )
-async def test_unparseable_segment_is_quarantined(name: str, raw: bytes, template: Template) -> None:
+async def test_unparseable_segment_is_quarantined(
+    name: str, raw: bytes, template: Template
+) -> None:
     seg = template.path / "sessions" / template.target / "messages-0000.json"
     seg.write_bytes(raw)
     warnings: list[str] = []

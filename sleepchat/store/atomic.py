@@ -134,11 +134,14 @@ def load_checked(path: Path) -> Data | None:
     if not raw.strip():
         raise CorruptFileError(path, "the file is empty")
     try:
-        data = json.loads(raw)
+        # Strict UTF-8 (what we write): json.loads(bytes) would also accept UTF-16/32.
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise CorruptFileError(path, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise CorruptFileError(path, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+    except (ValueError, RecursionError):  # an integer too long to convert, or nesting too deep
+        raise CorruptFileError(path, "JSON too deeply nested or with an oversized number") from None
     try:
         return check_structure(data)
     except ValueError as exc:
@@ -165,6 +168,9 @@ class AtomicJSONStorage(Storage):
         # anywhere in the batch discards it whole).
         self._pending: Data | None = None
         self._in_batch = False
+        # Changes kept in memory only (see ``deferred``); saved by the next save or ``flush``.
+        self._deferring = False
+        self.unsaved = False
 
     @classmethod
     def open(cls, path: Path, ops: FileOps | None = None) -> AtomicJSONStorage:
@@ -186,8 +192,30 @@ class AtomicJSONStorage(Storage):
             self._pending = data
             return
         text = dumps(data)
+        if self._deferring:
+            self._text, self.unsaved = text, True
+            return
         self._save(text)
-        self._text = text
+        self._text, self.unsaved = text, False
+
+    def flush(self) -> None:
+        """Save changes made under ``deferred``, if any."""
+        if self.unsaved and self._text is not None:
+            self._save(self._text)
+            self.unsaved = False
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Writes in this block change the in-memory state only; the next save carries them.
+
+        For derived data that can be rebuilt after a crash (the session index's counts), so a
+        message append costs one fsync, not two.
+        """
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
 
     def snapshot(self) -> Data:
         """A private copy of the saved state, for reads that bypass TinyDB."""
@@ -210,7 +238,7 @@ class AtomicJSONStorage(Storage):
                 text = dumps(self._pending)
                 if text != self._text:
                     self._save(text)
-                    self._text = text
+                    self._text, self.unsaved = text, False
         finally:
             self._in_batch, self._pending = False, None
 

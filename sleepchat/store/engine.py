@@ -14,6 +14,7 @@ write stays bounded however long the history grows.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from tinydb import Query, TinyDB
 from tinydb.table import Table
@@ -148,7 +149,7 @@ class Engine:
             self._make_dir(self.sessions_dir)
             self._index = self._open_index()
             self._migrate()
-            self._seq = max((int(d.get("seq", 0)) for d in self._session_docs()), default=0)
+            self._seq = max((_int(d.get("seq")) for d in self._session_docs()), default=0)
         except BaseException:
             self._lock.release()
             raise
@@ -222,6 +223,7 @@ class Engine:
         path = self.data_dir / INDEX_NAME
         index, note = self._open_checked(path)
         if note is None and index.storage.read() is not None:
+            self._adopt_orphans(index, path)
             return index
         folders = self._session_folders()
         if note is None and not folders:
@@ -239,7 +241,40 @@ class Engine:
             )
         return []
 
+    def _adopt_orphans(self, index: _File, path: Path) -> None:
+        """A readable index that lost session records (a flipped byte, a dropped field) must not
+        hide those sessions: their folders still hold every message."""
+        docs = index.docs("sessions")
+        listed = {s.id for d in docs if (s := _valid_session(d))}
+        orphans = [f for f in self._session_folders() if f.name not in listed]
+        if not orphans:
+            return
+        found = self._recover(orphans)
+        top = max((_int(d.get("seq")) for d in docs), default=0)
+        try:
+            with index.storage.batch():
+                table = index.table("sessions")
+                table.remove(lambda d: _valid_session(d) is None)
+                for seq, doc in enumerate(found, start=top + 1):
+                    table.insert({**doc, "seq": seq})
+        except StoreWriteError as exc:
+            self.warn(exc.message)
+        self.warn(
+            f"{path} did not list {len(found)} sessions found in {self.sessions_dir}; "
+            "they were rebuilt from their folders"
+        )
+
     def _rebuild_index(self, index: _File, folders: list[Path]) -> int:
+        docs = self._recover(folders)
+        with index.storage.batch():
+            table = index.table("sessions")
+            for seq, doc in enumerate(docs, start=1):
+                table.insert({**doc, "seq": seq})
+            self._set_meta(index, "schema_version", self.schema_version)
+        return len(docs)
+
+    def _recover(self, folders: list[Path]) -> list[dict[str, Any]]:
+        """Session records rebuilt from session folders, oldest first."""
         docs: list[dict[str, Any]] = []
         for folder in folders:
             sid = folder.name
@@ -251,19 +286,18 @@ class Engine:
             msgs = self._read_messages(sid, files, f"session {sid}")
             files.total = len(msgs)
             mtime = folder.stat().st_mtime
-            created = float(copy.get("created", msgs[0].created if msgs else mtime))
+            stamp = copy.get("created")
+            # The copy may be damaged too.
+            created = float(stamp) if _time(stamp) else msgs[0].created if msgs else mtime
             updated = max([created, *(m.created for m in msgs[-1:])])
-            title = str(copy.get("title") or "Recovered session")
+            title = copy.get("title")
+            if not isinstance(title, str) or not title:
+                title = "Recovered session"
             docs.append(Session(sid, title, created, updated, len(msgs)).to_dict())
             files.meta = meta
             self._files[sid] = files
         docs.sort(key=lambda d: (d["updated"], d["created"]))
-        with index.storage.batch():
-            table = index.table("sessions")
-            for seq, doc in enumerate(docs, start=1):
-                table.insert({**doc, "seq": seq})
-            self._set_meta(index, "schema_version", self.schema_version)
-        return len(docs)
+        return docs
 
     def _migrate(self) -> None:
         found = self._get_meta(self.index, "schema_version", 0)
@@ -310,15 +344,11 @@ class Engine:
         return self.index.docs("sessions")
 
     def _session_from(self, doc: dict[str, Any]) -> Session | None:
-        try:
-            s = Session.from_dict(doc)
-        except TypeError:
-            return None
-        return s if isinstance(s.id, str) else None
+        return _valid_session(doc)
 
     def _sorted(self) -> list[tuple[dict[str, Any], Session]]:
         pairs = [(d, s) for d in self._session_docs() if (s := self._session_from(d))]
-        pairs.sort(key=lambda p: (p[1].updated, int(p[0].get("seq", 0))), reverse=True)
+        pairs.sort(key=lambda p: (p[1].updated, _int(p[0].get("seq"))), reverse=True)
         return pairs
 
     def list_sessions(self) -> list[Session]:
@@ -468,10 +498,7 @@ class Engine:
                     files.segments.remove(n)
                 continue
             docs.extend(data.get("messages", {}).values())
-        msgs: list[Message] = []
-        for doc in docs:
-            with contextlib.suppress(TypeError):
-                msgs.append(Message.from_dict(doc))
+        msgs = [m for doc in docs if (m := _valid_message(doc)) is not None]
         if len(msgs) < len(docs):
             self.warn(f"skipped {len(docs) - len(msgs)} malformed messages in session '{title}'")
         for note in notes:
@@ -540,6 +567,72 @@ class Engine:
                     table.remove(_by_id(c.doc["id"]))
                 elif not table.update(_replace_with(c.doc), _by_id(c.doc["id"])):
                     table.insert(dict(c.doc))
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _time(value: Any) -> TypeGuard[float]:
+    """A plausible timestamp: a finite number a date can be made of."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) < 1e11
+    )
+
+
+def _valid_session(doc: dict[str, Any]) -> Session | None:
+    """The record, if every field has its type (a hand-edited or damaged index may lie)."""
+    try:
+        s = Session.from_dict(doc)
+    except TypeError:
+        return None
+    ok = (
+        isinstance(s.id, str)
+        and _ID_RE.match(s.id) is not None  # it names a folder: nothing like "../x"
+        and isinstance(s.title, str)
+        and _time(s.created)
+        and _time(s.updated)
+        and isinstance(s.message_count, int)
+        and not isinstance(s.message_count, bool)
+    )
+    return s if ok else None
+
+
+_OPTIONAL: dict[str, Any] = {
+    "model": str,
+    "prediction_id": str,
+    "reflection_id": str,
+    "error": str,
+    "replaced_by": str,
+    "prompt_tokens": int,
+    "completion_tokens": int,
+    "ttft_ms": int | float,
+    "total_ms": int | float,
+}
+
+
+def _valid_message(doc: dict[str, Any]) -> Message | None:
+    try:
+        m = Message.from_dict(doc)
+    except TypeError:
+        return None
+    ok = (
+        isinstance(m.id, str)
+        and isinstance(m.session_id, str)
+        and m.role in ("user", "assistant")
+        and isinstance(m.content, str)
+        and _time(m.created)
+        and m.source in ("user", "model", "prediction")
+        and isinstance(m.interrupted, bool)
+        and all(
+            (v := getattr(m, k)) is None or (isinstance(v, t) and not isinstance(v, bool))
+            for k, t in _OPTIONAL.items()
+        )
+    )
+    return m if ok else None
 
 
 def _check_table(table: str) -> None:

@@ -303,7 +303,9 @@ async def _exercise(tpl: Template, data: Path, out: Outcome, *, chat: bool) -> N
             for table in ("notes", "predictions", "reflections", "note_ops", "kv"):
                 await store.load_table(s.id, table)
         # What lies outside the corrupted file must come through whole.
-        out.lost_elsewhere += _lost(tpl, out, by_id, {s.id: await store.messages(s.id) for s in sessions})
+        out.lost_elsewhere += _lost(
+            tpl, out, by_id, {s.id: await store.messages(s.id) for s in sessions}
+        )
         if chat:
             await _chat(store, tpl, out)
     finally:
@@ -363,7 +365,9 @@ async def _chat(store: Store, tpl: Template, out: Outcome) -> None:
 
 
 # -- the same through a real process -------------------------------------------------------------
-def run_cli_after(data: Path, host: str, *, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_cli_after(
+    data: Path, host: str, *, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
     """``sleepchat --json`` on ``data`` with one question, as a user's next start would be."""
     cmd = [sys.executable, "-m", "sleepchat", "--data-dir", str(data), "--model", "llama3.2"]
     cmd += ["--backend", "ollama", "--host", host, "--json"]
