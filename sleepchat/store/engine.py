@@ -149,15 +149,25 @@ class Engine:
             self._make_dir(self.sessions_dir)
             self._index = self._open_index()
             self._migrate()
-            self._seq = max((_int(d.get("seq")) for d in self._session_docs()), default=0)
+            self._seq = max((int(d.get("seq", 0)) for d in self._session_docs()), default=0)
+            if self._lock.unclean:
+                self._reconcile()
         except BaseException:
             self._lock.release()
             raise
 
     def close(self) -> None:
+        """Save what is still in memory only, then give the lock back."""
+        clean = True
+        if self._index is not None:
+            try:
+                self._index.storage.flush()
+            except StoreWriteError as exc:
+                self.warn(exc.message)
+                clean = False  # the next start rebuilds the counts from the message files
         self._files.clear()
         self._index = None
-        self._lock.release()
+        self._lock.release(clean=clean)
 
     def _make_dir(self, folder: Path) -> None:
         try:
@@ -421,12 +431,48 @@ class Engine:
         shutil.rmtree(self.sessions_dir / sid, ignore_errors=True)
 
     def _touch(self, session: Session, total: int) -> None:
+        """Bump a session's count and activity time, in memory: the message file is the
+        durable record, and a crash is reconciled from it at the next start."""
         fields = {
             "message_count": total,
             "updated": max(session.updated, self.clock.now()),
             "seq": self._next_seq(),
         }
-        self.index.table("sessions").update(fields, _by_id(session.id))
+        with self.index.storage.deferred():
+            self.index.table("sessions").update(fields, _by_id(session.id))
+
+    def _reconcile(self) -> None:
+        """After an unclean stop: counts and activity times of sessions whose message files
+        changed after the index was last saved are recomputed from those files."""
+        try:
+            saved_at = (self.data_dir / INDEX_NAME).stat().st_mtime_ns
+        except FileNotFoundError:
+            saved_at = 0
+        found: list[tuple[float, str, int, float]] = []
+        for doc in self._session_docs():
+            session = self._session_from(doc)
+            folder = self.sessions_dir / str(doc.get("id"))
+            if session is None or not folder.is_dir():
+                continue
+            with os.scandir(folder) as entries:
+                stamps = [e.stat().st_mtime_ns for e in entries if _SEGMENT_RE.match(e.name)]
+            if not stamps or max(stamps) < saved_at:
+                continue
+            files = self._scan(folder, total=0)
+            self._files[session.id] = files
+            msgs = self._read_messages(session.id, files, session.title)
+            files.total = len(msgs)
+            # The newest message file's mtime is when the last append happened.
+            last = max(session.updated, max(stamps) / 1e9, *(m.created for m in msgs[-1:]))
+            found.append((last, session.id, len(msgs), last))
+        if not found:
+            return
+        found.sort()
+        with self.index.storage.batch():
+            table = self.index.table("sessions")
+            for _, sid, count, updated in found:
+                fields = {"message_count": count, "updated": updated, "seq": self._next_seq()}
+                table.update(fields, _by_id(sid))
 
     # -- session files -------------------------------------------------------------------
     def _scan(self, folder: Path, total: int) -> _SessionFiles:
@@ -512,11 +558,7 @@ class Engine:
         self._tail(session, files).table("messages").insert(msg.to_dict())
         files.tail_len += 1
         files.total += 1
-        try:
-            self._touch(session, files.total)
-        except StoreWriteError as exc:
-            # The message is saved; the index catches up on the next successful write.
-            self.warn(f"{exc.message} (the message itself was saved)")
+        self._touch(session, files.total)
 
     def update_message(self, msg: Message) -> None:
         session = self._require(msg.session_id)
@@ -540,8 +582,8 @@ class Engine:
         self._tail(session, files)
         msgs = self._read_messages(sid, files, session.title)
         if len(msgs) != session.message_count or files.total != len(msgs):
-            files.total = len(msgs)  # heal a count left behind by a crash or a failed save
-            with contextlib.suppress(StoreWriteError):
+            files.total = len(msgs)  # heal a count left behind by a lost segment
+            with self.index.storage.deferred():
                 self.index.table("sessions").update({"message_count": len(msgs)}, _by_id(sid))
         return msgs
 

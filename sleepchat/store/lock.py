@@ -46,6 +46,8 @@ class DataDirLock:
         self._fd: int | None = None
         # PID of a holder that died without releasing (reported as a takeover), if any.
         self.took_over_from: int | None = None
+        # True when the previous holder did not release cleanly (crash, or a failed final save).
+        self.unclean = False
 
     def acquire(self) -> None:
         try:
@@ -67,6 +69,7 @@ class DataDirLock:
             ensure_mode(self.path, FILE_MODE)
             old = _read_pid(fd)
             # A clean release empties the file, so a PID left in it means its holder died.
+            self.unclean = old is not None
             if old is not None and old != os.getpid() and not pid_alive(old):
                 self.took_over_from = old
             os.ftruncate(fd, 0)
@@ -80,12 +83,14 @@ class DataDirLock:
             ) from None
         self._fd = fd
 
-    def release(self) -> None:
+    def release(self, clean: bool = True) -> None:
+        """Give the dir back; ``clean=False`` leaves the PID so the next owner checks the data."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, 0)
+        if clean:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
