@@ -1,0 +1,87 @@
+"""The message box: Enter sends, Shift+Enter / Ctrl+J add a line, Up/Down recall history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import TextArea
+
+
+class PromptInput(TextArea):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+j", "newline", "New line", show=False),
+        Binding("shift+enter", "newline", "New line", show=False),
+    ]
+
+    @dataclass
+    class Submitted(Message):
+        prompt: PromptInput
+        text: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=True,
+            placeholder="Ask anything — Enter sends, Shift+Enter or Ctrl+J adds a line",
+        )
+        self.sent: list[str] = []
+        self._index: int | None = None  # position while browsing history
+        self._draft = ""  # what was typed before browsing
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter sends; anything that inserts a newline is handled by the bindings above.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        await super()._on_key(event)
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    # -- history -----------------------------------------------------------------------------
+    def set_history(self, entries: list[str]) -> None:
+        self.sent = [e for e in entries if e.strip()]
+        self._index = None
+
+    def remember(self, text: str) -> None:
+        if text.strip() and (not self.sent or self.sent[-1] != text):
+            self.sent.append(text)
+        self._index = None
+
+    def _show(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        at_top = self.navigator.is_first_wrapped_line(self.cursor_location)
+        if select or not at_top or not self.sent:
+            super().action_cursor_up(select)
+            return
+        if self._index is None:
+            self._draft = self.text
+            self._index = len(self.sent)
+        if self._index > 0:
+            self._index -= 1
+            self._show(self.sent[self._index])
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        at_bottom = self.navigator.is_last_wrapped_line(self.cursor_location)
+        if select or self._index is None or not at_bottom:
+            super().action_cursor_down(select)
+            return
+        self._index += 1
+        if self._index >= len(self.sent):
+            self._index = None
+            self._show(self._draft)
+        else:
+            self._show(self.sent[self._index])

@@ -1,0 +1,140 @@
+"""The sessions modal: list, switch, new, rename, delete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from sleepchat.text import terminal_safe
+
+if TYPE_CHECKING:
+    from sleepchat.core.assistant import Assistant
+    from sleepchat.core.models import Session
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+class SessionsScreen(ModalScreen[str | None]):
+    """Dismisses with a session id to switch to, "new" for a new one, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("n", "new", "New"),
+        Binding("r", "rename", "Rename"),
+        Binding("d,delete", "delete", "Delete"),
+    ]
+
+    def __init__(self, assistant: Assistant) -> None:
+        super().__init__()
+        self.assistant = assistant
+        self.sessions: list[Session] = []
+        self._confirm: str | None = None  # id awaiting a second "d"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sessions-box"):
+            yield Static("Sessions — Enter opens · n new · r rename · d delete · Esc closes")
+            yield OptionList(id="session-list")
+            yield Input(id="session-title", placeholder="New title, Enter saves, Esc cancels")
+            yield Static("", id="session-hint")
+
+    async def on_mount(self) -> None:
+        self.query_one("#session-title", Input).display = False
+        await self.reload()
+
+    async def reload(self) -> None:
+        self.sessions = await self.assistant.list_sessions()
+        current = self.assistant.session.id if self.assistant.session else None
+        options = self.query_one(OptionList)
+        options.clear_options()
+        for s in self.sessions:
+            mark = "▶ " if s.id == current else "  "
+            about = f"{s.message_count} msgs, {_when(s.updated)}, {s.id}"
+            label = f"{mark}{terminal_safe(s.title)}  ({about})"
+            options.add_option(Option(Content(label), id=s.id))
+        index = next((i for i, s in enumerate(self.sessions) if s.id == current), 0)
+        if self.sessions:
+            options.highlighted = index
+        options.focus()
+
+    def _selected(self) -> Session | None:
+        options = self.query_one(OptionList)
+        if options.highlighted is None or not self.sessions:
+            return None
+        return self.sessions[options.highlighted]
+
+    def _hint(self, text: str) -> None:
+        self.query_one("#session-hint", Static).update(Content(text))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_close(self) -> None:
+        title = self.query_one("#session-title", Input)
+        if title.display:
+            title.display = False
+            self.query_one(OptionList).focus()
+            return
+        self.dismiss(None)
+
+    def action_new(self) -> None:
+        self.dismiss("new")
+
+    def action_rename(self) -> None:
+        session = self._selected()
+        if session is None:
+            return
+        title = self.query_one("#session-title", Input)
+        title.value = session.title
+        title.display = True
+        title.focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        session = self._selected()
+        event.input.display = False
+        if session is not None:
+            self._do_rename(session.id, event.value)
+
+    @work(group="sessions", exit_on_error=False)
+    async def _do_rename(self, session_id: str, title: str) -> None:
+        from sleepchat.core.assistant import CoreError
+
+        try:
+            await self.assistant.rename_session(session_id, title)
+        except CoreError as exc:
+            self._hint(exc.message)
+        await self.reload()
+
+    def action_delete(self) -> None:
+        session = self._selected()
+        if session is None:
+            return
+        if self._confirm != session.id:
+            self._confirm = session.id
+            self._hint(f"Press d again to delete '{terminal_safe(session.title)}' for good.")
+            return
+        self._confirm = None
+        self._do_delete(session.id)
+
+    @work(group="sessions", exit_on_error=False)
+    async def _do_delete(self, session_id: str) -> None:
+        from sleepchat.core.assistant import CoreError
+
+        try:
+            await self.assistant.delete_session(session_id)
+            self._hint("Deleted.")
+        except CoreError as exc:
+            self._hint(exc.message)
+        await self.reload()

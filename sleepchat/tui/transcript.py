@@ -1,0 +1,225 @@
+"""The conversation: user and assistant messages, streamed Markdown, badges and notices.
+
+Model text is untrusted: escape sequences are stripped before display, and it only ever reaches
+the screen as Markdown source or literal ``Content`` (never parsed as Rich/Textual markup).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from sleepchat.core.models import Message, Prediction
+from sleepchat.text import terminal_safe
+
+SHOWN_MESSAGES = 200  # older messages stay stored (and exported), just not mounted
+SHOWN_CHARS = 20_000  # a 1 MB paste is kept whole in the store; the screen shows the start
+
+# An escape sequence cut at the end of a chunk: held back until the next chunk completes it.
+_PARTIAL_ESCAPE = re.compile(
+    r"(?:\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[PX^_][^\x1b]*)?|\x9b[0-?]*[ -/]*)$"
+)
+_MAX_HELD = 256
+
+
+def ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 10:
+        return "just now"
+    if seconds < 90:
+        return f"{int(seconds)} s old"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min old"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h old"
+    return f"{round(seconds / 86400)} d old"
+
+
+def clip(text: str, limit: int = SHOWN_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} more characters, kept in full)"
+
+
+class SafeChunks:
+    """Strip terminal escapes from a stream whose sequences may be split across chunks."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, chunk: str) -> str:
+        text = self._held + chunk
+        m = _PARTIAL_ESCAPE.search(text)
+        if m and len(text) - m.start() <= _MAX_HELD:
+            self._held, text = text[m.start() :], text[: m.start()]
+        else:
+            self._held = ""
+        return terminal_safe(text)
+
+    def flush(self) -> str:
+        text, self._held = self._held, ""
+        return terminal_safe(text)
+
+
+class UserMessage(Static):
+    def __init__(self, message: Message | None, text: str) -> None:
+        super().__init__(Content(clip(terminal_safe(text))), classes="message user")
+        self.message = message
+        self.border_title = "You"
+
+
+class Notice(Static):
+    """A line in the transcript from sleepchat itself (errors with their fix, info)."""
+
+    def __init__(self, text: str, severity: str = "information") -> None:
+        super().__init__(Content(text), classes=f"notice {severity}")
+
+
+class Badge(Horizontal):
+    """Marks an answer served from a precomputed prediction; offers to ask the model."""
+
+    def __init__(self, text: str, *, regenerable: bool) -> None:
+        super().__init__(classes="badge")
+        self._text = text
+        self._regenerable = regenerable
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(self._text), classes="badge-text")
+        if self._regenerable:
+            yield Button("Regenerate ^r", classes="regenerate", compact=True)
+
+
+class AssistantMessage(Vertical):
+    def __init__(self, message: Message | None = None, *, source: str = "model") -> None:
+        super().__init__(classes="message assistant")
+        self.message = message
+        self.source = source
+        self.border_title = "sleepchat"
+        self.body = Markdown(
+            clip(terminal_safe(message.content)) if message else "", classes="body"
+        )
+        self.meta = Static("", classes="meta")
+        self._stream: MarkdownStream | None = None
+        self._safe = SafeChunks()
+        self.text = ""
+
+    def compose(self) -> ComposeResult:
+        yield self.body
+        yield self.meta
+
+    async def write(self, fragment: str) -> None:
+        text = self._safe.feed(fragment)
+        if not text:
+            return
+        self.text += text
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.body)
+        await self._stream.write(text)
+
+    async def close_stream(self) -> None:
+        tail = self._safe.flush()
+        if tail and self._stream is not None:
+            await self._stream.write(tail)
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+
+    async def add_badge(self, text: str, *, regenerable: bool) -> None:
+        await self.mount(Badge(text, regenerable=regenerable), before=self.body)
+        self.add_class("precomputed")
+
+    def set_meta(self, text: str) -> None:
+        self.meta.update(Content(text))
+        self.meta.display = bool(text)
+
+    def drop_regenerate(self) -> None:
+        for button in self.query(".regenerate"):
+            button.remove()
+
+
+def prediction_badge(message: Message, prediction: Prediction | None, now: float) -> str:
+    """Badge text: precomputed, from which prediction and reflection, how old."""
+    parts = ["⚡ precomputed while idle", f"prediction {message.prediction_id or '?'}"]
+    parts.append(f"reflection {message.reflection_id or (prediction and prediction.reflection_id)}")
+    if prediction is not None:
+        parts.append(ago(now - prediction.created))
+    return " · ".join(parts)
+
+
+def reply_meta(message: Message) -> str:
+    bits: list[str] = []
+    if message.interrupted:
+        bits.append(f"interrupted ({message.error or 'stopped'}) — partial reply kept")
+    if message.replaced_by:
+        bits.append("replaced by a regenerated answer (left out of the conversation)")
+    if message.source == "model" and message.completion_tokens and message.total_ms:
+        ttft = message.ttft_ms or 0.0
+        gen_ms = max(message.total_ms - ttft, 1.0)
+        speed = message.completion_tokens / gen_ms * 1000
+        bits.append(f"{message.completion_tokens} tokens · {speed:.1f} tok/s")
+    return " · ".join(bits)
+
+
+class Transcript(VerticalScroll):
+    can_focus = True
+
+    async def show_history(
+        self, messages: Sequence[Message], predictions: dict[str, Prediction], now: float
+    ) -> None:
+        await self.remove_children()
+        hidden = max(0, len(messages) - SHOWN_MESSAGES)
+        widgets: list[Static | AssistantMessage] = []
+        if hidden:
+            widgets.append(
+                Notice(f"{hidden} earlier messages are not shown — export the session to read them")
+            )
+        for m in messages[hidden:]:
+            if m.role == "user":
+                widgets.append(UserMessage(m, m.content))
+            else:
+                view = AssistantMessage(m, source=m.source)
+                view.set_meta(reply_meta(m))
+                widgets.append(view)
+        if not messages:
+            widgets.append(
+                Notice(
+                    "New conversation. While you are idle, sleepchat reflects: it takes notes, "
+                    "predicts your next questions and precomputes their answers "
+                    "(Ctrl+B shows them)."
+                )
+            )
+        await self.mount_all(widgets)
+        for shown in widgets:
+            served = shown.message if isinstance(shown, AssistantMessage) else None
+            if isinstance(shown, AssistantMessage) and served and served.source == "prediction":
+                pred = predictions.get(served.prediction_id or "")
+                # the age it had when it was served
+                badge = prediction_badge(served, pred, served.created)
+                await shown.add_badge(badge, regenerable=False)
+        self.scroll_end(animate=False)
+
+    async def add_user(self, text: str) -> UserMessage:
+        view = UserMessage(None, text)
+        await self.mount(view)
+        self.anchor()
+        return view
+
+    async def begin_reply(self, source: str) -> AssistantMessage:
+        for old in self.query(AssistantMessage):
+            old.drop_regenerate()
+        view = AssistantMessage(source=source)
+        await self.mount(view)
+        self.anchor()
+        return view
+
+    async def add_notice(self, text: str, severity: str = "information") -> Notice:
+        notice = Notice(text, severity)
+        await self.mount(notice)
+        self.anchor()
+        return notice
