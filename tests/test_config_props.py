@@ -3,6 +3,7 @@ valid config survives a round trip through YAML unchanged."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,10 @@ from hypothesis import strategies as st
 
 from sleepchat.config import ENV_VARS, Config, ConfigError, load_config
 
-SETTINGS = settings(max_examples=100, deadline=None)
+# Quick in CI; the full fault run sets SLEEPCHAT_PROPERTY_EXAMPLES (e.g. 5000).
+SETTINGS = settings(
+    max_examples=int(os.environ.get("SLEEPCHAT_PROPERTY_EXAMPLES", "100")), deadline=None
+)
 
 # Keys users would plausibly write (valid ones and near misses) plus arbitrary text.
 KNOWN_KEYS = [
