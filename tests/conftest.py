@@ -54,6 +54,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
         "SLEEPCHAT_IDLE_SECONDS",
         "SLEEPCHAT_THEME",
         "SLEEPCHAT_LOG_FILE",
+        "SLEEPCHAT_DEBUG",
+        "SLEEPCHAT_LOCAL_MODEL",
         "OLLAMA_HOST",
     ):
         monkeypatch.delenv(var, raising=False)
