@@ -142,6 +142,20 @@ async def test_rename_and_delete_persist(store: Store) -> None:
         await store.close()
 
 
+async def test_a_delete_cut_short_by_a_crash_is_undone_at_next_start(store: Store) -> None:
+    s = await store.create_session("half deleted")
+    await store.append_message(msg(s.id, 0))
+    await store.close()
+    sessions = store.data_dir / "sessions"
+    (sessions / s.id).rename(sessions / f".deleted-{s.id}")  # moved aside, record not dropped
+    store = await Store.open(store.data_dir)
+    try:
+        assert [m.id for m in await store.messages(s.id)] == ["m00000"]
+        assert [p.name for p in sessions.iterdir()] == [s.id]
+    finally:
+        await store.close()
+
+
 async def test_session_tables_upsert_replace_and_delete(store: Store) -> None:
     s = await store.create_session("t")
     await store.apply(

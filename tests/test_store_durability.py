@@ -202,6 +202,26 @@ async def test_a_failed_final_index_save_is_reported_and_repaired_at_next_start(
         await store.close()
 
 
+async def test_a_delete_that_cannot_save_keeps_the_session_whole(tmp_path: Path) -> None:
+    faults = Faults()
+    warnings: list[str] = []
+    store = await Store.open(tmp_path / "d", file_ops=faults.ops(), on_warning=warnings.append)
+    try:
+        s = await store.create_session("keep me")
+        await store.append_message(msg(s.id, 0))
+        faults.errno, faults.only = errno.ENOSPC, "index.json"
+        with pytest.raises(DiskFullError):
+            await store.delete_session(s.id)
+        assert [m.id for m in await store.messages(s.id)] == ["m0"]
+        faults.errno = None
+        await store.delete_session(s.id)
+        store = await reopen(store, on_warning=warnings.append)
+        assert await store.list_sessions() == []  # not brought back as an orphan folder
+        assert warnings == []
+    finally:
+        await store.close()
+
+
 async def reopen(store: Store, **kwargs: object) -> Store:
     await store.close()
     return await Store.open(store.data_dir, **kwargs)  # type: ignore[arg-type]

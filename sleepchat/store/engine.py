@@ -50,6 +50,7 @@ INDEX_NAME = "index.json"
 SESSIONS_DIR = "sessions"
 META_NAME = "meta.json"
 SESSION_TABLES = ("notes", "predictions", "reflections", "note_ops", "kv")
+_TRASH = ".deleted-"  # a session folder on its way out
 _SESSION_COPY = "session"  # meta.json keeps the session record, to rebuild a lost index
 _SEGMENT_RE = re.compile(r"^messages-(\d{4,})\.json$")
 _ID_RE = re.compile(r"^[0-9a-f]{4,64}$")
@@ -148,8 +149,9 @@ class Engine:
             sweep_temp_files(self.data_dir)
             self._make_dir(self.sessions_dir)
             self._index = self._open_index()
+            self._sweep_trash()
             self._migrate()
-            self._seq = max((int(d.get("seq", 0)) for d in self._session_docs()), default=0)
+            self._seq = max((_int(d.get("seq")) for d in self._session_docs()), default=0)
             if self._lock.unclean:
                 self._reconcile()
         except BaseException:
@@ -425,10 +427,39 @@ class Engine:
         return session
 
     def delete_session(self, sid: str) -> None:
+        """Folder moved out of sight first, then the record dropped: a crash in between is
+        undone at the next start, and a deleted session never comes back as an orphan."""
         self._require(sid)
-        self.index.table("sessions").remove(_by_id(sid))
+        folder, trash = self.sessions_dir / sid, self.sessions_dir / f"{_TRASH}{sid}"
+        shutil.rmtree(trash, ignore_errors=True)
+        moved = False
+        if folder.exists():
+            try:
+                os.rename(folder, trash)
+            except OSError as exc:
+                raise write_error(exc, folder) from exc
+            moved = True
+        try:
+            self.index.table("sessions").remove(_by_id(sid))
+        except BaseException:
+            if moved:
+                os.rename(trash, folder)
+            raise
         self._files.pop(sid, None)
-        shutil.rmtree(self.sessions_dir / sid, ignore_errors=True)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def _sweep_trash(self) -> None:
+        """Finish deletions a crash interrupted, or undo those whose record was not dropped."""
+        listed = {d.get("id") for d in self._session_docs()}
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.sessions_dir) as entries:
+            trashed = [Path(e.path) for e in entries if e.name.startswith(_TRASH)]
+        for trash in trashed:
+            sid = trash.name.removeprefix(_TRASH)
+            folder = self.sessions_dir / sid
+            if sid in listed and not folder.exists():
+                os.rename(trash, folder)
+            else:
+                shutil.rmtree(trash, ignore_errors=True)
 
     def _touch(self, session: Session, total: int) -> None:
         """Bump a session's count and activity time, in memory: the message file is the
