@@ -155,7 +155,7 @@ def test_cli_start_after_corruption_exits_0_and_names_the_file(
     assert not is_store_file(cut)
     path.write_bytes(cut)
     with FakeOllama() as srv:
-        proc = run_cli_after(template.path, srv.url)
+        proc = run_cli_after(template.path, srv.url, template.target)
     err = proc.stderr.decode()
     assert proc.returncode == 0, err
     assert "Traceback" not in err

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -20,10 +23,48 @@ def new_id(prefix: str = "", nbytes: int = 4) -> str:
     return prefix + secrets.token_hex(nbytes)
 
 
+def _type_ok(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a field's annotation (ints count as floats, bools as neither)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin is Literal:
+        return any(value == a and type(value) is type(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return any(_type_ok(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        return isinstance(value, list) and all(_type_ok(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint in (bool, str):
+        return isinstance(value, hint)
+    return True
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
-    """Build a dataclass from a dict, ignoring unknown keys (forward compatible files)."""
+    """Build a dataclass from a dict, ignoring unknown keys (forward compatible files).
+
+    Raises TypeError for a missing field or a value of the wrong type: stored files can be
+    damaged or hand-edited, and a wrong type must not travel on to crash a sort or a render.
+    """
+    hints = _hints(typing.cast(Any, cls))
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in data.items() if k in names})
+    kept = {k: v for k, v in data.items() if k in names}
+    for key, value in kept.items():
+        if not _type_ok(value, hints[key]):
+            raise TypeError(f"{cls.__name__}.{key} has the wrong type ({type(value).__name__})")
+    return cls(**kept)
 
 
 class Record:

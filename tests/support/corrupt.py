@@ -13,6 +13,7 @@ import random
 import shutil
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +268,11 @@ async def check_variant(
     try:
         await _exercise(tpl, data, out, chat=chat)
     except Exception as exc:  # the fault under test: any escape is a crash of the app
-        out.problems.append(f"crashed: {type(exc).__name__}: {str(exc)[:300]}")
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        out.problems.append(
+            f"crashed: {type(exc).__name__}: {str(exc)[:300]} "
+            f"(at {Path(where.filename).name}:{where.lineno} {where.line})"
+        )
         return out
     moved = [p for p in path.parent.iterdir() if p.name.startswith(path.name + ".corrupt-")]
     out.quarantined = bool(moved)
@@ -366,10 +371,11 @@ async def _chat(store: Store, tpl: Template, out: Outcome) -> None:
 
 # -- the same through a real process -------------------------------------------------------------
 def run_cli_after(
-    data: Path, host: str, *, timeout: float = 60
+    data: Path, host: str, session: str, *, timeout: float = 60
 ) -> subprocess.CompletedProcess[bytes]:
-    """``sleepchat --json`` on ``data`` with one question, as a user's next start would be."""
+    """``sleepchat --json --session ID`` with one question, as a user's next start would be."""
     cmd = [sys.executable, "-m", "sleepchat", "--data-dir", str(data), "--model", "llama3.2"]
+    cmd += ["--session", session]
     cmd += ["--backend", "ollama", "--host", host, "--json"]
     return subprocess.run(cmd, input=b"after the fault\n", capture_output=True, timeout=timeout)
 
