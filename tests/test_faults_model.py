@@ -190,7 +190,8 @@ def test_script_mode_reports_each_fault_and_goes_on(tmp_path: Path) -> None:
             srv.then(**fault.behaviour)
             srv.then()  # the server is back for the next line
             lines += [f"fault {i}?", f"after {i}?"]
-        proc = _script(tmp_path / "d", srv.url, _config(tmp_path), "\n".join(lines).encode())
+        data = tmp_path / "d"
+        proc = _script(data, srv.url, _config(tmp_path), "\n".join(lines).encode())
         url = srv.url
     err = proc.stderr.decode()
     assert proc.returncode == 1, err  # some lines could not be answered
@@ -207,8 +208,7 @@ def test_script_mode_reports_each_fault_and_goes_on(tmp_path: Path) -> None:
         assert good["type"] == "reply" and good["text"] == REPLY and not good["interrupted"]
     assert events == []
     exported = subprocess.run(
-        [sys.executable, "-m", "sleepchat", "export", "--format", "json"]
-        + ["--data-dir", str(tmp_path / "d")],
+        [sys.executable, "-m", "sleepchat", "export", "--format", "json", "--data-dir", str(data)],
         capture_output=True,
     )
     doc = json.loads(exported.stdout)
