@@ -14,7 +14,6 @@ write stays bounded however long the history grows.
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal
 
 from tinydb import Query, TinyDB
 from tinydb.table import Table
@@ -43,6 +42,7 @@ from sleepchat.store.atomic import (
 )
 from sleepchat.store.errors import CorruptFileError, StoreError, StoreWriteError
 from sleepchat.store.lock import DataDirLock
+from sleepchat.store.records import SESSION_ID_RE, as_int, is_time, valid_message, valid_session
 
 SCHEMA_VERSION = 1
 SEGMENT_SIZE = 256
@@ -53,7 +53,6 @@ SESSION_TABLES = ("notes", "predictions", "reflections", "note_ops", "kv")
 _TRASH = ".deleted-"  # a session folder on its way out
 _SESSION_COPY = "session"  # meta.json keeps the session record, to rebuild a lost index
 _SEGMENT_RE = re.compile(r"^messages-(\d{4,})\.json$")
-_ID_RE = re.compile(r"^[0-9a-f]{4,64}$")
 
 # A migration upgrades a data dir from schema N-1 to N (registered under N).
 Migration = Callable[[Path, TinyDB], None]
@@ -151,7 +150,7 @@ class Engine:
             self._index = self._open_index()
             self._sweep_trash()
             self._migrate()
-            self._seq = max((_int(d.get("seq")) for d in self._session_docs()), default=0)
+            self._seq = max((as_int(d.get("seq")) for d in self._session_docs()), default=0)
             if self._lock.unclean:
                 self._reconcile()
         except BaseException:
@@ -249,7 +248,7 @@ class Engine:
     def _session_folders(self) -> list[Path]:
         with contextlib.suppress(FileNotFoundError):
             return sorted(
-                p for p in self.sessions_dir.iterdir() if p.is_dir() and _ID_RE.match(p.name)
+                p for p in self.sessions_dir.iterdir() if p.is_dir() and SESSION_ID_RE.match(p.name)
             )
         return []
 
@@ -257,16 +256,16 @@ class Engine:
         """A readable index that lost session records (a flipped byte, a dropped field) must not
         hide those sessions: their folders still hold every message."""
         docs = index.docs("sessions")
-        listed = {s.id for d in docs if (s := _valid_session(d))}
+        listed = {s.id for d in docs if (s := valid_session(d))}
         orphans = [f for f in self._session_folders() if f.name not in listed]
         if not orphans:
             return
         found = self._recover(orphans)
-        top = max((_int(d.get("seq")) for d in docs), default=0)
+        top = max((as_int(d.get("seq")) for d in docs), default=0)
         try:
             with index.storage.batch():
                 table = index.table("sessions")
-                table.remove(lambda d: _valid_session(d) is None)
+                table.remove(lambda d: valid_session(d) is None)
                 for seq, doc in enumerate(found, start=top + 1):
                     table.insert({**doc, "seq": seq})
         except StoreWriteError as exc:
@@ -300,7 +299,7 @@ class Engine:
             mtime = folder.stat().st_mtime
             stamp = copy.get("created")
             # The copy may be damaged too.
-            created = float(stamp) if _time(stamp) else msgs[0].created if msgs else mtime
+            created = float(stamp) if is_time(stamp) else msgs[0].created if msgs else mtime
             updated = max([created, *(m.created for m in msgs[-1:])])
             title = copy.get("title")
             if not isinstance(title, str) or not title:
@@ -356,11 +355,11 @@ class Engine:
         return self.index.docs("sessions")
 
     def _session_from(self, doc: dict[str, Any]) -> Session | None:
-        return _valid_session(doc)
+        return valid_session(doc)
 
     def _sorted(self) -> list[tuple[dict[str, Any], Session]]:
         pairs = [(d, s) for d in self._session_docs() if (s := self._session_from(d))]
-        pairs.sort(key=lambda p: (p[1].updated, _int(p[0].get("seq"))), reverse=True)
+        pairs.sort(key=lambda p: (p[1].updated, as_int(p[0].get("seq"))), reverse=True)
         return pairs
 
     def list_sessions(self) -> list[Session]:
@@ -575,7 +574,7 @@ class Engine:
                     files.segments.remove(n)
                 continue
             docs.extend(data.get("messages", {}).values())
-        msgs = [m for doc in docs if (m := _valid_message(doc)) is not None]
+        msgs = [m for doc in docs if (m := valid_message(doc)) is not None]
         if len(msgs) < len(docs):
             self.warn(f"skipped {len(docs) - len(msgs)} malformed messages in session '{title}'")
         for note in notes:
@@ -640,72 +639,6 @@ class Engine:
                     table.remove(_by_id(c.doc["id"]))
                 elif not table.update(_replace_with(c.doc), _by_id(c.doc["id"])):
                     table.insert(dict(c.doc))
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _time(value: Any) -> TypeGuard[float]:
-    """A plausible timestamp: a finite number a date can be made of."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and abs(value) < 1e11
-    )
-
-
-def _valid_session(doc: dict[str, Any]) -> Session | None:
-    """The record, if every field has its type (a hand-edited or damaged index may lie)."""
-    try:
-        s = Session.from_dict(doc)
-    except TypeError:
-        return None
-    ok = (
-        isinstance(s.id, str)
-        and _ID_RE.match(s.id) is not None  # it names a folder: nothing like "../x"
-        and isinstance(s.title, str)
-        and _time(s.created)
-        and _time(s.updated)
-        and isinstance(s.message_count, int)
-        and not isinstance(s.message_count, bool)
-    )
-    return s if ok else None
-
-
-_OPTIONAL: dict[str, Any] = {
-    "model": str,
-    "prediction_id": str,
-    "reflection_id": str,
-    "error": str,
-    "replaced_by": str,
-    "prompt_tokens": int,
-    "completion_tokens": int,
-    "ttft_ms": int | float,
-    "total_ms": int | float,
-}
-
-
-def _valid_message(doc: dict[str, Any]) -> Message | None:
-    try:
-        m = Message.from_dict(doc)
-    except TypeError:
-        return None
-    ok = (
-        isinstance(m.id, str)
-        and isinstance(m.session_id, str)
-        and m.role in ("user", "assistant")
-        and isinstance(m.content, str)
-        and _time(m.created)
-        and m.source in ("user", "model", "prediction")
-        and isinstance(m.interrupted, bool)
-        and all(
-            (v := getattr(m, k)) is None or (isinstance(v, t) and not isinstance(v, bool))
-            for k, t in _OPTIONAL.items()
-        )
-    )
-    return m if ok else None
 
 
 def _check_table(table: str) -> None:
