@@ -167,3 +167,52 @@ def test_version_and_help() -> None:
     assert helptext.returncode == 0
     for word in ("--script", "--plain", "--json", "sessions", "export", "doctor", "bench"):
         assert word in helptext.stdout.decode()
+
+
+def _sleepy_server_reply(request: dict) -> str:
+    fmt = request.get("format")
+    if isinstance(fmt, dict) and "ops" in fmt.get("properties", {}):
+        return json.dumps({"ops": [{"op": "insert", "text": "Bakes sourdough at 75% hydration"}]})
+    if isinstance(fmt, dict):
+        return json.dumps({"questions": ["Should I lower the hydration?"]})
+    last = request["messages"][-1]["content"]
+    if last == "Should I lower the hydration?":
+        return "Yes, try 70% for a few bakes."
+    return "Dense loaves usually mean under-fermentation."
+
+
+def test_idle_reflects_then_a_predicted_question_is_instant(srv: FakeOllama, tmp_path: Path) -> None:
+    srv.configure(reply=_sleepy_server_reply)
+    stdin = (
+        b"My sourdough is dense.\n/idle\n/notes\n/predictions\n"
+        b"should i lower the hydration\n/regen\n/forget n1\n/undo\n/stats\n"
+    )
+    proc = sleepchat("--json", data=tmp_path / "d", host=srv.url, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr.decode()
+    evs = events(proc.stdout)
+    kinds = [e["type"] for e in evs]
+    assert kinds == ["reply", "reflection", "note", "prediction", "reply", "reply", "stats"]
+    reflection = evs[1]
+    assert reflection["status"] == "done" and reflection["predictions"] == 1
+    assert reflection["notes_changed"] == 1 and reflection["tokens"] > 0
+    assert evs[2]["text"] == "Bakes sourdough at 75% hydration"
+    assert evs[3]["question"] == "Should I lower the hydration?" and evs[3]["fresh"]
+    hit, regen = evs[4], evs[5]
+    assert hit["source"] == "prediction" and hit["prediction_id"] == evs[3]["id"]
+    assert hit["text"] == "Yes, try 70% for a few bakes."
+    assert regen["source"] == "model"
+    assert evs[6]["session"]["hits"] == 1
+    err = proc.stderr.decode()
+    assert "forgot note n1" in err and "n1" in err.split("forgot note n1")[1]  # undo names it
+
+
+def test_idle_seconds_then_the_next_line_preempts(srv: FakeOllama, tmp_path: Path) -> None:
+    # A slow server: the reflection is still running when the next line arrives.
+    srv.configure(reply=_sleepy_server_reply, token_delay=0.05)
+    stdin = b"My sourdough is dense.\n/idle 0.3\nwhat now?\n"
+    proc = sleepchat("--json", "--idle-seconds", "0.1", data=tmp_path / "d", host=srv.url, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr.decode()
+    evs = events(proc.stdout)
+    assert [e["type"] for e in evs] == ["reply", "reflection", "reply"]
+    assert evs[1]["status"] == "cancelled"
+    assert srv.wait_for_disconnect(5)  # the server saw the reflection's stream closed
