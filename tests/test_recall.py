@@ -100,6 +100,7 @@ PARAPHRASES += [
     ("How should I prepare for my first marathon?", "Any tips for my first marathon?"),
 ]
 LOOKALIKES += [
+    ("How do I bake the cake?", "What do I bake the cake with?"),
     ("How do I install Python?", "How do I uninstall Python?"),
     ("How long should I bake the cake?", "How long should I bake the cake without eggs?"),
 ]

@@ -186,9 +186,9 @@ def intent(text: str) -> str:
 
 
 def _compatible(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    return {a, b} <= {"other", "what", "how"} or {a, b} == {"other", "yesno"}
+    # "How do I bake it?" is not "What do I bake it with?": only an unmarked request
+    # ("Tell me about Rome") goes with any kind.
+    return a == b or "other" in (a, b)
 
 
 def _negated(text: str) -> bool:
