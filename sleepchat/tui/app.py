@@ -466,7 +466,8 @@ class SleepchatApp(App[None]):
                         answered = True
                         await view.close_stream()
                         view.message = ev.message
-                        view.set_meta(reply_meta(ev.message))
+                        speed = a.last_reply_speed if ev.message.source == "model" else None
+                        view.set_meta(reply_meta(ev.message, speed))
                         if ev.message.source == "prediction":
                             badge = prediction_badge(ev.message, ev.prediction, a.clock.now())
                             await view.add_badge(badge, regenerable=True)

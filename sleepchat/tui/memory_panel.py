@@ -79,7 +79,7 @@ class NoteEditor(Input):
         text: str | None  # None: cancelled
 
     def __init__(self) -> None:
-        super().__init__(id="note-editor", compact=True)
+        super().__init__(id="note-editor", compact=True, select_on_focus=False)
         self.note_id: str | None = None
 
     def start(self, note: Note) -> None:

@@ -152,17 +152,19 @@ def prediction_badge(message: Message, prediction: Prediction | None, now: float
     return " · ".join(parts)
 
 
-def reply_meta(message: Message) -> str:
+def reply_meta(message: Message, speed: float | None = None) -> str:
+    """The line under a reply: cut or replaced, and its tokens/s (the server's figure when
+    ``speed`` is given, else wall time from the stored timings)."""
     bits: list[str] = []
     if message.interrupted:
         bits.append(f"interrupted ({message.error or 'stopped'}) — partial reply kept")
     if message.replaced_by:
         bits.append("replaced by a regenerated answer (left out of the conversation)")
-    if message.source == "model" and message.completion_tokens and message.total_ms:
-        ttft = message.ttft_ms or 0.0
-        gen_ms = max(message.total_ms - ttft, 1.0)
-        speed = message.completion_tokens / gen_ms * 1000
-        bits.append(f"{message.completion_tokens} tokens · {speed:.1f} tok/s")
+    tokens = message.completion_tokens
+    if message.source == "model" and tokens and not message.interrupted:
+        if speed is None and message.total_ms:
+            speed = tokens / max(message.total_ms - (message.ttft_ms or 0.0), 1.0) * 1000
+        bits.append(f"{tokens} tokens" + (f" · {speed:.1f} tok/s" if speed else ""))
     return " · ".join(bits)
 
 
