@@ -34,6 +34,16 @@ def srv() -> Iterator[FakeOllama]:
         yield server
 
 
+def _streamed(app: SleepchatApp, chars: int = 1) -> bool:
+    """A reply view exists and shows at least ``chars`` characters."""
+    views = app.query(AssistantMessage)
+    return bool(views) and len(views.last().text) >= chars
+
+
+def _idle_workers(app: SleepchatApp, group: str) -> bool:
+    return not [w for w in app.workers if w.group == group and w.is_running]
+
+
 def _assistant(app: SleepchatApp):  # type: ignore[no-untyped-def]
     assert app.assistant is not None
     return app.assistant
@@ -67,7 +77,7 @@ async def test_send_streams_markdown_and_stores_both_messages(
         await pilot.press("enter")
         assert app.prompt.text == ""  # sent: the box is clear for the next question
         # Streams: text shows while the reply is still coming.
-        await until(pilot, lambda: bool(app.query(AssistantMessage)) and bool(app.query(AssistantMessage)[-1].text))
+        await until(pilot, lambda: _streamed(app))
         assert app.streaming
         view = app.query(AssistantMessage)[-1]
         await until(pilot, lambda: not app.streaming)
@@ -152,7 +162,7 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         assert "reflecting" in app.status_text()
         await pilot.press("x")
         await until(pilot, lambda: not a.reflecting)
-        await until(pilot, lambda: bool(a.reflections()) and a.reflections()[-1].status == "cancelled")
+        await until(pilot, lambda: [r.status for r in a.reflections()][-1:] == ["cancelled"])
         assert await asyncio.to_thread(srv.wait_for_disconnect, 5.0)  # the request was dropped
         assert app.prompt.text == "x"
         assert not [w for w in app.workers if w.group == "sleep" and w.is_running]
@@ -218,7 +228,8 @@ async def test_sessions_switch_new_rename_delete(srv: FakeOllama, tmp_path: Path
         screen.query_one("#session-list").highlighted = ids.index(first)  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: a.session is not None and a.session.id == first)
-        await until(pilot, lambda: any("first session" in str(u.render()) for u in app.query(UserMessage)))
+        shown = lambda: [str(u.render()) for u in app.query(UserMessage)]  # noqa: E731
+        await until(pilot, lambda: any("first session" in t for t in shown()))
         assert "Tomatoes" in app.status_text()
         # delete the second one (press d twice)
         await pilot.press("ctrl+o")
@@ -252,7 +263,8 @@ async def test_server_down_then_back_keeps_text_and_retries(tmp_path: Path) -> N
         assert not app.streaming and app.is_running
         with FakeOllama(reply=reply, port=port):
             await pilot.press("enter")  # the next send retries
-            await until(pilot, lambda: not app.streaming and _assistant(app).history[-1].role == "assistant")
+            last = lambda: _assistant(app).history[-1]  # noqa: E731
+            await until(pilot, lambda: not app.streaming and last().role == "assistant")
         assert "Keep the soil moist" in _assistant(app).history[-1].content
 
 
@@ -279,14 +291,16 @@ async def test_missing_model_and_cut_stream_are_reported(srv: FakeOllama, tmp_pa
         assert "interrupted" in str(app.query(AssistantMessage).last().meta.render())
 
 
-async def test_escape_stops_the_reply_and_keeps_the_partial(srv: FakeOllama, tmp_path: Path) -> None:
+async def test_escape_stops_the_reply_and_keeps_the_partial(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
     srv.configure(token_delay=0.05)
     app, _clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         app.prompt.load_text("a long answer please")
         await pilot.press("enter")
-        await until(pilot, lambda: bool(app.query(AssistantMessage)) and len(app.query(AssistantMessage).last().text) > 5)
+        await until(pilot, lambda: _streamed(app, 6))
         await pilot.press("escape")
         await until(pilot, lambda: not app.streaming)
         last = _assistant(app).history[-1]
@@ -305,7 +319,7 @@ async def test_theme_switch_is_remembered_until_the_config_changes(
         assert app.theme == "sleepchat-dark"
         assert {"sleepchat-light", "sleepchat-dusk"} <= set(app.available_themes)
         app.theme = "sleepchat-light"
-        await until(pilot, lambda: not [w for w in app.workers if w.group == "theme" and w.is_running])
+        await until(pilot, lambda: _idle_workers(app, "theme"))
         await pilot.pause()
     app, _clock = make_app(config)
     async with app.run_test(size=SIZE) as pilot:
