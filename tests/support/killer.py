@@ -62,7 +62,7 @@ class Harness:
     rng: random.Random
     totals: KillTotals = field(default_factory=KillTotals)
     cli_export: bool = True
-    max_kill_after: float = 4.0
+    max_kill_after: float = 3.0
     _asked: collections.Counter[str] = field(default_factory=collections.Counter)
     _answered: set[str] = field(default_factory=set)
     _running: set[str] = field(default_factory=set)  # reflection ids left running by kills
