@@ -245,7 +245,7 @@ def run_kills(
     iterations: int,
     *,
     seed: int = 1,
-    token_delay: float = 0.01,
+    token_delay: float = 0.03,
     cli_export: bool = True,
 ) -> KillTotals:
     from sleepchat.devtools.fake_ollama import FakeOllama
