@@ -1,0 +1,88 @@
+"""`sleepchat bench` quick run on a fake backend that models prefill/decode cost and a KV cache."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sleepchat.bench import Conversation, bench, load_conversations
+from sleepchat.core.settings import CoreSettings
+from sleepchat.devtools.fake_ollama import FakeOllama
+from sleepchat.llm.base import ChatMessage
+from sleepchat.llm.fake import FakeBackend
+
+CONV = Conversation(
+    "tomatoes",
+    ["I grow cherry tomatoes on a balcony. " * 20, "The lower leaves have brown spots. " * 20],
+    ["Should I remove the yellow leaves?", "What fertiliser should I use?"],
+)
+
+
+def reply(messages: Sequence[ChatMessage]) -> str:
+    return "A reasonably detailed answer about tomatoes, " * 6
+
+
+def structured(messages: Sequence[ChatMessage], schema: type) -> str:
+    if schema.__name__ == "NoteOps":
+        return json.dumps({"ops": [{"op": "insert", "text": "Grows cherry tomatoes"}]})
+    return json.dumps(
+        {"questions": ["Should I remove the yellow leaves?", "How often should I water them?"]}
+    )
+
+
+async def test_quick_bench_reports_every_figure() -> None:
+    backend = FakeBackend(
+        reply, structured, prefill_s_per_token=0.0002, decode_s_per_token=0.001
+    )
+    summary, results = await bench(backend, CoreSettings(), [CONV])
+    assert summary["queries"] == 2 and summary["hits"] == 1
+    assert summary["hit_rate"] == 0.5
+    # a hit skips the whole generation: far faster than asking the model
+    assert summary["hit_speedup"] > 5
+    # query-time tokens drop with a hit; sleep tokens are spent instead
+    assert summary["query_tokens_ratio"] < 1 and summary["sleep_tokens"] > 0
+    assert summary["amortised_cost_sleep"] is not None
+    # the warm-up leaves the chat prefix cached: reopening is faster than cold
+    assert summary["resume_ttft_speedup"] > 1.5
+    assert summary["miss_ttft_ratio"] is not None
+    (res,) = results
+    assert [t.source for t in res.sleep] == ["prediction", "model"]
+    assert res.sleep[1].best_question is not None  # how close the best prediction came
+
+
+def test_bundled_conversations_load() -> None:
+    convs = load_conversations(None, None)
+    assert len(convs) >= 8 and all(c.context and c.queries for c in convs)
+    assert len(load_conversations(None, 2)) == 2
+
+
+def test_bench_command_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    with FakeOllama() as srv:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sleepchat", "bench", "--backend", "ollama", "--host", srv.url,
+             "--model", "llama3.2", "--limit", "1", "--json", str(out)],
+            capture_output=True, timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr.decode()
+    table = proc.stdout.decode()
+    for key in ("hit_rate", "hit_speedup", "miss_ttft_ratio", "resume_ttft_speedup",
+                "query_tokens_ratio", "sleep_tokens", "amortised_cost_sleep"):
+        assert key in table
+    doc = json.loads(out.read_text())
+    assert doc["summary"]["queries"] == 3 and doc["summary"]["backend"] == "ollama"
+
+
+def test_bad_conversations_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "c.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "sleepchat", "bench", "--backend", "ollama",
+         "--conversations", str(bad)], capture_output=True, timeout=60,
+    )
+    assert proc.returncode == 1
+    err = proc.stderr.decode().strip()
+    assert err.count("\n") == 0 and "line 1" in err and "Traceback" not in err
