@@ -85,21 +85,22 @@ def load_conversations(path: str | None, limit: int | None) -> list[Conversation
 async def _ask(a: Assistant, text: str) -> Turn:
     start = time.perf_counter()
     first: float | None = None
+    last = start  # the full answer is on screen with its last chunk (storing comes after)
     done: ReplyDone | None = None
     async for event in a.ask(text):
-        if isinstance(event, ReplyChunk) and first is None:
-            first = time.perf_counter()
+        if isinstance(event, ReplyChunk):
+            last = time.perf_counter()
+            first = first or last
         elif isinstance(event, ReplyDone):
             done = event
         elif isinstance(event, ReplyFailed):
             raise BackendError(event.error)
-    end = time.perf_counter()
     assert done is not None
     msg = done.message
     return Turn(
         query=text,
         ttft_ms=(first - start) * 1000 if first is not None else None,
-        total_ms=(end - start) * 1000,
+        total_ms=(last - start) * 1000,
         completion_tokens=0 if msg.source == "prediction" else (msg.completion_tokens or 0),
         source=msg.source,
     )

@@ -35,7 +35,7 @@ def structured(messages: Sequence[ChatMessage], schema: type) -> str:
 
 async def test_quick_bench_reports_every_figure() -> None:
     backend = FakeBackend(
-        reply, structured, prefill_s_per_token=0.0002, decode_s_per_token=0.001
+        reply, structured, prefill_s_per_token=0.0002, decode_s_per_token=0.004
     )
     summary, results = await bench(backend, CoreSettings(), [CONV])
     assert summary["queries"] == 2 and summary["hits"] == 1
