@@ -81,12 +81,16 @@ def make_app(
 
 
 async def until(pilot: Any, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until ``predicate()`` holds (the timeout only catches a hang)."""
+    """Let the app run until ``predicate()`` holds (the timeout only catches a hang).
+
+    Polls on the event loop rather than ``pilot.pause``: that waits for every widget's queue
+    to drain, which a streaming reply keeps busy, so it would only return after the stream.
+    """
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
-        await pilot.pause(0.01)
+        await asyncio.sleep(0.005)
 
 
 async def loaded(pilot: Any, app: SleepchatApp) -> None:
