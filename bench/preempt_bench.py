@@ -69,7 +69,8 @@ async def one_run(srv: FakeOllama, *, preempt: bool) -> float:
 
 def _summary(values: list[float]) -> str:
     q = statistics.quantiles(values, n=20) if len(values) > 1 else values
-    return f"median {statistics.median(values):8.1f} ms   p95 {q[-1]:8.1f} ms   max {max(values):8.1f} ms"
+    med = statistics.median(values)
+    return f"median {med:8.1f} ms   p95 {q[-1]:8.1f} ms   max {max(values):8.1f} ms"
 
 
 async def main(runs: int) -> None:
@@ -80,8 +81,10 @@ async def main(runs: int) -> None:
     print(f"submit-to-request-start, preempting ({runs} runs):  {_summary(with_preempt)}")
     print(f"submit-to-request-start, naive ({len(naive)} runs):      {_summary(naive)}")
     ratio = statistics.median(naive) / statistics.median(with_preempt)
-    print(f"naive / preempting (medians): {ratio:.0f}x; target ≤ 100 ms: "
-          f"{'met' if statistics.median(with_preempt) <= 100 else 'MISSED'}")
+    print(
+        f"naive / preempting (medians): {ratio:.0f}x; target ≤ 100 ms: "
+        f"{'met' if statistics.median(with_preempt) <= 100 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -108,13 +108,21 @@ async def _ask(a: Assistant, text: str) -> Turn:
 
 async def _evict(backend: Backend, settings: CoreSettings) -> None:
     """Leave something unrelated in the server's cache (as after another session)."""
-    messages = [{"role": "system", "content": "You are a test."}, {"role": "user", "content": EVICT_PROMPT}]
+    messages = [
+        {"role": "system", "content": "You are a test."},
+        {"role": "user", "content": EVICT_PROMPT},
+    ]
     async for _chunk in backend.chat_stream(messages, options=settings.options, num_predict=1):
         pass
 
 
 async def _arm(
-    backend: Backend, settings: CoreSettings, conv: Conversation, *, sleep: bool, res: ConversationResult
+    backend: Backend,
+    settings: CoreSettings,
+    conv: Conversation,
+    *,
+    sleep: bool,
+    res: ConversationResult,
 ) -> list[Turn]:
     from sleepchat.store import Store
 
@@ -148,7 +156,11 @@ async def _arm(
 
 
 async def _resume(
-    a: Assistant, backend: Backend, settings: CoreSettings, conv: Conversation, res: ConversationResult
+    a: Assistant,
+    backend: Backend,
+    settings: CoreSettings,
+    conv: Conversation,
+    res: ConversationResult,
 ) -> None:
     """First question after reopening the session: cold vs after the idle-time warm-up."""
     question = "Can you summarise what we discussed in two sentences?"
@@ -214,7 +226,9 @@ def summarise(results: Sequence[ConversationResult]) -> dict[str, Any]:
         "sleep_tokens": sleep_tokens,
         "stateless_query_tokens": stateless_tokens,
         "sleep_query_tokens": sleep_query_tokens,
-        "amortised_cost_stateless": round(cost_stateless, 1) if cost_stateless is not None else None,
+        "amortised_cost_stateless": round(cost_stateless, 1)
+        if cost_stateless is not None
+        else None,
         "amortised_cost_sleep": round(cost_sleep, 1) if cost_sleep is not None else None,
         "amortised_cost_ratio": round(cost_sleep / cost_stateless, 3)
         if cost_sleep is not None and cost_stateless
@@ -225,7 +239,9 @@ def summarise(results: Sequence[ConversationResult]) -> dict[str, Any]:
     }
 
 
-def print_table(summary: dict[str, Any], results: Sequence[ConversationResult], out: IO[str]) -> None:
+def print_table(
+    summary: dict[str, Any], results: Sequence[ConversationResult], out: IO[str]
+) -> None:
     out.write(f"{'conversation':20} {'hits':>5} {'sleep tok':>9} {'resume cold/warm ms':>22}\n")
     for r in results:
         hits = sum(t.source == "prediction" for t in r.sleep)

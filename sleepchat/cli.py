@@ -6,7 +6,6 @@ Imports stay lazy: the TUI's time to first frame starts here.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -38,7 +37,11 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     g.add_argument("--data-dir", metavar="DIR", default=default, help="where sessions are kept")
     g.add_argument(
-        "--idle-seconds", type=float, metavar="N", default=default, help="idle time before reflecting"
+        "--idle-seconds",
+        type=float,
+        metavar="N",
+        default=default,
+        help="idle time before reflecting",
     )
     g.add_argument("--theme", default=default, help="TUI theme name")
     g.add_argument("--log-file", metavar="PATH", default=default, help="log file")
@@ -125,7 +128,9 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from sleepchat.bench import run_bench
 
         return commands.run(
-            run_bench(config, conversations=args.conversations, limit=args.limit, json_out=args.json_out)
+            run_bench(
+                config, conversations=args.conversations, limit=args.limit, json_out=args.json_out
+            )
         )
     if args.script is not None or not sys.stdin.isatty():
         return commands.run(commands.script(config, args))

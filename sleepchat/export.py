@@ -14,7 +14,12 @@ def _when(ts: float) -> str:
 
 
 def to_markdown(session: Session, messages: Sequence[Message]) -> str:
-    lines = [f"# {session.title}", "", f"Session `{session.id}`, started {_when(session.created)}.", ""]
+    lines = [
+        f"# {session.title}",
+        "",
+        f"Session `{session.id}`, started {_when(session.created)}.",
+        "",
+    ]
     for m in messages:
         if m.role == "user":
             head = f"## You — {_when(m.created)}"

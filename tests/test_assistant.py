@@ -14,7 +14,7 @@ from sleepchat.core.assistant import Assistant, CoreError
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import BackendStreamError, BackendUnreachable, ModelOptions
+from sleepchat.llm.base import BackendUnreachable, ModelOptions
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
 
@@ -143,7 +143,7 @@ async def test_sessions_resume_rename_switch_delete(store: Store) -> None:
     resumed = await b.start()
     assert resumed.id == second.id
     await b.switch_session(first.id[:5])
-    assert [m.content for m in b.history][0] == "What is a monad, in short?"
+    assert next(m.content for m in b.history) == "What is a monad, in short?"
     await b.rename_session(first.id, "Monads")
     assert b.session is not None and b.session.title == "Monads"
     with pytest.raises(CoreError, match="no session 'zzzz'"):
@@ -175,7 +175,7 @@ async def test_regenerate_replaces_the_last_reply(store: Store) -> None:
     events = await collect(a.regenerate())
     assert isinstance(events[-1], ReplyDone) and events[-1].message.content == "second answer"
     stored = await store.messages(a.session.id)  # type: ignore[union-attr]
-    old = [m for m in stored if m.content == "first answer"][0]
+    old = next(m for m in stored if m.content == "first answer")
     assert old.replaced_by == events[-1].message.id
     # the regenerate request did not include the replaced answer
     assert all(m["content"] != "first answer" for m in backend.calls[-1].messages)

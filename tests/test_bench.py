@@ -34,9 +34,7 @@ def structured(messages: Sequence[ChatMessage], schema: type) -> str:
 
 
 async def test_quick_bench_reports_every_figure() -> None:
-    backend = FakeBackend(
-        reply, structured, prefill_s_per_token=0.0002, decode_s_per_token=0.004
-    )
+    backend = FakeBackend(reply, structured, prefill_s_per_token=0.0002, decode_s_per_token=0.004)
     summary, results = await bench(backend, CoreSettings(), [CONV])
     assert summary["queries"] == 2 and summary["hits"] == 1
     assert summary["hit_rate"] == 0.5
@@ -63,14 +61,36 @@ def test_bench_command_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     with FakeOllama() as srv:
         proc = subprocess.run(
-            [sys.executable, "-m", "sleepchat", "bench", "--backend", "ollama", "--host", srv.url,
-             "--model", "llama3.2", "--limit", "1", "--json", str(out)],
-            capture_output=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "sleepchat",
+                "bench",
+                "--backend",
+                "ollama",
+                "--host",
+                srv.url,
+                "--model",
+                "llama3.2",
+                "--limit",
+                "1",
+                "--json",
+                str(out),
+            ],
+            capture_output=True,
+            timeout=120,
         )
     assert proc.returncode == 0, proc.stderr.decode()
     table = proc.stdout.decode()
-    for key in ("hit_rate", "hit_speedup", "miss_ttft_ratio", "resume_ttft_speedup",
-                "query_tokens_ratio", "sleep_tokens", "amortised_cost_sleep"):
+    for key in (
+        "hit_rate",
+        "hit_speedup",
+        "miss_ttft_ratio",
+        "resume_ttft_speedup",
+        "query_tokens_ratio",
+        "sleep_tokens",
+        "amortised_cost_sleep",
+    ):
         assert key in table
     doc = json.loads(out.read_text())
     assert doc["summary"]["queries"] == 3 and doc["summary"]["backend"] == "ollama"
@@ -80,8 +100,18 @@ def test_bad_conversations_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "c.jsonl"
     bad.write_text('{"id": "x"}\n')
     proc = subprocess.run(
-        [sys.executable, "-m", "sleepchat", "bench", "--backend", "ollama",
-         "--conversations", str(bad)], capture_output=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "sleepchat",
+            "bench",
+            "--backend",
+            "ollama",
+            "--conversations",
+            str(bad),
+        ],
+        capture_output=True,
+        timeout=60,
     )
     assert proc.returncode == 1
     err = proc.stderr.decode().strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from sleepchat.core.assistant import Assistant
@@ -29,10 +30,8 @@ async def test_touch_cancels_the_reflection_and_the_server_sees_the_disconnect(
             assert await asyncio.to_thread(srv.wait_for_started, 1, 10)
             a.touch()  # a keystroke
             reflection = None
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 reflection = await task
-            except asyncio.CancelledError:
-                pass
             assert reflection is None and task.cancelled()
             assert await asyncio.to_thread(srv.wait_for_disconnect, 5)
             (stored,) = [r for r in a.reflections() if r.status != "skipped"]

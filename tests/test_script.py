@@ -31,7 +31,11 @@ def sleepchat(
     if host is not None:
         cmd += ["--backend", "ollama", "--host", host]
     return subprocess.run(
-        [*cmd, *args], input=stdin or b"", capture_output=True, timeout=timeout, env=os.environ.copy()
+        [*cmd, *args],
+        input=stdin or b"",
+        capture_output=True,
+        timeout=timeout,
+        env=os.environ.copy(),
     )
 
 
@@ -122,7 +126,9 @@ def test_second_instance_refused_then_lock_taken_over(srv: FakeOllama, tmp_path:
     data = tmp_path / "d"
     cmd = [sys.executable, "-m", "sleepchat", "--data-dir", str(data), "--model", MODEL]
     cmd += ["--backend", "ollama", "--host", srv.url, "--json"]
-    first = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         assert first.stdin is not None and first.stdout is not None
         first.stdin.write(b"hold the lock\n")
@@ -181,7 +187,9 @@ def _sleepy_server_reply(request: dict) -> str:
     return "Dense loaves usually mean under-fermentation."
 
 
-def test_idle_reflects_then_a_predicted_question_is_instant(srv: FakeOllama, tmp_path: Path) -> None:
+def test_idle_reflects_then_a_predicted_question_is_instant(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
     srv.configure(reply=_sleepy_server_reply)
     stdin = (
         b"My sourdough is dense.\n/idle\n/notes\n/predictions\n"
@@ -210,7 +218,9 @@ def test_idle_seconds_then_the_next_line_preempts(srv: FakeOllama, tmp_path: Pat
     # A slow server: the reflection is still running when the next line arrives.
     srv.configure(reply=_sleepy_server_reply, token_delay=0.05)
     stdin = b"My sourdough is dense.\n/idle 0.3\nwhat now?\n"
-    proc = sleepchat("--json", "--idle-seconds", "0.1", data=tmp_path / "d", host=srv.url, stdin=stdin)
+    proc = sleepchat(
+        "--json", "--idle-seconds", "0.1", data=tmp_path / "d", host=srv.url, stdin=stdin
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     evs = events(proc.stdout)
     assert [e["type"] for e in evs] == ["reply", "reflection", "reply"]

@@ -156,7 +156,9 @@ async def test_input_cancels_a_running_reflection_and_the_question_goes_first(
     a = await make(store, backend, clock)
     await ask(a, "My tomato leaves have brown spots.")
     seen: list[str] = []
-    a.subscribe(lambda e: seen.append(e.reflection.status) if isinstance(e, ReflectionChanged) else None)
+    a.subscribe(
+        lambda e: seen.append(e.reflection.status) if isinstance(e, ReflectionChanged) else None
+    )
     backend.gate = asyncio.Event()
     backend.started.clear()
     task = a.start_reflection()

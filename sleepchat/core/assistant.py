@@ -405,7 +405,10 @@ class Assistant:
         session, _memory = await self._current()
         messages = prefix_messages(self.settings.system_prompt, self.history)
         stream = self.backend.chat_stream(
-            messages, options=self.settings.options, num_predict=1, keep_alive=self.settings.keep_alive
+            messages,
+            options=self.settings.options,
+            num_predict=1,
+            keep_alive=self.settings.keep_alive,
         )
         async with contextlib.aclosing(stream) as chunks:
             async for _chunk in chunks:

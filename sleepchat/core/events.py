@@ -30,7 +30,7 @@ class ReplyDone:
 
 @dataclass(frozen=True)
 class ReplyFailed:
-    """The model could not answer; ``partial`` is the stored, interrupted reply (if any text came)."""
+    """The model could not answer; ``partial`` is the stored, interrupted reply (if text came)."""
 
     session_id: str
     error: str

@@ -204,7 +204,9 @@ class FakeBackend:
         try:
             return schema.model_validate_json(raw), stats
         except ValidationError as exc:
-            raise SchemaError(f"reply did not match {schema.__name__}: {exc.error_count()} errors", raw) from None
+            raise SchemaError(
+                f"reply did not match {schema.__name__}: {exc.error_count()} errors", raw
+            ) from None
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
         self.calls.append(FakeCall("embed", [{"role": "user", "content": t} for t in texts]))
