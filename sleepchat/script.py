@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -20,11 +21,12 @@ from sleepchat.core.events import (
     ReplyChunk,
     ReplyDone,
     ReplyFailed,
-    SessionChanged,
 )
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.store import StoreError
 from sleepchat.text import clean_input, terminal_safe
+
+_C1 = re.compile("[\x80-\x9f]")
 
 COMMANDS = {
     "/new [title]": "start a new session",
@@ -79,7 +81,10 @@ class ScriptRunner:
 
     # -- output ------------------------------------------------------------------------------
     def emit(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        # json escapes C0 controls but not C1 ones (U+0080-U+009F, e.g. the 8-bit CSI U+009B)
+        # a terminal may act on; they only occur inside strings, where \u escapes are valid.
+        line = _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
+        self.out.write(line + "\n")
         self.out.flush()
 
     def info(self, text: str) -> None:
@@ -90,7 +95,8 @@ class ScriptRunner:
         self.out.flush()
 
     def diag(self, text: str) -> None:
-        self.err.write(f"sleepchat: {text}\n")
+        # Diagnostics quote server and model text (errors, note ids): terminal-safe too.
+        self.err.write(f"sleepchat: {terminal_safe(text)}\n")
         self.err.flush()
 
     def error(self, message: str) -> None:
@@ -273,7 +279,9 @@ class ScriptRunner:
         notes = self.assistant.notes()
         if self.json_mode:
             for n in notes:
-                self.emit({"type": "note", "id": n.id, "text": n.text, "reflection": n.reflection_id})
+                self.emit(
+                    {"type": "note", "id": n.id, "text": n.text, "reflection": n.reflection_id}
+                )
             return
         if not notes:
             self.info("(no notes yet — they are written while you are idle: try /idle)")

@@ -78,7 +78,8 @@ class Notice(Static):
     """A line in the transcript from sleepchat itself (errors with their fix, info)."""
 
     def __init__(self, text: str, severity: str = "information") -> None:
-        super().__init__(Content(text), classes=f"notice {severity}")
+        # Errors quote the server's own text: never let its escape sequences reach the terminal.
+        super().__init__(Content(terminal_safe(text)), classes=f"notice {severity}")
 
 
 class Badge(Horizontal):
@@ -135,7 +136,7 @@ class AssistantMessage(Vertical):
         self.add_class("precomputed")
 
     def set_meta(self, text: str) -> None:
-        self.meta.update(Content(text))
+        self.meta.update(Content(terminal_safe(text)))  # may quote a server's error text
         self.meta.display = bool(text)
 
     def drop_regenerate(self) -> None:
