@@ -315,13 +315,12 @@ class Reflector:
             )
         except SchemaError as exc:
             run.tokens += len(exc.raw.split())
+            # Model text echoes the conversation: logged only at debug level (logs are private
+            # by default, DESIGN/README: no message text unless debug is on).
             self.log.warning(
-                "reflection %s: %s dropped: %s (%r)",
-                run.reflection.id,
-                schema.__name__,
-                exc.message,
-                _clip(exc.raw, 200),
+                "reflection %s: %s dropped: %s", run.reflection.id, schema.__name__, exc.message
             )
+            self.log.debug("reflection %s: the dropped reply: %r", run.reflection.id, exc.raw[:200])
             return None
         run.tokens += completion_tokens(stats, "")
         return result
@@ -450,7 +449,8 @@ class Reflector:
                 continue
             others = [*asked, *existing, *out]
             if any(lexical_similarity(q, o) >= REPEAT_SIMILARITY for o in others):
-                self.log.info("prediction %r dropped: repeats an earlier question", q)
+                self.log.info("a proposed prediction repeats an earlier question: dropped")
+                self.log.debug("dropped as a repeat: %r", q)
                 continue
             out.append(q)
         return out
@@ -482,7 +482,8 @@ class Reflector:
         )
         if budget_cut or stats is None or not text.strip():
             # A cut answer is not what the model would have said: never serve it.
-            self.log.info("prediction %r not stored: answer cut or empty", question)
+            self.log.info("a prediction was not stored: its answer was cut or empty")
+            self.log.debug("not stored (answer cut or empty): %r", question)
             return False
         revised = next(
             (
