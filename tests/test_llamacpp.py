@@ -69,6 +69,7 @@ class StubLlama:
         self.n_tokens = 0
         self.evaluated = 0  # prompt tokens computed (not served from the cache)
         self.yielded = 0  # reply tokens produced
+        self._progress = threading.Condition()
         self.prompts: list[str] = []
         self.busy = 0
         self.max_busy = 0
@@ -98,6 +99,10 @@ class StubLlama:
 
     def n_ctx(self) -> int:
         return self._n_ctx
+
+    def wait_yielded(self, count: int) -> None:
+        with self._progress:
+            assert self._progress.wait_for(lambda: self.yielded >= count, timeout=10)
 
     def set_seed(self, seed: int) -> None:
         self.seeds.append(seed)
@@ -131,7 +136,9 @@ class StubLlama:
                 raise RuntimeError("stub gate never opened")
             if self.fail_after is not None and i >= self.fail_after:
                 raise RuntimeError("decode failed")
-            self.yielded += 1
+            with self._progress:
+                self.yielded += 1
+                self._progress.notify_all()
             token = self._id(piece)
             yield token
             self.eval([token])
@@ -387,8 +394,7 @@ async def test_cancelling_a_structured_request_stops_the_worker() -> None:
     backend = backend_for(stub)
     task = asyncio.create_task(backend.chat_structured(convo("A city?"), City))
     gate.release(2)
-    while stub.yielded < 2:  # wait for the worker to consume the two permits
-        await asyncio.sleep(0)
+    await asyncio.to_thread(stub.wait_yielded, 2)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
