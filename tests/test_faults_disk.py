@@ -162,7 +162,8 @@ def test_script_mode_on_a_full_tmpfs(tmp_path: Path) -> None:
         def say(line: str) -> dict[str, Any]:
             proc.stdin.write(line.encode() + b"\n")  # type: ignore[union-attr]
             proc.stdin.flush()  # type: ignore[union-attr]
-            return json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+            event: dict[str, Any] = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+            return event
 
         try:
             assert say("before?")["type"] == "reply"

@@ -205,10 +205,11 @@ async def test_tui_shows_markup_and_escapes_as_literal_text(tmp_path: Path) -> N
                 app.prompt.focus()
                 app.prompt.load_text(question)
                 await pilot.press("enter")
-                await until(
-                    pilot,
-                    lambda b=before: len(app.query(AssistantMessage)) > b and not app.streaming,
-                )
+
+                def answered(b: int = before) -> bool:
+                    return len(app.query(AssistantMessage)) > b and not app.streaming
+
+                await until(pilot, answered)
             await pilot.pause()
             text = screen_text(app)
     assert "[bold red]x[/]" in text

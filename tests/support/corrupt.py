@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sleepchat.core.models import Message, Note, Prediction, Reflection, Session
 from sleepchat.store import Change, Store
@@ -38,7 +38,7 @@ class Template:
 
 
 def _msg(sid: str, i: int) -> Message:
-    role = "user" if i % 2 == 0 else "assistant"
+    role: Literal["user", "assistant"] = "user" if i % 2 == 0 else "assistant"
     return Message(
         id=f"m{sid}{i:03d}",
         session_id=sid,
@@ -319,8 +319,8 @@ async def _exercise(tpl: Template, data: Path, out: Outcome, *, chat: bool) -> N
     again: list[str] = []
     store = await Store.open(data, segment_size=SEGMENT_SIZE, on_warning=again.append)
     try:
-        if chat and (s := await store.get_session(tpl.target)) is not None:
-            contents = [m.content for m in await store.messages(s.id)]
+        if chat and (found := await store.get_session(tpl.target)) is not None:
+            contents = [m.content for m in await store.messages(found.id)]
             if "after the fault" not in contents:
                 out.problems.append("the question asked after the fault was not saved")
     finally:

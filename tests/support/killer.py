@@ -194,7 +194,7 @@ class Harness:
             self._compare_export(i, answered[-1][1]["session"], stored)
 
     async def _check_sleep_tables(self, store: Store, sid: str, i: int) -> None:
-        reflections = {d.get("id"): d for d in await store.load_table(sid, "reflections")}
+        reflections = {str(d.get("id")): d for d in await store.load_table(sid, "reflections")}
         for rid, r in reflections.items():
             status = r.get("status")
             if status == "running":
@@ -211,9 +211,9 @@ class Harness:
             if p.get("reflection_id") not in reflections:
                 self._problem(f"iteration {i}: prediction {p.get('id')} has no reflection")
         for n in await store.load_table(sid, "notes"):
-            rid = n.get("reflection_id")
-            if rid is not None and rid not in reflections:
-                self._problem(f"iteration {i}: note {n.get('id')} has no reflection {rid}")
+            note_by = n.get("reflection_id")
+            if note_by is not None and note_by not in reflections:
+                self._problem(f"iteration {i}: note {n.get('id')} has no reflection {note_by}")
             if not isinstance(n.get("text"), str) or not n["text"].strip():
                 self._problem(f"iteration {i}: note {n.get('id')} is torn: {n}")
 
