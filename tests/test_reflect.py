@@ -168,8 +168,9 @@ async def test_every_request_shares_the_chat_prefix_and_options() -> None:
         assert call.keep_alive == "15m"
     # Instructions live in the tail only.
     for call in h.backend.calls[:2]:
-        assert call.messages[len(prefix)]["role"] == "user"
-        assert "Reflection" in call.messages[-1]["content"]
+        assert len(call.messages) == len(prefix) + 1
+        assert call.messages[-1]["role"] == "user"
+        assert call.messages[-1]["content"] not in [m["content"] for m in prefix]
 
 
 async def test_no_warm_up_when_disabled_and_its_token_not_reserved() -> None:
@@ -468,7 +469,7 @@ async def test_at_most_max_predictions_fresh_at_once() -> None:
     r = await h.run()
     assert r.predictions == 2
     plan_call = next(c for c in h.backend.calls if c.schema == "PredictionPlan")
-    assert "up to 2 new questions" in plan_call.messages[-1]["content"]
+    assert "up to 2 follow-up questions" in plan_call.messages[-1]["content"]
 
 
 async def test_an_unreachable_server_fails_the_reflection_without_raising() -> None:

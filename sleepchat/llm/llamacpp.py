@@ -95,6 +95,36 @@ class _Cancelled:
     """The worker's last word when it stopped because the request went away."""
 
 
+# Length bounds unrolled into grammar rules blow past llama.cpp's limits (a 2,000-char string
+# is 2,000 nested rules): the grammar then fails to parse and the sampler crashes the process.
+# pydantic checks these bounds after generation instead.
+_UNROLLED = frozenset({"maxLength", "minLength", "pattern"})
+MAX_UNROLLED_ITEMS = 10
+
+
+def _lenient_json(raw: str) -> Any:
+    """Parse JSON allowing raw control characters inside strings: this llama.cpp grammar's
+    string rule admits newlines that strict JSON forbids. Invalid JSON is passed on as the
+    raw text so validation reports it."""
+    try:
+        return json.loads(raw, strict=False)
+    except ValueError:
+        return raw
+
+
+def grammar_schema(schema: Any) -> Any:
+    """The JSON schema without the bounds a grammar cannot afford."""
+    if isinstance(schema, dict):
+        return {
+            k: grammar_schema(v)
+            for k, v in schema.items()
+            if k not in _UNROLLED and not (k == "maxItems" and v > MAX_UNROLLED_ITEMS)
+        }
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -487,7 +517,7 @@ class LlamaCppBackend:
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
     ) -> tuple[M, ChatStats]:
-        schema_text = json.dumps(schema.model_json_schema())
+        schema_text = json.dumps(grammar_schema(schema.model_json_schema()))
         req = self._request(messages, options, num_predict, schema_text)
         pieces: list[str] = []
         stats = ChatStats()
@@ -499,7 +529,7 @@ class LlamaCppBackend:
                     pieces.append(item)
         raw = "".join(pieces)
         try:
-            return schema.model_validate_json(raw), stats
+            return schema.model_validate(_lenient_json(raw)), stats
         except ValidationError as exc:
             errors = exc.errors()
             where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
