@@ -175,6 +175,8 @@ class ScriptRunner:
                 wrote = True
             elif isinstance(event, ReplyDone):
                 self._reply_done(event.message, event.prediction, wrote)
+                if event.notice:
+                    self.diag(event.notice)
             elif isinstance(event, ReplyFailed):
                 self.failed += 1
                 self.unreachable += int(event.unreachable)

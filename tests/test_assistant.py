@@ -196,3 +196,21 @@ def test_core_imports_no_ui_toolkit() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+class TrimmingBackend(FakeBackend):
+    """Reports, as the embedded backend does, that it dropped old turns to fit num_ctx."""
+
+    async def chat_stream(self, messages, **kw):  # type: ignore[override]
+        async for chunk in super().chat_stream(messages, **kw):
+            if chunk.stats is not None:
+                chunk.stats.notice = "history longer than num_ctx: dropped the 4 oldest messages"
+            yield chunk
+
+
+async def test_a_trimmed_history_is_reported_with_the_reply(store: Store) -> None:
+    a = make(store, TrimmingBackend())
+    await a.start()
+    done = (await collect(a.ask("hi")))[-1]
+    assert isinstance(done, ReplyDone)
+    assert done.notice == "history longer than num_ctx: dropped the 4 oldest messages"

@@ -293,7 +293,9 @@ class Assistant:
             return
         reply = await self._store_reply(user, "".join(parts), stats, start, first, None)
         assert reply is not None
-        yield ReplyDone(reply)
+        if stats.notice:
+            self.log.info("reply %s: %s", reply.id, stats.notice)
+        yield ReplyDone(reply, notice=stats.notice)
 
     async def _store_reply(
         self,

@@ -26,6 +26,7 @@ class ReplyDone:
 
     message: Message
     prediction: Prediction | None = None  # set when served from the cache
+    notice: str | None = None  # e.g. the backend trimmed a history longer than num_ctx
 
 
 @dataclass(frozen=True)
