@@ -45,6 +45,9 @@ async def test_quick_bench_reports_every_figure() -> None:
     assert summary["amortised_cost_sleep"] is not None
     # the warm-up leaves the chat prefix cached: reopening is faster than cold
     assert summary["resume_ttft_speedup"] > 1.5
+    assert summary["resume_history_tokens"] > 200
+    # a hit forced by asking a prediction verbatim beats the model answering it
+    assert summary["forced_hit_speedup"] > 5
     assert summary["miss_ttft_ratio"] is not None
     (res,) = results
     assert [t.source for t in res.sleep] == ["prediction", "model"]
