@@ -226,3 +226,33 @@ def test_idle_seconds_then_the_next_line_preempts(srv: FakeOllama, tmp_path: Pat
     assert [e["type"] for e in evs] == ["reply", "reflection", "reply"]
     assert evs[1]["status"] == "cancelled"
     assert srv.wait_for_disconnect(5)  # the server saw the reflection's stream closed
+
+
+def test_doctor_reports_each_check_with_its_fix(srv: FakeOllama, tmp_path: Path) -> None:
+    ok = sleepchat("doctor", data=tmp_path / "d", host=srv.url)
+    assert ok.returncode == 0, ok.stdout.decode()
+    out = ok.stdout.decode()
+    assert "[ok  ] model 'llama3.2' is available" in out and out.strip().endswith("all good")
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sleepchat",
+            "doctor",
+            "--backend",
+            "ollama",
+            "--host",
+            srv.url,
+            "--model",
+            "mistral",
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert missing.returncode == 1
+    assert "run `ollama pull mistral`" in missing.stdout.decode()
+    down = sleepchat("doctor", data=tmp_path / "d", host=f"http://127.0.0.1:{closed_port()}")
+    assert down.returncode == 1
+    assert "ollama serve" in down.stdout.decode()
