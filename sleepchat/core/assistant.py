@@ -338,7 +338,7 @@ class Assistant:
         The earlier reply stays on record, marked replaced, and leaves the prompt history.
         """
         await self.preempt()
-        session, _memory = await self._current()
+        await self._current()
         idx = next(
             (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
             None,
@@ -363,7 +363,6 @@ class Assistant:
         finally:
             self.idle.end_turn()
             self.idle.touch()
-        del session
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:
@@ -404,7 +403,7 @@ class Assistant:
     async def warm_up(self) -> None:
         """Have the server process the chat prefix now, so the next question prefills only its
         own tokens (what the sleep cycle does after reflecting; also used on resume)."""
-        session, _memory = await self._current()
+        await self._current()
         messages = prefix_messages(self.settings.system_prompt, self.history)
         stream = self.backend.chat_stream(
             messages,
@@ -415,7 +414,6 @@ class Assistant:
         async with contextlib.aclosing(stream) as chunks:
             async for _chunk in chunks:
                 pass
-        del session
 
     async def reflect(self) -> Reflection:
         """Run one sleep cycle to the end (script `/idle`, benchmarks)."""
