@@ -214,3 +214,12 @@ async def test_a_trimmed_history_is_reported_with_the_reply(store: Store) -> Non
     done = (await collect(a.ask("hi")))[-1]
     assert isinstance(done, ReplyDone)
     assert done.notice == "history longer than num_ctx: dropped the 4 oldest messages"
+
+
+async def test_an_empty_message_is_refused_and_nothing_is_stored(store: Store) -> None:
+    backend = FakeBackend()
+    a = make(store, backend)
+    await a.start()
+    with pytest.raises(CoreError, match="empty"):
+        await collect(a.ask("  \n "))
+    assert await store.messages(a.session.id) == [] and backend.calls == []  # type: ignore[union-attr]

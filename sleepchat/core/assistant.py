@@ -176,6 +176,8 @@ class Assistant:
         The user message is durable before any model call. A reply cut by an error or a
         cancel is stored, marked interrupted.
         """
+        if not text.strip():
+            raise CoreError("nothing to send: the message is empty")
         await self.preempt()  # the user's request must not queue behind a reflection
         self.idle.touch()
         self.idle.begin_turn()
