@@ -102,7 +102,7 @@ class SleepchatApp(App[None]):
         self._panel_user_choice: bool | None = None
         self._last_ctrl_c = 0.0
         self._quitting = False
-        self._closed = False
+        self._runtime_closed = False
         self._remember_theme = False
         self._reply_worker_ref: Worker[None] | None = None
         self._pending_input: str | None = None  # what to put back in the box if sending fails
@@ -239,9 +239,9 @@ class SleepchatApp(App[None]):
         self.notify(message, severity="warning", timeout=10)
 
     async def _close_runtime(self) -> None:
-        if self._closed:
+        if self._runtime_closed:
             return
-        self._closed = True
+        self._runtime_closed = True
         if self._unsubscribe is not None:
             with contextlib.suppress(Exception):
                 self._unsubscribe()
