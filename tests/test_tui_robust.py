@@ -6,7 +6,6 @@ they assert what a user sees at a fixed size, with the cursor blink off.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,10 +122,8 @@ async def test_ctrl_c_twice_during_a_reply_quits_and_keeps_everything(
         await loaded(pilot, app)
         app.prompt.load_text("a long story please")
         await pilot.press("enter")
-        await until(
-            pilot,
-            lambda: bool(app.query(AssistantMessage)) and len(app.query(AssistantMessage).last().text) > 5,
-        )
+        views = lambda: app.query(AssistantMessage)  # noqa: E731
+        await until(pilot, lambda: bool(views()) and len(views().last().text) > 5)
         await pilot.press("ctrl+c", "ctrl+c")
         await until(pilot, lambda: not app.is_running)
     assert app.return_code == 0
@@ -203,7 +200,7 @@ async def test_command_palette_lists_the_app_actions(srv: FakeOllama, tmp_path: 
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: any("Exported to" in n.message for n in app._notifications))
-        path = Path(next(n.message for n in app._notifications if "Exported" in n.message).split()[-1])
+        note = next(n.message for n in app._notifications if "Exported" in n.message)
+        path = Path(note.split()[-1])
         assert path.read_text().startswith("# ")
         assert oct(path.stat().st_mode & 0o777) == "0o600"
-        await asyncio.sleep(0)
