@@ -520,7 +520,7 @@ class SleepchatApp(App[None]):
             else:
                 fix.append("Press Ctrl+R to retry.")
         self.notify(error, title="Could not answer", severity="error", timeout=10)
-        await self.transcript.add_notice("⚠ " + " ".join([error, *fix]), "error")
+        await self.transcript.add_notice("⚠ " + "\n".join([error, *fix]), "error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Button, Static
 
 from sleepchat.core.models import Message, Prediction
 from sleepchat.text import terminal_safe
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
 
 SHOWN_MESSAGES = 200  # older messages stay stored (and exported), just not mounted
 SHOWN_CHARS = 20_000  # a 1 MB paste is kept whole in the store; the screen shows the start
@@ -102,10 +105,14 @@ class AssistantMessage(Vertical):
         self.message = message
         self.source = source
         self.border_title = "sleepchat"
+        # Imported here: Markdown (markdown-it) costs ~60 ms, kept off the first frame.
+        from textual.widgets import Markdown
+
         self.body = Markdown(
             clip(terminal_safe(message.content)) if message else "", classes="body"
         )
         self.meta = Static("", classes="meta")
+        self.meta.display = False
         self._stream: MarkdownStream | None = None
         self._safe = SafeChunks()
         self.text = ""
@@ -120,7 +127,7 @@ class AssistantMessage(Vertical):
             return
         self.text += text
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.body)
+            self._stream = self.body.get_stream(self.body)
         await self._stream.write(text)
 
     async def close_stream(self) -> None:

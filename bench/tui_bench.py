@@ -1,0 +1,234 @@
+"""TUI benchmark: launch to first frame, and key-to-screen latency under load.
+
+Method (end to end, as a user sees it): the real ``python -m sleepchat`` runs under a
+pseudo-terminal, talking to the loopback fake Ollama (``sleepchat.devtools.fake_ollama``).
+
+* **first frame**: time from spawning the process to the moment its output holds the footer
+  (the last thing the first frame paints). A bare Textual app is measured the same way.
+* **key-to-screen**: a key is written to the pty; its latency is the time until the screen
+  output shows it (the last typed characters appear in the input box). Keys are typed one by
+  one (each waits for its echo), 1) while a reply streams at 50 tokens/s, and 2) while a
+  reflection runs (the key preempts it: the latency includes cancelling it).
+
+Run: ``python bench/tui_bench.py [--runs 5] [--keys 200] [--json OUT]``. Not a test: it prints
+numbers (targets: first frame <= 600 ms, p99 key-to-screen <= 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import random
+import re
+import select
+import signal
+import statistics
+import string
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+from sleepchat.devtools.fake_ollama import FakeOllama
+
+ESCAPES = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
+COLS, ROWS = 300, 50
+BARE_APP = (
+    "from textual.app import App\n"
+    "from textual.widgets import Footer, Input\n"
+    "class Bare(App):\n"
+    "    BINDINGS = [('ctrl+r', 'bell', 'Regenerate')]\n"
+    "    def compose(self):\n"
+    "        yield Input()\n"
+    "        yield Footer()\n"
+    "Bare().run()\n"
+)
+
+
+class Term:
+    """A child process on a pty of COLS x ROWS, with its screen output as plain text."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.fd = master
+        self.text = b""
+
+    def read(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except OSError:
+            return False
+        self.text += ESCAPES.sub(b"", data)
+        return True
+
+    def wait_for(self, marker: bytes, timeout: float = 20.0, since: int = 0) -> float:
+        """Seconds (perf_counter) when ``marker`` appeared after offset ``since``."""
+        deadline = time.perf_counter() + timeout
+        while marker not in self.text[since:]:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{marker!r} not seen")
+            self.read(0.05)
+        return time.perf_counter()
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def close(self) -> None:
+        try:
+            self.send(b"\x11")  # ctrl+q
+            self.proc.wait(timeout=10)
+        except Exception:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        os.close(self.fd)
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(TERM="xterm-256color", COLORTERM="truecolor", TEXTUAL_ANIMATIONS="none")
+    return env
+
+
+def sleepchat_argv(url: str, data: Path, config: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "sleepchat",
+        "--config",
+        str(config),
+        "--backend",
+        "ollama",
+        "--host",
+        url,
+        "--model",
+        "llama3.2",
+        "--data-dir",
+        str(data),
+    ]
+
+
+def first_frames(argv_for: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        term = Term(argv_for, _env())
+        try:
+            t = term.wait_for(b"Regenerate")
+            times.append((t - term.start) * 1000)
+        finally:
+            term.close()
+    return times
+
+
+class Typist:
+    """Types random letters; the last 8 typed identify the echo in the screen output."""
+
+    def __init__(self, term: Term, seed: int = 7) -> None:
+        self.term = term
+        self.rng = random.Random(seed)
+        self.typed = ""
+
+    def keys(self, n: int) -> list[float]:
+        return type_keys(self, n)
+
+
+def type_keys(typist: Typist, n: int) -> list[float]:
+    """Type ``n`` keys one by one; each latency is write -> the echo is on screen."""
+    term, rng = typist.term, typist.rng
+    latencies = []
+    for _ in range(n):
+        ch = rng.choice(string.ascii_letters)
+        typist.typed += ch
+        typed = typist.typed
+        window = typed[-8:].encode()
+        mark = len(term.text)
+        t0 = time.perf_counter()
+        term.send(ch.encode())
+        t1 = term.wait_for(window, timeout=5, since=mark)
+        latencies.append((t1 - t0) * 1000)
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median_ms": round(statistics.median(values), 1),
+        "p99_ms": round(pct(values, 99), 1),
+        "max_ms": round(max(values), 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keys", type=int, default=200)
+    parser.add_argument("--reflections", type=int, default=15)
+    parser.add_argument("--json", dest="json_out")
+    args = parser.parse_args()
+    results: dict[str, object] = {}
+    long_reply = " ".join(f"word{i}" for i in range(2000))
+    with tempfile.TemporaryDirectory() as tmp, FakeOllama(any_model=True) as srv:
+        tmp_path = Path(tmp)
+        config = tmp_path / "config.yaml"
+        config.write_text("sleep:\n  idle_seconds: 0.4\n  cooldown_seconds: 0\n")
+        argv = sleepchat_argv(srv.url, tmp_path / "data", config)
+
+        bare = tmp_path / "bare.py"
+        bare.write_text(BARE_APP)
+        results["bare_textual_first_frame_ms"] = summary(
+            first_frames([sys.executable, str(bare)], args.runs)
+        )
+        results["first_frame_ms"] = summary(first_frames(argv, args.runs))
+
+        # Keys while a reply streams at 50 tokens/s.
+        srv.configure(reply=long_reply, token_delay=0.02)
+        term = Term(argv, _env())
+        try:
+            term.wait_for(b"Regenerate")
+            term.wait_for(b"idle in")  # the runtime is open
+            term.send(b"tell me a long story\r")
+            term.wait_for(b"word3 ")
+            typist = Typist(term)
+            streaming = typist.keys(args.keys)
+            assert b"word1999" not in term.text, "the reply ended before the keys did"
+            results["keys_while_streaming"] = summary(streaming)
+            term.send(b"\x1b")  # Esc stops the reply
+            term.wait_for(b"stopped")
+            # Keys that land while a reflection runs (each one preempts it).
+            srv.configure(reply=None, token_delay=0.05)
+            preempting = []
+            for _ in range(args.reflections):
+                mark = len(term.text)
+                term.wait_for(b"reflecting", timeout=30, since=mark)
+                preempting.extend(typist.keys(1))
+            results["keys_preempting_a_reflection"] = summary(preempting)
+        finally:
+            term.close()
+    for name, value in results.items():
+        print(f"{name:32} {value}")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
