@@ -139,7 +139,9 @@ async def test_a_reflection_stores_notes_predictions_with_answers_and_warms_up()
     ]
     warm = h.backend.calls[-1]
     assert warm.kind == "stream" and warm.num_predict == 1
-    assert warm.messages == h.prefix()
+    # the chat prefix plus the notes block: all a next question starts with
+    notes_block = prompts.memory_block([n.text for n in h.memory.notes])
+    assert warm.messages == [*h.prefix(), {"role": "system", "content": notes_block}]
     # Tokens asleep: both structured replies (the fake counts words), the answers, the warm-up.
     answered = sum(p.answer_tokens or 0 for p in preds)
     backend_replies = happy_backend().structured

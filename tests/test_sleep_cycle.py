@@ -173,3 +173,14 @@ async def test_input_cancels_a_running_reflection_and_the_question_goes_first(
     (reflection,) = [r for r in a.reflections() if r.status != "skipped"]
     assert reflection.status == "cancelled"
     assert all(p.answer for p in a.predictions())  # nothing half-applied
+
+
+async def test_after_a_reflection_a_question_only_prefills_itself(store, backend, clock) -> None:
+    """The warm-up leaves exactly what the next chat request starts with in the cache."""
+    a = await make(store, backend, clock)
+    await ask(a, "My tomato leaves have brown spots.")
+    await a.reflect()
+    warm = backend.calls[-1].messages
+    await ask(a, "Is the fruit still safe to eat?")
+    question = backend.calls[-1].messages
+    assert question[: len(warm)] == warm and len(question) == len(warm) + 1

@@ -25,7 +25,7 @@ from sleepchat.core.events import (
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Prediction, Reflection, Session, new_id
-from sleepchat.core.prompts import chat_messages, prefix_messages
+from sleepchat.core.prompts import chat_messages, warm_messages
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.settings import CoreSettings
@@ -405,8 +405,9 @@ class Assistant:
     async def warm_up(self) -> None:
         """Have the server process the chat prefix now, so the next question prefills only its
         own tokens (what the sleep cycle does after reflecting; also used on resume)."""
-        await self._current()
-        messages = prefix_messages(self.settings.system_prompt, self.history)
+        _session, memory = await self._current()
+        notes = [n.text for n in memory.notes]
+        messages = warm_messages(self.settings.system_prompt, self.history, notes)
         stream = self.backend.chat_stream(
             messages,
             options=self.settings.options,

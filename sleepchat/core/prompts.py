@@ -52,3 +52,15 @@ def chat_messages(
         out.append({"role": "system", "content": block})
     out.append({"role": "user", "content": question})
     return out
+
+
+def warm_messages(
+    system_prompt: str, history: Sequence[Message], notes: Sequence[str] = ()
+) -> list[ChatMessage]:
+    """What the idle-time warm-up sends: everything a next chat turn will start with (the
+    prefix and the notes block), so only the question itself is left to prefill."""
+    out = prefix_messages(system_prompt, history)
+    block = memory_block(notes)
+    if block:
+        out.append({"role": "system", "content": block})
+    return out

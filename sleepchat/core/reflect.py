@@ -543,4 +543,6 @@ class Reflector:
 
     # -- step D: warm-up ---------------------------------------------------------------------
     async def _warm_up(self, run: _Run) -> None:
-        await self._stream(run, self._prefix(run), 1)
+        notes = [n.text for n in run.memory.notes]
+        messages = prompts.warm_messages(self.settings.system_prompt, run.history, notes)
+        await self._stream(run, messages, 1)
