@@ -288,6 +288,10 @@ def summarise(results: Sequence[ConversationResult]) -> dict[str, Any]:
         "query_tokens_ratio": round(sleep_query_tokens / stateless_tokens, 3)
         if stateless_tokens
         else None,
+        # per query, so one runaway generation does not swing it
+        "query_tokens_ratio_median": _median(
+            [z.completion_tokens / s.completion_tokens for s, z in pairs if s.completion_tokens]
+        ),
         "sleep_tokens": sleep_tokens,
         "stateless_query_tokens": stateless_tokens,
         "sleep_query_tokens": sleep_query_tokens,
