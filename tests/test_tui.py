@@ -22,7 +22,7 @@ from support.tui_app import (
 
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.tui.app import SleepchatApp
-from sleepchat.tui.memory_panel import NoteEditor, NoteList, PredictionList
+from sleepchat.tui.memory_views import NoteEditor, NoteList, PredictionList
 from sleepchat.tui.transcript import AssistantMessage, Badge, Notice, UserMessage
 
 SIZE = (120, 36)
@@ -74,13 +74,24 @@ async def test_send_streams_markdown_and_stores_both_messages(
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         await pilot.press(*"How do I grow tomatoes?")
+        seen: list[tuple[bool, int]] = []  # (still streaming, characters shown)
+
+        async def watch() -> None:
+            while True:
+                views = app.query(AssistantMessage)
+                if views:
+                    seen.append((app.streaming, len(views.last().text)))
+                await asyncio.sleep(0.005)
+
+        watcher = asyncio.create_task(watch())
         await pilot.press("enter")
         assert app.prompt.text == ""  # sent: the box is clear for the next question
-        # Streams: text shows while the reply is still coming.
-        await until(pilot, lambda: _streamed(app))
-        assert app.streaming
+        await until(pilot, lambda: _streamed(app) and not app.streaming)
+        watcher.cancel()
         view = app.query(AssistantMessage)[-1]
-        await until(pilot, lambda: not app.streaming)
+        # Streamed: text was on screen while the reply was still coming, in several steps.
+        assert any(streaming and n > 0 for streaming, n in seen)
+        assert len({n for _streaming, n in seen}) > 3
         assert "Keep the soil moist" in view.text
         assert "tok/s" in str(view.meta.render())
         history = _assistant(app).history

@@ -18,7 +18,7 @@ from textual import events
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.store import Store
 from sleepchat.tui.app import SleepchatApp
-from sleepchat.tui.memory_panel import NoteList
+from sleepchat.tui.memory_views import NoteList
 from sleepchat.tui.transcript import AssistantMessage
 
 HOSTILE = (

@@ -25,20 +25,22 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker
 
-from sleepchat.tui.memory_panel import MemoryPanel, NoteEditor, NoteList
+from sleepchat.tui.memory_panel import MemoryPanel
 from sleepchat.tui.prompt import PromptInput
 from sleepchat.tui.transcript import AssistantMessage, Transcript, prediction_badge, reply_meta
 
 if TYPE_CHECKING:
     from textual.theme import Theme
+    from textual.widgets import OptionList
 
     from sleepchat.config import Config
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.events import Event
     from sleepchat.runtime import Runtime
+    from sleepchat.tui.memory_views import NoteEditor, NoteList
 
 log = logging.getLogger("sleepchat.tui")
 
@@ -142,9 +144,11 @@ class SleepchatApp(App[None]):
         if self.poll_interval:
             self.set_interval(self.poll_interval, self._tick)
 
-    def on_ready(self) -> None:
-        # After the first frame: the store and backend never delay it.
+    async def on_ready(self) -> None:
+        # After the first frame: the store, the backend and the panel's widgets never delay it.
         self._open_runtime()
+        await self.panel.build()
+        self._refresh_panel()
 
     def on_resize(self, event: events.Resize) -> None:
         if self._panel_user_choice is None:
@@ -569,6 +573,8 @@ class SleepchatApp(App[None]):
         panel = self.panel
         panel.display = True
         self._panel_user_choice = True
+        if panel.body is None:
+            return
         panel.query_one(TabbedContent).active = tab
         panel.query_one(widget).focus()
 
@@ -595,11 +601,15 @@ class SleepchatApp(App[None]):
             self.notify("Select a note first.")
             return
         if event.action == "edit":
+            from sleepchat.tui.memory_views import NoteEditor
+
             self.panel.query_one(NoteEditor).start(note)
         elif event.action == "forget":
             self._memory_op("forget", note.id)
 
     def on_note_editor_done(self, event: NoteEditor.Done) -> None:
+        from sleepchat.tui.memory_views import NoteList
+
         event.stop()
         self.panel.query_one(NoteList).focus()
         if event.text is not None:
@@ -609,10 +619,14 @@ class SleepchatApp(App[None]):
         self._memory_op("undo")
 
     def action_edit_note(self) -> None:
+        from sleepchat.tui.memory_views import NoteList
+
         self.action_focus_notes()
         self.panel.query_one(NoteList).action_edit()
 
     def action_forget_note(self) -> None:
+        from sleepchat.tui.memory_views import NoteList
+
         self.action_focus_notes()
         self.panel.query_one(NoteList).action_forget()
 

@@ -1,250 +1,51 @@
-"""The memory side panel: notes (with provenance and history), predictions, reflections, stats.
-
-The panel only displays; it asks the app (which owns the assistant) to act, through messages.
-"""
+"""The memory side panel's frame. Its contents (tabs, lists, an editor) are mounted right after
+the first frame: their widgets and styles cost ~150 ms of start-up that nobody needs to wait
+for, since there is no memory to show before the store is open anyway."""
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.content import Content
-from textual.message import Message
-from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
-
-from sleepchat.core.models import Note, Prediction, Reflection
-from sleepchat.text import terminal_safe
+from textual.widgets import Static
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
-
-
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "?"
-
-
-def _one_line(text: str, width: int = 200) -> str:
-    line = " ".join(terminal_safe(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-class NoteList(OptionList):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "edit", "Edit note"),
-        Binding("d,delete", "forget", "Forget note"),
-        Binding("u", "undo", "Undo"),
-    ]
-
-    @dataclass
-    class Act(Message):
-        action: str  # "edit" | "forget" | "undo"
-        note_id: str | None
-
-    def _current(self) -> str | None:
-        if self.highlighted is None or self.option_count == 0:
-            return None
-        return self.get_option_at_index(self.highlighted).id
-
-    def action_edit(self) -> None:
-        self.post_message(self.Act("edit", self._current()))
-
-    def action_forget(self) -> None:
-        self.post_message(self.Act("forget", self._current()))
-
-    def action_undo(self) -> None:
-        self.post_message(self.Act("undo", None))
-
-
-class PredictionList(OptionList):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("u", "undo", "Undo", show=False)]
-
-    def action_undo(self) -> None:
-        self.post_message(NoteList.Act("undo", None))
-
-
-class NoteEditor(Input):
-    """Edits a note in place: Enter saves, Esc cancels."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel edit")]
-
-    @dataclass
-    class Done(Message):
-        note_id: str
-        text: str | None  # None: cancelled
-
-    def __init__(self) -> None:
-        super().__init__(id="note-editor", compact=True, select_on_focus=False)
-        self.note_id: str | None = None
-
-    def start(self, note: Note) -> None:
-        self.note_id = note.id
-        self.value = note.text
-        self.display = True
-        self.focus()
-        self.cursor_position = len(self.value)
-
-    def _finish(self, text: str | None) -> None:
-        note_id, self.note_id = self.note_id, None
-        self.display = False
-        if note_id is not None:
-            self.post_message(self.Done(note_id, text))
-
-    def action_cancel(self) -> None:
-        self._finish(None)
-
-    async def action_submit(self) -> None:
-        self._finish(self.value)
-
-
-def note_detail(note: Note, assistant: Assistant | None) -> Content:
-    """Provenance (messages, reflection) and the edit history of one note."""
-    lines = [note.text, ""]
-    by_id = {m.id: m for m in (assistant.history if assistant else [])}
-    if note.source_message_ids:
-        lines.append("From messages:")
-        for mid in note.source_message_ids:
-            m = by_id.get(mid)
-            said = f"{m.role}: {_one_line(m.content, 60)}" if m else "(not in this session)"
-            lines.append(f"  {mid}: {said}")
-    lines.append(f"Reflection: {note.reflection_id or 'added by you'}")
-    lines.append(f"Created {_when(note.created)}, updated {_when(note.updated)}")
-    if note.history:
-        lines.append("History:")
-        for h in note.history:
-            reason = f" — {h.get('reason')}" if h.get("reason") else ""
-            lines.append(
-                f"  {_when(h.get('at'))} {h.get('op')} by {h.get('by')}{reason}: "
-                f"{_one_line(str(h.get('text', '')), 60)}"
-            )
-    return Content(terminal_safe("\n".join(lines)))
-
-
-def stats_text(stats: Any) -> str:
-    if stats is None:
-        return "no stats yet"
-    if dataclasses.is_dataclass(stats) and not isinstance(stats, type):
-        items = dataclasses.asdict(stats).items()
-    else:
-        items = vars(stats).items()
-    lines = []
-    for key, value in items:
-        if isinstance(value, float):
-            value = f"{value:,.1f}"
-        lines.append(f"{key.replace('_', ' ')}: {value}")
-    return "\n".join(lines)
-
-
-def reflection_line(r: Reflection) -> str:
-    extra = f" — {r.reason}" if r.reason else ""
-    if r.status == "running":
-        return f"{_when(r.started)} {r.id} reflecting…"
-    return (
-        f"{_when(r.started)} {r.id} {r.status}: {r.notes_changed} notes, "
-        f"{r.predictions} predictions, {r.tokens} tok, {r.ms / 1000:.1f}s{extra}"
-    )
+    from sleepchat.core.models import Note, Prediction
+    from sleepchat.tui.memory_views import MemoryBody
 
 
 class MemoryPanel(Vertical):
-    """Read-only views of the assistant's memory, refreshed by the app."""
-
     def __init__(self) -> None:
         super().__init__(id="memory")
-        self.notes: list[Note] = []
-        self.predictions: list[Prediction] = []
-        self._assistant: Assistant | None = None
+        self.body: MemoryBody | None = None
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="tab-notes"):
-            with TabPane("Notes", id="tab-notes"):
-                yield NoteList(id="notes")
-                yield NoteEditor()
-                yield Static(id="note-detail", classes="detail")
-            with TabPane("Next", id="tab-predictions"):
-                yield PredictionList(id="predictions")
-                yield Static(id="prediction-detail", classes="detail")
-            with TabPane("Log", id="tab-log"):
-                yield Static(id="reflections", classes="detail")
-            with TabPane("Stats", id="tab-stats"):
-                yield Static(id="stats", classes="detail")
+        yield Static("Memory", id="memory-placeholder", classes="detail")
 
-    def on_mount(self) -> None:
-        self.query_one(NoteEditor).display = False
+    async def build(self) -> MemoryBody:
+        if self.body is None:
+            from sleepchat.tui.memory_views import MemoryBody
 
-    def show(
-        self,
-        assistant: Assistant,
-        *,
-        fresh_ids: set[str],
-        stats: Any,
-        reflecting: bool,
-    ) -> None:
-        self._assistant = assistant
-        self.notes = [n for n in assistant.notes() if n.active]
-        notes = self.query_one(NoteList)
-        keep = notes.highlighted
-        notes.clear_options()
-        notes.add_options([Option(Content(_one_line(n.text, 300)), id=n.id) for n in self.notes])
-        if self.notes:
-            notes.highlighted = min(keep or 0, len(self.notes) - 1)
-        else:
-            self.query_one("#note-detail", Static).update(
-                Content("No notes yet. sleepchat writes them while you are idle.")
-            )
-        preds = self.query_one(PredictionList)
-        keep = preds.highlighted
-        shown = [p for p in assistant.predictions() if p.status in ("fresh", "stale")]
-        shown.sort(key=lambda p: (p.id not in fresh_ids, -p.created))
-        self.predictions = shown
-        preds.clear_options()
-        preds.add_options(
-            [
-                Option(
-                    Content(("● " if p.id in fresh_ids else "○ stale · ") + _one_line(p.question)),
-                    id=p.id,
-                )
-                for p in shown
-            ]
-        )
-        if shown:
-            preds.highlighted = min(keep or 0, len(shown) - 1)
-        else:
-            self.query_one("#prediction-detail", Static).update(
-                Content("No predicted questions yet. They appear after a reflection.")
-            )
-        tab = self.query_one(TabbedContent)
-        n_fresh = sum(1 for p in shown if p.id in fresh_ids)
-        tab.get_tab("tab-notes").label = f"Notes {len(self.notes)}"
-        tab.get_tab("tab-predictions").label = f"Next {n_fresh}"
-        log = [reflection_line(r) for r in reversed(assistant.reflections()[-50:])]
-        if reflecting and not any(line.endswith("reflecting…") for line in log):
-            log.insert(0, "reflecting…")
-        self.query_one("#reflections", Static).update(
-            Content("\n".join(log) or "No reflections yet. One starts after the idle time.")
-        )
-        self.query_one("#stats", Static).update(Content(stats_text(stats)))
+            self.body = MemoryBody()
+            await self.query_one("#memory-placeholder").remove()
+            await self.mount(self.body)
+        return self.body
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
-        if event.option_list.id == "notes":
-            note = next((n for n in self.notes if n.id == event.option.id), None)
-            if note is not None:
-                self.query_one("#note-detail", Static).update(note_detail(note, self._assistant))
-        elif event.option_list.id == "predictions":
-            pred = next((p for p in self.predictions if p.id == event.option.id), None)
-            if pred is not None:
-                text = (
-                    f"{pred.question}\n\nPrecomputed answer ({pred.id}, reflection "
-                    f"{pred.reflection_id}, status {pred.status}):\n"
-                    f"{_one_line(pred.answer, 400)}\n\n"
-                    "Enter asks it."
-                )
-                self.query_one("#prediction-detail", Static).update(Content(terminal_safe(text)))
+    @property
+    def notes(self) -> list[Note]:
+        return self.body.notes if self.body else []
+
+    @property
+    def predictions(self) -> list[Prediction]:
+        return self.body.predictions if self.body else []
 
     def note(self, note_id: str | None) -> Note | None:
-        return next((n for n in self.notes if n.id == note_id), None)
+        return self.body.note(note_id) if self.body else None
+
+    def show(
+        self, assistant: Assistant, *, fresh_ids: set[str], stats: Any, reflecting: bool
+    ) -> None:
+        if self.body is not None:
+            self.body.show(assistant, fresh_ids=fresh_ids, stats=stats, reflecting=reflecting)
