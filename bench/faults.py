@@ -307,6 +307,21 @@ def props(n: int) -> dict[str, Any]:
     return _section("note operations, property-based (hypothesis)", figures, problems)
 
 
+def config_props(n: int) -> dict[str, Any]:
+    """The config loader's hypothesis properties (tests/test_config_props.py), n examples each."""
+    import subprocess
+
+    env = {**os.environ, "SLEEPCHAT_PROPERTY_EXAMPLES": str(n)}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    proc = subprocess.run(
+        [*cmd, str(ROOT / "tests" / "test_config_props.py")], capture_output=True, env=env
+    )
+    last = (proc.stdout.decode().strip().splitlines() or [""])[-1]
+    problems = [] if proc.returncode == 0 else [proc.stdout.decode()[-1500:]]
+    figures = {"examples per property": n, "result": last, "losses": len(problems)}
+    return _section("config loader, property-based (hypothesis)", figures, problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--kills", type=int, default=200, help="kill -9 iterations (default 200)")
@@ -314,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corrupt-cli", type=int, default=30, help="corrupt variants via the CLI")
     p.add_argument("--disk", type=int, default=100, help="disk-full rounds")
     p.add_argument("--model-rounds", type=int, default=5, help="rounds of every model fault")
-    p.add_argument("--props", type=int, default=1000, help="hypothesis examples")
+    p.add_argument("--props", type=int, default=1000, help="hypothesis examples (notes)")
+    p.add_argument("--config-props", type=int, default=1000, help="examples per config property")
     p.add_argument("--seed", type=int, default=20240601)
     p.add_argument("--json", dest="json_out", metavar="OUT", help="write the figures as JSON")
     args = p.parse_args(argv)
@@ -333,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
             results["model_faults"] = model(work, args.model_rounds, args.seed)
         if args.props:
             results["note_properties"] = props(args.props)
+        if args.config_props:
+            results["config_properties"] = config_props(args.config_props)
         if args.kills:
             results["kill9"] = kills(work, args.kills, args.seed)
     total = sum(int(r["losses"]) for r in results.values())
