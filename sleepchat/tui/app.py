@@ -146,9 +146,9 @@ class SleepchatApp(App[None]):
 
     async def on_ready(self) -> None:
         # After the first frame: the store, the backend and the panel's widgets never delay it.
-        self._open_runtime()
+        # The panel first: mounting its tabs must not race an exit when start-up fails.
         await self.panel.build()
-        self._refresh_panel()
+        self._open_runtime()
 
     def on_resize(self, event: events.Resize) -> None:
         if self._panel_user_choice is None:
