@@ -204,3 +204,13 @@ async def test_command_palette_lists_the_app_actions(srv: FakeOllama, tmp_path: 
         path = Path(note.split()[-1])
         assert path.read_text().startswith("# ")
         assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_importing_the_tui_package_stays_cheap() -> None:
+    """``sleepchat.tui`` is imported by the CLI on every start: Textual loads only in run_app."""
+    import subprocess
+    import sys
+
+    code = "import sys, sleepchat.tui; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
