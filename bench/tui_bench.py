@@ -204,7 +204,7 @@ def main() -> int:
         term = Term(argv, _env())
         try:
             term.wait_for(b"Regenerate")
-            term.wait_for(b"idle in")  # the runtime is open
+            term.wait_for(b"New conversation")  # the session is on screen
             term.send(b"tell me a long story\r")
             term.wait_for(b"word3 ")
             typist = Typist(term)
