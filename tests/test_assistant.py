@@ -82,10 +82,17 @@ async def test_unreachable_server_keeps_the_question_and_reports(store: Store) -
     assert failed.partial is None
     stored = await store.messages(a.session.id)  # type: ignore[union-attr]
     assert [m.content for m in stored] == ["are you there?"]
-    # The server comes back: the next question works.
+    # The server comes back: sending the same question again retries it, stored once.
     backend.error = None
-    events = await collect(a.ask("now?"))
+    events = await collect(a.ask("are you there?"))
     assert isinstance(events[-1], ReplyDone)
+    stored = await store.messages(a.session.id)  # type: ignore[union-attr]
+    assert [m.role for m in stored] == ["user", "assistant"]
+    assert backend.calls[-1].messages[-1]["content"] == "are you there?"
+    assert [m["role"] for m in backend.calls[-1].messages] == ["system", "user"]
+    # ... while a new question after an answered one is a new message
+    await collect(a.ask("are you there?"))
+    assert len(await store.messages(a.session.id)) == 4  # type: ignore[union-attr]
 
 
 async def test_reply_cut_mid_stream_is_kept_and_marked(store: Store) -> None:

@@ -183,15 +183,19 @@ class Assistant:
         self.idle.begin_turn()
         try:
             session, memory = await self._current()
-            user = Message(
-                id=new_id("m", 6),
-                session_id=session.id,
-                role="user",
-                content=text,
-                created=self.clock.now(),
-            )
-            await self.store.append_message(user)
-            self.history.append(user)
+            last = self.history[-1] if self.history else None
+            if last is not None and last.role == "user" and last.content == text:
+                user = last  # a retry of a question that got no reply: not stored twice
+            else:
+                user = Message(
+                    id=new_id("m", 6),
+                    session_id=session.id,
+                    role="user",
+                    content=text,
+                    created=self.clock.now(),
+                )
+                await self.store.append_message(user)
+                self.history.append(user)
             if session.title == DEFAULT_TITLE and self.turn == 1:
                 self.session = await self.store.rename_session(session.id, _title_from(text))
                 self._emit(SessionChanged(self.session))
