@@ -16,6 +16,7 @@ problems come back together so the user fixes them in one go. Loading never rais
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -69,8 +70,14 @@ _ALPHA = re.compile(r"^(.*\S)\s+(\d{1,3})%$")  # Textual accepts "COLOUR 35%"
 
 
 def shipped_themes_dir() -> Path:
-    """The ``themes/`` folder shipped next to the package."""
-    return Path(__file__).resolve().parent.parent / "themes"
+    """The shipped themes: the repo's ``themes/`` folder, installed as the data package
+    ``sleepchat.shipped_themes`` (a source checkout reads the folder itself)."""
+    source = Path(__file__).resolve().parent.parent / "themes"
+    if source.is_dir():
+        return source
+    spec = importlib.util.find_spec("sleepchat.shipped_themes")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    return Path(locations[0]) if locations else source
 
 
 @dataclass
