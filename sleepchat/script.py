@@ -72,14 +72,24 @@ class ScriptRunner:
     ) -> None:
         self.assistant = assistant
         self.json_mode = json_mode
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
+        self._out = out
+        self._err = err
         self.failed = 0  # lines the model could not answer
         self.unreachable = 0
         self._replies = 0
         self._unsubscribe = assistant.subscribe(self._on_event)
 
     # -- output ------------------------------------------------------------------------------
+    # Looked up at each write: the plain REPL swaps sys.stdout/sys.stderr for prompt-toolkit's
+    # proxies (patch_stdout) so that lines print above the prompt.
+    @property
+    def out(self) -> IO[str]:
+        return self._out or sys.stdout
+
+    @property
+    def err(self) -> IO[str]:
+        return self._err or sys.stderr
+
     def emit(self, obj: dict[str, Any]) -> None:
         # json escapes C0 controls but not C1 ones (U+0080-U+009F, e.g. the 8-bit CSI U+009B)
         # a terminal may act on; they only occur inside strings, where \u escapes are valid.
@@ -107,6 +117,8 @@ class ScriptRunner:
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, ReflectionChanged) and event.reflection.status != "running":
+            if event.reflection.status == "skipped" and not self.json_mode:
+                return  # a non-event for a person; JSON consumers still get it
             self._reflection_event(event.reflection)
 
     def _reflection_event(self, r: Reflection) -> None:
