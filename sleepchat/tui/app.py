@@ -475,6 +475,8 @@ class SleepchatApp(App[None]):
                         if ev.message.source == "prediction":
                             badge = prediction_badge(ev.message, ev.prediction, a.clock.now())
                             await view.add_badge(badge, regenerable=True)
+                        if ev.notice:  # e.g. old turns dropped to fit num_ctx: say so
+                            await transcript.add_notice(ev.notice, "warning")
                     elif isinstance(ev, ReplyFailed):
                         if view is not None:
                             await view.close_stream()
