@@ -99,13 +99,15 @@ async def test_warm_ttft_beats_cold(backend) -> None:
             pass
 
     question = [*history, {"role": "user", "content": "Summarise that."}]
-    await evict()
-    cold = await ttft(question)
-    await evict()
-    async for _ in backend.chat_stream(history, num_predict=1):  # the warm-up
-        pass
-    warm = await ttft(question)
-    assert warm * 2 < cold, (cold, warm)
+    colds, warms = [], []
+    for _ in range(2):  # the best of two each: a busy machine slows a single run
+        await evict()
+        colds.append(await ttft(question))
+        await evict()
+        async for _ in backend.chat_stream(history, num_predict=1):  # the warm-up
+            pass
+        warms.append(await ttft(question))
+    assert min(warms) * 2 < min(colds), (colds, warms)
 
 
 def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
