@@ -363,9 +363,9 @@ async def run_bench(
     summary = {"backend": backend.name, "model": backend.model, **summary}
     print_table(summary, results, sys.stdout)
     if json_out:
-        convs = [
+        rows = [
             {k: v for k, v in dataclasses.asdict(r).items() if k != "transcript"} for r in results
         ]
-        doc = {"summary": summary, "conversations": convs}
+        doc = {"summary": summary, "conversations": rows}
         Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
     return 0

@@ -100,22 +100,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     # sleepchat uses no pydantic plugins; looking for them scans every installed package's
     # entry points, ~30 ms of each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    from sleepchat.config import ConfigError, load_config
+    if _tui_mode(args):
+        from sleepchat.tui import run_app
+
+        # The app paints its first frame, then loads the config (a bad one: exit 2).
+        return run_app(lambda: _load(args), session=args.session, new=args.new)
+    from sleepchat.config import ConfigError
 
     try:
-        config = load_config(_flags(args), os.environ)
+        config = _load(args)
     except ConfigError as exc:
         _err(exc.message)
         return exc.exit_code
-    from sleepchat.logs import non_loopback_http_warning, setup_logging
+    from sleepchat.logs import non_loopback_http_warning
 
-    setup_logging(config.resolved_log_file(), config.debug)
     if (warning := non_loopback_http_warning(config.host)) and config.backend != "local":
         _err(warning)
     try:
         return _dispatch(args, config)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def _tui_mode(args: argparse.Namespace) -> bool:
+    return (
+        args.command is None
+        and args.script is None
+        and not args.plain
+        and sys.stdin.isatty()
+        and sys.stdout.isatty()
+    )
+
+
+def _load(args: argparse.Namespace) -> Config:
+    """The config from every source, with logging set up (raises ConfigError)."""
+    from sleepchat.config import load_config
+    from sleepchat.logs import setup_logging
+
+    config = load_config(_flags(args), os.environ)
+    setup_logging(config.resolved_log_file(), config.debug)
+    return config
 
 
 def _dispatch(args: argparse.Namespace, config: Config) -> int:
@@ -141,12 +165,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         from sleepchat.plain import run_plain
 
         return commands.run(run_plain(config, session=args.session, new=args.new))
-    if not sys.stdout.isatty():
-        _err("stdout is not a terminal — use --script FILE, pipe input, or --plain")
-        return EXIT_USAGE
-    from sleepchat.tui import run_app
-
-    return run_app(config, session=args.session, new=args.new)
+    _err("stdout is not a terminal — use --script FILE, pipe input, or --plain")
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover
