@@ -6,11 +6,12 @@ by their own modules alone.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 
@@ -113,6 +114,30 @@ class SchemaError(BackendError):
     def __init__(self, message: str, raw: str = "") -> None:
         super().__init__(message)
         self.raw = raw
+
+
+def validate_reply(schema: type[M], raw: str, stats: ChatStats, *, lenient: bool = False) -> M:
+    """A structured reply validated against ``schema``, or SchemaError naming where it failed.
+
+    ``lenient`` admits raw control characters inside JSON strings (a llama.cpp grammar lets
+    newlines through that strict JSON forbids)."""
+    try:
+        if not lenient:
+            return schema.model_validate_json(raw)
+        try:
+            data: Any = json.loads(raw, strict=False)
+        except ValueError:
+            data = raw  # not JSON at all: let validation say so
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
+        detail = f"{where or 'reply'}: {errors[0]['msg']}" if errors else str(exc)
+        if stats.done_reason == "length":
+            detail = f"cut short by the token limit; {detail}"
+        raise SchemaError(
+            f"the model's reply does not match the {schema.__name__} schema ({detail})", raw
+        ) from None
 
 
 class Backend(Protocol):

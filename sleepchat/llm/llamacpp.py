@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from sleepchat.llm.base import (
     BackendError,
     BackendStreamError,
@@ -42,7 +40,7 @@ from sleepchat.llm.base import (
     HealthInfo,
     M,
     ModelOptions,
-    SchemaError,
+    validate_reply,
 )
 from sleepchat.llm.local_models import DEFAULT_MODEL, FIX, resolve_model
 
@@ -100,16 +98,6 @@ class _Cancelled:
 # pydantic checks these bounds after generation instead.
 _UNROLLED = frozenset({"maxLength", "minLength", "pattern"})
 MAX_UNROLLED_ITEMS = 10
-
-
-def _lenient_json(raw: str) -> Any:
-    """Parse JSON allowing raw control characters inside strings: this llama.cpp grammar's
-    string rule admits newlines that strict JSON forbids. Invalid JSON is passed on as the
-    raw text so validation reports it."""
-    try:
-        return json.loads(raw, strict=False)
-    except ValueError:
-        return raw
 
 
 def grammar_schema(schema: Any) -> Any:
@@ -527,18 +515,7 @@ class LlamaCppBackend:
                     stats = item
                 else:
                     pieces.append(item)
-        raw = "".join(pieces)
-        try:
-            return schema.model_validate(_lenient_json(raw)), stats
-        except ValidationError as exc:
-            errors = exc.errors()
-            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-            detail = f"{where or 'reply'}: {errors[0]['msg']}" if errors else str(exc)
-            if stats.done_reason == "length":
-                detail = f"cut short by the token limit; {detail}"
-            raise SchemaError(
-                f"the model's reply does not match the {schema.__name__} schema ({detail})", raw
-            ) from None
+        return validate_reply(schema, "".join(pieces), stats, lenient=True), stats
 
     # the rest ----------------------------------------------------------------------------
 

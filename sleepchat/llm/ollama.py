@@ -31,7 +31,7 @@ from sleepchat.llm.base import (
     M,
     ModelNotFound,
     ModelOptions,
-    SchemaError,
+    validate_reply,
 )
 
 DEFAULT_PORT = 11434
@@ -229,17 +229,7 @@ class OllamaBackend:
                 if part.done:
                     stats = _stats(part)
         raw = "".join(pieces)
-        try:
-            return schema.model_validate_json(raw), stats
-        except ValidationError as exc:
-            errors = exc.errors()
-            where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-            detail = f"{where or 'reply'}: {errors[0]['msg']}" if errors else str(exc)
-            if stats.done_reason == "length":
-                detail = f"cut short by the token limit; {detail}"
-            raise SchemaError(
-                f"the model's reply does not match the {schema.__name__} schema ({detail})", raw
-            ) from None
+        return validate_reply(schema, raw, stats), stats
 
     # the rest --------------------------------------------------------------------------
 
