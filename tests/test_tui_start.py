@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.tui_app import make_config, screen_text, until
+from support.tui_app import loaded, make_config, screen_text, until
 
 from sleepchat.config import ConfigError
 from sleepchat.tui.app import SleepchatApp
@@ -34,7 +34,16 @@ async def test_the_config_is_loaded_after_the_first_frame(tmp_path: Path) -> Non
     app = SleepchatApp(None, config_loader=loader, poll_interval=None)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: bool(calls) and "llama3.2" in screen_text(app))
+        await loaded(pilot, app)
     assert "Ask anything" in calls[0]  # the chat was already painted
+
+
+async def test_quitting_while_it_starts_is_clean(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "d", "http://127.0.0.1:9")
+    app = SleepchatApp(None, config_loader=lambda: config, poll_interval=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
 
 
 def test_the_app_needs_a_config_or_a_loader() -> None:

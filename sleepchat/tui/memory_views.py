@@ -175,7 +175,9 @@ class MemoryBody(Vertical):
                 yield Static(id="stats", classes="detail")
 
     def on_mount(self) -> None:
-        self.query_one(NoteEditor).display = False
+        # query, not query_one: quitting during start-up can remove the children first
+        for editor in self.query(NoteEditor):
+            editor.display = False
 
     def show(
         self,
