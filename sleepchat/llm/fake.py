@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from sleepchat.llm.base import (
     BackendError,
@@ -23,7 +23,7 @@ from sleepchat.llm.base import (
     HealthInfo,
     M,
     ModelOptions,
-    SchemaError,
+    validate_reply,
 )
 
 Responder = Callable[[Sequence[ChatMessage]], str]
@@ -101,6 +101,31 @@ class FakeBackend:
         self._cached = tokens
         return len(tokens) - shared
 
+    def _record(
+        self,
+        kind: str,
+        messages: Sequence[ChatMessage],
+        num_predict: int | None,
+        options: ModelOptions | None,
+        keep_alive: str | float | None,
+        schema: str | None = None,
+    ) -> FakeCall:
+        """Record a request (raising the configured error, as a down server would)."""
+        opts = (options or ModelOptions()).to_dict()
+        call = FakeCall(kind, list(messages), num_predict, opts, keep_alive, schema=schema)
+        self.calls.append(call)
+        if self.error is not None:
+            raise self.error
+        return call
+
+    async def _prompt_ms(self, messages: Sequence[ChatMessage]) -> float:
+        """Prefill: only the tokens not already in the cache cost time."""
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        new = self._prefill(self._prompt_tokens(messages))
+        await self._delay(new * self.prefill_s_per_token)
+        return (loop.time() - t0) * 1000
+
     async def _delay(self, seconds: float) -> None:
         if seconds > 0:
             await asyncio.sleep(seconds)
@@ -114,20 +139,12 @@ class FakeBackend:
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
     ) -> AsyncGenerator[ChatChunk, None]:
-        call = FakeCall(
-            "stream", list(messages), num_predict, (options or ModelOptions()).to_dict(), keep_alive
-        )
-        self.calls.append(call)
-        if self.error is not None:
-            raise self.error
+        call = self._record("stream", messages, num_predict, options, keep_alive)
         async with self._slot:
             self.started.set()
             try:
                 loop = asyncio.get_running_loop()
-                t0 = loop.time()
-                new = self._prefill(self._prompt_tokens(messages))
-                await self._delay(new * self.prefill_s_per_token)
-                prompt_ms = (loop.time() - t0) * 1000
+                prompt_ms = await self._prompt_ms(messages)
                 text = self.responder(messages)
                 words = text.split(" ")
                 if num_predict is not None:
@@ -167,25 +184,15 @@ class FakeBackend:
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
     ) -> tuple[M, ChatStats]:
-        call = FakeCall(
-            "structured",
-            list(messages),
-            num_predict,
-            (options or ModelOptions()).to_dict(),
-            keep_alive,
-            schema=schema.__name__,
+        call = self._record(
+            "structured", messages, num_predict, options, keep_alive, schema.__name__
         )
-        self.calls.append(call)
-        if self.error is not None:
-            raise self.error
         async with self._slot:
             self.started.set()
             try:
                 loop = asyncio.get_running_loop()
                 t0 = loop.time()
-                new = self._prefill(self._prompt_tokens(messages))
-                await self._delay(new * self.prefill_s_per_token)
-                prompt_ms = (loop.time() - t0) * 1000
+                prompt_ms = await self._prompt_ms(messages)
                 if self.gate is not None:
                     await self.gate.wait()
                 raw = self.structured(messages, schema) if self.structured else "{}"
@@ -201,12 +208,7 @@ class FakeBackend:
             except asyncio.CancelledError:
                 call.cancelled = True
                 raise
-        try:
-            return schema.model_validate_json(raw), stats
-        except ValidationError as exc:
-            raise SchemaError(
-                f"reply did not match {schema.__name__}: {exc.error_count()} errors", raw
-            ) from None
+        return validate_reply(schema, raw, stats), stats
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
         self.calls.append(FakeCall("embed", [{"role": "user", "content": t} for t in texts]))
