@@ -179,9 +179,7 @@ class Assistant:
         if not text.strip():
             raise CoreError("nothing to send: the message is empty")
         await self.preempt()  # the user's request must not queue behind a reflection
-        self.idle.touch()
-        self.idle.begin_turn()
-        try:
+        with self.idle.turn():
             session, memory = await self._current()
             last = self.history[-1] if self.history else None
             if last is not None and last.role == "user" and last.content == text:
@@ -212,9 +210,6 @@ class Assistant:
                     await memory.record_miss()
             async for event in self._generate(user, hints):
                 yield event
-        finally:
-            self.idle.end_turn()
-            self.idle.touch()
 
     async def _serve(self, user: Message, prediction: Prediction) -> AsyncIterator[Event]:
         """Answer from the cache: no model call; marked as precomputed."""
@@ -353,9 +348,7 @@ class Assistant:
             raise CoreError("nothing to regenerate yet — ask something first")
         user = self.history[idx]
         old = [m for m in self.history[idx + 1 :] if m.role == "assistant"]
-        self.idle.touch()
-        self.idle.begin_turn()
-        try:
+        with self.idle.turn():
             prior = self.history[:idx]
             new_reply: Message | None = None
             async for event in self._generate(user, [], prior=prior):
@@ -366,9 +359,6 @@ class Assistant:
                 for msg in old:
                     msg.replaced_by = new_reply.id
                     await self.store.update_message(msg)
-        finally:
-            self.idle.end_turn()
-            self.idle.touch()
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:

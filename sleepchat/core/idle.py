@@ -7,6 +7,9 @@ the caller's business (the reflector skips an unchanged state anyway).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from sleepchat.core.clock import Clock
 
 
@@ -30,6 +33,17 @@ class IdleClock:
 
     def end_turn(self) -> None:
         self._turns = max(0, self._turns - 1)
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """A reply in progress: never due during it; the idle period restarts at both ends."""
+        self.touch()
+        self.begin_turn()
+        try:
+            yield
+        finally:
+            self.end_turn()
+            self.touch()
 
     @property
     def in_turn(self) -> bool:
