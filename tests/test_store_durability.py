@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -186,9 +187,13 @@ async def test_a_failed_final_index_save_is_reported_and_repaired_at_next_start(
     quiet = await store.create_session("quiet")
     s = await store.create_session("busy")
     faults.errno, faults.only = errno.EDQUOT, "index.json"
-    await store.append_message(msg(quiet.id, 0))
-    await store.append_message(msg(s.id, 1))  # message files save; the index waits in memory
-    await store.append_message(msg(s.id, 2))
+    # Real creation times: file mtimes are too coarse to order appends a moment apart, so the
+    # repair reads the order from the messages themselves, as it would in a real session.
+    now = time.time()
+    for session_id, i in ((quiet.id, 0), (s.id, 1), (s.id, 2)):
+        m = msg(session_id, i)
+        m.created = now + i / 1000
+        await store.append_message(m)  # message files save; the index waits in memory
     assert warnings == []
     await store.close()  # the final index save fails: reported, the lock still released
     assert len(warnings) == 1 and "disk full" in warnings[0] and "index.json" in warnings[0]
