@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sleepchat.core.models import Message
-from sleepchat.store import Change, DiskFullError, FileOps, Store, StoreError, StoreWriteError
+from sleepchat.core.models import Change, Message
+from sleepchat.store import DiskFullError, FileOps, Store, StoreError, StoreWriteError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,8 +105,10 @@ async def test_a_crash_between_temp_write_and_replace_keeps_the_old_state(tmp_pa
     store = await Store.open(data, on_warning=warnings.append)
     try:
         # The index was not saved after the append: recomputed from the message file.
-        got = [(x.id, x.message_count) for x in await store.list_sessions()]
-        assert got == [(sid, 1), (other, 0)]
+        # (Their order comes from file mtimes here, too coarse to order two writes a moment
+        # apart: not what this test is about.)
+        got = {x.id: x.message_count for x in await store.list_sessions()}
+        assert got == {sid: 1, other: 0}
         assert [m.content for m in await store.messages(sid)] == ["saved"]
         assert temp_files(data) == []
         assert any("died" in w for w in warnings)
@@ -267,7 +269,8 @@ async def test_a_read_only_data_dir_is_named_in_the_error(tmp_path: Path) -> Non
     with pytest.raises(StoreError) as err:
         await Store.open(data, file_ops=FileOps(mkstemp=mkstemp))
     assert str(data) in err.value.message and "not writable" in err.value.message
-    assert "Read-only file system" in err.value.message and "--data-dir" in err.value.message
+    assert "Read-only file system" in err.value.message
+    assert "another data dir" in err.value.message
     store = await Store.open(data)  # the failed open left no lock behind
     await store.close()
 
