@@ -13,22 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from sleepchat.config import Config
-from sleepchat.runtime import StartupError, open_runtime, open_store, warn
+from sleepchat.errors import SleepchatError, StartupError
+from sleepchat.hints import cli_message
+from sleepchat.runtime import open_runtime, open_store, warn
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:
     """Run a mode to its exit code; known failures become one line on stderr."""
-    from sleepchat.llm.base import BackendError
-    from sleepchat.store import StoreError
-
     try:
         return asyncio.run(coro)
-    except StartupError as exc:
-        warn(exc.message)
+    except SleepchatError as exc:
+        warn(cli_message(exc))
         return exc.exit_code
-    except (BackendError, StoreError) as exc:
-        warn(exc.message)
-        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -87,7 +83,7 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
         session = await (store.last_session() if which == "last" else store.get_session(which))
         if session is None:
             what = "no sessions yet" if which == "last" else f"no session '{which}'"
-            raise StartupError(f"{what} — list them with `sleepchat sessions`")
+            raise StartupError(f"{what} — `sleepchat sessions` lists them")
         messages = await store.messages(session.id)
     finally:
         await store.close()

@@ -37,6 +37,7 @@ from yaml.reader import ReaderError
 
 from sleepchat import paths
 from sleepchat.core.settings import DEFAULT_SYSTEM_PROMPT, CoreSettings
+from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import ModelOptions
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -72,16 +73,10 @@ _DURATION = re.compile(r"-?((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+")
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
 
 
-class ConfigError(Exception):
+class ConfigError(SleepchatError):
     """A bad config file, environment variable or flag: one line for the user, exit code 2."""
 
     exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        # One line whatever the user wrote (a file name or key can hold a line break).
-        message = message.replace("\r", "\\r").replace("\n", "\\n")
-        super().__init__(message)
-        self.message = message
 
 
 # ---------------------------------------------------------------------------------------------

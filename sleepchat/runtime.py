@@ -17,15 +17,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("sleepchat")
 
 
-class StartupError(Exception):
-    """A one-line reason sleepchat cannot start, with the exit code to use."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-
-
 def warn(message: str) -> None:
     print(f"sleepchat: {message}", file=sys.stderr, flush=True)
 
@@ -46,12 +37,9 @@ class Runtime:
 
 
 async def open_store(config: Config, on_warning: Callable[[str], None] = warn) -> Store:
-    from sleepchat.store import Store, StoreError
+    from sleepchat.store import Store
 
-    try:
-        return await Store.open(config.resolved_data_dir(), on_warning=on_warning)
-    except StoreError as exc:
-        raise StartupError(exc.message) from None
+    return await Store.open(config.resolved_data_dir(), on_warning=on_warning)
 
 
 async def open_runtime(

@@ -23,7 +23,8 @@ from sleepchat.core.events import (
     ReplyFailed,
 )
 from sleepchat.core.models import Message, Prediction, Reflection, Session
-from sleepchat.store import StoreError
+from sleepchat.errors import SleepchatError
+from sleepchat.hints import cli_message
 from sleepchat.text import clean_input, terminal_safe
 
 _C1 = re.compile("[\x80-\x9f]")
@@ -167,11 +168,10 @@ class ScriptRunner:
             if stripped.startswith("/"):
                 return await self.command(stripped)
             await self.ask(line)
-        except CoreError as exc:
-            self.error(exc.message)
-        except StoreError as exc:
-            self.error(exc.message)
-            self.failed += 1
+        except SleepchatError as exc:
+            self.error(cli_message(exc))
+            if not isinstance(exc, CoreError):  # a usage slip is not a lost line; a store error is
+                self.failed += 1
         return True
 
     async def ask(self, text: str, *, regen: bool = False) -> None:

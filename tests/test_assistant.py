@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -193,16 +191,6 @@ async def test_regenerate_with_nothing_asked_is_a_clear_error(store: Store) -> N
     await a.start()
     with pytest.raises(CoreError, match="nothing to regenerate"):
         await collect(a.regenerate())
-
-
-def test_core_imports_no_ui_toolkit() -> None:
-    code = (
-        "import sys, sleepchat.core.assistant, sleepchat.core.reflect, sleepchat.core.recall;"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'prompt_toolkit')];"
-        "print(bad); sys.exit(1 if bad else 0)"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 class TrimmingBackend(FakeBackend):

@@ -34,7 +34,7 @@ def test_second_instance_refused_while_first_streams_then_takes_over(tmp_path: P
                 assert second.returncode == 1, (args, err)
                 assert err == (
                     f"sleepchat: data dir {data} is in use by another sleepchat (PID {first.pid}) "
-                    "— close it first, or use --data-dir"
+                    "— close it first or use another data dir (--data-dir DIR)"
                 )
         finally:
             first.send_signal(signal.SIGKILL)

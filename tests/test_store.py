@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from sleepchat.core.clock import FakeClock
-from sleepchat.core.models import Message
-from sleepchat.store import SEGMENT_SIZE, Change, FileOps, Store, StoreError
+from sleepchat.core.models import Change, Message
+from sleepchat.store import SEGMENT_SIZE, FileOps, Store, StoreError
 
 
 def msg(session_id: str, i: int, **fields: object) -> Message:

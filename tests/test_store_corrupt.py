@@ -11,8 +11,8 @@ import pytest
 from tinydb import TinyDB
 
 from sleepchat.core.clock import FakeClock
-from sleepchat.core.models import Message
-from sleepchat.store import Change, Store, StoreError
+from sleepchat.core.models import Change, Message
+from sleepchat.store import Store, StoreError
 
 BROKEN = {
     "garbage bytes": b"\x00\xff\xfe not json at all",

@@ -65,8 +65,8 @@ async def test_a_second_instance_is_refused_with_the_holders_pid(
         await Store.open(data)
     assert err.value.pid == holder.pid
     assert err.value.message == (
-        f"data dir {data} is in use by another sleepchat (PID {holder.pid}) — close it first, "
-        "or use --data-dir"
+        f"data dir {data} is in use by another sleepchat (PID {holder.pid}) — "
+        "close it first or use another data dir"
     )
 
 

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
 
 from sleepchat.core.clock import Clock, SystemClock
 from sleepchat.core.events import (
@@ -25,27 +24,30 @@ from sleepchat.core.events import (
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Prediction, Reflection, Session, new_id
+from sleepchat.core.ports import StorePort
 from sleepchat.core.prompts import chat_messages, warm_messages
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.settings import CoreSettings
 from sleepchat.core.stats import Stats
+from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
-
-if TYPE_CHECKING:
-    from sleepchat.store import Store
 
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 48
 HINTS = 2  # near-miss predictions passed to the model as hints
 
 
-class CoreError(Exception):
+class CoreError(SleepchatError):
     """A user-facing problem with a request (unknown session, nothing to undo, ...)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class UnknownSessionError(CoreError):
+    """No session has that id or prefix."""
+
+
+class UnknownNoteError(CoreError):
+    """No active note has that id."""
 
 
 def _title_from(text: str) -> str:
@@ -58,7 +60,7 @@ class Assistant:
         self,
         *,
         backend: Backend,
-        store: Store,
+        store: StorePort,
         settings: CoreSettings | None = None,
         clock: Clock | None = None,
         log: logging.Logger | None = None,
@@ -114,9 +116,7 @@ class Assistant:
     async def switch_session(self, session_id: str) -> Session:
         session = await self.store.get_session(session_id)
         if session is None:
-            raise CoreError(
-                f"no session '{session_id}' — list them with `sleepchat sessions` or /sessions"
-            )
+            raise UnknownSessionError(f"no session '{session_id}'")
         await self.preempt()
         return await self._load(session)
 
@@ -129,7 +129,7 @@ class Assistant:
             raise CoreError("a session title cannot be empty")
         found = await self.store.get_session(session_id)
         if found is None:
-            raise CoreError(f"no session '{session_id}'")
+            raise UnknownSessionError(f"no session '{session_id}'")
         session = await self.store.rename_session(found.id, title)
         if self.session and self.session.id == session.id:
             self.session = session
@@ -140,7 +140,7 @@ class Assistant:
         """Delete a session; when it is the current one, move to the last remaining (or new)."""
         found = await self.store.get_session(session_id)
         if found is None:
-            raise CoreError(f"no session '{session_id}'")
+            raise UnknownSessionError(f"no session '{session_id}'")
         current = self.session is not None and self.session.id == found.id
         if current:
             await self.preempt()
@@ -442,18 +442,18 @@ class Assistant:
         try:
             note = await memory.forget_note(note_id, reason, "user")
         except KeyError:
-            raise CoreError(f"no note '{note_id}' — list them with /notes") from None
+            raise UnknownNoteError(f"no note '{note_id}'") from None
         self._emit(MemoryChanged(note.session_id))
         return note
 
     async def edit_note(self, note_id: str, text: str) -> Note:
         _session, memory = await self._current()
         if not text.strip():
-            raise CoreError("a note cannot be empty — use /forget to remove it")
+            raise CoreError("a note cannot be empty — forget it to remove it")
         try:
             note = await memory.edit_note(note_id, text.strip())
         except KeyError:
-            raise CoreError(f"no note '{note_id}' — list them with /notes") from None
+            raise UnknownNoteError(f"no note '{note_id}'") from None
         self._emit(MemoryChanged(note.session_id))
         return note
 

@@ -12,24 +12,17 @@ import asyncio
 import copy
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.models import Note, NoteEdit, Prediction, Reflection, ReflectionStatus
+from sleepchat.core.models import Change, Note, NoteEdit, Prediction, Reflection, ReflectionStatus
+from sleepchat.core.ports import StorePort
 from sleepchat.core.stats import Stats, StatsRecorder
-from sleepchat.store import Change
 
 COUNTERS_ID = "counters"  # kv document holding the next short ids
 MAX_UNDO = 100  # undo records kept per session (older ones are dropped with the next op)
 IdKind = Literal["n", "p", "r", "o"]
 OpKind = Literal["insert", "merge", "forget", "edit"]
-
-
-class MemoryStore(Protocol):
-    async def load_table(self, session_id: str, table: str) -> list[dict[str, Any]]: ...
-    async def apply(self, session_id: str, changes: Sequence[Change]) -> None: ...
-    async def get_meta(self, key: str, default: Any = None) -> Any: ...
-    async def set_meta(self, key: str, value: Any) -> None: ...
 
 
 class UnknownNote(KeyError):
@@ -71,7 +64,7 @@ def _sorted(records: Iterable[Any]) -> list[Any]:
 
 
 class Memory:
-    def __init__(self, store: MemoryStore, session_id: str, clock: Clock) -> None:
+    def __init__(self, store: StorePort, session_id: str, clock: Clock) -> None:
         self.store = store
         self.session_id = session_id
         self.clock = clock

@@ -165,3 +165,12 @@ class Reflection(Record):
     tokens: int = 0
     ms: float = 0.0
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to a session table, keyed by the document's ``id`` field."""
+
+    table: str
+    op: Literal["upsert", "delete"]
+    doc: dict[str, Any]

@@ -11,10 +11,10 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from sleepchat.core.models import ReflectionStatus
-from sleepchat.store import Change
+from sleepchat.core.models import Change, ReflectionStatus
+from sleepchat.core.ports import StorePort
 
 STATS_ID = "stats"  # the session's kv document
 META_KEY = "stats"  # the store-wide meta key
@@ -64,13 +64,6 @@ class Stats:
         return self.hits / asked if asked else None
 
 
-class StatsStore(Protocol):
-    async def load_table(self, session_id: str, table: str) -> list[dict[str, Any]]: ...
-    async def apply(self, session_id: str, changes: Sequence[Change]) -> None: ...
-    async def get_meta(self, key: str, default: Any = None) -> Any: ...
-    async def set_meta(self, key: str, value: Any) -> None: ...
-
-
 def reflection_delta(status: ReflectionStatus, tokens: int, predictions: int) -> Stats:
     return Stats(
         reflections_done=int(status == "done"),
@@ -91,7 +84,7 @@ def hit_delta(tokens_avoided: int, tokens_per_second: float | None) -> Stats:
 class StatsRecorder:
     """Keeps one session's stats and the store-wide totals in step."""
 
-    def __init__(self, store: StatsStore, session_id: str) -> None:
+    def __init__(self, store: StorePort, session_id: str) -> None:
         self.store = store
         self.session_id = session_id
         self.session = Stats()

@@ -13,6 +13,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from sleepchat.errors import SleepchatError
+
 ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 
 M = TypeVar("M", bound=BaseModel)
@@ -76,12 +78,8 @@ class HealthInfo:
     models: list[str]
 
 
-class BackendError(Exception):
+class BackendError(SleepchatError):
     """A model-server failure with a one-line, user-facing message that names the fix."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BackendUnreachable(BackendError):

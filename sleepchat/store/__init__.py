@@ -1,9 +1,10 @@
 """Durable storage: TinyDB behind atomic saves, one owning process per data dir."""
 
 from sleepchat.store.atomic import AtomicJSONStorage, FileOps
-from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Change, Migration
+from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Migration
 from sleepchat.store.errors import (
     CorruptFileError,
+    DataDirError,
     DiskFullError,
     StoreError,
     StoreLocked,
@@ -15,8 +16,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "SEGMENT_SIZE",
     "AtomicJSONStorage",
-    "Change",
     "CorruptFileError",
+    "DataDirError",
     "DiskFullError",
     "FileOps",
     "Migration",

@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from tinydb import Query, TinyDB
 from tinydb.table import Table
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.models import Message, Session, new_id
+from sleepchat.core.models import Change, Message, Session, new_id
 from sleepchat.store.atomic import (
     DIR_MODE,
     FILE_MODE,
@@ -40,7 +40,7 @@ from sleepchat.store.atomic import (
     sweep_temp_files,
     write_error,
 )
-from sleepchat.store.errors import CorruptFileError, StoreError, StoreWriteError
+from sleepchat.store.errors import CorruptFileError, DataDirError, StoreError, StoreWriteError
 from sleepchat.store.lock import DataDirLock
 from sleepchat.store.records import SESSION_ID_RE, as_int, is_time, valid_message, valid_session
 
@@ -56,15 +56,6 @@ _SEGMENT_RE = re.compile(r"^messages-(\d{4,})\.json$")
 
 # A migration upgrades a data dir from schema N-1 to N (registered under N).
 Migration = Callable[[Path, TinyDB], None]
-
-
-@dataclass(frozen=True)
-class Change:
-    """One change to a session table, keyed by the document's ``id`` field."""
-
-    table: str
-    op: Literal["upsert", "delete"]
-    doc: dict[str, Any]
 
 
 class _Table(Table):
@@ -175,14 +166,16 @@ class Engine:
             folder.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
             ensure_mode(folder, DIR_MODE)
         except FileExistsError:
-            raise StoreError(f"data dir {folder} is not a folder — use --data-dir") from None
+            raise DataDirError(
+                f"data dir {folder} is not a folder — use another data dir"
+            ) from None
         except OSError as exc:
-            raise StoreError(
-                f"cannot create or use data dir {folder}: {exc.strerror} — make it writable, "
-                "or use --data-dir"
+            raise DataDirError(
+                f"cannot create or use data dir {folder}: {exc.strerror} — make it writable "
+                "or use another data dir"
             ) from None
         if not folder.is_dir():
-            raise StoreError(f"data dir {folder} is not a folder — use --data-dir")
+            raise DataDirError(f"data dir {folder} is not a folder — use another data dir")
 
     def _probe_writable(self) -> None:
         try:
@@ -190,9 +183,9 @@ class Engine:
             os.close(fd)
             os.unlink(tmp)
         except OSError as exc:
-            raise StoreError(
+            raise DataDirError(
                 f"data dir {self.data_dir} is not writable ({exc.strerror}) — make it "
-                "writable, or use --data-dir"
+                "writable or use another data dir"
             ) from None
 
     @property
@@ -383,7 +376,7 @@ class Engine:
         for doc in self._session_docs():
             if doc.get("id") == sid and (s := self._session_from(doc)):
                 return s
-        raise StoreError(f"no session '{sid}' — list them with `sleepchat sessions`")
+        raise StoreError(f"no session '{sid}'")
 
     def _next_seq(self) -> int:
         self._seq += 1

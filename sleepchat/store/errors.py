@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sleepchat.errors import SleepchatError
 
-class StoreError(Exception):
+
+class StoreError(SleepchatError):
     """A problem with the data dir, stated in one line with the fix."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+
+class DataDirError(StoreError):
+    """The data dir cannot be used (not a folder, not writable, locked): another one may."""
 
 
-class StoreLocked(StoreError):
+class StoreLocked(DataDirError):
     """Another live sleepchat holds the data dir."""
 
     def __init__(self, data_dir: Path, pid: int | None) -> None:
         who = f" (PID {pid})" if pid else ""
         super().__init__(
-            f"data dir {data_dir} is in use by another sleepchat{who} — close it first, "
-            "or use --data-dir"
+            f"data dir {data_dir} is in use by another sleepchat{who} — close it first or use "
+            "another data dir"
         )
         self.data_dir = data_dir
         self.pid = pid

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from sleepchat.store.atomic import FILE_MODE, ensure_mode
-from sleepchat.store.errors import StoreError, StoreLocked
+from sleepchat.store.errors import DataDirError, StoreError, StoreLocked
 
 LOCK_NAME = "lock"
 
@@ -53,9 +53,9 @@ class DataDirLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
         except OSError as exc:
-            raise StoreError(
+            raise DataDirError(
                 f"cannot open the lock file {self.path}: {exc.strerror} — make the data dir "
-                "writable, or use --data-dir"
+                "writable or use another one"
             ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -77,9 +77,9 @@ class DataDirLock:
             os.fsync(fd)
         except OSError as exc:
             os.close(fd)
-            raise StoreError(
+            raise DataDirError(
                 f"cannot write the lock file {self.path}: {exc.strerror} — make the data dir "
-                "writable, or use --data-dir"
+                "writable or use another one"
             ) from None
         self._fd = fd
 

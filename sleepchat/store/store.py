@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sleepchat.core.clock import Clock, SystemClock
-from sleepchat.core.models import Message, Session
+from sleepchat.core.models import Change, Message, Session
 from sleepchat.store.atomic import FileOps
-from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Change, Engine, Migration
+from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Engine, Migration
 from sleepchat.store.errors import StoreError
 
 P = ParamSpec("P")

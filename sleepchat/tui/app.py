@@ -28,6 +28,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker
 
+from sleepchat.errors import SleepchatError
 from sleepchat.tui.memory_panel import MemoryPanel
 from sleepchat.tui.prompt import PromptInput
 from sleepchat.tui.transcript import AssistantMessage, Transcript, prediction_badge, reply_meta
@@ -263,20 +264,16 @@ class SleepchatApp(App[None]):
     @work(group="startup", exit_on_error=False)
     async def _open_runtime(self) -> None:
         from sleepchat.core.assistant import CoreError
-        from sleepchat.llm.base import BackendError
-        from sleepchat.runtime import StartupError
+        from sleepchat.hints import cli_message
 
         try:
             rt = await self.runtime_factory(self.config, self._warn)
-        except StartupError as exc:
-            self._fail_start(exc.message, exc.exit_code)
+        except SleepchatError as exc:  # printed on the terminal after the app closes
+            self._fail_start(cli_message(exc), exc.exit_code)
             return
-        except BackendError as exc:
-            self._fail_start(exc.message, 1)
-            return
-        except Exception as exc:  # a store error or a bug: one line, no traceback on screen
+        except Exception as exc:  # a bug: one line, no traceback on screen
             log.exception("start-up failed")
-            self._fail_start(getattr(exc, "message", None) or f"cannot start: {exc}", 1)
+            self._fail_start(f"cannot start: {exc}", 1)
             return
         self.runtime = rt
         a = rt.assistant
@@ -390,9 +387,11 @@ class SleepchatApp(App[None]):
             if me is not None and me.cancelling():
                 raise
             # The core cancelled it (a key was pressed): the normal way a reflection ends early.
+        except SleepchatError as exc:
+            self.notify(f"reflection failed: {exc.message}", severity="warning")
         except Exception as exc:
-            log.warning("reflection failed: %s", exc)
-            self.notify(f"reflection failed: {getattr(exc, 'message', exc)}", severity="warning")
+            log.exception("reflection failed")
+            self.notify(f"reflection failed: {exc}", severity="warning")
         finally:
             self._update_status()
             self._refresh_panel()
@@ -557,9 +556,11 @@ class SleepchatApp(App[None]):
             raise
         except CoreError as exc:
             await self._show_error(exc.message, text, kept_partial=answered, retry=False)
-        except Exception as exc:  # store or bug: say so, keep the text, keep running
+        except SleepchatError as exc:  # the store: say so, keep the text, keep running
+            await self._show_error(exc.message, text, kept_partial=answered, retry=not regenerate)
+        except Exception as exc:  # a bug: the same, and the log has the traceback
             log.exception("sending failed")
-            message = getattr(exc, "message", None) or f"sending failed: {exc}"
+            message = f"sending failed: {exc}"
             await self._show_error(message, text, kept_partial=answered, retry=not regenerate)
         finally:
             self.streaming = False
@@ -711,10 +712,11 @@ class SleepchatApp(App[None]):
                 self.notify(f"Undone: {done}")
         except CoreError as exc:
             self.notify(exc.message, severity="warning")
+        except SleepchatError as exc:
+            self.notify(f"could not change memory: {exc.message}", severity="error")
         except Exception as exc:
             log.exception("memory operation failed")
-            why = getattr(exc, "message", exc)
-            self.notify(f"could not change memory: {why}", severity="error")
+            self.notify(f"could not change memory: {exc}", severity="error")
         self._refresh_panel()
 
     # -- sessions ----------------------------------------------------------------------------
@@ -762,10 +764,11 @@ class SleepchatApp(App[None]):
                 await a.switch_session(session_id)
         except CoreError as exc:
             self.notify(exc.message, severity="error")
+        except SleepchatError as exc:
+            self.notify(f"could not change session: {exc.message}", severity="error")
         except Exception as exc:
             log.exception("session change failed")
-            why = getattr(exc, "message", exc)
-            self.notify(f"could not change session: {why}", severity="error")
+            self.notify(f"could not change session: {exc}", severity="error")
         self.prompt.focus()
 
     async def action_export(self) -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sleepchat.core.models import Message, Note, Prediction, Reflection, Session
-from sleepchat.store import Change, Store
+from sleepchat.core.models import Change, Message, Note, Prediction, Reflection, Session
+from sleepchat.store import Store
 
 KINDS = ("index", "meta", "segment")
 SEGMENT_SIZE = 4  # small, so a session spans several segment files

@@ -10,7 +10,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from sleepchat.store import Change
+from sleepchat.core.models import Change
 
 TABLES = ("notes", "predictions", "reflections", "note_ops", "kv")
 

@@ -1,0 +1,70 @@
+"""The architecture's import rules (DESIGN §3), checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import ast
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import sleepchat
+
+PACKAGE = Path(sleepchat.__file__).parent
+# A finder that refuses these imports, as if they were not installed.
+BLOCK = """
+import sys, importlib.abc
+class _Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in BLOCKED:
+            raise ImportError(f'{name} is blocked by the layering test')
+        return None
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def run(code: str, blocked: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    prelude = f"BLOCKED = {blocked!r}\n{BLOCK}\n"
+    return subprocess.run(
+        [sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=60
+    )
+
+
+def core_modules() -> list[str]:
+    return [f"sleepchat.core.{m.name}" for m in pkgutil.iter_modules([str(PACKAGE / "core")])]
+
+
+def test_the_core_imports_with_no_ui_store_or_model_client_installed() -> None:
+    blocked = ("textual", "prompt_toolkit", "tinydb", "ollama", "llama_cpp", "httpx", "openai")
+    modules = core_modules()
+    assert "sleepchat.core.assistant" in modules and "sleepchat.core.ports" in modules
+    proc = run("import " + ", ".join(modules) + "\nprint('ok')", blocked)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+    return out
+
+
+def test_the_core_never_imports_a_front_end_the_store_or_a_concrete_backend() -> None:
+    allowed_outside = ("sleepchat.core", "sleepchat.errors", "sleepchat.llm.base")
+    for path in sorted((PACKAGE / "core").glob("*.py")):
+        for name in _imports(path):
+            if name.startswith("sleepchat"):
+                assert name.startswith(allowed_outside), f"{path.name} imports {name}"
+
+
+def test_the_store_may_import_the_core_but_not_the_reverse() -> None:
+    for path in sorted((PACKAGE / "store").glob("*.py")):
+        for name in _imports(path):
+            if name.startswith("sleepchat"):
+                assert name.startswith(("sleepchat.store", "sleepchat.core", "sleepchat.errors")), (
+                    f"store/{path.name} imports {name}"
+                )
