@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Coroutine
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from sleepchat.config import Config
 from sleepchat.errors import SleepchatError, StartupError
 from sleepchat.hints import cli_message
 from sleepchat.runtime import open_runtime, open_store, warn
+from sleepchat.text import when
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:
@@ -27,10 +27,6 @@ def run(coro: Coroutine[Any, Any, int]) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 async def script(config: Config, args: argparse.Namespace) -> int:
@@ -71,7 +67,7 @@ async def list_sessions(config: Config, *, json_mode: bool) -> int:
         return 0
     print(f"{'ID':10} {'MESSAGES':>8}  {'LAST ACTIVITY':16}  TITLE")
     for s in sessions:
-        print(f"{s.id:10} {s.message_count:8d}  {_when(s.updated):16}  {s.title}")
+        print(f"{s.id:10} {s.message_count:8d}  {when(s.updated):16}  {s.title}")
     return 0
 
 

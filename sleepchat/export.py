@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 
 from sleepchat.core.models import Message, Session
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+from sleepchat.text import when
 
 
 def to_markdown(session: Session, messages: Sequence[Message]) -> str:
     lines = [
         f"# {session.title}",
         "",
-        f"Session `{session.id}`, started {_when(session.created)}.",
+        f"Session `{session.id}`, started {when(session.created)}.",
         "",
     ]
     for m in messages:
         if m.role == "user":
-            head = f"## You — {_when(m.created)}"
+            head = f"## You — {when(m.created)}"
         else:
-            head = f"## Assistant — {_when(m.created)}"
+            head = f"## Assistant — {when(m.created)}"
             if m.source == "prediction":
                 head += f" (precomputed: {m.prediction_id}, reflection {m.reflection_id})"
             if m.interrupted:

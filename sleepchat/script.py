@@ -25,7 +25,7 @@ from sleepchat.core.events import (
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.hints import cli_message
-from sleepchat.text import clean_input, terminal_safe
+from sleepchat.text import age, clean_input, terminal_safe
 
 _C1 = re.compile("[\x80-\x9f]")
 
@@ -49,17 +49,6 @@ def read_lines(stream: IO[bytes]) -> Iterator[str]:
     """Lines as text: invalid UTF-8 replaced, NUL bytes dropped, line ends stripped."""
     for raw in stream:
         yield clean_input(raw.decode("utf-8", errors="replace")).rstrip("\r\n")
-
-
-def age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{int(seconds)} s"
-    if seconds < 5400:
-        return f"{int(seconds // 60)} min"
-    if seconds < 129600:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} d"
 
 
 class ScriptRunner:

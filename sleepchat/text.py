@@ -1,8 +1,9 @@
-"""Making untrusted text safe to print on a terminal."""
+"""Text helpers shared by every part: terminal safety, clipping, dates and ages."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 # CSI / OSC / other ESC sequences, then the C0/C1 controls a terminal would act on.
 _ESCAPES = re.compile(
@@ -23,3 +24,28 @@ def terminal_safe(text: str) -> str:
 def clean_input(text: str) -> str:
     """User input as stored: NUL bytes dropped (they break terminals and JSON tools)."""
     return text.replace("\x00", "")
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` on one line (runs of white space folded), cut to ``width`` with an ellipsis."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+def when(ts: float | None, *, clock_only: bool = False) -> str:
+    """A local date and time for a timestamp ("2026-11-27 14:03", or "14:03:12")."""
+    if ts is None:
+        return "?"
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S" if clock_only else "%Y-%m-%d %H:%M")
+
+
+def age(seconds: float) -> str:
+    """A duration as people say it: "12 s", "3 min", "5 h", "2 d"."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{int(seconds)} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"

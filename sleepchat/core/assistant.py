@@ -32,6 +32,7 @@ from sleepchat.core.settings import CoreSettings
 from sleepchat.core.stats import Stats
 from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
+from sleepchat.text import clip
 
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 48
@@ -48,11 +49,6 @@ class UnknownSessionError(CoreError):
 
 class UnknownNoteError(CoreError):
     """No active note has that id."""
-
-
-def _title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
 class Assistant:
@@ -195,7 +191,7 @@ class Assistant:
                 await self.store.append_message(user)
                 self.history.append(user)
             if session.title == DEFAULT_TITLE and self.turn == 1:
-                self.session = await self.store.rename_session(session.id, _title_from(text))
+                self.session = await self.store.rename_session(session.id, clip(text, TITLE_CHARS))
                 self._emit(SessionChanged(self.session))
             hints: list[tuple[str, str]] = []
             if self.settings.sleep_enabled and not force_model:

@@ -42,11 +42,6 @@ def id_number(record_id: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-def _short(text: str, width: int = 40) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
-
-
 def _records(docs: Iterable[dict[str, Any]], cls: type[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for doc in docs:

@@ -36,6 +36,7 @@ from sleepchat.core.models import Message, Note, Prediction, Reflection, Reflect
 from sleepchat.core.recall import Recall, lexical_similarity
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import Backend, BackendError, ChatMessage, ChatStats, SchemaError
+from sleepchat.text import clip
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -119,15 +120,12 @@ def prediction_instructions(
             f"still correctly answered after the latest messages, in `drop` the rest:\n{shown}"
         )
     if asked:
-        shown = "\n".join(f"- {_clip(q, 200)}" for q in asked[-ASKED_SHOWN:])
+        shown = "\n".join(f"- {clip(q, 200)}" for q in asked[-ASKED_SHOWN:])
         parts.append(f"Do not repeat what I already asked:\n{shown}")
     return "\n\n".join(parts)
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def _clip(text: str, width: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _clean(text: str, limit: int) -> str | None:

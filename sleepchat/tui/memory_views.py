@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -20,14 +19,10 @@ from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from sleepchat.core.models import Note, Prediction, Reflection
-from sleepchat.text import terminal_safe
+from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
-
-
-def _when(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "?"
 
 
 def _one_line(text: str, width: int = 200) -> str:
@@ -114,13 +109,14 @@ def note_detail(note: Note, assistant: Assistant | None) -> Content:
             said = f"{m.role}: {_one_line(m.content, 60)}" if m else "(not in this session)"
             lines.append(f"  {mid}: {said}")
     lines.append(f"Reflection: {note.reflection_id or 'added by you'}")
-    lines.append(f"Created {_when(note.created)}, updated {_when(note.updated)}")
+    created, updated = when(note.created, clock_only=True), when(note.updated, clock_only=True)
+    lines.append(f"Created {created}, updated {updated}")
     if note.history:
         lines.append("History:")
         for h in note.history:
             reason = f" — {h.get('reason')}" if h.get("reason") else ""
             lines.append(
-                f"  {_when(h.get('at'))} {h.get('op')} by {h.get('by')}{reason}: "
+                f"  {when(h.get('at'), clock_only=True)} {h.get('op')} by {h.get('by')}{reason}: "
                 f"{_one_line(str(h.get('text', '')), 60)}"
             )
     return Content(terminal_safe("\n".join(lines)))
@@ -144,9 +140,9 @@ def stats_text(stats: Any) -> str:
 def reflection_line(r: Reflection) -> str:
     extra = f" — {r.reason}" if r.reason else ""
     if r.status == "running":
-        return f"{_when(r.started)} {r.id} reflecting…"
+        return f"{when(r.started, clock_only=True)} {r.id} reflecting…"
     return (
-        f"{_when(r.started)} {r.id} {r.status}: {r.notes_changed} notes, "
+        f"{when(r.started, clock_only=True)} {r.id} {r.status}: {r.notes_changed} notes, "
         f"{r.predictions} predictions, {r.tokens} tok, {r.ms / 1000:.1f}s{extra}"
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -14,15 +13,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from sleepchat.text import terminal_safe
+from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.models import Session
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 class SessionsScreen(ModalScreen[str | None]):
@@ -59,7 +54,7 @@ class SessionsScreen(ModalScreen[str | None]):
         options.clear_options()
         for s in self.sessions:
             mark = "▶ " if s.id == current else "  "
-            about = f"{s.message_count} msgs, {_when(s.updated)}, {s.id}"
+            about = f"{s.message_count} msgs, {when(s.updated)}, {s.id}"
             label = f"{mark}{terminal_safe(s.title)}  ({about})"
             options.add_option(Option(Content(label), id=s.id))
         index = next((i for i, s in enumerate(self.sessions) if s.id == current), 0)

@@ -16,7 +16,7 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from sleepchat.core.models import Message, Prediction
-from sleepchat.text import terminal_safe
+from sleepchat.text import age, terminal_safe
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
@@ -29,19 +29,6 @@ _PARTIAL_ESCAPE = re.compile(
     r"(?:\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[PX^_][^\x1b]*)?|\x9b[0-?]*[ -/]*)$"
 )
 _MAX_HELD = 256
-
-
-def ago(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 10:
-        return "just now"
-    if seconds < 90:
-        return f"{int(seconds)} s old"
-    if seconds < 90 * 60:
-        return f"{round(seconds / 60)} min old"
-    if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} h old"
-    return f"{round(seconds / 86400)} d old"
 
 
 def clip(text: str, limit: int = SHOWN_CHARS) -> str:
@@ -156,7 +143,7 @@ def prediction_badge(message: Message, prediction: Prediction | None, now: float
     parts = ["⚡ precomputed while idle", f"prediction {message.prediction_id or '?'}"]
     parts.append(f"reflection {message.reflection_id or (prediction and prediction.reflection_id)}")
     if prediction is not None:
-        parts.append(ago(now - prediction.created))
+        parts.append(f"{age(now - prediction.created)} old")
     return " · ".join(parts)
 
 
