@@ -16,15 +16,11 @@ from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Prediction
+from sleepchat.core.notes_step import MAX_FORGETS, MAX_OPS, NoteOps
+from sleepchat.core.predict_step import PredictionPlan
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect import (
-    MAX_FORGETS,
-    MAX_OPS,
-    NoteOps,
-    PredictionPlan,
-    Reflector,
-    state_key,
-)
+from sleepchat.core.reflect import Reflector
+from sleepchat.core.reflect_run import state_key
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendUnreachable, ChatMessage, ModelOptions
 from sleepchat.llm.fake import FakeBackend

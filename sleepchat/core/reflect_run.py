@@ -1,0 +1,129 @@
+"""What one reflection's steps share: its record, its budget and the two kinds of request.
+
+Every request starts with the chat's system prompt and history and uses the chat's model
+options (prefix discipline, DESIGN §2.7); a step's instructions go in the tail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from sleepchat.core import prompts
+from sleepchat.core.clock import Clock
+from sleepchat.core.events import Event, MemoryChanged
+from sleepchat.core.memory import Memory
+from sleepchat.core.models import Message, Note, Reflection
+from sleepchat.core.settings import CoreSettings
+from sleepchat.llm.base import Backend, ChatMessage, ChatStats, SchemaError
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def clean(text: str, limit: int) -> str | None:
+    """Whitespace-normalised text, or None when empty or absurdly long (never truncated:
+    half a fact is worse than none)."""
+    line = " ".join(text.split())
+    return line if line and len(line) <= limit else None
+
+
+def state_key(session_id: str, history: Sequence[Message], notes: Sequence[Note]) -> str:
+    """What a reflection depends on: the conversation and the active notes."""
+    payload = json.dumps(
+        [session_id, [m.id for m in history], [[n.id, n.text] for n in notes]], ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def user_turns(history: Sequence[Message]) -> int:
+    return sum(1 for m in history if m.role == "user")
+
+
+def completion_tokens(stats: ChatStats | None, text: str) -> int:
+    if stats is not None and stats.completion_tokens is not None:
+        return stats.completion_tokens
+    return len(text.split())  # the server said nothing: a word count is close enough
+
+
+@dataclass
+class Run:
+    """One reflection in progress: its record, what it saw, what it spent and changed."""
+
+    reflection: Reflection
+    memory: Memory
+    emit: Callable[[Event], None]
+    history: Sequence[Message]
+    backend: Backend
+    settings: CoreSettings
+    clock: Clock
+    log: logging.Logger
+    tokens: int = 0
+    notes_changed: int = 0
+    predictions: int = 0
+
+    def changed(self) -> None:
+        self.emit(MemoryChanged(self.reflection.session_id))
+
+    def remaining(self) -> int:
+        """Tokens left of the budget (the warm-up's one token is reserved: it is the step
+        that pays even without hits)."""
+        reserve = 1 if self.settings.warm_up else 0
+        return self.settings.budget_tokens - reserve - self.tokens
+
+    def prefix(self) -> list[ChatMessage]:
+        return prompts.prefix_messages(self.settings.system_prompt, self.history)
+
+    async def structured(self, tail: str, schema: type[S], ceiling: int) -> S | None:
+        """One structured request with ``tail`` after the chat prefix; None when the budget is
+        spent or the reply does not fit the schema (dropped and logged, never applied)."""
+        num_predict = min(ceiling, self.remaining())
+        if num_predict <= 0:
+            return None
+        messages = [*self.prefix(), {"role": "user", "content": tail}]
+        try:
+            result, stats = await self.backend.chat_structured(
+                messages,
+                schema,
+                options=self.settings.options,
+                num_predict=num_predict,
+                keep_alive=self.settings.keep_alive,
+            )
+        except SchemaError as exc:
+            self.tokens += len(exc.raw.split())
+            # Model text echoes the conversation: logged only at debug level (logs are private
+            # by default: no message text unless debug is on).
+            rid = self.reflection.id
+            self.log.warning("reflection %s: %s dropped: %s", rid, schema.__name__, exc.message)
+            self.log.debug("reflection %s: the dropped reply: %r", rid, exc.raw[:200])
+            return None
+        self.tokens += completion_tokens(stats, "")
+        return result
+
+    async def stream(
+        self, messages: list[ChatMessage], num_predict: int
+    ) -> tuple[str, ChatStats | None]:
+        """A streamed request (an answer, the warm-up); tokens spent count even when cancelled."""
+        parts: list[str] = []
+        stats: ChatStats | None = None
+        chunks_in = self.backend.chat_stream(
+            messages,
+            options=self.settings.options,
+            num_predict=num_predict,
+            keep_alive=self.settings.keep_alive,
+        )
+        try:
+            async with contextlib.aclosing(chunks_in) as chunks:
+                async for chunk in chunks:
+                    parts.append(chunk.text)
+                    if chunk.stats is not None:
+                        stats = chunk.stats
+        finally:
+            self.tokens += completion_tokens(stats, "".join(parts))
+        return "".join(parts), stats
