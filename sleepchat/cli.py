@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _err(exc.message)
         return exc.exit_code
-    from sleepchat.logs import non_loopback_http_warning
+    from sleepchat.hosts import non_loopback_http_warning
 
     if (warning := non_loopback_http_warning(config.host)) and config.backend != "local":
         _err(warning)

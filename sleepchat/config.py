@@ -8,12 +8,10 @@ valid key for a typo. ``yaml.safe_load`` only.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import re
 import types
 import typing
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -38,10 +36,8 @@ from yaml.reader import ReaderError
 from sleepchat import paths
 from sleepchat.core.settings import DEFAULT_SYSTEM_PROMPT, CoreSettings
 from sleepchat.errors import SleepchatError
+from sleepchat.hosts import DEFAULT_HOST, normalise_host
 from sleepchat.llm.base import ModelOptions
-
-DEFAULT_HOST = "http://127.0.0.1:11434"
-OLLAMA_PORT = 11434
 
 # environment variable -> key path
 ENV_VARS: dict[str, tuple[str, ...]] = {
@@ -299,47 +295,6 @@ class Config(_Section):
             embed_model=r.embed_model,
             max_reply_tokens=self.max_reply_tokens,
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# host addresses
-
-
-def normalise_host(host: str) -> str:
-    """A full ``scheme://host:port[/path]`` URL, the way the Ollama client reads OLLAMA_HOST.
-
-    ``0.0.0.0`` (what a server listens on) becomes ``127.0.0.1`` (what a client connects to).
-    Raises ValueError for an address no client could connect to.
-    """
-    text = host.strip()
-    if not text:
-        return DEFAULT_HOST
-    if any(c.isspace() for c in text):
-        raise ValueError("contains spaces")
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest, port = "http", text, OLLAMA_PORT
-    else:
-        scheme = scheme.lower()
-        if scheme not in ("http", "https"):
-            raise ValueError("scheme must be http or https")
-        port = 80 if scheme == "http" else 443
-    split = urllib.parse.urlsplit(f"{scheme}://{rest}")
-    if split.query or split.fragment or split.username or split.password:
-        raise ValueError("unexpected URL parts")
-    name = split.hostname or "127.0.0.1"
-    port = split.port or port  # raises ValueError for a port out of range or not a number
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
-            raise ValueError("bad host name") from None
-    else:
-        if address.is_unspecified:
-            address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
-        name = f"[{address}]" if address.version == 6 else str(address)
-    path = split.path.strip("/")
-    return f"{scheme}://{name}:{port}" + (f"/{path}" if path else "")
 
 
 # ---------------------------------------------------------------------------------------------

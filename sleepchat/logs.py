@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import logging.handlers
 import os
 import sys
-import urllib.parse
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,25 +66,3 @@ def setup_logging(log_file: Path, debug: bool) -> None:
 def redact(text: str, debug: bool) -> str:
     """``text`` itself in debug mode, else only its size (``<37 chars>``): logs hold no content."""
     return text if debug else f"<{len(text)} chars>"
-
-
-def _is_local(hostname: str) -> bool:
-    name = hostname.strip("[]").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return False  # a name: we do not resolve it (no lookups just to print a warning)
-    return address.is_loopback or address.is_unspecified
-
-
-def non_loopback_http_warning(host: str) -> str | None:
-    """A warning when ``host`` is a plain ``http://`` URL to another machine, else None."""
-    try:
-        split = urllib.parse.urlsplit(host if "://" in host else f"http://{host}")
-    except ValueError:
-        return None
-    if split.scheme.lower() != "http" or _is_local(split.hostname or "127.0.0.1"):
-        return None
-    return f"messages will travel unencrypted to {host}; use https:// or a loopback host"

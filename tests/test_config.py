@@ -25,9 +25,8 @@ from sleepchat.config import (
     TimeoutsConfig,
     key_paths,
     load_config,
-    normalise_host,
 )
-from sleepchat.logs import LOGGER_NAME, non_loopback_http_warning, redact, setup_logging
+from sleepchat.logs import LOGGER_NAME, redact, setup_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.yaml"
@@ -326,30 +325,6 @@ def test_xdg_paths(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("", "http://127.0.0.1:11434"),
-        ("0.0.0.0", "http://127.0.0.1:11434"),
-        ("0.0.0.0:11434", "http://127.0.0.1:11434"),
-        ("myhost", "http://myhost:11434"),
-        ("myhost:1234", "http://myhost:1234"),
-        ("MyHost:1234/", "http://myhost:1234"),
-        ("https://x", "https://x:443"),
-        ("http://x", "http://x:80"),
-        ("HTTPS://x.example:8443/ollama/", "https://x.example:8443/ollama"),
-        (":5000", "http://127.0.0.1:5000"),
-        ("[::1]", "http://[::1]:11434"),
-        ("[::]:9000", "http://[::1]:9000"),
-        ("https://[fe80::1]:443", "https://[fe80::1]:443"),
-        ("  localhost  ", "http://localhost:11434"),
-    ],
-)
-def test_host_normalisation(given: str, expected: str) -> None:
-    assert normalise_host(given) == expected
-    assert normalise_host(expected) == expected  # idempotent: a stored value stays the same
-
-
-@pytest.mark.parametrize(
     "bad", ["ftp://x", "x:notaport", "x:99999", "my host", "http://u:p@x", "x?y=1", "a:b:c"]
 )
 def test_bad_hosts_are_config_errors(env: dict[str, str], bad: str) -> None:
@@ -642,24 +617,3 @@ def test_unwritable_log_file_warns_once_and_carries_on(
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith(f"sleepchat: warning: cannot write the log file {blocker}")
-
-
-@pytest.mark.parametrize(
-    ("host", "warns"),
-    [
-        ("http://127.0.0.1:11434", False),
-        ("http://localhost:11434", False),
-        ("http://[::1]:11434", False),
-        ("https://gpu.example:443", False),
-        ("http://gpu.example:11434", True),
-        ("http://192.168.1.5:11434", True),
-    ],
-)
-def test_plain_http_to_another_machine_is_warned_about(host: str, warns: bool) -> None:
-    warning = non_loopback_http_warning(host)
-    if warns:
-        assert warning == (
-            f"messages will travel unencrypted to {host}; use https:// or a loopback host"
-        )
-    else:
-        assert warning is None

@@ -12,12 +12,12 @@ import contextlib
 import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import httpx
 import ollama
 from pydantic import ValidationError
 
+from sleepchat.hosts import display_host
 from sleepchat.llm.base import (
     BackendError,
     BackendServerError,
@@ -33,26 +33,6 @@ from sleepchat.llm.base import (
     ModelOptions,
     validate_reply,
 )
-
-DEFAULT_PORT = 11434
-
-
-def display_host(host: str | None) -> str:
-    """``http://HOST:PORT`` as ollama's client resolves it (scheme and port filled in)."""
-    raw = (host or "").strip() or f"127.0.0.1:{DEFAULT_PORT}"
-    has_scheme = "://" in raw
-    parts = urlsplit(raw if has_scheme else f"http://{raw}")
-    scheme = parts.scheme or "http"
-    default_port = (443 if scheme == "https" else 80) if has_scheme else DEFAULT_PORT
-    try:
-        port = parts.port or default_port
-    except ValueError:
-        port = default_port
-    name = parts.hostname or "127.0.0.1"
-    if ":" in name:  # IPv6 literal
-        name = f"[{name}]"
-    path = parts.path.rstrip("/")
-    return f"{scheme}://{name}:{port}{path}"
 
 
 def _ms(ns: int | None) -> float | None:

@@ -190,7 +190,7 @@ class SleepchatApp(App[None]):
         except ConfigError as exc:
             self._fail_start(exc.message, exc.exit_code)
             return False
-        from sleepchat.logs import non_loopback_http_warning
+        from sleepchat.hosts import non_loopback_http_warning
 
         self._load_themes()
         self._update_status()
