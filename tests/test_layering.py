@@ -68,3 +68,10 @@ def test_the_store_may_import_the_core_but_not_the_reverse() -> None:
                 assert name.startswith(("sleepchat.store", "sleepchat.core", "sleepchat.errors")), (
                     f"store/{path.name} imports {name}"
                 )
+
+
+def test_tests_import_their_shared_harnesses_one_way() -> None:
+    # ``tests.support.x`` and ``support.x`` are two modules to Python: two copies of each class.
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        wrong = {n for n in _imports(path) if n.startswith("tests.support")}
+        assert not wrong, f"{path.name}: import support.x, not {wrong.pop()}"

@@ -6,11 +6,11 @@ import asyncio
 import dataclasses
 
 import pytest
+from support.memory_store import MemoryStore
 
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.memory import Memory, UnknownNote
 from sleepchat.core.models import Prediction, Reflection
-from tests.support.memory_store import MemoryStore
 
 SID = "s1"
 

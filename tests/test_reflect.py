@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from support.memory_store import MemoryStore
 
 from sleepchat.core import prompts
 from sleepchat.core.clock import FakeClock
@@ -24,7 +25,6 @@ from sleepchat.core.reflect_run import state_key
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendUnreachable, ChatMessage, ModelOptions
 from sleepchat.llm.fake import FakeBackend
-from tests.support.memory_store import MemoryStore
 
 SID = "s1"
 OPTIONS = ModelOptions(num_ctx=4096, temperature=0.2, seed=7)
