@@ -248,15 +248,29 @@ async def test_embedding_recall_keeps_the_question_kind_check() -> None:
 async def test_embedding_failure_falls_back_to_lexical_and_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    recall = Recall("embedding", backend=FakeBackend(error=BackendUnreachable("down")))
+    down = FakeBackend(error=BackendUnreachable("down"), embedder=bag_of_words)
+    recall = Recall("embedding", backend=down)
     with caplog.at_level(logging.WARNING):
         result = await recall.match(
             "How long do I bake the cake for?", [prediction("How long should the cake bake?")]
         )
     assert result.hit is not None and result.method == "lexical"
     assert "embedding recall failed" in caplog.text
-    no_model = Recall("embedding", backend=FakeBackend())  # the server has no embedding model
-    assert (await no_model.match("Which games?", [prediction("Which games?")])).method == "lexical"
+
+
+async def test_a_backend_without_embeddings_means_lexical_recall_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backend = FakeBackend()  # declares no embedding model
+    with caplog.at_level(logging.WARNING):
+        recall = Recall("embedding", backend=backend, threshold=0.99)
+        for question in ("Which games?", "Which cake?"):
+            result = await recall.match(question, [prediction("Which games?")])
+            assert result.method == "lexical"
+    assert recall.threshold == DEFAULT_THRESHOLDS["lexical"]  # the embedding level does not apply
+    assert caplog.text.count("no embedding model") == 1
+    assert "embedding recall failed" not in caplog.text
+    assert [c for c in backend.calls if c.kind == "embed"] == []  # never asked
 
 
 def test_bad_configuration_is_refused() -> None:

@@ -25,10 +25,10 @@ from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Prediction, Reflection, Session, new_id
 from sleepchat.core.ports import StorePort
-from sleepchat.core.prompts import chat_messages, warm_messages
+from sleepchat.core.prompts import chat_messages
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect import Reflector
-from sleepchat.core.settings import CoreSettings
+from sleepchat.core.settings import CoreSettings, reply_cap
 from sleepchat.core.stats import Stats
 from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
@@ -258,7 +258,7 @@ class Assistant:
             stream = self.backend.chat_stream(
                 messages,
                 options=self.settings.options,
-                num_predict=self.settings.max_reply_tokens,
+                num_predict=reply_cap(self.settings, self.backend.capabilities),
                 keep_alive=self.settings.keep_alive,
             )
             async with contextlib.aclosing(stream) as chunks:
@@ -396,17 +396,7 @@ class Assistant:
         """Have the server process the chat prefix now, so the next question prefills only its
         own tokens (what the sleep cycle does after reflecting; also used on resume)."""
         _session, memory = await self._current()
-        notes = [n.text for n in memory.notes]
-        messages = warm_messages(self.settings.system_prompt, self.history, notes)
-        stream = self.backend.chat_stream(
-            messages,
-            options=self.settings.options,
-            num_predict=1,
-            keep_alive=self.settings.keep_alive,
-        )
-        async with contextlib.aclosing(stream) as chunks:
-            async for _chunk in chunks:
-                pass
+        await self.reflector.warm_up(self.history, memory.notes)
 
     async def reflect(self) -> Reflection:
         """Run one sleep cycle to the end (script `/idle`, benchmarks)."""

@@ -15,6 +15,7 @@ from sleepchat.core import prompts
 from sleepchat.core.models import Prediction
 from sleepchat.core.recall import Recall, lexical_similarity
 from sleepchat.core.reflect_run import Run, clean, completion_tokens, user_turns
+from sleepchat.core.settings import reply_cap
 from sleepchat.text import clip
 
 MAX_QUESTION_CHARS = 300
@@ -139,7 +140,7 @@ async def answer(
     remaining = run.remaining()
     if remaining <= 0:
         return False
-    cap = run.settings.max_reply_tokens
+    cap = reply_cap(run.settings, run.backend.capabilities)
     num_predict = remaining if cap is None else min(cap, remaining)
     messages = prompts.chat_messages(
         run.settings.system_prompt,

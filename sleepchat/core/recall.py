@@ -286,12 +286,18 @@ class Recall:
             raise ValueError(f"unknown recall method {method!r}: use 'lexical' or 'embedding'")
         if method == "embedding" and backend is None:
             raise ValueError("embedding recall needs a backend")
+        self.log = log or logging.getLogger("sleepchat.recall")
+        if method == "embedding" and backend is not None and not backend.capabilities.embeddings:
+            # Said once, here, rather than failing (and warning) at every question.
+            self.log.warning(
+                "the %s backend has no embedding model; recall uses lexical matching", backend.name
+            )
+            method, threshold, hint_threshold = "lexical", None, None
         self.method: RecallMethod = method
         self.threshold = DEFAULT_THRESHOLDS[method] if threshold is None else threshold
         self.hint_threshold = HINT_THRESHOLDS[method] if hint_threshold is None else hint_threshold
         self.backend = backend
         self.embed_model = embed_model
-        self.log = log or logging.getLogger("sleepchat.recall")
 
     @staticmethod
     def lexical_similarity(a: str, b: str) -> float:

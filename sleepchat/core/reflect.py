@@ -5,7 +5,8 @@ Steps, each stored as soon as it is done (a cancel keeps the finished ones):
 A. notes (``notes_step``) — explicit insert / merge / forget operations;
 B. predictions (``predict_step``) — keep or drop older ones, propose likely next questions;
 C. answers (``predict_step``) — a full answer per new question, requested like a chat turn;
-D. warm-up — the chat prefix alone with ``num_predict=1``, so the server's cache holds it.
+D. warm-up — the chat prefix alone, one token, so the server's cache holds it (on backends
+   with a prefix cache; ``Reflector.warm_up`` is also what resuming a session uses).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
 from sleepchat.core.events import Event, ReflectionChanged
 from sleepchat.core.memory import Memory
-from sleepchat.core.models import Message, Reflection, ReflectionStatus
+from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
 from sleepchat.core.notes_step import notes_step
 from sleepchat.core.predict_step import predictions_step
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect_run import Run, state_key
+from sleepchat.core.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import Backend, BackendError
 
@@ -82,8 +83,8 @@ class Reflector:
         try:
             await notes_step(run)
             await predictions_step(run, self.recall)
-            if self.settings.warm_up:
-                await self._warm_up(run)
+            if run.warms():
+                run.tokens += await self.warm_up(run.history, run.memory.notes)
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
             await asyncio.shield(self._finish(run, "cancelled", "preempted by input", started))
@@ -157,7 +158,16 @@ class Reflector:
         run.emit(ReflectionChanged(final))
         return final
 
-    async def _warm_up(self, run: Run) -> None:
-        notes = [n.text for n in run.memory.notes]
-        messages = prompts.warm_messages(self.settings.system_prompt, run.history, notes)
-        await run.stream(messages, 1)
+    async def warm_up(self, history: Sequence[Message], notes: Sequence[Note]) -> int:
+        """Have the server process the chat prefix (system prompt, history, notes) now, so the
+        next question prefills only its own tokens; returns the tokens it generated. The one
+        warm-up: the sleep cycle's last step, and what resuming a session does."""
+        if not self.backend.capabilities.prefix_cache:
+            return 0  # computed and forgotten: tokens for nothing
+        messages = prompts.warm_messages(
+            self.settings.system_prompt, history, [n.text for n in notes]
+        )
+        stats = await self.backend.warm_up(
+            messages, options=self.settings.options, keep_alive=self.settings.keep_alive
+        )
+        return completion_tokens(stats, "")

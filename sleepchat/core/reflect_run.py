@@ -22,7 +22,7 @@ from sleepchat.core.events import Event, MemoryChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Reflection
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import Backend, ChatMessage, ChatStats, SchemaError
+from sleepchat.llm.base import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats, SchemaError
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -71,10 +71,14 @@ class Run:
     def changed(self) -> None:
         self.emit(MemoryChanged(self.reflection.session_id))
 
+    def warms(self) -> bool:
+        """The cycle ends with a warm-up (worth it only where the server keeps a prefix cache)."""
+        return self.settings.warm_up and self.backend.capabilities.prefix_cache
+
     def remaining(self) -> int:
-        """Tokens left of the budget (the warm-up's one token is reserved: it is the step
-        that pays even without hits)."""
-        reserve = 1 if self.settings.warm_up else 0
+        """Tokens left of the budget (the warm-up's token is reserved: it is the step that
+        pays even without hits)."""
+        reserve = WARM_UP_TOKENS if self.warms() else 0
         return self.settings.budget_tokens - reserve - self.tokens
 
     def prefix(self) -> list[ChatMessage]:
@@ -109,7 +113,7 @@ class Run:
     async def stream(
         self, messages: list[ChatMessage], num_predict: int
     ) -> tuple[str, ChatStats | None]:
-        """A streamed request (an answer, the warm-up); tokens spent count even when cancelled."""
+        """A streamed request (an answer); tokens spent count even when cancelled."""
         parts: list[str] = []
         stats: ChatStats | None = None
         chunks_in = self.backend.chat_stream(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sleepchat.llm.base import ModelOptions
+from sleepchat.llm.base import Capabilities, ModelOptions
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are sleepchat, a concise and helpful assistant running on the user's own machine. "
@@ -32,3 +32,10 @@ class CoreSettings:
     embed_model: str | None = None
     # replies longer than this many tokens are cut (None: the model decides)
     max_reply_tokens: int | None = None
+
+
+def reply_cap(settings: CoreSettings, capabilities: Capabilities) -> int | None:
+    """Tokens a reply may take: the user's cap, else the backend's default (None: the server's)."""
+    if settings.max_reply_tokens is not None:
+        return settings.max_reply_tokens
+    return capabilities.reply_tokens

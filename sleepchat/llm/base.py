@@ -1,4 +1,10 @@
-"""The backend protocol every model server implements, and its typed errors.
+"""The backend contract every model server implements, its typed errors, and the shared base.
+
+A backend is small: ONE streaming primitive (``stream``: a request in, text chunks out, the
+last one carrying the stats), listing and health, and a declaration of what it can do
+(``Capabilities``). Structured output, the warm-up and collecting a reply are built once, here,
+on that primitive. (Shaped after simonw/llm's model plugins: one ``execute()`` generator,
+capability flags, an options class.)
 
 Front ends and the core only ever see these types; ``ollama`` and ``llama_cpp`` are imported
 by their own modules alone.
@@ -6,10 +12,12 @@ by their own modules alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -138,13 +146,108 @@ def validate_reply(schema: type[M], raw: str, stats: ChatStats, *, lenient: bool
         ) from None
 
 
-class Backend(Protocol):
-    """A chat model server. Implementations: OllamaBackend, LlamaCppBackend, FakeBackend."""
+StructuredMode = Literal["schema", "grammar", "instructions"]
+WARM_UP_TOKENS = 1  # a warm-up prefills the prompt; one token is the least every server accepts
 
-    name: str  # "ollama" | "local" | "fake"
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, declared by the backend so the core reads it instead of guessing
+    from a backend's name."""
+
+    # How structured output is held to its schema: "schema", the server constrains decoding to
+    # a JSON schema (Ollama's ``format=``); "grammar", a grammar made from the schema does, and
+    # the bounds a grammar cannot afford are checked after (llama.cpp); "instructions", the
+    # schema is only described in the prompt and the reply validated after.
+    structured: StructuredMode = "instructions"
+    embeddings: bool = False  # ``embed()`` can work (an embedding model is reachable)
+    # A request that shares its start with the previous one prefills only the rest: a warm-up
+    # (the chat prefix processed while idle) pays.
+    prefix_cache: bool = False
+    # Requests served at once. With one, a running reflection delays the user's reply, so the
+    # core cancels it on input.
+    parallel_slots: int = 1
+    # Closing a stream stops generation on the server (else the slot stays busy until the
+    # abandoned reply ends, and preempting a reflection frees nothing).
+    stops_on_close: bool = True
+    # The reply cap when the user set none (None: the server's own default applies).
+    reply_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One request to the streaming primitive."""
+
+    messages: Sequence[ChatMessage]
+    options: ModelOptions = field(default_factory=ModelOptions)
+    num_predict: int | None = None  # tokens at most; None: the backend's default
+    keep_alive: str | float | None = None  # how long the server keeps the model loaded after
+    # Constrain the reply to this schema (set only when capabilities.structured allows it).
+    schema: type[BaseModel] | None = None
+
+
+def schema_instructions(
+    messages: Sequence[ChatMessage], schema: type[BaseModel]
+) -> list[ChatMessage]:
+    """The messages with the schema described in the last one (the tail: the prefix before it
+    stays cacheable), for servers that cannot constrain their output."""
+    described = json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    tail = f"\n\nReply with one JSON object only, no prose, matching this JSON schema: {described}"
+    out = [dict(m) for m in messages]
+    if out and out[-1]["role"] == "user":
+        out[-1]["content"] += tail
+    else:
+        out.append({"role": "user", "content": tail.strip()})
+    return out
+
+
+def json_body(text: str) -> str:
+    """The JSON object in a reply that wraps it in a Markdown fence or a sentence."""
+    start, end = text.find("{"), text.rfind("}")
+    return text[start : end + 1] if 0 <= start < end else text
+
+
+class Backend(ABC):
+    """A chat model server. Implementations: OllamaBackend, LlamaCppBackend, FakeBackend.
+
+    A subclass implements ``stream``, ``list_models`` and ``health`` and sets ``capabilities``;
+    it overrides ``ensure_model``, ``embed`` and ``aclose`` where the server has more to say.
+    """
+
+    name: ClassVar[str]  # "ollama" | "local" | "fake"
     model: str
-    host: str | None
+    host: str | None = None
+    capabilities: Capabilities = Capabilities()
 
+    @abstractmethod
+    def stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        """Stream one reply: text chunks, then a last chunk with the stats. Consumers close it
+        with ``contextlib.aclosing``; closing it (or cancelling the consumer) must stop the
+        server generating when ``capabilities.stops_on_close``. Errors are BackendErrors."""
+
+    @abstractmethod
+    async def list_models(self) -> list[str]: ...
+
+    @abstractmethod
+    async def health(self) -> HealthInfo:
+        """The server's version and models; BackendUnreachable/Unavailable when it is not there."""
+
+    async def ensure_model(self) -> None:
+        """Raises ModelNotFound (saying how to get it) when the model is missing."""
+        if self.model not in await self.list_models():
+            raise ModelNotFound(
+                f"model '{self.model}' is not available on {self.host or self.name}"
+            )
+
+    async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
+        raise BackendError(
+            f"the {self.name} backend has no embedding model; recall uses lexical matching"
+        )
+
+    async def aclose(self) -> None:
+        return None
+
+    # -- built on the primitive ------------------------------------------------------------
     def chat_stream(
         self,
         messages: Sequence[ChatMessage],
@@ -153,9 +256,22 @@ class Backend(Protocol):
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
     ) -> AsyncGenerator[ChatChunk, None]:
-        """Stream a reply. Consume with ``contextlib.aclosing`` so a cancel closes the stream
-        (the server must see the disconnect and stop generating)."""
-        ...
+        """Stream a reply (``stream`` with keyword arguments)."""
+        return self.stream(
+            ChatRequest(list(messages), options or ModelOptions(), num_predict, keep_alive)
+        )
+
+    async def complete(self, request: ChatRequest) -> tuple[str, ChatStats]:
+        """The whole reply of one request and its stats. Cancellable at any await: the stream
+        is closed on the way out."""
+        pieces: list[str] = []
+        stats = ChatStats()
+        async with contextlib.aclosing(self.stream(request)) as chunks:
+            async for chunk in chunks:
+                pieces.append(chunk.text)
+                if chunk.stats is not None:
+                    stats = chunk.stats
+        return "".join(pieces), stats
 
     async def chat_structured(
         self,
@@ -166,22 +282,31 @@ class Backend(Protocol):
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
     ) -> tuple[M, ChatStats]:
-        """One JSON reply constrained by ``schema`` (``format=``), validated by pydantic.
-        Raises SchemaError when the text does not validate. Cancellable at any await."""
-        ...
+        """One JSON reply held to ``schema`` as well as the server can (capabilities.structured),
+        validated by pydantic. Raises SchemaError when the text does not validate."""
+        mode = self.capabilities.structured
+        opts = options or ModelOptions()
+        if mode == "instructions":
+            request = ChatRequest(
+                schema_instructions(messages, schema), opts, num_predict, keep_alive
+            )
+        else:
+            request = ChatRequest(list(messages), opts, num_predict, keep_alive, schema)
+        raw, stats = await self.complete(request)
+        if mode == "instructions":
+            raw = json_body(raw)
+        # A grammar or plain instructions let raw control characters into JSON strings.
+        return validate_reply(schema, raw, stats, lenient=mode != "schema"), stats
 
-    async def embed(
-        self, texts: Sequence[str], *, model: str | None = None
-    ) -> list[list[float]]: ...
-
-    async def list_models(self) -> list[str]: ...
-
-    async def health(self) -> HealthInfo:
-        """Raises BackendUnreachable when the server is down."""
-        ...
-
-    async def ensure_model(self) -> None:
-        """Raises ModelNotFound (with the pull command) when the model is missing."""
-        ...
-
-    async def aclose(self) -> None: ...
+    async def warm_up(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: ModelOptions | None = None,
+        keep_alive: str | float | None = None,
+    ) -> ChatStats:
+        """Have the server process ``messages`` now, so that the next request starting with them
+        prefills only its own tokens (worth it only with ``capabilities.prefix_cache``)."""
+        request = ChatRequest(list(messages), options or ModelOptions(), WARM_UP_TOKENS, keep_alive)
+        _text, stats = await self.complete(request)
+        return stats

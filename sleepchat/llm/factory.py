@@ -15,8 +15,6 @@ class NoBackendError(BackendError):
     """Neither Ollama nor the embedded model can be used."""
 
 
-
-
 def ollama_backend(config: Config) -> Backend:
     from sleepchat.llm.ollama import OllamaBackend
 

@@ -16,23 +16,19 @@ from typing import Any
 from pydantic import BaseModel
 
 from sleepchat.llm.base import (
+    Backend,
     BackendError,
+    BackendStreamError,
+    Capabilities,
     ChatChunk,
     ChatMessage,
+    ChatRequest,
     ChatStats,
     HealthInfo,
-    M,
-    ModelOptions,
-    validate_reply,
 )
 
 Responder = Callable[[Sequence[ChatMessage]], str]
 StructuredResponder = Callable[[Sequence[ChatMessage], type[BaseModel]], str]
-
-
-def count_tokens(text: str) -> int:
-    """A crude tokenizer: whitespace words (good enough for relative figures)."""
-    return len(text.split())
 
 
 def echo_responder(messages: Sequence[ChatMessage]) -> str:
@@ -52,7 +48,7 @@ class FakeCall:
     finished: bool = False
 
 
-class FakeBackend:
+class FakeBackend(Backend):
     name = "fake"
 
     def __init__(
@@ -76,6 +72,9 @@ class FakeBackend:
         self.error = error  # raised on every request while set
         self.fail_after_chunks = fail_after_chunks
         self.embedder = embedder
+        self.capabilities = Capabilities(
+            structured="schema", embeddings=embedder is not None, prefix_cache=True
+        )
         self.calls: list[FakeCall] = []
         # Released to let a held stream continue; tests use it to freeze a request mid-way.
         self.gate: asyncio.Event | None = None
@@ -101,18 +100,17 @@ class FakeBackend:
         self._cached = tokens
         return len(tokens) - shared
 
-    def _record(
-        self,
-        kind: str,
-        messages: Sequence[ChatMessage],
-        num_predict: int | None,
-        options: ModelOptions | None,
-        keep_alive: str | float | None,
-        schema: str | None = None,
-    ) -> FakeCall:
+    def _record(self, kind: str, request: ChatRequest) -> FakeCall:
         """Record a request (raising the configured error, as a down server would)."""
-        opts = (options or ModelOptions()).to_dict()
-        call = FakeCall(kind, list(messages), num_predict, opts, keep_alive, schema=schema)
+        schema = request.schema.__name__ if request.schema is not None else None
+        call = FakeCall(
+            kind,
+            list(request.messages),
+            request.num_predict,
+            request.options.to_dict(),
+            request.keep_alive,
+            schema=schema,
+        )
         self.calls.append(call)
         if self.error is not None:
             raise self.error
@@ -130,32 +128,28 @@ class FakeBackend:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    # -- protocol ----------------------------------------------------------------------------
-    async def chat_stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        options: ModelOptions | None = None,
-        num_predict: int | None = None,
-        keep_alive: str | float | None = None,
-    ) -> AsyncGenerator[ChatChunk, None]:
-        call = self._record("stream", messages, num_predict, options, keep_alive)
+    def _reply(self, request: ChatRequest) -> str:
+        if request.schema is None:
+            return self.responder(request.messages)
+        return self.structured(request.messages, request.schema) if self.structured else "{}"
+
+    # -- the primitive -----------------------------------------------------------------------
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        call = self._record("stream" if request.schema is None else "structured", request)
         async with self._slot:
             self.started.set()
             try:
                 loop = asyncio.get_running_loop()
-                prompt_ms = await self._prompt_ms(messages)
-                text = self.responder(messages)
-                words = text.split(" ")
-                if num_predict is not None:
-                    words = words[: max(num_predict, 0)]
+                prompt_ms = await self._prompt_ms(request.messages)
+                words = self._reply(request).split(" ")
+                cut = request.num_predict is not None and len(words) > request.num_predict
+                if request.num_predict is not None:
+                    words = words[: max(request.num_predict, 0)]
                 t1 = loop.time()
                 for i, word in enumerate(words):
                     if self.gate is not None:
                         await self.gate.wait()
                     if self.fail_after_chunks is not None and i >= self.fail_after_chunks:
-                        from sleepchat.llm.base import BackendStreamError
-
                         raise BackendStreamError("the model server closed the stream mid-reply")
                     await self._delay(self.decode_s_per_token)
                     yield ChatChunk(text=word if i == 0 else " " + word)
@@ -167,48 +161,13 @@ class FakeBackend:
                         prompt_ms=prompt_ms,
                         eval_ms=eval_ms,
                         total_ms=prompt_ms + eval_ms,
-                        done_reason="stop",
+                        done_reason="length" if cut else "stop",
                     )
                 )
                 call.finished = True
             except (asyncio.CancelledError, GeneratorExit):
                 call.cancelled = True
                 raise
-
-    async def chat_structured(
-        self,
-        messages: Sequence[ChatMessage],
-        schema: type[M],
-        *,
-        options: ModelOptions | None = None,
-        num_predict: int | None = None,
-        keep_alive: str | float | None = None,
-    ) -> tuple[M, ChatStats]:
-        call = self._record(
-            "structured", messages, num_predict, options, keep_alive, schema.__name__
-        )
-        async with self._slot:
-            self.started.set()
-            try:
-                loop = asyncio.get_running_loop()
-                t0 = loop.time()
-                prompt_ms = await self._prompt_ms(messages)
-                if self.gate is not None:
-                    await self.gate.wait()
-                raw = self.structured(messages, schema) if self.structured else "{}"
-                await self._delay(count_tokens(raw) * self.decode_s_per_token)
-                stats = ChatStats(
-                    prompt_tokens=len(self._cached),
-                    completion_tokens=count_tokens(raw),
-                    prompt_ms=prompt_ms,
-                    eval_ms=(loop.time() - t0) * 1000 - prompt_ms,
-                    done_reason="stop",
-                )
-                call.finished = True
-            except asyncio.CancelledError:
-                call.cancelled = True
-                raise
-        return validate_reply(schema, raw, stats), stats
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
         self.calls.append(FakeCall("embed", [{"role": "user", "content": t} for t in texts]))

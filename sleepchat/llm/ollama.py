@@ -1,4 +1,4 @@
-"""OllamaBackend: the Backend protocol on ``ollama.AsyncClient`` (the only module importing it).
+"""OllamaBackend: the Backend base on ``ollama.AsyncClient`` (the only module importing it).
 
 Every failure leaves here as a typed BackendError with a one-line message naming the fix;
 httpx, ollama and JSON exceptions never escape. Streams are iterated inside
@@ -19,19 +19,18 @@ from pydantic import ValidationError
 
 from sleepchat.hosts import display_host
 from sleepchat.llm.base import (
+    Backend,
     BackendError,
     BackendServerError,
     BackendStreamError,
     BackendTimeout,
     BackendUnreachable,
+    Capabilities,
     ChatChunk,
-    ChatMessage,
+    ChatRequest,
     ChatStats,
     HealthInfo,
-    M,
     ModelNotFound,
-    ModelOptions,
-    validate_reply,
 )
 
 
@@ -55,8 +54,13 @@ def _same_model(wanted: str, listed: str) -> bool:
     return wanted == listed or wanted.removesuffix(":latest") == listed.removesuffix(":latest")
 
 
-class OllamaBackend:
+class OllamaBackend(Backend):
     name = "ollama"
+    # Ollama serves one request at a time unless OLLAMA_NUM_PARALLEL says otherwise, and stops
+    # generating when its client disconnects. Embeddings need an embedding model (recall).
+    capabilities = Capabilities(
+        structured="schema", embeddings=True, prefix_cache=True, parallel_slots=1
+    )
 
     def __init__(
         self,
@@ -137,79 +141,30 @@ class OllamaBackend:
 
     # chat ------------------------------------------------------------------------------
 
-    async def _parts(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        options: ModelOptions | None,
-        num_predict: int | None,
-        keep_alive: str | float | None,
-        format: dict[str, Any] | None = None,
-    ) -> AsyncGenerator[Any, None]:
-        """The raw stream of ChatResponse parts; the HTTP response closes with the generator."""
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        """One reply; the HTTP response closes with the generator (Ollama then stops)."""
         self._require_model(self.model)
-        opts = (options or ModelOptions()).to_dict(num_predict)
+        opts = request.options.to_dict(request.num_predict)
         try:
-            stream = await self._client.chat(
+            response = await self._client.chat(
                 model=self.model,
-                messages=[dict(m) for m in messages],
+                messages=[dict(m) for m in request.messages],
                 stream=True,
-                format=format,
+                format=request.schema.model_json_schema() if request.schema else None,
                 options=opts or None,
-                keep_alive=keep_alive,
+                keep_alive=request.keep_alive,
             )
             # ollama's stream is an async generator; closing it closes the HTTP response
-            response_stream = cast(AsyncGenerator[Any, None], stream)
-            async with contextlib.aclosing(response_stream) as parts:
-                async for part in parts:
-                    yield part
+            parts = cast(AsyncGenerator[Any, None], response)
+            async with contextlib.aclosing(parts) as stream:
+                async for part in stream:
+                    text = part.message.content or ""
+                    if part.done:
+                        yield ChatChunk(text=text, stats=_stats(part))
+                    elif text:
+                        yield ChatChunk(text=text)
         except _FAILURES as exc:
             raise self._translate(exc) from None
-
-    async def chat_stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        options: ModelOptions | None = None,
-        num_predict: int | None = None,
-        keep_alive: str | float | None = None,
-    ) -> AsyncGenerator[ChatChunk, None]:
-        parts = self._parts(
-            messages, options=options, num_predict=num_predict, keep_alive=keep_alive
-        )
-        async with contextlib.aclosing(parts) as stream:
-            async for part in stream:
-                text = part.message.content or ""
-                if part.done:
-                    yield ChatChunk(text=text, stats=_stats(part))
-                elif text:
-                    yield ChatChunk(text=text)
-
-    async def chat_structured(
-        self,
-        messages: Sequence[ChatMessage],
-        schema: type[M],
-        *,
-        options: ModelOptions | None = None,
-        num_predict: int | None = None,
-        keep_alive: str | float | None = None,
-    ) -> tuple[M, ChatStats]:
-        pieces: list[str] = []
-        stats = ChatStats()
-        parts = self._parts(
-            messages,
-            options=options,
-            num_predict=num_predict,
-            keep_alive=keep_alive,
-            format=schema.model_json_schema(),
-        )
-        async with contextlib.aclosing(parts) as stream:
-            async for part in stream:
-                pieces.append(part.message.content or "")
-                if part.done:
-                    stats = _stats(part)
-        raw = "".join(pieces)
-        return validate_reply(schema, raw, stats), stats
 
     # the rest --------------------------------------------------------------------------
 

@@ -1,0 +1,402 @@
+"""The embedded llama.cpp model on its worker thread: loading, the prompt, decoding.
+
+Every method of ``LlamaEngine`` runs on the backend's ONE worker thread (a llama.cpp context
+is not thread-safe); ``LlamaCppBackend`` (llamacpp.py) is the asyncio side that feeds it
+requests and relays what it emits. Why it is shaped like this:
+- a cancel sets a stop flag the engine checks between tokens (and between prefill chunks), so
+  decoding stops within one token;
+- the prompt is rendered and tokenized here rather than by ``create_chat_completion`` so we know
+  its length (to trim an overflowing history) and can prefill it in cancellable chunks. Llama
+  remembers the tokens it last evaluated: the prefill skips the longest common prefix, which is
+  the KV-cache reuse sleepchat's warm-up relies on.
+
+``llama_cpp`` is imported lazily, here only, so this module imports without it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import importlib.metadata
+import importlib.util
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from sleepchat.llm.base import (
+    BackendError,
+    BackendStreamError,
+    BackendUnavailable,
+    ChatChunk,
+    ChatMessage,
+    ChatRequest,
+    ChatStats,
+)
+from sleepchat.llm.local_models import FIX, resolve_model
+from sleepchat.llm.local_models import LLAMA_CPP_INSTALL as INSTALL
+
+DEFAULT_TEMPERATURE = 0.8  # Ollama's default
+REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
+PREFILL_CHUNK = (
+    512  # tokens per eval call; smaller chunks cancel sooner but prefill up to 3x slower here
+)
+REPLY_RESERVE = 1024  # context kept free for the reply when trimming (at most n_ctx / 4)
+TRIM_BLOCK = 4  # drop old messages in blocks so the trimmed prefix (and its cache) lasts turns
+CANCELLED = object()  # the engine's last word when it stopped because the request went away
+
+
+def llama_cpp_version() -> str | None:
+    """The installed llama-cpp-python version, without loading its shared library."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return None
+    try:
+        return importlib.metadata.version("llama_cpp_python")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def import_llama_cpp() -> Any:
+    try:
+        import llama_cpp
+    except ImportError:
+        raise BackendUnavailable(f"llama-cpp-python is not installed — run `{INSTALL}`") from None
+    except (OSError, RuntimeError) as exc:  # the shared library failed to load
+        raise BackendUnavailable(
+            f"llama-cpp-python is installed but will not load ({exc}) — reinstall it: `{INSTALL}`"
+        ) from None
+    return llama_cpp
+
+
+# Length bounds unrolled into grammar rules blow past llama.cpp's limits (a 2,000-char string
+# is 2,000 nested rules): the grammar then fails to parse and the sampler crashes the process.
+# pydantic checks these bounds after generation instead.
+_UNROLLED = frozenset({"maxLength", "minLength", "pattern"})
+MAX_UNROLLED_ITEMS = 10
+
+
+def grammar_schema(schema: Any) -> Any:
+    """The JSON schema without the bounds a grammar cannot afford."""
+    if isinstance(schema, dict):
+        return {
+            k: grammar_schema(v)
+            for k, v in schema.items()
+            if k not in _UNROLLED and not (k == "maxItems" and v > MAX_UNROLLED_ITEMS)
+        }
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LlamaEngine:
+    """One llama.cpp model and what it remembers (its KV cache, chat template, grammars)."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        n_ctx: int,
+        n_threads: int | None,
+        seed: int | None,
+        llama: object | None,
+    ) -> None:
+        self.model = model
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.seed = seed
+        self._llama: Any = llama  # injected (tests) or loaded by load()
+        self.owns_llama = llama is None
+        self._template: Any = None  # compiled chat template, set up once per model
+        self._bos = ""
+        self._eos = ""
+        self._is_eog: Callable[[int], bool] = lambda _t: False
+        self._grammars: dict[str, Any] = {}
+
+    @property
+    def loaded(self) -> bool:
+        """A model is in memory (loaded, or injected by a test)."""
+        return self._llama is not None
+
+    # loading ------------------------------------------------------------------------------
+
+    def load(self) -> float:
+        """Load the model and its chat template if not done yet; return the ms it took."""
+        if self._llama is not None and self._template is not None:
+            return 0.0
+        started = time.perf_counter()
+        if self._llama is None:
+            path = resolve_model(self.model)
+            llama_cpp = import_llama_cpp()
+            kwargs: dict[str, Any] = {"n_ctx": self.n_ctx, "verbose": False}
+            if self.n_threads is not None:
+                kwargs["n_threads"] = self.n_threads
+            if self.seed is not None:
+                kwargs["seed"] = self.seed
+            try:
+                self._llama = llama_cpp.Llama(model_path=str(path), **kwargs)
+            except (ValueError, RuntimeError, OSError):
+                # llama.cpp says only "Failed to load model from file": the file is the news.
+                raise BackendUnavailable(
+                    f"model file {path} could not be loaded — it is corrupt or not a GGUF model "
+                    f"llama.cpp can read; re-download it or {FIX}"
+                ) from None
+            self.owns_llama = True
+        try:
+            self._setup_template()
+        except BackendError:
+            if self.owns_llama:
+                self.free()
+            raise
+        return (time.perf_counter() - started) * 1000
+
+    def _setup_template(self) -> None:
+        llama = self._llama
+        metadata = getattr(llama, "metadata", None) or {}
+        source = metadata.get("tokenizer.chat_template")
+        if not source:
+            raise BackendUnavailable(
+                f"model {self.model} has no chat template — use an instruct/chat model"
+            )
+        try:
+            from jinja2.exceptions import TemplateError
+            from jinja2.ext import loopcontrols
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+        except ImportError:
+            raise BackendUnavailable(f"jinja2 is missing — run `{INSTALL}`") from None
+        # Same environment as llama-cpp-python's Jinja2ChatFormatter (and HF transformers).
+        env = ImmutableSandboxedEnvironment(
+            trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]
+        )
+        env.filters["tojson"] = lambda x, indent=None, **_: json.dumps(
+            x, ensure_ascii=False, indent=indent
+        )
+        try:
+            self._template = env.from_string(source)
+        except TemplateError as exc:
+            raise BackendUnavailable(
+                f"model {self.model} has a chat template that does not parse ({exc}) — "
+                "use another instruct/chat model"
+            ) from None
+        self._bos = self._token_text(llama.token_bos())
+        self._eos = self._token_text(llama.token_eos())
+        self._is_eog = self._eog_test()
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        raw: bytes = self._llama.detokenize([token], special=True)
+        return raw.decode("utf-8", errors="replace")
+
+    def _eog_test(self) -> Callable[[int], bool]:
+        """End-of-generation tokens: all of the vocabulary's (EOS, EOT, <|im_end|> ...)."""
+        llama = self._llama
+        vocab = getattr(getattr(llama, "_model", None), "vocab", None)
+        if vocab is not None:
+            llama_cpp = import_llama_cpp()
+            return lambda token: bool(llama_cpp.llama_vocab_is_eog(vocab, token))
+        eos = llama.token_eos()
+        return lambda token: token == eos
+
+    def free(self) -> None:
+        if self._llama is not None and hasattr(self._llama, "close"):
+            with contextlib.suppress(Exception):
+                self._llama.close()
+        self._llama = None
+        self._template = None
+
+    # prompt -------------------------------------------------------------------------------
+
+    def _tokens(self, messages: Sequence[ChatMessage]) -> list[int]:
+        def raise_exception(message: str) -> None:
+            raise ValueError(message)
+
+        try:
+            prompt = self._template.render(
+                messages=[dict(m) for m in messages],
+                bos_token=self._bos,
+                eos_token=self._eos,
+                add_generation_prompt=True,
+                raise_exception=raise_exception,
+                strftime_now=lambda fmt: time.strftime(fmt),
+            )
+        except Exception as exc:  # jinja errors and the template's own raise_exception
+            raise BackendError(
+                f"the chat template of model {self.model} rejected the conversation ({exc}) — "
+                "use another instruct/chat model"
+            ) from None
+        # The template writes any BOS itself (llama-cpp-python: add_bos=not added_special).
+        tokens: list[int] = self._llama.tokenize(prompt.encode("utf-8"), False, True)
+        return tokens
+
+    def _fit(self, messages: list[ChatMessage], num_predict: int | None) -> tuple[list[int], int]:
+        """The prompt's tokens, dropping the oldest turns if the history overflows the context.
+
+        Keeps system messages and the last user message (and anything after it); returns the
+        tokens and how many messages were dropped.
+        """
+        n_ctx = int(self._llama.n_ctx())
+        reserve = max(num_predict or 0, min(REPLY_RESERVE, n_ctx // 4))
+        tokens = self._tokens(messages)
+        if len(tokens) + reserve <= n_ctx:
+            return tokens, 0
+        last_user = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=0)
+        droppable = [i for i in range(last_user) if messages[i]["role"] != "system"]
+
+        def without(count: int) -> list[ChatMessage]:
+            gone = set(droppable[:count])
+            return [m for i, m in enumerate(messages) if i not in gone]
+
+        def fits(count: int) -> bool:
+            return len(self._tokens(without(count))) + reserve <= n_ctx
+
+        # Smallest number of drops that fits (binary search: a render per probe).
+        lo, hi = 1, len(droppable)
+        if hi and fits(hi):
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if fits(mid):
+                    hi = mid
+                else:
+                    lo = mid + 1
+        count = min(-(-hi // TRIM_BLOCK) * TRIM_BLOCK, len(droppable))
+        # Start the kept history on a user turn: strict templates insist on alternation.
+        while count < len(droppable) and messages[droppable[count]]["role"] == "assistant":
+            count += 1
+        tokens = self._tokens(without(count))
+        if len(tokens) >= n_ctx:
+            raise BackendError(
+                f"the conversation does not fit the model's context even without its history "
+                f"({len(tokens)} tokens ≥ num_ctx {n_ctx}) — shorten the message or raise num_ctx"
+            )
+        return tokens, count
+
+    # decoding -----------------------------------------------------------------------------
+
+    def _prefill(self, tokens: list[int], upto: int, stop: threading.Event) -> bool:
+        """Evaluate ``tokens[:upto]``, skipping the prefix still in the KV cache.
+
+        Returns False when stopped. ``llama.generate`` would skip the same prefix, but in one
+        uninterruptible call; this does it in chunks so a cancel is felt during a long prefill.
+        """
+        llama = self._llama
+        cached = _common_prefix(llama.input_ids[: llama.n_tokens], tokens[:upto])
+        if cached < llama.n_tokens and (
+            getattr(llama, "_is_recurrent", False) or getattr(llama, "_is_hybrid", False)
+        ):
+            llama.reset()  # recurrent state cannot be truncated to a prefix
+            cached = 0
+        llama.n_tokens = cached  # eval() drops the KV entries past this point
+        position = cached
+        while position < upto:
+            if stop.is_set():
+                return False
+            end = min(position + PREFILL_CHUNK, upto)
+            llama.eval(tokens[position:end])
+            position = end
+        return True
+
+    def _grammar(self, schema: type[BaseModel]) -> Any:
+        text = json.dumps(grammar_schema(schema.model_json_schema()))
+        if text not in self._grammars:
+            llama_cpp = import_llama_cpp()
+            try:
+                self._grammars[text] = llama_cpp.LlamaGrammar.from_json_schema(text, verbose=False)
+            except Exception as exc:  # the converter raises plain exceptions on odd schemas
+                raise BackendError(
+                    f"the schema cannot be turned into a grammar for the embedded model ({exc})"
+                ) from None
+        return self._grammars[text]
+
+    def _decode(
+        self, req: ChatRequest, stop: threading.Event, emit: Callable[[object], None]
+    ) -> ChatStats | None:
+        started = time.perf_counter()
+        load_ms = self.load()
+        llama = self._llama
+        begun = time.perf_counter()
+        tokens, dropped = self._fit(list(req.messages), req.num_predict)
+        budget = int(llama.n_ctx()) - len(tokens)
+        wanted = req.num_predict if req.num_predict is not None and req.num_predict >= 0 else budget
+        limit = min(wanted, budget)
+        # Leave the last prompt token to generate(): it needs fresh logits to sample from.
+        if not self._prefill(tokens, len(tokens) if limit == 0 else len(tokens) - 1, stop):
+            return None
+        stats = ChatStats(
+            prompt_tokens=len(tokens),
+            completion_tokens=0,
+            load_ms=load_ms if load_ms else None,
+            done_reason="stop",
+        )
+        if dropped:
+            stats.notice = f"history longer than num_ctx: dropped the {dropped} oldest messages"
+        first: float | None = None
+        if limit > 0:
+            seed = req.options.seed if req.options.seed is not None else self.seed
+            if seed is not None:
+                llama.set_seed(seed)
+            grammar = self._grammar(req.schema) if req.schema is not None else None
+            temperature = req.options.temperature
+            if temperature is None:
+                temperature = DEFAULT_TEMPERATURE
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            stats.done_reason = "length"
+            generator = llama.generate(
+                tokens, temp=temperature, repeat_penalty=REPEAT_PENALTY, grammar=grammar
+            )
+            count = 0
+            try:
+                for token in generator:
+                    if stop.is_set():
+                        return None
+                    if first is None:
+                        first = time.perf_counter()
+                    if self._is_eog(token):
+                        stats.done_reason = "stop"
+                        break
+                    count += 1
+                    text = decoder.decode(llama.detokenize([token]))
+                    if text:
+                        emit(ChatChunk(text=text))
+                    if count >= limit:
+                        break
+            finally:
+                generator.close()
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                emit(ChatChunk(text=tail))
+            stats.completion_tokens = count
+        ended = time.perf_counter()
+        first = first or ended
+        stats.prompt_ms = (first - begun) * 1000
+        stats.eval_ms = (ended - first) * 1000
+        stats.total_ms = (ended - started) * 1000
+        return stats
+
+    def run(self, req: ChatRequest, stop: threading.Event, emit: Callable[[object], None]) -> None:
+        """Run one request: text chunks, then exactly one terminal item (a chunk with the
+        stats, a BackendError, or CANCELLED)."""
+        try:
+            stats = self._decode(req, stop, emit)
+            outcome: object = CANCELLED if stats is None else ChatChunk(stats=stats)
+        except BackendError as exc:
+            outcome = exc
+        except Exception as exc:  # llama.cpp failures must reach the user as one line
+            with contextlib.suppress(Exception):
+                self._llama.reset()  # the cache may be half-written
+            outcome = BackendStreamError(
+                f"the embedded model failed mid-reply ({type(exc).__name__}: {exc}) — "
+                "try again; if it persists, try another local_model"
+            )
+        emit(outcome)
