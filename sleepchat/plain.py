@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from sleepchat.config import Config
-from sleepchat.runtime import Runtime, open_runtime
+from sleepchat.runtime import open_runtime
 from sleepchat.script import ScriptRunner
 
 EXIT_INTERRUPTED = 130
@@ -25,16 +25,6 @@ def _history_file(data_dir: Path) -> Path:
     if not path.exists():
         path.touch(mode=0o600)
     return path
-
-
-async def _idle_loop(rt: Runtime) -> None:
-    """Start a reflection whenever the idle period has passed (keystrokes cancel it)."""
-    a = rt.assistant
-    while True:
-        if a.sleep_due():
-            a.start_reflection()
-        wait = a.idle.seconds_until_idle()
-        await asyncio.sleep(min(max(wait or 0.0, 0.05), 1.0))
 
 
 async def run_plain(config: Config, *, session: str | None = None, new: bool = False) -> int:
@@ -68,7 +58,7 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
         )
         prompt.default_buffer.on_text_changed += lambda _buf: a.touch()
         runner = ScriptRunner(a)
-        idle = asyncio.create_task(_idle_loop(rt))
+        idle = asyncio.create_task(a.idle_loop())  # the core's sleep loop; keystrokes touch()
         try:
             while True:
                 try:

@@ -10,7 +10,6 @@ import dataclasses
 import json
 import re
 import sys
-import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import IO, Any
 
@@ -270,13 +269,9 @@ class ScriptRunner:
             seconds = float(arg)
         except ValueError:
             raise CoreError(f"usage: /idle [SECONDS] — '{arg}' is not a number") from None
-        # Real idle time: the sleep cycle starts when due; the next line preempts it.
-        deadline = time.monotonic() + max(0.0, seconds)
-        while (left := deadline - time.monotonic()) > 0:
-            if a.sleep_due():
-                a.start_reflection()
-            wait = a.idle.seconds_until_idle()
-            await asyncio.sleep(min(left, wait if wait and wait > 0 else 0.05))
+        # Idle time: the core's sleep loop runs for that long; the next line preempts whatever
+        # reflection it left running.
+        await a.idle_loop(seconds)
 
     def show_notes(self) -> None:
         notes = self.assistant.notes()

@@ -144,10 +144,16 @@ async def test_a_reflection_stores_notes_predictions_with_answers_and_warms_up()
     assert backend_replies is not None
     planning = sum(len(backend_replies([], schema).split()) for schema in (NoteOps, PredictionPlan))
     assert r.tokens == planning + answered + 1
-    # Events: running at the start, done at the end, memory changes in between.
+    # Events: running at the start, done at the end; in between, after each of the 5 stored
+    # steps, the memory as it now is and the progress so far; the stats at the end.
     changes = [e for e in h.events if isinstance(e, ReflectionChanged)]
-    assert [e.reflection.status for e in changes] == ["running", "done"]
-    assert sum(isinstance(e, MemoryChanged) for e in h.events) == 5
+    assert [e.reflection.status for e in changes] == ["running"] * 6 + ["done"]
+    assert [e.reflection.notes_changed for e in changes[1:]] == [1, 2, 2, 2, 2, 2]
+    assert [e.reflection.predictions for e in changes[1:]] == [0, 0, 1, 2, 3, 3]
+    memory = [e for e in h.events if isinstance(e, MemoryChanged)]
+    assert len(memory) == 6
+    assert memory[-1].notes == tuple(h.memory.notes)
+    assert memory[-1].stats.reflections_done == 1
     assert h.memory.stats.reflections_done == 1
     assert h.memory.stats.predictions_made == 3
     assert h.memory.stats.sleep_tokens == r.tokens

@@ -1,7 +1,9 @@
-"""The façade both front ends drive: sessions, ``ask()``, and the sleep cycle.
+"""The façade every front end drives: sessions, ``ask()``, and the sleep cycle.
 
-Front ends consume ``ask()`` as an async iterator of events and subscribe to background events
-(reflections) with ``subscribe()``. Nothing here knows about terminals.
+Front ends consume ``ask()`` as an async iterator of events, await ``idle_loop()`` (the one sleep
+loop, ``core/sleep.py``) while they wait for input, call ``touch()`` on every key, and subscribe
+to background events (reflections, memory changes) with ``subscribe()``. Nothing here knows
+about terminals.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sleepchat.core.prompts import chat_messages
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.settings import CoreSettings, reply_cap
+from sleepchat.core.sleep import SleepLoop
 from sleepchat.core.stats import Stats
 from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
@@ -78,8 +81,16 @@ class Assistant:
         self.history: list[Message] = []
         self.memory: Memory | None = None
         self.last_reply_speed: float | None = None  # tokens/s of the last model reply
-        self._reflection: asyncio.Task[Reflection] | None = None
         self._listeners: list[Callable[[Event], None]] = []
+        self.sleep = SleepLoop(
+            self.idle,
+            self.clock,
+            self._reflect,
+            ready=lambda: self.settings.sleep_enabled and self.session is not None,
+            cooldown_seconds=self.settings.cooldown_seconds,
+            emit=self._emit,
+            log=self.log,
+        )
 
     # -- events ------------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
@@ -93,6 +104,11 @@ class Assistant:
                 listener(event)
             except Exception:  # a broken listener must not break the core
                 self.log.exception("event listener failed")
+
+    def _memory_changed(self) -> None:
+        if self.memory is not None:
+            ttl = self.settings.prediction_ttl_turns
+            self._emit(MemoryChanged.of(self.memory, self.turn, ttl))
 
     # -- sessions ----------------------------------------------------------------------------
     async def start(self, session_id: str | None = None) -> Session:
@@ -152,6 +168,7 @@ class Assistant:
         await self.memory.load()
         self.idle.touch()
         self._emit(SessionChanged(session))
+        self._memory_changed()
         return session
 
     async def _current(self) -> tuple[Session, Memory]:
@@ -204,6 +221,7 @@ class Assistant:
                 hints = [(p.question, p.answer) for p, _score in result.near[:HINTS]]
                 if fresh:
                     await memory.record_miss()
+                    self._memory_changed()
             async for event in self._generate(user, hints):
                 yield event
 
@@ -232,7 +250,7 @@ class Assistant:
         self.history.append(reply)
         await self.memory.mark_served(prediction.id)
         await self.memory.record_hit(prediction.answer_tokens or 0, self.last_reply_speed)
-        self._emit(MemoryChanged(user.session_id))
+        self._memory_changed()
         yield ReplyDone(reply, prediction)
 
     async def _generate(
@@ -359,38 +377,28 @@ class Assistant:
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:
         """Any input: restart the idle clock and cancel an in-flight reflection at once."""
-        self.idle.touch()
-        if self._reflection is not None and not self._reflection.done():
-            self._reflection.cancel()
+        self.sleep.touch()
 
     @property
     def reflecting(self) -> bool:
-        return self._reflection is not None and not self._reflection.done()
+        return self.sleep.reflecting
 
     async def preempt(self) -> None:
         """Cancel an in-flight reflection and wait for it to record itself as cancelled."""
-        task = self._reflection
-        if task is None or task.done():
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        await self.sleep.preempt()
 
     def sleep_due(self) -> bool:
-        """True when the idle period has passed at a turn boundary and no reflection runs."""
-        return (
-            self.settings.sleep_enabled
-            and self.session is not None
-            and not self.reflecting
-            and self.idle.is_due()
-        )
+        """True when the sleep loop would start a reflection now."""
+        return self.sleep.due()
 
     def start_reflection(self) -> asyncio.Task[Reflection]:
-        """Run one sleep cycle in the background; ``touch()``/``preempt()`` cancel it."""
-        if self._reflection is not None and not self._reflection.done():
-            return self._reflection
-        self._reflection = asyncio.get_running_loop().create_task(self._reflect())
-        return self._reflection
+        """Run one sleep cycle in the background now; ``touch()``/``preempt()`` cancel it."""
+        return self.sleep.start()
+
+    async def idle_loop(self, seconds: float | None = None) -> None:
+        """The sleep loop: reflect whenever the user is idle, until cancelled (or for
+        ``seconds`` of the clock's time). Front ends await it while they wait for input."""
+        await self.sleep.run(seconds)
 
     async def warm_up(self) -> None:
         """Have the server process the chat prefix now, so the next question prefills only its
@@ -404,9 +412,7 @@ class Assistant:
 
     async def _reflect(self) -> Reflection:
         session, memory = await self._current()
-        reflection = await self.reflector.run(session.id, list(self.history), memory, self._emit)
-        self.idle.touch()  # one cycle per idle period
-        return reflection
+        return await self.reflector.run(session.id, list(self.history), memory, self._emit)
 
     # -- memory ------------------------------------------------------------------------------
     def notes(self) -> list[Note]:
@@ -429,7 +435,7 @@ class Assistant:
             note = await memory.forget_note(note_id, reason, "user")
         except KeyError:
             raise UnknownNoteError(f"no note '{note_id}'") from None
-        self._emit(MemoryChanged(note.session_id))
+        self._memory_changed()
         return note
 
     async def edit_note(self, note_id: str, text: str) -> Note:
@@ -440,15 +446,15 @@ class Assistant:
             note = await memory.edit_note(note_id, text.strip())
         except KeyError:
             raise UnknownNoteError(f"no note '{note_id}'") from None
-        self._emit(MemoryChanged(note.session_id))
+        self._memory_changed()
         return note
 
     async def undo(self) -> str:
-        session, memory = await self._current()
+        _session, memory = await self._current()
         done = await memory.undo()
         if done is None:
             raise CoreError("nothing to undo")
-        self._emit(MemoryChanged(session.id))
+        self._memory_changed()
         return done
 
     async def stats(self, *, overall: bool = False) -> Stats:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sleepchat.core.models import Message, Prediction, Reflection, Session
+from sleepchat.core.models import Message, Note, Prediction, Reflection, Session
+from sleepchat.core.stats import Stats
+
+if TYPE_CHECKING:
+    from sleepchat.core.memory import Memory
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,47 @@ class SessionChanged:
 
 @dataclass(frozen=True)
 class ReflectionChanged:
+    """A reflection started, made progress (status "running", counts so far) or ended."""
+
     reflection: Reflection
+    dropped: int = 0  # earlier predictions it dropped or found too old
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        r = self.reflection
+        return r.tokens / (r.ms / 1000) if r.tokens and r.ms > 0 else None
+
+
+@dataclass(frozen=True)
+class SleepChanged:
+    """The sleep loop started a reflection (``reflecting``) or one ended; ``error`` says why
+    one ended on a fault (a backend error ends it as "failed" instead, with no error here)."""
+
+    reflecting: bool
+    error: str | None = None
 
 
 @dataclass(frozen=True)
 class MemoryChanged:
-    """Notes or predictions of a session changed (a front end refreshes its panel)."""
+    """A session's notes, predictions or stats changed. It carries their current state, so a
+    view updates from the event alone, without reading the memory back."""
 
     session_id: str
+    notes: tuple[Note, ...]  # active notes, oldest first
+    predictions: tuple[Prediction, ...]  # live ones (fresh or stale), oldest first
+    fresh_ids: frozenset[str]  # the predictions that may be served now
+    stats: Stats
+
+    @classmethod
+    def of(cls, memory: Memory, turn: int, ttl_turns: int) -> MemoryChanged:
+        """The state of ``memory`` at user turn ``turn``."""
+        return cls(
+            session_id=memory.session_id,
+            notes=tuple(memory.notes),
+            predictions=tuple(p for p in memory.predictions if p.status in ("fresh", "stale")),
+            fresh_ids=frozenset(p.id for p in memory.fresh_predictions(turn, ttl_turns)),
+            stats=dataclasses.replace(memory.stats),
+        )
 
 
 Event = (
@@ -63,5 +102,6 @@ Event = (
     | ReplyFailed
     | SessionChanged
     | ReflectionChanged
+    | SleepChanged
     | MemoryChanged
 )

@@ -1,14 +1,14 @@
 """The idle clock: when the keyboard has been quiet long enough, at a turn boundary (DESIGN §2.1).
 
-Pure bookkeeping over an injected clock; whoever owns the event loop asks ``seconds_until_idle``
-to schedule a timer and ``is_due`` when it fires. Whether there is anything new to reflect on is
-the caller's business (the reflector skips an unchanged state anyway).
+Pure bookkeeping over an injected clock. The sleep loop (``core/sleep.py``) listens to its
+changes (input, a turn's start or end) to know when to look again; whether there is anything new
+to reflect on is the reflector's business (it skips an unchanged state anyway).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sleepchat.core.clock import Clock
 
@@ -22,17 +22,29 @@ class IdleClock:
         self._last_input = clock.monotonic()
         # A count, not a flag: a /regen may start while a reply's cleanup is still running.
         self._turns = 0
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every input and every turn start or end."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def touch(self) -> None:
         """Any input (a keystroke, a pasted chunk, a submitted line) restarts the idle period."""
         self._last_input = self.clock.monotonic()
+        self._changed()
 
     def begin_turn(self) -> None:
         """A reply started streaming: no turn boundary until ``end_turn``."""
         self._turns += 1
+        self._changed()
 
     def end_turn(self) -> None:
         self._turns = max(0, self._turns - 1)
+        self._changed()
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:

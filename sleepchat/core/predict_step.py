@@ -98,6 +98,7 @@ async def predictions_step(run: Run, recall: Recall) -> None:
     for p in memory.predictions:
         if p.status == "fresh" and turn - p.based_on_turn > ttl:
             await memory.drop_prediction(p.id, "too old", status="stale")
+            run.dropped += 1
             run.changed()
     fresh = memory.fresh_predictions(turn, ttl)
     current = [p for p in fresh if p.based_on_message_id == last_id]  # made for this state
@@ -118,6 +119,7 @@ async def predictions_step(run: Run, recall: Recall) -> None:
         if p.id in drop:
             await memory.drop_prediction(p.id, f"dropped by {run.reflection.id}")
             dropped.append(p)
+            run.dropped += 1
             run.changed()
     kept = [*current, *(p for p in earlier if p not in dropped)]
     slots = max(0, run.settings.max_predictions - len(kept))

@@ -18,13 +18,13 @@ from collections.abc import Callable, Sequence
 
 from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
-from sleepchat.core.events import Event, ReflectionChanged
+from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
 from sleepchat.core.notes_step import notes_step
 from sleepchat.core.predict_step import predictions_step
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect_run import Run, completion_tokens, state_key
+from sleepchat.core.reflect_run import Run, completion_tokens, state_key, user_turns
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import Backend, BackendError
 
@@ -68,7 +68,7 @@ class Reflector:
         key = state_key(session_id, history, memory.notes)
         reason = self._skip_reason(key, history, memory)
         if reason is not None:
-            return await self._skip(session_id, key, reason, memory, emit)
+            return await self._skip(session_id, key, reason, memory, emit, user_turns(history))
 
         started = self.clock.monotonic()
         reflection = await memory.save_reflection(
@@ -76,7 +76,15 @@ class Reflector:
         )
         emit(ReflectionChanged(reflection))
         run = Run(
-            reflection, memory, emit, history, self.backend, self.settings, self.clock, self.log
+            reflection,
+            memory,
+            emit,
+            history,
+            self.backend,
+            self.settings,
+            self.clock,
+            self.log,
+            started=started,
         )
         status: ReflectionStatus = "done"
         failure: str | None = None
@@ -87,13 +95,13 @@ class Reflector:
                 run.tokens += await self.warm_up(run.history, run.memory.notes)
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
-            await asyncio.shield(self._finish(run, "cancelled", "preempted by input", started))
+            await asyncio.shield(self._finish(run, "cancelled", "preempted by input"))
             raise
         except BackendError as exc:
             # The chat goes on; the reflection says why it stopped.
             self.log.warning("reflection %s failed: %s", reflection.id, exc.message)
             status, failure = "failed", exc.message
-        return await self._finish(run, status, failure, started)
+        return await self._finish(run, status, failure)
 
     def _skip_reason(self, key: str, history: Sequence[Message], memory: Memory) -> str | None:
         if not has_exchange(history):
@@ -111,7 +119,13 @@ class Reflector:
         return None
 
     async def _skip(
-        self, session_id: str, key: str, reason: str, memory: Memory, emit: Callable[[Event], None]
+        self,
+        session_id: str,
+        key: str,
+        reason: str,
+        memory: Memory,
+        emit: Callable[[Event], None],
+        turn: int,
     ) -> Reflection:
         last = memory.last_reflection()
         if (
@@ -134,28 +148,19 @@ class Reflector:
             )
         )
         await memory.record_reflection("skipped", 0, 0)
+        emit(MemoryChanged.of(memory, turn, self.settings.prediction_ttl_turns))  # the stats
         emit(ReflectionChanged(skipped))
         return skipped
 
-    async def _finish(
-        self, run: Run, status: ReflectionStatus, reason: str | None, started: float
-    ) -> Reflection:
-        final = dataclasses.replace(
-            run.reflection,
-            status=status,
-            finished=self.clock.now(),
-            notes_changed=run.notes_changed,
-            predictions=run.predictions,
-            tokens=run.tokens,
-            ms=(self.clock.monotonic() - started) * 1000.0,
-            reason=reason,
-        )
+    async def _finish(self, run: Run, status: ReflectionStatus, reason: str | None) -> Reflection:
+        final = dataclasses.replace(run.counted(status, reason), finished=self.clock.now())
         if status == "done":
             # Keyed by the state it leaves behind, so an unchanged conversation is not redone.
             final.state_key = state_key(final.session_id, run.history, run.memory.notes)
         final = await run.memory.save_reflection(final)
         await run.memory.record_reflection(status, run.tokens, run.predictions)
-        run.emit(ReflectionChanged(final))
+        run.memory_changed()  # the stats moved
+        run.emit(ReflectionChanged(final, run.dropped))
         return final
 
     async def warm_up(self, history: Sequence[Message], notes: Sequence[Note]) -> int:

@@ -7,6 +7,7 @@ options (prefix discipline, DESIGN §2.7); a step's instructions go in the tail.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -18,9 +19,9 @@ from pydantic import BaseModel
 
 from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
-from sleepchat.core.events import Event, MemoryChanged
+from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
-from sleepchat.core.models import Message, Note, Reflection
+from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats, SchemaError
 
@@ -64,12 +65,32 @@ class Run:
     settings: CoreSettings
     clock: Clock
     log: logging.Logger
+    started: float = 0.0  # monotonic
     tokens: int = 0
     notes_changed: int = 0
     predictions: int = 0
+    dropped: int = 0  # earlier predictions dropped or found too old
+
+    def memory_changed(self) -> None:
+        ttl = self.settings.prediction_ttl_turns
+        self.emit(MemoryChanged.of(self.memory, user_turns(self.history), ttl))
 
     def changed(self) -> None:
-        self.emit(MemoryChanged(self.reflection.session_id))
+        """A step stored something: the memory as it is now, and the progress so far."""
+        self.memory_changed()
+        self.emit(ReflectionChanged(self.counted("running", None), self.dropped))
+
+    def counted(self, status: ReflectionStatus, reason: str | None) -> Reflection:
+        """The reflection's record with what this run did so far."""
+        return dataclasses.replace(
+            self.reflection,
+            status=status,
+            notes_changed=self.notes_changed,
+            predictions=self.predictions,
+            tokens=self.tokens,
+            ms=(self.clock.monotonic() - self.started) * 1000.0,
+            reason=reason,
+        )
 
     def warms(self) -> bool:
         """The cycle ends with a warm-up (worth it only where the server keeps a prefix cache)."""
