@@ -5,7 +5,7 @@ Core and store messages are front-end neutral; each front end names its own mean
 
 from __future__ import annotations
 
-from sleepchat.core.assistant import UnknownNoteError, UnknownSessionError
+from sleepchat.core.errors import UnknownNoteError, UnknownSessionError
 from sleepchat.errors import SleepchatError, with_hint
 from sleepchat.store import DataDirError
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sleepchat.themes import (
+from sleepchat.tui.themes import (
     BUILTIN_FALLBACK,
     DEFAULT_THEME,
     load_themes,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from support.tui_app import (
     ANSWER,
-    IDLE,
     NOTE,
     QUESTION,
+    idle_passes,
     loaded,
     make_app,
     make_config,
@@ -60,8 +60,7 @@ async def _ask(pilot, app: SleepchatApp, text: str) -> AssistantMessage:  # type
 
 async def _reflect(pilot, app: SleepchatApp, clock) -> None:  # type: ignore[no-untyped-def]
     a = _assistant(app)
-    clock.advance(IDLE + 1)
-    assert app.poll_sleep(), "the sleep cycle did not start after the idle time"
+    await idle_passes(app, clock)  # the sleep cycle starts by itself after the idle time
     await until(pilot, lambda: not a.reflecting)
     await pilot.pause()
 
@@ -166,8 +165,7 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         a = _assistant(app)
         before = len(srv.chat_requests)
         srv.then(hang=True)  # the reflection's first request never answers
-        clock.advance(IDLE + 1)
-        assert app.poll_sleep()
+        await idle_passes(app, clock)
         await until(pilot, lambda: len(srv.chat_requests) > before)
         assert a.reflecting
         assert "reflecting" in app.status_text()
@@ -176,7 +174,8 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         await until(pilot, lambda: [r.status for r in a.reflections()][-1:] == ["cancelled"])
         assert await asyncio.to_thread(srv.wait_for_disconnect, 5.0)  # the request was dropped
         assert app.prompt.text == "x"
-        assert not [w for w in app.workers if w.group == "sleep" and w.is_running]
+        await until(pilot, lambda: "reflecting" not in app.status_text())
+        assert not a.reflecting
 
 
 async def test_note_edit_forget_undo(srv: FakeOllama, tmp_path: Path) -> None:
@@ -358,7 +357,7 @@ async def test_bad_theme_files_are_reported_together_and_fallback_used(
         await loaded(pilot, app)
         assert app.theme == "sleepchat-dark"  # the fallback
         assert "mine" in app.available_themes and "broken" not in app.available_themes
-        messages = [n.message for n in app._notifications]
+        messages = app.notices
         together = [m for m in messages if "broken.yaml" in m and "typo.yaml" in m]
         assert together and "did you mean 'primary'" in together[0]
         assert any("theme 'broken' is not available" in m for m in messages)

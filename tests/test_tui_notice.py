@@ -36,7 +36,7 @@ async def test_trimmed_history_notice_is_shown(tmp_path: Path) -> None:
         return Runtime(cfg, store, backend, assistant)
 
     config = make_config(tmp_path / "d", "http://127.0.0.1:9")
-    app = SleepchatApp(config, runtime_factory=factory, poll_interval=None)
+    app = SleepchatApp(config, runtime_factory=factory)
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot, app)
         await pilot.press(*"hello")

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.tui_app import IDLE, QUESTION, loaded, make_app, make_config, reply, screen_text, until
+from support.tui_app import (
+    QUESTION,
+    idle_passes,
+    loaded,
+    make_app,
+    make_config,
+    reply,
+    screen_text,
+    until,
+)
 from textual import events
 
 from sleepchat.devtools.fake_ollama import FakeOllama
@@ -43,7 +52,7 @@ def srv() -> Iterator[FakeOllama]:
 
 
 def _still_fine(app: SleepchatApp) -> None:
-    assert app.is_running and app._exception is None
+    assert app.is_running and app.return_code is None
 
 
 async def test_model_escapes_and_markup_are_shown_as_text(tmp_path: Path) -> None:
@@ -62,8 +71,7 @@ async def test_model_escapes_and_markup_are_shown_as_text(tmp_path: Path) -> Non
             assert "[link=http://evil.example]a link[/link]" in text
             assert "RED" in text and "[31m" not in text and "\x1b" not in text
             # Memory from the model is shown literally too.
-            clock.advance(IDLE + 1)
-            assert app.poll_sleep()
+            await idle_passes(app, clock)
             await until(pilot, lambda: app.panel.query_one(NoteList).option_count == 1)
             await pilot.pause()
             assert "note [b]x[/b] bold" in screen_text(app)
@@ -146,7 +154,7 @@ async def test_ctrl_c_once_only_warns(srv: FakeOllama, tmp_path: Path) -> None:
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert app.is_running
-        assert any("Ctrl+C again" in n.message for n in app._notifications)
+        assert any("Ctrl+C again" in n for n in app.notices)
 
 
 async def test_screen_at_100x30_after_a_precomputed_answer(srv: FakeOllama, tmp_path: Path) -> None:
@@ -157,8 +165,7 @@ async def test_screen_at_100x30_after_a_precomputed_answer(srv: FakeOllama, tmp_
         app.prompt.load_text("I grow tomatoes on my balcony")
         await pilot.press("enter")
         await until(pilot, lambda: not app.streaming and len(app.assistant.history) == 2)  # type: ignore[union-attr]
-        clock.advance(IDLE + 1)
-        assert app.poll_sleep()
+        await idle_passes(app, clock)
         await until(pilot, lambda: not app.assistant.reflecting)  # type: ignore[union-attr]
         app.prompt.load_text(QUESTION)
         await pilot.press("enter")
@@ -199,8 +206,8 @@ async def test_command_palette_lists_the_app_actions(srv: FakeOllama, tmp_path: 
         await pilot.press(*"export session")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await until(pilot, lambda: any("Exported to" in n.message for n in app._notifications))
-        note = next(n.message for n in app._notifications if "Exported" in n.message)
+        await until(pilot, lambda: any("Exported to" in n for n in app.notices))
+        note = next(n for n in app.notices if "Exported" in n)
         path = Path(note.split()[-1])
         assert path.read_text().startswith("# ")
         assert oct(path.stat().st_mode & 0o777) == "0o600"

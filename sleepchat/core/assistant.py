@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from sleepchat.core.clock import Clock, SystemClock
+from sleepchat.core.errors import CoreError, UnknownNoteError, UnknownSessionError
 from sleepchat.core.events import (
     Event,
     MemoryChanged,
@@ -27,13 +28,13 @@ from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Prediction, Reflection, Session, new_id
 from sleepchat.core.ports import StorePort
+from sleepchat.core.preferences import Preferences
 from sleepchat.core.prompts import chat_messages
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.settings import CoreSettings, reply_cap
 from sleepchat.core.sleep import SleepLoop
 from sleepchat.core.stats import Stats
-from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
 from sleepchat.text import clip
 
@@ -42,16 +43,7 @@ TITLE_CHARS = 48
 HINTS = 2  # near-miss predictions passed to the model as hints
 
 
-class CoreError(SleepchatError):
-    """A user-facing problem with a request (unknown session, nothing to undo, ...)."""
-
-
-class UnknownSessionError(CoreError):
-    """No session has that id or prefix."""
-
-
-class UnknownNoteError(CoreError):
-    """No active note has that id."""
+__all__ = ["Assistant", "CoreError", "UnknownNoteError", "UnknownSessionError"]
 
 
 class Assistant:
@@ -81,6 +73,7 @@ class Assistant:
         self.history: list[Message] = []
         self.memory: Memory | None = None
         self.last_reply_speed: float | None = None  # tokens/s of the last model reply
+        self.preferences = Preferences(store)
         self._listeners: list[Callable[[Event], None]] = []
         self.sleep = SleepLoop(
             self.idle,

@@ -58,6 +58,10 @@ class ReflectionChanged:
     dropped: int = 0  # earlier predictions it dropped or found too old
 
     @property
+    def session_id(self) -> str:
+        return self.reflection.session_id
+
+    @property
     def tokens_per_second(self) -> float | None:
         r = self.reflection
         return r.tokens / (r.ms / 1000) if r.tokens and r.ms > 0 else None

@@ -6,12 +6,24 @@ Everything heavy (Textual, the core, the backend) is imported inside ``run_app``
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sleepchat.config import Config
+    from sleepchat.runtime import Runtime
+
+RuntimeFactory = Callable[["Config", Callable[[str], None]], Awaitable["Runtime"]]
+
+
+async def default_runtime(config: Config, warn: Callable[[str], None]) -> Runtime:
+    """The app's store, backend and assistant, opened once the first frame is on screen."""
+    from sleepchat.runtime import open_runtime  # the store and the backends: ~300 ms
+
+    # auto needs the check to choose a backend; a fixed backend is checked on first use, so a
+    # server that is down shows as an error in the app instead of a refusal to start.
+    return await open_runtime(config, on_warning=warn, check_backend=config.backend == "auto")
 
 
 def run_app(
@@ -21,9 +33,7 @@ def run_app(
 
     ``config`` may be a loader, called right after the first frame (a bad config then ends
     the app with exit code 2 and its one-line message)."""
-    import sys
-
-    from sleepchat.tui.app import SleepchatApp
+    from sleepchat.tui.app import SleepchatApp  # Textual: only now
 
     if callable(config):
         app = SleepchatApp(None, session=session, new=new, config_loader=config)

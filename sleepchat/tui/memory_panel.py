@@ -1,37 +1,82 @@
-"""The memory side panel's frame. Its contents (tabs, lists, an editor) are mounted right after
-the first frame: their widgets and styles cost ~150 ms of start-up that nobody needs to wait
-for, since there is no memory to show before the store is open anyway."""
+"""The memory side panel: its views (mounted after the first frame, see ``build``) and the note
+operations (edit, forget, undo). It updates from the core's events, never by reading back.
+
+Its contents (tabs, lists, an editor) cost ~150 ms of start-up that nobody needs to wait for,
+since there is no memory to show before the store is open anyway.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.message import Message
+from textual.widgets import OptionList, Static, TabbedContent
+
+from sleepchat.tui.failures import report
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
-    from sleepchat.core.models import Note, Prediction
-    from sleepchat.tui.memory_views import MemoryBody
+    from sleepchat.core.events import MemoryChanged, ReflectionChanged
+    from sleepchat.core.models import Note, Prediction, Reflection
+    from sleepchat.tui.memory_views import MemoryBody, NoteEditor, NoteList
 
 
 class MemoryPanel(Vertical):
+    @dataclass
+    class Chosen(Message):
+        """A predicted question was chosen (Enter): the chat asks it."""
+
+        question: str
+
     def __init__(self) -> None:
         super().__init__(id="memory")
         self.body: MemoryBody | None = None
+        self.assistant: Assistant | None = None
+        self.pinned: bool | None = None  # shown or hidden by the user (else: by width)
+        self._memory: MemoryChanged | None = None
+        self._log: dict[str, Reflection] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Memory", id="memory-placeholder", classes="detail")
 
     async def build(self) -> MemoryBody:
         if self.body is None:
-            from sleepchat.tui.memory_views import MemoryBody
+            from sleepchat.tui.memory_views import MemoryBody  # ~15 ms, kept off the first frame
 
             self.body = MemoryBody()
             await self.query_one("#memory-placeholder").remove()
             await self.mount(self.body)
+            self._show()
         return self.body
+
+    # -- views (from events) -----------------------------------------------------------------
+    def show_session(self, assistant: Assistant) -> None:
+        """A session opened: its reflection log (its memory comes with the next event)."""
+        self.assistant = assistant
+        self._log = {r.id: r for r in assistant.reflections()}
+        self._show()
+
+    def show_memory(self, event: MemoryChanged) -> None:
+        self._memory = event
+        if self.body is not None:
+            self.body.show_memory(event)
+
+    def show_reflection(self, event: ReflectionChanged) -> None:
+        self._log[event.reflection.id] = event.reflection
+        if self.body is not None:
+            self.body.show_log(list(self._log.values()))
+
+    def _show(self) -> None:
+        if self.body is None:
+            return
+        self.body.assistant = self.assistant
+        if self._memory is not None:
+            self.body.show_memory(self._memory)
+        self.body.show_log(list(self._log.values()))
 
     @property
     def notes(self) -> list[Note]:
@@ -44,8 +89,76 @@ class MemoryPanel(Vertical):
     def note(self, note_id: str | None) -> Note | None:
         return self.body.note(note_id) if self.body else None
 
-    def show(
-        self, assistant: Assistant, *, fresh_ids: set[str], stats: Any, reflecting: bool
-    ) -> None:
-        if self.body is not None:
-            self.body.show(assistant, fresh_ids=fresh_ids, stats=stats, reflecting=reflecting)
+    # -- showing and focusing ----------------------------------------------------------------
+    def toggle(self) -> None:
+        self.display = not self.display
+        self.pinned = bool(self.display)
+
+    def show_tab(self, tab: str) -> None:
+        """Show the panel on ``tab`` ("notes" or "predictions") with its list focused."""
+        self.display = True
+        self.pinned = True
+        if self.body is None:
+            return
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+        self.query_one(f"#{tab}").focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "predictions":
+            return
+        event.stop()
+        pred = next((p for p in self.predictions if p.id == event.option.id), None)
+        if pred is not None:
+            self.post_message(self.Chosen(pred.question))
+
+    # -- note operations ---------------------------------------------------------------------
+    def edit_note(self) -> None:
+        self.show_tab("notes")
+        self._note_list().action_edit()
+
+    def forget_note(self) -> None:
+        self.show_tab("notes")
+        self._note_list().action_forget()
+
+    def _note_list(self) -> NoteList:
+        assert self.body is not None, "the panel is built before any note exists"
+        return self.body.note_list
+
+    def on_note_list_act(self, event: NoteList.Act) -> None:
+        event.stop()
+        if event.action == "undo":
+            self.undo()
+            return
+        note = self.note(event.note_id)
+        if note is None:
+            self.notify("Select a note first.")
+        elif event.action == "edit" and self.body is not None:
+            self.body.editor.start(note)
+        elif event.action == "forget":
+            self._change("forget", note.id)
+
+    def on_note_editor_done(self, event: NoteEditor.Done) -> None:
+        event.stop()
+        self._note_list().focus()
+        if event.text is not None:
+            self._change("edit", event.note_id, event.text)
+
+    def undo(self) -> None:
+        self._change("undo")
+
+    @work(group="memory", exit_on_error=False)
+    async def _change(self, op: str, note_id: str = "", text: str = "") -> None:
+        a = self.assistant
+        if a is None:
+            return
+        try:
+            if op == "forget":
+                await a.forget_note(note_id)
+                self.notify("Note forgotten — press u (or Undo in the palette) to bring it back.")
+            elif op == "edit":
+                await a.edit_note(note_id, text)
+                self.notify("Note saved.")
+            else:
+                self.notify(f"Undone: {await a.undo()}")
+        except Exception as exc:
+            report(self, exc, "change memory")

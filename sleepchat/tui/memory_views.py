@@ -1,12 +1,13 @@
 """The memory panel's contents: notes (with provenance and history), predictions, the
 reflection log and stats. Mounted after the first frame (see ``memory_panel``).
 
-It only displays; it asks the app (which owns the assistant) to act, through messages.
+It only displays, from the core's events; the panel (``memory_panel``) acts on the notes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,6 +24,7 @@ from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
+    from sleepchat.core.events import MemoryChanged
 
 
 def _one_line(text: str, width: int = 200) -> str:
@@ -42,16 +44,17 @@ class NoteList(OptionList):
         action: str  # "edit" | "forget" | "undo"
         note_id: str | None
 
-    def _current(self) -> str | None:
+    @property
+    def highlighted_id(self) -> str | None:
         if self.highlighted is None or self.option_count == 0:
             return None
         return self.get_option_at_index(self.highlighted).id
 
     def action_edit(self) -> None:
-        self.post_message(self.Act("edit", self._current()))
+        self.post_message(self.Act("edit", self.highlighted_id))
 
     def action_forget(self) -> None:
-        self.post_message(self.Act("forget", self._current()))
+        self.post_message(self.Act("forget", self.highlighted_id))
 
     def action_undo(self) -> None:
         self.post_message(self.Act("undo", None))
@@ -140,7 +143,8 @@ def stats_text(stats: Any) -> str:
 def reflection_line(r: Reflection) -> str:
     extra = f" — {r.reason}" if r.reason else ""
     if r.status == "running":
-        return f"{when(r.started, clock_only=True)} {r.id} reflecting…"
+        so_far = f" {r.notes_changed} notes, {r.predictions} predictions" if r.tokens else ""
+        return f"{when(r.started, clock_only=True)} {r.id} reflecting…{so_far}"
     return (
         f"{when(r.started, clock_only=True)} {r.id} {r.status}: {r.notes_changed} notes, "
         f"{r.predictions} predictions, {r.tokens} tok, {r.ms / 1000:.1f}s{extra}"
@@ -148,13 +152,14 @@ def reflection_line(r: Reflection) -> str:
 
 
 class MemoryBody(Vertical):
-    """Read-only views of the assistant's memory, refreshed by the app."""
+    """Views of the assistant's memory, updated from the core's events (never read back)."""
 
     def __init__(self) -> None:
         super().__init__(id="memory-body")
         self.notes: list[Note] = []
         self.predictions: list[Prediction] = []
-        self._assistant: Assistant | None = None
+        self.fresh_ids: frozenset[str] = frozenset()
+        self.assistant: Assistant | None = None  # for a note's provenance (its messages)
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-notes"):
@@ -170,70 +175,83 @@ class MemoryBody(Vertical):
             with TabPane("Stats", id="tab-stats"):
                 yield Static(id="stats", classes="detail")
 
+    @property
+    def note_list(self) -> NoteList:
+        return self.query_one(NoteList)
+
+    @property
+    def editor(self) -> NoteEditor:
+        return self.query_one(NoteEditor)
+
     def on_mount(self) -> None:
         # query, not query_one: quitting during start-up can remove the children first
         for editor in self.query(NoteEditor):
             editor.display = False
 
-    def show(
-        self,
-        assistant: Assistant,
-        *,
-        fresh_ids: set[str],
-        stats: Any,
-        reflecting: bool,
-    ) -> None:
-        self._assistant = assistant
-        self.notes = [n for n in assistant.notes() if n.active]
-        notes = self.query_one(NoteList)
-        keep = notes.highlighted
-        notes.clear_options()
-        notes.add_options([Option(Content(_one_line(n.text, 300)), id=n.id) for n in self.notes])
-        if self.notes:
-            notes.highlighted = min(keep or 0, len(self.notes) - 1)
-        else:
-            self.query_one("#note-detail", Static).update(
-                Content("No notes yet. sleepchat writes them while you are idle.")
-            )
-        preds = self.query_one(PredictionList)
-        keep = preds.highlighted
-        shown = [p for p in assistant.predictions() if p.status in ("fresh", "stale")]
-        shown.sort(key=lambda p: (p.id not in fresh_ids, -p.created))
-        self.predictions = shown
-        preds.clear_options()
-        preds.add_options(
-            [
+    def show_memory(self, event: MemoryChanged) -> None:
+        """Notes, predictions and stats as the event carries them; a list is rebuilt only
+        when what it shows changed."""
+        notes = list(event.notes)
+        shown = [p for p in event.predictions]
+        shown.sort(key=lambda p: (p.id not in event.fresh_ids, -p.created))
+        notes_changed = [(n.id, n.text) for n in notes] != [(n.id, n.text) for n in self.notes]
+        preds_changed = [(p.id, p.id in event.fresh_ids) for p in shown] != [
+            (p.id, p.id in self.fresh_ids) for p in self.predictions
+        ]
+        self.notes, self.predictions, self.fresh_ids = notes, shown, event.fresh_ids
+        if notes_changed:
+            options = [Option(Content(_one_line(n.text, 300)), id=n.id) for n in notes]
+            self._fill(self.query_one(NoteList), options)
+        if preds_changed:
+            options = [
                 Option(
-                    Content(("● " if p.id in fresh_ids else "○ stale · ") + _one_line(p.question)),
+                    Content(
+                        ("● " if p.id in event.fresh_ids else "○ stale · ") + _one_line(p.question)
+                    ),
                     id=p.id,
                 )
                 for p in shown
             ]
-        )
-        if shown:
-            preds.highlighted = min(keep or 0, len(shown) - 1)
-        else:
-            self.query_one("#prediction-detail", Static).update(
-                Content("No predicted questions yet. They appear after a reflection.")
+            self._fill(self.query_one(PredictionList), options)
+        if not notes:
+            self._detail("#note-detail", "No notes yet. sleepchat writes them while you are idle.")
+        elif notes_changed:
+            self._note_detail()
+        if not shown:
+            self._detail(
+                "#prediction-detail", "No predicted questions yet. They appear after a reflection."
             )
         tab = self.query_one(TabbedContent)
-        n_fresh = sum(1 for p in shown if p.id in fresh_ids)
-        tab.get_tab("tab-notes").label = f"Notes {len(self.notes)}"
-        tab.get_tab("tab-predictions").label = f"Next {n_fresh}"
-        log = [reflection_line(r) for r in reversed(assistant.reflections()[-50:])]
-        if reflecting and not any(line.endswith("reflecting…") for line in log):
-            log.insert(0, "reflecting…")
-        self.query_one("#reflections", Static).update(
-            Content("\n".join(log) or "No reflections yet. One starts after the idle time.")
-        )
-        self.query_one("#stats", Static).update(Content(stats_text(stats)))
+        tab.get_tab("tab-notes").label = f"Notes {len(notes)}"
+        tab.get_tab("tab-predictions").label = f"Next {len(event.fresh_ids)}"
+        self.query_one("#stats", Static).update(Content(stats_text(event.stats)))
+
+    def show_log(self, reflections: Sequence[Reflection]) -> None:
+        log = [reflection_line(r) for r in reversed(reflections[-50:])]
+        text = "\n".join(log) or "No reflections yet. One starts after the idle time."
+        self.query_one("#reflections", Static).update(Content(text))
+
+    @staticmethod
+    def _fill(options: OptionList, items: list[Option]) -> None:
+        keep = options.highlighted
+        options.clear_options()
+        options.add_options(items)
+        if items:
+            options.highlighted = min(keep or 0, len(items) - 1)
+
+    def _detail(self, widget: str, text: str | Content) -> None:
+        self.query_one(widget, Static).update(text if isinstance(text, Content) else Content(text))
+
+    def _note_detail(self) -> None:
+        notes = self.query_one(NoteList)
+        note = self.note(notes.highlighted_id)
+        if note is not None:
+            self._detail("#note-detail", note_detail(note, self.assistant))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         if event.option_list.id == "notes":
-            note = next((n for n in self.notes if n.id == event.option.id), None)
-            if note is not None:
-                self.query_one("#note-detail", Static).update(note_detail(note, self._assistant))
+            self._note_detail()
         elif event.option_list.id == "predictions":
             pred = next((p for p in self.predictions if p.id == event.option.id), None)
             if pred is not None:
@@ -243,7 +261,7 @@ class MemoryBody(Vertical):
                     f"{_one_line(pred.answer, 400)}\n\n"
                     "Enter asks it."
                 )
-                self.query_one("#prediction-detail", Static).update(Content(terminal_safe(text)))
+                self._detail("#prediction-detail", Content(terminal_safe(text)))
 
     def note(self, note_id: str | None) -> Note | None:
         return next((n for n in self.notes if n.id == note_id), None)

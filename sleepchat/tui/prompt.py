@@ -35,18 +35,17 @@ class PromptInput(TextArea):
         self._index: int | None = None  # position while browsing history
         self._draft = ""  # what was typed before browsing
 
-    async def _on_key(self, event: events.Key) -> None:
-        # Enter sends; anything that inserts a newline is handled by the bindings above.
+    def on_key(self, event: events.Key) -> None:
+        # Enter sends: prevent_default keeps TextArea's own key handler from inserting a newline
+        # (the bindings above insert one).
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
-            return
-        await super()._on_key(event)
 
     def action_newline(self) -> None:
         start, end = self.selection
-        self._replace_via_keyboard("\n", start, end)
+        self.replace("\n", start, end, maintain_selection_offset=False)
 
     # -- history -----------------------------------------------------------------------------
     def set_history(self, entries: list[str]) -> None:

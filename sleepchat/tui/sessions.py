@@ -1,7 +1,11 @@
-"""The sessions modal: list, switch, new, rename, delete."""
+"""Session operations: the sessions modal (list, switch, new, rename, delete), a new session,
+and the Markdown export."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -10,18 +14,54 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from sleepchat.core.errors import CoreError
+from sleepchat.export import to_markdown
 from sleepchat.text import terminal_safe, when
+from sleepchat.tui.failures import report
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.models import Session
 
 
-class SessionsScreen(ModalScreen[str | None]):
-    """Dismisses with a session id to switch to, "new" for a new one, or None."""
+async def open_session(widget: Widget, assistant: Assistant, session_id: str | None) -> None:
+    """Switch to ``session_id``, or start a new session (None); a failure is notified."""
+    try:
+        if session_id is None:
+            await assistant.new_session()
+        elif assistant.session is None or session_id != assistant.session.id:
+            await assistant.switch_session(session_id)
+    except Exception as exc:
+        report(widget, exc, "change session", slip="error")
+
+
+async def export_session(widget: Widget, assistant: Assistant, path: Path) -> bool:
+    """Write the current session as Markdown, readable by the user only; says where, or why
+    it could not."""
+    assert assistant.session is not None
+    text = to_markdown(assistant.session, list(assistant.history))
+    try:
+        await asyncio.to_thread(_write_private, path, text)
+    except OSError as exc:
+        widget.notify(f"cannot write {path}: {exc.strerror}", severity="error")
+        return False
+    widget.notify(f"Exported to {path}", title="Export", timeout=10)
+    return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+class SessionsScreen(ModalScreen[None]):
+    """Opens the chosen session (or a new one) before it closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
@@ -73,7 +113,12 @@ class SessionsScreen(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.dismiss(event.option.id)
+        self._open(event.option.id)
+
+    @work(exclusive=True, group="sessions-open", exit_on_error=False)
+    async def _open(self, session_id: str | None) -> None:
+        await open_session(self, self.assistant, session_id)
+        self.dismiss(None)
 
     def action_close(self) -> None:
         title = self.query_one("#session-title", Input)
@@ -84,7 +129,7 @@ class SessionsScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
     def action_new(self) -> None:
-        self.dismiss("new")
+        self._open(None)
 
     def action_rename(self) -> None:
         session = self._selected()
@@ -104,8 +149,6 @@ class SessionsScreen(ModalScreen[str | None]):
 
     @work(group="sessions", exit_on_error=False)
     async def _do_rename(self, session_id: str, title: str) -> None:
-        from sleepchat.core.assistant import CoreError
-
         try:
             await self.assistant.rename_session(session_id, title)
         except CoreError as exc:
@@ -125,8 +168,6 @@ class SessionsScreen(ModalScreen[str | None]):
 
     @work(group="sessions", exit_on_error=False)
     async def _do_delete(self, session_id: str) -> None:
-        from sleepchat.core.assistant import CoreError
-
         try:
             await self.assistant.delete_session(session_id)
             self._hint("Deleted.")

@@ -1,23 +1,29 @@
 """Building the Textual app for Pilot tests: real store, real Ollama client, loopback fake server.
 
 The app gets its runtime through ``runtime_factory`` (no monkeypatching) and a FakeClock, so
-idle time passes only when a test says so; ``poll_interval=None`` means the app never starts a
-reflection on its own: tests call ``app.poll_sleep()``.
+idle time passes only when a test says so: the core's sleep loop, which the app runs, is timed
+by that clock (``idle_passes`` moves it and waits for the reflection to start on its own).
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
+import re
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
+
 from sleepchat.config import Config, load_config
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
+from sleepchat.core.events import Event, SleepChanged
 from sleepchat.devtools.json_example import example_from_schema
 from sleepchat.llm.ollama import OllamaBackend
 from sleepchat.runtime import Runtime
@@ -63,9 +69,25 @@ def make_config(data_dir: Path, host: str, **flags: Any) -> Config:
     return load_config(base, dict(os.environ))
 
 
+class RecordingApp(SleepchatApp):
+    """The app, keeping every notification it showed (``notices``) for tests to read."""
+
+    CSS_PATH = str(
+        Path(sys.modules[SleepchatApp.__module__].__file__ or "").with_name("sleepchat.tcss")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notices: list[str] = []
+
+    def notify(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.notices.append(message)
+        super().notify(message, *args, **kwargs)
+
+
 def make_app(
     config: Config, clock: FakeClock | None = None, **kwargs: Any
-) -> tuple[SleepchatApp, FakeClock]:
+) -> tuple[RecordingApp, FakeClock]:
     clock = clock or FakeClock()
 
     async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
@@ -76,7 +98,7 @@ def make_app(
         )
         return Runtime(cfg, store, backend, assistant)
 
-    app = SleepchatApp(config, runtime_factory=factory, poll_interval=None, **kwargs)
+    app = RecordingApp(config, runtime_factory=factory, **kwargs)
     return app, clock
 
 
@@ -98,24 +120,46 @@ async def loaded(pilot: Any, app: SleepchatApp) -> None:
     await pilot.pause()
 
 
+async def idle_passes(app: SleepchatApp, clock: FakeClock, seconds: float = IDLE + 1) -> None:
+    """Move the clock past the idle period and wait until the app's sleep loop starts a
+    reflection by itself (the timeout only catches a loop that does not)."""
+    assert app.assistant is not None
+    started = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, SleepChanged) and event.reflecting:
+            started.set()
+
+    unsubscribe = app.assistant.subscribe(on_event)
+    try:
+        clock.advance(seconds)
+        await asyncio.wait_for(started.wait(), 10)
+    finally:
+        unsubscribe()
+
+
+_SVG_TEXT = re.compile(
+    r'<text [^>]*?x="([\d.]+)" y="([\d.]+)" textLength="([\d.]+)"[^>]*>([^<]*)</text>'
+)
+
+
 def screen_text(app: SleepchatApp) -> str:
-    """The screen as plain text, what a user sees (the same render as ``export_screenshot``)."""
-    import io
-
-    from rich.console import Console
-
-    width, height = app.size
-    console = Console(
-        width=width,
-        height=height,
-        file=io.StringIO(),
-        force_terminal=True,
-        color_system="truecolor",
-        record=True,
-        legacy_windows=False,
-        safe_box=False,
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text()
+    """The screen as plain text, what a user sees: read back from ``export_screenshot``'s SVG
+    (each run of text sits at x = column * cell width, y = row * line height + 20)."""
+    height = app.size.height
+    rows: list[list[tuple[int, str]]] = [[] for _ in range(height)]
+    for x, y, length, raw in _SVG_TEXT.findall(app.export_screenshot()):
+        text = html.unescape(raw).replace("\xa0", " ")
+        if text == "\n":  # the line break Rich exports after each line
+            continue
+        cell = float(length) / len(text)
+        row = round((float(y) - 20) / (20 * 1.22))
+        if 0 <= row < height:
+            rows[row].append((round(float(x) / cell), text))
+    lines = []
+    for runs in rows:
+        line = ""
+        for column, text in sorted(runs):
+            line += " " * (column - cell_len(line)) + text
+        lines.append(line)
+    return "\n".join(lines)

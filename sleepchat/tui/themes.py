@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
+
 if TYPE_CHECKING:
-    from textual.theme import Theme
+    from textual.app import App
+
+    from sleepchat.core.preferences import Preferences
+
+log = logging.getLogger("sleepchat.tui")
 
 DEFAULT_THEME = "sleepchat-dark"
 # Used when the default file itself is missing or broken: always present in Textual.
@@ -72,7 +81,7 @@ _ALPHA = re.compile(r"^(.*\S)\s+(\d{1,3})%$")  # Textual accepts "COLOUR 35%"
 def shipped_themes_dir() -> Path:
     """The shipped themes: the repo's ``themes/`` folder, installed as the data package
     ``sleepchat.shipped_themes`` (a source checkout reads the folder itself)."""
-    source = Path(__file__).resolve().parent.parent / "themes"
+    source = Path(__file__).resolve().parents[2] / "themes"
     if source.is_dir():
         return source
     spec = importlib.util.find_spec("sleepchat.shipped_themes")
@@ -100,8 +109,6 @@ class ThemeFileError(ValueError):
 
 
 def _check_colour(key: str, value: Any) -> str:
-    from textual.color import Color, ColorParseError
-
     if not isinstance(value, str):
         raise ThemeFileError(f"'{key}' must be a colour string like \"#1e90ff\", not {value!r}")
     text = value.strip()
@@ -131,8 +138,6 @@ def _check_variable(name: Any, value: Any) -> tuple[str, str]:
 
 def parse_theme(data: Any, default_name: str) -> Theme:
     """Build a Theme from a loaded YAML document, raising ThemeFileError with the reason."""
-    from textual.theme import Theme
-
     if not isinstance(data, dict):
         raise ThemeFileError("the file must hold a mapping of theme keys (name, primary, ...)")
     unknown = [k for k in data if k not in KNOWN_KEYS]
@@ -174,8 +179,6 @@ def parse_theme(data: Any, default_name: str) -> Theme:
 
 
 def load_theme_file(path: Path) -> Theme:
-    import yaml
-
     try:
         if path.stat().st_size > MAX_THEME_BYTES:
             raise ThemeFileError(f"file is larger than {MAX_THEME_BYTES // 1024} KB")
@@ -222,3 +225,57 @@ def pick_theme(wanted: str | None, available: Iterable[str]) -> tuple[str, str |
     close = difflib.get_close_matches(wanted, sorted(names), n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return fallback, f"theme '{wanted}' is not available{hint}; using '{fallback}'"
+
+
+def use_default_theme(app: App[Any]) -> None:
+    """Before the config is known: the shipped default, so the first frame is in it."""
+    theme = load_themes([shipped_themes_dir()]).themes.get(DEFAULT_THEME)
+    if theme is not None:
+        app.register_theme(theme)
+        app.theme = theme.name
+
+
+def use_themes(app: App[Any], wanted: str | None, user_dir: Path | None) -> None:
+    """Register the shipped and the user's themes and switch to ``wanted`` (or the fallback);
+    bad files and a missing theme are notified, never fatal."""
+    loaded = load_themes([shipped_themes_dir(), user_dir])
+    for theme in loaded.themes.values():
+        app.register_theme(theme)
+    if problem := loaded.summary():
+        app.notify(problem, title="Themes", severity="warning", timeout=15)
+    name, note = pick_theme(wanted, app.available_themes)
+    if note:
+        app.notify(note, title="Themes", severity="warning", timeout=10)
+    app.theme = name
+
+
+class RememberedTheme:
+    """A theme picked at runtime (Ctrl+T) is saved through the core's preferences and comes back
+    at the next start, until the config's theme changes."""
+
+    KEY = "tui.theme"
+
+    def __init__(self, app: App[Any], preferences: Preferences, configured: str | None) -> None:
+        self.app = app
+        self.preferences = preferences
+        self.configured = configured
+
+    async def restore(self) -> None:
+        """Switch to the saved theme, then save every later switch."""
+        try:
+            saved = await self.preferences.get(self.KEY, self.configured)
+        except Exception:
+            log.exception("reading the saved theme failed")
+            saved = None
+        if saved in self.app.available_themes:
+            self.app.theme = saved
+        self.app.theme_changed_signal.subscribe(self.app, self._changed)
+
+    def _changed(self, theme: Theme) -> None:
+        self.app.run_worker(self._save(theme.name), group="theme", exclusive=True)
+
+    async def _save(self, name: str) -> None:
+        try:
+            await self.preferences.set(self.KEY, name, self.configured)
+        except Exception as exc:
+            self.app.notify(f"could not remember the theme: {exc}", severity="warning")

@@ -1,0 +1,189 @@
+"""The chat: the transcript, the message box and the reply worker (one streamed answer).
+
+``streaming`` is the input lock: set the moment a question is sent (a second Enter before the
+worker runs must not send again), cleared when the reply ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import Button
+from textual.worker import Worker
+
+from sleepchat.core.errors import CoreError
+from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
+from sleepchat.errors import SleepchatError
+from sleepchat.text import clean_input
+from sleepchat.tui.prompt import PromptInput
+from sleepchat.tui.transcript import AssistantMessage, Transcript, prediction_badge, reply_meta
+
+if TYPE_CHECKING:
+    from sleepchat.core.assistant import Assistant
+
+log = logging.getLogger("sleepchat.tui")
+STREAMING = "A reply is streaming: press Esc to stop it first."
+
+
+class ChatView(Vertical):
+    streaming: reactive[bool] = reactive(False)
+
+    def __init__(self) -> None:
+        super().__init__(id="chat")
+        self.assistant: Assistant | None = None  # set once the first session is on screen
+
+    def compose(self) -> ComposeResult:
+        yield Transcript(id="transcript")
+        yield PromptInput(id="prompt")
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    def busy(self) -> bool:
+        """True (and says why) when nothing may be sent now."""
+        if self.assistant is None:
+            self.notify("Still starting…")
+        elif self.streaming:
+            self.notify(STREAMING)
+        return self.assistant is None or self.streaming
+
+    async def show_session(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        preds = {p.id: p for p in assistant.predictions()}
+        await self.transcript.show_history(list(assistant.history), preds, assistant.clock.now())
+        self.prompt.set_history([m.content for m in assistant.history if m.role == "user"][-500:])
+
+    # -- sending -----------------------------------------------------------------------------
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        text = clean_input(event.text)
+        if not text.strip():
+            return
+        if self.assistant is None:
+            self.notify("Still starting — your text stays in the box.")
+        elif self.streaming:
+            self.notify("A reply is streaming: press Esc to stop it. Your text stays in the box.")
+        else:
+            event.prompt.remember(text)
+            event.prompt.clear()
+            self.send(text)
+
+    def ask(self, question: str) -> None:
+        """Send a question that did not come from the box (a predicted one)."""
+        if not self.busy():
+            self.prompt.remember(question)
+            self.send(question)
+
+    def regenerate(self) -> None:
+        if self.assistant is None or self.busy():
+            return
+        if not any(m.role == "user" for m in self.assistant.history):
+            self.notify("Nothing to regenerate yet — ask something first.")
+            return
+        self.send("", regenerate=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if "regenerate" in event.button.classes:
+            event.stop()
+            self.regenerate()
+
+    def stop(self) -> None:
+        if self.streaming:
+            self.workers.cancel_group(self, "reply")
+
+    def send(self, text: str, *, regenerate: bool = False) -> Worker[None]:
+        self.streaming = True
+        return self._reply(text, regenerate)
+
+    @work(group="reply", exit_on_error=False)
+    async def _reply(self, text: str, regenerate: bool) -> None:
+        a = self.assistant
+        assert a is not None
+        view: AssistantMessage | None = None
+        answered = False
+        retry = not regenerate
+        try:
+            if not regenerate:
+                await self.transcript.add_user(text)
+            events = a.regenerate() if regenerate else a.ask(text)
+            async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
+                async for ev in stream:
+                    if isinstance(ev, ReplyStarted):
+                        if regenerate:
+                            self._mark_replaced()
+                        view = await self.transcript.begin_reply(ev.source)
+                    elif isinstance(ev, ReplyChunk) and view is not None:
+                        await view.write(ev.text)
+                    elif isinstance(ev, ReplyDone) and view is not None:
+                        answered = True
+                        await self._done(a, view, ev)
+                    elif isinstance(ev, ReplyFailed):
+                        answered = ev.partial is not None
+                        if view is not None:
+                            await view.close_stream()
+                            if ev.partial is not None:
+                                view.message = ev.partial
+                                view.set_meta(reply_meta(ev.partial))
+                            elif not view.text:
+                                await view.remove()
+                        await self._show_error(ev.error, text, kept_partial=answered, retry=retry)
+        except asyncio.CancelledError:
+            if view is not None:
+                with contextlib.suppress(Exception):
+                    await view.close_stream()
+                    view.set_meta("stopped — the partial reply is kept" if view.text else "stopped")
+            raise
+        except CoreError as exc:
+            await self._show_error(exc.message, text, kept_partial=answered, retry=False)
+        except SleepchatError as exc:  # the store: say so, keep the text, keep running
+            await self._show_error(exc.message, text, kept_partial=answered, retry=retry)
+        except Exception as exc:  # a bug: the same, and the log has the traceback
+            log.exception("sending failed")
+            message = f"sending failed: {exc}"
+            await self._show_error(message, text, kept_partial=answered, retry=retry)
+        finally:
+            self.streaming = False
+
+    async def _done(self, a: Assistant, view: AssistantMessage, ev: ReplyDone) -> None:
+        await view.close_stream()
+        view.message = ev.message
+        speed = a.last_reply_speed if ev.message.source == "model" else None
+        view.set_meta(reply_meta(ev.message, speed))
+        if ev.message.source == "prediction":
+            badge = prediction_badge(ev.message, ev.prediction, a.clock.now())
+            await view.add_badge(badge, regenerable=True)
+        if ev.notice:  # e.g. old turns dropped to fit num_ctx: say so
+            await self.transcript.add_notice(ev.notice, "warning")
+
+    def _mark_replaced(self) -> None:
+        views = list(self.transcript.query(AssistantMessage))
+        if views:
+            views[-1].drop_regenerate()
+            views[-1].set_meta("replaced by the regenerated answer below")
+
+    async def _show_error(self, error: str, text: str, *, kept_partial: bool, retry: bool) -> None:
+        fix = []
+        if kept_partial:
+            fix.append("The partial reply is kept, marked interrupted; Ctrl+R asks again.")
+        elif retry:
+            prompt = self.prompt
+            if not prompt.text.strip():
+                prompt.load_text(text)
+                prompt.move_cursor(prompt.document.end)
+                fix.append("Your message is back in the box: press Enter to retry.")
+            else:
+                fix.append("Press Ctrl+R to retry.")
+        self.notify(error, title="Could not answer", severity="error", timeout=10)
+        await self.transcript.add_notice("⚠ " + "\n".join([error, *fix]), "error")

@@ -1,0 +1,78 @@
+"""The status line: model, sleep state (awake · idle in Ns · reflecting… · answering…), the
+predictions ready, the last reply's speed and the session title.
+
+Its state is reactive (``streaming``, ``reflecting``, ``predictions_ready``): setting one redraws
+the line. The "idle in Ns" countdown is the one part that moves by itself, so it is redrawn each
+second while it shows, and its timer is paused otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from sleepchat.core.assistant import Assistant
+
+
+class StatusLine(Static):
+    streaming: reactive[bool] = reactive(False, init=False)
+    reflecting: reactive[bool] = reactive(False, init=False)
+    predictions_ready: reactive[int] = reactive(0, init=False)
+
+    def __init__(self) -> None:
+        super().__init__(id="status")
+        self.assistant: Assistant | None = None
+        self.model = "sleepchat"  # until the runtime says which
+        self._shown = ""
+
+    def on_mount(self) -> None:
+        self._countdown = self.set_interval(1.0, self.show, pause=True)
+        self.show()
+
+    def watch_streaming(self) -> None:
+        self.show()
+
+    def watch_reflecting(self) -> None:
+        self.show()
+
+    def watch_predictions_ready(self) -> None:
+        self.show()
+
+    def text(self) -> str:
+        a = self.assistant
+        if a is None:
+            return f"{self.model} · starting…"
+        parts = [a.backend.model]
+        secs = a.idle.seconds_until_idle() if a.settings.sleep_enabled else None
+        if self.streaming:
+            parts.append("answering…")
+        elif self.reflecting:
+            parts.append("reflecting…")
+        elif secs is None:
+            parts.append("awake")
+        else:
+            parts.append(f"idle in {math.ceil(secs)}s" if secs > 0 else "idle")
+        if fresh := self.predictions_ready:
+            parts.append(f"{fresh} prediction{'s' if fresh != 1 else ''} ready")
+        if a.last_reply_speed:
+            parts.append(f"{a.last_reply_speed:.1f} tok/s")
+        if a.session is not None:
+            parts.append(a.session.title)
+        return " · ".join(parts)
+
+    def show(self) -> None:
+        """Redraw if the text changed (called on every key: most keys change nothing here)."""
+        text = self.text()
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(Content(text))
+        if " · idle in " in text:
+            self._countdown.resume()
+        else:
+            self._countdown.pause()
