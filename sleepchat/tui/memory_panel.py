@@ -14,7 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import OptionList, Static, TabbedContent
+from textual.widgets import OptionList, Static
 
 from sleepchat.tui.failures import report
 
@@ -98,10 +98,8 @@ class MemoryPanel(Vertical):
         """Show the panel on ``tab`` ("notes" or "predictions") with its list focused."""
         self.display = True
         self.pinned = True
-        if self.body is None:
-            return
-        self.query_one(TabbedContent).active = f"tab-{tab}"
-        self.query_one(f"#{tab}").focus()
+        if self.body is not None:
+            self.body.show_tab(tab)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "predictions":

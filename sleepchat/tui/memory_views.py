@@ -175,6 +175,11 @@ class MemoryBody(Vertical):
             with TabPane("Stats", id="tab-stats"):
                 yield Static(id="stats", classes="detail")
 
+    def show_tab(self, tab: str) -> None:
+        """Switch to ``tab`` ("notes" or "predictions") and focus its list."""
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+        self.query_one(f"#{tab}").focus()
+
     @property
     def note_list(self) -> NoteList:
         return self.query_one(NoteList)
