@@ -26,8 +26,8 @@ def reply(messages: Sequence[ChatMessage]) -> str:
 
 
 def structured(messages: Sequence[ChatMessage], schema: type) -> str:
-    if schema.__name__ == "NoteOps":
-        return json.dumps({"ops": [{"op": "insert", "text": "Grows cherry tomatoes"}]})
+    if schema.__name__ == "Facts":
+        return json.dumps({"facts": ["Grows cherry tomatoes on a balcony"]})
     return json.dumps(
         {"questions": ["Should I remove the yellow leaves?", "How often should I water them?"]}
     )

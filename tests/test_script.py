@@ -177,8 +177,8 @@ def test_version_and_help() -> None:
 
 def _sleepy_server_reply(request: dict) -> str:
     fmt = request.get("format")
-    if isinstance(fmt, dict) and "ops" in fmt.get("properties", {}):
-        return json.dumps({"ops": [{"op": "insert", "text": "Bakes sourdough at 75% hydration"}]})
+    if isinstance(fmt, dict) and "facts" in fmt.get("properties", {}):
+        return json.dumps({"facts": ["The sourdough bread is dense"]})
     if isinstance(fmt, dict):
         return json.dumps({"questions": ["Should I lower the hydration?"]})
     last = request["messages"][-1]["content"]
@@ -203,7 +203,7 @@ def test_idle_reflects_then_a_predicted_question_is_instant(
     reflection = evs[1]
     assert reflection["status"] == "done" and reflection["predictions"] == 1
     assert reflection["notes_changed"] == 1 and reflection["tokens"] > 0
-    assert evs[2]["text"] == "Bakes sourdough at 75% hydration"
+    assert evs[2]["text"] == "The sourdough bread is dense"
     assert evs[3]["question"] == "Should I lower the hydration?" and evs[3]["fresh"]
     hit, regen = evs[4], evs[5]
     assert hit["source"] == "prediction" and hit["prediction_id"] == evs[3]["id"]

@@ -32,8 +32,8 @@ def reply(messages: Sequence[ChatMessage]) -> str:
 
 
 def structured(messages: Sequence[ChatMessage], schema: type) -> str:
-    if schema.__name__ == "NoteOps":
-        return json.dumps({"ops": [{"op": "insert", "text": "Grows cherry tomatoes in pots"}]})
+    if schema.__name__ == "Facts":
+        return json.dumps({"facts": ["The tomato leaves have brown spots"]})
     return json.dumps({"questions": [PREDICTED]})
 
 
@@ -75,7 +75,7 @@ async def test_idle_reflection_then_instant_hit_without_a_model_call(store, back
     assert a.sleep_due()
     reflection = await a.reflect()
     assert reflection.status == "done" and reflection.predictions == 1
-    assert [n.text for n in a.notes()] == ["Grows cherry tomatoes in pots"]
+    assert [n.text for n in a.notes()] == ["The tomato leaves have brown spots"]
     (prediction,) = a.fresh_predictions()
     assert prediction.answer == ANSWER and prediction.reflection_id == reflection.id
     calls_before = len(backend.calls)
@@ -101,7 +101,7 @@ async def test_a_look_alike_question_is_not_served_and_gets_notes(store, backend
     assert done.message.source == "model"
     sent = backend.calls[-1].messages
     tail = [m for m in sent if m["role"] == "system"][1:]
-    assert tail and "Grows cherry tomatoes in pots" in tail[0]["content"]
+    assert tail and "The tomato leaves have brown spots" in tail[0]["content"]
     assert sent[-1] == {"role": "user", "content": "How often should I fertilize the tomatoes?"}
 
 

@@ -38,8 +38,8 @@ HOSTILE = (
 
 def hostile_reply(request: dict[str, Any]) -> str:
     fmt = request.get("format")
-    if isinstance(fmt, dict) and "ops" in fmt.get("properties", {}):
-        return json.dumps({"ops": [{"op": "insert", "text": "note [b]x[/b] \x1b[1mbold"}]})
+    if isinstance(fmt, dict) and "facts" in fmt.get("properties", {}):
+        return json.dumps({"facts": ["Grows [b]tomatoes[/b] and \x1b[mpeppers"]})
     if isinstance(fmt, dict):
         return reply(request)
     return HOSTILE
@@ -60,7 +60,7 @@ async def test_model_escapes_and_markup_are_shown_as_text(tmp_path: Path) -> Non
         app, clock = make_app(make_config(tmp_path / "d", srv.url))
         async with app.run_test(size=(140, 30)) as pilot:
             await loaded(pilot, app)
-            app.prompt.load_text("say something odd")
+            app.prompt.load_text("I grow tomatoes and peppers; say something odd")
             await pilot.press("enter")
             await until(pilot, lambda: not app.streaming and len(app.query(AssistantMessage)) == 1)
             await pilot.pause()
@@ -74,7 +74,7 @@ async def test_model_escapes_and_markup_are_shown_as_text(tmp_path: Path) -> Non
             await idle_passes(app, clock)
             await until(pilot, lambda: app.panel.query_one(NoteList).option_count == 1)
             await pilot.pause()
-            assert "note [b]x[/b] bold" in screen_text(app)
+            assert "Grows [b]tomatoes[/b] and peppers" in screen_text(app)
             _still_fine(app)
 
 

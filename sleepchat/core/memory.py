@@ -11,18 +11,30 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.models import Change, Note, NoteEdit, Prediction, Reflection, ReflectionStatus
+from sleepchat.core.held import HeldChanges
+from sleepchat.core.models import (
+    Change,
+    Note,
+    NoteEdit,
+    PendingChange,
+    Prediction,
+    Reflection,
+    ReflectionStatus,
+    by_number,
+    id_number,
+    records_by_id,
+)
 from sleepchat.core.ports import StorePort
 from sleepchat.core.stats import Stats, StatsRecorder
 
 COUNTERS_ID = "counters"  # kv document holding the next short ids
 MAX_UNDO = 100  # undo records kept per session (older ones are dropped with the next op)
-IdKind = Literal["n", "p", "r", "o"]
-OpKind = Literal["insert", "merge", "forget", "edit"]
+IdKind = Literal["n", "p", "r", "o", "c"]
+OpKind = Literal["insert", "merge", "forget", "edit", "update"]
 
 
 class UnknownNote(KeyError):
@@ -36,28 +48,6 @@ class UnknownNote(KeyError):
         return f"no active note '{self.note_id}'"
 
 
-def id_number(record_id: str) -> int:
-    """The number in a short id ("n12" -> 12); 0 for anything else (sorts first)."""
-    digits = record_id[1:]
-    return int(digits) if digits.isdigit() else 0
-
-
-def _records(docs: Iterable[dict[str, Any]], cls: type[Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for doc in docs:
-        try:
-            record = cls.from_dict(doc)
-        except TypeError:  # a damaged document must not take the session down with it
-            continue
-        if isinstance(record.id, str):
-            out[record.id] = record
-    return out
-
-
-def _sorted(records: Iterable[Any]) -> list[Any]:
-    return sorted(records, key=lambda r: id_number(r.id))
-
-
 class Memory:
     def __init__(self, store: StorePort, session_id: str, clock: Clock) -> None:
         self.store = store
@@ -66,17 +56,22 @@ class Memory:
         self._notes: dict[str, Note] = {}
         self._predictions: dict[str, Prediction] = {}
         self._reflections: dict[str, Reflection] = {}
+        self.held = HeldChanges(session_id, clock, self._commit, lambda: self._next_id("c"))
         self._ops: list[dict[str, Any]] = []  # the undo stack, oldest first
-        self._counters: dict[str, int] = {"n": 0, "p": 0, "r": 0, "o": 0}
+        self._counters: dict[str, int] = {"n": 0, "p": 0, "r": 0, "o": 0, "c": 0}
         self._recorder = StatsRecorder(store, session_id)
         self._lock = asyncio.Lock()
 
-    # -- loading -----------------------------------------------------------------------------
     async def load(self) -> None:
         sid = self.session_id
-        self._notes = _records(await self.store.load_table(sid, "notes"), Note)
-        self._predictions = _records(await self.store.load_table(sid, "predictions"), Prediction)
-        self._reflections = _records(await self.store.load_table(sid, "reflections"), Reflection)
+
+        async def table(name: str, cls: type[Any]) -> dict[str, Any]:
+            return records_by_id(await self.store.load_table(sid, name), cls)
+
+        self._notes = await table("notes", Note)
+        self._predictions = await table("predictions", Prediction)
+        self._reflections = await table("reflections", Reflection)
+        self.held.load(await table("pending", PendingChange))
         for r in self._reflections.values():
             if r.status == "running":  # the process died mid-reflection
                 r.status, r.reason = "cancelled", r.reason or "interrupted"
@@ -91,6 +86,7 @@ class Memory:
             ("p", self._predictions),
             ("r", self._reflections),
             ("o", {str(d.get("id")): d for d in self._ops}),
+            ("c", self.held.changes),
         ):
             stored = counters.get(kind)
             highest = max((id_number(i) for i in records), default=0)
@@ -101,26 +97,26 @@ class Memory:
     @property
     def notes(self) -> list[Note]:
         """Active notes, oldest first."""
-        return [n for n in _sorted(self._notes.values()) if n.active]
+        return [n for n in by_number(self._notes.values()) if n.active]
 
     @property
     def all_notes(self) -> list[Note]:
         """Every note, including forgotten and merged ones (their history stays undoable)."""
-        return _sorted(self._notes.values())
+        return by_number(self._notes.values())
 
     def note(self, note_id: str) -> Note | None:
         return self._notes.get(note_id.strip().lower())
 
     @property
     def predictions(self) -> list[Prediction]:
-        return _sorted(self._predictions.values())
+        return by_number(self._predictions.values())
 
     def prediction(self, prediction_id: str) -> Prediction | None:
         return self._predictions.get(prediction_id.strip().lower())
 
     @property
     def reflections(self) -> list[Reflection]:
-        return _sorted(self._reflections.values())
+        return by_number(self._reflections.values())
 
     def last_reflection(self, *statuses: ReflectionStatus) -> Reflection | None:
         """The latest reflection, or the latest with one of ``statuses``."""
@@ -201,30 +197,85 @@ class Memory:
             raise UnknownNote(note_id)
         return note
 
+    def _new_note(
+        self,
+        text: str,
+        source_message_ids: Sequence[str],
+        by: str,
+        verbatim: bool,
+        reason: str | None = None,
+    ) -> Note:
+        now = self.clock.now()
+        return Note(
+            id=self._next_id("n"),
+            session_id=self.session_id,
+            text=text,
+            created=now,
+            updated=now,
+            source_message_ids=list(dict.fromkeys(source_message_ids)),
+            reflection_id=None if by == "user" else by,
+            history=[self._edit("insert", text, by, reason)],
+            verbatim=verbatim,
+        )
+
     async def insert_note(
-        self, text: str, source_message_ids: Sequence[str] = (), by: str = "user"
+        self,
+        text: str,
+        source_message_ids: Sequence[str] = (),
+        by: str = "user",
+        *,
+        verbatim: bool = False,
     ) -> Note:
         text = text.strip()
         if not text:
             raise ValueError("a note cannot be empty")
         async with self._lock:
-            now = self.clock.now()
-            nid = self._next_id("n")
-            note = Note(
-                id=nid,
-                session_id=self.session_id,
-                text=text,
-                created=now,
-                updated=now,
-                source_message_ids=list(dict.fromkeys(source_message_ids)),
-                reflection_id=None if by == "user" else by,
-                history=[self._edit("insert", text, by)],
-            )
-            changes, op = self._push_op("insert", [nid], {nid: None}, by)
+            note = self._new_note(text, source_message_ids, by, verbatim)
+            changes, op = self._push_op("insert", [note.id], {note.id: None}, by)
             await self._commit(
                 [Change("notes", "upsert", note.to_dict()), *changes], self._apply_op([note], op)
             )
         return note
+
+    async def replace_note(
+        self,
+        old_id: str,
+        text: str,
+        reason: str,
+        source_message_ids: Sequence[str] = (),
+        by: str = "user",
+        *,
+        verbatim: bool = False,
+    ) -> Note:
+        """A correction, in one step: a new note with the corrected text, and the old one
+        forgotten with ``reason`` (one undo brings the old one back and removes the new)."""
+        text = text.strip()
+        if not text:
+            raise ValueError("a note cannot be empty")
+        async with self._lock:
+            old = self._active(old_id)
+            note = self._new_note(text, source_message_ids, by, verbatim, f"replaces {old.id}")
+            retired = self._forgotten(old, f"{reason.strip() or 'corrected'} ({note.id})", by)
+            changes, op = self._push_op(
+                "update", [old.id, note.id], {old.id: old.to_dict(), note.id: None}, by
+            )
+            await self._commit(
+                [
+                    Change("notes", "upsert", note.to_dict()),
+                    Change("notes", "upsert", retired.to_dict()),
+                    *changes,
+                ],
+                self._apply_op([note, retired], op),
+            )
+        return note
+
+    def _forgotten(self, old: Note, reason: str, by: str) -> Note:
+        return dataclasses.replace(
+            old,
+            active=False,
+            updated=self.clock.now(),
+            history=[*old.history, self._edit("forget", old.text, by, reason.strip() or None)],
+        )
 
     async def merge_notes(
         self,
@@ -279,19 +330,22 @@ class Memory:
 
     async def forget_note(self, note_id: str, reason: str = "", by: str = "user") -> Note:
         """Soft: the note leaves the prompt but stays on record, and ``undo`` brings it back."""
+        forgotten = await self.forget_notes([(note_id, reason)], by)
+        return forgotten[0]
+
+    async def forget_notes(self, removals: Sequence[tuple[str, str]], by: str) -> list[Note]:
+        """Forget several notes (id, reason) as one step: one undo brings them all back."""
         async with self._lock:
-            old = self._active(note_id)
-            note = dataclasses.replace(
-                old,
-                active=False,
-                updated=self.clock.now(),
-                history=[*old.history, self._edit("forget", old.text, by, reason.strip() or None)],
-            )
-            changes, op = self._push_op("forget", [old.id], {old.id: old.to_dict()}, by)
+            olds = list({n.id: n for n in (self._active(i) for i, _ in removals)}.values())
+            reasons = {self._active(i).id: r for i, r in removals}
+            notes = [self._forgotten(old, reasons[old.id], by) for old in olds]
+            before: dict[str, dict[str, Any] | None] = {o.id: o.to_dict() for o in olds}
+            changes, op = self._push_op("forget", [o.id for o in olds], before, by)
             await self._commit(
-                [Change("notes", "upsert", note.to_dict()), *changes], self._apply_op([note], op)
+                [*(Change("notes", "upsert", n.to_dict()) for n in notes), *changes],
+                self._apply_op(notes, op),
             )
-        return note
+        return notes
 
     async def edit_note(self, note_id: str, text: str, by: str = "user") -> Note:
         text = text.strip()
@@ -355,7 +409,10 @@ class Memory:
             target = ids[-1] if ids else "?"
             return f"undid merge of {sources} into {target} ({sources} restored)"
         if kind == "forget":
-            return f"undid forget of {', '.join(ids)} (note restored)"
+            what = "notes" if len(ids) > 1 else "note"
+            return f"undid forget of {', '.join(ids)} ({what} restored)"
+        if kind == "update" and len(ids) == 2:
+            return f"undid update of {ids[0]} by {ids[1]} ({ids[0]} restored, {ids[1]} removed)"
         return f"undid {kind} of {', '.join(ids)} (text restored)"
 
     # -- predictions -------------------------------------------------------------------------
@@ -407,6 +464,16 @@ class Memory:
         await self._commit([Change("reflections", "upsert", r.to_dict())], apply)
         return r
 
+    # -- removals held for confirmation ------------------------------------------------------
+    async def confirm_change(self, change_id: str, by: str = "user") -> list[Note]:
+        """Apply held removals (of the notes still active; undo brings them back)."""
+        change = self.held.get(change_id)
+        wanted = [(str(r.get("note_id")), str(r.get("reason") or "")) for r in change.removals]
+        active = [(i, r) for i, r in wanted if (n := self.note(i)) is not None and n.active]
+        removed = await self.forget_notes(active, by) if active else []
+        await self.held.settle(change, "confirmed")
+        return removed
+
     # -- stats -------------------------------------------------------------------------------
     @property
     def stats(self) -> Stats:
@@ -424,6 +491,10 @@ class Memory:
     async def record_hit(self, tokens_avoided: int, tokens_per_second: float | None) -> None:
         """Latency saved = tokens avoided / measured generation speed (last model reply)."""
         await self._recorder.record_hit(tokens_avoided, tokens_per_second)
+
+    async def record_dropped(self, notes: int = 0, questions: int = 0) -> None:
+        """Texts the quality gate kept out of memory (notes, predicted questions)."""
+        await self._recorder.record_dropped(notes, questions)
 
     async def record_miss(self) -> None:
         await self._recorder.record_miss()

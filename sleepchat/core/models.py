@@ -7,6 +7,7 @@ import functools
 import secrets
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -65,6 +66,28 @@ def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
         if not _type_ok(value, hints[key]):
             raise TypeError(f"{cls.__name__}.{key} has the wrong type ({type(value).__name__})")
     return cls(**kept)
+
+
+def id_number(record_id: str) -> int:
+    """The number in a short id ("n12" -> 12); 0 for anything else (sorts first)."""
+    digits = record_id[1:]
+    return int(digits) if digits.isdigit() else 0
+
+
+def records_by_id(docs: Iterable[dict[str, Any]], cls: type[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for doc in docs:
+        try:
+            record = cls.from_dict(doc)
+        except TypeError:  # a damaged document must not take the session down with it
+            continue
+        if isinstance(record.id, str):
+            out[record.id] = record
+    return out
+
+
+def by_number(records: Iterable[Any]) -> list[Any]:
+    return sorted(records, key=lambda r: id_number(r.id))
 
 
 class Record:
@@ -130,6 +153,8 @@ class Note(Record):
     merged_from: list[str] = field(default_factory=list)
     merged_into: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)  # NoteEdit dicts
+    # The user's own words, kept as said when the model gave no usable fact for them.
+    verbatim: bool = False
 
 
 @dataclass
@@ -147,6 +172,19 @@ class Prediction(Record):
     answer_tokens: int | None = None
     embedding: list[float] | None = None
     revised_from: str | None = None
+
+
+@dataclass
+class PendingChange(Record):
+    """Removals a reflection proposed but may not apply alone: more notes than a reflection
+    removes unasked. Each removal is ``{"note_id", "reason"}``; the user confirms or rejects."""
+
+    id: str
+    session_id: str
+    reflection_id: str
+    created: float
+    removals: list[dict[str, Any]] = field(default_factory=list)
+    status: Literal["pending", "confirmed", "rejected"] = "pending"
 
 
 ReflectionStatus = Literal["running", "done", "cancelled", "skipped", "failed"]

@@ -21,6 +21,7 @@ NUMBERING = "list numbering"
 PLACEHOLDER = "a placeholder"
 META = "meta text"
 INSTRUCTION = "an instruction"
+CODE = "code, not a statement"
 SECRET = "a secret"
 UNRELATED = "no content from the conversation"
 INVENTED = "a value nobody stated"
@@ -31,12 +32,17 @@ MIN_SHARED = 0.5
 
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•#>]|\(?[a-h]\))\s|:\s*\d{1,2}[.)](?:\s|$)")
 _PLACEHOLDER = re.compile(
-    r"\[[^\]]*\]|<[^>]*>|\{[^}]*\}|\.\.\.|…|_{3,}|\b(?:n/a|tbd|tba|todo|lorem|ipsum|xxx+|"
+    # a named slot: [name], <city>, {date}, [insert answer here]
+    r"[\[<{]\s*(?:your |the |insert |user'?s? |some )?(?:name|city|date|time|number|amount|"
+    r"answer|company|location|value|placeholder|text|topic|question|item|product|place)\b"
+    r"[^\]>}]{0,20}[\]>}]|"
+    r"\.\.\.|…|_{3,}|\b(?:n/a|tbd|tba|todo|lorem|ipsum|xxx+|"
     r"placeholder|null|undefined)\b|\b(?:is|are|was) not (?:available|known|provided|given)\b|"
     r"\b(?:no|not an?) (?:answer|information|data) (?:is )?(?:available|provided|given)\b|"
     r"^\s*(?:none|unknown|nothing|no|yes|ok|okay)\s*[.!]?\s*$",
     re.IGNORECASE,
 )
+_CODE = re.compile(r'\{\s*"|"\s*:\s*[\["{]|"\s*:\s*"|</?[a-z]+>|\brm -rf\b')
 _META = re.compile(
     r"\b(?:the|a|my|your) (?:new |few |key |following |main )?facts?\b(?! that)|"
     r"\bfacts? about\b|\b(?:this|the|our) (?:conversation|chat|reflection|dialogue)\b|"
@@ -121,9 +127,13 @@ def values(text: str) -> set[str]:
     return number_values(text) | names(text)
 
 
+# Words a note uses about the conversation rather than from it ("The user wants…").
+_FRAME_WORDS = frozenset({"user", "assistant"})
+
+
 def words(text: str) -> set[str]:
     """Normalised content words (the lexical matcher's: stemmed, stopwords out)."""
-    return set(content_words(text))
+    return set(content_words(text)) - _FRAME_WORDS
 
 
 def shared_share(text: str, others: Iterable[str]) -> float:
@@ -147,6 +157,8 @@ def text_problem(text: str) -> str | None:
         return NUMBERING
     if _PLACEHOLDER.search(text):
         return PLACEHOLDER
+    if _CODE.search(text):
+        return CODE
     if _META.search(text):
         return META
     if _INSTRUCTION.search(text):
@@ -188,12 +200,16 @@ def corrects(sentence: str, note: str) -> bool:
     note_values = values(note)
     if note_values & negated_values(sentence) and not note_values & negated_values(note):
         return True
-    if not _CORRECTION.search(sentence):
-        return False
-    new_values = values(sentence)
+    return bool(_CORRECTION.search(sentence)) and restates(sentence, note)
+
+
+def restates(sentence: str, note: str) -> bool:
+    """``sentence`` is about what ``note`` is about (shared content words) with another value:
+    each has a number or name the other lacks."""
+    note_values, new_values = values(note), values(sentence)
     if not note_values - new_values or not new_values - note_values:
         return False
-    topic = words(note) - {w.casefold() for w in note_values}
+    topic = words(note) - note_values
     shared = topic & words(sentence)
     return len(shared) >= 2 or (bool(topic) and len(shared) / len(topic) >= 0.5)
 

@@ -31,6 +31,9 @@ class Stats:
     misses: int = 0
     tokens_avoided: int = 0
     latency_saved_ms: float = 0.0
+    # what the quality gate kept out of memory
+    notes_dropped: int = 0
+    questions_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -117,6 +120,11 @@ class StatsRecorder:
 
     async def record_hit(self, tokens_avoided: int, tokens_per_second: float | None) -> None:
         await self.record(hit_delta(tokens_avoided, tokens_per_second))
+
+    async def record_dropped(self, notes: int, questions: int) -> None:
+        if notes > 0 or questions > 0:
+            dropped = Stats(notes_dropped=max(0, notes), questions_dropped=max(0, questions))
+            await self.record(dropped)
 
     async def record_miss(self) -> None:
         await self.record(Stats(misses=1))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sleepchat.core.models import Change
 
-TABLES = ("notes", "predictions", "reflections", "note_ops", "kv")
+TABLES = ("notes", "predictions", "reflections", "note_ops", "kv", "pending")
 
 
 class MemoryStore:

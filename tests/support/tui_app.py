@@ -42,8 +42,8 @@ def reply(request: dict[str, Any]) -> str:
     fmt = request.get("format")
     if isinstance(fmt, dict):
         props = fmt.get("properties", {})
-        if "ops" in props:
-            return json.dumps({"ops": [{"op": "insert", "text": NOTE}]})
+        if "facts" in props:
+            return json.dumps({"facts": [NOTE]})
         if "questions" in props:
             return json.dumps({"keep": [], "drop": [], "questions": [QUESTION]})
         return json.dumps(example_from_schema(fmt))
