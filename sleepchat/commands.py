@@ -72,6 +72,8 @@ async def list_sessions(config: Config, *, json_mode: bool) -> int:
 
 
 async def export(config: Config, which: str, fmt: str, output: str | None) -> int:
+    from sleepchat.core.clock import SystemClock
+    from sleepchat.core.memory import Memory
     from sleepchat.export import to_json, to_markdown
 
     store = await open_store(config)
@@ -81,9 +83,15 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
             what = "no sessions yet" if which == "last" else f"no session '{which}'"
             raise StartupError(f"{what} — `sleepchat sessions` lists them")
         messages = await store.messages(session.id)
+        memory = Memory(store, session.id, SystemClock())
+        await memory.load()
     finally:
         await store.close()
-    text = to_markdown(session, messages) if fmt == "md" else to_json(session, messages)
+    notes, predictions = memory.notes, memory.predictions
+    if fmt == "md":
+        text = to_markdown(session, messages, notes)
+    else:
+        text = to_json(session, messages, notes, predictions)
     if output is None:
         sys.stdout.write(text)
         return 0

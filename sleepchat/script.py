@@ -23,6 +23,7 @@ from sleepchat.core.events import (
 )
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
+from sleepchat.export import note_view, prediction_view
 from sleepchat.hints import cli_message
 from sleepchat.text import age, clean_input, terminal_safe
 
@@ -36,6 +37,8 @@ COMMANDS = {
     "/notes": "show the notes",
     "/predictions": "show predicted questions",
     "/forget ID": "forget a note",
+    "/confirm ID": "apply note removals a reflection proposed (see /notes)",
+    "/reject ID": "keep the notes a reflection proposed to remove",
     "/undo": "undo the last note change",
     "/regen": "ask the model again for the last question",
     "/stats": "show sleep-cycle statistics",
@@ -245,6 +248,15 @@ class ScriptRunner:
                 raise CoreError("usage: /forget NOTE_ID (see /notes)")
             note = await a.forget_note(arg)
             self.diag(f"forgot note {note.id} (/undo brings it back)")
+        elif name in ("/confirm", "/reject"):
+            if not arg:
+                raise CoreError(f"usage: {name} CHANGE_ID (see /notes)")
+            if name == "/confirm":
+                removed = await a.confirm_change(arg)
+                self.diag(f"removed {len(removed)} notes (/undo brings them back)")
+            else:
+                await a.reject_change(arg)
+                self.diag(f"kept the notes of {arg}")
         elif name == "/undo":
             self.diag(await a.undo())
         elif name == "/regen":
@@ -275,33 +287,34 @@ class ScriptRunner:
 
     def show_notes(self) -> None:
         notes = self.assistant.notes()
+        pending = self.assistant.pending_changes()
         if self.json_mode:
-            for n in notes:
-                self.emit(
-                    {"type": "note", "id": n.id, "text": n.text, "reflection": n.reflection_id}
-                )
+            event: dict[str, Any] = {"type": "notes", "notes": [note_view(n) for n in notes]}
+            event["pending"] = [
+                {"id": c.id, "reflection": c.reflection_id, "removals": c.removals} for c in pending
+            ]
+            self.emit(event)
             return
         if not notes:
             self.info("(no notes yet — they are written while you are idle: try /idle)")
         for n in notes:
-            self.info(f"{n.id}: {terminal_safe(n.text)}")
+            # The user's own words are shown as a quotation.
+            text = f'"{n.text}" (your words)' if n.verbatim else n.text
+            self.info(f"{n.id}: {terminal_safe(text)}")
+        for c in pending:
+            ids = ", ".join(str(r.get("note_id")) for r in c.removals)
+            self.info(
+                f"{c.id}: reflection {c.reflection_id} proposes to remove {ids} "
+                f"— /confirm {c.id} or /reject {c.id}"
+            )
 
     def show_predictions(self) -> None:
         a = self.assistant
         fresh = {p.id for p in a.fresh_predictions()}
         shown = [p for p in a.predictions() if p.status in ("fresh", "stale")]
         if self.json_mode:
-            for p in shown:
-                self.emit(
-                    {
-                        "type": "prediction",
-                        "id": p.id,
-                        "question": p.question,
-                        "answer": p.answer,
-                        "fresh": p.id in fresh,
-                        "reflection": p.reflection_id,
-                    }
-                )
+            views = [prediction_view(p, p.id in fresh) for p in shown]
+            self.emit({"type": "predictions", "predictions": views})
             return
         if not shown:
             self.info("(no predictions yet — try /idle)")

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from test_reflect import Harness, answers, conversation, msg, structured
 
 from sleepchat.core import prompts
 from sleepchat.core.notes_step import CANDIDATES, FEW_REMOVALS, MAX_NEW_NOTES
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
-from tests.test_reflect import Harness, answers, conversation, msg, structured
 
 KITCHEN = (
     "We're redoing our kitchen, about 14 square metres. Budget is 9,000 EUR including appliances.",

@@ -199,19 +199,35 @@ def test_idle_reflects_then_a_predicted_question_is_instant(
     assert proc.returncode == 0, proc.stderr.decode()
     evs = events(proc.stdout)
     kinds = [e["type"] for e in evs]
-    assert kinds == ["reply", "reflection", "note", "prediction", "reply", "reply", "stats"]
+    assert kinds == ["reply", "reflection", "notes", "predictions", "reply", "reply", "stats"]
     reflection = evs[1]
     assert reflection["status"] == "done" and reflection["predictions"] == 1
     assert reflection["notes_changed"] == 1 and reflection["tokens"] > 0
-    assert evs[2]["text"] == "The sourdough bread is dense"
-    assert evs[3]["question"] == "Should I lower the hydration?" and evs[3]["fresh"]
+    # One event each, with every item and the fields a script needs.
+    [note] = evs[2]["notes"]
+    assert note["text"] == "The sourdough bread is dense" and note["id"] == "n1"
+    assert len(note["sources"]) == 1 and note["sources"][0].startswith("m")
+    assert note["updated"] > 0
+    assert note["verbatim"] is False and evs[2]["pending"] == []
+    [prediction] = evs[3]["predictions"]
+    assert prediction["question"] == "Should I lower the hydration?" and prediction["fresh"]
+    assert prediction["answer"] == "Yes, try 70% for a few bakes."
     hit, regen = evs[4], evs[5]
-    assert hit["source"] == "prediction" and hit["prediction_id"] == evs[3]["id"]
+    assert hit["source"] == "prediction" and hit["prediction_id"] == prediction["id"]
     assert hit["text"] == "Yes, try 70% for a few bakes."
     assert regen["source"] == "model"
     assert evs[6]["session"]["hits"] == 1
     err = proc.stderr.decode()
     assert "forgot note n1" in err and "n1" in err.split("forgot note n1")[1]  # undo names it
+    # The export carries the notes and the predictions too.
+    exported = sleepchat("export", "--format", "json", data=tmp_path / "d")
+    doc = json.loads(exported.stdout)
+    assert [n["text"] for n in doc["notes"]] == ["The sourdough bread is dense"]
+    assert doc["notes"][0]["sources"] == note["sources"]
+    assert [p["question"] for p in doc["predictions"]] == ["Should I lower the hydration?"]
+    assert doc["predictions"][0]["status"] == "served"
+    md = sleepchat("export", data=tmp_path / "d").stdout.decode()
+    assert "## Notes\n\n- The sourdough bread is dense" in md
 
 
 def test_idle_seconds_then_the_next_line_preempts(srv: FakeOllama, tmp_path: Path) -> None:

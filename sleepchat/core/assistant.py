@@ -26,7 +26,15 @@ from sleepchat.core.events import (
 )
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
-from sleepchat.core.models import Message, Note, Prediction, Reflection, Session, new_id
+from sleepchat.core.models import (
+    Message,
+    Note,
+    PendingChange,
+    Prediction,
+    Reflection,
+    Session,
+    new_id,
+)
 from sleepchat.core.ports import StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.prompts import chat_messages
@@ -441,6 +449,28 @@ class Assistant:
             raise UnknownNoteError(f"no note '{note_id}'") from None
         self._memory_changed()
         return note
+
+    def pending_changes(self) -> list[PendingChange]:
+        """Note removals a reflection proposed and the user has yet to confirm or reject."""
+        return self.memory.held.pending if self.memory else []
+
+    async def confirm_change(self, change_id: str) -> list[Note]:
+        """Apply held removals; each stays undoable."""
+        session, memory = await self._current()
+        try:
+            removed = await memory.confirm_change(change_id)
+        except KeyError:
+            raise CoreError(f"no pending change '{change_id}' — /notes lists them") from None
+        self._emit(MemoryChanged(session.id))
+        return removed
+
+    async def reject_change(self, change_id: str) -> None:
+        session, memory = await self._current()
+        try:
+            await memory.held.reject(change_id)
+        except KeyError:
+            raise CoreError(f"no pending change '{change_id}' — /notes lists them") from None
+        self._emit(MemoryChanged(session.id))
 
     async def undo(self) -> str:
         _session, memory = await self._current()
