@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
+import logging
+import re
 import statistics
 import sys
 import tempfile
@@ -132,6 +135,19 @@ def score(row: dict[str, Any], out: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class DropReasons(logging.Handler):
+    """Counts the reasons the notes step logs for what the gate dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        m = re.search(r"notes dropped \((.*)\)$", record.getMessage())
+        if m:
+            self.counts.update(m.group(1).split(", "))
+
+
 def probes(rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Contradiction probes the gate catches with no model (a later user message corrects)."""
     caught = total = 0
@@ -170,6 +186,10 @@ async def main(argv: list[str] | None = None) -> int:
         warm_up=False,
         cooldown_seconds=0.0,
     )
+    reasons = DropReasons()
+    log = logging.getLogger("sleepchat.reflect")
+    log.addHandler(reasons)
+    log.setLevel(logging.INFO)
     results: list[dict[str, Any]] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="notes-bench-") as tmp:
@@ -216,6 +236,7 @@ async def main(argv: list[str] | None = None) -> int:
         "within_idle_period": sum(s <= IDLE_SECONDS for s in secs),
         "tokens_per_step_median": statistics.median(st["tokens"] for st in steps) if steps else 0,
         "contradiction_probes_caught": f"{caught}/{total}",
+        "drop_reasons_seen": dict(reasons.counts),
         "wall_s": round(time.monotonic() - started, 1),
     }
     print(json.dumps(summary, indent=1))

@@ -135,5 +135,5 @@ def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
     assert kinds[:2] == ["reply", "reflection"]
     assert events[0]["source"] == "model" and events[0]["text"]
     assert events[1]["status"] == "done"
-    assert all(k == "prediction" for k in kinds[2:])
+    assert kinds[2:] == ["predictions"]
     assert b"Traceback" not in proc.stderr

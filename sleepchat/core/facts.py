@@ -97,6 +97,9 @@ def fact_problem(
     problem = quality.note_problem(text, conversation)
     if problem is not None:
         return problem
+    users = [m.content for m in history if m.role == "user"]
+    if not quality.number_values(text) <= set().union(*map(quality.number_values, users)):
+        return quality.INVENTED  # a number only the assistant said is not the user's fact
     if quality.contradicted(text, later_user_texts(history, source)):
         return quality.CONTRADICTED
     return None
@@ -109,7 +112,8 @@ def from_model(
     dropped: Dropped,
 ) -> list[Fact]:
     conversation = [m.content for m in history if m.content]
-    said = [m.content for m in newest]
+    # What the user stated, not asked: a "fact" made of a question's words is the answer's.
+    said = [s for m in newest for s in quality.sentences(m.content) if stated(s)]
     out: list[Fact] = []
     for raw in items[:MAX_FACTS]:
         # Only the sentences that state something: small models copy questions and thanks along.
@@ -150,7 +154,11 @@ def covered(sentence: str, facts: Sequence[Fact]) -> bool:
         return False
     # A value the sentence says is no longer so ("not 9,000") need not be kept.
     values = quality.values(sentence) - quality.negated_values(sentence)
-    if values and not values <= set().union(*(quality.values(f.text) for f in facts)):
+    # A name may open the fact's sentence (then it is not a "name" there): match it as a word.
+    said = " ".join(f.text for f in facts)
+    kept = set().union(*(quality.values(f.text) for f in facts))
+    kept |= set(re.findall(r"[\w-]+", said.casefold()))
+    if values and not values <= kept:
         return False
     # Its values kept, the rest of a sentence is mostly how it was said.
     needed = COVERED_WITH_VALUES if values else COVERED
