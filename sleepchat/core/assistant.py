@@ -456,21 +456,21 @@ class Assistant:
 
     async def confirm_change(self, change_id: str) -> list[Note]:
         """Apply held removals; each stays undoable."""
-        session, memory = await self._current()
+        _session, memory = await self._current()
         try:
             removed = await memory.confirm_change(change_id)
         except KeyError:
             raise CoreError(f"no pending change '{change_id}' — /notes lists them") from None
-        self._emit(MemoryChanged(session.id))
+        self._memory_changed()
         return removed
 
     async def reject_change(self, change_id: str) -> None:
-        session, memory = await self._current()
+        _session, memory = await self._current()
         try:
             await memory.held.reject(change_id)
         except KeyError:
             raise CoreError(f"no pending change '{change_id}' — /notes lists them") from None
-        self._emit(MemoryChanged(session.id))
+        self._memory_changed()
 
     async def undo(self) -> str:
         _session, memory = await self._current()
