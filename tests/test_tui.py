@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.tui_app import (
@@ -364,3 +366,24 @@ async def test_bad_theme_files_are_reported_together_and_fallback_used(
         app.theme = "mine"  # a valid user theme works at runtime
         await pilot.pause()
         assert app.current_theme.primary == "#336699"
+
+
+def _no_facts(request: dict[str, Any]) -> str:
+    """A model whose notes step finds nothing: the user's statement is kept in their words."""
+    fmt = request.get("format")
+    if isinstance(fmt, dict) and "facts" in fmt.get("properties", {}):
+        return json.dumps({"facts": []})
+    return reply(request)
+
+
+async def test_the_users_own_words_show_as_a_quotation(tmp_path: Path) -> None:
+    with FakeOllama(reply=_no_facts) as srv:
+        app, clock = make_app(make_config(tmp_path / "d", srv.url))
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot, app)
+            await _ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
+            await _reflect(pilot, app, clock)
+            await until(pilot, lambda: app.panel.query_one(NoteList).option_count == 1)
+            [note] = _assistant(app).notes()
+            assert note.verbatim and note.text == "I grow tomatoes on my balcony."
+            assert "“I grow tomatoes on my balcony.”" in screen_text(app)

@@ -112,6 +112,8 @@ def note_detail(note: Note, assistant: Assistant | None) -> Content:
             said = f"{m.role}: {_one_line(m.content, 60)}" if m else "(not in this session)"
             lines.append(f"  {mid}: {said}")
     lines.append(f"Reflection: {note.reflection_id or 'added by you'}")
+    if note.verbatim:
+        lines.append("Your words, kept as you wrote them (the model gave no usable fact for them)")
     created, updated = when(note.created, clock_only=True), when(note.updated, clock_only=True)
     lines.append(f"Created {created}, updated {updated}")
     if note.history:
@@ -199,13 +201,19 @@ class MemoryBody(Vertical):
         notes = list(event.notes)
         shown = [p for p in event.predictions]
         shown.sort(key=lambda p: (p.id not in event.fresh_ids, -p.created))
-        notes_changed = [(n.id, n.text) for n in notes] != [(n.id, n.text) for n in self.notes]
+        notes_changed = [(n.id, n.text, n.verbatim) for n in notes] != [
+            (n.id, n.text, n.verbatim) for n in self.notes
+        ]
         preds_changed = [(p.id, p.id in event.fresh_ids) for p in shown] != [
             (p.id, p.id in self.fresh_ids) for p in self.predictions
         ]
         self.notes, self.predictions, self.fresh_ids = notes, shown, event.fresh_ids
         if notes_changed:
-            options = [Option(Content(_one_line(n.text, 300)), id=n.id) for n in notes]
+            # The user's own words (kept when the model gave nothing usable) show as a quotation.
+            options = [
+                Option(Content(_one_line(f"“{n.text}”" if n.verbatim else n.text, 300)), id=n.id)
+                for n in notes
+            ]
             self._fill(self.query_one(NoteList), options)
         if preds_changed:
             options = [
