@@ -17,12 +17,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import Backend, BackendError
+from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
+
+if TYPE_CHECKING:
+    from sleepchat.config import Config
+    from sleepchat.core.ports import StorePort
 
 QUERY_WEIGHT = 10  # query-time tokens cost 10x sleep tokens (as in the Sleep-time Compute paper)
 LONG_WORDS = 900  # ≈ 1,200 tokens: the long-session resume measurement
@@ -62,6 +67,17 @@ class ConversationResult:
     forced_hit_ms: float | None = None
     forced_model_ms: float | None = None
     transcript: list[tuple[str, str]] = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What every arm shares: the backend under test and recall's embedder."""
+
+    backend: Backend
+    embedder: Backend | None
+
+    def assistant(self, store: StorePort, settings: CoreSettings) -> Assistant:
+        return build_assistant(self.backend, store, settings, embedder=self.embedder)
 
 
 def load_conversations(path: str | None, limit: int | None) -> list[Conversation]:
@@ -123,18 +139,16 @@ async def _evict(backend: Backend, settings: CoreSettings) -> None:
 
 
 async def _arm(
-    backend: Backend,
+    parts: _Parts,
     settings: CoreSettings,
     conv: Conversation,
     *,
     sleep: bool,
     res: ConversationResult,
 ) -> list[Turn]:
-    from sleepchat.store import Store
-
     with tempfile.TemporaryDirectory(prefix="sleepchat-bench-") as tmp:
-        store = await Store.open(Path(tmp))
-        a = Assistant(backend=backend, store=store, settings=settings)
+        store = await open_store(Path(tmp))
+        a = parts.assistant(store, settings)
         try:
             await a.new_session(conv.id)
             for line in conv.context:
@@ -155,7 +169,9 @@ async def _arm(
             if sleep:
                 res.history_tokens = sum(len(m.content.split()) for m in a.history)
                 res.transcript = [(m.role, m.content) for m in a.history if not m.replaced_by]
-                res.resume_cold_ms, res.resume_warm_ms, _n = await _resume(a, backend, settings)
+                res.resume_cold_ms, res.resume_warm_ms, _n = await _resume(
+                    a, parts.backend, settings
+                )
                 await _forced_hit(a, res)
             return turns
         finally:
@@ -199,11 +215,10 @@ async def _forced_hit(a: Assistant, res: ConversationResult) -> None:
 
 
 async def _long_resume(
-    backend: Backend, settings: CoreSettings, results: Sequence[ConversationResult]
+    parts: _Parts, settings: CoreSettings, results: Sequence[ConversationResult]
 ) -> dict[str, Any]:
     """Reopen one long session (the transcripts joined until ≥ LONG_WORDS words)."""
     from sleepchat.core.models import Message, new_id
-    from sleepchat.store import Store
 
     turns: list[tuple[str, str]] = []
     for r in results:
@@ -211,15 +226,15 @@ async def _long_resume(
             break
         turns.extend(r.transcript)
     with tempfile.TemporaryDirectory(prefix="sleepchat-bench-") as tmp:
-        store = await Store.open(Path(tmp))
+        store = await open_store(Path(tmp))
         try:
             session = await store.create_session("long")
             for role, content in turns:
                 msg = Message(new_id("m", 6), session.id, role, content, time.time())  # type: ignore[arg-type]
                 await store.append_message(msg)
-            a = Assistant(backend=backend, store=store, settings=settings)
+            a = parts.assistant(store, settings)
             await a.start(session.id)
-            cold, warm, tokens = await _resume(a, backend, settings)
+            cold, warm, tokens = await _resume(a, parts.backend, settings)
             await a.close()
         finally:
             await store.close()
@@ -327,37 +342,42 @@ def print_table(
 
 
 async def bench(
-    backend: Backend, settings: CoreSettings, conversations: Sequence[Conversation]
+    backend: Backend,
+    settings: CoreSettings,
+    conversations: Sequence[Conversation],
+    *,
+    embedder: Backend | None = None,
 ) -> tuple[dict[str, Any], list[ConversationResult]]:
+    """Both arms of every conversation on ``backend`` (``embedder``: what recall embeds with,
+    as the runtime builds it), each in a fresh temporary store."""
+    parts = _Parts(backend, embedder)
     # Every query gets a full cycle: no cooldown in the way.
     settings = dataclasses.replace(settings, cooldown_seconds=0.0, sleep_enabled=True)
     stateless_settings = dataclasses.replace(settings, sleep_enabled=False)
     results = []
     for conv in conversations:
         res = ConversationResult(conv.id)
-        res.stateless = await _arm(backend, stateless_settings, conv, sleep=False, res=res)
-        res.sleep = await _arm(backend, settings, conv, sleep=True, res=res)
+        res.stateless = await _arm(parts, stateless_settings, conv, sleep=False, res=res)
+        res.sleep = await _arm(parts, settings, conv, sleep=True, res=res)
         print(f"bench: {conv.id} done", file=sys.stderr, flush=True)
         results.append(res)
     summary = summarise(results)
-    summary.update(await _long_resume(backend, settings, results))
+    summary.update(await _long_resume(parts, settings, results))
     return summary, results
 
 
 async def run_bench(
-    config: Any, *, conversations: str | None, limit: int | None, json_out: str | None
+    config: Config, *, conversations: str | None, limit: int | None, json_out: str | None
 ) -> int:
-    from sleepchat.llm.factory import make_backend
-    from sleepchat.runtime import warn
-
     convs = load_conversations(conversations, limit)
-    backend = await make_backend(config, notice=warn)
+    backend = await open_backend(config)
     try:
         print(
             f"bench: {len(convs)} conversations on {backend.name} model {backend.model}",
             file=sys.stderr,
         )
-        summary, results = await bench(backend, config.core_settings(), convs)
+        embedder = build_embedder(config, backend)
+        summary, results = await bench(backend, config.core_settings(), convs, embedder=embedder)
     finally:
         await backend.aclose()
     summary = {"backend": backend.name, "model": backend.model, **summary}

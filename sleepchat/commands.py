@@ -14,7 +14,7 @@ from typing import Any
 from sleepchat.config import Config
 from sleepchat.errors import SleepchatError, StartupError
 from sleepchat.hints import cli_message
-from sleepchat.runtime import open_runtime, open_store, warn
+from sleepchat.runtime import build_backend, open_runtime, open_store, warn
 from sleepchat.text import when
 
 
@@ -39,7 +39,7 @@ async def script(config: Config, args: argparse.Namespace) -> int:
             stream = Path(args.script).open("rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise StartupError(f"cannot read script {args.script}: {exc.strerror}", 2) from None
-    rt = await open_runtime(config, check_backend=config.backend == "auto")
+    rt = await open_runtime(config)
     try:
         if args.new:
             await rt.assistant.new_session()
@@ -53,7 +53,7 @@ async def script(config: Config, args: argparse.Namespace) -> int:
 
 
 async def list_sessions(config: Config, *, json_mode: bool) -> int:
-    store = await open_store(config)
+    store = await open_store(config.resolved_data_dir())
     try:
         sessions = await store.list_sessions()
     finally:
@@ -76,7 +76,7 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
     from sleepchat.core.memory import Memory
     from sleepchat.export import to_json, to_markdown
 
-    store = await open_store(config)
+    store = await open_store(config.resolved_data_dir())
     try:
         session = await (store.last_session() if which == "last" else store.get_session(which))
         if session is None:
@@ -108,7 +108,6 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
 async def doctor(config: Config) -> int:
     """Check each thing a chat needs; print what is wrong with the fix."""
     from sleepchat.llm.base import BackendError
-    from sleepchat.llm.factory import local_backend, ollama_backend
     from sleepchat.llm.local_models import LOCAL_INSTALL
 
     problems = 0
@@ -121,7 +120,9 @@ async def doctor(config: Config) -> int:
 
     report(True, f"config: {config.source or 'defaults (no config file)'}")
     try:
-        store = await open_store(config, on_warning=lambda m: print(f"[warn] {m}"))
+        store = await open_store(
+            config.resolved_data_dir(), on_warning=lambda m: print(f"[warn] {m}")
+        )
     except StartupError as exc:
         report(False, f"data dir {config.resolved_data_dir()}", exc.message)
     else:
@@ -130,7 +131,7 @@ async def doctor(config: Config) -> int:
         report(True, f"data dir {config.resolved_data_dir()} ({len(sessions)} sessions)")
     ollama_ok = False
     if config.backend in ("auto", "ollama"):
-        backend = ollama_backend(config)
+        backend = await build_backend("ollama", config)
         try:
             info = await backend.health()
             report(True, f"Ollama {info.version or ''} at {config.host}".replace("  ", " "))
@@ -146,12 +147,10 @@ async def doctor(config: Config) -> int:
             await backend.aclose()
     if config.backend == "local" or (config.backend == "auto" and not ollama_ok):
         try:
-            local = await local_backend(config)
+            local = await build_backend("local", config)
             report(True, f"embedded model {local.model}")
             await local.aclose()
         except BackendError as exc:
             report(False, f"embedded model: {exc.message}", LOCAL_INSTALL)
-        except ImportError:
-            report(False, "embedded model: llama-cpp-python is not installed", LOCAL_INSTALL)
     print("all good" if not problems else f"{problems} problem(s) found")
     return 0 if not problems else 1

@@ -33,7 +33,7 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.patch_stdout import patch_stdout
 
-    rt = await open_runtime(config, check_backend=config.backend == "auto")
+    rt = await open_runtime(config)
     a = rt.assistant
     try:
         if new:

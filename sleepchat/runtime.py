@@ -1,24 +1,134 @@
-"""Wiring shared by every mode: open the store, pick the backend, build the assistant."""
+"""The composition root: the one place that picks concrete backends and stores.
+
+Every mode (the TUI, the plain REPL, script mode, the data commands, ``doctor`` and ``bench``)
+gets its store, backend and assistant here. A new backend is one entry in :data:`BACKENDS` (and
+its name among the ``backend`` setting's choices); a different embedding model for recall is
+built by :func:`build_embedder`.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sleepchat.llm.base import BackendError
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
     from sleepchat.core.assistant import Assistant
+    from sleepchat.core.ports import StorePort
+    from sleepchat.core.settings import CoreSettings
     from sleepchat.llm.base import Backend
     from sleepchat.store import Store
 
 log = logging.getLogger("sleepchat")
 
+Warn = Callable[[str], None]
+BackendBuilder = Callable[["Config"], Awaitable["Backend"]]
+
 
 def warn(message: str) -> None:
     print(f"sleepchat: {message}", file=sys.stderr, flush=True)
+
+
+class NoBackendError(BackendError):
+    """Neither Ollama nor the embedded model can be used."""
+
+
+# -- backends ---------------------------------------------------------------------------------
+
+
+async def _ollama(config: Config) -> Backend:
+    """An Ollama client; nothing is sent until it is used."""
+    from sleepchat.llm.ollama import OllamaBackend
+
+    return OllamaBackend(
+        config.host,
+        config.model,
+        connect_timeout=config.timeouts.connect,
+        read_timeout=config.timeouts.read,
+    )
+
+
+async def _local(config: Config) -> Backend:
+    """The embedded llama.cpp model, loaded (raises BackendError with the fix)."""
+    from sleepchat.llm.llamacpp import LlamaCppBackend
+
+    backend = LlamaCppBackend(
+        config.local_model, n_ctx=config.options.num_ctx, seed=config.options.seed
+    )
+    await backend.ensure_model()
+    return backend
+
+
+# The value of the ``backend`` setting -> how to build that backend from the config.
+BACKENDS: dict[str, BackendBuilder] = {"ollama": _ollama, "local": _local}
+
+
+async def build_backend(name: str, config: Config) -> Backend:
+    """The backend called ``name``, as configured, without the ``auto`` policy."""
+    return await BACKENDS[name](config)
+
+
+async def open_backend(config: Config, *, on_warning: Warn = warn, check: bool = True) -> Backend:
+    """The configured backend. ``auto`` means Ollama when it runs with the model, else the
+    embedded model (saying so through ``on_warning``), else one error naming both fixes;
+    without ``check`` it means Ollama, unchecked."""
+    if config.backend != "auto":
+        return await build_backend(config.backend, config)
+    ollama = await build_backend("ollama", config)
+    if not check:
+        return ollama
+    try:
+        await ollama.health()
+        await ollama.ensure_model()
+        return ollama
+    except BackendError as exc:
+        why = exc.message
+    await ollama.aclose()
+    try:
+        local = await build_backend("local", config)
+    except BackendError as exc:
+        raise NoBackendError(
+            f"{why}; the embedded model is not usable either ({exc.message}) — "
+            "start Ollama, or install the embedded model (see README: `make run`)"
+        ) from None
+    on_warning(f"{why.split(' — ')[0]}; using the embedded model ({local.model}) instead")
+    return local
+
+
+def build_embedder(config: Config, backend: Backend) -> Backend:
+    """What recall embeds questions with (``recall.method: embedding``): the chat backend, whose
+    server holds embedding models such as all-minilm (``recall.embed_model``); one without
+    embeddings makes recall fall back to lexical matching. A separate, offline embedding model
+    is built here."""
+    return backend
+
+
+# -- store and assistant ----------------------------------------------------------------------
+
+
+async def open_store(data_dir: Path, *, on_warning: Warn = warn) -> Store:
+    """The store in ``data_dir``, locked for this process (raises StartupError/DataDirError)."""
+    from sleepchat.store import Store
+
+    return await Store.open(data_dir, on_warning=on_warning)
+
+
+def build_assistant(
+    backend: Backend,
+    store: StorePort,
+    settings: CoreSettings,
+    *,
+    embedder: Backend | None = None,
+) -> Assistant:
+    from sleepchat.core.assistant import Assistant
+
+    return Assistant(backend=backend, store=store, settings=settings, log=log, embedder=embedder)
 
 
 @dataclass
@@ -36,28 +146,27 @@ class Runtime:
             await self.store.close()
 
 
-async def open_store(config: Config, on_warning: Callable[[str], None] = warn) -> Store:
-    from sleepchat.store import Store
-
-    return await Store.open(config.resolved_data_dir(), on_warning=on_warning)
-
-
 async def open_runtime(
     config: Config,
     *,
-    on_warning: Callable[[str], None] = warn,
-    check_backend: bool = True,
+    on_warning: Warn = warn,
+    check_backend: bool | None = None,
 ) -> Runtime:
-    """Everything a chat needs. With ``check_backend`` a down server is reported up front only
-    when no fallback exists; requests still fail cleanly (and retry) if it dies later."""
-    from sleepchat.core.assistant import Assistant
-    from sleepchat.llm.factory import make_backend
-
-    store = await open_store(config, on_warning)
+    """Everything a chat needs. ``check_backend`` (default: only for ``auto``, which must check
+    to choose) reports a down server up front; a fixed backend is checked on first use, so a
+    server that is down shows as an error in the chat instead of a refusal to start."""
+    if check_backend is None:
+        check_backend = config.backend == "auto"
+    store = await open_store(config.resolved_data_dir(), on_warning=on_warning)
     try:
-        backend = await make_backend(config, notice=on_warning, check=check_backend)
+        backend = await open_backend(config, on_warning=on_warning, check=check_backend)
     except BaseException:
         await store.close()
         raise
-    assistant = Assistant(backend=backend, store=store, settings=config.core_settings(), log=log)
+    assistant = build_assistant(
+        backend,
+        store,
+        config.core_settings(),
+        embedder=build_embedder(config, backend),
+    )
     return Runtime(config, store, backend, assistant)

