@@ -31,8 +31,8 @@ from sleepchat.llm.base import (
     ModelOptions,
     SchemaError,
 )
-from sleepchat.llm.llamacpp import INSTALL, LlamaCppBackend
-from sleepchat.llm.local_models import resolve_model
+from sleepchat.llm.llamacpp import LlamaCppBackend
+from sleepchat.llm.local_models import LLAMA_CPP_INSTALL, resolve_model
 
 pytest.importorskip("jinja2")  # renders chat templates; comes with llama-cpp-python
 
@@ -439,8 +439,8 @@ async def test_without_llama_cpp_python_the_error_gives_the_install_command(
     backend = LlamaCppBackend(str(model))
     with pytest.raises(BackendUnavailable) as info:
         await backend.ensure_model()
-    assert info.value.message == f"llama-cpp-python is not installed — run `{INSTALL}`"
-    assert "-DGGML_NATIVE=OFF" in INSTALL and "sleepchat[local]" in INSTALL
+    assert info.value.message == f"llama-cpp-python is not installed — run `{LLAMA_CPP_INSTALL}`"
+    assert "-DGGML_NATIVE=OFF" in LLAMA_CPP_INSTALL and "sleepchat[local]" in LLAMA_CPP_INSTALL
     with pytest.raises(BackendUnavailable, match="not installed"):
         await backend.health()
     await backend.aclose()

@@ -36,8 +36,7 @@ from sleepchat.llm.base import (
     ChatRequest,
     ChatStats,
 )
-from sleepchat.llm.local_models import FIX, resolve_model
-from sleepchat.llm.local_models import LLAMA_CPP_INSTALL as INSTALL
+from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
 
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
@@ -63,10 +62,13 @@ def import_llama_cpp() -> Any:
     try:
         import llama_cpp
     except ImportError:
-        raise BackendUnavailable(f"llama-cpp-python is not installed — run `{INSTALL}`") from None
+        raise BackendUnavailable(
+            f"llama-cpp-python is not installed — run `{LLAMA_CPP_INSTALL}`"
+        ) from None
     except (OSError, RuntimeError) as exc:  # the shared library failed to load
         raise BackendUnavailable(
-            f"llama-cpp-python is installed but will not load ({exc}) — reinstall it: `{INSTALL}`"
+            f"llama-cpp-python is installed but will not load ({exc}) — "
+            f"reinstall it: `{LLAMA_CPP_INSTALL}`"
         ) from None
     return llama_cpp
 
@@ -174,7 +176,7 @@ class LlamaEngine:
             from jinja2.ext import loopcontrols
             from jinja2.sandbox import ImmutableSandboxedEnvironment
         except ImportError:
-            raise BackendUnavailable(f"jinja2 is missing — run `{INSTALL}`") from None
+            raise BackendUnavailable(f"jinja2 is missing — run `{LLAMA_CPP_INSTALL}`") from None
         # Same environment as llama-cpp-python's Jinja2ChatFormatter (and HF transformers).
         env = ImmutableSandboxedEnvironment(
             trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]

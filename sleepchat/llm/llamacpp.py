@@ -25,8 +25,8 @@ from sleepchat.llm.base import (
     ChatRequest,
     HealthInfo,
 )
-from sleepchat.llm.llama_engine import CANCELLED, INSTALL, LlamaEngine, llama_cpp_version
-from sleepchat.llm.local_models import DEFAULT_MODEL, resolve_model
+from sleepchat.llm.llama_engine import CANCELLED, LlamaEngine, llama_cpp_version
+from sleepchat.llm.local_models import DEFAULT_MODEL, LLAMA_CPP_INSTALL, resolve_model
 
 CLOSED = "the embedded model was closed — restart sleepchat"
 
@@ -105,7 +105,9 @@ class LlamaCppBackend(Backend):
         version = llama_cpp_version()
         if not self._engine.loaded:
             if version is None:
-                raise BackendUnavailable(f"llama-cpp-python is not installed — run `{INSTALL}`")
+                raise BackendUnavailable(
+                    f"llama-cpp-python is not installed — run `{LLAMA_CPP_INSTALL}`"
+                )
             resolve_model(self.model)
         return HealthInfo(backend=self.name, host=None, version=version, models=[self.model])
 
