@@ -112,10 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _err(exc.message)
         return exc.exit_code
-    from sleepchat.hosts import non_loopback_http_warning
+    from sleepchat.hosts import host_notices
 
-    if (warning := non_loopback_http_warning(config.host)) and config.backend != "local":
-        _err(warning)
+    if config.backend != "local":
+        for warning in host_notices(config.host, os.environ):
+            _err(warning)
     try:
         return _dispatch(args, config)
     except KeyboardInterrupt:

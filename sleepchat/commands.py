@@ -119,6 +119,11 @@ async def doctor(config: Config) -> int:
         print(f"[{mark}] {what}" + (f"\n       fix: {fix}" if fix and not ok else ""))
 
     report(True, f"config: {config.source or 'defaults (no config file)'}")
+    if config.backend != "local":
+        from sleepchat.hosts import proxy_notice
+
+        route = proxy_notice(config.host, os.environ) or "requests go to the server directly"
+        print(f"[note] {route}")
     try:
         store = await open_store(
             config.resolved_data_dir(), on_warning=lambda m: print(f"[warn] {m}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import urllib.parse
+from collections.abc import Mapping
 
 OLLAMA_PORT = 11434
 DEFAULT_HOST = f"http://127.0.0.1:{OLLAMA_PORT}"
@@ -80,3 +81,55 @@ def non_loopback_http_warning(host: str) -> str | None:
     if split.scheme.lower() != "http" or is_loopback(split.hostname or "127.0.0.1"):
         return None
     return f"messages will travel unencrypted to {host}; use https:// or a loopback host"
+
+
+def origin(url: str) -> str:
+    """``scheme://host:port`` of a URL (default ports filled in), for same-origin checks."""
+    split = urllib.parse.urlsplit(url)
+    scheme = split.scheme.lower()
+    port = split.port or (443 if scheme == "https" else 80)
+    name = (split.hostname or "").lower()
+    name = f"[{name}]" if ":" in name else name
+    return f"{scheme}://{name}:{port}"
+
+
+def proxy_for(url: str, env: Mapping[str, str]) -> tuple[str, str] | None:
+    """(proxy URL, the variable that set it) that requests to ``url`` would go through, or
+    None: direct. A loopback host is always direct (a proxy for this machine's own server
+    only sends the conversation elsewhere); ``NO_PROXY`` is honoured as curl and httpx read it."""
+    split = urllib.parse.urlsplit(url)
+    hostname = split.hostname or ""
+    if not hostname or is_loopback(hostname):
+        return None
+    lowered = {k.lower(): (k, v) for k, v in env.items() if v.strip()}
+    no_proxy = lowered.get("no_proxy", ("", ""))[1]
+    if no_proxy:
+        from urllib.request import proxy_bypass_environment  # lazily: it imports http, ssl
+
+        if proxy_bypass_environment(hostname, {"no": no_proxy}):
+            return None
+    for name in (f"{split.scheme.lower()}_proxy", "all_proxy"):
+        if name in lowered:
+            var, value = lowered[name]
+            return value.strip(), var
+    return None
+
+
+def proxy_notice(url: str, env: Mapping[str, str]) -> str | None:
+    """A one-line notice when requests to ``url`` go through a proxy (credentials masked by
+    the caller's error root or here: only scheme, host and port are shown)."""
+    found = proxy_for(url, env)
+    if found is None:
+        return None
+    proxy, var = found
+    try:
+        split = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        shown = f"{split.scheme}://{split.hostname}" + (f":{split.port}" if split.port else "")
+    except ValueError:
+        shown = "(unparsable)"
+    return f"requests to {display_host(url)} go through the proxy {shown} (set by {var})"
+
+
+def host_notices(host: str, env: Mapping[str, str]) -> list[str]:
+    """What a user should know at start-up about where the conversation travels."""
+    return [n for n in (non_loopback_http_warning(host), proxy_notice(host, env)) if n]

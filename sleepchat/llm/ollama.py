@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, cast
 
 import httpx
@@ -32,6 +32,7 @@ from sleepchat.llm.base import (
     HealthInfo,
     ModelNotFound,
 )
+from sleepchat.llm.http import guarded_client_options
 
 
 def _ms(ns: int | None) -> float | None:
@@ -69,14 +70,20 @@ class OllamaBackend(Backend):
         *,
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
+        headers: Mapping[str, str] | None = None,
         client: ollama.AsyncClient | None = None,
     ) -> None:
         self.host: str | None = display_host(host)
         self.model = model
         self.read_timeout = read_timeout
         self._owns_client = client is None
+        # ``headers`` reach Ollama behind an authenticating proxy; the client adds
+        # ``Authorization: Bearer $OLLAMA_API_KEY`` itself when none is given.
         self._client = client or ollama.AsyncClient(
-            host=self.host, timeout=httpx.Timeout(read_timeout, connect=connect_timeout)
+            host=self.host,
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            headers=dict(headers or {}),
+            **guarded_client_options(self.host),
         )
 
     # errors ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -173,7 +174,7 @@ class SleepchatApp(App[None]):
     def _load_config(self) -> bool:
         # Imported here: pydantic and the config cost ~150 ms, kept off the first frame.
         from sleepchat.config import ConfigError
-        from sleepchat.hosts import non_loopback_http_warning
+        from sleepchat.hosts import host_notices
 
         assert self._config_loader is not None
         try:
@@ -182,9 +183,9 @@ class SleepchatApp(App[None]):
             self._fail_start(exc.message, exc.exit_code)
             return False
         self._use_config()
-        warning = non_loopback_http_warning(self.config.host)
-        if warning and self.config.backend != "local":
-            self.notify(warning, severity="warning", timeout=15)
+        if self.config.backend != "local":
+            for warning in host_notices(self.config.host, os.environ):
+                self.notify(warning, severity="warning", timeout=15)
         return True
 
     def _use_config(self) -> None:
