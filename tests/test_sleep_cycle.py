@@ -184,3 +184,24 @@ async def test_after_a_reflection_a_question_only_prefills_itself(store, backend
     await ask(a, "Is the fruit still safe to eat?")
     question = backend.calls[-1].messages
     assert question[: len(warm)] == warm and len(question) == len(warm) + 1
+
+
+async def test_with_two_slots_a_question_runs_beside_the_reflection(store, clock) -> None:
+    backend = FakeBackend(reply, structured, parallel_slots=2)
+    a = await make(store, backend, clock)
+    await ask(a, "My tomato leaves have brown spots.")
+    held = asyncio.Event()
+    backend.gate = held
+    backend.started.clear()
+    task = a.start_reflection()
+    await backend.started.wait()  # the reflection holds one slot, frozen
+    backend.gate = asyncio.Event()
+    backend.gate.set()
+    a.touch()  # a keystroke: the reflection goes on
+    # The question is answered from the second slot while the reflection still runs.
+    done = await asyncio.wait_for(ask(a, "Is it safe to eat the fruit?"), 10)
+    assert done.message.source == "model"
+    assert a.reflecting and not task.done()
+    held.set()
+    reflection = await task
+    assert reflection.status == "done" and reflection.predictions >= 1

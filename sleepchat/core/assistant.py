@@ -93,6 +93,7 @@ class Assistant:
             cooldown_seconds=self.settings.cooldown_seconds,
             emit=self._emit,
             log=self.log,
+            yields=self.reflection_yields,
         )
 
     # -- events ------------------------------------------------------------------------------
@@ -194,7 +195,8 @@ class Assistant:
         """
         if not text.strip():
             raise CoreError("nothing to send: the message is empty")
-        await self.preempt()  # the user's request must not queue behind a reflection
+        if self.reflection_yields():  # the user's request must not queue behind a reflection
+            await self.preempt()
         with self.idle.turn():
             session, memory = await self._current()
             last = self.history[-1] if self.history else None
@@ -355,7 +357,8 @@ class Assistant:
 
         The earlier reply stays on record, marked replaced, and leaves the prompt history.
         """
-        await self.preempt()
+        if self.reflection_yields():
+            await self.preempt()
         await self._current()
         idx = next(
             (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
@@ -379,12 +382,19 @@ class Assistant:
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:
-        """Any input: restart the idle clock and cancel an in-flight reflection at once."""
+        """Any input: restart the idle clock and cancel an in-flight reflection at once (when
+        it holds the server's only slot)."""
         self.sleep.touch()
 
     @property
     def reflecting(self) -> bool:
         return self.sleep.reflecting
+
+    def reflection_yields(self) -> bool:
+        """Whether the user's input cancels a running reflection: when the server runs one
+        request at a time (a reflection left running would delay the answer). With two or more
+        slots (``capabilities.parallel_slots``) the question runs beside the reflection."""
+        return self.backend.capabilities.parallel_slots < 2
 
     async def preempt(self) -> None:
         """Cancel an in-flight reflection and wait for it to record itself as cancelled."""

@@ -39,8 +39,12 @@ class SleepLoop:
         cooldown_seconds: float,
         emit: Callable[[Event], None],
         log: logging.Logger,
+        yields: Callable[[], bool] = lambda: True,
     ) -> None:
         self.idle = idle
+        # Whether input cancels a running reflection: yes when it holds the server's one slot;
+        # with slots to spare the user's request runs beside it.
+        self._yields = yields
         self.clock = clock
         self._reflect = reflect
         self._ready = ready  # sleep enabled and a session open
@@ -103,9 +107,10 @@ class SleepLoop:
         self.wake()
 
     def touch(self) -> None:
-        """Input: restart the idle period and cancel a running reflection at once."""
+        """Input: restart the idle period and cancel a running reflection at once (unless the
+        server has a slot to spare for the user)."""
         self.idle.touch()
-        if self._task is not None and not self._task.done():
+        if self._task is not None and not self._task.done() and self._yields():
             self._task.cancel()
 
     async def preempt(self) -> None:

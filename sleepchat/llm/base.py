@@ -146,6 +146,26 @@ def validate_reply(schema: type[M], raw: str, stats: ChatStats, *, lenient: bool
         ) from None
 
 
+# Length bounds unrolled into grammar rules blow past llama.cpp's limits (a 2,000-char string
+# is 2,000 nested rules): the grammar then fails to parse and the sampler crashes the process.
+# pydantic checks these bounds after generation instead.
+_UNROLLED = frozenset({"maxLength", "minLength", "pattern"})
+MAX_UNROLLED_ITEMS = 10
+
+
+def grammar_schema(schema: Any) -> Any:
+    """The JSON schema without the bounds a grammar cannot afford."""
+    if isinstance(schema, dict):
+        return {
+            k: grammar_schema(v)
+            for k, v in schema.items()
+            if k not in _UNROLLED and not (k == "maxItems" and v > MAX_UNROLLED_ITEMS)
+        }
+    if isinstance(schema, list):
+        return [grammar_schema(v) for v in schema]
+    return schema
+
+
 StructuredMode = Literal["schema", "grammar", "instructions"]
 WARM_UP_TOKENS = 1  # a warm-up prefills the prompt; one token is the least every server accepts
 

@@ -62,6 +62,7 @@ class FakeBackend(Backend):
         error: BackendError | None = None,
         fail_after_chunks: int | None = None,
         embedder: Callable[[str], list[float]] | None = None,
+        parallel_slots: int = 1,
     ) -> None:
         self.responder = responder
         self.structured = structured
@@ -73,13 +74,17 @@ class FakeBackend(Backend):
         self.fail_after_chunks = fail_after_chunks
         self.embedder = embedder
         self.capabilities = Capabilities(
-            structured="schema", embeddings=embedder is not None, prefix_cache=True
+            structured="schema",
+            embeddings=embedder is not None,
+            prefix_cache=True,
+            parallel_slots=parallel_slots,
         )
         self.calls: list[FakeCall] = []
         # Released to let a held stream continue; tests use it to freeze a request mid-way.
         self.gate: asyncio.Event | None = None
         self.started = asyncio.Event()  # set when any request starts
-        self._slot = asyncio.Lock()  # one request at a time, like Ollama's default
+        # One request at a time by default, like Ollama's default; more with parallel_slots.
+        self._slot = asyncio.Semaphore(parallel_slots)
         self._cached: list[str] = []  # token list of the last processed prompt
 
     # -- helpers -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from sleepchat.llm.base import (
     ChatMessage,
     ChatRequest,
     ChatStats,
+    grammar_schema,
 )
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
 
@@ -73,24 +74,6 @@ def import_llama_cpp() -> Any:
     return llama_cpp
 
 
-# Length bounds unrolled into grammar rules blow past llama.cpp's limits (a 2,000-char string
-# is 2,000 nested rules): the grammar then fails to parse and the sampler crashes the process.
-# pydantic checks these bounds after generation instead.
-_UNROLLED = frozenset({"maxLength", "minLength", "pattern"})
-MAX_UNROLLED_ITEMS = 10
-
-
-def grammar_schema(schema: Any) -> Any:
-    """The JSON schema without the bounds a grammar cannot afford."""
-    if isinstance(schema, dict):
-        return {
-            k: grammar_schema(v)
-            for k, v in schema.items()
-            if k not in _UNROLLED and not (k == "maxItems" and v > MAX_UNROLLED_ITEMS)
-        }
-    if isinstance(schema, list):
-        return [grammar_schema(v) for v in schema]
-    return schema
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:

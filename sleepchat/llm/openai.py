@@ -41,6 +41,7 @@ from sleepchat.llm.base import (
     M,
     ModelNotFound,
     ModelOptions,
+    grammar_schema,
 )
 from sleepchat.llm.http import guarded_client_options
 from sleepchat.llm.openai_errors import (
@@ -75,7 +76,9 @@ def _same_model(wanted: str, listed: str) -> bool:
 
 
 def _response_format(style: str, schema: type[BaseModel]) -> dict[str, Any]:
-    described = schema.model_json_schema()
+    # llama.cpp servers turn the schema into a grammar: bounds it cannot afford are checked
+    # after, by validate_reply (a grammar that fails to parse drops the connection).
+    described = grammar_schema(schema.model_json_schema())
     if style == "json_schema":
         return {
             "type": "json_schema",

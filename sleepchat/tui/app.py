@@ -173,8 +173,7 @@ class SleepchatApp(App[None]):
 
     def _load_config(self) -> bool:
         # Imported here: pydantic and the config cost ~150 ms, kept off the first frame.
-        from sleepchat.config import ConfigError
-        from sleepchat.hosts import host_notices
+        from sleepchat.config import ConfigError, start_notices
 
         assert self._config_loader is not None
         try:
@@ -183,9 +182,8 @@ class SleepchatApp(App[None]):
             self._fail_start(exc.message, exc.exit_code)
             return False
         self._use_config()
-        if self.config.backend != "local":
-            for warning in host_notices(self.config.host, os.environ):
-                self.notify(warning, severity="warning", timeout=15)
+        for warning in start_notices(self.config, os.environ):
+            self.notify(warning, severity="warning", timeout=15)
         return True
 
     def _use_config(self) -> None:
