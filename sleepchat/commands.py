@@ -7,7 +7,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,8 @@ async def doctor(config: Config) -> int:
             report(config.backend == "auto", f"Ollama at {config.host}: {exc.message}")
         finally:
             await backend.aclose()
+    if config.backend == "openai":
+        await _doctor_openai(config, report)
     if config.backend == "local" or (config.backend == "auto" and not ollama_ok):
         try:
             local = await build_backend("local", config)
@@ -159,3 +161,29 @@ async def doctor(config: Config) -> int:
             report(False, f"embedded model: {exc.message}", LOCAL_INSTALL)
     print("all good" if not problems else f"{problems} problem(s) found")
     return 0 if not problems else 1
+
+
+async def _doctor_openai(config: Config, report: Callable[..., None]) -> None:
+    """The OpenAI-compatible server: what it is, what it serves, the model, its slots."""
+    from sleepchat.llm.base import BackendError
+
+    backend = await build_backend("openai", config)
+    try:
+        info = await backend.health()
+    except BackendError as exc:
+        report(False, f"OpenAI-compatible server at {config.host}", exc.message)
+        await backend.aclose()
+        return
+    try:
+        served = ", ".join(info.models) or "no models"
+        report(True, f"{info.version} server at {config.host} serves: {served}")
+        try:
+            await backend.ensure_model()
+            report(True, f"model '{config.model}' is served")
+        except BackendError as exc:
+            report(False, f"model '{config.model}'", exc.message)
+        slots = backend.capabilities.parallel_slots
+        where = "server.parallel_slots" if config.server.parallel_slots else "the server / default"
+        print(f"[note] parallel slots: {slots} ({where})")
+    finally:
+        await backend.aclose()

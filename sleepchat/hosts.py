@@ -104,9 +104,10 @@ def proxy_for(url: str, env: Mapping[str, str]) -> tuple[str, str] | None:
     lowered = {k.lower(): (k, v) for k, v in env.items() if v.strip()}
     no_proxy = lowered.get("no_proxy", ("", ""))[1]
     if no_proxy:
-        from urllib.request import proxy_bypass_environment  # lazily: it imports http, ssl
+        import urllib.request as request  # lazily: it imports http.client and ssl
 
-        if proxy_bypass_environment(hostname, {"no": no_proxy}):
+        bypass = request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if bypass(hostname, {"no": no_proxy}):
             return None
     for name in (f"{split.scheme.lower()}_proxy", "all_proxy"):
         if name in lowered:

@@ -51,6 +51,23 @@ async def _ollama(config: Config) -> Backend:
         config.model,
         connect_timeout=config.timeouts.connect,
         read_timeout=config.timeouts.read,
+        headers=config.headers,
+        parallel_slots=config.server.parallel_slots,
+    )
+
+
+async def _openai(config: Config) -> Backend:
+    """An OpenAI-compatible server's client; nothing is sent until it is used."""
+    from sleepchat.llm.openai import OpenAIBackend
+
+    return OpenAIBackend(
+        config.host,
+        config.model,
+        api_key=config.secret_key(),
+        headers=config.headers,
+        connect_timeout=config.timeouts.connect,
+        read_timeout=config.timeouts.read,
+        parallel_slots=config.server.parallel_slots,
     )
 
 
@@ -66,7 +83,7 @@ async def _local(config: Config) -> Backend:
 
 
 # The value of the ``backend`` setting -> how to build that backend from the config.
-BACKENDS: dict[str, BackendBuilder] = {"ollama": _ollama, "local": _local}
+BACKENDS: dict[str, BackendBuilder] = {"ollama": _ollama, "local": _local, "openai": _openai}
 
 
 async def build_backend(name: str, config: Config) -> Backend:
@@ -78,6 +95,8 @@ async def open_backend(config: Config, *, on_warning: Warn = warn, check: bool =
     """The configured backend. ``auto`` means Ollama when it runs with the model, else the
     embedded model (saying so through ``on_warning``), else one error naming both fixes;
     without ``check`` it means Ollama, unchecked."""
+    if config.backend == "openai":
+        return await _checked(await build_backend("openai", config), on_warning)
     if config.backend != "auto":
         return await build_backend(config.backend, config)
     ollama = await build_backend("ollama", config)
@@ -99,6 +118,22 @@ async def open_backend(config: Config, *, on_warning: Warn = warn, check: bool =
         ) from None
     on_warning(f"{why.split(' — ')[0]}; using the embedded model ({local.model}) instead")
     return local
+
+
+async def _checked(backend: Backend, on_warning: Warn) -> Backend:
+    """The model asked for against the models the server lists, at start: a name it does not
+    list, a refused key or an address that is not the API stop the start with the fix. A server
+    that is down is said, and the first question tries again (as with Ollama)."""
+    from sleepchat.llm.base import BackendTimeout, BackendUnreachable
+
+    try:
+        await backend.ensure_model()
+    except (BackendUnreachable, BackendTimeout) as exc:
+        on_warning(f"{exc.message.split(' — ')[0]}; the first question will try again")
+    except BackendError:
+        await backend.aclose()
+        raise
+    return backend
 
 
 def build_embedder(config: Config, backend: Backend) -> Backend:

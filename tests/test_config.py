@@ -434,7 +434,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(
         ("sleep: [1, 2]\n", "'sleep' must be a mapping with the keys enabled, idle_seconds, budget_tokens, cooldown_seconds, max_predictions, prediction_ttl_turns, warm_up, got [1, 2]"),
         ("recall: {method: magic}\n", "'recall.method' must be one of 'lexical', 'embedding', got 'magic'"),
         ("recall: {threshold: 1.5}\n", "'recall.threshold' must be a number between 0 and 1 or null, got 1.5"),
-        ("backend: docker\n", "'backend' must be one of 'auto', 'ollama', 'local', got 'docker'"),
+        ("backend: docker\n", "'backend' must be one of 'auto', 'ollama', 'local', 'openai', got 'docker'"),
         ("model: 3\n", "'model' must be a non-empty string, got 3"),
         ("model: ''\n", "'model' must be a non-empty string, got ''"),
         ("timeouts: {read: 0}\n", "'timeouts.read' must be a number > 0, got 0"),
@@ -481,7 +481,7 @@ def test_a_folder_is_not_a_config_file(env: dict[str, str], tmp_path: Path) -> N
         ("SLEEPCHAT_IDLE_SECONDS", "-1", "SLEEPCHAT_IDLE_SECONDS must be a number ≥ 0, got '-1'"),
         ("SLEEPCHAT_IDLE_SECONDS", "nan", "SLEEPCHAT_IDLE_SECONDS must be a number ≥ 0, got 'nan'"),
         ("SLEEPCHAT_DEBUG", "maybe", "SLEEPCHAT_DEBUG must be true or false, got 'maybe'"),
-        ("SLEEPCHAT_BACKEND", "gpu", "SLEEPCHAT_BACKEND must be one of 'auto', 'ollama', 'local', got 'gpu'"),
+        ("SLEEPCHAT_BACKEND", "gpu", "SLEEPCHAT_BACKEND must be one of 'auto', 'ollama', 'local', 'openai', got 'gpu'"),
         ("OLLAMA_HOST", "h:0x", "OLLAMA_HOST must be a server address like http://127.0.0.1:11434 (HOST, HOST:PORT or URL), got 'h:0x'"),
     ],
 )  # fmt: skip

@@ -286,3 +286,19 @@ async def test_a_redirect_to_another_origin_is_refused(fake_openai: FakeOpenAI) 
             await b.aclose()
     assert fake_openai.url.removesuffix("/v1").removeprefix("http://") in one_line(caught.value)
     assert fake_openai.requests == []
+
+
+async def test_an_openai_url_given_to_ollama(fake_openai: FakeOpenAI) -> None:
+    from sleepchat.llm.ollama import OllamaBackend
+
+    for host in (fake_openai.url, fake_openai.url.removesuffix("/v1")):
+        b = OllamaBackend(host, MODEL, connect_timeout=2, read_timeout=10)
+        try:
+            for call in (b.list_models(), b.complete(ChatRequest(ASK))):
+                with pytest.raises(BackendError) as caught:
+                    await call
+                message = one_line(caught.value)
+                assert "speaks the OpenAI API" in message
+                assert f"backend openai with host {fake_openai.url}" in message
+        finally:
+            await b.aclose()

@@ -74,8 +74,6 @@ def import_llama_cpp() -> Any:
     return llama_cpp
 
 
-
-
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     n = 0
     for x, y in zip(a, b, strict=False):

@@ -9,6 +9,7 @@ httpx, ollama and JSON exceptions never escape. Streams are iterated inside
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, cast
@@ -71,9 +72,13 @@ class OllamaBackend(Backend):
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
         headers: Mapping[str, str] | None = None,
+        parallel_slots: int | None = None,
         client: ollama.AsyncClient | None = None,
     ) -> None:
         self.host: str | None = display_host(host)
+        if parallel_slots:  # OLLAMA_NUM_PARALLEL on the server: it does not say so itself
+            slots = parallel_slots
+            self.capabilities = dataclasses.replace(self.capabilities, parallel_slots=slots)
         self.model = model
         self.read_timeout = read_timeout
         self._owns_client = client is None
@@ -146,6 +151,27 @@ class OllamaBackend(Backend):
             )
         return BackendStreamError(f"talking to Ollama at {self.host} failed: {exc}")
 
+    async def _explained(self, exc: BaseException, *, model: str | None = None) -> BackendError:
+        """``_translate``, and when the server is up but does not speak Ollama's API, whether
+        it is an OpenAI-compatible server (the other backend's address given to this one)."""
+        error = self._translate(exc, model=model)
+        not_found = isinstance(exc, ollama.ResponseError) and exc.status_code in (404, 405)
+        foreign = not_found and not isinstance(error, ModelNotFound)
+        if not (foreign or "not Ollama's JSON" in error.message):
+            return error
+        http: httpx.AsyncClient = self._client._client
+        base = (self.host or "").rstrip("/")
+        for url in (f"{base}/models", f"{base}/v1/models"):
+            with contextlib.suppress(*_FAILURES):
+                listing = (await http.get(url, timeout=5.0)).json()
+                if isinstance(listing, dict) and isinstance(listing.get("data"), list):
+                    api = url.removesuffix("/models")
+                    return BackendServerError(
+                        f"the server at {self.host} speaks the OpenAI API, not Ollama's — use "
+                        f"backend openai with host {api}"
+                    )
+        return error
+
     # chat ------------------------------------------------------------------------------
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
@@ -171,7 +197,7 @@ class OllamaBackend(Backend):
                     elif text:
                         yield ChatChunk(text=text)
         except _FAILURES as exc:
-            raise self._translate(exc) from None
+            raise await self._explained(exc) from None
 
     # the rest --------------------------------------------------------------------------
 
@@ -184,14 +210,14 @@ class OllamaBackend(Backend):
             response = await self._client.embed(model=name, input=list(texts))
             return [[float(x) for x in vector] for vector in response.embeddings]
         except _FAILURES as exc:
-            raise self._translate(exc, model=name) from None
+            raise await self._explained(exc, model=name) from None
 
     async def list_models(self) -> list[str]:
         try:
             response = await self._client.list()
             return [m.model for m in response.models if m.model]
         except _FAILURES as exc:
-            raise self._translate(exc) from None
+            raise await self._explained(exc) from None
 
     async def _version(self) -> str | None:
         # ollama 0.6.3 has no version() call: ask /api/version through its own httpx client,
@@ -204,7 +230,7 @@ class OllamaBackend(Backend):
         except httpx.HTTPStatusError:
             return None  # an old server without the endpoint is still a server
         except _FAILURES as exc:
-            raise self._translate(exc) from None
+            raise await self._explained(exc) from None
         return str(version) if version is not None else None
 
     async def health(self) -> HealthInfo:

@@ -33,6 +33,7 @@ class FakeOpenAI:
     hold: threading.Event | None = None  # set: the stream waits for it after the first delta
     embedding_model: str | None = None
     once: list[Reply] = field(default_factory=list)  # replies to send first, one per request
+    once_chat: list[Reply] = field(default_factory=list)  # the same, for chat requests only
     stub: Stub | None = None
 
     @property
@@ -62,7 +63,7 @@ class FakeOpenAI:
         if path == "/v1/embeddings":
             return self._embed(request)
         if path == "/v1/chat/completions":
-            return self._chat(request)
+            return self.once_chat.pop(0) if self.once_chat else self._chat(request)
         return json_reply({"detail": "Not Found"}, 404)
 
     def _embed(self, request: Request) -> Reply:
