@@ -26,6 +26,7 @@ import asyncio
 import collections
 import json
 import logging
+import os
 import re
 import statistics
 import sys
@@ -168,6 +169,12 @@ async def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="comma-separated conversation ids")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--show", action="store_true", help="print every note (for a manual read)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="llama.cpp threads (default: its own choice; 1 is steadier on a busy machine)",
+    )
     args = ap.parse_args(argv)
     rows = [json.loads(x) for x in DATA.read_text(encoding="utf-8").splitlines() if x.strip()]
     rows = [r for r in rows if args.split == "all" or r["split"] == args.split]
@@ -178,7 +185,7 @@ async def main(argv: list[str] | None = None) -> int:
 
     from sleepchat.llm.llamacpp import LlamaCppBackend
 
-    backend = LlamaCppBackend(args.model, n_ctx=4096, seed=42)
+    backend = LlamaCppBackend(args.model, n_ctx=4096, seed=42, n_threads=args.threads)
     await backend.ensure_model()
     settings = CoreSettings(
         options=ModelOptions(num_ctx=4096, temperature=0.0, seed=42),
@@ -238,6 +245,8 @@ async def main(argv: list[str] | None = None) -> int:
         "contradiction_probes_caught": f"{caught}/{total}",
         "drop_reasons_seen": dict(reasons.counts),
         "wall_s": round(time.monotonic() - started, 1),
+        "threads": args.threads,
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
     }
     print(json.dumps(summary, indent=1))
     if args.json_out:
