@@ -209,7 +209,9 @@ async def main(argv: list[str] | None = None) -> int:
                 f"{row['id']:24} facts {len(s['kept'])}/{s['key_facts']}  "
                 f"notes {s['note_count']:2d} "
                 f"(verbatim {out['verbatim']})  stale alone {s['stale_alone']}  "
-                f"left {s['stale_left']}  dropped {out['dropped']}",
+                f"left {s['stale_left']}  dropped {out['dropped']}  "
+                f"step s {[round(st['ms'] / 1000, 1) for st in out['steps']]}  "
+                f"tokens {[st['tokens'] for st in out['steps']]}",
                 file=sys.stderr,
             )
             if args.show:
