@@ -23,19 +23,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, TextArea
+from textual.widgets import TextArea
 
 from sleepchat.core.errors import CoreError
-from sleepchat.core.events import (
-    Event,
-    MemoryChanged,
-    ReflectionChanged,
-    SessionChanged,
-    SleepChanged,
-)
 from sleepchat.errors import SleepchatError
 from sleepchat.tui import RuntimeFactory, default_runtime
 from sleepchat.tui.chat import ChatView
+from sleepchat.tui.footer import KeysFooter
 from sleepchat.tui.memory_panel import MemoryPanel
 from sleepchat.tui.sessions import SessionsScreen, export_session, open_session
 from sleepchat.tui.status import StatusLine
@@ -44,6 +38,7 @@ from sleepchat.tui.themes import RememberedTheme, use_default_theme, use_themes
 if TYPE_CHECKING:
     from sleepchat.config import Config
     from sleepchat.core.assistant import Assistant
+    from sleepchat.core.events import Event
     from sleepchat.runtime import Runtime
     from sleepchat.tui.prompt import PromptInput
 
@@ -83,6 +78,7 @@ class SleepchatApp(App[None]):
         new: bool = False,
         runtime_factory: RuntimeFactory | None = None,
         config_loader: Callable[[], Config] | None = None,
+        painted: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         # With a loader, the config (pydantic: ~150 ms to import and build) is loaded right
@@ -91,6 +87,7 @@ class SleepchatApp(App[None]):
             raise ValueError("SleepchatApp needs a config or a config_loader")
         self._config = config
         self._config_loader = config_loader
+        self._painted = painted  # called once the first complete frame is on screen
         self.session_arg = session
         self.new_session_arg = new
         self.runtime_factory = runtime_factory or default_runtime
@@ -102,13 +99,16 @@ class SleepchatApp(App[None]):
         self._last_ctrl_c = 0.0
         self._quitting = False
         self._runtime_closed = False
+        self._chat = ChatView()
+        if config is None:
+            use_default_theme(self)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            yield ChatView()
+            yield self._chat
             yield MemoryPanel()
         yield StatusLine()
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def config(self) -> Config:
@@ -121,7 +121,12 @@ class SleepchatApp(App[None]):
 
     @property
     def chat(self) -> ChatView:
-        return self.query_one(ChatView)
+        return self._chat
+
+    @property
+    def unsent(self) -> list[str]:
+        """Messages typed and sent before start-up ended, still waiting when the app stopped."""
+        return list(self._chat.queued)
 
     @property
     def prompt(self) -> PromptInput:
@@ -143,8 +148,6 @@ class SleepchatApp(App[None]):
     def on_mount(self) -> None:
         if self._config is not None:
             self._use_config()
-        else:
-            use_default_theme(self)
         self.panel.display = self.size.width >= WIDE
         self.prompt.focus()
         self.watch(self.chat, "streaming", self._streaming_changed, init=False)
@@ -166,6 +169,8 @@ class SleepchatApp(App[None]):
         # After the first frame: the config, the store, the backend and the panel's widgets
         # never delay it. The panel first: mounting its tabs must not race an exit when
         # start-up fails.
+        if self._painted is not None:
+            self._painted()
         if self._config is None and not self._load_config():
             return
         await self.panel.build()
@@ -298,6 +303,14 @@ class SleepchatApp(App[None]):
         self.post_message(CoreEvent(event))
 
     def on_core_event(self, message: CoreEvent) -> None:
+        # Imported here (after the first frame, as events come from the core): ~8 ms.
+        from sleepchat.core.events import (
+            MemoryChanged,
+            ReflectionChanged,
+            SessionChanged,
+            SleepChanged,
+        )
+
         event, a = message.event, self.assistant
         current = a.session.id if a is not None and a.session is not None else None
         if isinstance(event, SessionChanged) and a is not None:

@@ -14,22 +14,32 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Button
+from textual.widgets import Button, Static
 from textual.worker import Worker
 
 from sleepchat.core.errors import CoreError
-from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
 from sleepchat.errors import SleepchatError
-from sleepchat.text import clean_input
+from sleepchat.text import clean_input, clip, terminal_safe
 from sleepchat.tui.prompt import PromptInput
 from sleepchat.tui.transcript import AssistantMessage, Transcript, prediction_badge, reply_meta
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
+    from sleepchat.core.events import ReplyDone
 
 log = logging.getLogger("sleepchat.tui")
 STREAMING = "A reply is streaming: press Esc to stop it first."
+
+
+class Queued(Static):
+    """Messages sent before the app was ready: listed here, sent as soon as it is."""
+
+    def show(self, texts: list[str]) -> None:
+        lines = [f"⧗ queued, sends when ready: {clip(terminal_safe(t), 80)}" for t in texts]
+        self.update(Content("\n".join(lines)))
+        self.display = bool(texts)
 
 
 class ChatView(Vertical):
@@ -38,9 +48,13 @@ class ChatView(Vertical):
     def __init__(self) -> None:
         super().__init__(id="chat")
         self.assistant: Assistant | None = None  # set once the first session is on screen
+        self.queued: list[str] = []  # sent before the assistant was there, in order
 
     def compose(self) -> ComposeResult:
         yield Transcript(id="transcript")
+        queued = Queued(id="queued")
+        queued.display = False
+        yield queued
         yield PromptInput(id="prompt")
 
     @property
@@ -63,7 +77,17 @@ class ChatView(Vertical):
         self.assistant = assistant
         preds = {p.id: p for p in assistant.predictions()}
         await self.transcript.show_history(list(assistant.history), preds, assistant.clock.now())
-        self.prompt.set_history([m.content for m in assistant.history if m.role == "user"][-500:])
+        sent = [m.content for m in assistant.history if m.role == "user"][-500:]
+        self.prompt.set_history(sent + self.queued)
+        self.send_queued()
+
+    def send_queued(self) -> None:
+        """Send the next message queued before start-up ended (one at a time: the next goes
+        when this reply ends)."""
+        if self.queued and self.assistant is not None and not self.streaming:
+            text = self.queued.pop(0)
+            self.query_one(Queued).show(self.queued)
+            self.send(text)
 
     # -- sending -----------------------------------------------------------------------------
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
@@ -71,8 +95,11 @@ class ChatView(Vertical):
         text = clean_input(event.text)
         if not text.strip():
             return
-        if self.assistant is None:
-            self.notify("Still starting — your text stays in the box.")
+        if self.assistant is None:  # sent as soon as the session is on screen
+            event.prompt.remember(text)
+            event.prompt.clear()
+            self.queued.append(text)
+            self.query_one(Queued).show(self.queued)
         elif self.streaming:
             self.notify("A reply is streaming: press Esc to stop it. Your text stays in the box.")
         else:
@@ -109,6 +136,8 @@ class ChatView(Vertical):
 
     @work(group="reply", exit_on_error=False)
     async def _reply(self, text: str, regenerate: bool) -> None:
+        from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
+
         a = self.assistant
         assert a is not None
         view: AssistantMessage | None = None
@@ -155,6 +184,7 @@ class ChatView(Vertical):
             await self._show_error(message, text, kept_partial=answered, retry=retry)
         finally:
             self.streaming = False
+            self.call_later(self.send_queued)
 
     async def _done(self, a: Assistant, view: AssistantMessage, ev: ReplyDone) -> None:
         await view.close_stream()

@@ -19,7 +19,6 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sleepchat.core.errors import CoreError
-from sleepchat.export import to_markdown
 from sleepchat.text import terminal_safe, when
 from sleepchat.tui.failures import report
 
@@ -42,6 +41,8 @@ async def open_session(widget: Widget, assistant: Assistant, session_id: str | N
 async def export_session(widget: Widget, assistant: Assistant, path: Path) -> bool:
     """Write the current session as Markdown, readable by the user only; says where, or why
     it could not."""
+    from sleepchat.export import to_markdown
+
     assert assistant.session is not None
     text = to_markdown(assistant.session, list(assistant.history))
     try:

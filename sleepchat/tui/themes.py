@@ -228,11 +228,17 @@ def pick_theme(wanted: str | None, available: Iterable[str]) -> tuple[str, str |
 
 
 def use_default_theme(app: App[Any]) -> None:
-    """Before the config is known: the shipped default, so the first frame is in it."""
-    theme = load_themes([shipped_themes_dir()]).themes.get(DEFAULT_THEME)
-    if theme is not None:
-        app.register_theme(theme)
-        app.theme = theme.name
+    """Before the config is known: the shipped default, so the first frame is in it. Called
+    from the app's constructor: the theme then applies with the first style pass, where a
+    switch after mounting restyles every widget again (~20 ms before the first frame)."""
+    from textual.app import App
+
+    try:
+        theme = load_theme_file(shipped_themes_dir() / f"{DEFAULT_THEME}.yaml")
+    except ThemeFileError:
+        return  # reported when the config's themes are loaded
+    app.register_theme(theme)
+    app.set_reactive(App.theme, theme.name)
 
 
 def use_themes(app: App[Any], wanted: str | None, user_dir: Path | None) -> None:

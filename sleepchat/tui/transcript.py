@@ -15,11 +15,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from sleepchat.core.models import Message, Prediction
 from sleepchat.text import age, terminal_safe
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
+
+    from sleepchat.core.models import Message, Prediction
 
 SHOWN_MESSAGES = 200  # older messages stay stored (and exported), just not mounted
 SHOWN_CHARS = 20_000  # a 1 MB paste is kept whole in the store; the screen shows the start

@@ -14,16 +14,18 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.cells import cell_len
 
 from sleepchat.config import Config, load_config
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import Event, SleepChanged
+from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.devtools.json_example import example_from_schema
 from sleepchat.llm.ollama import OllamaBackend
 from sleepchat.runtime import Runtime
@@ -57,6 +59,13 @@ def reply(request: dict[str, Any]) -> str:
     )
 
 
+@pytest.fixture
+def chat_server() -> Iterator[FakeOllama]:
+    """The fake Ollama answering with ``reply`` (import it into a test module to use it)."""
+    with FakeOllama(reply=reply) as server:
+        yield server
+
+
 def make_config(data_dir: Path, host: str, **flags: Any) -> Config:
     base: dict[str, Any] = {
         "data_dir": str(data_dir),
@@ -86,11 +95,19 @@ class RecordingApp(SleepchatApp):
 
 
 def make_app(
-    config: Config, clock: FakeClock | None = None, **kwargs: Any
+    config: Config,
+    clock: FakeClock | None = None,
+    *,
+    gate: asyncio.Event | None = None,
+    **kwargs: Any,
 ) -> tuple[RecordingApp, FakeClock]:
+    """The app on a real store and Ollama client; with ``gate``, start-up waits for it (an app
+    that is painted but not ready yet)."""
     clock = clock or FakeClock()
 
     async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
+        if gate is not None:
+            await gate.wait()
         store = await Store.open(cfg.resolved_data_dir(), on_warning=warn)
         backend = OllamaBackend(cfg.host, cfg.model, connect_timeout=2.0, read_timeout=10.0)
         assistant = Assistant(
