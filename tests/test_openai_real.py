@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from support.llama_server import ALIAS, KEY, CuttingProxy, LlamaServer, missing, start_server
+from support.llama_server import ALIAS, KEY, LlamaServer, Proxy, missing, start_server
 from support.ollama_server import refused_port
 
 from sleepchat.core.assistant import Assistant
@@ -170,7 +170,7 @@ async def test_server_errors_are_one_line(server: LlamaServer) -> None:
 
 
 async def test_a_stream_cut_mid_reply(server: LlamaServer) -> None:
-    async with CuttingProxy(server.port, cut_after=900) as proxy:
+    async with Proxy([server.port], cut_after=900) as proxy:
         b = OpenAIBackend(proxy.url, ALIAS, api_key=KEY)
         try:
             await b.ensure_model()

@@ -2,8 +2,9 @@
 ``python -m llama_cpp.server`` with the embedded SmolLM2, on a free loopback port.
 
 Its output is read line by line as it comes, so a test waits on what the server says (it is
-up; it saw a client disconnect) instead of sleeping. ``CuttingProxy`` sits in front of it and
-cuts a connection after some bytes: a stream that breaks mid-reply, from a real server.
+up; it saw a client disconnect) instead of sleeping. ``Proxy`` sits in front of it: it can cut
+a connection after some bytes (a stream that breaks mid-reply, from a real server), spread
+connections over two servers (two slots) and record when requests went out.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 SERVER_MODULES = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context")
@@ -148,21 +150,44 @@ def running_server(**kw: object) -> Iterator[LlamaServer]:
         server.stop()
 
 
-class CuttingProxy:
-    """A loopback TCP proxy to ``port`` that closes each connection once ``cut_after`` bytes of
-    the server's answer have passed (None: never)."""
+@dataclass
+class Conn:
+    upstream: int
+    sent: bytearray = field(default_factory=bytearray)  # what the client sent
+    received: int = 0  # bytes of the server's answer passed back
+    opened: float = 0.0
+    times: dict[str, float] = field(default_factory=dict)  # marker -> when it was first sent
 
-    def __init__(self, port: int, cut_after: int | None) -> None:
-        self.target = port
+
+class Proxy:
+    """A loopback TCP proxy in front of one or more servers: each new connection goes to the
+    server with the fewest open connections (two single-slot servers stand in for one server
+    with two slots), it records when each marker text was first sent, and it can close a
+    connection once ``cut_after`` bytes of the answer have passed (a stream cut mid-reply)."""
+
+    def __init__(self, ports: Sequence[int], cut_after: int | None = None) -> None:
+        self.targets = list(ports)
         self.cut_after = cut_after
         self.port = 0
+        self.conns: list[Conn] = []
+        self.markers: list[str] = []
+        self._open = [0] * len(self.targets)
         self._server: asyncio.base_events.Server | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    async def __aenter__(self) -> CuttingProxy:
+    def sent_at(self, marker: str) -> float | None:
+        """When a request carrying ``marker`` (one of ``markers``) was first sent on."""
+        times = [c.times[marker] for c in self.conns if marker in c.times]
+        return min(times) if times else None
+
+    def streaming(self, marker: str, after: int = 600) -> bool:
+        """A connection that sent ``marker`` has had ``after`` bytes of answer back."""
+        return any(marker in c.times and c.received >= after for c in self.conns)
+
+    async def __aenter__(self) -> Proxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -172,26 +197,41 @@ class CuttingProxy:
         self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
+        which = min(range(len(self.targets)), key=lambda i: self._open[i])
+        self._open[which] += 1
+        conn = Conn(which, opened=time.monotonic())
+        self.conns.append(conn)
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.targets[which])
+        except OSError:
+            self._open[which] -= 1
+            writer.close()
+            return
 
-        async def pipe(
-            src: asyncio.StreamReader, dst: asyncio.StreamWriter, limit: Callable[[int], bool]
-        ) -> None:
-            passed = 0
+        async def upward() -> None:
             with contextlib.suppress(OSError):
-                while data := await src.read(4096):
-                    passed += len(data)
-                    dst.write(data)
-                    await dst.drain()
-                    if limit(passed):
-                        break
-            dst.close()
+                while data := await reader.read(65536):
+                    conn.sent += data
+                    for marker in self.markers:
+                        if marker not in conn.times and marker.encode() in conn.sent:
+                            conn.times[marker] = time.monotonic()
+                    up_writer.write(data)
+                    await up_writer.drain()
+            up_writer.close()
 
-        cut = self.cut_after
-        await asyncio.gather(
-            pipe(reader, up_writer, lambda n: False),
-            pipe(up_reader, writer, lambda n: cut is not None and n >= cut),
-            return_exceptions=True,
-        )
-        writer.close()
-        up_writer.close()
+        async def downward() -> None:
+            with contextlib.suppress(OSError):
+                while data := await up_reader.read(65536):
+                    conn.received += len(data)
+                    writer.write(data)
+                    await writer.drain()
+                    if self.cut_after is not None and conn.received >= self.cut_after:
+                        break
+            writer.close()
+
+        try:
+            await asyncio.gather(upward(), downward(), return_exceptions=True)
+        finally:
+            self._open[which] -= 1
+            writer.close()
+            up_writer.close()
