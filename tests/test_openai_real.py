@@ -59,8 +59,9 @@ def settings() -> CoreSettings:
     return CoreSettings(
         options=ModelOptions(temperature=0.2, seed=7),
         cooldown_seconds=0,
-        budget_tokens=900,
-        max_reply_tokens=120,
+        budget_tokens=600,
+        max_reply_tokens=60,
+        max_predictions=2,  # short: the whole suite shares two cores
     )
 
 
