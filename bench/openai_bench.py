@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.llama_server import ALIAS, LlamaServer, Proxy, start_server  # noqa: E402
+from support.llama_server import ALIAS, LlamaServer, Proxy, start_server
 
-from sleepchat.core.assistant import Assistant  # noqa: E402
-from sleepchat.core.events import ReplyChunk  # noqa: E402
-from sleepchat.core.settings import CoreSettings  # noqa: E402
-from sleepchat.llm.base import ChatMessage, ChatRequest, ModelOptions  # noqa: E402
-from sleepchat.llm.openai import OpenAIBackend  # noqa: E402
-from sleepchat.store import Store  # noqa: E402
+from sleepchat.core.assistant import Assistant
+from sleepchat.core.events import ReplyChunk
+from sleepchat.core.settings import CoreSettings
+from sleepchat.llm.base import ChatMessage, ChatRequest, ModelOptions
+from sleepchat.llm.openai import OpenAIBackend
+from sleepchat.store import Store
 
 CONTEXT = (
     "My sourdough loaves come out dense and flat. I use 75% hydration and bake at 230C in a "
