@@ -13,6 +13,7 @@ from support.tui_app import (
     ANSWER,
     NOTE,
     QUESTION,
+    ask,
     idle_passes,
     loaded,
     make_app,
@@ -49,15 +50,6 @@ def _idle_workers(app: SleepchatApp, group: str) -> bool:
 def _assistant(app: SleepchatApp):  # type: ignore[no-untyped-def]
     assert app.assistant is not None
     return app.assistant
-
-
-async def _ask(pilot, app: SleepchatApp, text: str) -> AssistantMessage:  # type: ignore[no-untyped-def]
-    before = len(app.query(AssistantMessage))
-    app.prompt.focus()
-    app.prompt.load_text(text)
-    await pilot.press("enter")
-    await until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
-    return list(app.query(AssistantMessage))[-1]
 
 
 async def _reflect(pilot, app: SleepchatApp, clock) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +119,7 @@ async def test_idle_reflection_fills_the_panel_and_prediction_answers_instantly(
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         assert app.panel.display  # wide terminal: the panel shows by default
-        await _ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
+        await ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
         await _reflect(pilot, app, clock)
         await until(pilot, lambda: app.panel.query_one(PredictionList).option_count == 1)
         notes = app.panel.query_one(NoteList)
@@ -163,7 +155,7 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
     app, clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        await _ask(pilot, app, "Tell me about tomatoes")
+        await ask(pilot, app, "Tell me about tomatoes")
         a = _assistant(app)
         before = len(srv.chat_requests)
         srv.then(hang=True)  # the reflection's first request never answers
@@ -184,7 +176,7 @@ async def test_note_edit_forget_undo(srv: FakeOllama, tmp_path: Path) -> None:
     app, clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
-        await _ask(pilot, app, "I grow tomatoes on my balcony")
+        await ask(pilot, app, "I grow tomatoes on my balcony")
         await _reflect(pilot, app, clock)
         a = _assistant(app)
         notes = app.panel.query_one(NoteList)
@@ -215,12 +207,12 @@ async def test_sessions_switch_new_rename_delete(srv: FakeOllama, tmp_path: Path
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         a = _assistant(app)
-        await _ask(pilot, app, "first session question")
+        await ask(pilot, app, "first session question")
         first = a.session.id  # type: ignore[union-attr]
         await pilot.press("ctrl+n")
         await until(pilot, lambda: a.session is not None and a.session.id != first)
         await until(pilot, lambda: not app.query(UserMessage))
-        await _ask(pilot, app, "second session question")
+        await ask(pilot, app, "second session question")
         second = a.session.id  # type: ignore[union-attr]
         await pilot.press("ctrl+o")
         await until(pilot, lambda: app.screen.__class__.__name__ == "SessionsScreen")
@@ -381,7 +373,7 @@ async def test_the_users_own_words_show_as_a_quotation(tmp_path: Path) -> None:
         app, clock = make_app(make_config(tmp_path / "d", srv.url))
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot, app)
-            await _ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
+            await ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
             await _reflect(pilot, app, clock)
             await until(pilot, lambda: app.panel.query_one(NoteList).option_count == 1)
             [note] = _assistant(app).notes()

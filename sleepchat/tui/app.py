@@ -31,6 +31,7 @@ from sleepchat.tui import RuntimeFactory, default_runtime
 from sleepchat.tui.chat import ChatView
 from sleepchat.tui.footer import KeysFooter
 from sleepchat.tui.memory_panel import MemoryPanel
+from sleepchat.tui.palette import palette_commands
 from sleepchat.tui.sessions import SessionsScreen, export_session, open_session
 from sleepchat.tui.status import StatusLine
 from sleepchat.tui.themes import RememberedTheme, use_default_theme, use_themes
@@ -65,6 +66,7 @@ class SleepchatApp(App[None]):
         Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Ask the model again"),
         Binding("ctrl+s", "export", "Export", tooltip="Export this session to Markdown"),
         Binding("ctrl+t", "change_theme", "Theme"),
+        Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer"),
         Binding("escape", "stop_reply", "Stop reply"),
         Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -353,6 +355,9 @@ class SleepchatApp(App[None]):
     def action_regenerate(self) -> None:
         self.chat.regenerate()
 
+    def action_copy_answer(self) -> None:
+        self.chat.copy_last_answer()
+
     def on_memory_panel_chosen(self, event: MemoryPanel.Chosen) -> None:
         self.chat.ask(event.question)
 
@@ -390,21 +395,5 @@ class SleepchatApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        panel = self.panel
-        commands = [
-            ("Stop the reply", "Cancel the streaming answer, keep it", self.action_stop_reply),
-            ("Regenerate answer", "Ask the model again (last question)", self.action_regenerate),
-            ("Toggle memory panel", "Notes, predictions, log, stats", self.action_toggle_memory),
-            ("Show notes", "Focus the notes list", self.action_focus_notes),
-            ("Show predicted questions", "Focus the predictions", self.action_focus_predictions),
-            ("Edit note", "Edit the selected note in place", panel.edit_note),
-            ("Forget note", "Forget the selected note (undoable)", panel.forget_note),
-            ("Undo memory change", "Undo the last note change", panel.undo),
-            ("Reflect now", "Run the sleep cycle now instead of waiting", self.action_reflect_now),
-            ("Sessions", "List, switch, rename or delete sessions", self.action_sessions),
-            ("New chat", "Start a new session", self.action_new_session),
-            ("Rename session", "Opens the sessions list (r renames)", self.action_sessions),
-            ("Export session", "Write this session as Markdown", self.action_export),
-        ]
-        for title, help_text, callback in commands:
+        for title, help_text, callback in palette_commands(self):
             yield SystemCommand(title, help_text, callback)

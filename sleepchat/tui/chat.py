@@ -23,7 +23,13 @@ from sleepchat.core.errors import CoreError
 from sleepchat.errors import SleepchatError
 from sleepchat.text import clean_input, clip, terminal_safe
 from sleepchat.tui.prompt import PromptInput
-from sleepchat.tui.transcript import AssistantMessage, Transcript, prediction_badge, reply_meta
+from sleepchat.tui.transcript import (
+    AssistantMessage,
+    Selectable,
+    Transcript,
+    prediction_badge,
+    reply_meta,
+)
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
@@ -125,6 +131,24 @@ class ChatView(Vertical):
         if "regenerate" in event.button.classes:
             event.stop()
             self.regenerate()
+
+    # -- copying ------------------------------------------------------------------------------
+    def copy_last_answer(self) -> None:
+        from sleepchat.tui.copying import copy_text
+
+        views = [v for v in self.transcript.query(AssistantMessage) if v.full_text().strip()]
+        if not views:
+            self.notify("Nothing to copy yet: no answer in this session.", severity="warning")
+        else:
+            partial = " so far (it is still streaming)" if self.streaming and views[-1].text else ""
+            copy_text(self, views[-1].full_text(), f"the last answer{partial}")
+
+    def on_selectable_leave(self, event: Selectable.Leave) -> None:
+        event.stop()
+        if self.streaming:
+            self.stop()  # Esc stops a reply wherever the focus is
+        else:
+            self.prompt.focus()
 
     def stop(self) -> None:
         if self.streaming:

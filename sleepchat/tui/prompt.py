@@ -15,6 +15,9 @@ class PromptInput(TextArea):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+j", "newline", "New line", show=False),
         Binding("shift+enter", "newline", "New line", show=False),
+        # A TextArea redoes on Ctrl+Y; here Ctrl+Y copies the last answer, as everywhere else.
+        Binding("ctrl+y", "app.copy_answer", "Copy", tooltip="Copy the last answer"),
+        Binding("ctrl+shift+z", "redo", "Redo", show=False),
     ]
 
     @dataclass

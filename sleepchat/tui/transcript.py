@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message as Event
+from textual.widget import Widget
 from textual.widgets import Button, Static
 
 from sleepchat.text import age, terminal_safe
@@ -58,11 +62,61 @@ class SafeChunks:
         return terminal_safe(text)
 
 
-class UserMessage(Static):
+class Selectable(Widget):
+    """A message that takes focus (Shift+Tab from the box, or a click): its keys act on it."""
+
+    can_focus = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "copy", "Copy"),
+        Binding("c", "copy_code", "Copy code"),
+        Binding("up,k", "step(-1)", "Previous message", show=False),
+        Binding("down,j", "step(1)", "Next message", show=False),
+        Binding("escape", "leave", "Back to the box", show=False),
+    ]
+    what = "the message"
+
+    def full_text(self) -> str:
+        """The whole text (the screen may show only its start)."""
+        raise NotImplementedError
+
+    def action_copy(self) -> None:
+        from sleepchat.tui.copying import copy_text
+
+        if not self.full_text().strip():
+            self.notify("Nothing to copy: this message is empty.", severity="warning")
+        else:
+            copy_text(self, self.full_text(), self.what)
+
+    def action_copy_code(self) -> None:
+        from sleepchat.tui.copying import copy_code
+
+        copy_code(self, self.full_text())
+
+    def action_step(self, step: int) -> None:
+        views = list(self.screen.query(Selectable))
+        index = views.index(self) + step
+        if 0 <= index < len(views):
+            views[index].focus()
+
+    def action_leave(self) -> None:
+        self.post_message(Selectable.Leave())
+
+    @dataclass
+    class Leave(Event):
+        """Esc on a message: back to the message box."""
+
+
+class UserMessage(Selectable, Static):
+    what = "your message"
+
     def __init__(self, message: Message | None, text: str) -> None:
         super().__init__(Content(clip(terminal_safe(text))), classes="message user")
         self.message = message
+        self.text = text
         self.border_title = "You"
+
+    def full_text(self) -> str:
+        return self.message.content if self.message is not None else self.text
 
 
 class Notice(Static):
@@ -87,7 +141,9 @@ class Badge(Horizontal):
             yield Button("Regenerate ^r", classes="regenerate", compact=True)
 
 
-class AssistantMessage(Vertical):
+class AssistantMessage(Selectable, Vertical):
+    what = "the answer"
+
     def __init__(self, message: Message | None = None, *, source: str = "model") -> None:
         super().__init__(classes="message assistant")
         self.message = message
@@ -108,6 +164,9 @@ class AssistantMessage(Vertical):
     def compose(self) -> ComposeResult:
         yield self.body
         yield self.meta
+
+    def full_text(self) -> str:
+        return self.message.content if self.message is not None else self.text
 
     async def write(self, fragment: str) -> None:
         text = self._safe.feed(fragment)

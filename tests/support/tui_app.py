@@ -31,6 +31,7 @@ from sleepchat.llm.ollama import OllamaBackend
 from sleepchat.runtime import Runtime
 from sleepchat.store import Store
 from sleepchat.tui.app import SleepchatApp
+from sleepchat.tui.transcript import AssistantMessage
 
 MODEL = "llama3.2"
 IDLE = 5.0
@@ -130,6 +131,16 @@ async def until(pilot: Any, predicate: Callable[[], bool], timeout: float = 10.0
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         await asyncio.sleep(0.005)
+
+
+async def ask(pilot: Any, app: SleepchatApp, text: str) -> AssistantMessage:
+    """Send ``text`` from the box and wait for the whole reply; returns its view."""
+    before = len(app.query(AssistantMessage))
+    app.prompt.focus()
+    app.prompt.load_text(text)
+    await pilot.press("enter")
+    await until(pilot, lambda: len(app.query(AssistantMessage)) > before and not app.streaming)
+    return list(app.query(AssistantMessage))[-1]
 
 
 async def loaded(pilot: Any, app: SleepchatApp) -> None:
