@@ -5,6 +5,9 @@
 Large histories are laid down directly as segment files (fast); every timed append is a real
 ``Store.append_message`` with fsync. Targets (issue 2): the 10,000th append ≤ 25 ms median,
 resume (open + last_session + messages) with 50 sessions × 200 messages ≤ 300 ms.
+
+Big messages (issue 11): 20 questions and replies after one 10 MB reply, with segments bounded
+by count only (as before) and by bytes too (now), side by side in one run: time and bytes written.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from tinydb import Query, TinyDB
 
 from sleepchat.core.models import Message
-from sleepchat.store import SEGMENT_SIZE, AtomicJSONStorage, Store
+from sleepchat.store import SEGMENT_BYTES, SEGMENT_SIZE, AtomicJSONStorage, FileOps, Store
 
 APPEND_TARGET_MS = 25.0
 RESUME_TARGET_MS = 300.0
@@ -126,6 +129,35 @@ async def resume_latency(root: Path, sessions: int, per_session: int, repeat: in
     return times
 
 
+async def after_big_reply(
+    root: Path, name: str, segment_bytes: int, turns: int, reply_mb: int
+) -> tuple[float, int]:
+    """Seconds and bytes written by ``turns`` questions and replies after one huge reply."""
+    written = 0
+    real = FileOps()
+
+    def write_all(fd: int, data: bytes) -> int:
+        nonlocal written
+        written += len(data)
+        return real.write_all(fd, data)
+
+    store = await Store.open(
+        root / name, file_ops=FileOps(write_all=write_all), segment_bytes=segment_bytes
+    )
+    try:
+        session = await store.create_session("big")
+        await store.append_message(message(session.id, 0))
+        huge = Message(**{**message(session.id, 1).to_dict(), "content": "z" * reply_mb * 2**20})
+        await store.append_message(huge)
+        written = 0
+        t = time.perf_counter()
+        for i in range(2, 2 + 2 * turns):
+            await store.append_message(message(session.id, i))
+        return time.perf_counter() - t, written
+    finally:
+        await store.close()
+
+
 def row(name: str, times: list[float], target: float | None) -> tuple[str, bool]:
     med = statistics.median(times)
     ok = target is None or med <= target
@@ -157,9 +189,21 @@ async def main() -> int:
         times = await resume_latency(root, 50, 200, repeat)
         results.append(row("resume latest of 50 × 200 messages", times, RESUME_TARGET_MS))
 
+        turns, reply_mb = (10, 10) if args.quick else (20, 10)
+        big = {
+            label: await after_big_reply(root, label, bound, turns, reply_mb)
+            for label, bound in (("before", 2**62), ("now", SEGMENT_BYTES))
+        }
+
     print(f"{'case':<34}{'n':>5}{'median ms':>11}{'p95 ms':>10}{'max ms':>10}   target")
     for line, _ in results:
         print(line)
+    (t0, b0), (t1, b1) = big["before"], big["now"]
+    print(f"\n{turns} questions and replies after one {reply_mb} MB reply, segments bounded by:")
+    print(f"  {'count only (before)':<28}{t0:8.2f} s {b0 / 2**20:10.1f} MB written")
+    now = f"count and {SEGMENT_BYTES // 1024} KB (now)"
+    print(f"  {now:<28}{t1:8.2f} s {b1 / 2**20:10.1f} MB written")
+    print(f"  {'before / now':<28}{t0 / t1:8.1f} x {b0 / max(b1, 1):10.0f} x")
     missed = not all(ok for _, ok in results)
     return 1 if args.check and missed else 0
 

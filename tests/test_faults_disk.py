@@ -6,17 +6,16 @@ and the next save after space returns works.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.disk import fill, tiny_tmpfs
 
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
@@ -117,38 +116,6 @@ async def test_assistant_reports_disk_full_keeps_state_and_recovers(
 
 
 # -- a real full disk: script mode on a tiny tmpfs ----------------------------------------------
-@contextlib.contextmanager
-def tiny_tmpfs(path: Path, size: str = "2m") -> Iterator[Path]:
-    path.mkdir()
-    try:
-        proc = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-            capture_output=True,
-        )
-    except FileNotFoundError:
-        pytest.skip("no mount command")
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.decode().strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
-def fill(path: Path) -> Path:
-    """Take every free byte of the filesystem holding ``path``."""
-    filler = path / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        for size in (65536, 4096, 1):
-            with contextlib.suppress(OSError):
-                while os.write(fd, b"\0" * size):
-                    pass
-    finally:
-        os.close(fd)
-    return filler
-
-
 def test_script_mode_on_a_full_tmpfs(tmp_path: Path) -> None:
     with tiny_tmpfs(tmp_path / "mnt") as mnt, FakeOllama(reply="fine") as srv:
         data = mnt / "data"

@@ -12,6 +12,8 @@ import contextlib
 import errno
 import json
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,17 +53,25 @@ class FileOps:
     )
 
 
+# What ``mkstemp`` makes of the names we save (and of the writability probe): only these are
+# ours to delete. A user's ``.swap.tmp`` next to them is not.
+_OUR_TEMP = re.compile(
+    r"^\.(?:index\.json|meta\.json|messages-\d{4,}\.json|probe)\.[a-z0-9_]{8}\.tmp$"
+)
+
+
 def temp_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
 def is_temp_file(name: str) -> bool:
-    """A leftover of a save that never reached ``os.replace`` (the process died)."""
-    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+    """A leftover of one of our saves that never reached ``os.replace`` (the process died)."""
+    return _OUR_TEMP.match(name) is not None
 
 
 def sweep_temp_files(folder: Path) -> int:
-    """Remove leftovers of interrupted saves. Only safe while holding the data dir lock."""
+    """Remove leftovers of interrupted saves (regular files only, never a link's target).
+    Only safe while holding the data dir lock."""
     removed = 0
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(folder):
@@ -73,10 +83,15 @@ def sweep_temp_files(folder: Path) -> int:
 
 
 def ensure_mode(path: Path, mode: int) -> None:
-    """Tighten permissions of an existing file or folder (never loosen a stricter one)."""
-    st = os.stat(path)
+    """Tighten permissions of an existing file or folder (never loosen a stricter one).
+
+    A symlink is left alone: what it points to is not ours to change.
+    """
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        return
     if st.st_mode & 0o777 & ~mode:
-        os.chmod(path, st.st_mode & 0o777 & mode)
+        os.chmod(path, stat.S_IMODE(st.st_mode) & mode, follow_symlinks=False)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -125,11 +140,26 @@ def check_structure(data: Any) -> Data:
     return data
 
 
+def read_file(path: Path) -> bytes | None:
+    """The bytes of a regular file, never through a symlink; ``None`` when it does not exist."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptFileError(path, "a symbolic link, not a sleepchat file") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise CorruptFileError(path, "not a regular file")
+        return fh.read()
+
+
 def load_checked(path: Path) -> Data | None:
     """Parse a store file; ``None`` when it does not exist. Raises CorruptFileError."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    raw = read_file(path)
+    if raw is None:
         return None
     if not raw.strip():
         raise CorruptFileError(path, "the file is empty")
@@ -159,11 +189,22 @@ class AtomicJSONStorage(Storage):
     calling ``write()``, and a failed write must not leak into the cached state.
     """
 
-    def __init__(self, path: Path, data: Data | None = None, ops: FileOps | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        data: Data | None = None,
+        ops: FileOps | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         super().__init__()
         self.path = path
         self.ops = ops or FileOps()
+        # Read-only: every change stays in memory (a repair shown, never saved).
+        self.read_only = read_only
         self._text: str | None = None if data is None else dumps(data)
+        # Bytes of the file as last saved or loaded: what the next save rewrites.
+        self.size = 0 if self._text is None else len(self._text.encode("utf-8"))
         # Inside a batch: the working state, handed to TinyDB without copies (a failure
         # anywhere in the batch discards it whole).
         self._pending: Data | None = None
@@ -173,12 +214,14 @@ class AtomicJSONStorage(Storage):
         self.unsaved = False
 
     @classmethod
-    def open(cls, path: Path, ops: FileOps | None = None) -> AtomicJSONStorage:
+    def open(
+        cls, path: Path, ops: FileOps | None = None, *, read_only: bool = False
+    ) -> AtomicJSONStorage:
         """Load ``path`` if present (permissions tightened). Raises CorruptFileError."""
         data = load_checked(path)
-        if data is not None:
+        if data is not None and not read_only:
             ensure_mode(path, FILE_MODE)
-        return cls(path, data, ops)
+        return cls(path, data, ops, read_only=read_only)
 
     def read(self) -> Data | None:
         if self._in_batch:
@@ -192,7 +235,7 @@ class AtomicJSONStorage(Storage):
             self._pending = data
             return
         text = dumps(data)
-        if self._deferring:
+        if self._deferring or self.read_only:
             self._text, self.unsaved = text, True
             return
         self._save(text)
@@ -200,7 +243,7 @@ class AtomicJSONStorage(Storage):
 
     def flush(self) -> None:
         """Save changes made under ``deferred``, if any."""
-        if self.unsaved and self._text is not None:
+        if self.unsaved and self._text is not None and not self.read_only:
             self._save(self._text)
             self.unsaved = False
 
@@ -237,18 +280,20 @@ class AtomicJSONStorage(Storage):
             if self._pending is not None:
                 text = dumps(self._pending)
                 if text != self._text:
-                    self._save(text)
-                    self._text, self.unsaved = text, False
+                    if not self.read_only:
+                        self._save(text)
+                    self._text, self.unsaved = text, self.read_only
         finally:
             self._in_batch, self._pending = False, None
 
     def _save(self, text: str) -> None:
         folder = self.path.parent
         tmp: str | None = None
+        raw = text.encode("utf-8")
         try:
             fd, tmp = self.ops.mkstemp(folder, temp_prefix(self.path))
             try:
-                self.ops.write_all(fd, text.encode("utf-8"))
+                self.ops.write_all(fd, raw)
                 self.ops.fsync(fd)
             finally:
                 os.close(fd)
@@ -260,4 +305,5 @@ class AtomicJSONStorage(Storage):
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+        self.size = len(raw)
         fsync_dir(folder)

@@ -27,6 +27,15 @@ def _read_pid(fd: int) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
+def read_holder(path: Path) -> int | None:
+    """The PID a lock file holds, read without creating or locking it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        return _read_pid(fd)
+    finally:
+        os.close(fd)
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -51,7 +60,9 @@ class DataDirLock:
 
     def acquire(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
+            # Never through a link: the lock file is truncated, and a link's target is not ours.
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+            fd = os.open(self.path, flags, FILE_MODE)
         except OSError as exc:
             raise DataDirError(
                 f"cannot open the lock file {self.path}: {exc.strerror} — make the data dir "

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from sleepchat.core.clock import Clock, SystemClock
 from sleepchat.core.models import Change, Message, Session
 from sleepchat.store.atomic import FileOps
-from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_SIZE, Engine, Migration
+from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_BYTES, SEGMENT_SIZE, Engine, Migration
 from sleepchat.store.errors import StoreError
 
 P = ParamSpec("P")
@@ -26,7 +26,12 @@ log = logging.getLogger("sleepchat.store")
 
 
 class Store:
-    """Open with ``await Store.open(data_dir)``; ``await store.close()`` releases the lock."""
+    """Open with ``await Store.open(data_dir)``; ``await store.close()`` releases the lock.
+
+    ``Store.open(data_dir, read_only=True)`` reads a data dir without taking its lock and without
+    writing anything (a read-only disk, a full one, or one another sleepchat owns); every change
+    is then refused.
+    """
 
     def __init__(self, engine: Engine, on_warning: Callable[[str], None] | None) -> None:
         self._engine = engine
@@ -47,6 +52,8 @@ class Store:
         migrations: Mapping[int, Migration] | None = None,
         schema_version: int = SCHEMA_VERSION,
         segment_size: int = SEGMENT_SIZE,
+        segment_bytes: int = SEGMENT_BYTES,
+        read_only: bool = False,
     ) -> Store:
         warnings: list[str] = []
         engine = Engine(
@@ -57,6 +64,8 @@ class Store:
             migrations=migrations,
             schema_version=schema_version,
             segment_size=segment_size,
+            segment_bytes=segment_bytes,
+            read_only=read_only,
         )
         store = cls(engine, on_warning)
         store._warnings = warnings
@@ -70,6 +79,10 @@ class Store:
     @property
     def data_dir(self) -> Path:
         return self._engine.data_dir
+
+    @property
+    def read_only(self) -> bool:
+        return self._engine.read_only
 
     async def __aenter__(self) -> Store:
         return self
