@@ -53,7 +53,7 @@ async def script(config: Config, args: argparse.Namespace) -> int:
 
 
 async def list_sessions(config: Config, *, json_mode: bool) -> int:
-    store = await open_store(config.resolved_data_dir())
+    store = await open_store(config.resolved_data_dir(), read_only=True)
     try:
         sessions = await store.list_sessions()
     finally:
@@ -76,7 +76,7 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
     from sleepchat.core.memory import Memory
     from sleepchat.export import to_json, to_markdown
 
-    store = await open_store(config.resolved_data_dir())
+    store = await open_store(config.resolved_data_dir(), read_only=True)
     try:
         session = await (store.last_session() if which == "last" else store.get_session(which))
         if session is None:

@@ -147,11 +147,13 @@ def build_embedder(config: Config, backend: Backend) -> Backend:
 # -- store and assistant ----------------------------------------------------------------------
 
 
-async def open_store(data_dir: Path, *, on_warning: Warn = warn) -> Store:
-    """The store in ``data_dir``, locked for this process (raises StartupError/DataDirError)."""
+async def open_store(data_dir: Path, *, on_warning: Warn = warn, read_only: bool = False) -> Store:
+    """The store in ``data_dir``, locked for this process (raises StartupError/DataDirError).
+    ``read_only``: no lock, nothing written (reading works on a read-only or full disk, and
+    while another sleepchat owns the dir)."""
     from sleepchat.store import Store
 
-    return await Store.open(data_dir, on_warning=on_warning)
+    return await Store.open(data_dir, on_warning=on_warning, read_only=read_only)
 
 
 def build_assistant(
