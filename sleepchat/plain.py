@@ -12,24 +12,37 @@ import contextlib
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sleepchat.config import Config
 from sleepchat.runtime import open_runtime
 from sleepchat.script import ScriptRunner
+from sleepchat.text import clean_input
+
+if TYPE_CHECKING:
+    from prompt_toolkit.history import History
 
 EXIT_INTERRUPTED = 130
 
 
-def _history_file(data_dir: Path) -> Path:
+def _history(data_dir: Path) -> History:
+    """The input history file. A line typed with invalid UTF-8 is saved with U+FFFD in its place
+    (prompt-toolkit could not write it at all, and the line would be lost)."""
+    from prompt_toolkit.history import FileHistory
+
     path = data_dir / "input-history"
     if not path.exists():
         path.touch(mode=0o600)
-    return path
+
+    class ValidHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            super().store_string(clean_input(string))
+
+    return ValidHistory(str(path))
 
 
 async def run_plain(config: Config, *, session: str | None = None, new: bool = False) -> int:
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.patch_stdout import patch_stdout
 
@@ -53,7 +66,7 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
             event.current_buffer.insert_text("\n")  # type: ignore[attr-defined]
 
         prompt: PromptSession[str] = PromptSession(
-            history=FileHistory(str(_history_file(config.resolved_data_dir()))),
+            history=_history(config.resolved_data_dir()),
             key_bindings=keys,
         )
         prompt.default_buffer.on_text_changed += lambda _buf: a.touch()

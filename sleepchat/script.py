@@ -152,6 +152,7 @@ class ScriptRunner:
 
     async def handle(self, line: str) -> bool:
         """Process one input line; False to stop."""
+        line = clean_input(line)  # a terminal may hand over invalid UTF-8 (plain mode)
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             return True

@@ -14,6 +14,9 @@ _ESCAPES = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Lone surrogates: a server's "\ud800" (valid JSON, not Unicode), or invalid UTF-8 decoded with
+# surrogateescape (a terminal's bytes). Nothing can encode them: files, JSON and stdout all fail.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def terminal_safe(text: str) -> str:
@@ -21,9 +24,15 @@ def terminal_safe(text: str) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n")))
 
 
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: each lone surrogate becomes U+FFFD (the replacement character)."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def clean_input(text: str) -> str:
-    """User input as stored: NUL bytes dropped (they break terminals and JSON tools)."""
-    return text.replace("\x00", "")
+    """User input as stored: valid Unicode, NUL bytes dropped (they break terminals and JSON
+    tools)."""
+    return valid_text(text).replace("\x00", "")
 
 
 def clip(text: str, width: int) -> str:

@@ -44,7 +44,7 @@ from sleepchat.core.settings import CoreSettings, reply_cap
 from sleepchat.core.sleep import SleepLoop
 from sleepchat.core.stats import Stats
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
-from sleepchat.text import clip
+from sleepchat.text import clean_input, clip
 
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 48
@@ -126,7 +126,7 @@ class Assistant:
 
     async def new_session(self, title: str | None = None) -> Session:
         await self.preempt()
-        session = await self.store.create_session(title or DEFAULT_TITLE)
+        session = await self.store.create_session(clean_input(title or "") or DEFAULT_TITLE)
         return await self._load(session)
 
     async def switch_session(self, session_id: str) -> Session:
@@ -140,7 +140,7 @@ class Assistant:
         return await self.store.list_sessions()
 
     async def rename_session(self, session_id: str, title: str) -> Session:
-        title = title.strip()
+        title = clean_input(title).strip()
         if not title:
             raise CoreError("a session title cannot be empty")
         found = await self.store.get_session(session_id)
@@ -193,6 +193,7 @@ class Assistant:
         The user message is durable before any model call. A reply cut by an error or a
         cancel is stored, marked interrupted.
         """
+        text = clean_input(text)  # whatever a front end hands in, stored and sent valid
         if not text.strip():
             raise CoreError("nothing to send: the message is empty")
         if self.reflection_yields():  # the user's request must not queue behind a reflection

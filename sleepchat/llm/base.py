@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sleepchat.errors import SleepchatError
+from sleepchat.text import valid_text
 
 ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 
@@ -122,16 +124,31 @@ class SchemaError(BackendError):
         self.raw = raw
 
 
+# "\ud800"-style escapes: valid JSON, but a lone one decodes to text nothing can encode.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _valid_strings(data: Any) -> Any:
+    """Decoded JSON with every string made valid Unicode (lone surrogates replaced)."""
+    if isinstance(data, str):
+        return valid_text(data)
+    if isinstance(data, list):
+        return [_valid_strings(v) for v in data]
+    if isinstance(data, dict):
+        return {valid_text(k): _valid_strings(v) for k, v in data.items()}
+    return data
+
+
 def validate_reply(schema: type[M], raw: str, stats: ChatStats, *, lenient: bool = False) -> M:
     """A structured reply validated against ``schema``, or SchemaError naming where it failed.
 
     ``lenient`` admits raw control characters inside JSON strings (a llama.cpp grammar lets
     newlines through that strict JSON forbids)."""
     try:
-        if not lenient:
+        if not lenient and not _SURROGATE_ESCAPE.search(raw):
             return schema.model_validate_json(raw)
         try:
-            data: Any = json.loads(raw, strict=False)
+            data: Any = _valid_strings(json.loads(raw, strict=not lenient))
         except ValueError:
             data = raw  # not JSON at all: let validation say so
         return schema.model_validate(data)
@@ -277,16 +294,26 @@ class Backend(ABC):
         keep_alive: str | float | None = None,
     ) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply (``stream`` with keyword arguments)."""
-        return self.stream(
+        return self._valid_stream(
             ChatRequest(list(messages), options or ModelOptions(), num_predict, keep_alive)
         )
+
+    async def _valid_stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        """``stream`` with its text made valid Unicode: a server may send a lone surrogate
+        (``"\\ud800"``), which no file, JSON dump or terminal could take. Closing this closes
+        the server's stream."""
+        async with contextlib.aclosing(self.stream(request)) as chunks:
+            async for chunk in chunks:
+                if chunk.text:
+                    chunk.text = valid_text(chunk.text)
+                yield chunk
 
     async def complete(self, request: ChatRequest) -> tuple[str, ChatStats]:
         """The whole reply of one request and its stats. Cancellable at any await: the stream
         is closed on the way out."""
         pieces: list[str] = []
         stats = ChatStats()
-        async with contextlib.aclosing(self.stream(request)) as chunks:
+        async with contextlib.aclosing(self._valid_stream(request)) as chunks:
             async for chunk in chunks:
                 pieces.append(chunk.text)
                 if chunk.stats is not None:

@@ -23,6 +23,7 @@ from typing import Any
 from tinydb.storages import Storage
 
 from sleepchat.store.errors import CorruptFileError, DiskFullError, StoreWriteError
+from sleepchat.text import valid_text
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -289,7 +290,10 @@ class AtomicJSONStorage(Storage):
     def _save(self, text: str) -> None:
         folder = self.path.parent
         tmp: str | None = None
-        raw = text.encode("utf-8")
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate that got past the edges: never lose a save
+            raw = valid_text(text).encode("utf-8")
         try:
             fd, tmp = self.ops.mkstemp(folder, temp_prefix(self.path))
             try:
