@@ -15,18 +15,32 @@ from sleepchat.config import Config
 from sleepchat.errors import SleepchatError, StartupError
 from sleepchat.hints import cli_message
 from sleepchat.runtime import build_backend, open_runtime, open_store, warn
+from sleepchat.signals import StopSignals
 from sleepchat.text import when
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:
-    """Run a mode to its exit code; known failures become one line on stderr."""
+    """Run a mode to its exit code; known failures become one line on stderr. SIGTERM and
+    SIGHUP cancel it as Ctrl-C does (the reply in progress is kept, the store closed)."""
+    stop = StopSignals()
+
+    async def main() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        stop.install(task.cancel)
+        return await coro
+
     try:
-        return asyncio.run(coro)
+        return stop.exit_code(asyncio.run(main()))
+    except asyncio.CancelledError:
+        if stop.signum is None:
+            raise
+        return stop.exit_code(0)
     except SleepchatError as exc:
         warn(cli_message(exc))
-        return exc.exit_code
+        return stop.exit_code(exc.exit_code)
     except KeyboardInterrupt:
-        return 130
+        return stop.exit_code(130)
 
 
 async def script(config: Config, args: argparse.Namespace) -> int:

@@ -89,6 +89,8 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
                     if not await reply:
                         return 0
                 except asyncio.CancelledError:
+                    if (task := asyncio.current_task()) and task.cancelling():
+                        raise  # a stop signal: not just this reply, the whole REPL
                     print("\n(interrupted — the partial reply is kept)", file=sys.stderr)
                 finally:
                     loop.remove_signal_handler(signal.SIGINT)

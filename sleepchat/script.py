@@ -6,10 +6,13 @@ Each plain line is a user message; ``#`` starts a comment; ``/`` starts a comman
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
+import queue
 import re
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import IO, Any
 
@@ -341,12 +344,48 @@ class ScriptRunner:
 
 
 async def _aiter(lines: Iterable[str]) -> AsyncIterator[str]:
-    """Read in a thread so a background reflection keeps running while we wait for input."""
-    it = iter(lines)
+    """Read in a thread so a background reflection keeps running while we wait for input.
+
+    A daemon thread of its own, one line per request: a read blocked on a terminal or a pipe
+    must not hold up the exit after a stop signal (the event loop's executor would be joined).
+    """
+    loop = asyncio.get_running_loop()
+    requests: queue.SimpleQueue[asyncio.Future[object] | None] = queue.SimpleQueue()
     done = object()
-    while (line := await asyncio.to_thread(next, it, done)) is not done:
-        assert isinstance(line, str)
-        yield line
+
+    def reader() -> None:
+        it = iter(lines)
+        while (future := requests.get()) is not None:
+            try:
+                item, exc = next(it, done), None
+            except BaseException as err:
+                item, exc = None, err
+            with contextlib.suppress(RuntimeError):  # the loop closed while we read
+                loop.call_soon_threadsafe(_settle, future, item, exc)
+            if item is done or exc is not None:
+                return
+
+    threading.Thread(target=reader, name="sleepchat-input", daemon=True).start()
+    try:
+        while True:
+            future: asyncio.Future[object] = loop.create_future()
+            requests.put(future)
+            line = await future
+            if line is done:
+                return
+            assert isinstance(line, str)
+            yield line
+    finally:
+        requests.put(None)
+
+
+def _settle(future: asyncio.Future[object], item: object, exc: BaseException | None) -> None:
+    if future.done():  # the reader was cancelled meanwhile
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(item)
 
 
 async def run_script(

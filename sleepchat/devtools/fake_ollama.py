@@ -602,6 +602,7 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._cond:
                 fake._cache.append(token.strip())
                 rec.chunks_sent = len(sent)
+                fake._cond.notify_all()  # wait_until may be waiting for a chunk count
         if len(tokens) == step.drop_after:
             self._drop(rec, stream)
             return

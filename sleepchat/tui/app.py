@@ -27,6 +27,7 @@ from textual.widgets import TextArea
 
 from sleepchat.core.errors import CoreError
 from sleepchat.errors import SleepchatError
+from sleepchat.signals import StopSignals
 from sleepchat.tui import RuntimeFactory, default_runtime
 from sleepchat.tui.chat import ChatView
 from sleepchat.tui.footer import KeysFooter
@@ -104,6 +105,8 @@ class SleepchatApp(App[None]):
         self._chat = ChatView()
         if config is None:
             use_default_theme(self)
+        # SIGTERM / SIGHUP quit as Ctrl+Q does (the reply kept), with exit code 143 / 129.
+        self._stop_signals = StopSignals()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -148,6 +151,9 @@ class SleepchatApp(App[None]):
 
     # -- start-up ----------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._stop_signals.install(
+            lambda: self.run_worker(self.action_quit(), group="quit", exit_on_error=False)
+        )
         if self._config is not None:
             self._use_config()
         self.panel.display = self.size.width >= WIDE
@@ -258,7 +264,7 @@ class SleepchatApp(App[None]):
                 with contextlib.suppress(Exception):
                     await worker.wait()
         await self._close_runtime()
-        self.exit()
+        self.exit(return_code=self._stop_signals.exit_code(0))
 
     async def on_unmount(self) -> None:
         await self._close_runtime()
