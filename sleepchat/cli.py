@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sleepchat import __version__
+from sleepchat.config.rows import members
+from sleepchat.config.table import FLAG_KEYS, SETTINGS
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
@@ -26,38 +29,25 @@ DESCRIPTION = (
 
 
 def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    """Flags valid before and after a sub-command (sub-parsers must not reset them)."""
+    """Flags valid before and after a sub-command (sub-parsers must not reset them): --config,
+    and one per setting that has a flag in the settings table."""
     default: Any = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
     g.add_argument("--config", metavar="PATH", default=default, help="config file (YAML)")
-    g.add_argument(
-        "--host",
-        default=default,
-        help="model server URL (default http://127.0.0.1:11434; openai: the base URL, …/v1)",
-    )
-    g.add_argument("--model", default=default, help="model name (as the server lists it)")
-    g.add_argument(
-        "--backend",
-        choices=("auto", "ollama", "local", "openai"),
-        default=default,
-        help="model backend (openai: an OpenAI-compatible server; key in SLEEPCHAT_API_KEY)",
-    )
-    g.add_argument("--data-dir", metavar="DIR", default=default, help="where sessions are kept")
-    g.add_argument(
-        "--idle-seconds",
-        type=float,
-        metavar="N",
-        default=default,
-        help="idle time before reflecting",
-    )
-    g.add_argument("--theme", default=default, help="TUI theme name")
-    g.add_argument("--log-file", metavar="PATH", default=default, help="log file")
-    g.add_argument(
-        "--debug",
-        action="store_true",
-        default=default if suppress else False,
-        help="debug logging (logs include message text)",
-    )
+    for s in SETTINGS:
+        if s.meta.flag is None:
+            continue
+        kinds, _ = members(s.type)
+        kw: dict[str, Any] = {"default": default, "help": s.meta.help.replace("%", "%%")}
+        if bool in kinds:
+            kw["action"] = "store_true"  # unset, it leaves the file's value alone
+        elif typing.get_origin(kinds[0]) is Literal:
+            kw["choices"] = typing.get_args(kinds[0])
+        elif float in kinds or int in kinds:
+            kw["type"] = float if float in kinds else int
+        if s.meta.metavar and bool not in kinds:
+            kw["metavar"] = s.meta.metavar
+        g.add_argument(s.meta.flag, **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,9 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("config", "host", "model", "backend", "data_dir", "idle_seconds", "theme", "log_file")
-    flags = {k: getattr(args, k, None) for k in keys}
-    flags["debug"] = getattr(args, "debug", False) or None
+    """The flags given, by name, for load_config (an unset --debug is None, not False)."""
+    flags = {"config": getattr(args, "config", None)}
+    for name in FLAG_KEYS:
+        value = getattr(args, name, None)
+        flags[name] = None if value is False else value
     return flags
 
 

@@ -7,6 +7,8 @@ import socket
 
 import pytest
 
+from sleepchat.config import CONFIG_ENV, ENV_VARS
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 
@@ -48,19 +50,6 @@ def _isolated_env(
     home = tmp_path_factory.mktemp("home")
     for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         monkeypatch.setenv(var, str(home / var.lower()))
-    for var in (
-        "SLEEPCHAT_CONFIG",
-        "SLEEPCHAT_MODEL",
-        "SLEEPCHAT_BACKEND",
-        "SLEEPCHAT_DATA_DIR",
-        "SLEEPCHAT_IDLE_SECONDS",
-        "SLEEPCHAT_THEME",
-        "SLEEPCHAT_LOG_FILE",
-        "SLEEPCHAT_DEBUG",
-        "SLEEPCHAT_LOCAL_MODEL",
-        "OLLAMA_HOST",
-        "SLEEPCHAT_API_KEY",
-        "OPENAI_API_KEY",
-        "OLLAMA_API_KEY",
-    ):
+    # every variable the settings table reads, and the key Ollama's own client reads
+    for var in (CONFIG_ENV, *ENV_VARS, "OLLAMA_API_KEY"):
         monkeypatch.delenv(var, raising=False)

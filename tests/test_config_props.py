@@ -14,7 +14,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sleepchat.config import ENV_VARS, Config, ConfigError, load_config
+from sleepchat.config import ENV_VARS, Config, ConfigError, as_dict, key_paths, load_config
+from sleepchat.config.rows import fields_of, is_section
 
 # Quick in CI; the full fault run sets SLEEPCHAT_PROPERTY_EXAMPLES (e.g. 5000).
 SETTINGS = settings(
@@ -22,12 +23,7 @@ SETTINGS = settings(
 )
 
 # Keys users would plausibly write (valid ones and near misses) plus arbitrary text.
-KNOWN_KEYS = [
-    name
-    for model in (Config, *(f.annotation for f in Config.model_fields.values()))
-    if isinstance(model, type) and hasattr(model, "model_fields")
-    for name in model.model_fields
-]
+KNOWN_KEYS = sorted({part for key in key_paths() for part in key.split(".")})
 keys = st.sampled_from(
     [*KNOWN_KEYS, "idle_secs", "modle", "sleep.idle_seconds", "\n", "a\tb", "\x85"]
 ) | st.text(max_size=12)
@@ -46,13 +42,11 @@ values = st.recursive(
 )
 
 
-def _shaped(model: Any) -> st.SearchStrategy[dict[str, Any]]:
+def _shaped(section: Any) -> st.SearchStrategy[dict[str, Any]]:
     """Mappings with the schema's own keys and arbitrary values: exercises every value check."""
     fields = {}
-    for name, field in model.model_fields.items():
-        sub = field.annotation
-        nested = isinstance(sub, type) and hasattr(sub, "model_fields")
-        fields[name] = (_shaped(sub) | values) if nested else values
+    for f, annotation, _row in fields_of(section):
+        fields[f.name] = (_shaped(annotation) | values) if is_section(annotation) else values
     return st.fixed_dictionaries({}, optional=fields)
 
 
@@ -216,7 +210,7 @@ def test_valid_configs_load_with_their_values_and_round_trip(
     # Escaped non-ASCII: PyYAML writes U+0085 raw with allow_unicode and reads it back as a space.
     loaded = _load(folder, yaml.safe_dump(doc).encode("utf-8"))
     assert isinstance(loaded, Config), loaded
-    dumped = loaded.model_dump(mode="json")
+    dumped = as_dict(loaded)
     flat = _flatten(dumped)
     for key, value in _flatten(doc).items():
         if key == "host":
@@ -230,5 +224,5 @@ def test_valid_configs_load_with_their_values_and_round_trip(
     # dump -> load gives the same values (host normalisation and paths included)
     again = _load(folder, yaml.safe_dump(dumped).encode("utf-8"))
     assert isinstance(again, Config), again
-    assert again.model_dump() == loaded.model_dump()
+    assert again == loaded
     assert again.core_settings() == loaded.core_settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -345,7 +346,7 @@ async def test_bad_theme_files_are_reported_together_and_fallback_used(
     (themes / "typo.yaml").write_text("name: typo\nprimry: '#112233'\n")
     (themes / "mine.yaml").write_text("name: mine\nprimary: '#336699'\ndark: true\n")
     config = make_config(tmp_path / "d", srv.url, theme="broken")
-    config = config.model_copy(update={"themes_dir": themes})
+    config = dataclasses.replace(config, themes_dir=themes)
     app, _clock = make_app(config)
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)

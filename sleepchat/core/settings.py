@@ -1,16 +1,13 @@
-"""Settings the core needs, as a plain dataclass (the YAML/env/flag loader lives in config.py)."""
+"""Settings the core needs, as a plain dataclass (filled from the settings table,
+``sleepchat/config/table.py``; a test keeps the defaults equal)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
 from sleepchat.llm.base import Capabilities, ModelOptions
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are sleepchat, a concise and helpful assistant running on the user's own machine. "
-    "Answer clearly; use Markdown for code."
-)
 
 
 @dataclass(frozen=True)
