@@ -23,13 +23,14 @@ from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
 
 IDLE = 10.0
-NOTE = "Grows cherry tomatoes in pots"
+NOTE = "I grow cherry tomatoes in pots"
+STATED = "I grow cherry tomatoes in pots and the leaves have brown spots."
 PREDICTED = "How often should I water the tomatoes in a heatwave?"
 
 
 def structured(messages: Sequence[ChatMessage], schema: type) -> str:
-    if schema.__name__ == "NoteOps":
-        return json.dumps({"ops": [{"op": "insert", "text": NOTE}]})
+    if schema.__name__ == "Facts":
+        return json.dumps({"facts": [NOTE]})
     return json.dumps({"questions": [PREDICTED]})
 
 
@@ -110,7 +111,7 @@ async def looping(store, backend, clock) -> AsyncIterator[Looping]:
 
     async def start(**settings: object) -> tuple[Assistant, Seen]:
         a = await make(store, backend, clock, **settings)
-        await ask(a, "My tomato leaves have brown spots.")
+        await ask(a, STATED)
         seen = Seen(a)
         tasks.append(asyncio.create_task(a.idle_loop()))
         return a, seen
@@ -243,7 +244,7 @@ async def test_idle_for_n_seconds_returns_on_time_and_leaves_the_reflection_runn
     store, backend, clock
 ) -> None:
     a = await make(store, backend, clock)
-    await ask(a, "My tomato leaves have brown spots.")
+    await ask(a, STATED)
     backend.gate = asyncio.Event()
     backend.started.clear()
     idle = asyncio.create_task(a.idle_loop(IDLE + 5))
@@ -261,7 +262,7 @@ async def test_idle_for_n_seconds_returns_on_time_and_leaves_the_reflection_runn
 
 async def test_events_carry_progress_and_the_memory_itself(store, backend, clock) -> None:
     a = await make(store, backend, clock)
-    await ask(a, "My tomato leaves have brown spots.")
+    await ask(a, STATED)
     seen = Seen(a)
     reflection = await a.reflect()
     progress = [e for e in seen.events if isinstance(e, ReflectionChanged)]
@@ -293,7 +294,7 @@ async def test_a_later_idle_cycle_drops_an_outdated_prediction_and_counts_it(
     store, backend, clock
 ) -> None:
     a = await make(store, backend, clock, prediction_ttl_turns=1)
-    await ask(a, "My tomato leaves have brown spots.")
+    await ask(a, STATED)
     await a.reflect()
     await ask(a, "And the soil?")
     await ask(a, "And the pots?")
