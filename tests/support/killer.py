@@ -115,6 +115,12 @@ class Harness:
         except BrokenPipeError:
             pass
         # stdin stays open: the process waits for more input, so the kill always lands.
+        # Half the kills are timed from the start of the process (start-up, the store opening),
+        # half from its first model request: on a loaded machine a start-up can outlast the
+        # whole window, and then no kill would ever land mid-reply.
+        if self.rng.random() < 0.5:
+            before = len(fake.recorded(None))
+            fake.wait_until(lambda f: len(f.requests) > before, timeout=10)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=self.rng.uniform(0.05, self.max_kill_after))
         alive = proc.poll() is None
