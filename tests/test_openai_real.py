@@ -6,6 +6,10 @@ model package is missing."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -15,7 +19,7 @@ from support.llama_server import ALIAS, KEY, LlamaServer, Proxy, missing, start_
 from support.ollama_server import refused_port
 
 from sleepchat.core.assistant import Assistant
-from sleepchat.core.events import ReplyChunk, ReplyDone
+from sleepchat.core.events import ReplyDone
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import (
     BackendStreamError,
@@ -75,20 +79,37 @@ async def test_a_streamed_reply(backend: OpenAIBackend) -> None:
     assert backend.capabilities.parallel_slots == 1  # one model, one lock: it says nothing more
 
 
-async def test_a_session_reflects_and_serves_a_hit(backend: OpenAIBackend, tmp_path: Path) -> None:
+async def test_a_scripted_session_reflects_and_the_next_start_serves_a_hit(
+    server: LlamaServer, backend: OpenAIBackend, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "max_reply_tokens: 60\noptions: {temperature: 0.2, seed: 7}\n"
+        "sleep: {cooldown_seconds: 0, budget_tokens: 600, max_predictions: 2}\n"
+    )
+    cmd = [sys.executable, "-m", "sleepchat", "--script", "-", "--json", "--config", str(config)]
+    cmd += ["--backend", "openai", "--host", server.url, "--model", ALIAS]
+    proc = subprocess.run(
+        [*cmd, "--data-dir", str(tmp_path / "d")],
+        input=f"{CONTEXT}\n/idle\n",
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SLEEPCHAT_API_KEY": KEY},
+    )
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [e["type"] for e in events] == ["reply", "reflection"], events
+    reply, reflection = events
+    assert reply["text"].strip() and reply["completion_tokens"] > 3  # streamed
+    assert reflection["status"] == "done" and reflection["predictions"] >= 1, reflection
+    # The predictions were stored: the next start serves one instantly, no model call.
     store = await Store.open(tmp_path / "d")
     a = Assistant(backend=backend, store=store, settings=settings())
     try:
         await a.start()
-        chunks = 0
-        async for event in a.ask(CONTEXT):
-            chunks += isinstance(event, ReplyChunk)
-        assert chunks > 3
-        reflection = await a.reflect()
-        assert reflection.status == "done" and reflection.tokens > 0
         fresh = a.fresh_predictions()
-        assert fresh, "the reflection predicted nothing"
-        assert all(p.question and p.answer.strip() for p in fresh)
+        assert fresh and all(p.question and p.answer.strip() for p in fresh)
         async for event in a.ask(fresh[0].question):
             if isinstance(event, ReplyDone):
                 hit = event.message
