@@ -95,6 +95,16 @@ class LlamaServer:
             self.process.wait()
 
 
+def _die_with_parent() -> None:
+    """In the server's process: end it when the test process dies (Linux), so a killed test
+    run leaves no model server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_server(
     *, api_key: str | None = KEY, n_ctx: int = 4096, threads: int | None = None
 ) -> LlamaServer:
@@ -132,6 +142,7 @@ def start_server(
         text=True,
         env=env,
         bufsize=1,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     server = LlamaServer(port, api_key, process)
     threading.Thread(target=server._read, daemon=True).start()
