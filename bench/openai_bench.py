@@ -9,7 +9,7 @@ loopback), side by side in one run:
    ``llama-server --parallel 2``; ``server.parallel_slots: 2``): the same question, which should
    not wait for the reflection at all — and the reflection goes on.
 
-    python bench/openai_bench.py [--runs 3]
+    python bench/openai_bench.py [--runs 3] [--parts warm,slots]
 """
 
 from __future__ import annotations
@@ -111,10 +111,11 @@ async def question_during_reflection(proxy: Proxy, slots: int) -> dict[str, floa
             await a.start()
             async for _ in a.ask(CONTEXT):
                 pass
-            proxy.markers = [REFLECTION_MARK, QUESTION]
-            proxy.conns.clear()
+            proxy.watch(REFLECTION_MARK, QUESTION)
             task = a.start_reflection()
             while not proxy.streaming(REFLECTION_MARK):  # the reflection's reply is coming
+                if task.done():
+                    raise RuntimeError(f"the reflection ended first: {task.result()}")
                 await asyncio.sleep(0.01)
             submitted = time.monotonic()
             first: float | None = None
@@ -150,21 +151,29 @@ def median(rows: list[dict[str, float | str]], key: str) -> float:
     return statistics.median(float(r[key]) for r in rows)
 
 
-async def main(runs: int) -> None:
+async def main(runs: int, parts: Sequence[str]) -> None:
     first = start_server(api_key=None)
     second = start_server(api_key=None)
     try:
-        warm = await warm_up_figures(first, runs)
-        print(
-            f"warm-up, {warm['history_tokens']:.0f}-token history: first token cold "
-            f"{warm['cold_ttft_s']:.2f} s vs after the warm-up {warm['warm_ttft_s']:.2f} s "
-            f"({warm['speedup']:.1f}x; the server prefilled {warm['warm_prefilled_tokens']:.0f} "
-            "tokens instead of all)"
-        )
+        if "warm" in parts:
+            warm = await warm_up_figures(first, runs)
+            print(
+                f"warm-up, {warm['history_tokens']:.0f}-token history: first token cold "
+                f"{warm['cold_ttft_s']:.2f} s vs after the warm-up {warm['warm_ttft_s']:.2f} s "
+                f"({warm['speedup']:.1f}x; the server prefilled "
+                f"{warm['warm_prefilled_tokens']:.0f} tokens instead of all)",
+                flush=True,
+            )
+        if "slots" not in parts:
+            return
         async with Proxy([first.port]) as one, Proxy([first.port, second.port]) as two:
             baseline = statistics.median([await idle_ttft(one) for _ in range(runs)])
-            rows1 = [await question_during_reflection(one, 1) for _ in range(runs)]
-            rows2 = [await question_during_reflection(two, 2) for _ in range(runs)]
+            rows1, rows2 = [], []
+            for _ in range(runs):
+                rows1.append(await question_during_reflection(one, 1))
+                print(f"1 slot: {rows1[-1]}", file=sys.stderr, flush=True)
+                rows2.append(await question_during_reflection(two, 2))
+                print(f"2 slots: {rows2[-1]}", file=sys.stderr, flush=True)
         print(f"question on an idle server: first token {baseline:.2f} s (median of {runs})")
         for name, rows in (("1 slot ", rows1), ("2 slots", rows2)):
             fates = sorted({str(r["reflection"]) for r in rows})
@@ -181,4 +190,6 @@ async def main(runs: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    asyncio.run(main(parser.parse_args().runs))
+    parser.add_argument("--parts", default="warm,slots", help="warm, slots or both")
+    args = parser.parse_args()
+    asyncio.run(main(args.runs, args.parts.split(",")))

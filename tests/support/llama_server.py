@@ -168,6 +168,8 @@ class Conn:
     received: int = 0  # bytes of the server's answer passed back
     opened: float = 0.0
     times: dict[str, float] = field(default_factory=dict)  # marker -> when it was first sent
+    answered: dict[str, int] = field(default_factory=dict)  # marker -> answer length when sent
+    answer: bytearray = field(default_factory=bytearray)  # what the server sent back
 
 
 class Proxy:
@@ -194,9 +196,22 @@ class Proxy:
         times = [c.times[marker] for c in self.conns if marker in c.times]
         return min(times) if times else None
 
-    def streaming(self, marker: str, after: int = 600) -> bool:
-        """A connection that sent ``marker`` has had ``after`` bytes of answer back."""
-        return any(marker in c.times and c.received >= after for c in self.conns)
+    def streaming(self, marker: str) -> bool:
+        """A request that carried ``marker`` is getting its reply's text (an event with content;
+        a rejected request or a bare ping does not count)."""
+        return any(
+            marker in c.times and b'"content": "' in c.answer[c.answered[marker] :]
+            for c in self.conns
+        )
+
+    def watch(self, *markers: str) -> None:
+        """Look for these markers from now on (connections kept alive included)."""
+        self.markers = list(markers)
+        for conn in self.conns:
+            conn.times.clear()
+            conn.answered.clear()
+            conn.sent.clear()
+            conn.answer.clear()
 
     async def __aenter__(self) -> Proxy:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -226,6 +241,7 @@ class Proxy:
                     for marker in self.markers:
                         if marker not in conn.times and marker.encode() in conn.sent:
                             conn.times[marker] = time.monotonic()
+                            conn.answered[marker] = len(conn.answer)
                     up_writer.write(data)
                     await up_writer.drain()
             up_writer.close()
@@ -234,6 +250,8 @@ class Proxy:
             with contextlib.suppress(OSError):
                 while data := await up_reader.read(65536):
                     conn.received += len(data)
+                    if self.markers:
+                        conn.answer += data
                     writer.write(data)
                     await writer.drain()
                     if self.cut_after is not None and conn.received >= self.cut_after:
