@@ -121,3 +121,27 @@ def test_doctor_and_start_up_say_when_a_proxy_is_in_use(tmp_path: Path) -> None:
         local = _run(["doctor", *common, "--host", f"http://127.0.0.1:{refused_port()}"], env)
         assert "requests go to the server directly" in local.stdout
         assert len(proxy.requests) == seen
+
+
+async def test_ollama_behind_an_authenticating_proxy_gets_the_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tags = {"models": [{"model": MODEL, "name": MODEL}]}
+    with Stub(lambda request: json_reply(tags)) as server:
+        headers = {"Authorization": "Bearer proxy-token-1", "X-Team": "bakers"}
+        backend = OllamaBackend(server.url, MODEL, headers=headers)
+        try:
+            assert await backend.list_models() == [MODEL]
+        finally:
+            await backend.aclose()
+        # Without headers, the client sends OLLAMA_API_KEY as a bearer token itself.
+        monkeypatch.setenv("OLLAMA_API_KEY", "env-key-2")
+        plain = OllamaBackend(server.url, MODEL)
+        try:
+            await plain.list_models()
+        finally:
+            await plain.aclose()
+    first, second = server.requests
+    assert first.headers["authorization"] == "Bearer proxy-token-1"
+    assert first.headers["x-team"] == "bakers"
+    assert second.headers["authorization"] == "Bearer env-key-2"
