@@ -95,8 +95,11 @@ async def replay(row: dict[str, Any], backend: Any, settings: CoreSettings, root
             await store.append_message(msg)
             history.append(msg)
             if role == "assistant":
+                cpu = time.process_time()
                 r = await reflector.run(session.id, history, memory, lambda _e: None)
-                steps.append({"status": r.status, "ms": r.ms, "tokens": r.tokens})
+                # CPU seconds: what the step costs on a free core, whatever else the machine runs
+                cpu_s = time.process_time() - cpu
+                steps.append({"status": r.status, "ms": r.ms, "tokens": r.tokens, "cpu_s": cpu_s})
         notes = [n.text for n in memory.notes]
         verbatim = sum(n.verbatim for n in memory.notes)
         return {
@@ -211,6 +214,7 @@ async def main(argv: list[str] | None = None) -> int:
                 f"(verbatim {out['verbatim']})  stale alone {s['stale_alone']}  "
                 f"left {s['stale_left']}  dropped {out['dropped']}  "
                 f"step s {[round(st['ms'] / 1000, 1) for st in out['steps']]}  "
+                f"cpu s {[round(st['cpu_s'], 1) for st in out['steps']]}  "
                 f"tokens {[st['tokens'] for st in out['steps']]}",
                 file=sys.stderr,
             )
@@ -223,6 +227,7 @@ async def main(argv: list[str] | None = None) -> int:
     kept = sum(len(r["kept"]) for r in results)
     notes = sum(r["note_count"] for r in results)
     secs = [st["ms"] / 1000 for st in steps]
+    cpu = [st["cpu_s"] for st in steps]
     caught, total = probes(rows)
     summary = {
         "model": backend.model,
@@ -243,6 +248,8 @@ async def main(argv: list[str] | None = None) -> int:
         "notes_step_s_median": round(statistics.median(secs), 2) if secs else None,
         "notes_step_s_max": round(max(secs), 2) if secs else None,
         "within_idle_period": sum(s <= IDLE_SECONDS for s in secs),
+        "notes_step_cpu_s_median": round(statistics.median(cpu), 2) if cpu else None,
+        "notes_step_cpu_s_max": round(max(cpu), 2) if cpu else None,
         "tokens_per_step_median": statistics.median(st["tokens"] for st in steps) if steps else 0,
         "contradiction_probes_caught": f"{caught}/{total}",
         "drop_reasons_seen": dict(reasons.counts),
