@@ -37,6 +37,10 @@ DATA = Path(__file__).parent / "data" / "notes_conversations.jsonl"
         ("Here is what I have so far about the trip", META),
         ("The user asked about the budget.", META),
         ("No new facts were stated.", META),
+        # echoes of the request, seen on the held-out split after measuring (not re-measured)
+        ("My newest messages were: I ordered a Dadant hive", META),
+        ("Hmm, my new messages were: 16", META),
+        ("Your newest messages were: 'You have about 2 hours a day to study.'", META),
         ("][", FRAGMENT),
         ("{}", FRAGMENT),
         ("Budget.", FRAGMENT),

@@ -102,6 +102,13 @@ def fact_problem(
         return quality.INVENTED  # a number only the assistant said is not the user's fact
     if quality.contradicted(text, later_user_texts(history, source)):
         return quality.CONTRADICTED
+    # "target is 16, not 15": a fact holding a value its own sentence says is no longer so
+    for sentence in quality.sentences(source.content):
+        if quality.shared_share(text, [sentence]) < 0.5:
+            continue  # about something else ("3 friends" is not "not 3 May")
+        stale = quality.negated_values(sentence) - quality.negated_values(text)
+        if quality.values(text) & stale:
+            return quality.CONTRADICTED
     return None
 
 

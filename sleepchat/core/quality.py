@@ -49,6 +49,8 @@ _META = re.compile(
     r"(?:^|:\s*)here(?:'s| is| are)\b|\bhere(?:'s| is| are) (?:what|the following|some|my|your)\b|"
     r"\bthis is (?:a|an|the) (?:question|answer|note|fact|summary)\b|"
     r"\bthe user (?:asked|is asking|asks|wants to know)\b|\bthe assistant\b|"
+    # an echo of the request ("My newest messages were: …"): about the messages, not in them
+    r"\b(?:my|your|our) (?:new|newest|latest) messages?\b|"
     r"\b(?:as an ai|language model|json|schema)\b|\bno new (?:facts?|notes?|information)\b|"
     r"\bnothing (?:new|to (?:add|note))\b|\b(?:current state|decision[- ]making process)\b|"
     r"^\s*(?:notes?|facts?|summary|answer|question|output|insert|skip)\s*:",
