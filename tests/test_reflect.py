@@ -18,7 +18,7 @@ from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.facts import Facts
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Prediction
-from sleepchat.core.predict_step import PredictionPlan
+from sleepchat.core.predict_step import QuestionList
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.reflect_run import state_key
@@ -101,7 +101,7 @@ def happy_backend() -> FakeBackend:
                     "Ten kids are expected on Saturday",
                 ]
             },
-            PredictionPlan={"keep": [], "drop": [], "questions": QUESTIONS},
+            QuestionList={"questions": QUESTIONS},
         ),
     )
 
@@ -127,31 +127,40 @@ async def test_a_reflection_stores_notes_predictions_with_answers_and_warms_up()
     # The answers were requested exactly as a chat turn would ask them (notes in the tail).
     notes = [n.text for n in h.memory.notes]
     streams = [c for c in h.backend.calls if c.kind == "stream"]
-    assert [c.messages for c in streams[:3]] == [
+    assert [c.messages for c in streams[1:4]] == [
         prompts.chat_messages(h.settings.system_prompt, h.history, q, notes=notes)
         for q in QUESTIONS
     ]
-    warm = h.backend.calls[-1]
-    assert warm.kind == "stream" and warm.num_predict == 1
-    # the chat prefix plus the notes block: all a next question starts with
+    # The warm-up came first (a cut reflection still leaves a warm cache); every later
+    # prediction request starts with the chat prefix and the notes block a next question
+    # will use, so the cache ends holding it and no re-warm was needed.
+    warm = h.backend.calls[0]
+    assert (warm.kind, warm.num_predict, warm.messages) == ("stream", 1, h.prefix())
     notes_block = prompts.memory_block([n.text for n in h.memory.notes])
-    assert warm.messages == [*h.prefix(), {"role": "system", "content": notes_block}]
+    start = [*h.prefix(), {"role": "system", "content": notes_block}]
+    assert [c.messages[: len(start)] == start for c in h.backend.calls[2:]] == [True] * 4
+    assert [c.num_predict for c in h.backend.calls].count(1) == 1
+    assert r.steps == ["warm-up", "revalidate", "notes", "questions", "answers"]
     # Tokens asleep: both structured replies (the fake counts words), the answers, the warm-up.
     answered = sum(p.answer_tokens or 0 for p in preds)
     backend_replies = happy_backend().structured
     assert backend_replies is not None
-    planning = sum(len(backend_replies([], schema).split()) for schema in (Facts, PredictionPlan))
+    planning = sum(len(backend_replies([], schema).split()) for schema in (Facts, QuestionList))
     assert r.tokens == planning + answered + 1
-    # Events: running at the start, done at the end; in between, after each of the 5 stored
-    # steps, the memory as it now is and the progress so far; the stats at the end.
+    # Events: running at the start, done at the end; in between, after each stored step, the
+    # memory as it now is and the progress so far; the stats at the end.
     changes = [e for e in h.events if isinstance(e, ReflectionChanged)]
-    assert [e.reflection.status for e in changes] == ["running"] * 6 + ["done"]
-    assert [e.reflection.notes_changed for e in changes[1:]] == [1, 2, 2, 2, 2, 2]
-    assert [e.reflection.predictions for e in changes[1:]] == [0, 0, 1, 2, 3, 3]
+    # after each of the 8 stored steps (two notes, three questions, three answers)
+    assert [e.reflection.status for e in changes] == ["running"] * 9 + ["done"]
+    assert [e.reflection.notes_changed for e in changes[1:]] == [1] + [2] * 8
+    assert [e.reflection.predictions for e in changes[1:]] == [0, 0, 1, 2, 3, 3, 3, 3, 3]
     memory = [e for e in h.events if isinstance(e, MemoryChanged)]
-    assert len(memory) == 6
+    assert len(memory) == 9
     assert memory[-1].notes == tuple(h.memory.notes)
     assert memory[-1].stats.reflections_done == 1
+    assert memory[-1].fresh_ids == {p.id for p in preds}  # answered: may be served now
+    # a question stored before its answer is shown, but not yet servable
+    assert [len(m.fresh_ids) for m in memory[2:8]] == [0, 0, 0, 1, 2, 3]
     assert h.memory.stats.reflections_done == 1
     assert h.memory.stats.predictions_made == 3
     assert h.memory.stats.sleep_tokens == r.tokens
@@ -163,14 +172,17 @@ async def test_every_request_shares_the_chat_prefix_and_options() -> None:
     await h.run()
     prefix = h.prefix()
     kinds = [c.kind for c in h.backend.calls]
-    assert kinds == ["structured", "structured", "stream", "stream", "stream", "stream"]
+    assert kinds == ["stream", "structured", "structured", "stream", "stream", "stream"]
     for call in h.backend.calls:
         assert call.messages[: len(prefix)] == prefix
         assert {k: v for k, v in call.options.items() if k != "num_predict"} == OPTIONS.to_dict()
         assert call.keep_alive == "15m"
-    # Instructions live in the tail only.
-    for call in h.backend.calls[:2]:
-        assert len(call.messages) == len(prefix) + 1
+    # Instructions live in the tail only (the questions request after the notes block).
+    notes_call, questions_call = h.backend.calls[1:3]
+    assert len(notes_call.messages) == len(prefix) + 1
+    assert len(questions_call.messages) == len(prefix) + 2
+    assert questions_call.messages[-2]["role"] == "system"
+    for call in (notes_call, questions_call):
         assert call.messages[-1]["role"] == "user"
         assert call.messages[-1]["content"] not in [m["content"] for m in prefix]
 
@@ -185,7 +197,7 @@ async def test_no_warm_up_when_disabled_and_its_token_not_reserved() -> None:
     # The first answer may use all that the two plans left: no token held back for a warm-up.
     spent = sum(
         len((happy_backend().structured or (lambda m, s: ""))([], schema).split())
-        for schema in (Facts, PredictionPlan)
+        for schema in (Facts, QuestionList)
     )
     assert first_answer.num_predict == 10_000 - spent
 
@@ -197,7 +209,7 @@ async def test_cancel_mid_answer_keeps_finished_steps_and_stores_no_partial_answ
     def responder(messages: Sequence[ChatMessage]) -> str:
         nonlocal calls
         calls += 1
-        if calls == 2:  # freeze the second answer after its request started
+        if calls == 3:  # freeze the second answer (after the warm-up) once it started
             backend.gate = asyncio.Event()
             answering.set()
         return answers(messages)
@@ -212,9 +224,15 @@ async def test_cancel_mid_answer_keeps_finished_steps_and_stores_no_partial_answ
         await task
     r = h.memory.last_reflection()
     assert r is not None and r.status == "cancelled"
-    assert (r.notes_changed, r.predictions) == (2, 1)
-    assert len(h.memory.notes) == 2  # step A stays
-    assert [p.question for p in h.memory.predictions] == QUESTIONS[:1]  # the frozen one is not
+    assert (r.notes_changed, r.predictions) == (2, 3)
+    assert r.steps == ["warm-up", "revalidate", "notes", "questions"]
+    assert len(h.memory.notes) == 2  # the notes stay
+    # The questions stay (shown, never served without an answer); the frozen answer is not kept.
+    assert [(p.question, bool(p.answer)) for p in h.memory.predictions] == [
+        (QUESTIONS[0], True),
+        (QUESTIONS[1], False),
+        (QUESTIONS[2], False),
+    ]
     assert backend.calls[-1].cancelled  # the stream was closed, not left generating
     assert h.memory.stats.reflections_cancelled == 1
     assert h.events[-1] == ReflectionChanged(r)
@@ -222,21 +240,29 @@ async def test_cancel_mid_answer_keeps_finished_steps_and_stores_no_partial_answ
     again = Memory(h.store, SID, h.clock)
     await again.load()
     assert again.last_reflection().status == "cancelled"  # type: ignore[union-attr]
-    assert len(again.predictions) == 1 and len(again.notes) == 2
+    assert [bool(p.answer) for p in again.predictions] == [True, False, False]
+    assert len(again.notes) == 2
 
 
-async def test_cancel_during_the_notes_request_applies_nothing() -> None:
+async def test_cancel_during_the_notes_request_applies_nothing_but_leaves_the_cache_warm() -> None:
     backend = happy_backend()
-    backend.gate = asyncio.Event()  # holds the first (structured) request
+    backend.gate = asyncio.Event()  # holds the first request: the warm-up
     h = Harness(backend)
     await h.memory.load()
     task = asyncio.create_task(h.run())
     await backend.started.wait()
+    warm_gate, backend.gate = backend.gate, asyncio.Event()  # the next one (notes) waits
+    backend.started.clear()
+    warm_gate.set()
+    await backend.started.wait()
+    assert backend.calls[-1].schema == "Facts"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert h.memory.notes == [] and h.memory.predictions == []
-    assert h.memory.last_reflection().status == "cancelled"  # type: ignore[union-attr]
+    r = h.memory.last_reflection()
+    assert r is not None and (r.status, r.steps) == ("cancelled", ["warm-up", "revalidate"])
+    assert backend.calls[0].finished and backend.calls[0].num_predict == 1
     # A cancelled reflection does not count as done: the next idle period tries again.
     backend.gate.set()
     h.clock.advance(h.settings.cooldown_seconds + 1)
@@ -255,7 +281,7 @@ async def test_cancel_during_the_notes_request_applies_nothing() -> None:
 async def test_output_off_the_schema_is_dropped_and_logged(
     notes_reply: str, plan_reply: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    h = Harness(FakeBackend(answers, structured(Facts=notes_reply, PredictionPlan=plan_reply)))
+    h = Harness(FakeBackend(answers, structured(Facts=notes_reply, QuestionList=plan_reply)))
     await h.memory.load()
     await h.memory.insert_note("Existing fact")
     with caplog.at_level(logging.INFO):
@@ -268,7 +294,7 @@ async def test_output_off_the_schema_is_dropped_and_logged(
         ("We expect ten kids on Saturday.", True),
     ]
     assert h.memory.predictions == []
-    assert h.backend.calls[-1].num_predict == 1  # the warm-up still ran
+    assert h.backend.calls[0].num_predict == 1  # the warm-up still ran
     if not notes_reply.startswith('{"ops"'):
         assert "dropped" in caplog.text
 
@@ -317,18 +343,22 @@ async def test_nothing_to_reflect_on_without_a_complete_exchange() -> None:
 async def test_the_budget_caps_tokens_and_a_cut_answer_is_not_stored() -> None:
     long_answer = " ".join(f"w{i}" for i in range(40))
     notes, plan = {"facts": []}, {"questions": QUESTIONS}
-    backend = FakeBackend(lambda m: long_answer, structured(Facts=notes, PredictionPlan=plan))
+    backend = FakeBackend(lambda m: long_answer, structured(Facts=notes, QuestionList=plan))
     # The fake counts a structured reply's words as its tokens.
     planning = len(json.dumps(notes).split()) + len(json.dumps(plan).split())
-    # Room for the plans, one full answer, ten tokens of a second, and the warm-up's one.
-    budget = planning + 40 + 10 + 1
+    # The warm-up's token, the plans, one full answer, ten tokens of a second, and one token
+    # held back for a re-warm.
+    budget = 1 + planning + 40 + 10 + 1
     h = Harness(backend, budget_tokens=budget)
     await h.memory.load()
     r = await h.run()
-    assert [p.answer for p in h.memory.predictions] == [long_answer]  # the cut one is not kept
+    # the cut answer is not kept: its question stays unanswered
+    assert [p.answer for p in h.memory.predictions] == [long_answer, "", ""]
     streams = [c.num_predict for c in backend.calls if c.kind == "stream"]
-    assert streams == [budget - 1 - planning, 10, 1]  # the third answer was never started
-    assert r.tokens == budget  # every token of the budget was spent, none more
+    assert streams == [1, budget - 2 - planning, 10]  # the third answer was never started
+    # Every token of the budget was spent but the re-warm's, not needed: the last answer's
+    # request already started with the chat prefix.
+    assert r.tokens == budget - 1
     assert h.memory.stats.sleep_tokens == r.tokens
 
 
@@ -361,21 +391,27 @@ async def test_stale_and_dropped_predictions_are_not_fresh_and_revisions_linked(
     )
     assert [p.id for p in h.memory.fresh_predictions(1, 3)] == [old.id]  # ancient: too old
     h.backend.structured = structured(
-        PredictionPlan={
-            "keep": [],
-            "drop": [old.id],
-            "questions": ["Which outdoor party games suit 8-year-olds?"],
-        }
+        Revalidation={"verdicts": [{"id": old.id, "verdict": "revise"}]},
+        QuestionList={
+            "questions": [
+                "Which outdoor party games suit 8-year-olds?",  # restates the one revised
+                "How big should the birthday cake be for ten kids?",
+            ]
+        },
     )
     await h.run()
     statuses = {p.id: p.status for p in h.memory.predictions}
     assert statuses[old.id] == "dropped" and statuses[ancient.id] == "stale"
     fresh = h.memory.fresh_predictions(1, 3)
-    assert [p.question for p in fresh] == ["Which outdoor party games suit 8-year-olds?"]
-    assert fresh[0].revised_from == old.id
-    # The earlier prediction was offered for re-validation in the tail.
-    plan_call = next(c for c in h.backend.calls if c.schema == "PredictionPlan")
-    assert f"{old.id}: Which party games" in plan_call.messages[-1]["content"]
+    assert [(p.question, p.revised_from) for p in fresh] == [
+        ("How big should the birthday cake be for ten kids?", None),
+        ("Which party games suit 8-year-olds?", old.id),  # re-answered on today's context
+    ]
+    assert fresh[1].answer == "Here is a full answer to: Which party games suit 8-year-olds?"
+    # The earlier prediction was offered for re-validation in the tail, with its answer.
+    check = next(c for c in h.backend.calls if c.schema == "Revalidation")
+    assert f"{old.id}: Which party games" in check.messages[-1]["content"]
+    assert "Musical chairs." in check.messages[-1]["content"]
 
 
 async def test_questions_already_asked_or_repeated_are_not_predicted() -> None:
@@ -383,7 +419,7 @@ async def test_questions_already_asked_or_repeated_are_not_predicted() -> None:
         FakeBackend(
             answers,
             structured(
-                PredictionPlan={
+                QuestionList={
                     "questions": [
                         "I'm planning a birthday party for my daughter, she turns 8.",  # asked
                         "How long should the party last?",
@@ -409,8 +445,8 @@ async def test_at_most_max_predictions_fresh_at_once() -> None:
     await h.memory.load()
     r = await h.run()
     assert r.predictions == 2
-    plan_call = next(c for c in h.backend.calls if c.schema == "PredictionPlan")
-    assert "up to 2 follow-up questions" in plan_call.messages[-1]["content"]
+    plan_call = next(c for c in h.backend.calls if c.schema == "QuestionList")
+    assert "up to 2 questions" in plan_call.messages[-1]["content"]
 
 
 async def test_an_unreachable_server_fails_the_reflection_without_raising() -> None:

@@ -176,14 +176,16 @@ async def test_input_cancels_a_running_reflection_and_the_question_goes_first(
 
 
 async def test_after_a_reflection_a_question_only_prefills_itself(store, backend, clock) -> None:
-    """The warm-up leaves exactly what the next chat request starts with in the cache."""
+    """The reflection leaves exactly what the next chat request starts with in the cache."""
     a = await make(store, backend, clock)
     await ask(a, "My tomato leaves have brown spots.")
     await a.reflect()
-    warm = backend.calls[-1].messages
+    cached = backend.calls[-1].messages  # the server's cache holds the last request's prompt
     await ask(a, "Is the fruit still safe to eat?")
     question = backend.calls[-1].messages
-    assert question[: len(warm)] == warm and len(question) == len(warm) + 1
+    # everything but the question itself is the start of what the cache holds
+    assert question[:-1] == cached[: len(question) - 1]
+    assert [m["role"] for m in question[-2:]] == ["system", "user"]  # the notes block came too
 
 
 async def test_with_two_slots_a_question_runs_beside_the_reflection(store, clock) -> None:

@@ -38,10 +38,11 @@ from sleepchat.core.models import (
 from sleepchat.core.ports import StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.prompts import chat_messages
-from sleepchat.core.recall import Recall
+from sleepchat.core.recall import Recall, RecallResult
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.settings import CoreSettings, reply_cap
 from sleepchat.core.sleep import SleepLoop
+from sleepchat.core.staleness import current_predictions, servable
 from sleepchat.core.stats import Stats
 from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
 from sleepchat.text import clean_input, clip
@@ -112,7 +113,7 @@ class Assistant:
     def _memory_changed(self) -> None:
         if self.memory is not None:
             ttl = self.settings.prediction_ttl_turns
-            self._emit(MemoryChanged.of(self.memory, self.turn, ttl))
+            self._emit(MemoryChanged.of(self.memory, self.history, ttl))
 
     # -- sessions ----------------------------------------------------------------------------
     async def start(self, session_id: str | None = None) -> Session:
@@ -199,7 +200,7 @@ class Assistant:
         if self.reflection_yields():  # the user's request must not queue behind a reflection
             await self.preempt()
         with self.idle.turn():
-            session, memory = await self._current()
+            session, _memory = await self._current()
             last = self.history[-1] if self.history else None
             if last is not None and last.role == "user" and last.content == text:
                 user = last  # a retry of a question that got no reply: not stored twice
@@ -218,18 +219,35 @@ class Assistant:
                 self._emit(SessionChanged(self.session))
             hints: list[tuple[str, str]] = []
             if self.settings.sleep_enabled and not force_model:
-                fresh = memory.fresh_predictions(self.turn - 1, self.settings.prediction_ttl_turns)
-                result = await self.recall.match(text, fresh)
-                if result.hit is not None:
+                # Matched against what was there before this question was asked.
+                ready = self._current_predictions(self.history[:-1])
+                result = await self.recall.match(text, ready)
+                if result.hit is not None and result.hit.answer:
                     async for event in self._serve(user, result.hit):
                         yield event
                     return
-                hints = [(p.question, p.answer) for p, _score in result.near[:HINTS]]
-                if fresh:
-                    await memory.record_miss()
+                hints = [(p.question, p.answer) for p, _score in result.near if p.answer][:HINTS]
+                if ready:
+                    await self._record_outcome(result)
                     self._memory_changed()
             async for event in self._generate(user, hints):
                 yield event
+
+    def _current_predictions(self, history: list[Message]) -> list[Prediction]:
+        """Fresh predictions that account for ``history`` (answered or not): one computed before
+        user content it did not see waits for a reflection to re-validate it."""
+        if self.memory is None:
+            return []
+        return current_predictions(self.memory, history, self.settings.prediction_ttl_turns)
+
+    async def _record_outcome(self, result: RecallResult) -> None:
+        """A question that was not served: a near miss (or a hit on a question whose answer was
+        not precomputed: a hit lost) or a plain miss, the prediction policy's evidence."""
+        assert self.memory is not None
+        await self.memory.record_miss()
+        lost = result.hit is not None  # matched, but only the question was predicted
+        near = lost or bool(result.near)
+        await self.memory.record_outcome("near" if near else "miss", lost=lost)
 
     async def _serve(self, user: Message, prediction: Prediction) -> AsyncIterator[Event]:
         """Answer from the cache: no model call; marked as precomputed."""
@@ -256,6 +274,7 @@ class Assistant:
         self.history.append(reply)
         await self.memory.mark_served(prediction.id)
         await self.memory.record_hit(prediction.answer_tokens or 0, self.last_reply_speed)
+        await self.memory.record_outcome("hit")
         self._memory_changed()
         yield ReplyDone(reply, prediction)
 
@@ -436,9 +455,10 @@ class Assistant:
         return list(self.memory.predictions) if self.memory else []
 
     def fresh_predictions(self) -> list[Prediction]:
+        """Predictions a question asked now could be served from (answered and current)."""
         if self.memory is None:
             return []
-        return self.memory.fresh_predictions(self.turn, self.settings.prediction_ttl_turns)
+        return servable(self.memory, self.history, self.settings.prediction_ttl_turns)
 
     def reflections(self) -> list[Reflection]:
         return list(self.memory.reflections) if self.memory else []

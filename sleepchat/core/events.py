@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sleepchat.core.models import Message, Note, Prediction, Reflection, Session
+from sleepchat.core.staleness import servable
 from sleepchat.core.stats import Stats
 
 if TYPE_CHECKING:
@@ -88,13 +90,13 @@ class MemoryChanged:
     stats: Stats
 
     @classmethod
-    def of(cls, memory: Memory, turn: int, ttl_turns: int) -> MemoryChanged:
-        """The state of ``memory`` at user turn ``turn``."""
+    def of(cls, memory: Memory, history: Sequence[Message], ttl_turns: int) -> MemoryChanged:
+        """The state of ``memory`` after ``history``."""
         return cls(
             session_id=memory.session_id,
             notes=tuple(memory.notes),
             predictions=tuple(p for p in memory.predictions if p.status in ("fresh", "stale")),
-            fresh_ids=frozenset(p.id for p in memory.fresh_predictions(turn, ttl_turns)),
+            fresh_ids=frozenset(p.id for p in servable(memory, history, ttl_turns)),
             stats=dataclasses.replace(memory.stats),
         )
 

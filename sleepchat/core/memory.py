@@ -29,6 +29,7 @@ from sleepchat.core.models import (
     records_by_id,
 )
 from sleepchat.core.ports import StorePort
+from sleepchat.core.predict_policy import Outcome, PolicyState
 from sleepchat.core.stats import Stats, StatsRecorder
 
 COUNTERS_ID = "counters"  # kv document holding the next short ids
@@ -438,6 +439,12 @@ class Memory:
             raise KeyError(f"no prediction '{prediction_id}'")
         return p
 
+    async def update_prediction(self, prediction_id: str, **changes: Any) -> Prediction:
+        """Store a changed prediction: its answer filled in, or moved on by a re-validation."""
+        p = dataclasses.replace(self._known_prediction(prediction_id), **changes)
+        await self._save_prediction(p)
+        return p
+
     async def mark_served(self, prediction_id: str) -> Prediction:
         p = dataclasses.replace(self._known_prediction(prediction_id), status="served")
         await self._save_prediction(p)
@@ -498,3 +505,18 @@ class Memory:
 
     async def record_miss(self) -> None:
         await self._recorder.record_miss()
+
+    async def record(self, delta: Stats) -> None:
+        """Add counts to this session's stats and the overall ones."""
+        await self._recorder.record(delta)
+
+    @property
+    def policy(self) -> PolicyState:
+        """The prediction policy's record for this session (recent outcomes)."""
+        return self._recorder.policy
+
+    async def record_outcome(self, outcome: Outcome, *, lost: bool = False) -> None:
+        await self._recorder.record_outcome(outcome, lost=lost)
+
+    async def set_policy(self, state: PolicyState) -> None:
+        await self._recorder.set_policy(state)

@@ -162,16 +162,19 @@ class Prediction(Record):
     id: str
     session_id: str
     question: str
+    # The precomputed answer; "" while only the question is predicted (not served, shown).
     answer: str
     created: float
     reflection_id: str
+    # The last message of the conversation this prediction's answer accounts for (moved on
+    # when a later reflection re-validates it) and the user turns at that point.
     based_on_message_id: str | None
-    # Number of user turns in the session when this prediction was made (staleness clock).
     based_on_turn: int = 0
     status: Literal["fresh", "served", "dropped", "stale"] = "fresh"
     answer_tokens: int | None = None
     embedding: list[float] | None = None
     revised_from: str | None = None
+    validated_by: str | None = None  # the reflection that last re-validated it (kept it)
 
 
 @dataclass
@@ -203,6 +206,9 @@ class Reflection(Record):
     tokens: int = 0
     ms: float = 0.0
     reason: str | None = None
+    # Steps finished, in order ("warm-up", "revalidate", "notes", "questions", "answers"):
+    # what a reflection cut short still left behind.
+    steps: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,70 +1,212 @@
-"""Steps B and C of a reflection: likely next questions and their precomputed answers.
+"""The prediction steps of a reflection (issues 10 and 14), each its own small request:
 
-B keeps or drops older predictions and proposes new questions (structured output); C answers
-each new question with exactly the request a chat turn would send, so a hit serves what the
-model would have said.
+* ``revalidate`` — predictions that did not see the latest user content (a correction, a new
+  fact, a question the model answered) are judged keep / revise / drop in one cheap request;
+  until then they are not served. A correction since forbids a plain keep: the answer is
+  re-computed (revise) or dropped.
+* ``questions`` — new questions, in a request of their own: no prediction ids are in sight, so
+  ids cannot come back as questions. Each proposed question passes the quality gate alone
+  (``quality.question_problem``) and is stored at once, its answer still empty.
+* ``answers`` — revisions first, then the stored questions, each answered with exactly the
+  request a chat turn would send, so a hit serves what the model would have said.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from sleepchat.core import prompts
+from sleepchat.core import prompts, quality
 from sleepchat.core.models import Prediction
-from sleepchat.core.recall import Recall, lexical_similarity
-from sleepchat.core.reflect_run import Run, clean, completion_tokens, user_turns
+from sleepchat.core.quality import question_problem
+from sleepchat.core.recall import Recall
+from sleepchat.core.reflect_run import Run, completion_tokens, user_turns
 from sleepchat.core.settings import reply_cap
+from sleepchat.core.staleness import current_predictions, said_since
+from sleepchat.core.stats import Stats
 from sleepchat.text import clip
 
-MAX_QUESTION_CHARS = 300
-PLAN_TOKENS = 300  # token ceiling of step B (the budget may lower it further)
-# A proposed question this close to one already asked (or proposed) is a repeat (§2.8).
-REPEAT_SIMILARITY = 0.6
-# A new question this close to a dropped prediction is its revision.
-REVISION_SIMILARITY = 0.5
-ASKED_SHOWN = 10  # earlier user questions listed in the prediction prompt
+MAX_PROPOSED = 6  # questions one reply may propose (the gate and the slots keep fewer)
+QUESTIONS_TOKENS = 200  # token ceilings of the two structured requests (the budget may lower)
+REVALIDATE_TOKENS = 160
+ASKED_SHOWN = 10  # earlier user questions listed in the questions prompt
+ANSWER_SHOWN = 400  # characters of a stored answer shown for re-validation
+VERDICTS = ("keep", "revise", "drop")
+# What the user says when correcting an earlier statement: after one, no stored answer is kept
+# as it is. Narrower than the notes' marker (no "now"): here a match costs a re-answer.
+_CORRECTION = re.compile(
+    r"\b(?:correction|actually|i meant|i mean|sorry|scratch that|mistake|wrong|instead|"
+    r"not anymore|no longer|changed? (?:my mind|of plans?)|update)\b",
+    re.I,
+)
 
 
-class PredictionPlan(BaseModel):
-    # Questions first: a grammar emits fields in order, and small models that meet empty
-    # bookkeeping lists first tend to fill them with junk and stop. At least one question:
-    # offered an empty list, they always take it (surplus ones are discarded by slot count).
-    questions: list[str] = Field(min_length=1, max_length=10)
-    keep: list[str] = Field(default_factory=list, max_length=20)
-    drop: list[str] = Field(default_factory=list, max_length=20)
+class QuestionList(BaseModel):
+    # Bounds for the server only (maxItems stops a runaway list under a grammar): items are
+    # judged one by one after parsing, so one item too many or too long costs only itself. At
+    # least one: offered an empty list, small models always take it.
+    questions: list[str] = Field(min_length=1, json_schema_extra={"maxItems": MAX_PROPOSED})
 
 
-def prediction_instructions(
-    asked: Sequence[str], earlier: Sequence[Prediction], wanted: int
-) -> str:
+class Verdict(BaseModel):
+    # Plain strings checked after parsing (the enum and "required" still constrain a
+    # schema-following server): one odd item is ignored, never the reply.
+    model_config = ConfigDict(json_schema_extra={"required": ["id", "verdict"]})
+
+    id: str = ""
+    verdict: str = Field(default="", json_schema_extra={"enum": list(VERDICTS)})
+
+
+class Revalidation(BaseModel):
+    verdicts: list[Verdict] = Field(default_factory=list, json_schema_extra={"maxItems": 10})
+
+
+def is_correction(text: str) -> bool:
+    return _CORRECTION.search(text) is not None
+
+
+def question_instructions(asked: Sequence[str], existing: Sequence[str], wanted: int) -> str:
     # No header or quoted samples: small models copy them verbatim as "questions".
-    parts: list[str] = []
-    if wanted > 0:
-        parts.append(
-            f"Suggest up to {wanted} follow-up questions I might ask you next about your last "
-            "answer. Each question must be specific and end with a question mark."
-        )
-    else:
-        parts.append("Suggest no new follow-up questions.")
-    if earlier:
-        shown = "\n".join(f"{p.id}: {p.question}" for p in earlier)
-        parts.append(
-            "Of the questions you predicted earlier, list in `keep` the ids still likely and "
-            f"still correctly answered after the latest messages, in `drop` the rest:\n{shown}"
-        )
-    if asked:
-        shown = "\n".join(f"- {clip(q, 200)}" for q in asked[-ASKED_SHOWN:])
-        parts.append(f"Do not repeat what I already asked:\n{shown}")
+    parts = [
+        f"Suggest up to {wanted} questions I might ask you next, following your last answer. "
+        "Write each one as I would ask it of you, in my own words: a specific question about "
+        "my situation or your answer, ending with a question mark. Do not ask me anything."
+    ]
+    if asked or existing:
+        shown = "\n".join(f"- {clip(q, 200)}" for q in [*asked[-ASKED_SHOWN:], *existing])
+        parts.append(f"Do not repeat or rephrase these:\n{shown}")
     return "\n\n".join(parts)
 
 
-def plausible_question(text: str) -> bool:
-    """Not a placeholder or an echo of our own instructions (small models produce both)."""
-    words = [w for w in text.split() if any(c.isalpha() for c in w)]
-    lowered = text.lower()
-    return len(words) >= 3 and "reflection" not in lowered and "ask next" not in lowered
+def revalidation_instructions(earlier: Sequence[Prediction], since: Sequence[str]) -> str:
+    listed = "\n".join(
+        f"{p.id}: {clip(p.question, 200)}\n   prepared answer: "
+        + (clip(p.answer, ANSWER_SHOWN) if p.answer else "(none yet)")
+        for p in earlier
+    )
+    said = "\n".join(f"- {clip(t, 300)}" for t in since[-5:])
+    return (
+        "[I am away for a moment; do not answer me.] Earlier you prepared answers to questions "
+        f"I might ask:\n{listed}\n\nSince then I said:\n{said}\n\n"
+        "For each id give a verdict: keep (I may still ask it and the answer is still right), "
+        "revise (I may still ask it but the answer must change after what I said), or drop "
+        "(I am unlikely to ask it now, or the answer contradicts what I said)."
+    )
+
+
+def split_fresh(run: Run) -> tuple[list[Prediction], list[Prediction]]:
+    """Fresh predictions: those that account for the conversation, and the earlier ones."""
+    ttl = run.settings.prediction_ttl_turns
+    fresh = run.memory.fresh_predictions(user_turns(run.history), ttl)
+    now = current_predictions(run.memory, run.history, ttl)
+    return now, [p for p in fresh if p not in now]
+
+
+async def expire(run: Run) -> None:
+    """Predictions older than the ttl leave for good."""
+    turn, ttl = user_turns(run.history), run.settings.prediction_ttl_turns
+    for p in run.memory.predictions:
+        if p.status == "fresh" and turn - p.based_on_turn > ttl:
+            await run.memory.drop_prediction(p.id, "too old", status="stale")
+            run.dropped += 1
+            run.changed()
+
+
+async def revalidate(run: Run, *, answers: bool) -> list[Prediction]:
+    """Judge the earlier predictions; returns those to revise (re-answer). With ``answers``
+    off (the policy spends less), a revise keeps the question and empties its answer."""
+    await expire(run)
+    _current, earlier = split_fresh(run)
+    if not earlier:
+        return []
+    since = said_since(min(earlier, key=lambda p: p.based_on_turn), run.history)
+    plan = await run.structured(
+        revalidation_instructions(earlier, since), Revalidation, REVALIDATE_TOKENS, after_notes=True
+    )
+    if plan is None:
+        return []  # they stay unvalidated: never served, judged again next time
+    verdicts: dict[str, str] = {}
+    for item in plan.verdicts:
+        pid, verdict = item.id.strip().lower(), item.verdict.strip().lower()
+        if verdict in VERDICTS:
+            verdicts.setdefault(pid, verdict)
+    last_id, turn = run.history[-1].id, user_turns(run.history)
+    by = run.reflection.id
+    revise: list[Prediction] = []
+    delta = Stats()
+    for p in earlier:
+        verdict = verdicts.get(p.id, "")
+        since_p = said_since(p, run.history)
+        if verdict == "keep" and (
+            any(is_correction(t) for t in since_p) or quality.contradicted(p.answer, since_p)
+        ):
+            verdict = "revise"  # small models miss corrections; a corrected value changes answers
+        if verdict == "revise" and not p.answer:
+            verdict = "keep"  # nothing to re-answer yet
+        if verdict in ("keep", "revise") and not (verdict == "revise" and answers):
+            answer = p.answer if verdict == "keep" else ""
+            await run.memory.update_prediction(
+                p.id,
+                based_on_message_id=last_id,
+                based_on_turn=turn,
+                validated_by=by,
+                answer=answer,
+                answer_tokens=p.answer_tokens if answer else None,
+            )
+            delta.predictions_kept += 1
+        elif verdict == "revise":
+            revise.append(p)
+        else:
+            reason = f"dropped by {by}" if verdict == "drop" else f"not confirmed by {by}"
+            await run.memory.drop_prediction(p.id, reason)
+            delta.predictions_dropped += 1
+            run.dropped += 1
+        run.changed()
+    await run.memory.record(delta)
+    return revise
+
+
+async def questions(
+    run: Run, recall: Recall, wanted: int, revising: Sequence[Prediction] = ()
+) -> list[Prediction]:
+    """Ask for new questions and store those that pass the gate (answers still empty)."""
+    if wanted <= 0:
+        return []
+    current, _earlier = split_fresh(run)
+    asked = [m.content for m in run.history if m.role == "user"]
+    existing = [p.question for p in [*current, *revising]]
+    tail = question_instructions(asked, existing, wanted)
+    plan = await run.structured(tail, QuestionList, QUESTIONS_TOKENS, after_notes=True)
+    if plan is None:
+        return []
+    kept = await screen(run, plan.questions[: 2 * MAX_PROPOSED], tail, [*asked, *existing])
+    return [await store(run, recall, question) for question in kept[:wanted]]
+
+
+async def screen(run: Run, proposed: Sequence[str], tail: str, earlier: Sequence[str]) -> list[str]:
+    """Each proposed question judged alone by the quality gate (one bad item costs only
+    itself); each kept one counts as earlier for the next. Drops are logged and counted."""
+    conversation = [m.content for m in run.history]
+    kept: list[str] = []
+    reasons: list[str] = []
+    for raw in proposed:
+        question = " ".join(raw.split())
+        problem = "an echo of the instructions" if echoes(question, tail) else None
+        problem = problem or question_problem(
+            question, earlier=[*earlier, *kept], conversation=conversation
+        )
+        if problem is None:
+            kept.append(question)
+        else:
+            reasons.append(problem)
+            run.log.debug("proposed question dropped (%s): %r", problem, question[:200])
+    if reasons:
+        rid = run.reflection.id
+        run.log.info("reflection %s: proposed questions dropped: %s", rid, ", ".join(reasons))
+        await run.memory.record_dropped(questions=len(reasons))
+    return kept
 
 
 def echoes(text: str, instructions: str) -> bool:
@@ -73,75 +215,62 @@ def echoes(text: str, instructions: str) -> bool:
     return bool(line) and line in " ".join(instructions.lower().split())
 
 
-def new_questions(
-    run: Run, proposed: Sequence[str], asked: Sequence[str], existing: Sequence[str]
-) -> list[str]:
-    out: list[str] = []
-    for raw in proposed:
-        q = clean(raw, MAX_QUESTION_CHARS)
-        if q is None or not plausible_question(q):
-            continue
-        others = [*asked, *existing, *out]
-        if any(lexical_similarity(q, o) >= REPEAT_SIMILARITY for o in others):
-            run.log.info("a proposed prediction repeats an earlier question: dropped")
-            run.log.debug("dropped as a repeat: %r", q)
-            continue
-        out.append(q)
-    return out
-
-
-async def predictions_step(run: Run, recall: Recall) -> None:
-    memory = run.memory
-    turn = user_turns(run.history)
-    last_id = run.history[-1].id if run.history else None
-    ttl = run.settings.prediction_ttl_turns
-    for p in memory.predictions:
-        if p.status == "fresh" and turn - p.based_on_turn > ttl:
-            await memory.drop_prediction(p.id, "too old", status="stale")
-            run.dropped += 1
-            run.changed()
-    fresh = memory.fresh_predictions(turn, ttl)
-    current = [p for p in fresh if p.based_on_message_id == last_id]  # made for this state
-    earlier = [p for p in fresh if p.based_on_message_id != last_id]
-    wanted = max(0, run.settings.max_predictions - len(fresh))
-    # Dropping frees slots; ask for enough that the model can replace what it drops.
-    ask_for = min(run.settings.max_predictions, wanted + len(earlier))
-    if not earlier and ask_for == 0:
-        return
-    asked = [m.content for m in run.history if m.role == "user"]
-    tail = prediction_instructions(asked, earlier, ask_for)
-    plan = await run.structured(tail, PredictionPlan, PLAN_TOKENS)
-    if plan is None:
-        return
-    drop = {i.strip().lower() for i in plan.drop} - {i.strip().lower() for i in plan.keep}
-    dropped: list[Prediction] = []
-    for p in earlier:
-        if p.id in drop:
-            await memory.drop_prediction(p.id, f"dropped by {run.reflection.id}")
-            dropped.append(p)
-            run.dropped += 1
-            run.changed()
-    kept = [*current, *(p for p in earlier if p not in dropped)]
-    slots = max(0, run.settings.max_predictions - len(kept))
-    questions = [q for q in plan.questions if not echoes(q, tail)]
-    questions = new_questions(run, questions, asked, [p.question for p in kept])
-    for question in questions[:slots]:
-        if not await answer(run, recall, question, dropped, turn, last_id):
-            break
-
-
-async def answer(
+async def store(
     run: Run,
     recall: Recall,
     question: str,
-    dropped: Sequence[Prediction],
-    turn: int,
-    last_id: str | None,
-) -> bool:
-    """Precompute and store one answer; False when the budget is spent."""
+    answer: str = "",
+    *,
+    answer_tokens: int | None = None,
+    revised_from: str | None = None,
+) -> Prediction:
+    prediction = Prediction(
+        id="",
+        session_id=run.reflection.session_id,
+        question=question,
+        answer=answer,
+        created=run.clock.now(),
+        reflection_id=run.reflection.id,
+        based_on_message_id=run.history[-1].id if run.history else None,
+        based_on_turn=user_turns(run.history),
+        answer_tokens=answer_tokens,
+        embedding=await embedding(run, recall, question),
+        revised_from=revised_from,
+    )
+    saved = await run.memory.save_prediction(prediction)
+    run.predictions += 1
+    run.changed()
+    return saved
+
+
+async def answers(run: Run, recall: Recall, revise: Sequence[Prediction]) -> None:
+    """Revisions first (questions judged still likely), then the unanswered questions."""
+    for old in revise:
+        result = await answer(run, old.question)
+        if result is None:
+            return
+        text, used = result
+        await store(run, recall, old.question, text, answer_tokens=used, revised_from=old.id)
+        await run.memory.drop_prediction(old.id, f"revised by {run.reflection.id}")
+        await run.memory.record(Stats(predictions_revised=1))
+    current, _earlier = split_fresh(run)
+    for p in current:
+        if p.answer:
+            continue
+        result = await answer(run, p.question)
+        if result is None:
+            return
+        text, used = result
+        await run.memory.update_prediction(p.id, answer=text, answer_tokens=used)
+        run.changed()
+
+
+async def answer(run: Run, question: str) -> tuple[str, int] | None:
+    """One precomputed answer and its tokens; None when the budget is spent or the answer
+    was cut or empty (a cut answer is not what the model would have said: never served)."""
     remaining = run.remaining()
     if remaining <= 0:
-        return False
+        return None
     cap = reply_cap(run.settings, run.backend.capabilities)
     num_predict = remaining if cap is None else min(cap, remaining)
     messages = prompts.chat_messages(
@@ -156,31 +285,10 @@ async def answer(
         (stats is not None and stats.done_reason == "length") or used >= num_predict
     )
     if budget_cut or stats is None or not text.strip():
-        # A cut answer is not what the model would have said: never serve it.
-        run.log.info("a prediction was not stored: its answer was cut or empty")
+        run.log.info("a precomputed answer was not stored: it was cut or empty")
         run.log.debug("not stored (answer cut or empty): %r", question)
-        return False
-    revised = next(
-        (p.id for p in dropped if lexical_similarity(question, p.question) >= REVISION_SIMILARITY),
-        None,
-    )
-    prediction = Prediction(
-        id="",
-        session_id=run.reflection.session_id,
-        question=question,
-        answer=text,
-        created=run.clock.now(),
-        reflection_id=run.reflection.id,
-        based_on_message_id=last_id,
-        based_on_turn=turn,
-        answer_tokens=used,
-        embedding=await embedding(run, recall, question),
-        revised_from=revised,
-    )
-    await run.memory.save_prediction(prediction)
-    run.predictions += 1
-    run.changed()
-    return True
+        return None
+    return text, used
 
 
 async def embedding(run: Run, recall: Recall, question: str) -> list[float] | None:

@@ -4,8 +4,9 @@ Small models write text that looks like output but says nothing ("The new fact i
 facts about me…"), echo instructions ("Please tell the user to…"), number their lists, leave
 placeholders ("The answer is not available.", "]["), invent values, or keep a value the user
 has since corrected. Each rule below names one such *class*; ``text_problem`` holds the rules
-any stored text must pass, ``note_problem`` adds those of a note. Every function returns the
-reason a text is dropped (a short phrase for logs and stats), or None when it may be stored.
+any stored text must pass, ``note_problem`` adds those of a note, ``question_problem`` those of
+a predicted question. Every function returns the reason a text is dropped (a short phrase for
+logs and stats), or None when it may be stored.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sleepchat.core.recall import content_words
+from sleepchat.core.recall import content_words, lexical_similarity
+from sleepchat.core.voice import asks_the_user
 
 # Reasons, as logged and counted.
 FRAGMENT = "a fragment"
@@ -26,9 +28,22 @@ SECRET = "a secret"
 UNRELATED = "no content from the conversation"
 INVENTED = "a value nobody stated"
 CONTRADICTED = "contradicted by a later message"
+NOT_A_QUESTION = "not one question ending in a question mark"
+TOO_LONG = "too long"
+ASKS_THE_USER = "the assistant asking the user"
+REPEAT = "repeats an earlier question"
 
 # A note must share at least this share of its content words with the conversation.
 MIN_SHARED = 0.5
+MAX_QUESTION_CHARS = 300
+# A question this close to one already asked (or predicted) repeats or restates it.
+REPEAT_SIMILARITY = 0.6
+# A question that shares no word with the conversation is unrelated only once the conversation
+# has said enough: a follow-up to two short messages often brings its own words ("lower the
+# hydration" after "my sourdough is dense").
+TOPIC_WORDS = 40
+# Code in a question is not a placeholder: `x[0]`, dict{}, f(<T>) and backticked spans.
+_CODE = re.compile(r"`[^`]*`|\w[\[({<][^\])}>]*[\])}>]")
 
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•#>]|\(?[a-h]\))\s|:\s*\d{1,2}[.)](?:\s|$)")
 _PLACEHOLDER = re.compile(
@@ -230,3 +245,29 @@ _SPLIT = re.compile(
 def sentences(text: str) -> list[str]:
     """A message cut into sentences (numbers such as 2.30 stay whole)."""
     return [s.strip() for s in _SPLIT.split(text) if s.strip()]
+
+
+def question_problem(
+    question: str, *, earlier: Sequence[str], conversation: Sequence[str] = ()
+) -> str | None:
+    """Why a predicted question may not be stored: the shared rules (on its prose: code is not
+    a placeholder), then the user's next question is one question in the user's voice, at
+    most ``MAX_QUESTION_CHARS``, about this conversation, and not a repeat or restatement of
+    ``earlier`` (the questions asked or predicted already)."""
+    problem = text_problem(_CODE.sub(" code ", question))
+    if problem is not None:
+        return problem
+    if len(question) > MAX_QUESTION_CHARS:
+        return TOO_LONG
+    if not question.endswith("?") or question.count("?") > 1:
+        return NOT_A_QUESTION
+    if asks_the_user(question):
+        return ASKS_THE_USER
+    said: set[str] = set()
+    for text in conversation:
+        said |= words(text)
+    if len(said) >= TOPIC_WORDS and not words(question) & said:
+        return UNRELATED
+    if any(lexical_similarity(question, e) >= REPEAT_SIMILARITY for e in earlier):
+        return REPEAT
+    return None

@@ -1,12 +1,20 @@
 """The sleep cycle: one reflection over a session while the user is idle (DESIGN §2).
 
-Steps, each stored as soon as it is done (a cancel keeps the finished ones):
+Steps, cheapest and surest first, each stored as soon as it is done, so a reflection the user
+cuts short still leaves something (issue 15):
 
-A. notes (``notes_step``) — explicit insert / merge / forget operations;
-B. predictions (``predict_step``) — keep or drop older ones, propose likely next questions;
-C. answers (``predict_step``) — a full answer per new question, requested like a chat turn;
-D. warm-up — the chat prefix alone, one token, so the server's cache holds it (on backends
-   with a prefix cache; ``Reflector.warm_up`` is also what resuming a session uses).
+1. warm-up — the chat prefix and notes block, one token (on backends with a prefix cache;
+   ``Reflector.warm_up`` is also what resuming a session uses): the server's cache holds what
+   the next question starts with, and every later prediction request starts with it too;
+2. revalidate (``predict_step``) — earlier predictions that did not see the latest user
+   content: keep / revise / drop, so none is served on a context it never saw;
+3. notes (``notes_step``);
+4. questions (``predict_step``) — likely next questions, stored without answers;
+5. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
+   turn;
+then a re-warm when the notes changed after the warm-up and no later request carried them.
+
+How much of 2, 4 and 5 runs is the prediction policy's call (``predict_policy``).
 """
 
 from __future__ import annotations
@@ -14,18 +22,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import statistics
 from collections.abc import Callable, Sequence
 
-from sleepchat.core import prompts
+from sleepchat.core import predict_policy, predict_step, prompts
 from sleepchat.core.clock import Clock
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
-from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
+from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.notes_step import notes_step
-from sleepchat.core.predict_step import predictions_step
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect_run import Run, completion_tokens, state_key, user_turns
+from sleepchat.core.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
+from sleepchat.core.stats import Stats
 from sleepchat.llm.base import Backend, BackendError
 
 
@@ -68,7 +77,7 @@ class Reflector:
         key = state_key(session_id, history, memory.notes)
         reason = self._skip_reason(key, history, memory)
         if reason is not None:
-            return await self._skip(session_id, key, reason, memory, emit, user_turns(history))
+            return await self._skip(session_id, key, reason, memory, emit, history)
 
         started = self.clock.monotonic()
         reflection = await memory.save_reflection(
@@ -88,11 +97,9 @@ class Reflector:
         )
         status: ReflectionStatus = "done"
         failure: str | None = None
+        level = predict_policy.level(self.settings.predict, memory.policy)
         try:
-            await notes_step(run)
-            await predictions_step(run, self.recall)
-            if run.warms():
-                run.tokens += await self.warm_up(run.history, run.memory.notes)
+            await self._steps(run, level)
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
             await asyncio.shield(self._finish(run, "cancelled", "preempted by input"))
@@ -125,7 +132,7 @@ class Reflector:
         reason: str,
         memory: Memory,
         emit: Callable[[Event], None],
-        turn: int,
+        history: Sequence[Message],
     ) -> Reflection:
         last = memory.last_reflection()
         if (
@@ -148,7 +155,7 @@ class Reflector:
             )
         )
         await memory.record_reflection("skipped", 0, 0)
-        emit(MemoryChanged.of(memory, turn, self.settings.prediction_ttl_turns))  # the stats
+        emit(MemoryChanged.of(memory, history, self.settings.prediction_ttl_turns))  # the stats
         emit(ReflectionChanged(skipped))
         return skipped
 
@@ -166,7 +173,7 @@ class Reflector:
     async def warm_up(self, history: Sequence[Message], notes: Sequence[Note]) -> int:
         """Have the server process the chat prefix (system prompt, history, notes) now, so the
         next question prefills only its own tokens; returns the tokens it generated. The one
-        warm-up: the sleep cycle's last step, and what resuming a session does."""
+        warm-up: the sleep cycle's first step (and re-warm), and what resuming a session does."""
         if not self.backend.capabilities.prefix_cache:
             return 0  # computed and forgotten: tokens for nothing
         messages = prompts.warm_messages(
@@ -176,3 +183,48 @@ class Reflector:
             messages, options=self.settings.options, keep_alive=self.settings.keep_alive
         )
         return completion_tokens(stats, "")
+
+    async def _warm(self, run: Run) -> None:
+        run.tokens += await self.warm_up(run.history, run.memory.notes)
+        run.last_prompt = run.warm_prefix()
+
+    async def _steps(self, run: Run, level: predict_policy.Level) -> None:
+        if run.warms():
+            await self._warm(run)
+            run.steps.append("warm-up")
+        revise: list[Prediction] = []
+        if level != "none":
+            revise = await predict_step.revalidate(run, answers=level == "answers")
+            run.steps.append("revalidate")
+        await notes_step(run)
+        run.steps.append("notes")
+        await run.memory.set_policy(predict_policy.after_reflection(run.memory.policy, level))
+        if level != "none":
+            current, _earlier = predict_step.split_fresh(run)
+            wanted = self.settings.max_predictions - len(current) - len(revise)
+            await predict_step.questions(run, self.recall, wanted, revise)
+            run.steps.append("questions")
+        if level == "answers":
+            await predict_step.answers(run, self.recall, revise)
+            run.steps.append("answers")
+        else:
+            await self._count_skipped(run, level)
+        warm = run.warm_prefix()
+        if run.warms() and run.last_prompt[: len(warm)] != warm:
+            await self._warm(run)  # the notes changed since: a cheap re-warm
+
+    async def _count_skipped(self, run: Run, level: predict_policy.Level) -> None:
+        """What the policy saved: the answers an ``answers`` reflection would have computed,
+        at this session's typical answer length (an estimate; the bench measures it)."""
+        current, _earlier = predict_step.split_fresh(run)
+        if level == "questions":
+            skipped = sum(1 for p in current if not p.answer)
+        else:
+            skipped = max(0, self.settings.max_predictions - len(current))
+        sizes = [p.answer_tokens for p in run.memory.predictions if p.answer_tokens]
+        sizes += [m.completion_tokens for m in run.history if m.completion_tokens]
+        typical = int(statistics.median(sizes)) if sizes else 0
+        if skipped:
+            await run.memory.record(
+                Stats(answers_skipped=skipped, sleep_tokens_saved=skipped * typical)
+            )

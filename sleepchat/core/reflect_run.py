@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -70,10 +70,13 @@ class Run:
     notes_changed: int = 0
     predictions: int = 0
     dropped: int = 0  # earlier predictions dropped or found too old
+    steps: list[str] = field(default_factory=list)  # finished, in order
+    # The messages of the last request sent: what the server's cache holds a prefix of.
+    last_prompt: list[ChatMessage] = field(default_factory=list)
 
     def memory_changed(self) -> None:
         ttl = self.settings.prediction_ttl_turns
-        self.emit(MemoryChanged.of(self.memory, user_turns(self.history), ttl))
+        self.emit(MemoryChanged.of(self.memory, self.history, ttl))
 
     def changed(self) -> None:
         """A step stored something: the memory as it is now, and the progress so far."""
@@ -90,6 +93,7 @@ class Run:
             tokens=self.tokens,
             ms=(self.clock.monotonic() - self.started) * 1000.0,
             reason=reason,
+            steps=list(self.steps),
         )
 
     def warms(self) -> bool:
@@ -105,13 +109,23 @@ class Run:
     def prefix(self) -> list[ChatMessage]:
         return prompts.prefix_messages(self.settings.system_prompt, self.history)
 
-    async def structured(self, tail: str, schema: type[S], ceiling: int) -> S | None:
-        """One structured request with ``tail`` after the chat prefix; None when the budget is
-        spent or the reply does not fit the schema (dropped and logged, never applied)."""
+    def warm_prefix(self) -> list[ChatMessage]:
+        """What every next chat turn starts with: the chat prefix and the notes block."""
+        notes = [n.text for n in self.memory.notes]
+        return prompts.warm_messages(self.settings.system_prompt, self.history, notes)
+
+    async def structured(
+        self, tail: str, schema: type[S], ceiling: int, *, after_notes: bool = False
+    ) -> S | None:
+        """One structured request with ``tail`` after the chat prefix (after the notes block
+        too with ``after_notes``: the warm-up's cache then serves it whole); None when the
+        budget is spent or the reply does not fit the schema (dropped and logged)."""
         num_predict = min(ceiling, self.remaining())
         if num_predict <= 0:
             return None
-        messages = [*self.prefix(), {"role": "user", "content": tail}]
+        start = self.warm_prefix() if after_notes else self.prefix()
+        messages: list[ChatMessage] = [*start, {"role": "user", "content": tail}]
+        self.last_prompt = messages
         try:
             result, stats = await self.backend.chat_structured(
                 messages,
@@ -137,6 +151,7 @@ class Run:
         """A streamed request (an answer); tokens spent count even when cancelled."""
         parts: list[str] = []
         stats: ChatStats | None = None
+        self.last_prompt = list(messages)
         chunks_in = self.backend.chat_stream(
             messages,
             options=self.settings.options,

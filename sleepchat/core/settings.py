@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
+from sleepchat.core.predict_policy import PredictSetting
 from sleepchat.llm.base import Capabilities, ModelOptions
 
 
@@ -23,6 +24,8 @@ class CoreSettings:
     max_predictions: int = 3
     prediction_ttl_turns: int = 3
     warm_up: bool = True
+    # Precompute answers always, never, or as long as predictions hit or nearly hit (auto).
+    predict: PredictSetting = "auto"
     # recall
     recall_method: Literal["lexical", "embedding"] = "lexical"
     recall_threshold: float | None = None  # None: the method's calibrated default

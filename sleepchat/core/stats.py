@@ -15,8 +15,10 @@ from typing import Any
 
 from sleepchat.core.models import Change, ReflectionStatus
 from sleepchat.core.ports import StorePort
+from sleepchat.core.predict_policy import Outcome, PolicyState
 
 STATS_ID = "stats"  # the session's kv document
+POLICY_ID = "predict_policy"  # the session's kv document of recent prediction outcomes
 META_KEY = "stats"  # the store-wide meta key
 
 
@@ -34,6 +36,18 @@ class Stats:
     # what the quality gate kept out of memory
     notes_dropped: int = 0
     questions_dropped: int = 0
+    # A question close to a prediction without being served from it (hint-level score).
+    near_misses: int = 0
+    # A question that matched a predicted question whose answer was not precomputed.
+    hits_lost: int = 0
+    # Answers the prediction policy chose not to precompute, and the tokens that saved
+    # (estimated from this session's answers so far).
+    answers_skipped: int = 0
+    sleep_tokens_saved: int = 0
+    # Re-validation of predictions that did not see the latest user content.
+    predictions_kept: int = 0
+    predictions_revised: int = 0
+    predictions_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -91,11 +105,14 @@ class StatsRecorder:
         self.store = store
         self.session_id = session_id
         self.session = Stats()
+        self.policy = PolicyState()
         self._lock = asyncio.Lock()
 
     def load_from(self, kv_docs: Sequence[dict[str, Any]]) -> None:
         doc = next((d for d in kv_docs if d.get("id") == STATS_ID), None)
         self.session = Stats.from_dict(doc)
+        policy = next((d for d in kv_docs if d.get("id") == POLICY_ID), None)
+        self.policy = PolicyState.from_dict(policy)
 
     async def overall(self) -> Stats:
         return Stats.from_dict(await self.store.get_meta(META_KEY))
@@ -128,3 +145,15 @@ class StatsRecorder:
 
     async def record_miss(self) -> None:
         await self.record(Stats(misses=1))
+
+    async def record_outcome(self, outcome: Outcome, *, lost: bool = False) -> None:
+        """A question asked while predictions were there: the policy's evidence. A miss is
+        counted by ``record_miss``; a near miss (or a lost hit, when ``lost``) here."""
+        await self.set_policy(self.policy.with_outcome(outcome))
+        if outcome == "near":
+            await self.record(Stats(near_misses=1, hits_lost=int(lost)))
+
+    async def set_policy(self, state: PolicyState) -> None:
+        doc = {"id": POLICY_ID, **state.to_dict()}
+        await asyncio.shield(self.store.apply(self.session_id, [Change("kv", "upsert", doc)]))
+        self.policy = state

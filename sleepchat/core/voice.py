@@ -1,0 +1,76 @@
+"""Who is asking whom: a predicted question must be the user's, asked of the assistant.
+
+Asked for follow-ups, models often write the questions the *assistant* would ask the user
+("What was your favorite experience during the trip?", "Would you like me to…?"). The rules
+below cover that class: offers of help, and second-person questions about the user's own
+experience, preferences, feelings and situation. "You" in a how-to ("How do you convert…?")
+and questions about the assistant's own work ("your answer", "your code") stay the user's.
+
+Written against the tune half of tests/data/question_voice.jsonl (labelled before the rules).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Things in the user's life: "your <noun>" asks the user about them (whereas "your answer",
+# "your code", "your suggestion" are the assistant's own work, which users do ask about).
+_PERSONAL = (
+    r"(?:trip|travels?|vacation|holiday|journey|stay|weekend|day|morning|evening|experiences?|"
+    r"favou?rite|hobby|hobbies|interests?|job|career|boss|team|family|kids?|children|"
+    r"daughter|son|partner|wife|husband|parents?|friends?|pets?|dog|cat|goals?|plans|budget|"
+    r"preferences?|feelings?|mood|progress|life|home|house|apartment|city|country|background|"
+    r"age|name|schedule|routine|diet|tastes?|guests?|birthday|wedding|party|school|class|course|"
+    r"exam|interview|health|situation|level)"
+)
+_YOU_EXPERIENCE = (
+    r"(?:enjoy|like|love|visit|go|travel|have fun|stay|feel|attend|spend|meet|get to|ever)"
+)
+_ASSISTANT_VOICE = [
+    # offers and service phrases
+    r"\b(?:would|do) you (?:like|want|need) (?:me|to|some|any|more|help|a|an)\b",
+    r"\bshall i\b",
+    r"\b(?:can|may|could) i (?:help|assist)\b",
+    r"\bhow can i (?:help|assist)\b",
+    r"\b(?:is there|anything) (?:anything )?else\b",
+    r"\bdo you need (?:help|anything|assistance|me)\b",
+    r"\bshould i (?:go into|elaborate|expand|continue|clarify|explain)\b",
+    # the user's own experience, preferences, feelings and situation
+    rf"\byour (?:\w+ )?{_PERSONAL}\b",
+    rf"\bdid you {_YOU_EXPERIENCE}",
+    r"\bhave you (?:ever|been|tried|considered|thought|visited|had|done|started|decided)\b",
+    r"\bwere you\b",
+    r"\bare you (?:excited|nervous|worried|happy|enjoying|feeling|planning|going to|looking|"
+    r"thinking|considering|interested|hoping|expecting|inviting|more of)\b",
+    r"\bdo you (?:prefer|enjoy|like|love|usually|often|normally|currently|already|own|live|"
+    r"work|plan|listen|play|cook|travel|exercise|speak|want to)\b",
+    r"\bdo you have (?:any |a |an )?(?:\w+ )?" + _PERSONAL,
+    r"\bwhat do you (?:do|like|enjoy|prefer|want)\b(?! (?:mean|think|recommend|suggest))",
+    r"\bfor a living\b",
+    r"\bwhere (?:do|did) you (?:live|work|come from|stay|go|grow up|eat|travel)\b",
+    r"\bwhere are you from\b",
+    r"\bhow (?:was|were) your\b",
+    r"\bhow did (?:it|the \w+|your \w+) go\b",
+    r"\bhow did you (?:feel|like|find|enjoy|decide|end up|manage|cope)\b",
+    r"\bhow (?:do|are|did) you feel",
+    r"\bmakes? you feel\b",
+    r"\bwhat made you\b",
+    r"\bwhat (?:worries|scares|excites|bothers|interests|motivates) you\b",
+    r"\bhow old (?:are you|is your|are your)\b",
+    r"\bhow long have you\b",
+]
+_ASSISTANT_RE = re.compile("|".join(f"(?:{p})" for p in _ASSISTANT_VOICE))
+
+
+def _normalised(text: str) -> str:
+    text = text.lower().replace("’", "'")
+    text = re.sub(r"\b(what|how|where|who|it|that)'s\b", r"\1 is", text)
+    text = re.sub(r"\b(\w+)'re\b", r"\1 are", text)
+    text = re.sub(r"\bi'm\b", "i am", text)
+    return " ".join(text.split())
+
+
+def asks_the_user(question: str) -> bool:
+    """The assistant's question to the user (about their life, preferences or feelings, or an
+    offer of help), not the user's question to the assistant."""
+    return _ASSISTANT_RE.search(_normalised(question)) is not None
