@@ -7,6 +7,7 @@ measurement reopens a long session: cold time-to-first-token vs after the idle-t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import statistics
@@ -19,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from sleepchat.bench_sleep import ArmCost, idle_figures, policy_figures, reflect_within
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
 from sleepchat.core.settings import CoreSettings
@@ -67,6 +69,9 @@ class ConversationResult:
     forced_hit_ms: float | None = None
     forced_model_ms: float | None = None
     transcript: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    # The sleep arm with the prediction policy on (auto, the default) and off (always).
+    policy_on: ArmCost = field(default_factory=ArmCost)
+    policy_off: ArmCost = field(default_factory=ArmCost)
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,12 @@ async def _arm(
     *,
     sleep: bool,
     res: ConversationResult,
+    cost: ArmCost | None = None,
 ) -> list[Turn]:
+    """One arm of a conversation. The sleep arm gives each reflection one idle period
+    (``settings.idle_seconds``), then cuts it as the next question would, and adds what it
+    spent and got to ``cost``; the main sleep arm (``cost`` is ``res.policy_on``) also
+    measures resuming and a forced hit."""
     with tempfile.TemporaryDirectory(prefix="sleepchat-bench-") as tmp:
         store = await open_store(Path(tmp))
         a = parts.assistant(store, settings)
@@ -156,9 +166,10 @@ async def _arm(
             turns: list[Turn] = []
             for query in conv.queries:
                 if sleep:
-                    r = await a.reflect()
-                    res.sleep_tokens += r.tokens
-                    res.reflections += r.status == "done"
+                    assert cost is not None
+                    r = await reflect_within(a, asyncio.sleep(settings.idle_seconds), cost)
+                    res.sleep_tokens += r.tokens if cost is res.policy_on else 0
+                    res.reflections += r.status == "done" and cost is res.policy_on
                     fresh = a.fresh_predictions()
                     ranked = await a.recall.rank(query, fresh) if fresh else []
                 turn = await _ask(a, query)
@@ -166,7 +177,9 @@ async def _arm(
                     turn.best_score = ranked[0][1]
                     turn.best_question = ranked[0][0].question
                 turns.append(turn)
-            if sleep:
+                if cost is not None:
+                    cost.hits += turn.source == "prediction"
+            if sleep and cost is res.policy_on:
                 res.history_tokens = sum(len(m.content.split()) for m in a.history)
                 res.transcript = [(m.role, m.content) for m in a.history if not m.replaced_by]
                 res.resume_cold_ms, res.resume_warm_ms, _n = await _resume(
@@ -354,14 +367,19 @@ async def bench(
     # Every query gets a full cycle: no cooldown in the way.
     settings = dataclasses.replace(settings, cooldown_seconds=0.0, sleep_enabled=True)
     stateless_settings = dataclasses.replace(settings, sleep_enabled=False)
+    on = dataclasses.replace(settings, predict="auto")
+    off = dataclasses.replace(settings, predict="always")
     results = []
     for conv in conversations:
         res = ConversationResult(conv.id)
         res.stateless = await _arm(parts, stateless_settings, conv, sleep=False, res=res)
-        res.sleep = await _arm(parts, settings, conv, sleep=True, res=res)
+        res.sleep = await _arm(parts, on, conv, sleep=True, res=res, cost=res.policy_on)
+        await _arm(parts, off, conv, sleep=True, res=res, cost=res.policy_off)
         print(f"bench: {conv.id} done", file=sys.stderr, flush=True)
         results.append(res)
     summary = summarise(results)
+    summary.update(idle_figures([r.policy_on for r in results], settings.idle_seconds))
+    summary.update(policy_figures([r.policy_on for r in results], [r.policy_off for r in results]))
     summary.update(await _long_resume(parts, settings, results))
     return summary, results
 
