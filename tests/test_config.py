@@ -425,7 +425,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(
         ("sleep: {max_predictions: 11}\n", "'sleep.max_predictions' must be an integer between 0 and 10, got 11"),
         ("sleep: {prediction_ttl_turns: 0}\n", "'sleep.prediction_ttl_turns' must be an integer ≥ 1, got 0"),
         ("sleep: {enabled: maybe}\n", "'sleep.enabled' must be true or false, got 'maybe'"),
-        ("sleep: [1, 2]\n", "'sleep' must be a mapping with the keys enabled, idle_seconds, budget_tokens, cooldown_seconds, max_predictions, prediction_ttl_turns, warm_up, got [1, 2]"),
+        ("sleep: [1, 2]\n", "'sleep' must be a mapping with the keys enabled, idle_seconds, budget_tokens, cooldown_seconds, max_predictions, prediction_ttl_turns, warm_up, predict, got [1, 2]"),
         ("recall: {method: magic}\n", "'recall.method' must be one of 'lexical', 'embedding', got 'magic'"),
         ("recall: {threshold: 1.5}\n", "'recall.threshold' must be a number between 0 and 1 or null, got 1.5"),
         ("backend: docker\n", "'backend' must be one of 'auto', 'ollama', 'local', 'openai', got 'docker'"),
@@ -614,3 +614,15 @@ def test_unwritable_log_file_warns_once_and_carries_on(
     assert out == ""
     assert err.count("\n") == 1
     assert err.startswith(f"sleepchat: warning: cannot write the log file {blocker}")
+
+
+def test_sleep_predict_reaches_the_core_and_a_wrong_value_is_one_line(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("sleep:\n  predict: never\n")
+    assert load_config({"config": str(good)}).core_settings().predict == "never"
+    assert load_config({}).core_settings().predict == "auto"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sleep:\n  predict: sometimes\n")
+    with pytest.raises(ConfigError) as err:
+        load_config({"config": str(bad)})
+    assert "sleep.predict" in err.value.message and "\n" not in err.value.message

@@ -146,8 +146,13 @@ class SleepConfig:
     )
     warm_up: bool = setting(
         True,
-        "After reflecting, send a one-token request so the server's cache holds the chat prefix.",
+        "First in a reflection, a one-token request so the server's cache holds the chat prefix.",
         core="warm_up",
+    )
+    predict: Literal["auto", "always", "never"] = setting(
+        "auto",
+        "Precompute answers: auto (while predictions hit or nearly hit), always, or never.",
+        core="predict",
     )
 
 
