@@ -323,7 +323,7 @@ class ScriptRunner:
         if not shown:
             self.info("(no predictions yet — try /idle)")
         for p in shown:
-            state = "fresh" if p.id in fresh else "stale"
+            state = "fresh" if p.id in fresh else "stale" if p.answer else "question only"
             self.info(f"{p.id} [{state}] {terminal_safe(p.question)}")
 
     async def show_stats(self) -> None:
