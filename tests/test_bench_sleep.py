@@ -23,8 +23,8 @@ def reply(messages: Sequence[ChatMessage]) -> str:
 
 
 def structured(messages: Sequence[ChatMessage], schema: type) -> str:
-    if schema.__name__ == "NoteOps":
-        return json.dumps({"ops": [{"op": "insert", "text": "Grows cherry tomatoes"}]})
+    if schema.__name__ == "Facts":
+        return json.dumps({"facts": ["My cherry tomatoes grow on a balcony"]})
     if schema.__name__ == "Revalidation":
         return json.dumps({"verdicts": []})
     return json.dumps({"questions": ["How do I prune cherry tomatoes on a balcony?"]})
@@ -40,27 +40,28 @@ async def test_a_reflection_cut_by_the_end_of_the_idle_period_counts_as_cut(
     async for _e in a.ask("My cherry tomatoes grow on a balcony."):
         pass
     cost = ArmCost()
-    # the idle period ends while the notes request is in flight
+    # The idle period ends while the first structured request (after the warm-up) is in flight.
     backend.gate = asyncio.Event()
     backend.started.clear()
     idle_over = asyncio.Event()
 
-    async def end_when_notes_start() -> None:
+    async def end_at_the_first_structured_request() -> None:
         while True:
             await backend.started.wait()
             backend.started.clear()
-            if backend.calls[-1].schema == "NoteOps":
+            if backend.calls[-1].kind == "structured":
                 idle_over.set()
                 return
             assert backend.gate is not None
             backend.gate.set()  # let the warm-up through
             backend.gate = asyncio.Event()
 
-    watcher = asyncio.create_task(end_when_notes_start())
+    watcher = asyncio.create_task(end_at_the_first_structured_request())
     r = await reflect_within(a, idle_over.wait(), cost)
-    await watcher
-    assert (r.status, r.steps) == ("cancelled", ["warm-up", "revalidate"])
-    assert (cost.finished, cost.cut, cost.cut_warm, cost.cut_with_predictions) == (0, 1, 1, 0)
+    watcher.cancel()
+    assert r.status == "cancelled" and r.steps[0] == "warm-up" and "answers" not in r.steps
+    assert (cost.finished, cost.cut, cost.cut_warm) == (0, 1, 1)
+    assert cost.cut_with_predictions == (r.predictions > 0)
 
     backend.gate = None  # a long enough idle period: it finishes
     async for _e in a.ask("They get brown spots."):
