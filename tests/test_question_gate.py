@@ -127,3 +127,17 @@ async def test_an_odd_verdict_item_is_ignored_not_the_whole_revalidation() -> No
     assert status[saved[1].id] == "fresh"  # kept: moved on to today's conversation
     assert h.memory.prediction(saved[1].id).based_on_message_id == "m2"  # type: ignore[union-attr]
     assert status[saved[0].id] == "dropped"  # no valid verdict: not confirmed, not served
+
+
+async def test_a_list_cut_by_the_token_limit_keeps_the_questions_it_finished() -> None:
+    cut = (
+        '{"questions": ["Which party games suit 8-year-olds?", '
+        '"How big should the birthday cake be for ten kids?", "What if it rains and the'
+    )
+    h = Harness(FakeBackend(answers, structured(QuestionList=cut)))
+    await h.memory.load()
+    await h.run()
+    assert [p.question for p in h.memory.predictions] == [
+        "Which party games suit 8-year-olds?",
+        "How big should the birthday cake be for ten kids?",
+    ]

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -48,6 +49,24 @@ class QuestionList(BaseModel):
     # judged one by one after parsing, so one item too many or too long costs only itself. At
     # least one: offered an empty list, small models always take it.
     questions: list[str] = Field(min_length=1, json_schema_extra={"maxItems": MAX_PROPOSED})
+
+
+# A whole JSON string: what a reply cut by the token limit still holds intact.
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def finished_questions(raw: str) -> QuestionList | None:
+    """The questions a reply cut short had finished (the first string is the key)."""
+    start = raw.find('"questions"')
+    if start < 0:
+        return None
+    items: list[str] = []
+    for m in _JSON_STRING.finditer(raw, start + len('"questions"')):
+        try:
+            items.append(json.loads(m.group(0)))
+        except ValueError:
+            continue
+    return QuestionList(questions=items) if items else None
 
 
 class Verdict(BaseModel):
@@ -178,7 +197,9 @@ async def questions(
     asked = [m.content for m in run.history if m.role == "user"]
     existing = [p.question for p in [*current, *revising]]
     tail = question_instructions(asked, existing, wanted)
-    plan = await run.structured(tail, QuestionList, QUESTIONS_TOKENS, after_notes=True)
+    plan = await run.structured(
+        tail, QuestionList, QUESTIONS_TOKENS, after_notes=True, salvage=finished_questions
+    )
     if plan is None:
         return []
     kept = await screen(run, plan.questions[: 2 * MAX_PROPOSED], tail, [*asked, *existing])

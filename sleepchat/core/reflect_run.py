@@ -115,11 +115,19 @@ class Run:
         return prompts.warm_messages(self.settings.system_prompt, self.history, notes)
 
     async def structured(
-        self, tail: str, schema: type[S], ceiling: int, *, after_notes: bool = False
+        self,
+        tail: str,
+        schema: type[S],
+        ceiling: int,
+        *,
+        after_notes: bool = False,
+        salvage: Callable[[str], S | None] | None = None,
     ) -> S | None:
         """One structured request with ``tail`` after the chat prefix (after the notes block
         too with ``after_notes``: the warm-up's cache then serves it whole); None when the
-        budget is spent or the reply does not fit the schema (dropped and logged)."""
+        budget is spent or the reply does not fit the schema (dropped and logged) and
+        ``salvage`` finds no whole item in it (a list cut by the token limit keeps the items
+        it finished)."""
         num_predict = min(ceiling, self.remaining())
         if num_predict <= 0:
             return None
@@ -141,7 +149,7 @@ class Run:
             rid = self.reflection.id
             self.log.warning("reflection %s: %s dropped: %s", rid, schema.__name__, exc.message)
             self.log.debug("reflection %s: the dropped reply: %r", rid, exc.raw[:200])
-            return None
+            return salvage(exc.raw) if salvage is not None else None
         self.tokens += completion_tokens(stats, "")
         return result
 
