@@ -93,8 +93,11 @@ def question_instructions(asked: Sequence[str], existing: Sequence[str], wanted:
         "Write each one as I would ask it of you, in my own words: a specific question about "
         "my situation or your answer, ending with a question mark. Do not ask me anything."
     ]
-    if asked or existing:
-        shown = "\n".join(f"- {clip(q, 200)}" for q in [*asked[-ASKED_SHOWN:], *existing])
+    # Only questions are listed: shown statements, small models copy back as "questions"
+    # (SmolLM2 did, on a real run). Every message still counts for the repeat check.
+    questions = [q for q in asked if q.rstrip().endswith("?")][-ASKED_SHOWN:]
+    if questions or existing:
+        shown = "\n".join(f"- {clip(q, 200)}" for q in [*questions, *existing])
         parts.append(f"Do not repeat or rephrase these:\n{shown}")
     return "\n\n".join(parts)
 
