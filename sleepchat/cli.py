@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("session", nargs="?", default="last", help="session id, prefix or 'last'")
     p.add_argument("--format", choices=("md", "json"), default="md")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--force", action="store_true", help="replace FILE if it exists")
     p = sub.add_parser("doctor", help="check config, data dir, server and model")
     _global_flags(p, suppress=True)
     p = sub.add_parser("bench", help="measure the sleep cycle: stateless vs sleep arms")
@@ -90,7 +91,9 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _err(message: str) -> None:
-    print(f"sleepchat: {message}", file=sys.stderr, flush=True)
+    from sleepchat.text import terminal_safe
+
+    print(f"sleepchat: {terminal_safe(message)}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -147,7 +150,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "sessions":
         return commands.run(commands.list_sessions(config, json_mode=args.json))
     if args.command == "export":
-        return commands.run(commands.export(config, args.session, args.format, args.output))
+        export = commands.export(config, args.session, args.format, args.output, force=args.force)
+        return commands.run(export)
     if args.command == "doctor":
         return commands.run(commands.doctor(config))
     if args.command == "bench":

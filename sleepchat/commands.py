@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -16,7 +15,7 @@ from sleepchat.errors import SleepchatError, StartupError
 from sleepchat.hints import cli_message
 from sleepchat.runtime import build_backend, open_runtime, open_store, warn
 from sleepchat.signals import StopSignals
-from sleepchat.text import when
+from sleepchat.text import clip, safe_json, terminal_safe, when
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:
@@ -74,28 +73,34 @@ async def list_sessions(config: Config, *, json_mode: bool) -> int:
         await store.close()
     if json_mode:
         for s in sessions:
-            print(json.dumps(s.to_dict(), ensure_ascii=False))
+            print(safe_json(s.to_dict()))
         return 0
     if not sessions:
         print("no sessions yet — start one with `sleepchat`", file=sys.stderr)
         return 0
     print(f"{'ID':10} {'MESSAGES':>8}  {'LAST ACTIVITY':16}  TITLE")
-    for s in sessions:
-        print(f"{s.id:10} {s.message_count:8d}  {when(s.updated):16}  {s.title}")
+    for s in sessions:  # a title is stored text: it may hold escape sequences
+        title = clip(terminal_safe(s.title), 200)
+        print(f"{s.id:10} {s.message_count:8d}  {when(s.updated):16}  {title}")
     return 0
 
 
-async def export(config: Config, which: str, fmt: str, output: str | None) -> int:
+async def export(
+    config: Config, which: str, fmt: str, output: str | None, *, force: bool = False
+) -> int:
     from sleepchat.core.clock import SystemClock
     from sleepchat.core.memory import Memory
-    from sleepchat.export import to_json, to_markdown
+    from sleepchat.core.session_lookup import find_session
+    from sleepchat.export import to_json, to_markdown, write_export
 
     store = await open_store(config.resolved_data_dir(), read_only=True)
     try:
-        session = await (store.last_session() if which == "last" else store.get_session(which))
-        if session is None:
-            what = "no sessions yet" if which == "last" else f"no session '{which}'"
-            raise StartupError(f"{what} — `sleepchat sessions` lists them")
+        if which == "last":
+            session = await store.last_session()
+            if session is None:
+                raise StartupError("no sessions yet — start one with `sleepchat`")
+        else:
+            session = await find_session(store, which)
         messages = await store.messages(session.id)
         memory = Memory(store, session.id, SystemClock())
         await memory.load()
@@ -107,14 +112,10 @@ async def export(config: Config, which: str, fmt: str, output: str | None) -> in
     else:
         text = to_json(session, messages, notes, predictions)
     if output is None:
-        sys.stdout.write(text)
+        # The file keeps what the model said (it is the record); a terminal gets it inert.
+        sys.stdout.write(terminal_safe(text) if sys.stdout.isatty() else text)
         return 0
-    try:
-        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise StartupError(f"cannot write {output}: {exc.strerror}") from None
+    write_export(Path(output), text, replace=force)
     print(f"exported session {session.id} to {output}", file=sys.stderr)
     return 0
 
@@ -130,7 +131,9 @@ async def doctor(config: Config) -> int:
         nonlocal problems
         problems += not ok
         mark = "ok  " if ok else "FAIL"
-        print(f"[{mark}] {what}" + (f"\n       fix: {fix}" if fix and not ok else ""))
+        # what and fix quote the server (its version, models, errors): terminal-safe
+        line = f"[{mark}] {what}" + (f"\n       fix: {fix}" if fix and not ok else "")
+        print(terminal_safe(line))
 
     report(True, f"config: {config.source or 'defaults (no config file)'}")
     if config.backend != "local":
@@ -140,7 +143,7 @@ async def doctor(config: Config) -> int:
         print(f"[note] {route}")
     try:
         store = await open_store(
-            config.resolved_data_dir(), on_warning=lambda m: print(f"[warn] {m}")
+            config.resolved_data_dir(), on_warning=lambda m: print(terminal_safe(f"[warn] {m}"))
         )
     except StartupError as exc:
         report(False, f"data dir {config.resolved_data_dir()}", exc.message)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from sleepchat.text import terminal_safe, valid_text
+
 MAX_MESSAGE_CHARS = 600  # an error quoting a huge value must not flood the screen
 
 # scheme://user:password@host -> scheme://user:***@host (and a bare token before @)
@@ -34,9 +36,11 @@ def mask_secrets(text: str) -> str:
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Line breaks shown as ``\\n``, surrogates replaced, at most ``limit`` characters."""
-    text = text.replace("\r", "\\r").replace("\n", "\\n")
-    text = text.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate cannot print
+    """Line breaks shown as ``\\n``, escape sequences and other controls dropped (a message
+    quotes server and stored text, and is printed on a terminal), lone surrogates replaced, at
+    most ``limit`` characters."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", " ")
+    text = valid_text(terminal_safe(text))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -1,13 +1,27 @@
-"""Export a session as Markdown or JSON."""
+"""Export a session as Markdown or JSON, and write an export file safely."""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import errno
+import os
+import stat
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sleepchat.core.models import Message, Note, Prediction, Session
-from sleepchat.text import when
+from sleepchat.errors import SleepchatError
+from sleepchat.text import safe_json, when
+
+
+class ExportError(SleepchatError):
+    """An export file could not be written; whatever was at that path is untouched."""
+
+
+class ExportExists(ExportError):
+    """The export file exists and replacing it was not asked for."""
 
 
 def note_view(n: Note) -> dict[str, Any]:
@@ -75,4 +89,69 @@ def to_json(
         # fresh as far as the stored record says (staleness by turns needs the live session)
         "predictions": [prediction_view(p, p.status == "fresh") for p in predictions],
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return safe_json(doc, indent=2) + "\n"
+
+
+def write_export(path: Path, text: str, *, replace: bool) -> None:
+    """Write ``text`` to ``path`` readable by the owner only (0600), atomically: a temp file in
+    the same folder, fsynced, then renamed into place. An existing file (or link) is replaced
+    only with ``replace``, and a link is replaced itself, never followed; a failure (a full
+    disk) leaves what was there as it was."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise ExportError(f"cannot write {path}: it is a folder — name a file")
+        if not replace:
+            raise ExportExists(f"{path} already exists — nothing was written")
+    folder = path.parent
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")  # 0600
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace or not _link(tmp, path):
+            os.replace(tmp, path)
+        tmp = None
+    except FileExistsError:
+        raise ExportExists(f"{path} already exists — nothing was written") from None
+    except OSError as exc:
+        raise ExportError(_write_failure(path, exc)) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _link(tmp: str, path: Path) -> bool:
+    """Put ``tmp`` at ``path`` only if nothing is there (FileExistsError if something appeared
+    since we looked); False where the filesystem has no hard links (then: rename)."""
+    try:
+        os.link(tmp, path)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST)) from None
+        return False
+    os.unlink(tmp)
+    return True
+
+
+def _write_failure(path: Path, exc: OSError) -> str:
+    kept = "the file there is untouched" if os.path.lexists(path) else "nothing was written"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"disk full while writing {path} — free some space; {kept}"
+    return f"cannot write {path}: {exc.strerror or exc} — {kept}"

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from sleepchat.core.errors import UnknownNoteError, UnknownSessionError
 from sleepchat.errors import SleepchatError, with_hint
+from sleepchat.export import ExportExists
 from sleepchat.store import DataDirError
 
 CLI_HINTS: dict[type[SleepchatError], str] = {
     DataDirError: "--data-dir DIR",
     UnknownSessionError: "`sleepchat sessions` or /sessions lists them",
     UnknownNoteError: "/notes lists them",
+    ExportExists: "add --force to replace it",
 }
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sleepchat.config import Config
 from sleepchat.runtime import open_runtime
 from sleepchat.script import ScriptRunner
-from sleepchat.text import clean_input
+from sleepchat.text import clean_input, clip, terminal_safe
 
 if TYPE_CHECKING:
     from prompt_toolkit.history import History
@@ -54,11 +54,12 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
         else:
             await a.start(session)
         assert a.session is not None
-        print(
-            f"sleepchat — session {a.session.id} ({a.session.title}), model {rt.backend.model}. "
-            "Enter sends, Esc-Enter adds a line, /help lists commands, Ctrl-C or /quit exits.",
-            file=sys.stderr,
+        banner = (
+            f"sleepchat — session {a.session.id} ({clip(a.session.title, 60)}), model "
+            f"{rt.backend.model}. Enter sends, Esc-Enter adds a line, /help lists commands, "
+            "Ctrl-C or /quit exits."
         )
+        print(terminal_safe(banner), file=sys.stderr)  # the title is stored text
         keys = KeyBindings()
 
         @keys.add("escape", "enter")

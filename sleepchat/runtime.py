@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sleepchat.llm.base import BackendError
+from sleepchat.text import terminal_safe
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
@@ -32,7 +33,8 @@ BackendBuilder = Callable[["Config"], Awaitable["Backend"]]
 
 
 def warn(message: str) -> None:
-    print(f"sleepchat: {message}", file=sys.stderr, flush=True)
+    # Warnings quote stored and server text (titles, file names): never raw escapes.
+    print(f"sleepchat: {terminal_safe(message)}", file=sys.stderr, flush=True)
 
 
 class NoBackendError(BackendError):

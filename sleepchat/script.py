@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import queue
-import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -28,9 +26,7 @@ from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.export import note_view, prediction_view
 from sleepchat.hints import cli_message
-from sleepchat.text import age, clean_input, terminal_safe
-
-_C1 = re.compile("[\x80-\x9f]")
+from sleepchat.text import age, clean_input, safe_json, terminal_safe
 
 COMMANDS = {
     "/new [title]": "start a new session",
@@ -86,17 +82,14 @@ class ScriptRunner:
         return self._err or sys.stderr
 
     def emit(self, obj: dict[str, Any]) -> None:
-        # json escapes C0 controls but not C1 ones (U+0080-U+009F, e.g. the 8-bit CSI U+009B)
-        # a terminal may act on; they only occur inside strings, where \u escapes are valid.
-        line = _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(obj, ensure_ascii=False))
-        self.out.write(line + "\n")
+        self.out.write(safe_json(obj) + "\n")
         self.out.flush()
 
     def info(self, text: str) -> None:
         """A human line: stdout in text mode (it is the output asked for), never in JSON mode."""
         if self.json_mode:
             return
-        self.out.write(text + "\n")
+        self.out.write(terminal_safe(text) + "\n")  # it quotes titles, notes, questions
         self.out.flush()
 
     def diag(self, text: str) -> None:
@@ -304,7 +297,7 @@ class ScriptRunner:
         for n in notes:
             # The user's own words are shown as a quotation.
             text = f'"{n.text}" (your words)' if n.verbatim else n.text
-            self.info(f"{n.id}: {terminal_safe(text)}")
+            self.info(f"{n.id}: {text}")
         for c in pending:
             ids = ", ".join(str(r.get("note_id")) for r in c.removals)
             self.info(
@@ -324,7 +317,7 @@ class ScriptRunner:
             self.info("(no predictions yet — try /idle)")
         for p in shown:
             state = "fresh" if p.id in fresh else "stale" if p.answer else "question only"
-            self.info(f"{p.id} [{state}] {terminal_safe(p.question)}")
+            self.info(f"{p.id} [{state}] {p.question}")
 
     async def show_stats(self) -> None:
         session = await self.assistant.stats()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
+from typing import Any
 
 # CSI / OSC / other ESC sequences, then the C0/C1 controls a terminal would act on.
 _ESCAPES = re.compile(
@@ -22,6 +24,17 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 def terminal_safe(text: str) -> str:
     """Strip escape sequences and control characters; keep newlines and tabs."""
     return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\r\n", "\n")))
+
+
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def safe_json(obj: Any, *, indent: int | None = None) -> str:
+    """JSON text a terminal cannot act on: ``json`` escapes C0 controls but not C1 ones
+    (U+0080-U+009F, e.g. the 8-bit CSI U+009B); they only occur inside strings, where ``\\u``
+    escapes are valid. Non-ASCII text stays readable."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def valid_text(text: str) -> str:

@@ -40,6 +40,7 @@ from sleepchat.core.preferences import Preferences
 from sleepchat.core.prompts import chat_messages
 from sleepchat.core.recall import Recall, RecallResult
 from sleepchat.core.reflect import Reflector
+from sleepchat.core.session_lookup import find_session
 from sleepchat.core.settings import CoreSettings, reply_cap
 from sleepchat.core.sleep import SleepLoop
 from sleepchat.core.staleness import current_predictions, servable
@@ -131,9 +132,7 @@ class Assistant:
         return await self._load(session)
 
     async def switch_session(self, session_id: str) -> Session:
-        session = await self.store.get_session(session_id)
-        if session is None:
-            raise UnknownSessionError(f"no session '{session_id}'")
+        session = await find_session(self.store, session_id)
         await self.preempt()
         return await self._load(session)
 
@@ -144,9 +143,7 @@ class Assistant:
         title = clean_input(title).strip()
         if not title:
             raise CoreError("a session title cannot be empty")
-        found = await self.store.get_session(session_id)
-        if found is None:
-            raise UnknownSessionError(f"no session '{session_id}'")
+        found = await find_session(self.store, session_id)
         session = await self.store.rename_session(found.id, title)
         if self.session and self.session.id == session.id:
             self.session = session
@@ -155,9 +152,7 @@ class Assistant:
 
     async def delete_session(self, session_id: str) -> None:
         """Delete a session; when it is the current one, move to the last remaining (or new)."""
-        found = await self.store.get_session(session_id)
-        if found is None:
-            raise UnknownSessionError(f"no session '{session_id}'")
+        found = await find_session(self.store, session_id)
         current = self.session is not None and self.session.id == found.id
         if current:
             await self.preempt()

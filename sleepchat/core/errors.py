@@ -16,3 +16,7 @@ class UnknownSessionError(CoreError):
 
 class UnknownNoteError(CoreError):
     """No active note has that id."""
+
+
+class AmbiguousSessionError(UnknownSessionError):
+    """Several sessions' ids start with the prefix given."""

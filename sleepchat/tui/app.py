@@ -22,12 +22,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import TextArea
 
 from sleepchat.core.errors import CoreError
 from sleepchat.errors import SleepchatError
 from sleepchat.signals import StopSignals
+from sleepchat.text import terminal_safe
 from sleepchat.tui import RuntimeFactory, default_runtime
 from sleepchat.tui.chat import ChatView
 from sleepchat.tui.footer import KeysFooter
@@ -231,6 +233,25 @@ class SleepchatApp(App[None]):
             await a.start()
         self._sleep_loop(a)
         self.refresh_bindings()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notifications quote server and stored text ("[/]" would be a markup error, "[link=…]"
+        a link, an escape sequence raw on the terminal): always plain, terminal-safe text."""
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _fail_start(self, message: str, code: int) -> None:
         self.exit_message = message

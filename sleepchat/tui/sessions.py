@@ -4,7 +4,6 @@ and the Markdown export."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -19,6 +18,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sleepchat.core.errors import CoreError
+from sleepchat.errors import SleepchatError
 from sleepchat.text import terminal_safe, when
 from sleepchat.tui.failures import report
 
@@ -50,15 +50,18 @@ async def export_session(widget: Widget, assistant: Assistant, path: Path) -> bo
     except OSError as exc:
         widget.notify(f"cannot write {path}: {exc.strerror}", severity="error")
         return False
+    except SleepchatError as exc:
+        widget.notify(exc.message, severity="error")
+        return False
     widget.notify(f"Exported to {path}", title="Export", timeout=10)
     return True
 
 
 def _write_private(path: Path, text: str) -> None:
+    from sleepchat.export import write_export
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    write_export(path, text, replace=True)  # our own exports folder: the newest one wins
 
 
 class SessionsScreen(ModalScreen[None]):
