@@ -91,9 +91,9 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _err(message: str) -> None:
-    from sleepchat.text import terminal_safe
+    from sleepchat.errors import shown
 
-    print(f"sleepchat: {terminal_safe(message)}", file=sys.stderr, flush=True)
+    print(f"sleepchat: {shown(message)}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sleepchat.config import Config
-from sleepchat.errors import SleepchatError, StartupError
+from sleepchat.errors import SleepchatError, StartupError, shown
 from sleepchat.hints import cli_message
 from sleepchat.runtime import build_backend, open_runtime, open_store, warn
 from sleepchat.signals import StopSignals
@@ -131,19 +131,18 @@ async def doctor(config: Config) -> int:
         nonlocal problems
         problems += not ok
         mark = "ok  " if ok else "FAIL"
-        # what and fix quote the server (its version, models, errors): terminal-safe
-        line = f"[{mark}] {what}" + (f"\n       fix: {fix}" if fix and not ok else "")
-        print(terminal_safe(line))
+        # what and fix quote the host and the server (version, models, errors): made safe
+        print(f"[{mark}] {shown(what)}" + (f"\n       fix: {shown(fix)}" if fix and not ok else ""))
 
     report(True, f"config: {config.source or 'defaults (no config file)'}")
     if config.backend != "local":
         from sleepchat.hosts import proxy_notice
 
         route = proxy_notice(config.host, os.environ) or "requests go to the server directly"
-        print(f"[note] {route}")
+        print(f"[note] {shown(route)}")
     try:
         store = await open_store(
-            config.resolved_data_dir(), on_warning=lambda m: print(terminal_safe(f"[warn] {m}"))
+            config.resolved_data_dir(), on_warning=lambda m: print(f"[warn] {shown(m)}")
         )
     except StartupError as exc:
         report(False, f"data dir {config.resolved_data_dir()}", exc.message)

@@ -44,6 +44,12 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shown(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """A line made safe to show as the root makes its messages (secrets masked, one line,
+    bounded): for warnings and notices that are not raised as errors."""
+    return one_line(mask_secrets(text), limit)
+
+
 class SleepchatError(Exception):
     """A problem stated in one line a user can act on, with the exit code a command uses."""
 

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from sleepchat.errors import mask_secrets
+
 LOGGER_NAME = "sleepchat"
 MAX_LOG_BYTES = 1_000_000  # a log must not grow without bound on a long-lived install
 LOG_BACKUPS = 2
@@ -25,6 +27,29 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
             return fd
 
         return open(self.baseFilename, self.mode, encoding=self.encoding, opener=opener)
+
+
+class MaskSecrets(logging.Filter):
+    """Credentials never reach the log: the message, its arguments, a traceback (an HTTP
+    library's exception quotes the URL, password and all) and stack info are masked as the error
+    root masks its messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.msg, record.args = mask_secrets(record.getMessage()), None
+        except Exception:  # a bad format string: keep the record, masked as it is
+            record.msg, record.args = mask_secrets(str(record.msg)), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info)
+        return True
 
 
 def setup_logging(log_file: Path, debug: bool) -> None:
@@ -60,6 +85,7 @@ def setup_logging(log_file: Path, debug: bool) -> None:
         logger.addHandler(logging.NullHandler())
         return
     handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(MaskSecrets())
     logger.addHandler(handler)
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sleepchat.errors import shown
 from sleepchat.llm.base import BackendError
-from sleepchat.text import terminal_safe
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
@@ -33,8 +33,8 @@ BackendBuilder = Callable[["Config"], Awaitable["Backend"]]
 
 
 def warn(message: str) -> None:
-    # Warnings quote stored and server text (titles, file names): never raw escapes.
-    print(f"sleepchat: {terminal_safe(message)}", file=sys.stderr, flush=True)
+    # Warnings quote stored and server text (titles, file names, hosts): shown as errors are.
+    print(f"sleepchat: {shown(message)}", file=sys.stderr, flush=True)
 
 
 class NoBackendError(BackendError):

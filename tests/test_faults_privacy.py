@@ -6,30 +6,16 @@ from __future__ import annotations
 import os
 import socket
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import run_cli
 
 from sleepchat.devtools.fake_ollama import FakeOllama
 
 MODEL = "llama3.2"
 SECRET = "zebra-marmalade-4417"  # a word that appears only in the conversation
-
-
-def _cli(
-    *args: str, stdin: bytes = b"", umask: int | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "sleepchat", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=90,
-        env=os.environ.copy(),
-        preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
-    )
 
 
 def test_files_are_private_even_with_an_open_umask(tmp_path: Path) -> None:
@@ -38,10 +24,10 @@ def test_files_are_private_even_with_an_open_umask(tmp_path: Path) -> None:
         chat = ["--data-dir", str(data), "--log-file", str(log), "--backend", "ollama"]
         chat += ["--host", srv.url, "--model", MODEL, "--json"]
         stdin = f"tell me about {SECRET}\n/idle\n/new second\nmore?\n".encode()
-        proc = _cli(*chat, stdin=stdin, umask=0)
+        proc = run_cli(*chat, stdin=stdin, umask=0)
         assert proc.returncode == 0, proc.stderr.decode()
         out = tmp_path / "exported.md"
-        exp = _cli("export", "--data-dir", str(data), "-o", str(out), umask=0)
+        exp = run_cli("export", "--data-dir", str(data), "-o", str(out), umask=0)
         assert exp.returncode == 0, exp.stderr.decode()
     checked = 0
     for root in (data, log.parent):
@@ -117,7 +103,7 @@ async def test_a_whole_session_talks_only_to_the_model_host(
 def test_plain_http_to_another_machine_is_warned_about(
     host: str, warned: bool, tmp_path: Path
 ) -> None:
-    proc = _cli("sessions", "--host", host, "--data-dir", str(tmp_path / "d"))  # no connection
+    proc = run_cli("sessions", "--host", host, "--data-dir", str(tmp_path / "d"))  # no connection
     assert proc.returncode == 0, proc.stderr.decode()
     err = proc.stderr.decode()
     assert ("messages will travel unencrypted" in err) == warned, err
@@ -132,7 +118,7 @@ def test_logs_hold_message_text_only_in_debug(debug: bool, tmp_path: Path) -> No
         args = ["--data-dir", str(tmp_path / "d"), "--log-file", str(log), "--backend", "ollama"]
         args += ["--host", srv.url, "--model", MODEL, "--json"] + (["--debug"] if debug else [])
         stdin = f"my {SECRET} question\nsecond {SECRET}\n/idle\n/notes\n".encode()
-        proc = _cli(*args, stdin=stdin)
+        proc = run_cli(*args, stdin=stdin)
     assert "Traceback" not in proc.stderr.decode()
     text = log.read_text()
     assert text.strip(), "nothing was logged"

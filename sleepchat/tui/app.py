@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import TextArea
 
 from sleepchat.core.errors import CoreError
-from sleepchat.errors import SleepchatError
+from sleepchat.errors import SleepchatError, mask_secrets
 from sleepchat.signals import StopSignals
 from sleepchat.text import terminal_safe
 from sleepchat.tui import RuntimeFactory, default_runtime
@@ -244,9 +244,10 @@ class SleepchatApp(App[None]):
         markup: bool = True,
     ) -> None:
         """Notifications quote server and stored text ("[/]" would be a markup error, "[link=…]"
-        a link, an escape sequence raw on the terminal): always plain, terminal-safe text."""
+        a link, an escape sequence raw on the terminal, a host its password): always plain text,
+        made safe as error messages are (terminal-safe, secrets masked)."""
         super().notify(
-            terminal_safe(message),
+            mask_secrets(terminal_safe(message)),
             title=terminal_safe(title),
             severity=severity,
             timeout=timeout,
