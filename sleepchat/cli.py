@@ -6,6 +6,7 @@ Imports stay lazy: the TUI's time to first frame starts here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import typing
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from sleepchat.config import Config
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
 
 DESCRIPTION = (
     "A terminal chat assistant for a local model that thinks while you are idle. "
@@ -97,6 +99,28 @@ def _err(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A stdout or stderr that cannot encode some text (ASCII, Latin-1) shows "?" for it rather
+    # than failing on the first non-Latin reply (JSON is escaped instead: see takes_any_text).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # stdout closed early (`sleepchat sessions | head -1`): nothing more to say to anyone.
+        _drop_stdout()
+        return EXIT_PIPE
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # sleepchat uses no pydantic plugins; looking for them scans every installed package's

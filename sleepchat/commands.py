@@ -13,9 +13,9 @@ from typing import Any
 from sleepchat.config import Config
 from sleepchat.errors import SleepchatError, StartupError, shown
 from sleepchat.hints import cli_message
-from sleepchat.runtime import build_backend, open_runtime, open_store, warn
+from sleepchat.runtime import build_backend, open_runtime, open_store, patiently, warn
 from sleepchat.signals import StopSignals
-from sleepchat.text import clip, safe_json, terminal_safe, when
+from sleepchat.text import ascii_json, clip, safe_json, takes_any_text, terminal_safe, when
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:
@@ -72,8 +72,9 @@ async def list_sessions(config: Config, *, json_mode: bool) -> int:
     finally:
         await store.close()
     if json_mode:
+        ascii_only = not takes_any_text(sys.stdout)
         for s in sessions:
-            print(safe_json(s.to_dict()))
+            print(safe_json(s.to_dict(), ascii_only=ascii_only))
         return 0
     if not sessions:
         print("no sessions yet — start one with `sleepchat`", file=sys.stderr)
@@ -113,11 +114,19 @@ async def export(
         text = to_json(session, messages, notes, predictions)
     if output is None:
         # The file keeps what the model said (it is the record); a terminal gets it inert.
-        sys.stdout.write(terminal_safe(text) if sys.stdout.isatty() else text)
+        if sys.stdout.isatty():
+            text = terminal_safe(text)
+        if fmt == "json" and not takes_any_text(sys.stdout):
+            text = ascii_json(text)  # exact JSON on a stdout that cannot take all text
+        sys.stdout.write(text)
         return 0
     write_export(Path(output), text, replace=force)
     print(f"exported session {session.id} to {output}", file=sys.stderr)
     return 0
+
+
+def _note(text: str) -> None:
+    print(f"[note] {shown(text)}", flush=True)
 
 
 async def doctor(config: Config) -> int:
@@ -139,7 +148,7 @@ async def doctor(config: Config) -> int:
         from sleepchat.hosts import proxy_notice
 
         route = proxy_notice(config.host, os.environ) or "requests go to the server directly"
-        print(f"[note] {shown(route)}")
+        _note(route)
     try:
         store = await open_store(
             config.resolved_data_dir(), on_warning=lambda m: print(f"[warn] {shown(m)}")
@@ -154,7 +163,7 @@ async def doctor(config: Config) -> int:
     if config.backend in ("auto", "ollama"):
         backend = await build_backend("ollama", config)
         try:
-            info = await backend.health()
+            info = await patiently(backend.health(), backend, _note)
             report(True, f"Ollama {info.version or ''} at {config.host}".replace("  ", " "))
             try:
                 await backend.ensure_model()
@@ -185,7 +194,7 @@ async def _doctor_openai(config: Config, report: Callable[..., None]) -> None:
 
     backend = await build_backend("openai", config)
     try:
-        info = await backend.health()
+        info = await patiently(backend.health(), backend, _note)
     except BackendError as exc:
         report(False, f"OpenAI-compatible server at {config.host}", exc.message)
         await backend.aclose()

@@ -18,7 +18,28 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Creates every log file (also after rotation) readable by the owner only."""
+    """Creates every log file (also after rotation) readable by the owner only. When the log
+    cannot be written (a full disk), says so once and stops logging: logging's own handling
+    prints a traceback on every call."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        exc = sys.exc_info()[1]
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        print(
+            f"sleepchat: warning: cannot write the log file {self.baseFilename} ({reason}); "
+            "logging stops — free some space, or set log_file / --log-file elsewhere",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def _open(self) -> IO[Any]:  # type: ignore[override]
         def opener(path: str, flags: int) -> int:

@@ -8,12 +8,14 @@ built by :func:`build_embedder`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sleepchat.errors import shown
 from sleepchat.llm.base import BackendError
@@ -84,6 +86,12 @@ async def _local(config: Config) -> Backend:
     return backend
 
 
+T = TypeVar("T")
+
+# At start, a silent server is said to be waited for after this long, and given up after that.
+START_NOTICE_S = 3.0
+START_CHECK_S = 10.0
+
 # The value of the ``backend`` setting -> how to build that backend from the config.
 BACKENDS: dict[str, BackendBuilder] = {"ollama": _ollama, "local": _local, "openai": _openai}
 
@@ -104,9 +112,13 @@ async def open_backend(config: Config, *, on_warning: Warn = warn, check: bool =
     ollama = await build_backend("ollama", config)
     if not check:
         return ollama
-    try:
+
+    async def usable() -> None:
         await ollama.health()
         await ollama.ensure_model()
+
+    try:
+        await patiently(usable(), ollama, on_warning)
         return ollama
     except BackendError as exc:
         why = exc.message
@@ -129,13 +141,39 @@ async def _checked(backend: Backend, on_warning: Warn) -> Backend:
     from sleepchat.llm.base import BackendTimeout, BackendUnreachable
 
     try:
-        await backend.ensure_model()
+        await patiently(backend.ensure_model(), backend, on_warning)
     except (BackendUnreachable, BackendTimeout) as exc:
         on_warning(f"{exc.message.split(' — ')[0]}; the first question will try again")
     except BackendError:
         await backend.aclose()
         raise
     return backend
+
+
+async def patiently(check: Awaitable[T], backend: Backend, on_warning: Warn) -> T:
+    """A start-up check of the server that says it is waiting once the server has been silent
+    for START_NOTICE_S, and gives up after START_CHECK_S (BackendTimeout): a server that
+    accepts connections but never answers must not hold the start for the read timeout."""
+    from sleepchat.hosts import display_host
+    from sleepchat.llm.base import BackendTimeout
+
+    task = asyncio.ensure_future(check)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=START_NOTICE_S)
+        if not done:
+            on_warning(f"waiting for the server at {display_host(backend.host)} (no answer yet)…")
+            done, _ = await asyncio.wait({task}, timeout=START_CHECK_S - START_NOTICE_S)
+        if not done:
+            raise BackendTimeout(
+                f"the server at {display_host(backend.host)} took the connection but did not "
+                f"answer in {START_CHECK_S:g} s — check that the server is healthy"
+            )
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def build_embedder(config: Config, backend: Backend) -> Backend:

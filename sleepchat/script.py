@@ -26,7 +26,7 @@ from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.export import note_view, prediction_view
 from sleepchat.hints import cli_message
-from sleepchat.text import age, clean_input, safe_json, terminal_safe
+from sleepchat.text import age, clean_input, safe_json, takes_any_text, terminal_safe
 
 COMMANDS = {
     "/new [title]": "start a new session",
@@ -82,7 +82,7 @@ class ScriptRunner:
         return self._err or sys.stderr
 
     def emit(self, obj: dict[str, Any]) -> None:
-        self.out.write(safe_json(obj) + "\n")
+        self.out.write(safe_json(obj, ascii_only=not takes_any_text(self.out)) + "\n")
         self.out.flush()
 
     def info(self, text: str) -> None:

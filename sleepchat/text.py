@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 # CSI / OSC / other ESC sequences, then the C0/C1 controls a terminal would act on.
 _ESCAPES = re.compile(
@@ -27,14 +28,30 @@ def terminal_safe(text: str) -> str:
 
 
 _C1 = re.compile("[\x80-\x9f]")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
 
 
-def safe_json(obj: Any, *, indent: int | None = None) -> str:
+def safe_json(obj: Any, *, indent: int | None = None, ascii_only: bool = False) -> str:
     """JSON text a terminal cannot act on: ``json`` escapes C0 controls but not C1 ones
     (U+0080-U+009F, e.g. the 8-bit CSI U+009B); they only occur inside strings, where ``\\u``
-    escapes are valid. Non-ASCII text stays readable."""
-    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    escapes are valid. Non-ASCII text stays readable unless ``ascii_only`` (for a stream that
+    cannot encode it: the JSON stays exact)."""
+    text = json.dumps(obj, ensure_ascii=ascii_only, indent=indent)
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def ascii_json(text: str) -> str:
+    """JSON text with every non-ASCII character ``\\u``-escaped (they occur only in strings)."""
+    return _NON_ASCII.sub(lambda m: json.dumps(m.group())[1:-1], text)
+
+
+def takes_any_text(stream: IO[str]) -> bool:
+    """Whether ``stream`` can encode any character (a UTF encoding). A stdout set to ASCII or
+    Latin-1 cannot: text written there has ``?`` for what it lacks, and JSON is escaped."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name.startswith("utf")
+    except LookupError:
+        return False
 
 
 def valid_text(text: str) -> str:

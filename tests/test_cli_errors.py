@@ -4,11 +4,18 @@ problem and the fix, a non-zero exit and no traceback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.disk import fill, tiny_tmpfs
 
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.store import Store
@@ -64,3 +71,151 @@ def test_unknown_and_ambiguous_sessions(tmp_path: Path, where: str) -> None:
     one_line(unknown, "no session 'zzzz'", "sessions", fails=fails)
     line = one_line(ambiguous, f"'{prefix}'", "2 session ids", "give more of the id", fails=fails)
     assert all(i in line for i in ids)
+
+
+# -- stdout closed early, stdout that is not UTF-8 ------------------------------------------------
+async def _many_sessions(data: Path, title: str, n: int) -> None:
+    store = await Store.open(data)
+    for i in range(n):
+        await store.create_session(f"{title} {i}")
+    await store.close()
+
+
+def test_stdout_closed_early_is_quiet(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    asyncio.run(_many_sessions(data, "a title long enough to fill the pipe " * 20, 400))
+    with FakeOllama(reply="word " * 20000) as srv:
+        chat = ["--data-dir", str(data), "--backend", "ollama", "--host", srv.url]
+        chat += ["--model", "llama3.2", "--new"]
+        for args, stdin in (
+            (["sessions", "--data-dir", str(data)], b""),
+            (["export", "--data-dir", str(data)], b""),
+            (chat, b"a long answer please\nand another\n"),
+        ):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sleepchat", *args],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            assert proc.stdout is not None and proc.stdin is not None
+            proc.stdin.write(stdin)
+            proc.stdin.close()
+            proc.stdout.readline()  # `| head -1`
+            proc.stdout.close()
+            err = proc.stderr.read().decode()  # type: ignore[union-attr]
+            assert proc.wait(timeout=60) in (0, 141)  # 141: stopped by the pipe, as a shell says
+            assert "Traceback" not in err and "BrokenPipe" not in err, err[-1500:]
+    # The question asked before the pipe closed is kept.
+    listed = sleepchat("export", "--format", "json", "--data-dir", str(data))
+    assert "a long answer please" in listed.stdout
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_stdout_that_cannot_encode_the_text(tmp_path: Path, encoding: str) -> None:
+    data = tmp_path / "d"
+    title = "東京の天気 🌧"
+    asyncio.run(_many_sessions(data, title, 1))
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    with FakeOllama(reply="晴れ、気温は二十度です。") as srv:
+        chat = ["--data-dir", str(data), "--backend", "ollama", "--host", srv.url]
+        chat += ["--model", "llama3.2"]
+        runs = [
+            ["sessions", "--data-dir", str(data)],
+            ["sessions", "--json", "--data-dir", str(data)],
+            ["export", "--data-dir", str(data)],
+            ["export", "--format", "json", "--data-dir", str(data)],
+            chat,
+            [*chat, "--json"],
+        ]
+        procs = [
+            subprocess.run(
+                [sys.executable, "-m", "sleepchat", *args],
+                input=b"weather in T\xc5\x8dky\xc5\x8d?\n",
+                capture_output=True,
+                env=env,
+                timeout=60,
+            )
+            for args in runs
+        ]
+    for args, proc in zip(runs, procs, strict=True):
+        err = proc.stderr.decode(errors="replace")
+        assert proc.returncode == 0 and "Traceback" not in err, (args, err[-1500:])
+        out = proc.stdout.decode(encoding)
+        if "json" in args:  # JSON stays exact: non-ASCII is \u-escaped
+            assert json.loads(out)["session"]["title"] == f"{title} 0"
+        elif "--json" in args:
+            docs = [json.loads(line) for line in out.splitlines()]
+            assert f"{title} 0" in [d.get("title") for d in docs] or any(
+                d.get("text") == "晴れ、気温は二十度です。" for d in docs
+            ), docs
+    stored = sleepchat("export", "--format", "json", "--data-dir", str(data))
+    assert "晴れ、気温は二十度です。" in stored.stdout and "Tōkyō" in stored.stdout
+
+
+# -- a full disk under the log file ----------------------------------------------------------------
+def test_a_full_disk_under_the_log_file_is_one_warning(tmp_path: Path) -> None:
+    with tiny_tmpfs(tmp_path / "mnt", size="1m") as mnt, FakeOllama(reply="fine") as srv:
+        log = mnt / "sleepchat.log"
+        fill(mnt)
+        args = ["--data-dir", str(tmp_path / "d"), "--log-file", str(log), "--debug"]
+        args += ["--backend", "ollama", "--host", srv.url, "--model", "llama3.2", "--json"]
+        proc = sleepchat(*args, stdin="one?\ntwo?\n/idle\nthree?\n")
+    assert proc.returncode == 0, proc.stderr
+    replies = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["text"] for r in replies if r["type"] == "reply"] == ["fine"] * 3
+    warned = [line for line in proc.stderr.splitlines() if "log file" in line]
+    assert len(warned) == 1 and str(log) in warned[0] and "No space left" in warned[0]
+    assert "Traceback" not in proc.stderr and "Logging error" not in proc.stderr, proc.stderr
+
+
+# -- a server that accepts connections but never answers -----------------------------------------
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP server that takes every connection and never sends a byte."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                held.append(sock.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    sock.close()
+
+
+@pytest.mark.parametrize("backend", ["openai", "auto"])
+def test_a_server_that_never_answers_is_said_at_start(
+    tmp_path: Path, silent_server: str, backend: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    # The read timeout is long (as by default, 120 s): the start must not wait for it. Only the
+    # question after a start that went on (openai) waits for it, so it is short there.
+    read = 2 if backend == "openai" else 60
+    config.write_text(f"timeouts:\n  read: {read}\nlocal_model: /nonexistent/model.gguf\n")
+    host = f"{silent_server}/v1" if backend == "openai" else silent_server
+    args = ["--config", str(config), "--data-dir", str(tmp_path / "d"), "--backend", backend]
+    proc = sleepchat(*args, "--host", host, "--model", "m", stdin="hello?\n", timeout=90)
+    doctor = sleepchat("doctor", *args, "--host", host, "--model", "m", timeout=90)
+    assert "waiting for the server" in doctor.stdout and "did not answer in 10 s" in doctor.stdout
+    assert doctor.returncode == 1 and "Traceback" not in doctor.stderr, doctor.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "waiting for the server" in lines[0] and silent_server in lines[0], lines
+    assert "did not answer in 10 s" in lines[1], lines
+    if backend == "openai":  # the start goes on; the question says what happened and is kept
+        assert "the first question will try again" in lines[1]
+        assert proc.returncode == 1 and len(lines) == 3, lines
+        stored = sleepchat("export", "--format", "json", "--data-dir", str(tmp_path / "d"))
+        assert json.loads(stored.stdout)["messages"][0]["content"] == "hello?"
+    else:  # no server, no embedded model: one line naming both
+        assert proc.returncode != 0 and len(lines) == 2 and "embedded model" in lines[1], lines
