@@ -29,6 +29,7 @@ from sleepchat.core.staleness import current_predictions, said_since
 from sleepchat.core.stats import Stats
 from sleepchat.text import clip
 
+MIN_PROPOSED = 3  # questions asked of the server at least (the gate keeps the good ones)
 MAX_PROPOSED = 6  # questions one reply may propose (the gate and the slots keep fewer)
 QUESTIONS_TOKENS = 200  # token ceilings of the two structured requests (the budget may lower)
 REVALIDATE_TOKENS = 160
@@ -47,8 +48,11 @@ _CORRECTION = re.compile(
 class QuestionList(BaseModel):
     # Bounds for the server only (maxItems stops a runaway list under a grammar): items are
     # judged one by one after parsing, so one item too many or too long costs only itself. At
-    # least one: offered an empty list, small models always take it.
-    questions: list[str] = Field(min_length=1, json_schema_extra={"maxItems": MAX_PROPOSED})
+    # least one: offered an empty list, small models always take it. The server is asked for
+    # a few more (minItems): a small model's one question is often one the gate refuses.
+    questions: list[str] = Field(
+        min_length=1, json_schema_extra={"minItems": MIN_PROPOSED, "maxItems": MAX_PROPOSED}
+    )
 
 
 # A whole JSON string: what a reply cut by the token limit still holds intact.
