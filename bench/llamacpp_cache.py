@@ -68,7 +68,7 @@ class Reflection(BaseModel):
 
 
 async def main(args: argparse.Namespace) -> int:
-    backend = LlamaCppBackend(args.model, n_ctx=args.n_ctx, n_threads=args.threads)
+    backend = LlamaCppBackend(args.model, n_ctx=args.n_ctx, threads=args.threads)
     t0 = time.perf_counter()
     try:
         await backend.load()

@@ -169,3 +169,20 @@ async def test_the_backend_default_reply_cap_applies_unless_the_user_set_one(
                 pass
         assert backend.calls[-1].num_predict == expected
         assert a.history[-1].completion_tokens == expected
+
+
+async def test_replies_and_a_resume_are_foreground_and_reflection_is_background(
+    store: Store,
+) -> None:
+    plans = json_responder({"ops": [], "questions": ["Which games suit 8-year-olds?"]})
+    backend = FakeBackend(structured=plans)
+    a = assistant(store, backend)
+    await a.start()
+    async for _ in a.ask("Plan a party for an 8-year-old"):
+        pass
+    await a.warm_up()
+    foreground = len(backend.calls)
+    await a.reflect()
+    assert [c.background for c in backend.calls[:foreground]] == [False, False]
+    assert len(backend.calls) > foreground + 2
+    assert all(c.background for c in backend.calls[foreground:])

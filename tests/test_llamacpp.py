@@ -33,6 +33,7 @@ from sleepchat.llm.base import (
 )
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.llm.local_models import LLAMA_CPP_INSTALL, resolve_model
+from sleepchat.llm.threads import ThreadPlan
 
 pytest.importorskip("jinja2")  # renders chat templates; comes with llama-cpp-python
 
@@ -75,6 +76,8 @@ class StubLlama:
         self.max_busy = 0
         self.seeds: list[int] = []
         self.temps: list[float] = []
+        self._ctx = self  # llama_cpp's context wrapper: only its thread setter is used
+        self.threads: list[tuple[int, int]] = []
 
     # tokenizer ---------------------------------------------------------------------------
     def _id(self, piece: str) -> int:
@@ -103,6 +106,9 @@ class StubLlama:
     def wait_yielded(self, count: int) -> None:
         with self._progress:
             assert self._progress.wait_for(lambda: self.yielded >= count, timeout=10)
+
+    def set_n_threads(self, n_threads: int, n_threads_batch: int) -> None:
+        self.threads.append((n_threads, n_threads_batch))
 
     def set_seed(self, seed: int) -> None:
         self.seeds.append(seed)
@@ -231,6 +237,16 @@ async def test_a_different_history_is_computed_in_full() -> None:
     await collect(backend, convo("another", system="Be verbose."), num_predict=0)
     prompt_len = len(stub.tokenize(stub.prompts[-1].encode()))
     assert stub.evaluated - before >= prompt_len - 2  # only "<|im_start|>system" is shared
+    await backend.aclose()
+
+
+async def test_replies_get_the_reply_threads_and_idle_work_fewer() -> None:
+    stub = StubLlama()
+    backend = backend_for(stub, threads=ThreadPlan(reply=4, batch=6, background=3))
+    await collect(backend, convo("Go"))
+    await backend.warm_up(convo("Go"), background=True)
+    await backend.warm_up(convo("Go"))
+    assert stub.threads == [(4, 6), (3, 3), (4, 6)]
     await backend.aclose()
 
 

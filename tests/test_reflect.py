@@ -177,6 +177,7 @@ async def test_every_request_shares_the_chat_prefix_and_options() -> None:
         assert call.messages[: len(prefix)] == prefix
         assert {k: v for k, v in call.options.items() if k != "num_predict"} == OPTIONS.to_dict()
         assert call.keep_alive == "15m"
+        assert call.background  # idle work: the embedded model leaves a core to the app
     # Instructions live in the tail only (the questions request after the notes block).
     notes_call, questions_call = h.backend.calls[1:3]
     assert len(notes_call.messages) == len(prefix) + 1
@@ -455,3 +456,15 @@ async def test_an_unreachable_server_fails_the_reflection_without_raising() -> N
     r = await h.run()
     assert (r.status, r.reason) == ("failed", "Ollama is not reachable")
     assert h.memory.notes == [] and h.memory.predictions == []
+
+
+async def test_a_looping_answer_is_stopped_and_never_served() -> None:
+    looping = "Games are fun. " + "Musical chairs is a great game. " * 500
+    backend = FakeBackend(lambda m: looping, happy_backend().structured)
+    h = Harness(backend)
+    await h.memory.load()
+    r = await h.run()
+    assert r.status == "done" and h.memory.predictions == []
+    answers_asked = [c for c in backend.calls if c.kind == "stream" and c.num_predict != 1]
+    assert answers_asked and all(c.cancelled for c in answers_asked)  # each loop was cut off
+    assert r.tokens < 3 * 100 + 100  # a few copies each, not the whole budget

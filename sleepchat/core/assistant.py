@@ -40,6 +40,7 @@ from sleepchat.core.preferences import Preferences
 from sleepchat.core.prompts import chat_messages
 from sleepchat.core.recall import Recall, RecallResult
 from sleepchat.core.reflect import Reflector
+from sleepchat.core.replies import CONTINUE_PROMPT, continued, cut_reason, joint
 from sleepchat.core.session_lookup import find_session
 from sleepchat.core.settings import CoreSettings, reply_cap
 from sleepchat.core.sleep import SleepLoop
@@ -274,18 +275,27 @@ class Assistant:
         yield ReplyDone(reply, prediction)
 
     async def _generate(
-        self, user: Message, hints: list[tuple[str, str]], *, prior: list[Message] | None = None
+        self,
+        user: Message,
+        hints: list[tuple[str, str]],
+        *,
+        prior: list[Message] | None = None,
+        continuing: Message | None = None,
     ) -> AsyncIterator[Event]:
+        """A model reply to ``user``; with ``continuing``, more text for that (last) reply."""
         assert self.memory is not None
         history = prior if prior is not None else self.history[:-1]
+        question = user.content
+        if continuing is not None:
+            history, question = self.history, CONTINUE_PROMPT
         messages = chat_messages(
             self.settings.system_prompt,
             history,
-            user.content,
+            question,
             notes=[n.text for n in self.memory.notes],
             hints=hints,
         )
-        yield ReplyStarted(user.session_id, user, "model")
+        yield ReplyStarted(user.session_id, user, "model", continues=continuing)
         parts: list[str] = []
         stats: ChatStats | None = None
         start = self.clock.monotonic()
@@ -306,6 +316,8 @@ class Assistant:
                     if chunk.text:
                         if first is None:
                             first = self.clock.monotonic()
+                            if continuing is not None:  # a space where the two texts meet
+                                chunk.text = joint(continuing.content, chunk.text) + chunk.text
                         parts.append(chunk.text)
                         yield ReplyChunk(user.session_id, chunk.text)
         except BackendError as exc:
@@ -316,7 +328,10 @@ class Assistant:
         finally:
             if error is not None or cancelled or stats is None:
                 reason = error.message if error else "cancelled" if cancelled else "stream ended"
-                partial = await self._store_reply(user, "".join(parts), stats, start, first, reason)
+                text = "".join(parts)
+                partial = await self._store_reply(
+                    user, text, stats, start, first, reason, continuing
+                )
                 if not cancelled:
                     yield ReplyFailed(
                         user.session_id,
@@ -326,7 +341,7 @@ class Assistant:
                     )
         if stats is None:
             return
-        reply = await self._store_reply(user, "".join(parts), stats, start, first, None)
+        reply = await self._store_reply(user, "".join(parts), stats, start, first, None, continuing)
         assert reply is not None
         if stats.notice:
             self.log.info("reply %s: %s", reply.id, stats.notice)
@@ -340,8 +355,10 @@ class Assistant:
         start: float,
         first: float | None,
         interrupted: str | None,
+        continuing: Message | None = None,
     ) -> Message | None:
-        """Store a model reply; a cut one only when some text came (an empty cut adds noise)."""
+        """Store a model reply (or the reply it continues, grown by ``text``); a failed one
+        only when some text came (an empty cut adds noise)."""
         if interrupted is not None and not text:
             return None
         now = self.clock.monotonic()
@@ -359,10 +376,16 @@ class Assistant:
             completion_tokens=stats.completion_tokens if stats else None,
             ttft_ms=(first - start) * 1000 if first is not None else None,
             total_ms=(now - start) * 1000,
+            cut=cut_reason(stats) if interrupted is None else None,
         )
         # Shielded: a second Ctrl-C must not lose what the user already saw.
-        await asyncio.shield(self.store.append_message(reply))
-        self.history.append(reply)
+        if continuing is None:
+            await asyncio.shield(self.store.append_message(reply))
+            self.history.append(reply)
+        else:
+            reply = continued(continuing, reply)
+            await asyncio.shield(self.store.update_message(reply))
+            self.history[self.history.index(continuing)] = reply
         if stats is not None and stats.tokens_per_second:
             self.last_reply_speed = stats.tokens_per_second
         return reply
@@ -394,6 +417,19 @@ class Assistant:
                 for msg in old:
                     msg.replaced_by = new_reply.id
                     await self.store.update_message(msg)
+
+    async def continue_reply(self) -> AsyncIterator[Event]:
+        """Have the model go on with the last reply (one cut at the token cap, say): it gets the
+        conversation and a request to continue, and its text is added to that reply."""
+        await self.preempt()
+        await self._current()
+        last = self.history[-1] if self.history else None
+        if last is None or last.role != "assistant" or last.source != "model":
+            raise CoreError("nothing to continue — the last message is not a model reply")
+        user = next(m for m in reversed(self.history) if m.role == "user")
+        with self.idle.turn():
+            async for event in self._generate(user, [], continuing=last):
+                yield event
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:
@@ -432,7 +468,7 @@ class Assistant:
         """Have the server process the chat prefix now, so the next question prefills only its
         own tokens (what the sleep cycle does after reflecting; also used on resume)."""
         _session, memory = await self._current()
-        await self.reflector.warm_up(self.history, memory.notes)
+        await self.reflector.warm_up(self.history, memory.notes, background=False)
 
     async def reflect(self) -> Reflection:
         """Run one sleep cycle to the end (script `/idle`, benchmarks)."""

@@ -20,6 +20,7 @@ class ReplyStarted:
     session_id: str
     user_message: Message
     source: str  # "model" | "prediction"
+    continues: Message | None = None  # the reply this one adds to (``continue_reply``)
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class ReplyChunk:
 
 @dataclass(frozen=True)
 class ReplyDone:
-    """The stored assistant message; ``message.interrupted`` tells a cut reply."""
+    """The stored assistant message: ``message.interrupted`` tells a reply cut by an error or a
+    cancel, ``message.cut`` one stopped at the token cap or in a loop."""
 
     message: Message
     prediction: Prediction | None = None  # set when served from the cache

@@ -15,6 +15,7 @@ Role = Literal["user", "assistant"]
 # "user" for typed messages; "model" for generated replies; "prediction" for a reply served
 # from a precomputed answer.
 Source = Literal["user", "model", "prediction"]
+Cut = Literal["length", "repetition"]
 
 T = TypeVar("T")
 
@@ -127,6 +128,8 @@ class Message(Record):
     total_ms: float | None = None
     # Set on a precomputed reply that /regen replaced: kept on record, left out of prompts.
     replaced_by: str | None = None
+    # Why a complete reply stopped short: the token cap ("length") or a loop ("repetition").
+    cut: Cut | None = None
 
 
 @dataclass

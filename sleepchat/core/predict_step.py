@@ -312,8 +312,10 @@ async def answer(run: Run, question: str) -> tuple[str, int] | None:
     budget_cut = num_predict < (cap or num_predict + 1) and (
         (stats is not None and stats.done_reason == "length") or used >= num_predict
     )
-    if budget_cut or stats is None or not text.strip():
-        run.log.info("a precomputed answer was not stored: it was cut or empty")
+    looped = stats is not None and stats.done_reason == "repetition"
+    if budget_cut or looped or stats is None or not text.strip():
+        # A cut or looping answer is not what the model would say: never serve it.
+        run.log.info("a precomputed answer was not stored: it was cut, looping or empty")
         run.log.debug("not stored (answer cut or empty): %r", question)
         return None
     return text, used

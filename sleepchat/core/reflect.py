@@ -170,22 +170,28 @@ class Reflector:
         run.emit(ReflectionChanged(final, run.dropped))
         return final
 
-    async def warm_up(self, history: Sequence[Message], notes: Sequence[Note]) -> int:
+    async def warm_up(
+        self, history: Sequence[Message], notes: Sequence[Note], *, background: bool
+    ) -> int:
         """Have the server process the chat prefix (system prompt, history, notes) now, so the
         next question prefills only its own tokens; returns the tokens it generated. The one
-        warm-up: the sleep cycle's first step (and re-warm), and what resuming a session does."""
+        warm-up: the sleep cycle's first step and re-warm (``background``), and what resuming a
+        session does (the user's first question may be waiting for it)."""
         if not self.backend.capabilities.prefix_cache:
             return 0  # computed and forgotten: tokens for nothing
         messages = prompts.warm_messages(
             self.settings.system_prompt, history, [n.text for n in notes]
         )
         stats = await self.backend.warm_up(
-            messages, options=self.settings.options, keep_alive=self.settings.keep_alive
+            messages,
+            options=self.settings.options,
+            keep_alive=self.settings.keep_alive,
+            background=background,
         )
         return completion_tokens(stats, "")
 
     async def _warm(self, run: Run) -> None:
-        run.tokens += await self.warm_up(run.history, run.memory.notes)
+        run.tokens += await self.warm_up(run.history, run.memory.notes, background=True)
         run.last_prompt = run.warm_prefix()
 
     async def _steps(self, run: Run, level: predict_policy.Level) -> None:

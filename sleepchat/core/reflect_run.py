@@ -141,6 +141,7 @@ class Run:
                 options=self.settings.options,
                 num_predict=num_predict,
                 keep_alive=self.settings.keep_alive,
+                background=True,
             )
         except SchemaError as exc:
             self.tokens += len(exc.raw.split())
@@ -165,6 +166,7 @@ class Run:
             options=self.settings.options,
             num_predict=num_predict,
             keep_alive=self.settings.keep_alive,
+            background=True,
         )
         try:
             async with contextlib.aclosing(chunks_in) as chunks:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sleepchat.errors import SleepchatError
+from sleepchat.llm.loops import LoopGuard
 from sleepchat.text import valid_text
 
 ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
@@ -61,6 +62,7 @@ class ChatStats:
     eval_ms: float | None = None  # generation time
     load_ms: float | None = None
     total_ms: float | None = None
+    # "stop" (the model ended), "length" (the token cap), "repetition" (it looped: stopped)
     done_reason: str | None = None
     # Something the user should know about this request, e.g. that old turns were dropped.
     notice: str | None = None
@@ -221,6 +223,9 @@ class ChatRequest:
     keep_alive: str | float | None = None  # how long the server keeps the model loaded after
     # Constrain the reply to this schema (set only when capabilities.structured allows it).
     schema: type[BaseModel] | None = None
+    # Work nobody is waiting for (reflection): a backend may give it fewer resources so the
+    # app stays responsive (the embedded model leaves a core free).
+    background: bool = False
 
 
 def schema_instructions(
@@ -292,28 +297,40 @@ class Backend(ABC):
         options: ModelOptions | None = None,
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
+        background: bool = False,
     ) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply (``stream`` with keyword arguments)."""
-        return self._valid_stream(
-            ChatRequest(list(messages), options or ModelOptions(), num_predict, keep_alive)
+        opts = options or ModelOptions()
+        return self.guarded(
+            ChatRequest(list(messages), opts, num_predict, keep_alive, background=background)
         )
 
-    async def _valid_stream(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
-        """``stream`` with its text made valid Unicode: a server may send a lone surrogate
-        (``"\\ud800"``), which no file, JSON dump or terminal could take. Closing this closes
-        the server's stream."""
+    async def guarded(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
+        """``stream`` made safe: its text valid Unicode (a server may send a lone surrogate,
+        ``"\\ud800"``, which no file, JSON dump or terminal could take), and stopped when the
+        reply starts looping: the stream is closed (the server stops) and a last chunk says so
+        (``done_reason`` "repetition"). Closing this closes the server's stream."""
+        guard = LoopGuard()
+        chunks_seen = 0
         async with contextlib.aclosing(self.stream(request)) as chunks:
             async for chunk in chunks:
                 if chunk.text:
                     chunk.text = valid_text(chunk.text)
                 yield chunk
+                chunks_seen += 1
+                if chunk.stats is None and guard.feed(chunk.text):
+                    break
+            else:
+                return
+        # The server's own figures never came: a chunk is about a token on every server here.
+        yield ChatChunk(stats=ChatStats(completion_tokens=chunks_seen, done_reason="repetition"))
 
     async def complete(self, request: ChatRequest) -> tuple[str, ChatStats]:
         """The whole reply of one request and its stats. Cancellable at any await: the stream
         is closed on the way out."""
         pieces: list[str] = []
         stats = ChatStats()
-        async with contextlib.aclosing(self._valid_stream(request)) as chunks:
+        async with contextlib.aclosing(self.guarded(request)) as chunks:
             async for chunk in chunks:
                 pieces.append(chunk.text)
                 if chunk.stats is not None:
@@ -328,17 +345,17 @@ class Backend(ABC):
         options: ModelOptions | None = None,
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
+        background: bool = False,
     ) -> tuple[M, ChatStats]:
         """One JSON reply held to ``schema`` as well as the server can (capabilities.structured),
         validated by pydantic. Raises SchemaError when the text does not validate."""
         mode = self.capabilities.structured
         opts = options or ModelOptions()
         if mode == "instructions":
-            request = ChatRequest(
-                schema_instructions(messages, schema), opts, num_predict, keep_alive
-            )
+            sent, constrain = schema_instructions(messages, schema), None
         else:
-            request = ChatRequest(list(messages), opts, num_predict, keep_alive, schema)
+            sent, constrain = list(messages), schema
+        request = ChatRequest(sent, opts, num_predict, keep_alive, constrain, background)
         raw, stats = await self.complete(request)
         if mode == "instructions":
             raw = json_body(raw)
@@ -351,9 +368,13 @@ class Backend(ABC):
         *,
         options: ModelOptions | None = None,
         keep_alive: str | float | None = None,
+        background: bool = False,
     ) -> ChatStats:
         """Have the server process ``messages`` now, so that the next request starting with them
         prefills only its own tokens (worth it only with ``capabilities.prefix_cache``)."""
-        request = ChatRequest(list(messages), options or ModelOptions(), WARM_UP_TOKENS, keep_alive)
+        opts = options or ModelOptions()
+        request = ChatRequest(
+            list(messages), opts, WARM_UP_TOKENS, keep_alive, background=background
+        )
         _text, stats = await self.complete(request)
         return stats

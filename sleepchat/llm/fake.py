@@ -44,6 +44,7 @@ class FakeCall:
     options: dict[str, Any] = field(default_factory=dict)
     keep_alive: str | float | None = None
     schema: str | None = None
+    background: bool = False
     cancelled: bool = False
     finished: bool = False
 
@@ -115,6 +116,7 @@ class FakeBackend(Backend):
             request.options.to_dict(),
             request.keep_alive,
             schema=schema,
+            background=request.background,
         )
         self.calls.append(call)
         if self.error is not None:

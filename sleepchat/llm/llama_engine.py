@@ -38,13 +38,17 @@ from sleepchat.llm.base import (
     grammar_schema,
 )
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
+from sleepchat.llm.threads import ThreadPlan
 
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
 PREFILL_CHUNK = (
     512  # tokens per eval call; smaller chunks cancel sooner but prefill up to 3x slower here
 )
-REPLY_RESERVE = 1024  # context kept free for the reply when trimming (at most n_ctx / 4)
+# The reply cap unless the user sets max_reply_tokens: with none, one SmolLM2 reply ran on for
+# 4,027 tokens (80 s) until the context was full. Also the context kept free for the reply
+# when trimming the history (at most n_ctx / 4).
+REPLY_TOKENS = 1024
 TRIM_BLOCK = 4  # drop old messages in blocks so the trimmed prefix (and its cache) lasts turns
 CANCELLED = object()  # the engine's last word when it stopped because the request went away
 
@@ -91,13 +95,13 @@ class LlamaEngine:
         model: str,
         *,
         n_ctx: int,
-        n_threads: int | None,
+        threads: ThreadPlan,
         seed: int | None,
         llama: object | None,
     ) -> None:
         self.model = model
         self.n_ctx = n_ctx
-        self.n_threads = n_threads
+        self.threads = threads
         self.seed = seed
         self._llama: Any = llama  # injected (tests) or loaded by load()
         self.owns_llama = llama is None
@@ -122,9 +126,12 @@ class LlamaEngine:
         if self._llama is None:
             path = resolve_model(self.model)
             llama_cpp = import_llama_cpp()
-            kwargs: dict[str, Any] = {"n_ctx": self.n_ctx, "verbose": False}
-            if self.n_threads is not None:
-                kwargs["n_threads"] = self.n_threads
+            kwargs: dict[str, Any] = {
+                "n_ctx": self.n_ctx,
+                "n_threads": self.threads.reply,
+                "n_threads_batch": self.threads.batch,
+                "verbose": False,
+            }
             if self.seed is not None:
                 kwargs["seed"] = self.seed
             try:
@@ -230,7 +237,7 @@ class LlamaEngine:
         tokens and how many messages were dropped.
         """
         n_ctx = int(self._llama.n_ctx())
-        reserve = max(num_predict or 0, min(REPLY_RESERVE, n_ctx // 4))
+        reserve = max(num_predict or 0, min(REPLY_TOKENS, n_ctx // 4))
         tokens = self._tokens(messages)
         if len(tokens) + reserve <= n_ctx:
             return tokens, 0
@@ -290,6 +297,13 @@ class LlamaEngine:
             position = end
         return True
 
+    def _use_threads(self, background: bool) -> None:
+        """Set the context's threads for this request (idle work leaves a core to the app).
+        Set on every request: the context may be shared (the thread benchmark does)."""
+        ctx = getattr(self._llama, "_ctx", None)
+        if ctx is not None and hasattr(ctx, "set_n_threads"):
+            ctx.set_n_threads(*self.threads.for_request(background))
+
     def _grammar(self, schema: type[BaseModel]) -> Any:
         text = json.dumps(grammar_schema(schema.model_json_schema()))
         if text not in self._grammars:
@@ -310,6 +324,7 @@ class LlamaEngine:
         llama = self._llama
         begun = time.perf_counter()
         tokens, dropped = self._fit(list(req.messages), req.num_predict)
+        self._use_threads(req.background)
         budget = int(llama.n_ctx()) - len(tokens)
         wanted = req.num_predict if req.num_predict is not None and req.num_predict >= 0 else budget
         limit = min(wanted, budget)

@@ -25,8 +25,9 @@ from sleepchat.llm.base import (
     ChatRequest,
     HealthInfo,
 )
-from sleepchat.llm.llama_engine import CANCELLED, LlamaEngine, llama_cpp_version
+from sleepchat.llm.llama_engine import CANCELLED, REPLY_TOKENS, LlamaEngine, llama_cpp_version
 from sleepchat.llm.local_models import DEFAULT_MODEL, LLAMA_CPP_INSTALL, resolve_model
+from sleepchat.llm.threads import ThreadPlan
 
 CLOSED = "the embedded model was closed — restart sleepchat"
 
@@ -35,20 +36,25 @@ class LlamaCppBackend(Backend):
     name = "local"
     # A grammar holds structured output to its schema; the engine reuses the KV cache of the
     # longest common prefix; one context is one slot; the stop flag ends decoding on close.
-    capabilities = Capabilities(structured="grammar", prefix_cache=True, parallel_slots=1)
+    capabilities = Capabilities(
+        structured="grammar", prefix_cache=True, parallel_slots=1, reply_tokens=REPLY_TOKENS
+    )
 
     def __init__(
         self,
         model: str = DEFAULT_MODEL,
         *,
         n_ctx: int = 4096,
-        n_threads: int | None = None,
+        threads: int | ThreadPlan | None = None,
         seed: int | None = None,
         llama: object | None = None,
     ) -> None:
+        """``threads``: a count for replies (None: the physical cores), or a whole plan."""
         self.model = model
         self.host: str | None = None
-        self._engine = LlamaEngine(model, n_ctx=n_ctx, n_threads=n_threads, seed=seed, llama=llama)
+        plan = threads if isinstance(threads, ThreadPlan) else ThreadPlan.for_machine(threads)
+        self.threads = plan
+        self._engine = LlamaEngine(model, n_ctx=n_ctx, threads=plan, seed=seed, llama=llama)
         # One thread owns the model: llama.cpp calls never run concurrently.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sleepchat-llama")
         self._slot = asyncio.Lock()

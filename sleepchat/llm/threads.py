@@ -1,0 +1,63 @@
+"""How many CPU threads the embedded model uses, for the user's replies and for idle work.
+
+llama-cpp-python's default is half the logical CPUs for decoding (one thread on a 2-core
+machine). Decoding is bound by memory bandwidth and per-core compute, so the useful count is
+the number of physical cores this process may run on: hyper-threads share a core's units and
+add little. Reflection runs while the user may be typing, so it leaves a core to the app.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def physical_cores(cpuinfo: str | None = None, allowed: set[int] | None = None) -> int:
+    """Physical cores among the CPUs this process may use (Linux ``/proc/cpuinfo``; elsewhere
+    the logical CPU count)."""
+    if allowed is None:
+        try:
+            allowed = set(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            allowed = set(range(os.cpu_count() or 1))
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return max(1, len(allowed))
+    cores: set[tuple[str, str]] = set()
+    for block in cpuinfo.split("\n\n"):
+        fields = {
+            key.strip(): value.strip()
+            for key, _, value in (line.partition(":") for line in block.splitlines())
+        }
+        processor = fields.get("processor", "")
+        if not processor.isdigit() or int(processor) not in allowed:
+            continue
+        # No core id (some VMs, ARM): count each logical CPU as a core.
+        cores.add((fields.get("physical id", "0"), fields.get("core id", processor)))
+    return max(1, len(cores) or len(allowed))
+
+
+@dataclass(frozen=True)
+class ThreadPlan:
+    """Threads per kind of work: ``reply`` decodes what the user waits for, ``batch`` prefills
+    its prompt, ``background`` does both for reflection."""
+
+    reply: int
+    batch: int
+    background: int
+
+    @classmethod
+    def for_machine(cls, threads: int | None = None, cores: int | None = None) -> ThreadPlan:
+        """``threads`` as configured (None: the physical cores); idle work one fewer."""
+        count = threads if threads is not None else (cores or physical_cores())
+        count = max(1, count)
+        return cls(reply=count, batch=count, background=max(1, count - 1))
+
+    def for_request(self, background: bool) -> tuple[int, int]:
+        """(decode threads, prefill threads) for one request."""
+        if background:
+            return self.background, self.background
+        return self.reply, self.batch
