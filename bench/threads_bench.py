@@ -1,13 +1,15 @@
-"""Threads of the embedded model: the old setting vs the new plan, side by side in one run.
+"""Threads of the embedded model: the old setting vs the new one, side by side in one run.
 
-    python bench/threads_bench.py [--model smollm2] [--rounds 5] [--words 450] [--decode 128]
+    python bench/threads_bench.py [--model smollm2] [--rounds 4] [--words 450] [--decode 128]
 
-One model is loaded once; two backends share it, one with llama-cpp-python's default threads
-(what sleepchat used before: half the logical CPUs for decoding, all of them for prefill) and
-one with sleepchat's plan (``local.threads``, default the physical cores). Rounds alternate
-old/new so both see the same machine; each request starts from a history the model has never
-seen (no cached prefix) and decodes greedily to the same length. Prints the median prefill and
-decode tokens/s of each and their ratio, and the reflection (background) setting too.
+"before" is what sleepchat did until now: llama-cpp-python's default threads (half the logical
+CPUs for decoding, all of them for prefill) with OpenMP's default spinning waits. "now" is the
+thread plan (``local.threads``, default the physical cores) with sleeping waits; "now,
+reflection" the fewer threads idle work uses. Wait policy is read once per process, so each
+setting runs in a child process, and rounds alternate the settings so that all see the same
+machine. Each request starts from a history the model has never seen (nothing cached) and
+decodes greedily to the same length, through the backend's real path. Prints the median
+prefill and decode tokens/s of each setting and the ratios to "before".
 """
 
 from __future__ import annotations
@@ -15,102 +17,125 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
-from dataclasses import dataclass, field
 
 from llamacpp_cache import history
 
-from sleepchat.llm.base import BackendError, ChatStats, ModelOptions
+from sleepchat.llm.base import ChatStats, ModelOptions
 from sleepchat.llm.llama_engine import import_llama_cpp, llama_cpp_version
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.llm.local_models import resolve_model
-from sleepchat.llm.threads import ThreadPlan, physical_cores
+from sleepchat.llm.threads import OMP_KNOBS, ThreadPlan, physical_cores
+
+SETTINGS = ("before", "now", "now, reflection")
 
 
-@dataclass
-class Figures:
-    label: str
-    plan: ThreadPlan
-    background: bool = False
-    prefill: list[float] = field(default_factory=list)
-    decode: list[float] = field(default_factory=list)
-
-    def threads(self) -> str:
-        decode, batch = self.plan.for_request(self.background)
-        return f"{decode} decode / {batch} prefill"
+def plan_for(setting: str, threads: int | None) -> ThreadPlan:
+    if setting == "before":
+        logical = multiprocessing.cpu_count()
+        return ThreadPlan(reply=max(logical // 2, 1), batch=logical, background=1)
+    return ThreadPlan.for_machine(threads)
 
 
-async def one(
-    backend: LlamaCppBackend, figures: Figures, tag: str, args: argparse.Namespace
-) -> None:
-    messages = [*history(tag, args.words), {"role": "user", "content": "Write a long story."}]
-    stats = ChatStats()
-    stream = backend.chat_stream(
-        messages,
-        num_predict=args.decode,
-        options=ModelOptions(temperature=0.0, seed=1),
-        background=figures.background,
-    )
-    async with contextlib.aclosing(stream) as chunks:
-        async for chunk in chunks:
-            stats = chunk.stats or stats
-    if stats.prompt_tokens and stats.prompt_ms:
-        figures.prefill.append(stats.prompt_tokens / (stats.prompt_ms / 1000))
-    if stats.tokens_per_second:
-        figures.decode.append(stats.tokens_per_second)
+def describe(setting: str, threads: int | None) -> str:
+    decode, batch = plan_for(setting, threads).for_request(setting == "now, reflection")
+    waits = "spinning" if setting == "before" else "sleeping"
+    return f"{decode} decode / {batch} prefill, {waits} waits"
 
 
-async def main(args: argparse.Namespace) -> int:
-    try:
+async def child(args: argparse.Namespace) -> None:
+    """One round of one setting: JSON lines of (prefill, decode) tokens/s on stdout."""
+    if args.child == "before":
+        import llama_cpp  # as before: no wait policy set (the parent removed any)
+    else:
         llama_cpp = import_llama_cpp()
-        path = resolve_model(args.model)
-    except BackendError as exc:
-        print(f"bench: {exc.message}", file=sys.stderr)
-        return 2
-    llama = llama_cpp.Llama(model_path=str(path), n_ctx=args.n_ctx, verbose=False)
-    logical = multiprocessing.cpu_count()
-    # llama-cpp-python's defaults, which sleepchat left alone before the thread plan.
-    old = ThreadPlan(reply=max(logical // 2, 1), batch=logical, background=max(logical // 2, 1))
-    new = ThreadPlan.for_machine(args.threads)
-    runs = [Figures("before", old), Figures("now", new)]
-    if new.background != new.reply:
-        runs.append(Figures("now, reflection", new, background=True))
-    backends = {id(f): LlamaCppBackend(args.model, threads=f.plan, llama=llama) for f in runs}
+    llama = llama_cpp.Llama(
+        model_path=str(resolve_model(args.model)), n_ctx=args.n_ctx, verbose=False
+    )
+    backend = LlamaCppBackend(args.model, threads=plan_for(args.child, args.threads), llama=llama)
+    for i in range(args.requests + 1):  # the first one pages the model in: not counted
+        tag = f"{args.round}-{args.child}-{i}"
+        messages = [*history(tag, args.words), {"role": "user", "content": "Write a long story."}]
+        stats = ChatStats()
+        stream = backend.chat_stream(
+            messages,
+            num_predict=args.decode,
+            options=ModelOptions(temperature=0.0, seed=1),
+            background=args.child == "now, reflection",
+        )
+        async with contextlib.aclosing(stream) as chunks:
+            async for chunk in chunks:
+                stats = chunk.stats or stats
+        if i and stats.prompt_tokens and stats.prompt_ms and stats.tokens_per_second:
+            prefill = stats.prompt_tokens / (stats.prompt_ms / 1000)
+            print(json.dumps([prefill, stats.tokens_per_second]), flush=True)
+    await backend.aclose()
+    llama.close()
+
+
+def run_child(setting: str, round_: int, args: argparse.Namespace) -> list[list[float]]:
+    env = dict(os.environ)
+    if setting == "before":
+        for knob in OMP_KNOBS:
+            env.pop(knob, None)
+    cmd = [sys.executable, __file__, "--child", setting, "--round", str(round_)]
+    for flag in ("model", "words", "decode", "n_ctx", "requests"):
+        cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
+    if args.threads is not None:
+        cmd += ["--threads", str(args.threads)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: the {setting!r} run failed: {done.stderr.strip()[-500:]}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def main(args: argparse.Namespace) -> int:
     print(
         f"model {args.model}  llama-cpp-python {llama_cpp_version()}  "
-        f"{logical} logical CPUs, {physical_cores()} physical cores, "
-        f"load {os.getloadavg()[0]:.1f}"
+        f"{multiprocessing.cpu_count()} logical CPUs, {physical_cores()} physical cores, "
+        f"load {os.getloadavg()[0]:.1f}  ({args.words}-word history, {args.decode} tokens)"
     )
-    await one(backends[id(runs[0])], Figures("warm-up", old), "warm", args)  # page in the model
+    figures: dict[str, list[list[float]]] = {s: [] for s in SETTINGS}
     for r in range(args.rounds):
-        order = runs if r % 2 == 0 else runs[::-1]
-        for figures in order:
-            await one(backends[id(figures)], figures, f"{r}-{figures.label}", args)
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-    base = runs[0]
-    print(f"\n{'setting':<18} {'threads':<24} {'prefill tok/s':>14} {'decode tok/s':>13}")
-    for f in runs:
-        p, d = statistics.median(f.prefill), statistics.median(f.decode)
-        print(f"{f.label:<18} {f.threads():<24} {p:>14.0f} {d:>13.1f}")
-    for f in runs[1:]:
-        p = statistics.median(f.prefill) / statistics.median(base.prefill)
-        d = statistics.median(f.decode) / statistics.median(base.decode)
-        print(f"{f.label} / before: prefill {p:.2f}x, decode {d:.2f}x")
-    for backend in backends.values():
-        await backend.aclose()
-    llama.close()
+        order = SETTINGS if r % 2 == 0 else SETTINGS[::-1]
+        for setting in order:
+            figures[setting] += run_child(setting, r, args)
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    medians = {
+        s: (statistics.median(p for p, _ in f), statistics.median(d for _, d in f))
+        for s, f in figures.items()
+    }
+    print(f"\n{'setting':<16} {'threads':<38} {'prefill tok/s':>13} {'decode tok/s':>12}")
+    for s in SETTINGS:
+        p, d = medians[s]
+        print(f"{s:<16} {describe(s, args.threads):<38} {p:>13.0f} {d:>12.1f}")
+    p0, d0 = medians["before"]
+    for s in SETTINGS[1:]:
+        p, d = medians[s]
+        print(f"{s} / before: prefill {p / p0:.2f}x, decode {d / d0:.2f}x")
+    print(f"load {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--model", default="smollm2")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=2, help="measured requests per round")
     parser.add_argument("--words", type=int, default=450, help="history length, in words")
     parser.add_argument("--decode", type=int, default=128, help="tokens decoded per request")
     parser.add_argument("--threads", type=int, default=None, help="local.threads (default auto)")
     parser.add_argument("--n-ctx", type=int, default=2048)
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    parser.add_argument("--timeout", type=float, default=900, help="seconds per child run")
+    parser.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
+    parsed = parser.parse_args()
+    if parsed.child:
+        asyncio.run(child(parsed))
+        sys.exit(0)
+    sys.exit(main(parsed))

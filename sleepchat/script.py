@@ -40,6 +40,7 @@ COMMANDS = {
     "/reject ID": "keep the notes a reflection proposed to remove",
     "/undo": "undo the last note change",
     "/regen": "ask the model again for the last question",
+    "/continue": "go on with the last reply (one cut at the token cap, say)",
     "/stats": "show sleep-cycle statistics",
     "/help": "this list",
     "/quit": "stop",
@@ -162,8 +163,9 @@ class ScriptRunner:
                 self.failed += 1
         return True
 
-    async def ask(self, text: str, *, regen: bool = False) -> None:
-        events = self.assistant.regenerate() if regen else self.assistant.ask(text)
+    async def ask(self, text: str, *, regen: bool = False, more: bool = False) -> None:
+        a = self.assistant
+        events = a.regenerate() if regen else a.continue_reply() if more else a.ask(text)
         if self._replies and not self.json_mode:
             self.out.write("\n")  # a blank line between replies
         self._replies += 1
@@ -200,6 +202,7 @@ class ScriptRunner:
                     "prompt_tokens": msg.prompt_tokens,
                     "completion_tokens": msg.completion_tokens,
                     "interrupted": msg.interrupted,
+                    "cut": msg.cut,
                 }
             )
             return
@@ -214,6 +217,12 @@ class ScriptRunner:
             )
         elif msg.interrupted:
             self.diag("the reply above was cut short and is kept, marked interrupted")
+        elif msg.cut is not None:
+            why = "the reply cap" if msg.cut == "length" else "it was repeating itself"
+            self.diag(
+                f"the reply was cut at {msg.completion_tokens} tokens ({why}) — "
+                "/regen asks again, /continue goes on"
+            )
 
     # -- commands ----------------------------------------------------------------------------
     async def command(self, line: str) -> bool:
@@ -258,6 +267,8 @@ class ScriptRunner:
             self.diag(await a.undo())
         elif name == "/regen":
             await self.ask("", regen=True)
+        elif name == "/continue":
+            await self.ask("", more=True)
         elif name == "/stats":
             await self.show_stats()
         elif name == "/help":

@@ -31,6 +31,7 @@ from sleepchat.llm.base import (
     ModelOptions,
     SchemaError,
 )
+from sleepchat.llm.llama_engine import import_llama_cpp
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.llm.local_models import LLAMA_CPP_INSTALL, resolve_model
 from sleepchat.llm.threads import ThreadPlan
@@ -569,8 +570,7 @@ class CountingLlama:
 
 @pytest.fixture(scope="module")
 def smollm2() -> Iterator[Any]:
-    import llama_cpp
-
+    llama_cpp = import_llama_cpp()  # as the backend loads it (threads wait asleep)
     llama = llama_cpp.Llama(model_path=str(resolve_model("smollm2")), n_ctx=2048, verbose=False)
     yield llama
     llama.close()

@@ -272,3 +272,26 @@ def test_doctor_reports_each_check_with_its_fix(srv: FakeOllama, tmp_path: Path)
     down = sleepchat("doctor", data=tmp_path / "d", host=f"http://127.0.0.1:{closed_port()}")
     assert down.returncode == 1
     assert "ollama serve" in down.stdout.decode()
+
+
+def test_a_reply_cut_at_the_cap_is_said_and_continue_goes_on(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    srv.configure(reply="one two three four five six seven eight")
+    config = tmp_path / "c.yaml"
+    config.write_text("max_reply_tokens: 4\n")
+    stdin = b"count please\n/continue\n"
+    proc = sleepchat(
+        "--config", str(config), "--json", data=tmp_path / "d", host=srv.url, stdin=stdin
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    first, more = events(proc.stdout)
+    assert first["cut"] == "length" and first["completion_tokens"] == 4
+    assert more["text"].startswith(first["text"]) and len(more["text"]) > len(first["text"])
+    assert more["completion_tokens"] == 8
+    asked = srv.bodies()[-1]["messages"]
+    assert asked[-2]["role"] == "assistant" and "Continue" in asked[-1]["content"]
+    text = sleepchat("--config", str(config), data=tmp_path / "e", host=srv.url, stdin=b"hi\n")
+    assert "cut at 4 tokens (the reply cap) — /regen asks again, /continue goes on" in (
+        text.stderr.decode()
+    )

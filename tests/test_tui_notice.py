@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from support.tui_app import loaded, make_config, screen_text, until
@@ -14,6 +15,7 @@ from sleepchat.llm.fake import FakeBackend
 from sleepchat.runtime import Runtime
 from sleepchat.store import Store
 from sleepchat.tui.app import SleepchatApp
+from sleepchat.tui.transcript import AssistantMessage
 
 NOTICE = "history longer than num_ctx: dropped the 4 oldest messages"
 
@@ -43,3 +45,27 @@ async def test_trimmed_history_notice_is_shown(tmp_path: Path) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: "dropped the 4 oldest" in screen_text(app))
         assert "Short reply." in screen_text(app)
+
+
+async def test_a_cut_reply_says_so_and_ctrl_g_continues_it_in_place(tmp_path: Path) -> None:
+    replies = iter(["alpha beta gamma delta epsilon", "zeta eta."])
+
+    async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
+        store = await Store.open(cfg.resolved_data_dir(), on_warning=warn)
+        backend = FakeBackend(lambda m: next(replies))
+        settings = replace(cfg.core_settings(), max_reply_tokens=3)
+        assistant = Assistant(backend=backend, store=store, settings=settings, clock=FakeClock())
+        return Runtime(cfg, store, backend, assistant)
+
+    config = make_config(tmp_path / "d", "http://127.0.0.1:9")
+    app = SleepchatApp(config, runtime_factory=factory)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press(*"letters?")
+        await pilot.press("enter")
+        await until(pilot, lambda: "cut at 3 tokens (the reply cap)" in screen_text(app))
+        assert "Ctrl+G continues" in screen_text(app)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: "alpha beta gamma zeta eta." in screen_text(app))
+        assert len(app.chat.transcript.query(AssistantMessage)) == 1  # the same reply grew
+        assert "cut at" not in screen_text(app)

@@ -38,7 +38,7 @@ from sleepchat.llm.base import (
     grammar_schema,
 )
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
-from sleepchat.llm.threads import ThreadPlan
+from sleepchat.llm.threads import ThreadPlan, passive_waits
 
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
@@ -64,6 +64,8 @@ def llama_cpp_version() -> str | None:
 
 
 def import_llama_cpp() -> Any:
+    """``llama_cpp``, loaded with sleeping thread waits (see ``passive_waits``)."""
+    passive_waits()
     try:
         import llama_cpp
     except ImportError:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
@@ -49,6 +50,9 @@ class Queued(Static):
 
 
 class ChatView(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+g", "continue_reply", "Continue", tooltip="Go on with the last reply")
+    ]
     streaming: reactive[bool] = reactive(False)
 
     def __init__(self) -> None:
@@ -125,7 +129,17 @@ class ChatView(Vertical):
         if not any(m.role == "user" for m in self.assistant.history):
             self.notify("Nothing to regenerate yet — ask something first.")
             return
-        self.send("", regenerate=True)
+        self.send("", mode="regenerate")
+
+    def action_continue_reply(self) -> None:
+        """Go on with the last reply (one cut at the token cap, say)."""
+        if self.assistant is None or self.busy():
+            return
+        history = self.assistant.history
+        if not history or history[-1].role != "assistant":
+            self.notify("Nothing to continue — the last message is not a reply.")
+            return
+        self.send("", mode="continue")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if "regenerate" in event.button.classes:
@@ -154,29 +168,37 @@ class ChatView(Vertical):
         if self.streaming:
             self.workers.cancel_group(self, "reply")
 
-    def send(self, text: str, *, regenerate: bool = False) -> Worker[None]:
+    def send(self, text: str, *, mode: str = "ask") -> Worker[None]:
+        """Ask ``text`` (mode "ask"), or "regenerate" / "continue" the last reply."""
         self.streaming = True
-        return self._reply(text, regenerate)
+        return self._reply(text, mode)
 
     @work(group="reply", exit_on_error=False)
-    async def _reply(self, text: str, regenerate: bool) -> None:
+    async def _reply(self, text: str, mode: str) -> None:
         from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
 
         a = self.assistant
         assert a is not None
         view: AssistantMessage | None = None
         answered = False
-        retry = not regenerate
+        retry = mode == "ask"
         try:
-            if not regenerate:
+            if mode == "ask":
                 await self.transcript.add_user(text)
-            events = a.regenerate() if regenerate else a.ask(text)
+                events = a.ask(text)
+            else:
+                events = a.regenerate() if mode == "regenerate" else a.continue_reply()
             async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
                 async for ev in stream:
                     if isinstance(ev, ReplyStarted):
-                        if regenerate:
+                        if mode == "regenerate":
                             self._mark_replaced()
-                        view = await self.transcript.begin_reply(ev.source)
+                        views = self.transcript.query(AssistantMessage)
+                        if ev.continues is not None and views:
+                            view = views.last()  # the continuation goes on in the same view
+                            view.set_meta("")
+                        else:
+                            view = await self.transcript.begin_reply(ev.source)
                     elif isinstance(ev, ReplyChunk) and view is not None:
                         await view.write(ev.text)
                     elif isinstance(ev, ReplyDone) and view is not None:

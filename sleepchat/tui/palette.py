@@ -16,6 +16,7 @@ def palette_commands(app: SleepchatApp) -> list[Command]:
     return [
         ("Stop the reply", "Cancel the streaming answer, keep it", app.action_stop_reply),
         ("Regenerate answer", "Ask the model again (last question)", app.action_regenerate),
+        ("Continue answer", "Go on with the last reply", app.chat.action_continue_reply),
         (
             "Copy last answer",
             "To the clipboard (Shift+Tab selects a message)",

@@ -216,6 +216,9 @@ def reply_meta(message: Message, speed: float | None = None) -> str:
     if message.replaced_by:
         bits.append("replaced by a regenerated answer (left out of the conversation)")
     tokens = message.completion_tokens
+    if message.cut is not None:
+        why = "the reply cap" if message.cut == "length" else "it was repeating itself"
+        bits.append(f"cut at {tokens} tokens ({why}) — Ctrl+R regenerates, Ctrl+G continues")
     if message.source == "model" and tokens and not message.interrupted:
         if speed is None and message.total_ms:
             speed = tokens / max(message.total_ms - (message.ttft_ms or 0.0), 1.0) * 1000
