@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from support.tui_app import loaded, make_config, screen_text, until
 
@@ -28,17 +29,21 @@ class TrimmingBackend(FakeBackend):
             yield chunk
 
 
-async def test_trimmed_history_notice_is_shown(tmp_path: Path) -> None:
+def app_on(backend: FakeBackend, tmp_path: Path, **settings: Any) -> SleepchatApp:
+    """The app on ``backend``, with core settings changed by ``settings``."""
+
     async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
         store = await Store.open(cfg.resolved_data_dir(), on_warning=warn)
-        backend = TrimmingBackend(lambda m: "Short reply.")
-        assistant = Assistant(
-            backend=backend, store=store, settings=cfg.core_settings(), clock=FakeClock()
-        )
+        core = replace(cfg.core_settings(), **settings)
+        assistant = Assistant(backend=backend, store=store, settings=core, clock=FakeClock())
         return Runtime(cfg, store, backend, assistant)
 
     config = make_config(tmp_path / "d", "http://127.0.0.1:9")
-    app = SleepchatApp(config, runtime_factory=factory)
+    return SleepchatApp(config, runtime_factory=factory)
+
+
+async def test_trimmed_history_notice_is_shown(tmp_path: Path) -> None:
+    app = app_on(TrimmingBackend(lambda m: "Short reply."), tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot, app)
         await pilot.press(*"hello")
@@ -50,15 +55,7 @@ async def test_trimmed_history_notice_is_shown(tmp_path: Path) -> None:
 async def test_a_cut_reply_says_so_and_ctrl_g_continues_it_in_place(tmp_path: Path) -> None:
     replies = iter(["alpha beta gamma delta epsilon", "zeta eta."])
 
-    async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
-        store = await Store.open(cfg.resolved_data_dir(), on_warning=warn)
-        backend = FakeBackend(lambda m: next(replies))
-        settings = replace(cfg.core_settings(), max_reply_tokens=3)
-        assistant = Assistant(backend=backend, store=store, settings=settings, clock=FakeClock())
-        return Runtime(cfg, store, backend, assistant)
-
-    config = make_config(tmp_path / "d", "http://127.0.0.1:9")
-    app = SleepchatApp(config, runtime_factory=factory)
+    app = app_on(FakeBackend(lambda m: next(replies)), tmp_path, max_reply_tokens=3)
     async with app.run_test(size=(110, 30)) as pilot:
         await loaded(pilot, app)
         await pilot.press(*"letters?")

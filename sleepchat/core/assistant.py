@@ -9,7 +9,6 @@ about terminals.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -20,7 +19,6 @@ from sleepchat.core.events import (
     MemoryChanged,
     ReplyChunk,
     ReplyDone,
-    ReplyFailed,
     ReplyStarted,
     SessionChanged,
 )
@@ -37,16 +35,15 @@ from sleepchat.core.models import (
 )
 from sleepchat.core.ports import StorePort
 from sleepchat.core.preferences import Preferences
-from sleepchat.core.prompts import chat_messages
 from sleepchat.core.recall import Recall, RecallResult
 from sleepchat.core.reflect import Reflector
-from sleepchat.core.replies import CONTINUE_PROMPT, continued, cut_reason, joint
+from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
-from sleepchat.core.settings import CoreSettings, reply_cap
+from sleepchat.core.settings import CoreSettings
 from sleepchat.core.sleep import SleepLoop
 from sleepchat.core.staleness import current_predictions, servable
 from sleepchat.core.stats import Stats
-from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
+from sleepchat.llm.base import Backend
 from sleepchat.text import clean_input, clip
 
 DEFAULT_TITLE = "New chat"
@@ -85,7 +82,7 @@ class Assistant:
         self.session: Session | None = None
         self.history: list[Message] = []
         self.memory: Memory | None = None
-        self.last_reply_speed: float | None = None  # tokens/s of the last model reply
+        self.replies = ReplyMaker(backend, store, self.settings, self.clock, self.log)
         self.preferences = Preferences(store)
         self._listeners: list[Callable[[Event], None]] = []
         self.sleep = SleepLoop(
@@ -226,7 +223,7 @@ class Assistant:
                 if ready:
                     await self._record_outcome(result)
                     self._memory_changed()
-            async for event in self._generate(user, hints):
+            async for event in self._reply(user, hints):
                 yield event
 
     def _current_predictions(self, history: list[Message]) -> list[Prediction]:
@@ -274,7 +271,12 @@ class Assistant:
         self._memory_changed()
         yield ReplyDone(reply, prediction)
 
-    async def _generate(
+    @property
+    def last_reply_speed(self) -> float | None:
+        """Tokens/s of the last model reply."""
+        return self.replies.last_speed
+
+    def _reply(
         self,
         user: Message,
         hints: list[tuple[str, str]],
@@ -282,113 +284,11 @@ class Assistant:
         prior: list[Message] | None = None,
         continuing: Message | None = None,
     ) -> AsyncIterator[Event]:
-        """A model reply to ``user``; with ``continuing``, more text for that (last) reply."""
         assert self.memory is not None
-        history = prior if prior is not None else self.history[:-1]
-        question = user.content
-        if continuing is not None:
-            history, question = self.history, CONTINUE_PROMPT
-        messages = chat_messages(
-            self.settings.system_prompt,
-            history,
-            question,
-            notes=[n.text for n in self.memory.notes],
-            hints=hints,
+        notes = [n.text for n in self.memory.notes]
+        return self.replies.generate(
+            self.history, notes, user, hints, prior=prior, continuing=continuing
         )
-        yield ReplyStarted(user.session_id, user, "model", continues=continuing)
-        parts: list[str] = []
-        stats: ChatStats | None = None
-        start = self.clock.monotonic()
-        first: float | None = None
-        error: BackendError | None = None
-        cancelled = False
-        try:
-            stream = self.backend.chat_stream(
-                messages,
-                options=self.settings.options,
-                num_predict=reply_cap(self.settings, self.backend.capabilities),
-                keep_alive=self.settings.keep_alive,
-            )
-            async with contextlib.aclosing(stream) as chunks:
-                async for chunk in chunks:
-                    if chunk.stats is not None:
-                        stats = chunk.stats
-                    if chunk.text:
-                        if first is None:
-                            first = self.clock.monotonic()
-                            if continuing is not None:  # a space where the two texts meet
-                                chunk.text = joint(continuing.content, chunk.text) + chunk.text
-                        parts.append(chunk.text)
-                        yield ReplyChunk(user.session_id, chunk.text)
-        except BackendError as exc:
-            error = exc
-        except (asyncio.CancelledError, GeneratorExit):
-            cancelled = True
-            raise
-        finally:
-            if error is not None or cancelled or stats is None:
-                reason = error.message if error else "cancelled" if cancelled else "stream ended"
-                text = "".join(parts)
-                partial = await self._store_reply(
-                    user, text, stats, start, first, reason, continuing
-                )
-                if not cancelled:
-                    yield ReplyFailed(
-                        user.session_id,
-                        error.message if error else "the reply ended without a final message",
-                        partial,
-                        unreachable=isinstance(error, BackendUnreachable),
-                    )
-        if stats is None:
-            return
-        reply = await self._store_reply(user, "".join(parts), stats, start, first, None, continuing)
-        assert reply is not None
-        if stats.notice:
-            self.log.info("reply %s: %s", reply.id, stats.notice)
-        yield ReplyDone(reply, notice=stats.notice)
-
-    async def _store_reply(
-        self,
-        user: Message,
-        text: str,
-        stats: ChatStats | None,
-        start: float,
-        first: float | None,
-        interrupted: str | None,
-        continuing: Message | None = None,
-    ) -> Message | None:
-        """Store a model reply (or the reply it continues, grown by ``text``); a failed one
-        only when some text came (an empty cut adds noise)."""
-        if interrupted is not None and not text:
-            return None
-        now = self.clock.monotonic()
-        reply = Message(
-            id=new_id("m", 6),
-            session_id=user.session_id,
-            role="assistant",
-            content=text,
-            created=self.clock.now(),
-            source="model",
-            model=self.backend.model,
-            interrupted=interrupted is not None,
-            error=interrupted,
-            prompt_tokens=stats.prompt_tokens if stats else None,
-            completion_tokens=stats.completion_tokens if stats else None,
-            ttft_ms=(first - start) * 1000 if first is not None else None,
-            total_ms=(now - start) * 1000,
-            cut=cut_reason(stats) if interrupted is None else None,
-        )
-        # Shielded: a second Ctrl-C must not lose what the user already saw.
-        if continuing is None:
-            await asyncio.shield(self.store.append_message(reply))
-            self.history.append(reply)
-        else:
-            reply = continued(continuing, reply)
-            await asyncio.shield(self.store.update_message(reply))
-            self.history[self.history.index(continuing)] = reply
-        if stats is not None and stats.tokens_per_second:
-            self.last_reply_speed = stats.tokens_per_second
-        return reply
 
     async def regenerate(self) -> AsyncIterator[Event]:
         """Ask the model again for the last question (e.g. one answered from the cache).
@@ -409,7 +309,7 @@ class Assistant:
         with self.idle.turn():
             prior = self.history[:idx]
             new_reply: Message | None = None
-            async for event in self._generate(user, [], prior=prior):
+            async for event in self._reply(user, [], prior=prior):
                 if isinstance(event, ReplyDone):
                     new_reply = event.message
                 yield event
@@ -421,14 +321,15 @@ class Assistant:
     async def continue_reply(self) -> AsyncIterator[Event]:
         """Have the model go on with the last reply (one cut at the token cap, say): it gets the
         conversation and a request to continue, and its text is added to that reply."""
-        await self.preempt()
+        if self.reflection_yields():
+            await self.preempt()
         await self._current()
         last = self.history[-1] if self.history else None
         if last is None or last.role != "assistant" or last.source != "model":
             raise CoreError("nothing to continue — the last message is not a model reply")
         user = next(m for m in reversed(self.history) if m.role == "user")
         with self.idle.turn():
-            async for event in self._generate(user, [], continuing=last):
+            async for event in self._reply(user, [], continuing=last):
                 yield event
 
     # -- the sleep cycle ---------------------------------------------------------------------

@@ -1,11 +1,21 @@
-"""Replies cut short (the token cap, a loop) and continued: what the core records and asks."""
+"""A model reply streamed and stored (for ask, regenerate and continue), and replies cut short
+(the token cap, a loop) and continued: what the core records and asks."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import logging
+from collections.abc import AsyncIterator
 
-from sleepchat.core.models import Cut, Message
-from sleepchat.llm.base import ChatStats
+from sleepchat.core.clock import Clock
+from sleepchat.core.events import Event, ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
+from sleepchat.core.models import Cut, Message, new_id
+from sleepchat.core.ports import StorePort
+from sleepchat.core.prompts import chat_messages
+from sleepchat.core.settings import CoreSettings, reply_cap
+from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
 
 # Asked as a user turn after the cut reply: every server understands it (an assistant-prefill
 # continuation is not portable). The text it brings is added to the cut reply.
@@ -42,3 +52,140 @@ def continued(original: Message, more: Message) -> Message:
         error=more.error,
         cut=more.cut,
     )
+
+
+class ReplyMaker:
+    """Streams one model reply as events and stores it: the user message is already stored; a
+    reply cut by an error or a cancel is stored too, marked interrupted."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        store: StorePort,
+        settings: CoreSettings,
+        clock: Clock,
+        log: logging.Logger,
+    ) -> None:
+        self.backend = backend
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.log = log
+        self.last_speed: float | None = None  # tokens/s of the last model reply
+
+    async def generate(
+        self,
+        conversation: list[Message],
+        notes: list[str],
+        user: Message,
+        hints: list[tuple[str, str]],
+        *,
+        prior: list[Message] | None = None,
+        continuing: Message | None = None,
+    ) -> AsyncIterator[Event]:
+        """A model reply to ``user``, the last question of ``conversation`` (the session's
+        messages, which the stored reply joins); with ``continuing``, more text for that (last)
+        reply. ``prior``: the history to send instead of everything before ``user``."""
+        history = prior if prior is not None else conversation[:-1]
+        question = user.content
+        if continuing is not None:
+            history, question = conversation, CONTINUE_PROMPT
+        messages = chat_messages(
+            self.settings.system_prompt, history, question, notes=notes, hints=hints
+        )
+        yield ReplyStarted(user.session_id, user, "model", continues=continuing)
+        parts: list[str] = []
+        stats: ChatStats | None = None
+        start = self.clock.monotonic()
+        first: float | None = None
+        error: BackendError | None = None
+        cancelled = False
+        try:
+            stream = self.backend.chat_stream(
+                messages,
+                options=self.settings.options,
+                num_predict=reply_cap(self.settings, self.backend.capabilities),
+                keep_alive=self.settings.keep_alive,
+            )
+            async with contextlib.aclosing(stream) as chunks:
+                async for chunk in chunks:
+                    if chunk.stats is not None:
+                        stats = chunk.stats
+                    if chunk.text:
+                        if first is None:
+                            first = self.clock.monotonic()
+                            if continuing is not None:  # a space where the two texts meet
+                                chunk.text = joint(continuing.content, chunk.text) + chunk.text
+                        parts.append(chunk.text)
+                        yield ReplyChunk(user.session_id, chunk.text)
+        except BackendError as exc:
+            error = exc
+        except (asyncio.CancelledError, GeneratorExit):
+            cancelled = True
+            raise
+        finally:
+            if error is not None or cancelled or stats is None:
+                reason = error.message if error else "cancelled" if cancelled else "stream ended"
+                text = "".join(parts)
+                partial = await self._store(
+                    conversation, user, text, stats, start, first, reason, continuing
+                )
+                if not cancelled:
+                    yield ReplyFailed(
+                        user.session_id,
+                        error.message if error else "the reply ended without a final message",
+                        partial,
+                        unreachable=isinstance(error, BackendUnreachable),
+                    )
+        if stats is None:
+            return
+        text = "".join(parts)
+        reply = await self._store(conversation, user, text, stats, start, first, None, continuing)
+        assert reply is not None
+        if stats.notice:
+            self.log.info("reply %s: %s", reply.id, stats.notice)
+        yield ReplyDone(reply, notice=stats.notice)
+
+    async def _store(
+        self,
+        conversation: list[Message],
+        user: Message,
+        text: str,
+        stats: ChatStats | None,
+        start: float,
+        first: float | None,
+        interrupted: str | None,
+        continuing: Message | None = None,
+    ) -> Message | None:
+        """Store a model reply (or the reply it continues, grown by ``text``); a failed one
+        only when some text came (an empty cut adds noise)."""
+        if interrupted is not None and not text:
+            return None
+        now = self.clock.monotonic()
+        reply = Message(
+            id=new_id("m", 6),
+            session_id=user.session_id,
+            role="assistant",
+            content=text,
+            created=self.clock.now(),
+            source="model",
+            model=self.backend.model,
+            interrupted=interrupted is not None,
+            error=interrupted,
+            prompt_tokens=stats.prompt_tokens if stats else None,
+            completion_tokens=stats.completion_tokens if stats else None,
+            ttft_ms=(first - start) * 1000 if first is not None else None,
+            total_ms=(now - start) * 1000,
+            cut=cut_reason(stats) if interrupted is None else None,
+        )
+        # Shielded: a second Ctrl-C must not lose what the user already saw.
+        if continuing is None:
+            await asyncio.shield(self.store.append_message(reply))
+            conversation.append(reply)
+        else:
+            reply = continued(continuing, reply)
+            await asyncio.shield(self.store.update_message(reply))
+            conversation[conversation.index(continuing)] = reply
+        if stats is not None and stats.tokens_per_second:
+            self.last_speed = stats.tokens_per_second
+        return reply
