@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -334,19 +335,24 @@ class OpenAIBackend(Backend):
         options: ModelOptions | None = None,
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
+        background: bool = False,
     ) -> tuple[M, ChatStats]:
         """As the base; a server that takes no ``response_format`` at all gets the schema
         described in the prompt from then on (and the reply validated the same way)."""
-        call = super().chat_structured
+        call = functools.partial(
+            super().chat_structured,
+            messages,
+            schema,
+            options=options,
+            num_predict=num_predict,
+            keep_alive=keep_alive,
+            background=background,
+        )
         try:
-            return await call(
-                messages, schema, options=options, num_predict=num_predict, keep_alive=keep_alive
-            )
+            return await call()
         except FormatRejected:
             self.capabilities = dataclasses.replace(self.capabilities, structured="instructions")
-        return await call(
-            messages, schema, options=options, num_predict=num_predict, keep_alive=keep_alive
-        )
+        return await call()
 
     # -- embeddings --------------------------------------------------------------------------
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
