@@ -24,7 +24,7 @@ from sleepchat.bench_sleep import ArmCost, idle_figures, policy_figures, reflect
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import Backend, BackendError
+from sleepchat.llm.base import Backend, BackendError, ChatStats
 from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
 
 if TYPE_CHECKING:
@@ -85,9 +85,12 @@ class _Parts:
         return build_assistant(self.backend, store, settings, embedder=self.embedder)
 
 
-def load_conversations(path: str | None, limit: int | None) -> list[Conversation]:
+def load_conversations(
+    path: str | None, limit: int | None, *, bundled: str = "conversations.jsonl"
+) -> list[Conversation]:
+    """Conversations from ``path``, else the bundled set ``bundled``."""
     if path is None:
-        text = resources.files("sleepchat.data").joinpath("conversations.jsonl").read_text("utf-8")
+        text = resources.files("sleepchat.data").joinpath(bundled).read_text("utf-8")
         where = "the bundled set"
     else:
         try:
@@ -133,7 +136,7 @@ async def _ask(a: Assistant, text: str) -> Turn:
     )
 
 
-async def _evict(backend: Backend, settings: CoreSettings) -> None:
+async def evict(backend: Backend, settings: CoreSettings) -> None:
     """Leave something unrelated in the server's cache (as after another session)."""
     messages = [
         {"role": "system", "content": "You are a test."},
@@ -201,12 +204,13 @@ async def _resume(
     cold, warm = [], []
     tokens: int | None = None
     for _ in range(2):  # median of two each; the prefix is identical every time
-        await _evict(backend, settings)
-        ms, tokens = await _first_token_ms(a, question)
+        await evict(backend, settings)
+        ms, stats = await first_token(a, question)
+        tokens = stats.prompt_tokens
         cold.append(ms)
-        await _evict(backend, settings)
+        await evict(backend, settings)
         await a.warm_up()
-        warm.append((await _first_token_ms(a, question))[0])
+        warm.append((await first_token(a, question))[0])
     return statistics.median(cold), statistics.median(warm), tokens
 
 
@@ -259,21 +263,21 @@ async def _long_resume(
     }
 
 
-async def _first_token_ms(a: Assistant, question: str) -> tuple[float, int | None]:
-    """TTFT of a question on the current history, without storing it (a probe), and the
-    prompt size the server reported."""
+async def first_token(a: Assistant, question: str) -> tuple[float, ChatStats]:
+    """TTFT (ms) of a question on the current history, without storing it (a probe), and what
+    the server reported (the prompt's size and prefill time)."""
     from sleepchat.core.prompts import chat_messages
 
     messages = chat_messages(a.settings.system_prompt, a.history, question)
     start = time.perf_counter()
     first: float | None = None
-    tokens: int | None = None
+    stats = ChatStats()
     async for chunk in a.backend.chat_stream(messages, options=a.settings.options, num_predict=2):
         if chunk.text and first is None:
             first = time.perf_counter()
         if chunk.stats is not None:
-            tokens = chunk.stats.prompt_tokens
-    return ((first or time.perf_counter()) - start) * 1000, tokens
+            stats = chunk.stats
+    return ((first or time.perf_counter()) - start) * 1000, stats
 
 
 def _median(values: Sequence[float]) -> float | None:

@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conversations", metavar="FILE", help="JSONL conversations (default: bundled)")
     p.add_argument("--limit", type=int, metavar="N", help="use only the first N conversations")
     p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the results as JSON")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="about two minutes on 3 bundled conversations: the figures to pick a model",
+    )
     return parser
 
 
@@ -179,7 +184,10 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "doctor":
         return commands.run(commands.doctor(config))
     if args.command == "bench":
-        from sleepchat.bench import run_bench
+        if args.quick:
+            from sleepchat.bench_quick import run_quick as run_bench
+        else:
+            from sleepchat.bench import run_bench
 
         return commands.run(
             run_bench(
