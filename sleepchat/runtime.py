@@ -80,7 +80,10 @@ async def _local(config: Config) -> Backend:
     from sleepchat.llm.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend(
-        config.local_model, n_ctx=config.options.num_ctx, seed=config.options.seed
+        config.local_model,
+        n_ctx=config.options.num_ctx,
+        seed=config.options.seed,
+        threads=config.local.threads,
     )
     await backend.ensure_model()
     return backend

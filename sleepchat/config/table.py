@@ -193,6 +193,19 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class LocalConfig:
+    """The embedded model (backend local, or auto without Ollama)."""
+
+    threads: int | None = setting(
+        None,
+        "CPU threads for your replies (null: the physical cores); reflection uses one fewer so "
+        "the app stays responsive.",
+        ge=1,
+        env="SLEEPCHAT_LOCAL_THREADS",
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a user can configure, with where it was read from."""
 
@@ -243,6 +256,7 @@ class Config:
         env="SLEEPCHAT_LOCAL_MODEL",
         min_length=1,
     )
+    local: LocalConfig = section(LocalConfig)
     options: OptionsConfig = section(OptionsConfig)
     keep_alive: str | float | None = setting(
         "30m",
@@ -260,7 +274,8 @@ class Config:
     )
     max_reply_tokens: int | None = setting(
         None,
-        "Cut replies longer than this many tokens; null lets the model decide.",
+        "Cut replies longer than this many tokens; null: 1024 for the embedded model, the "
+        "server's own default otherwise.",
         ge=1,
         core="max_reply_tokens",
     )
