@@ -212,7 +212,10 @@ class Harness:
                 self._problem(f"iteration {i}: reflection {rid} has status {status!r}")
         for p in await store.load_table(sid, "predictions"):
             q, a = p.get("question"), p.get("answer")
-            if not (isinstance(q, str) and q.strip() and isinstance(a, str) and a.strip()):
+            # A question is stored before its answer (the answer step may be cut): an empty
+            # answer is a question-only prediction, never served; a blank one would be torn.
+            answered_ok = isinstance(a, str) and (a == "" or a.strip())
+            if not (isinstance(q, str) and q.strip() and answered_ok):
                 self._problem(f"iteration {i}: prediction {p.get('id')} is torn: {p}")
             if p.get("reflection_id") not in reflections:
                 self._problem(f"iteration {i}: prediction {p.get('id')} has no reflection")
