@@ -219,3 +219,51 @@ def test_a_server_that_never_answers_is_said_at_start(
         assert json.loads(stored.stdout)["messages"][0]["content"] == "hello?"
     else:  # no server, no embedded model: one line naming both
         assert proc.returncode != 0 and len(lines) == 2 and "embedded model" in lines[1], lines
+
+
+# -- hostile config files -------------------------------------------------------------------------
+def _alias_bomb(levels: int = 9) -> str:
+    """A few hundred bytes that expand to 9**levels strings through YAML aliases."""
+    items = ["&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for k in range(1, levels):
+        items.append(f"&a{k} [" + ", ".join([f"*a{k - 1}"] * 9) + "]")
+    return "[" + ", ".join(items) + "]"
+
+
+CONFIGS = {
+    "an alias bomb where a string goes": f"system_prompt: {_alias_bomb()}\n",
+    "an alias bomb in the options": f"options:\n  extra:\n    top_p: {_alias_bomb()}\n",
+    "an alias bomb in a list": f"headers: {{x-a: {_alias_bomb()}}}\n",
+    "a recursive alias": "system_prompt: &r [*r]\n",
+    "a file over 1 MB": "# padding\n" * 110_000 + "model: llama3.2\n",
+    "a huge value": "system_prompt: [" + ", ".join(f"item{i}" for i in range(9000)) + "]\n",
+}
+
+
+@pytest.mark.parametrize("content", CONFIGS.values(), ids=CONFIGS.keys())
+def test_a_hostile_config_file_is_one_bounded_line(tmp_path: Path, content: str) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(content)
+    proc = sleepchat("sessions", "--config", str(config), "--data-dir", str(tmp_path / "d"))
+    line = one_line(proc, f"config error in {config}")
+    assert proc.returncode == 2 and len(line) < 400, line
+
+
+@pytest.mark.parametrize("kind", ["a FIFO nobody writes to", "/dev/zero", "a folder"])
+def test_config_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
+    """A pipe must not hang the start, an endless device must not fill memory."""
+    if kind == "a FIFO nobody writes to":
+        path = tmp_path / "fifo"
+        os.mkfifo(path)
+    elif kind == "a folder":
+        path = tmp_path
+    else:
+        path = Path("/dev/zero")
+    proc = sleepchat("sessions", "--config", str(path), "--data-dir", str(tmp_path / "d"))
+    one_line(proc, f"config error in {path}")
+    assert proc.returncode == 2
+
+
+def test_dev_null_is_still_an_empty_config(tmp_path: Path) -> None:
+    proc = sleepchat("sessions", "--config", "/dev/null", "--data-dir", str(tmp_path / "d"))
+    assert proc.returncode == 0 and "no sessions yet" in proc.stderr, proc.stderr

@@ -6,6 +6,7 @@ Reads the generated schema's fields (types, bounds, the ``expected`` wording of 
 from __future__ import annotations
 
 import difflib
+import reprlib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -94,6 +95,11 @@ def _is_secret(field: FieldInfo) -> bool:
     return isinstance(extra, dict) and extra.get("secret") is True
 
 
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxstring, _SHOW.maxother, _SHOW.maxlong = 3, 60, 60, 40
+_SHOW.maxlist = _SHOW.maxtuple = _SHOW.maxdict = _SHOW.maxset = 6
+
+
 def show(value: Any) -> str:
     """A value as the user wrote it, on one short line."""
     if value is None:
@@ -102,8 +108,8 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return _num(value)
-    try:
-        text = repr(value)
+    try:  # bounded: a value may be huge, or (through YAML aliases) share itself many times
+        text = _SHOW.repr(value)
     except Exception:  # a value whose repr fails must not turn an error message into a crash
         text = f"<{type(value).__name__}>"
     text = " ".join(text.split())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ from sleepchat.config.table import (
     ConfigError,
     leaf,
 )
+
+MAX_CONFIG_BYTES = 1_000_000
+MAX_YAML_VALUES = 10_000  # values after aliases are expanded
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -92,18 +96,79 @@ def _convert(text: str, path: tuple[str, ...], base: Path, env: Mapping[str, str
     return text
 
 
-def _read_file(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
-    where = f"config error in {path}"
+def _read_bytes(path: Path, where: str) -> bytes:
+    """The file's bytes, at most MAX_CONFIG_BYTES of them. Opened without blocking and never a
+    pipe: a FIFO with no writer would hang the start; a device is read bounded (/dev/null is an
+    empty config, /dev/zero too big)."""
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise ConfigError(f"{where}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{where}: is a folder, not a YAML file") from None
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        os.close(fd)
+        what = "a folder" if stat.S_ISDIR(mode) else "a pipe"
+        raise ConfigError(f"{where}: is {what}, not a YAML file")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{where}: over {MAX_CONFIG_BYTES // 1_000_000} MB — a config is small")
+    return raw
+
+
+def _bounded(node: yaml.Node, where: str) -> None:
+    """Refuse YAML whose aliases expand it beyond MAX_YAML_VALUES values (a "billion laughs"
+    file is a few hundred bytes that expand to gigabytes as soon as anything walks them), or
+    that refers to itself. Linear in the distinct nodes: each is counted once."""
+    counted: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def count(n: yaml.Node) -> int:
+        key = id(n)
+        if key in counted:
+            return counted[key]
+        if key in open_nodes:
+            raise ConfigError(f"{where}: an alias refers to the value holding it — write it out")
+        open_nodes.add(key)
+        total = 1
+        if isinstance(n, yaml.SequenceNode):
+            total += sum(count(child) for child in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            total += sum(count(k) + count(v) for k, v in n.value)
+        open_nodes.discard(key)
+        if total > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{where}: its aliases expand to over {MAX_YAML_VALUES:,} values — write the "
+                "values out (a config needs no aliases that big)"
+            )
+        counted[key] = total
+        return total
+
+    count(node)
+
+
+def _parse(raw: bytes, where: str) -> Any:
+    node = yaml.compose(raw, Loader=yaml.SafeLoader)
+    if node is None:
+        return None
+    _bounded(node, where)
+    loader = yaml.SafeLoader("")
     try:
-        data = yaml.safe_load(raw)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _read_file(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    where = f"config error in {path}"
+    raw = _read_bytes(path, where)
+    try:
+        data = _parse(raw, where)
     except ReaderError as exc:
         raise ConfigError(
             f"{where}: invalid YAML ({exc.reason} at byte {exc.position}; save it as UTF-8 text)"
