@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sleepchat.core.models import Message, Note, Prediction, Reflection, Session
+from sleepchat.core.models import Message, Note, PendingChange, Prediction, Reflection, Session
 from sleepchat.core.staleness import servable
 from sleepchat.core.stats import Stats
 
@@ -90,6 +90,8 @@ class MemoryChanged:
     predictions: tuple[Prediction, ...]  # live ones (fresh or stale), oldest first
     fresh_ids: frozenset[str]  # the predictions that may be served now
     stats: Stats
+    # Removals a reflection held for the user to confirm or reject, oldest first.
+    pending: tuple[PendingChange, ...] = ()
 
     @classmethod
     def of(cls, memory: Memory, history: Sequence[Message], ttl_turns: int) -> MemoryChanged:
@@ -100,6 +102,7 @@ class MemoryChanged:
             predictions=tuple(p for p in memory.predictions if p.status in ("fresh", "stale")),
             fresh_ids=frozenset(p.id for p in servable(memory, history, ttl_turns)),
             stats=dataclasses.replace(memory.stats),
+            pending=tuple(memory.held.pending),
         )
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.events import MemoryChanged, ReflectionChanged
     from sleepchat.core.models import Note, Prediction, Reflection
-    from sleepchat.tui.memory_views import MemoryBody, NoteEditor, NoteList
+    from sleepchat.tui.memory_views import MemoryBody, NoteEditor, NoteList, PendingBar
 
 
 class MemoryPanel(Vertical):
@@ -38,6 +38,7 @@ class MemoryPanel(Vertical):
         self.assistant: Assistant | None = None
         self.pinned: bool | None = None  # shown or hidden by the user (else: by width)
         self._memory: MemoryChanged | None = None
+        self._announced: set[str] = set()  # held changes already said in a notification
         self._log: dict[str, Reflection] = {}
 
     def compose(self) -> ComposeResult:
@@ -64,6 +65,14 @@ class MemoryPanel(Vertical):
         self._memory = event
         if self.body is not None:
             self.body.show_memory(event)
+        new = [c for c in event.pending if c.id not in self._announced]
+        self._announced.update(c.id for c in new)
+        for change in new:
+            self.notify(
+                f"A reflection wants to remove {len(change.removals)} notes — remove or keep "
+                "them in the memory panel (Notes, Ctrl+B).",
+                timeout=15,
+            )
 
     def show_reflection(self, event: ReflectionChanged) -> None:
         self._log[event.reflection.id] = event.reflection
@@ -135,6 +144,10 @@ class MemoryPanel(Vertical):
         elif event.action == "forget":
             self._change("forget", note.id)
 
+    def on_pending_bar_settle(self, event: PendingBar.Settle) -> None:
+        event.stop()
+        self._change("confirm" if event.confirm else "reject", event.change_id)
+
     def on_note_editor_done(self, event: NoteEditor.Done) -> None:
         event.stop()
         self._note_list().focus()
@@ -156,6 +169,12 @@ class MemoryPanel(Vertical):
             elif op == "edit":
                 await a.edit_note(note_id, text)
                 self.notify("Note saved.")
+            elif op == "confirm":
+                removed = await a.confirm_change(note_id)
+                self.notify(f"Removed {len(removed)} notes — u undoes each.")
+            elif op == "reject":
+                await a.reject_change(note_id)
+                self.notify("Kept them: the notes stay.")
             else:
                 self.notify(f"Undone: {await a.undo()}")
         except Exception as exc:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
-from sleepchat.core.models import Note, Prediction, Reflection
+from sleepchat.core.models import Note, PendingChange, Prediction, Reflection
 from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:
@@ -58,6 +58,51 @@ class NoteList(OptionList):
 
     def action_undo(self) -> None:
         self.post_message(self.Act("undo", None))
+
+
+class PendingBar(Vertical):
+    """A reflection's held removals (more notes than it may remove alone): what it wants to
+    remove and why, with buttons to remove them or keep them. Hidden when nothing waits."""
+
+    @dataclass
+    class Settle(Message):
+        change_id: str
+        confirm: bool
+
+    def __init__(self) -> None:
+        super().__init__(id="pending")
+        self.change_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="pending-text", classes="detail")
+        with Horizontal(id="pending-buttons"):
+            yield Button("Remove them", id="pending-confirm", variant="warning", compact=True)
+            yield Button("Keep them", id="pending-reject", compact=True)
+
+    def show(self, pending: Sequence[PendingChange], notes: Sequence[Note]) -> None:
+        self.display = bool(pending)
+        if not pending:
+            self.change_id = None
+            return
+        change = pending[0]
+        self.change_id = change.id
+        by_id = {n.id: n for n in notes}
+        lines = [f"Reflection {change.reflection_id} wants to remove {len(change.removals)} notes:"]
+        for r in change.removals[:8]:
+            note = by_id.get(str(r.get("note_id")))
+            text = _one_line(note.text, 60) if note else str(r.get("note_id"))
+            why = f" — {_one_line(str(r.get('reason')), 60)}" if r.get("reason") else ""
+            lines.append(f"• {text}{why}")
+        if len(change.removals) > 8:
+            lines.append(f"… and {len(change.removals) - 8} more")
+        if len(pending) > 1:
+            lines.append(f"({len(pending) - 1} more change(s) wait after this one)")
+        self.query_one("#pending-text", Static).update(Content(terminal_safe("\n".join(lines))))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.change_id is not None:
+            self.post_message(self.Settle(self.change_id, event.button.id == "pending-confirm"))
 
 
 class PredictionList(OptionList):
@@ -166,6 +211,7 @@ class MemoryBody(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-notes"):
             with TabPane("Notes", id="tab-notes"):
+                yield PendingBar()
                 yield NoteList(id="notes")
                 yield NoteEditor()
                 yield Static(id="note-detail", classes="detail")
@@ -192,8 +238,8 @@ class MemoryBody(Vertical):
 
     def on_mount(self) -> None:
         # query, not query_one: quitting during start-up can remove the children first
-        for editor in self.query(NoteEditor):
-            editor.display = False
+        for widget in [*self.query(NoteEditor), *self.query(PendingBar)]:
+            widget.display = False
 
     def show_memory(self, event: MemoryChanged) -> None:
         """Notes, predictions and stats as the event carries them; a list is rebuilt only
@@ -208,6 +254,7 @@ class MemoryBody(Vertical):
             (p.id, p.id in self.fresh_ids) for p in self.predictions
         ]
         self.notes, self.predictions, self.fresh_ids = notes, shown, event.fresh_ids
+        self.query_one(PendingBar).show(event.pending, notes)
         if notes_changed:
             # The user's own words (kept when the model gave nothing usable) show as a quotation.
             options = [
