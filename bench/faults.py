@@ -1,8 +1,10 @@
 """The full fault suite (issue 6): many more iterations than the quick tests in CI.
 
-    python bench/faults.py                       # the full run (about 10 minutes on 2 cores)
+    python bench/faults.py                       # the full run (about 25 minutes on 2 cores)
     python bench/faults.py --kills 20 --corrupt 60 --disk 20 --model-rounds 2 --props 200
     python bench/faults.py --json faults.json    # also write the figures as JSON
+    python bench/faults.py --only-hardening      # just the classes of issue 11 (~15 minutes)
+    python bench/faults.py --hardening-scale 0.1 # fewer iterations of those classes
 
 Prints, per fault class: iterations, faults injected, inputs tried, and losses (anything a user
 would have lost or seen crash). Exit code 1 when any loss or problem was found.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import errno
 import json
 import logging
@@ -22,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ from support.corrupt import (  # noqa: E402
     run_cli_after,
     target_file,
 )
+from support.hardening import RUNNERS  # noqa: E402
 from support.killer import run_kills  # noqa: E402
 
 
@@ -322,6 +327,52 @@ def config_props(n: int) -> dict[str, Any]:
     return _section("config loader, property-based (hypothesis)", figures, problems)
 
 
+# -- 9. the hardening pass (issue 11): one section per class -------------------------------------
+HARDENING: dict[str, tuple[str, int]] = {
+    "folders": ("data dir on a user's folder (refused untouched); strays and links in ours", 200),
+    "read_only": ("reading read-only: live owner, crashed owner, closed (nothing written)", 100),
+    "big_messages": ("big messages (up to 4 MB): bytes written per append bounded", 20),
+    "unicode": ("lone surrogates in questions, titles, replies and reflections", 200),
+    "signals": ("SIGTERM / SIGHUP at random points of a streamed reply", 30),
+    "export": ("export onto files, links, dangling links, folders, a full disk", 300),
+    "escapes": ("escape sequences in titles, messages, replies and errors, every printer", 100),
+    "lookups": ("session ids: unknown, ambiguous, hostile, huge", 100),
+    "closed_stdout": ("stdout closed after a random number of bytes (sessions, export)", 40),
+    "configs": ("config files: alias bombs, recursive aliases, over 1 MB, FIFOs, devices", 100),
+    "secrets": ("credentials in log lines, arguments, tracebacks, errors, warnings", 1000),
+}
+
+
+@contextlib.contextmanager
+def _full_tmpfs(path: Path) -> Iterator[Path | None]:
+    """A tiny tmpfs to fill (None where mounting is not allowed)."""
+    import subprocess
+
+    path.mkdir(parents=True)
+    cmd = ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(path)]
+    try:
+        mounted = subprocess.run(cmd, capture_output=True).returncode == 0
+    except FileNotFoundError:
+        mounted = False
+    try:
+        yield path if mounted else None
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def hardening(work: Path, name: str, n: int, seed: int) -> dict[str, Any]:
+    title, _default = HARDENING[name]
+    folder = work / name
+    folder.mkdir(parents=True)
+    if name == "export":
+        with _full_tmpfs(work / "full-disk") as full:
+            out = RUNNERS[name](folder, n, seed, full_disk=full)
+    else:
+        out = RUNNERS[name](folder, n, seed)
+    return _section(title, {**out.figures(), "losses": out.losses}, out.problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--kills", type=int, default=200, help="kill -9 iterations (default 200)")
@@ -331,6 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model-rounds", type=int, default=5, help="rounds of every model fault")
     p.add_argument("--props", type=int, default=1000, help="hypothesis examples (notes)")
     p.add_argument("--config-props", type=int, default=1000, help="examples per config property")
+    p.add_argument(
+        "--hardening-scale",
+        type=float,
+        default=1.0,
+        help="iterations of each hardening class, times their defaults (0: skip them)",
+    )
+    p.add_argument("--only-hardening", action="store_true", help="run only the hardening classes")
     p.add_argument("--seed", type=int, default=20240601)
     p.add_argument("--json", dest="json_out", metavar="OUT", help="write the figures as JSON")
     args = p.parse_args(argv)
@@ -339,8 +397,15 @@ def main(argv: list[str] | None = None) -> int:
     quiet.propagate = False
     started = time.monotonic()
     results: dict[str, Any] = {}
+    if args.only_hardening:
+        args.kills = args.corrupt = args.disk = args.model_rounds = 0
+        args.props = args.config_props = 0
     with tempfile.TemporaryDirectory(prefix="sleepchat-faults-") as tmp:
         work = Path(tmp)
+        for name, (_title, default) in HARDENING.items():
+            n = round(default * args.hardening_scale)
+            if n:
+                results[name] = hardening(work, name, n, args.seed)
         if args.corrupt:
             results["corrupt"] = corrupt(work, args.corrupt, args.corrupt_cli, args.seed)
         if args.disk:

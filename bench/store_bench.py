@@ -23,7 +23,10 @@ from pathlib import Path
 from tinydb import Query, TinyDB
 
 from sleepchat.core.models import Message
-from sleepchat.store import SEGMENT_BYTES, SEGMENT_SIZE, AtomicJSONStorage, FileOps, Store
+from sleepchat.store import SEGMENT_BYTES, SEGMENT_SIZE, AtomicJSONStorage, Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # shared harnesses
+from support.files import Meter
 
 APPEND_TARGET_MS = 25.0
 RESUME_TARGET_MS = 300.0
@@ -133,27 +136,18 @@ async def after_big_reply(
     root: Path, name: str, segment_bytes: int, turns: int, reply_mb: int
 ) -> tuple[float, int]:
     """Seconds and bytes written by ``turns`` questions and replies after one huge reply."""
-    written = 0
-    real = FileOps()
-
-    def write_all(fd: int, data: bytes) -> int:
-        nonlocal written
-        written += len(data)
-        return real.write_all(fd, data)
-
-    store = await Store.open(
-        root / name, file_ops=FileOps(write_all=write_all), segment_bytes=segment_bytes
-    )
+    meter = Meter()
+    store = await Store.open(root / name, file_ops=meter.ops, segment_bytes=segment_bytes)
     try:
         session = await store.create_session("big")
         await store.append_message(message(session.id, 0))
         huge = Message(**{**message(session.id, 1).to_dict(), "content": "z" * reply_mb * 2**20})
         await store.append_message(huge)
-        written = 0
+        meter.cost()
         t = time.perf_counter()
         for i in range(2, 2 + 2 * turns):
             await store.append_message(message(session.id, i))
-        return time.perf_counter() - t, written
+        return time.perf_counter() - t, meter.cost()
     finally:
         await store.close()
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from support.disk import fill, remount, tiny_tmpfs
+from support.files import tree
 
 from sleepchat.core.models import Message
 from sleepchat.store import Store
@@ -32,14 +32,6 @@ async def populate(data: Path) -> str:
     return s.id
 
 
-def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
-    return {
-        str(p): (st.st_mode, st.st_size, st.st_mtime_ns)
-        for p in [folder, *folder.rglob("*")]
-        if (st := os.lstat(p))
-    }
-
-
 def check_reads(data: Path, sid: str) -> tuple[str, str]:
     """Both commands work; returns their stderr."""
     listed = sleepchat(data, "sessions")
@@ -57,9 +49,9 @@ def check_reads(data: Path, sid: str) -> tuple[str, str]:
 def test_reading_changes_nothing_in_the_data_dir(tmp_path: Path) -> None:
     data = tmp_path / "data"
     sid = asyncio.run(populate(data))
-    before = snapshot(data)
+    before = tree(data, mtimes=True)
     assert check_reads(data, sid) == ("", "")
-    assert snapshot(data) == before
+    assert tree(data, mtimes=True) == before
 
 
 def test_reading_while_another_sleepchat_owns_the_dir(tmp_path: Path) -> None:

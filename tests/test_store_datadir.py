@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from support.files import tree
 
 from sleepchat.core.models import Message
 from sleepchat.store import DataDirError, Store
@@ -19,20 +20,6 @@ from sleepchat.store import DataDirError, Store
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(os.lstat(path).st_mode)
-
-
-def tree(folder: Path) -> dict[str, tuple[int, int, bytes | str]]:
-    """Every entry under ``folder`` (not following links): mode, size, content or link target."""
-    out: dict[str, tuple[int, int, bytes | str]] = {}
-    for root, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            p = Path(root) / name
-            st = os.lstat(p)
-            what: bytes | str = (
-                os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file() else b""
-            )
-            out[str(p.relative_to(folder))] = (st.st_mode, st.st_size, what)
-    return out
 
 
 def users_folder(path: Path, folder_mode: int = 0o1777) -> Path:

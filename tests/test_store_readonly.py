@@ -7,11 +7,11 @@ every change.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from support.disk import fill, remount, tiny_tmpfs
+from support.files import tree
 
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.models import Change, Message
@@ -20,18 +20,6 @@ from sleepchat.store import DataDirError, Store, StoreError
 
 def msg(sid: str, i: int) -> Message:
     return Message(f"m{i}", sid, "user", f"message {i}", 1000.0 + i)
-
-
-def tree(folder: Path) -> dict[str, tuple[int, int, int, bytes]]:
-    """Every entry: mode, size, mtime and content — a write of any kind changes one."""
-    out = {}
-    for root, dirs, files in os.walk(folder):
-        for name in dirs + files:
-            p = Path(root) / name
-            st = os.lstat(p)
-            body = p.read_bytes() if p.is_file() and not p.is_symlink() else b""
-            out[str(p.relative_to(folder))] = (st.st_mode, st.st_size, st.st_mtime_ns, body)
-    return out
 
 
 async def populate(data: Path) -> str:
@@ -57,7 +45,7 @@ async def test_reading_takes_no_lock_writes_nothing_and_refuses_changes(tmp_path
     data = tmp_path / "data"
     sid = await populate(data)
     (data / "index.json").chmod(0o644)  # a writable open would tighten this
-    before = tree(data)
+    before = tree(data, mtimes=True)
     warnings: list[str] = []
     store = await Store.open(data, read_only=True, on_warning=warnings.append)
     try:
@@ -78,7 +66,7 @@ async def test_reading_takes_no_lock_writes_nothing_and_refuses_changes(tmp_path
                 await attempt
     finally:
         await store.close()
-    assert tree(data) == before
+    assert tree(data, mtimes=True) == before
     assert warnings == []  # a writable dir needs no notice
 
 
@@ -120,7 +108,7 @@ async def test_an_unreadable_file_is_skipped_and_left_in_place(tmp_path: Path) -
     (data / "index.json").write_bytes(b"\x00garbage")
     meta = data / "sessions" / sid / "meta.json"
     meta.write_text("[1, 2]")
-    before = tree(data)
+    before = tree(data, mtimes=True)
     warnings: list[str] = []
     store = await Store.open(data, read_only=True, on_warning=warnings.append)
     try:
@@ -129,7 +117,7 @@ async def test_an_unreadable_file_is_skipped_and_left_in_place(tmp_path: Path) -
         assert got[sid][3] == []
     finally:
         await store.close()
-    assert tree(data) == before  # nothing quarantined, nothing rebuilt on disk
+    assert tree(data, mtimes=True) == before  # nothing quarantined, nothing rebuilt on disk
     assert any(str(data / "index.json") in w and "skipped" in w for w in warnings), warnings
     assert any(str(meta) in w and "skipped" in w for w in warnings), warnings
 

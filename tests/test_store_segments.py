@@ -6,26 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from support.files import Meter
+
 from sleepchat.core.models import Message
-from sleepchat.store import SEGMENT_BYTES, FileOps, Store
-
-
-class Meter:
-    """FileOps that count the bytes each save writes."""
-
-    def __init__(self) -> None:
-        self.written = 0
-        real = FileOps()
-
-        def write_all(fd: int, data: bytes) -> int:
-            self.written += len(data)
-            return real.write_all(fd, data)
-
-        self.ops = FileOps(write_all=write_all)
-
-    def cost(self) -> int:
-        spent, self.written = self.written, 0
-        return spent
+from sleepchat.store import SEGMENT_BYTES, Store
 
 
 def msg(sid: str, i: int, text: str) -> Message:
