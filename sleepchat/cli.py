@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "json"), default="md")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    p = sub.add_parser("search", help="find messages in every session")
+    _global_flags(p, suppress=True)
+    p.add_argument("text", nargs="+", help="words to find (each matches a word starting with it)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="newest N matches (50)")
     p = sub.add_parser("doctor", help="check config, data dir, server and model")
     _global_flags(p, suppress=True)
     p = sub.add_parser("bench", help="measure the sleep cycle: stateless vs sleep arms")
@@ -181,6 +186,9 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "export":
         export = commands.export(config, args.session, args.format, args.output, force=args.force)
         return commands.run(export)
+    if args.command == "search":
+        query = " ".join(args.text)
+        return commands.run(commands.search(config, query, json_mode=args.json, limit=args.limit))
     if args.command == "doctor":
         return commands.run(commands.doctor(config))
     if args.command == "bench":

@@ -86,6 +86,45 @@ async def list_sessions(config: Config, *, json_mode: bool) -> int:
     return 0
 
 
+async def search(config: Config, query: str, *, json_mode: bool, limit: int) -> int:
+    from sleepchat.search_view import print_hits
+
+    if not query.strip():
+        raise StartupError("nothing to search for — give the words: sleepchat search TEXT", 2)
+    if limit < 1:
+        raise StartupError(f"--limit must be 1 or more, not {limit}", 2)
+    from sleepchat.store import DataDirError
+
+    data_dir = config.resolved_data_dir()
+    try:  # writable when free: the index is built (once) and kept
+        store = await open_store(data_dir)
+    except DataDirError:  # another sleepchat owns it, or the disk is read-only: read it only
+        store = await open_store(data_dir, read_only=True)
+    try:
+        hits = await store.search(query.strip(), limit + 1, progress=_index_progress())
+    finally:
+        await store.close()
+    return print_hits(hits[:limit], query, json_mode=json_mode, more=len(hits) > limit)
+
+
+def _index_progress() -> Callable[[int, int], None]:
+    """Building the index of an old data dir reads every session once: show it when long."""
+    from sleepchat.progress import Progress
+
+    shown: list[Progress] = []
+
+    def progress(done: int, total: int) -> None:
+        if total < 20:
+            return
+        if not shown:
+            shown.append(Progress("building the search index (once)", total))
+        shown[0].advance()
+        if done == total:
+            shown[0].done(f"{total} sessions read")
+
+    return progress
+
+
 async def export(
     config: Config, which: str, fmt: str, output: str | None, *, force: bool = False
 ) -> int:

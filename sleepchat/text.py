@@ -88,3 +88,44 @@ def age(seconds: float) -> str:
     if seconds < 36 * 3600:
         return f"{round(seconds / 3600)} h"
     return f"{round(seconds / 86400)} d"
+
+
+_WORD = re.compile(r"\w+")
+
+
+def query_words(query: str) -> list[str]:
+    """The words a search looks for (each matches a word starting with it, in any case)."""
+    return _WORD.findall(query)
+
+
+def _query_pattern(query: str) -> re.Pattern[str]:
+    words = query_words(query)
+    if not words:  # no word character ("++"): the text itself
+        return re.compile(re.escape(query.strip()), re.IGNORECASE)
+    return re.compile("|".join(rf"(?<!\w){re.escape(w)}" for w in words), re.IGNORECASE)
+
+
+def query_matches(text: str, query: str) -> bool:
+    """Whether ``text`` holds every word of ``query`` at a word start, in any case (the search
+    index's rule, without its accent folding)."""
+    words = query_words(query)
+    if not words:
+        return query.strip().casefold() in text.casefold()
+    return all(re.search(rf"(?<!\w){re.escape(w)}", text, re.IGNORECASE) for w in words)
+
+
+def matching_line(text: str, query: str, width: int = 100) -> tuple[str, list[tuple[int, int]]]:
+    """The first line of ``text`` where ``query`` matches, on one line and cut to about
+    ``width`` around the first match, with the spans of the matches in it (for highlighting).
+    Terminal-safe. A text where no line matches (a match by accent folding) gives its start."""
+    pattern = _query_pattern(query)
+    lines = [" ".join(line.split()) for line in terminal_safe(text).splitlines()]
+    lines = [line for line in lines if line] or [""]
+    line = next((line for line in lines if pattern.search(line)), lines[0])
+    if len(line) > width:
+        first = pattern.search(line)
+        start = max(0, (first.start() if first else 0) - width // 3)
+        end = min(len(line), start + width)
+        start = max(0, end - width)
+        line = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+    return line, [m.span() for m in pattern.finditer(line) if m.end() > m.start()]

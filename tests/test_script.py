@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -12,35 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.cli import MODEL, events, sleepchat
 
 from sleepchat.devtools.fake_ollama import FakeOllama
-
-MODEL = "llama3.2"
 
 
 @pytest.fixture
 def srv() -> Iterator[FakeOllama]:
     with FakeOllama() as server:
         yield server
-
-
-def sleepchat(
-    *args: str, data: Path, stdin: bytes | None = None, host: str | None = None, timeout: float = 60
-) -> subprocess.CompletedProcess[bytes]:
-    cmd = [sys.executable, "-m", "sleepchat", "--data-dir", str(data), "--model", MODEL]
-    if host is not None:
-        cmd += ["--backend", "ollama", "--host", host]
-    return subprocess.run(
-        [*cmd, *args],
-        input=stdin or b"",
-        capture_output=True,
-        timeout=timeout,
-        env=os.environ.copy(),
-    )
-
-
-def events(out: bytes) -> list[dict]:
-    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
 
 
 def closed_port() -> int:

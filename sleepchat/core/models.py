@@ -109,6 +109,18 @@ class Session(Record):
     message_count: int = 0
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """A stored message that contains the searched text."""
+
+    session_id: str
+    session_title: str
+    message_id: str
+    role: Role
+    created: float
+    text: str  # the whole message; front ends show the matching line
+
+
 @dataclass
 class Message(Record):
     id: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sleepchat.core.models import Change, Message, Session
+from sleepchat.core.models import Change, Message, SearchHit, Session
 
 
 class StorePort(Protocol):
@@ -24,6 +24,8 @@ class StorePort(Protocol):
     async def append_message(self, msg: Message) -> None: ...
     async def update_message(self, msg: Message) -> None: ...
     async def messages(self, session_id: str) -> list[Message]: ...
+    # messages of every session matching ``query`` (its words, any case), newest first
+    async def search(self, query: str, limit: int) -> list[SearchHit]: ...
 
     # a session's sleep-cycle tables (notes, predictions, reflections, note_ops, kv)
     async def load_table(self, session_id: str, table: str) -> list[dict[str, Any]]: ...

@@ -6,6 +6,8 @@ Layout of a data dir (folders 0700, files 0600)::
     index.json                 sessions table + meta table (schema_version, global keys)
     sessions/<id>/meta.json    the sleep cycle's tables for one session
     sessions/<id>/messages-NNNN.json   segments bounded by count and bytes (segments.py)
+    search.sqlite              the search index (``search.py``, kept by ``store.py``): derived
+                               from the message files, rebuilt when missing or damaged
 
 Appending a message rewrites only the last segment, so the cost of a write stays bounded however
 long the history grows. Opened ``read_only``, the engine takes no lock and writes nothing: the
@@ -308,7 +310,12 @@ class Engine(Recovery):
             raise StoreError(f"no message {msg.id} in session {session.id}")
 
     def messages(self, sid: str) -> list[Message]:
-        session = self._require(sid)
+        return self.messages_of(self._require(sid))
+
+    def messages_of(self, session: Session) -> list[Message]:
+        """The messages of a session record in hand: reading every session (the search index)
+        stays linear, where looking each one up would parse the index each time."""
+        sid = session.id
         files = self._session_files(session)
         files.tail(session.title)
         msgs = files.read_messages(session.title)

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from sleepchat.core.clock import Clock, SystemClock
-from sleepchat.core.models import Change, Message, Session
+from sleepchat.core.models import Change, Message, SearchHit, Session
 from sleepchat.store.atomic import FileOps
 from sleepchat.store.engine import SCHEMA_VERSION, SEGMENT_BYTES, SEGMENT_SIZE, Engine, Migration
 from sleepchat.store.errors import StoreError
+from sleepchat.store.search import Found, SearchIndex
+from sleepchat.text import query_matches
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 log = logging.getLogger("sleepchat.store")
+SEARCH_INDEX = "search.sqlite"
 
 
 class Store:
@@ -35,6 +39,8 @@ class Store:
 
     def __init__(self, engine: Engine, on_warning: Callable[[str], None] | None) -> None:
         self._engine = engine
+        self._index = SearchIndex(engine.data_dir / SEARCH_INDEX, read_only=engine.read_only)
+        self._titles: dict[str, str] | None = None  # for search hits; None after any change
         self._on_warning = on_warning
         self._warnings: list[str] = []  # filled on the worker, delivered on the loop
         self._executor: ThreadPoolExecutor | None = ThreadPoolExecutor(
@@ -94,6 +100,7 @@ class Store:
         if self._executor is None:
             return
         try:
+            await self._run(self._index.close)
             await self._run(self._engine.close)
         finally:
             self._shutdown()
@@ -122,6 +129,7 @@ class Store:
 
     # -- sessions ------------------------------------------------------------------------
     async def create_session(self, title: str) -> Session:
+        self._titles = None
         return await self._run(self._engine.create_session, title)
 
     async def list_sessions(self) -> list[Session]:
@@ -136,22 +144,91 @@ class Store:
         return await self._run(self._engine.last_session)
 
     async def rename_session(self, session_id: str, title: str) -> Session:
+        self._titles = None
         return await self._run(self._engine.rename_session, session_id, title)
 
     async def delete_session(self, session_id: str) -> None:
-        await self._run(self._engine.delete_session, session_id)
+        await self._run(self._delete_session, session_id)
+
+    def _delete_session(self, session_id: str) -> None:
+        self._titles = None
+        self._engine.delete_session(session_id)
+        self._index.remove_session(session_id)
 
     # -- messages ------------------------------------------------------------------------
     async def append_message(self, msg: Message) -> None:
         """Durable (fsynced) when it returns; bumps the session's ``updated`` and count."""
-        await self._run(self._engine.append_message, msg)
+        await self._run(self._append_message, msg)
+
+    def _append_message(self, msg: Message) -> None:
+        self._engine.append_message(msg)
+        self._index.add(msg)  # never fails the append: a missed one is re-read at a search
 
     async def update_message(self, msg: Message) -> None:
         """Replace a stored message by id (e.g. a reply later marked interrupted)."""
-        await self._run(self._engine.update_message, msg)
+        await self._run(self._update_message, msg)
+
+    def _update_message(self, msg: Message) -> None:
+        self._engine.update_message(msg)
+        self._index.update(msg)
 
     async def messages(self, session_id: str) -> list[Message]:
         return await self._run(self._engine.messages, session_id)
+
+    async def search(
+        self, query: str, limit: int = 50, progress: Callable[[int, int], None] | None = None
+    ) -> list[SearchHit]:
+        """Messages of every session matching ``query`` (``store/search.py``), newest first.
+        Sessions the index has not seen whole are read first: all of them the first time in a
+        data dir written before the index (``progress(done, total)`` is told, from the store's
+        thread), the odd one after a crash."""
+        return await self._run(self._search, query, limit, progress)
+
+    def _search(
+        self, query: str, limit: int, progress: Callable[[int, int], None] | None
+    ) -> list[SearchHit]:
+        if self.read_only:
+            return self._search_read_only(query, limit, progress)
+        titles = self._titles
+        try:
+            if titles is None or not self._index.synced:
+                sessions = self._engine.list_sessions()
+                if not self._index.synced:
+                    self._index.sync(sessions, self._engine.messages_of, progress)
+                titles = self._titles = {s.id: s.title for s in sessions}
+            found = self._index.search(query, limit)
+        except (sqlite3.Error, OSError) as exc:
+            self._index.reset()
+            raise StoreError(
+                f"cannot search: the search index {self._index.path} failed ({exc}) — "
+                "try again: it is rebuilt from the messages"
+            ) from None
+        return [_hit(f, titles) for f in found if f.session_id in titles]
+
+    def _search_read_only(
+        self, query: str, limit: int, progress: Callable[[int, int], None] | None
+    ) -> list[SearchHit]:
+        """Read-only (another sleepchat may own the data dir): the index when it holds every
+        session, else every session read and matched here (nothing is written either way)."""
+        sessions = self._engine.list_sessions()
+        titles = {s.id: s.title for s in sessions}
+        try:
+            if not self._index.stale(sessions):
+                found = self._index.search(query, limit)
+                return [_hit(f, titles) for f in found if f.session_id in titles]
+        except (sqlite3.Error, OSError):
+            self._index.close()
+        hits: list[SearchHit] = []
+        for done, session in enumerate(sessions, start=1):
+            for m in self._engine.messages_of(session):
+                if query_matches(m.content, query):
+                    hits.append(
+                        SearchHit(m.session_id, session.title, m.id, m.role, m.created, m.content)
+                    )
+            if progress is not None:
+                progress(done, len(sessions))
+        hits.sort(key=lambda h: h.created, reverse=True)
+        return hits[:limit]
 
     # -- the sleep cycle's tables --------------------------------------------------------
     async def load_table(self, session_id: str, table: str) -> list[dict[str, Any]]:
@@ -167,3 +244,8 @@ class Store:
 
     async def set_meta(self, key: str, value: Any) -> None:
         await self._run(self._engine.set_meta, key, value)
+
+
+def _hit(found: Found, titles: dict[str, str]) -> SearchHit:
+    f = found
+    return SearchHit(f.session_id, titles[f.session_id], f.message_id, f.role, f.created, f.text)

@@ -19,12 +19,25 @@ from textual.widgets.option_list import Option
 
 from sleepchat.core.errors import CoreError
 from sleepchat.errors import SleepchatError
-from sleepchat.text import terminal_safe, when
+from sleepchat.text import matching_line, query_matches, terminal_safe, when
 from sleepchat.tui.failures import report
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
-    from sleepchat.core.models import Session
+    from sleepchat.core.models import SearchHit, Session
+
+SEARCHED = 500  # newest matching messages the filter looks at
+
+
+def found_line(hit: SearchHit, query: str) -> Content:
+    """``you: …the matching line…`` with the matches highlighted."""
+    line, spans = matching_line(hit.text, query, width=80)
+    who = "you" if hit.role == "user" else "sleepchat"
+    content = Content(f"{who}: {line}").stylize("dim")
+    offset = len(who) + 2
+    for start, end in spans:
+        content = content.stylize("bold reverse", offset + start, offset + end)
+    return content
 
 
 async def open_session(widget: Widget, assistant: Assistant, session_id: str | None) -> None:
@@ -64,6 +77,9 @@ def _write_private(path: Path, text: str) -> None:
     write_export(path, text, replace=True)  # our own exports folder: the newest one wins
 
 
+FILTER_DELAY_S = 0.15  # typing pauses this long before the filter searches
+
+
 class SessionsScreen(ModalScreen[None]):
     """Opens the chosen session (or a new one) before it closes."""
 
@@ -77,12 +93,18 @@ class SessionsScreen(ModalScreen[None]):
     def __init__(self, assistant: Assistant) -> None:
         super().__init__()
         self.assistant = assistant
-        self.sessions: list[Session] = []
+        self.all_sessions: list[Session] = []
+        self.sessions: list[Session] = []  # as listed (those the filter matches)
         self._confirm: str | None = None  # id awaiting a second "d"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sessions-box"):
             yield Static("Sessions — Enter opens · n new · r rename · d delete · Esc closes")
+            yield Input(
+                id="session-filter",
+                placeholder="Filter: words in titles and messages (Tab or Enter: to the list)",
+                compact=True,
+            )
             yield OptionList(id="session-list")
             yield Input(id="session-title", placeholder="New title, Enter saves, Esc cancels")
             yield Static("", id="session-hint")
@@ -92,23 +114,59 @@ class SessionsScreen(ModalScreen[None]):
         await self.reload()
 
     async def reload(self) -> None:
-        self.sessions = await self.assistant.list_sessions()
+        self.all_sessions = await self.assistant.list_sessions()
+        await self._show(self.query_one("#session-filter", Input).value)
+        self.query_one(OptionList).focus()
+
+    async def _show(self, query: str) -> None:
+        """The sessions whose title or messages match ``query`` (all when it is empty), each
+        found by a message with its matching line."""
+        lines: dict[str, SearchHit] = {}
+        if query.strip():
+            try:
+                hits = await self.assistant.store.search(query.strip(), SEARCHED)
+            except SleepchatError as exc:
+                self._hint(exc.message)
+                hits = []
+            for hit in hits:
+                lines.setdefault(hit.session_id, hit)
+            matching = [
+                s for s in self.all_sessions if s.id in lines or query_matches(s.title, query)
+            ]
+        else:
+            matching = self.all_sessions
+        self.sessions = matching
         current = self.assistant.session.id if self.assistant.session else None
         options = self.query_one(OptionList)
         options.clear_options()
-        for s in self.sessions:
+        for s in matching:
             mark = "▶ " if s.id == current else "  "
             about = f"{s.message_count} msgs, {when(s.updated)}, {s.id}"
-            label = f"{mark}{terminal_safe(s.title)}  ({about})"
-            options.add_option(Option(Content(label), id=s.id))
-        index = next((i for i, s in enumerate(self.sessions) if s.id == current), 0)
-        if self.sessions:
+            label = Content(f"{mark}{terminal_safe(s.title)}  ({about})")
+            if (hit := lines.get(s.id)) is not None:
+                label += Content("\n    ") + found_line(hit, query)
+            options.add_option(Option(label, id=s.id))
+        index = next((i for i, s in enumerate(matching) if s.id == current), 0)
+        if matching:
             options.highlighted = index
-        options.focus()
+        elif query.strip():
+            options.add_option(
+                Option(Content(f"  nothing matches '{terminal_safe(query)}'"), disabled=True)
+            )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "session-filter":
+            event.stop()
+            self._filter(event.value)
+
+    @work(exclusive=True, group="sessions-filter", exit_on_error=False)
+    async def _filter(self, query: str) -> None:
+        await asyncio.sleep(FILTER_DELAY_S)  # a pause in typing; the next key cancels this
+        await self._show(query)
 
     def _selected(self) -> Session | None:
         options = self.query_one(OptionList)
-        if options.highlighted is None or not self.sessions:
+        if options.highlighted is None or options.highlighted >= len(self.sessions):
             return None
         return self.sessions[options.highlighted]
 
@@ -146,6 +204,9 @@ class SessionsScreen(ModalScreen[None]):
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "session-filter":  # Enter: to the list (Enter there opens)
+            self.query_one(OptionList).focus()
+            return
         session = self._selected()
         event.input.display = False
         if session is not None:

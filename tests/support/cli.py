@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
+
+MODEL = "llama3.2"
 
 
 def run_cli(
@@ -24,3 +28,17 @@ def run_cli(
         env={**os.environ, **(env or {})},
         preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
     )
+
+
+def sleepchat(
+    *args: str, data: Path, stdin: bytes | None = None, host: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    """``run_cli`` on the data dir ``data`` and the test model (on the Ollama at ``host``)."""
+    where = ["--data-dir", str(data), "--model", MODEL]
+    if host is not None:
+        where += ["--backend", "ollama", "--host", host]
+    return run_cli(*where, *args, stdin=stdin or b"", timeout=timeout)
+
+
+def events(out: bytes) -> list[dict]:
+    return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
