@@ -59,6 +59,7 @@ class ChatView(Vertical):
         super().__init__(id="chat")
         self.assistant: Assistant | None = None  # set once the first session is on screen
         self.queued: list[str] = []  # sent before the assistant was there, in order
+        self._warned_full: set[str] = set()  # sessions told their context is nearly full
 
     def compose(self) -> ComposeResult:
         yield Transcript(id="transcript")
@@ -89,6 +90,7 @@ class ChatView(Vertical):
         await self.transcript.show_history(list(assistant.history), preds, assistant.clock.now())
         sent = [m.content for m in assistant.history if m.role == "user"][-500:]
         self.prompt.set_history(sent + self.queued)
+        await self.warn_if_full(assistant)
         self.send_queued()
 
     def send_queued(self) -> None:
@@ -242,6 +244,16 @@ class ChatView(Vertical):
             await view.add_badge(badge, regenerable=True)
         if ev.notice:  # e.g. old turns dropped to fit num_ctx: say so
             await self.transcript.add_notice(ev.notice, "warning")
+        await self.warn_if_full(a)
+
+    async def warn_if_full(self, a: Assistant) -> None:
+        """Once a session, as it nears the context window: before the trimming starts."""
+        from sleepchat.tui.status import context_of
+
+        use = context_of(a)
+        if a.session is not None and use.near_full and a.session.id not in self._warned_full:
+            self._warned_full.add(a.session.id)
+            await self.transcript.add_notice("⚠ " + use.warning(), "warning")
 
     def _mark_replaced(self) -> None:
         views = list(self.transcript.query(AssistantMessage))

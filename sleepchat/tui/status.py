@@ -1,5 +1,5 @@
 """The status line: model, sleep state (awake · idle in Ns · reflecting… · answering…), the
-predictions ready, the last reply's speed and the session title.
+predictions ready, the last reply's speed, how full the context is and the session title.
 
 Its state is reactive (``streaming``, ``reflecting``, ``predictions_ready``): setting one redraws
 the line. The "idle in Ns" countdown is the one part that moves by itself, so it is redrawn each
@@ -17,6 +17,15 @@ from textual.widgets import Static
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
+    from sleepchat.core.context import ContextUse
+
+
+def context_of(a: Assistant) -> ContextUse:
+    """How full the model's context is for the assistant's session."""
+    from sleepchat.core.context import context_use
+
+    notes = [n.text for n in a.notes()]
+    return context_use(a.settings.system_prompt, a.history, notes, a.settings.options.num_ctx)
 
 
 class StatusLine(Static):
@@ -29,6 +38,9 @@ class StatusLine(Static):
         self.assistant: Assistant | None = None
         self.model = "sleepchat"  # until the runtime says which
         self._shown = ""
+        self.context: ContextUse | None = None
+        self._context_key: object = None
+        self._context_text = ""
 
     def on_mount(self) -> None:
         self._countdown = self.set_interval(1.0, self.show, pause=True)
@@ -61,9 +73,23 @@ class StatusLine(Static):
             parts.append(f"{fresh} prediction{'s' if fresh != 1 else ''} ready")
         if a.last_reply_speed:
             parts.append(f"{a.last_reply_speed:.1f} tok/s")
+        parts.append(self.context_text())
         if a.session is not None:
             parts.append(a.session.title)
         return " · ".join(parts)
+
+    def context_text(self) -> str:
+        """``ctx 1.2k/4.1k`` (⚠ when the oldest turns will soon be left out); worked out again
+        only when the conversation changed (this runs on every key)."""
+        a = self.assistant
+        assert a is not None
+        key = (a.session.id if a.session else None, len(a.history), a.settings.system_prompt)
+        if key != self._context_key:
+            self._context_key = key
+            self.context = context_of(a)
+            text = self.context.short()
+            self._context_text = f"⚠ {text}" if self.context.near_full else text
+        return self._context_text
 
     def show(self) -> None:
         """Redraw if the text changed (called on every key: most keys change nothing here)."""
