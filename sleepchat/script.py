@@ -17,6 +17,7 @@ from typing import IO, Any
 from sleepchat.core.assistant import Assistant, CoreError
 from sleepchat.core.events import (
     Event,
+    Notice,
     ReflectionChanged,
     ReplyChunk,
     ReplyDone,
@@ -41,6 +42,8 @@ COMMANDS = {
     "/undo": "undo the last note change",
     "/regen": "ask the model again for the last question",
     "/continue": "go on with the last reply (one cut at the token cap, say)",
+    "/model [NAME]": "this session's model (without NAME: which, and those available)",
+    "/system [TEXT]": "this session's system prompt (--reset: the configured one)",
     "/stats": "show sleep-cycle statistics",
     "/help": "this list",
     "/quit": "stop",
@@ -105,6 +108,11 @@ class ScriptRunner:
             self.diag(message)
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, Notice):
+            if self.json_mode:
+                self.emit({"type": "notice", "session": event.session_id, "text": event.text})
+            else:
+                self.diag(event.text)
         if isinstance(event, ReflectionChanged) and event.reflection.status != "running":
             if event.reflection.status == "skipped" and not self.json_mode:
                 return  # a non-event for a person; JSON consumers still get it
@@ -269,6 +277,8 @@ class ScriptRunner:
             await self.ask("", regen=True)
         elif name == "/continue":
             await self.ask("", more=True)
+        elif name in ("/model", "/system"):
+            await self.profile(name, arg)
         elif name == "/stats":
             await self.show_stats()
         elif name == "/help":
@@ -277,6 +287,34 @@ class ScriptRunner:
         else:
             raise CoreError(f"unknown command {name} — /help lists the commands")
         return True
+
+    async def profile(self, name: str, arg: str) -> None:
+        """/model and /system: show the session's, or change them (a new prefix: said)."""
+        a = self.assistant
+        if a.session is None:
+            await a.start()
+        if name == "/model" and arg:
+            self.diag(await a.profile.configure(model=arg))
+        elif name == "/system" and arg:
+            prompt = "" if arg == "--reset" else arg
+            self.diag(await a.profile.configure(system_prompt=prompt))
+        elif name == "/model" and not self.json_mode:
+            models = await a.profile.models()
+            self.info(f"model: {a.backend.model} (available: {', '.join(models) or 'none'})")
+        elif not self.json_mode:
+            self.info(f"system prompt: {a.settings.system_prompt}")
+        assert a.session is not None
+        if self.json_mode:
+            self.emit(
+                {
+                    "type": "profile",
+                    "session": a.session.id,
+                    "model": a.backend.model,
+                    "system_prompt": a.settings.system_prompt,
+                    "custom_system_prompt": a.session.system_prompt is not None,
+                    "options": a.session.options,
+                }
+            )
 
     async def idle(self, arg: str) -> None:
         a = self.assistant

@@ -180,7 +180,7 @@ async def test_prompt_injection_cannot_escape_the_schema(
         await backend.aclose()
         await store.close()
     files = _files(data)
-    expected = {"lock", "index.json", "sessions", f"sessions/{sid}"}
+    expected = {"lock", "index.json", "search.sqlite", "sessions", f"sessions/{sid}"}
     extra = {f for f in files - expected if not f.startswith(f"sessions/{sid}/")}
     assert not extra
     in_session = {f.rsplit("/", 1)[1] for f in files if f.startswith(f"sessions/{sid}/")}

@@ -312,7 +312,7 @@ async def test_no_second_run_on_an_unchanged_state() -> None:
     third = await h.run()
     assert third == second  # no new record for every idle period
     assert len(h.memory.reflections) == 2
-    assert first.state_key == state_key(SID, h.history, h.memory.notes)
+    assert first.state_key == state_key(SID, h.history, h.memory.notes, h.reflector.prefix())
     # A user edit changes the state: the next idle period reflects again.
     await h.memory.edit_note("n1", "The party is for Ada, turning 8")
     assert (await h.run()).status == "done"

@@ -35,6 +35,7 @@ from sleepchat.core.models import (
 )
 from sleepchat.core.ports import StorePort
 from sleepchat.core.preferences import Preferences
+from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall, RecallResult
 from sleepchat.core.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
@@ -79,6 +80,7 @@ class Assistant:
             embed_model=self.settings.embed_model,
         )
         self.reflector = Reflector(backend, self.settings, self.clock, self.recall, self.log)
+        self.profile = SessionProfile(self)  # the session's model, system prompt, options
         self.session: Session | None = None
         self.history: list[Message] = []
         self.memory: Memory | None = None
@@ -138,15 +140,7 @@ class Assistant:
         return await self.store.list_sessions()
 
     async def rename_session(self, session_id: str, title: str) -> Session:
-        title = clean_input(title).strip()
-        if not title:
-            raise CoreError("a session title cannot be empty")
-        found = await find_session(self.store, session_id)
-        session = await self.store.rename_session(found.id, title)
-        if self.session and self.session.id == session.id:
-            self.session = session
-            self._emit(SessionChanged(session))
-        return session
+        return await self.profile.rename(session_id, title)
 
     async def delete_session(self, session_id: str) -> None:
         """Delete a session; when it is the current one, move to the last remaining (or new)."""
@@ -161,6 +155,7 @@ class Assistant:
 
     async def _load(self, session: Session) -> Session:
         self.session = session
+        await self.profile.apply(session)
         self.history = await self.store.messages(session.id)
         self.memory = Memory(self.store, session.id, self.clock)
         await self.memory.load()

@@ -55,6 +55,15 @@ class SessionChanged:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the user should know about the session that is not a reply (a stored model
+    that the server no longer has, ...)."""
+
+    session_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ReflectionChanged:
     """A reflection started, made progress (status "running", counts so far) or ended."""
 
@@ -112,6 +121,7 @@ Event = (
     | ReplyDone
     | ReplyFailed
     | SessionChanged
+    | Notice
     | ReflectionChanged
     | SleepChanged
     | MemoryChanged

@@ -107,6 +107,11 @@ class Session(Record):
     created: float
     updated: float
     message_count: int = 0
+    # The session's own model, system prompt and model options (core/profile.py); unset: the
+    # configured ones. Data dirs from before them read as unset.
+    model: str | None = None
+    system_prompt: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

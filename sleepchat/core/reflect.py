@@ -74,7 +74,7 @@ class Reflector:
         """One reflection. Cancel the task to preempt it: the reflection is then stored as
         cancelled (finished steps kept) and CancelledError propagates."""
         history = list(history)
-        key = state_key(session_id, history, memory.notes)
+        key = state_key(session_id, history, memory.notes, self.prefix())
         reason = self._skip_reason(key, history, memory)
         if reason is not None:
             return await self._skip(session_id, key, reason, memory, emit, history)
@@ -109,6 +109,10 @@ class Reflector:
             self.log.warning("reflection %s failed: %s", reflection.id, exc.message)
             status, failure = "failed", exc.message
         return await self._finish(run, status, failure)
+
+    def prefix(self) -> list[object]:
+        """What every request starts with beside the conversation (a change: a new prefix)."""
+        return [self.backend.model, self.settings.system_prompt, self.settings.options.to_dict()]
 
     def _skip_reason(self, key: str, history: Sequence[Message], memory: Memory) -> str | None:
         if not has_exchange(history):
@@ -163,7 +167,9 @@ class Reflector:
         final = dataclasses.replace(run.counted(status, reason), finished=self.clock.now())
         if status == "done":
             # Keyed by the state it leaves behind, so an unchanged conversation is not redone.
-            final.state_key = state_key(final.session_id, run.history, run.memory.notes)
+            final.state_key = state_key(
+                final.session_id, run.history, run.memory.notes, self.prefix()
+            )
         final = await run.memory.save_reflection(final)
         await run.memory.record_reflection(status, run.tokens, run.predictions)
         run.memory_changed()  # the stats moved

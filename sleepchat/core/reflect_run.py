@@ -35,10 +35,16 @@ def clean(text: str, limit: int) -> str | None:
     return line if line and len(line) <= limit else None
 
 
-def state_key(session_id: str, history: Sequence[Message], notes: Sequence[Note]) -> str:
-    """What a reflection depends on: the conversation and the active notes."""
+def state_key(
+    session_id: str, history: Sequence[Message], notes: Sequence[Note], prefix: object = None
+) -> str:
+    """What a reflection depends on: the conversation, the active notes and what every request
+    starts with (``prefix``: the model, system prompt and options; a new one is reflected on
+    and warmed again)."""
     payload = json.dumps(
-        [session_id, [m.id for m in history], [[n.id, n.text] for n in notes]], ensure_ascii=False
+        [session_id, [m.id for m in history], [[n.id, n.text] for n in notes], prefix],
+        ensure_ascii=False,
+        default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

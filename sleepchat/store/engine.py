@@ -237,17 +237,24 @@ class Engine(Recovery):
         return session
 
     def rename_session(self, sid: str, title: str) -> Session:
+        return self.update_session(sid, {"title": title})
+
+    def update_session(self, sid: str, fields: dict[str, Any]) -> Session:
+        """Change fields of a session's record (title, model, system prompt, options)."""
         self._writable()
         session = self._require(sid)
-        self.index.table("sessions").update({"title": title}, by_id(sid))
-        session.title = title
+        updated = valid_session({**session.to_dict(), **fields})
+        if updated is None or set(fields) - set(updated.to_dict()) or "id" in fields:
+            raise ValueError(f"not a valid change of a session: {sorted(fields)}")
+        changes = {k: updated.to_dict()[k] for k in fields}
+        self.index.table("sessions").update(changes, by_id(sid))
         try:
-            copy = self._session_files(session).meta(title).table(SESSION_COPY)
-            if not copy.update({"title": title}):
-                copy.insert(session.to_dict())
-        except StoreWriteError as exc:  # the index holds the title; the copy is only a backup
+            copy = self._session_files(updated).meta(updated.title).table(SESSION_COPY)
+            if not copy.update(changes):
+                copy.insert(updated.to_dict())
+        except StoreWriteError as exc:  # the index holds the record; the copy is only a backup
             self.warn(exc.message)
-        return session
+        return updated
 
     def delete_session(self, sid: str) -> None:
         """Folder moved out of sight first, then the record dropped: a crash in between is

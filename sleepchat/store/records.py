@@ -40,6 +40,9 @@ def valid_session(doc: dict[str, Any]) -> Session | None:
         and is_time(s.updated)
         and isinstance(s.message_count, int)
         and not isinstance(s.message_count, bool)
+        and (s.model is None or isinstance(s.model, str))
+        and (s.system_prompt is None or isinstance(s.system_prompt, str))
+        and isinstance(s.options, dict)
     )
     return s if ok else None
 

@@ -147,6 +147,11 @@ class Store:
         self._titles = None
         return await self._run(self._engine.rename_session, session_id, title)
 
+    async def update_session(self, session_id: str, fields: dict[str, Any]) -> Session:
+        """Change fields of the record: title, model, system_prompt, options."""
+        self._titles = None
+        return await self._run(self._engine.update_session, session_id, fields)
+
     async def delete_session(self, session_id: str) -> None:
         await self._run(self._delete_session, session_id)
 

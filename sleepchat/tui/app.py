@@ -35,7 +35,7 @@ from sleepchat.tui.chat import ChatView
 from sleepchat.tui.footer import KeysFooter
 from sleepchat.tui.memory_panel import MemoryPanel
 from sleepchat.tui.palette import palette_commands
-from sleepchat.tui.sessions import SessionsScreen, export_session, open_session
+from sleepchat.tui.session_actions import SessionActions
 from sleepchat.tui.status import StatusLine
 from sleepchat.tui.themes import RememberedTheme, use_default_theme, use_themes
 
@@ -59,13 +59,14 @@ class CoreEvent(Message):
     event: Event
 
 
-class SleepchatApp(App[None]):
+class SleepchatApp(SessionActions, App[None]):
     CSS_PATH = "sleepchat.tcss"
     TITLE = "sleepchat"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+b", "toggle_memory", "Memory", tooltip="Show or hide the memory panel"),
         Binding("ctrl+o", "sessions", "Sessions", tooltip="List, switch, rename, delete sessions"),
         Binding("ctrl+n", "new_session", "New chat"),
+        Binding("ctrl+l", "pick_model", "Model", tooltip="This session's model"),
         Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Ask the model again"),
         Binding("ctrl+s", "export", "Export", tooltip="Export this session to Markdown"),
         Binding("ctrl+t", "change_theme", "Theme"),
@@ -336,6 +337,7 @@ class SleepchatApp(App[None]):
         # Imported here (after the first frame, as events come from the core): ~8 ms.
         from sleepchat.core.events import (
             MemoryChanged,
+            Notice,
             ReflectionChanged,
             SessionChanged,
             SleepChanged,
@@ -357,6 +359,9 @@ class SleepchatApp(App[None]):
             self.status.predictions_ready = len(event.fresh_ids)
         elif isinstance(event, ReflectionChanged) and event.session_id == current:
             self.panel.show_reflection(event)
+        elif isinstance(event, Notice):  # said now, and in the transcript with the session
+            self.notify(event.text, severity="warning", timeout=15)
+            self.chat.pending_notices.append(event.text)
         self.status.show()
 
     @work(exclusive=True, group="session-view", exit_on_error=False)
@@ -403,23 +408,6 @@ class SleepchatApp(App[None]):
 
     def action_focus_predictions(self) -> None:
         self.panel.show_tab("predictions")
-
-    def action_sessions(self) -> None:
-        if self.assistant is not None and not self.chat.busy():
-            self.push_screen(SessionsScreen(self.assistant))
-
-    def action_new_session(self) -> None:
-        if self.assistant is not None and not self.chat.busy():
-            self.prompt.focus()
-            self.run_worker(open_session(self.chat, self.assistant, None), group="session-op")
-
-    async def action_export(self) -> None:
-        a = self.assistant
-        if a is None or a.session is None:
-            return
-        path = self.config.resolved_data_dir() / "exports" / f"sleepchat-{a.session.id}.md"
-        if await export_session(self.chat, a, path):
-            await self.chat.transcript.add_notice(f"Exported this session to {path}")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -60,6 +60,7 @@ class ChatView(Vertical):
         self.assistant: Assistant | None = None  # set once the first session is on screen
         self.queued: list[str] = []  # sent before the assistant was there, in order
         self._warned_full: set[str] = set()  # sessions told their context is nearly full
+        self.pending_notices: list[str] = []  # the core's, shown with the next session view
 
     def compose(self) -> ComposeResult:
         yield Transcript(id="transcript")
@@ -90,6 +91,8 @@ class ChatView(Vertical):
         await self.transcript.show_history(list(assistant.history), preds, assistant.clock.now())
         sent = [m.content for m in assistant.history if m.role == "user"][-500:]
         self.prompt.set_history(sent + self.queued)
+        while self.pending_notices:
+            await self.transcript.add_notice("⚠ " + self.pending_notices.pop(0), "warning")
         await self.warn_if_full(assistant)
         self.send_queued()
 

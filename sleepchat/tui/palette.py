@@ -31,6 +31,12 @@ def palette_commands(app: SleepchatApp) -> list[Command]:
         ("Reflect now", "Run the sleep cycle now instead of waiting", app.action_reflect_now),
         ("Sessions", "List, switch, rename or delete sessions", app.action_sessions),
         ("New chat", "Start a new session", app.action_new_session),
+        ("Choose model", "This session's model, from the server's (Ctrl+L)", app.action_pick_model),
+        (
+            "System prompt and options",
+            "This session's system prompt, temperature, context window, seed",
+            app.action_edit_profile,
+        ),
         ("Rename session", "Opens the sessions list (r renames)", app.action_sessions),
         ("Export session", "Write this session as Markdown", app.action_export),
     ]

@@ -15,6 +15,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from sleepchat.text import clip
+
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.context import ContextUse
@@ -60,6 +62,8 @@ class StatusLine(Static):
         if a is None:
             return f"{self.model} · starting…"
         parts = [a.backend.model]
+        if a.session is not None and a.session.system_prompt:  # the session's own
+            parts.append(f"system: “{clip(a.session.system_prompt, 24)}”")
         secs = a.idle.seconds_until_idle() if a.settings.sleep_enabled else None
         if self.streaming:
             parts.append("answering…")
