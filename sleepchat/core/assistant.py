@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
+from sleepchat.core import branches
 from sleepchat.core.clock import Clock, SystemClock
 from sleepchat.core.errors import CoreError, UnknownNoteError, UnknownSessionError
 from sleepchat.core.events import (
@@ -326,6 +327,10 @@ class Assistant:
         with self.idle.turn():
             async for event in self._reply(user, [], continuing=last):
                 yield event
+
+    def edit(self, message_id: str, text: str) -> AsyncIterator[Event]:
+        """Ask ``text`` in place of an earlier question; the old branch stays, replaced."""
+        return branches.edit(self, message_id, text)
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:

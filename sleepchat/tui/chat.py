@@ -28,6 +28,7 @@ from sleepchat.tui.transcript import (
     AssistantMessage,
     Selectable,
     Transcript,
+    UserMessage,
     prediction_badge,
     reply_meta,
 )
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sleepchat.tui")
 STREAMING = "A reply is streaming: press Esc to stop it first."
+EDITING = (
+    "✎ Editing your message — Enter asks it again from there (the old reply is kept, folded "
+    "away); Esc cancels"
+)
 
 
 class Queued(Static):
@@ -61,12 +66,17 @@ class ChatView(Vertical):
         self.queued: list[str] = []  # sent before the assistant was there, in order
         self._warned_full: set[str] = set()  # sessions told their context is nearly full
         self.pending_notices: list[str] = []  # the core's, shown with the next session view
+        self.editing: UserMessage | None = None  # the message being written again
+        self._draft = ""  # what the box held before the edit, given back after it
 
     def compose(self) -> ComposeResult:
         yield Transcript(id="transcript")
         queued = Queued(id="queued")
         queued.display = False
         yield queued
+        hint = Static(Content(EDITING), id="editing")
+        hint.display = False
+        yield hint
         yield PromptInput(id="prompt")
 
     @property
@@ -117,10 +127,45 @@ class ChatView(Vertical):
             self.query_one(Queued).show(self.queued)
         elif self.streaming:
             self.notify("A reply is streaming: press Esc to stop it. Your text stays in the box.")
+        elif self.editing is not None and self.editing.message is not None:
+            edited = self.editing.message.id
+            event.prompt.remember(text)
+            self._end_edit()
+            self.send(text, edit=edited)
         else:
             event.prompt.remember(text)
             event.prompt.clear()
             self.send(text)
+
+    # -- editing a message -------------------------------------------------------------------
+    def on_user_message_edit(self, event: UserMessage.Edit) -> None:
+        event.stop()
+        if self.busy():  # says why (a reply streams: Esc first); the message is untouched
+            return
+        if event.view.message is None:
+            self.notify("That message is still being saved — try again in a moment.")
+            return
+        if self.editing is None:
+            self._draft = self.prompt.text
+        self.editing = event.view
+        self.prompt.editing = True
+        self.query_one("#editing").display = True
+        self.prompt.load_text(event.view.full_text())
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+
+    def on_prompt_input_cancel_edit(self, event: PromptInput.CancelEdit) -> None:
+        event.stop()
+        self._end_edit()
+
+    def _end_edit(self) -> None:
+        """Out of editing: the box gets back what it held before."""
+        self.editing = None
+        self.prompt.editing = False
+        self.query_one("#editing").display = False
+        self.prompt.load_text(self._draft)
+        self.prompt.move_cursor(self.prompt.document.end)
+        self._draft = ""
 
     def ask(self, question: str) -> None:
         """Send a question that did not come from the box (a predicted one)."""
@@ -173,24 +218,26 @@ class ChatView(Vertical):
         if self.streaming:
             self.workers.cancel_group(self, "reply")
 
-    def send(self, text: str, *, mode: str = "ask") -> Worker[None]:
-        """Ask ``text`` (mode "ask"), or "regenerate" / "continue" the last reply."""
+    def send(self, text: str, *, mode: str = "ask", edit: str | None = None) -> Worker[None]:
+        """Ask ``text`` (mode "ask", in place of the question ``edit`` when given), or
+        "regenerate" / "continue" the last reply."""
         self.streaming = True
-        return self._reply(text, mode)
+        return self._reply(text, mode, edit)
 
     @work(group="reply", exit_on_error=False)
-    async def _reply(self, text: str, mode: str) -> None:
+    async def _reply(self, text: str, mode: str, edit: str | None = None) -> None:
         from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
 
         a = self.assistant
         assert a is not None
         view: AssistantMessage | None = None
+        asked: UserMessage | None = None
         answered = False
         retry = mode == "ask"
         try:
             if mode == "ask":
-                await self.transcript.add_user(text)
-                events = a.ask(text)
+                asked = await self.transcript.add_user(text)
+                events = a.ask(text) if edit is None else a.edit(edit, text)
             else:
                 events = a.regenerate() if mode == "regenerate" else a.continue_reply()
             async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
@@ -198,6 +245,10 @@ class ChatView(Vertical):
                     if isinstance(ev, ReplyStarted):
                         if mode == "regenerate":
                             self._mark_replaced()
+                        if asked is not None:  # stored now: it can be edited
+                            asked.message = ev.user_message
+                        if edit is not None and asked is not None:
+                            self._mark_branch(edit, asked)
                         views = self.transcript.query(AssistantMessage)
                         if ev.continues is not None and views:
                             view = views.last()  # the continuation goes on in the same view
@@ -225,7 +276,11 @@ class ChatView(Vertical):
                     await view.close_stream()
                     view.set_meta("stopped — the partial reply is kept" if view.text else "stopped")
             raise
-        except CoreError as exc:
+        except CoreError as exc:  # refused before it was stored: the text goes back
+            if asked is not None and asked.message is None:
+                await asked.remove()
+                if not self.prompt.text.strip():
+                    self.prompt.load_text(text)
             await self._show_error(exc.message, text, kept_partial=answered, retry=False)
         except SleepchatError as exc:  # the store: say so, keep the text, keep running
             await self._show_error(exc.message, text, kept_partial=answered, retry=retry)
@@ -258,11 +313,24 @@ class ChatView(Vertical):
             self._warned_full.add(a.session.id)
             await self.transcript.add_notice("⚠ " + use.warning(), "warning")
 
+    def _mark_branch(self, edited: str, asked: UserMessage) -> None:
+        """The edited message and all after it (but the new question) leave the conversation."""
+        views = list(self.transcript.query(Selectable))
+        ids = [v.message.id if v.message is not None else None for v in views]
+        start = ids.index(edited) if edited in ids else 0  # 0: further up than it shows
+        for v in views[start:]:
+            if v is asked:
+                break
+            if not v.has_class("replaced"):
+                v.mark_replaced("edited below" if isinstance(v, UserMessage) else "replaced below")
+        asked.border_title = "You · edited"
+
     def _mark_replaced(self) -> None:
         views = list(self.transcript.query(AssistantMessage))
         if views:
             views[-1].drop_regenerate()
             views[-1].set_meta("replaced by the regenerated answer below")
+            views[-1].mark_replaced("replaced below")
 
     async def _show_error(self, error: str, text: str, *, kept_partial: bool, retry: bool) -> None:
         fix = []

@@ -18,12 +18,16 @@ class PromptInput(TextArea):
         # A TextArea redoes on Ctrl+Y; here Ctrl+Y copies the last answer, as everywhere else.
         Binding("ctrl+y", "app.copy_answer", "Copy", tooltip="Copy the last answer"),
         Binding("ctrl+shift+z", "redo", "Redo", show=False),
+        Binding("escape", "cancel_edit", "Cancel edit"),  # only while editing a message
     ]
 
     @dataclass
     class Submitted(Message):
         prompt: PromptInput
         text: str
+
+    class CancelEdit(Message):
+        """Esc while a sent message is being edited here."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
@@ -34,6 +38,7 @@ class PromptInput(TextArea):
             compact=True,
             placeholder="Ask anything — Enter sends, Shift+Enter or Ctrl+J adds a line",
         )
+        self.editing = False  # holds a sent message being written again (Esc cancels)
         self.sent: list[str] = []
         self._index: int | None = None  # position while browsing history
         self._draft = ""  # what was typed before browsing
@@ -45,6 +50,13 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Esc cancels an edit; otherwise it goes on to the app (it stops a streaming reply).
+        return self.editing if action == "cancel_edit" else True
+
+    def action_cancel_edit(self) -> None:
+        self.post_message(self.CancelEdit())
 
     def action_newline(self) -> None:
         start, end = self.selection

@@ -72,8 +72,25 @@ class Selectable(Widget):
         Binding("up,k", "step(-1)", "Previous message", show=False),
         Binding("down,j", "step(1)", "Next message", show=False),
         Binding("escape", "leave", "Back to the box", show=False),
+        Binding("enter,o", "fold", "Show / fold"),
     ]
     what = "the message"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only a replaced message (an edited branch, a regenerated answer) is folded away.
+        return self.has_class("replaced") if action == "fold" else True
+
+    def mark_replaced(self, why: str) -> None:
+        """Kept, out of the conversation: dimmed and folded to a few lines (Enter shows it)."""
+        self.add_class("replaced", "folded")
+        self.border_subtitle = f"{why} · Enter shows it"
+
+    def action_fold(self) -> None:
+        self.toggle_class("folded")
+        why = str(self.border_subtitle or "").split(" · ")[0]
+        self.border_subtitle = (
+            f"{why} · Enter {'shows' if self.has_class('folded') else 'folds'} it"
+        )
 
     def full_text(self) -> str:
         """The whole text (the screen may show only its start)."""
@@ -107,13 +124,23 @@ class Selectable(Widget):
 
 
 class UserMessage(Selectable, Static):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("e", "edit", "Edit & resend")]
     what = "your message"
+
+    @dataclass
+    class Edit(Event):
+        """``e`` on one of the user's messages: write it again and ask again from there."""
+
+        view: UserMessage
+
+    def action_edit(self) -> None:
+        self.post_message(self.Edit(self))
 
     def __init__(self, message: Message | None, text: str) -> None:
         super().__init__(Content(clip(terminal_safe(text))), classes="message user")
         self.message = message
         self.text = text
-        self.border_title = "You"
+        self.border_title = "You · edited" if message is not None and message.edited_from else "You"
 
     def full_text(self) -> str:
         return self.message.content if self.message is not None else self.text
@@ -240,12 +267,15 @@ class Transcript(VerticalScroll):
                 Notice(f"{hidden} earlier messages are not shown — export the session to read them")
             )
         for m in messages[hidden:]:
+            view: UserMessage | AssistantMessage
             if m.role == "user":
-                widgets.append(UserMessage(m, m.content))
+                view = UserMessage(m, m.content)
             else:
                 view = AssistantMessage(m, source=m.source)
                 view.set_meta(reply_meta(m))
-                widgets.append(view)
+            if m.replaced_by:
+                view.mark_replaced("edited below" if m.role == "user" else "replaced below")
+            widgets.append(view)
         if not messages:
             widgets.append(
                 Notice(
