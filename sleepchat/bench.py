@@ -25,6 +25,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import Backend, BackendError, ChatStats
+from sleepchat.progress import Progress
 from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
 
 if TYPE_CHECKING:
@@ -364,9 +365,13 @@ async def bench(
     conversations: Sequence[Conversation],
     *,
     embedder: Backend | None = None,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[ConversationResult]]:
-    """Both arms of every conversation on ``backend`` (``embedder``: what recall embeds with,
-    as the runtime builds it), each in a fresh temporary store."""
+    """The three arms of every conversation on ``backend`` (``embedder``: what recall embeds with,
+    as the runtime builds it), each in a fresh temporary store. ``progress`` (on stderr by
+    default) counts the arms and the long-session resume: a bar with an ETA on a terminal."""
+    steps = 3 * len(conversations) + 1  # three arms each, then the long-session resume
+    progress = progress or Progress("bench", steps)
     parts = _Parts(backend, embedder)
     # Every query gets a full cycle: no cooldown in the way.
     settings = dataclasses.replace(settings, cooldown_seconds=0.0, sleep_enabled=True)
@@ -377,14 +382,18 @@ async def bench(
     for conv in conversations:
         res = ConversationResult(conv.id)
         res.stateless = await _arm(parts, stateless_settings, conv, sleep=False, res=res)
+        progress.advance(note=f"{conv.id}, stateless arm")
         res.sleep = await _arm(parts, on, conv, sleep=True, res=res, cost=res.policy_on)
+        progress.advance(note=f"{conv.id}, sleep arm")
         await _arm(parts, off, conv, sleep=True, res=res, cost=res.policy_off)
-        print(f"bench: {conv.id} done", file=sys.stderr, flush=True)
+        progress.advance(note=f"{conv.id}, sleep arm with predictions always on")
         results.append(res)
     summary = summarise(results)
     summary.update(idle_figures([r.policy_on for r in results], settings.idle_seconds))
     summary.update(policy_figures([r.policy_on for r in results], [r.policy_off for r in results]))
     summary.update(await _long_resume(parts, settings, results))
+    progress.advance(note="resuming a long session")
+    progress.done(f"{len(conversations)} conversations")
     return summary, results
 
 

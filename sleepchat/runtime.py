@@ -104,17 +104,32 @@ async def build_backend(name: str, config: Config) -> Backend:
     return await BACKENDS[name](config)
 
 
-async def open_backend(config: Config, *, on_warning: Warn = warn, check: bool = True) -> Backend:
+def _quiet(_step: str) -> None:
+    return None
+
+
+def loading_step(config: Config) -> str:
+    return f"loading the embedded model {config.local_model}"
+
+
+async def open_backend(
+    config: Config, *, on_warning: Warn = warn, check: bool = True, on_step: Warn = _quiet
+) -> Backend:
     """The configured backend. ``auto`` means Ollama when it runs with the model, else the
     embedded model (saying so through ``on_warning``), else one error naming both fixes;
-    without ``check`` it means Ollama, unchecked."""
+    without ``check`` it means Ollama, unchecked. ``on_step`` is told what takes time next
+    (loading a model, checking a server), for a front end to show while it waits."""
     if config.backend == "openai":
+        on_step(f"checking the model at {config.host}")
         return await _checked(await build_backend("openai", config), on_warning)
+    if config.backend == "local":
+        on_step(loading_step(config))
     if config.backend != "auto":
         return await build_backend(config.backend, config)
     ollama = await build_backend("ollama", config)
     if not check:
         return ollama
+    on_step(f"checking Ollama at {config.host}")
 
     async def usable() -> None:
         await ollama.health()
@@ -126,6 +141,7 @@ async def open_backend(config: Config, *, on_warning: Warn = warn, check: bool =
     except BackendError as exc:
         why = exc.message
     await ollama.aclose()
+    on_step(loading_step(config))
     try:
         local = await build_backend("local", config)
     except BackendError as exc:
@@ -231,15 +247,19 @@ async def open_runtime(
     *,
     on_warning: Warn = warn,
     check_backend: bool | None = None,
+    on_step: Warn = _quiet,
 ) -> Runtime:
     """Everything a chat needs. ``check_backend`` (default: only for ``auto``, which must check
     to choose) reports a down server up front; a fixed backend is checked on first use, so a
     server that is down shows as an error in the chat instead of a refusal to start."""
     if check_backend is None:
         check_backend = config.backend == "auto"
+    on_step("opening the data dir")
     store = await open_store(config.resolved_data_dir(), on_warning=on_warning)
     try:
-        backend = await open_backend(config, on_warning=on_warning, check=check_backend)
+        backend = await open_backend(
+            config, on_warning=on_warning, check=check_backend, on_step=on_step
+        )
     except BaseException:
         await store.close()
         raise

@@ -97,6 +97,13 @@ def test_bench_command_end_to_end(tmp_path: Path) -> None:
         assert key in table
     doc = json.loads(out.read_text())
     assert doc["summary"]["queries"] == 3 and doc["summary"]["backend"] == "ollama"
+    # piped: the progress is plain lines (no bar, no carriage returns), with the time left
+    progress = proc.stderr.decode()
+    assert "\r" not in progress and "\x1b" not in progress
+    lines = [line for line in progress.splitlines() if line.startswith("bench ")]
+    assert lines[0].startswith("bench 1/4: ") and lines[0].endswith("left")
+    assert lines[-1].startswith("bench 4/4: resuming a long session")
+    assert "bench: 1 conversations in " in progress
 
 
 def test_bad_conversations_file_is_one_line(tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ class TrimmingBackend(FakeBackend):
 def app_on(backend: FakeBackend, tmp_path: Path, **settings: Any) -> SleepchatApp:
     """The app on ``backend``, with core settings changed by ``settings``."""
 
-    async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
+    async def factory(
+        cfg: Config, warn: Callable[[str], None], step: Callable[[str], None]
+    ) -> Runtime:
         store = await Store.open(cfg.resolved_data_dir(), on_warning=warn)
         core = replace(cfg.core_settings(), **settings)
         assistant = Assistant(backend=backend, store=store, settings=core, clock=FakeClock())

@@ -98,7 +98,9 @@ async def test_a_message_queued_when_start_up_fails_is_handed_back(tmp_path: Pat
     def loader() -> Config:
         return make_config(tmp_path / "d", "http://127.0.0.1:9")
 
-    async def failing(cfg: Config, warn: Callable[[str], None]) -> Runtime:
+    async def failing(
+        cfg: Config, warn: Callable[[str], None], step: Callable[[str], None]
+    ) -> Runtime:
         await gate.wait()
         raise StartupError("data dir /x is in use by another sleepchat (PID 1)")
 

@@ -17,14 +17,17 @@ if TYPE_CHECKING:
 
 STARTUP_GC_THRESHOLD = 50_000  # allocations between collections until the first frame
 
-RuntimeFactory = Callable[["Config", Callable[[str], None]], Awaitable["Runtime"]]
+Say = Callable[[str], None]
+# (config, warn, step): ``warn`` shows a warning; ``step`` says what start-up does next (shown
+# with its elapsed time in the status line: loading a model can take a while).
+RuntimeFactory = Callable[["Config", Say, Say], Awaitable["Runtime"]]
 
 
-async def default_runtime(config: Config, warn: Callable[[str], None]) -> Runtime:
+async def default_runtime(config: Config, warn: Say, step: Say) -> Runtime:
     """The app's store, backend and assistant, opened once the first frame is on screen."""
     from sleepchat.runtime import open_runtime  # the store and the backends: ~300 ms
 
-    return await open_runtime(config, on_warning=warn)
+    return await open_runtime(config, on_warning=warn, on_step=step)
 
 
 def run_app(

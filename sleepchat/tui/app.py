@@ -212,7 +212,7 @@ class SleepchatApp(SessionActions, App[None]):
         from sleepchat.hints import cli_message  # imports the store: ~100 ms
 
         try:
-            rt = await self.runtime_factory(self.config, self._warning)
+            rt = await self.runtime_factory(self.config, self._warning, self.status.step)
         except SleepchatError as exc:  # printed on the terminal after the app closes
             self._fail_start(cli_message(exc), exc.exit_code)
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -24,6 +25,7 @@ from sleepchat.core.errors import CoreError
 from sleepchat.errors import SleepchatError
 from sleepchat.text import clean_input, clip, terminal_safe
 from sleepchat.tui.prompt import PromptInput
+from sleepchat.tui.status import StatusLine
 from sleepchat.tui.transcript import (
     AssistantMessage,
     Selectable,
@@ -86,6 +88,10 @@ class ChatView(Vertical):
     @property
     def prompt(self) -> PromptInput:
         return self.query_one(PromptInput)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.app.query_one(StatusLine)
 
     def busy(self) -> bool:
         """True (and says why) when nothing may be sent now."""
@@ -243,6 +249,7 @@ class ChatView(Vertical):
             async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
                 async for ev in stream:
                     if isinstance(ev, ReplyStarted):
+                        self.status.wait(time.monotonic())
                         if mode == "regenerate":
                             self._mark_replaced()
                         if asked is not None:  # stored now: it can be edited
@@ -256,6 +263,8 @@ class ChatView(Vertical):
                         else:
                             view = await self.transcript.begin_reply(ev.source)
                     elif isinstance(ev, ReplyChunk) and view is not None:
+                        if self.status.waiting_since is not None:
+                            self.status.wait(None)
                         await view.write(ev.text)
                     elif isinstance(ev, ReplyDone) and view is not None:
                         answered = True
@@ -289,6 +298,7 @@ class ChatView(Vertical):
             message = f"sending failed: {exc}"
             await self._show_error(message, text, kept_partial=answered, retry=retry)
         finally:
+            self.status.wait(None)
             self.streaming = False
             self.call_later(self.send_queued)
 

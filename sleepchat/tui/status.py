@@ -2,13 +2,15 @@
 predictions ready, the last reply's speed, how full the context is and the session title.
 
 Its state is reactive (``streaming``, ``reflecting``, ``predictions_ready``): setting one redraws
-the line. The "idle in Ns" countdown is the one part that moves by itself, so it is redrawn each
-second while it shows, and its timer is paused otherwise.
+the line. What moves by itself (the "idle in Ns" countdown, the seconds a start-up step such as
+loading a model has taken, the wait for a reply's first token) is redrawn each second while it
+shows, and its timer is paused otherwise.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING
 
 from textual.content import Content
@@ -43,6 +45,9 @@ class StatusLine(Static):
         self.context: ContextUse | None = None
         self._context_key: object = None
         self._context_text = ""
+        self._step: tuple[str, float] | None = None  # start-up: what, since when
+        self.waiting_since: float | None = None  # a reply asked for, no token yet
+        self._ticking = False
 
     def on_mount(self) -> None:
         self._countdown = self.set_interval(1.0, self.show, pause=True)
@@ -57,15 +62,38 @@ class StatusLine(Static):
     def watch_predictions_ready(self) -> None:
         self.show()
 
+    def step(self, what: str) -> None:
+        """Start-up goes on with ``what`` (a model loading can take a while: it is timed)."""
+        self._step = (what, time.monotonic())
+        self.show()
+
+    def wait(self, since: float | None) -> None:
+        """A reply was asked for at ``since`` and no token came yet (None: it came)."""
+        self.waiting_since = since
+        self.show()
+
+    def _since(self, started: float, after: float = 1.0) -> str:
+        """`` 3 s`` once ``after`` seconds went by (and the line then ticks each second)."""
+        self._ticking = True
+        elapsed = time.monotonic() - started
+        return f" {int(elapsed)} s" if elapsed >= after else ""
+
     def text(self) -> str:
         a = self.assistant
+        self._ticking = False
         if a is None:
-            return f"{self.model} · starting…"
+            if self._step is None:
+                return f"{self.model} · starting…"
+            what, started = self._step
+            return f"{self.model} · starting: {what}…{self._since(started)}"
         parts = [a.backend.model]
         if a.session is not None and a.session.system_prompt:  # the session's own
             parts.append(f"system: “{clip(a.session.system_prompt, 24)}”")
         secs = a.idle.seconds_until_idle() if a.settings.sleep_enabled else None
-        if self.streaming:
+        if self.streaming and self.waiting_since is not None:  # no token yet: loading?
+            waited = self._since(self.waiting_since, after=2.0)
+            parts.append(f"waiting for the model…{waited}" if waited else "answering…")
+        elif self.streaming:
             parts.append("answering…")
         elif self.reflecting:
             parts.append("reflecting…")
@@ -102,7 +130,7 @@ class StatusLine(Static):
             return
         self._shown = text
         self.update(Content(text))
-        if " · idle in " in text:
+        if " · idle in " in text or self._ticking:
             self._countdown.resume()
         else:
             self._countdown.pause()

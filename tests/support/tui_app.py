@@ -106,7 +106,9 @@ def make_app(
     that is painted but not ready yet)."""
     clock = clock or FakeClock()
 
-    async def factory(cfg: Config, warn: Callable[[str], None]) -> Runtime:
+    async def factory(
+        cfg: Config, warn: Callable[[str], None], step: Callable[[str], None]
+    ) -> Runtime:
         if gate is not None:
             await gate.wait()
         store = await Store.open(cfg.resolved_data_dir(), on_warning=warn)
