@@ -174,11 +174,15 @@ _SVG_TEXT = re.compile(
 
 
 def screen_text(app: SleepchatApp) -> str:
-    """The screen as plain text, what a user sees: read back from ``export_screenshot``'s SVG
-    (each run of text sits at x = column * cell width, y = row * line height + 20)."""
-    height = app.size.height
+    """The screen as plain text, what a user sees: read back from ``export_screenshot``'s SVG."""
+    return svg_text(app.export_screenshot(), app.size.height)
+
+
+def svg_text(svg: str, height: int) -> str:
+    """The text of a Textual SVG screenshot of ``height`` lines (each run of text sits at
+    x = column * cell width, y = row * line height + 20)."""
     rows: list[list[tuple[int, str]]] = [[] for _ in range(height)]
-    for x, y, length, raw in _SVG_TEXT.findall(app.export_screenshot()):
+    for x, y, length, raw in _SVG_TEXT.findall(svg):
         text = html.unescape(raw).replace("\xa0", " ")
         if text == "\n":  # the line break Rich exports after each line
             continue
