@@ -31,7 +31,7 @@ SEARCHED = 500  # newest matching messages the filter looks at
 
 def found_line(hit: SearchHit, query: str) -> Content:
     """``you: …the matching line…`` with the matches highlighted."""
-    line, spans = matching_line(hit.text, query, width=80)
+    line, spans = matching_line(hit.text, query, width=64)
     who = "you" if hit.role == "user" else "sleepchat"
     content = Content(f"{who}: {line}").stylize("dim")
     offset = len(who) + 2
