@@ -66,6 +66,12 @@ async def test_e_edits_a_question_and_asks_again_from_there(
         assert reply.border_subtitle == "replaced below · Enter folds it"
         await pilot.press("enter")
         assert reply.has_class("folded")
+        await pilot.press("o")  # o does the same
+        assert not reply.has_class("folded")
+        await pilot.press("k")  # k / j move up and down, as Up / Down
+        assert app.focused is first
+        await pilot.press("j")
+        assert app.focused is reply
         assert app.assistant is not None
         assert next(m.content for m in app.assistant.history if not m.replaced_by) == (
             "How do I grow peppers?"
