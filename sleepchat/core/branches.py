@@ -1,8 +1,9 @@
 """Editing a question and asking again: the conversation takes a new branch from there.
 
 The old branch (the question, its reply and any later turns) stays on record, marked replaced
-by the new question, and leaves the prompt; the new question is stored before anything else, so
-nothing typed is lost whatever fails next. Predictions made from the old branch are stale.
+by the new question (so a question that replaced one is an edit), and leaves the prompt; the
+new question is stored before anything else, so nothing typed is lost whatever fails next.
+Predictions made from the old branch are stale.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ async def edit(a: Assistant, message_id: str, text: str) -> AsyncIterator[Event]
             role="user",
             content=text,
             created=a.clock.now(),
-            edited_from=old.id,
         )
         await a.store.append_message(user)  # durable first: nothing typed is lost
         branch = [m for m in a.history[idx:] if not m.replaced_by]

@@ -143,12 +143,11 @@ class Message(Record):
     completion_tokens: int | None = None
     ttft_ms: float | None = None
     total_ms: float | None = None
-    # Set on a reply regenerated or a branch edited away: kept on record, left out of prompts.
+    # Set on a reply regenerated (the new reply's id) or a branch edited away (the new
+    # question's id): kept on record, left out of prompts.
     replaced_by: str | None = None
     # Why a complete reply stopped short: the token cap ("length") or a loop ("repetition").
     cut: Cut | None = None
-    # Set on a question written again (``e`` in the app): the message it replaces.
-    edited_from: str | None = None
 
 
 @dataclass

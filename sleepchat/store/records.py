@@ -53,7 +53,6 @@ _OPTIONAL: dict[str, Any] = {
     "reflection_id": str,
     "error": str,
     "replaced_by": str,
-    "edited_from": str,
     "prompt_tokens": int,
     "completion_tokens": int,
     "ttft_ms": int | float,

@@ -88,14 +88,15 @@ class SearchIndex:
         return self._db
 
     def _open(self) -> sqlite3.Connection:
-        # Created private first: the index holds message text (SQLite gives its WAL files the
+        # Created private first: the index holds message text (SQLite gives its journal the
         # database file's mode).
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         os.close(fd)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("PRAGMA journal_mode=WAL")  # consistent after a crash, even unsynced
-            db.execute("PRAGMA synchronous=OFF")  # derived data: rebuilt from the files
+            # The default rollback journal (no -wal/-shm files left beside it, and a reader on
+            # a read-only disk needs none); unsynced: derived data, rebuilt from the files.
+            db.execute("PRAGMA synchronous=OFF")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                 for table in _TABLES:
                     db.execute(f"DROP TABLE IF EXISTS {table}")
@@ -108,7 +109,7 @@ class SearchIndex:
         return db
 
     def _delete(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
 

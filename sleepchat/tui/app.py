@@ -21,6 +21,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -334,6 +335,11 @@ class SleepchatApp(SessionActions, App[None]):
         self.post_message(CoreEvent(event))
 
     def on_core_event(self, message: CoreEvent) -> None:
+        # An event that comes as the app closes finds no views left: nothing to update.
+        with contextlib.suppress(NoMatches):
+            self._show_event(message.event)
+
+    def _show_event(self, event: Event) -> None:
         # Imported here (after the first frame, as events come from the core): ~8 ms.
         from sleepchat.core.events import (
             MemoryChanged,
@@ -343,7 +349,7 @@ class SleepchatApp(SessionActions, App[None]):
             SleepChanged,
         )
 
-        event, a = message.event, self.assistant
+        a = self.assistant
         current = a.session.id if a is not None and a.session is not None else None
         if isinstance(event, SessionChanged) and a is not None:
             if event.session.id != self._shown_session:

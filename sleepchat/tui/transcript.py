@@ -136,11 +136,11 @@ class UserMessage(Selectable, Static):
     def action_edit(self) -> None:
         self.post_message(self.Edit(self))
 
-    def __init__(self, message: Message | None, text: str) -> None:
+    def __init__(self, message: Message | None, text: str, *, edited: bool = False) -> None:
         super().__init__(Content(clip(terminal_safe(text))), classes="message user")
         self.message = message
         self.text = text
-        self.border_title = "You · edited" if message is not None and message.edited_from else "You"
+        self.border_title = "You · edited" if edited else "You"
 
     def full_text(self) -> str:
         return self.message.content if self.message is not None else self.text
@@ -266,10 +266,12 @@ class Transcript(VerticalScroll):
             widgets.append(
                 Notice(f"{hidden} earlier messages are not shown — export the session to read them")
             )
+        # a question another question replaced was edited: the newer one is the edit
+        edits = {m.replaced_by for m in messages if m.role == "user" and m.replaced_by}
         for m in messages[hidden:]:
             view: UserMessage | AssistantMessage
             if m.role == "user":
-                view = UserMessage(m, m.content)
+                view = UserMessage(m, m.content, edited=m.id in edits)
             else:
                 view = AssistantMessage(m, source=m.source)
                 view.set_meta(reply_meta(m))
