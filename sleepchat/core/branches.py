@@ -53,8 +53,8 @@ async def edit(a: Assistant, message_id: str, text: str) -> AsyncIterator[Event]
             await a.store.update_message(m)
         a.history.append(user)
         gone = {m.id for m in branch}
-        for p in a.fresh_predictions():
-            if p.based_on_message_id in gone:
+        for p in memory.predictions:
+            if p.status == "fresh" and p.based_on_message_id in gone:
                 await memory.drop_prediction(p.id, EDITED, "stale")
         a._memory_changed()
         async for event in a._reply(user, [], prior=a.history[:-1]):

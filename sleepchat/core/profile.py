@@ -169,8 +169,9 @@ class SessionProfile:
         await a.preempt()
         session = await self._update(session.id, fields)
         await self.apply(session)
-        for p in a.fresh_predictions():  # answered for the old prefix
-            await memory.drop_prediction(p.id, "the model or system prompt changed", "stale")
+        for p in memory.predictions:  # answered for the old prefix
+            if p.status == "fresh":
+                await memory.drop_prediction(p.id, "the model or system prompt changed", "stale")
         a._memory_changed()
         what = {"model": "model", "system_prompt": "system prompt", "options": "model options"}
         changed = " and ".join(what[k] for k in fields)
