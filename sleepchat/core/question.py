@@ -1,0 +1,421 @@
+"""A question taken apart for the recall verifier (DESIGN §2.8): its kind, its content words
+with the role each one plays, its negations, modal and grammatical person.
+
+Only *form* is normalised here, never meaning: spelling (British/American, contractions,
+chat abbreviations), numbers and units ("8GB" = "8 GB" = "8 gigabytes"), politeness and filler
+("could you please tell me", "so, um, basically"). Everything that can change the answer stays:
+every content word, the preposition that governs it ("from India" is not "to India"), the order of
+words inside a phrase, negations, quantifiers ("each" / "all" / "first"), time words ("next
+weekend"), the grammatical person ("my husband" / "I") and the kind of question asked.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sleepchat.core.wordlists import (
+    ABBREVIATIONS,
+    AUX,
+    CLAUSE_BREAKS,
+    CONTRACTIONS_RE,
+    COORDINATORS,
+    DEICTIC,
+    DROPPED,
+    FILLER,
+    HEDGE_RE,
+    INFINITIVE_AFTER,
+    INTERJECTIONS,
+    MARKERS,
+    MODALS,
+    NEGATIONS,
+    NUMBER_WORDS,
+    PERSON,
+    POLITE_RE,
+    REQUEST_RE,
+    SAME_MARKER,
+    SPECIFIC_HOW,
+    SPELLING,
+    SUBORDINATORS,
+    SYMBOLS,
+    SYMMETRIC,
+    SYMMETRIC_JOINERS,
+    TENSE,
+    TIME_NOUNS,
+    UNIT_NAMES,
+    UNITS,
+    UNITS_AFTER_NUMBER,
+    WH,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    word: str  # normalised form (stemmed; units and numbers canonical)
+    surface: str  # as written (lowercase), for typo checks
+    role: str  # the marker governing it ("" at the head of a clause)
+    clause: int
+    position: int  # index among the content tokens
+    group: int  # items of a coordination (A or B, A vs B) count up within a clause
+    kind: str = "word"  # "word" | "number" | "unit" | "particle"
+
+
+@dataclass
+class Question:
+    text: str
+    kind: str
+    modal: str | None
+    negations: int
+    persons: set[str]
+    tenses: set[str]
+    strict: set[int] = field(default_factory=set)  # clauses whose coordination may not swap
+    tokens: list[Token] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)  # normalised words before dropping, for 2/4
+    wh_marker: str = ""  # the preposition of the question word ("at what", "what ... at")
+
+
+_ABBREVIATIONS_RE = re.compile(
+    r"(?<![\w.])(?:" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")(?![\w'])"
+)
+_COUNTRY_RE = re.compile(r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])")
+
+
+def expand(text: str) -> str:
+    """Lowercase, unicode-folded, contractions and chat abbreviations written out."""
+    text = text.replace("²", " squared").replace("³", " cubed")  # before NFKC makes them digits
+    text = unicodedata.normalize("NFKC", text)
+    text = _COUNTRY_RE.sub("usa", text).lower()  # "the US" is a country, not "us"
+    text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
+    for pattern, repl in CONTRACTIONS_RE:
+        text = pattern.sub(repl, text)
+    return _ABBREVIATIONS_RE.sub(lambda m: ABBREVIATIONS[m.group(0)], text)
+
+
+# Numbers, words (hyphens and apostrophes inside), paths, operators ("+=", "&&") and symbols:
+# code questions differ by them ("rm -rf ./build" is not "rm -rf /").
+_TOKEN_RE = re.compile(
+    r"\d+(?:[.,]\d+)*|[a-z][a-z0-9]*(?:[-'][a-z0-9]+)*|vs\."
+    r"|(?:~|\.{1,2})?/[\w./~-]*|~|[+\-*/=<>!&|^@#]{2,3}|[+*/=<>&|^@#~]"
+    r"|[$€£¥%°]|[,;:?!.()\-—–]"
+)
+
+
+def _words(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text)
+
+
+def _number(tok: str) -> str:
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", tok):
+        tok = tok.replace(",", "")
+    return tok
+
+
+def canonical(words: list[str]) -> list[str]:
+    """Numbers, currencies and units in one form: "$1,000" -> "1000 usd", "5km" -> "5 km"."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in SYMBOLS and w != "%" and nxt[:1].isdigit():  # "$5" -> "5 usd"
+            out += [_number(nxt), SYMBOLS[w]]
+            i += 2
+            continue
+        if w[:1].isdigit() or w in NUMBER_WORDS:
+            out.append(NUMBER_WORDS.get(w, _number(w)))
+            if nxt == "°" or ((nxt == "degrees" or nxt == "degree") and i + 2 < len(words)):
+                after = words[i + 2] if i + 2 < len(words) else ""
+                unit = UNITS_AFTER_NUMBER.get(after) or UNITS.get(after)
+                if unit in ("celsius", "fahrenheit", "kelvin"):
+                    out.append(unit)
+                    i += 3
+                    continue
+                if nxt == "°":
+                    out.append("degree")
+                    i += 2
+                    continue
+            if nxt in UNITS_AFTER_NUMBER:
+                out.append(UNITS_AFTER_NUMBER[nxt])
+                i += 2
+                continue
+            i += 1
+            continue
+        if w in SYMBOLS:
+            out.append(SYMBOLS[w])
+        elif w in UNITS:
+            out.append(UNITS[w])
+        else:
+            out.append(w)
+        i += 1
+    return out
+
+
+# British -> American spelling rules (the words they would merge wrongly are too rare to see):
+_SPELLING_RULES = [
+    (6, r"^practis", "practic"),  # practise/practised: verb and noun are one word in the US
+    (7, r"is(?=(?:e|es|ed|ing|er|ers|ation|ations|ational)$)", "iz"),  # organise, -isation
+    (7, r"ys(?=(?:e|es|ed|ing)$)", "yz"),  # analyse
+    (6, r"(?<=[bcdfghilmnprstvz])our(?=(?:s|ed|ing|ful|ite|ites|able|ably|y|less|er|ers|ism"
+     r"|ist|al|hood|ly|iz|ize|izes|ized|izing|ise|ises|ised|ising)?$)", "or"),  # colourise
+    (5, r"(?<=[a-z]{2}[tbg])re(?=[sd]?$)", "er"),  # centre, metre, fibre, meagre
+    (6, r"dgement(?=s?$)", "dgment"),  # judgement
+    (6, r"(?<=def|off|lic)enc(?=e|es|ed|eless)", "ens"),  # defence, licenced
+    (6, r"(?<=[^m])mme(?=s?$)", "m"),  # programme, kilogramme
+    (7, r"(?<=[aeo])ll(?=(?:ed|ing|er|ers|or|ors|ous|ously|en)$)", "l"),  # travelled, woollen
+    (7, r"ogue(?=s?$)", "og"),  # catalogue
+    (6, r"(?<=.)[ao]e(?!s?$)", "e"),  # paediatric, diarrhoea (not tomatoes)
+    (6, r"^[ao]e(?=[^r])", "e"),  # oesophagus, oedema, aesthetic (not aerial)
+]
+
+
+def spelling(word: str) -> str:
+    """American spelling by rule: -ise -> -ize, -our -> -or, -tre -> -ter, -ll- -> -l-, ..."""
+    w = SPELLING.get(word, word)
+    for min_len, pattern, repl in _SPELLING_RULES:
+        if len(w) >= min_len:
+            w = re.sub(pattern, repl, w)
+    return w
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to make inflections meet, never aggressive."""
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    w = word
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    for suffix in ("ing", "ed", "ly"):
+        keep = 4 if suffix == "ly" else 3  # "early", "apply", "italy" stay whole
+        if w.endswith(suffix) and len(w) - len(suffix) >= keep and not w.endswith("eed"):
+            w = w[: -len(suffix)]
+            if len(w) > 2 and w[-1] == w[-2] and w[-1] not in "lsz":
+                w = w[:-1]  # running -> run
+            break
+    if w.endswith("e") and len(w) > 3:
+        w = w[:-1]  # bake/baking/baked -> bak
+    return w
+
+
+def _strip_politeness(text: str) -> str:
+    text = POLITE_RE.sub(" , ", text)
+    text = HEDGE_RE.sub(" , ", text)
+    # An imperative opening that asks for an answer, at the start of any clause.
+    parts = re.split(r"([,;:?!.]\s*)", text)
+    return "".join(REQUEST_RE.sub("", p.strip()) if i % 2 == 0 else p for i, p in
+                   enumerate(parts))
+
+
+def _kind(words: list[str]) -> str:
+    """What kind of answer is asked for: a wh-kind, "yesno", "choice" or "other"."""
+    clause_start = True
+    has_or = False
+    yesno = False
+    subordinate = False  # inside "if I ...", where "does the recipe change" starts the question
+    for i, w in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in CLAUSE_BREAKS:
+            clause_start, subordinate = True, False
+            continue
+        if clause_start and w in SUBORDINATORS:
+            subordinate = True
+        if subordinate and w in AUX and (nxt in PERSON or nxt in _SUBJECT_STARTS):
+            clause_start, subordinate = True, False
+        if w == "or":
+            has_or = True
+        if w == "how":
+            if nxt in SPECIFIC_HOW:
+                return f"how {nxt}"
+            return "why" if nxt == "come" else "how"
+        if w == "when" and nxt not in AUX and nxt != "to":
+            clause_start = False
+            continue  # "when I arrive": a subordinate clause, not the question
+        if w == "what":
+            ahead = set(words[i + 1 : i + 5])
+            if ahead & {"time", "day", "date", "year", "month"}:
+                return "when"
+            if ahead & {"price", "cost"}:
+                return "how much"
+            if nxt in {"place", "city", "country"}:
+                return "where"
+        if w in {"whom", "whose"}:
+            return "who"
+        if w in WH:
+            return "what" if w == "which" else w
+        if clause_start and w in AUX:
+            yesno = True
+        clause_start = False
+    if yesno:
+        return "choice" if has_or else "yesno"
+    return "other"
+
+
+def kind_of(text: str) -> str:
+    """The kind of answer ``text`` asks for: "how long", "when", "yesno", "choice", ..."""
+    return _kind(canonical(_words(_strip_politeness(expand(text)))))
+
+
+def compatible_kinds(a: str, b: str) -> bool:
+    """Same kind; a choice ("A or B?") is a "what"; a bare request goes with what/how only."""
+    norm = {"choice": "what"}
+    a, b = norm.get(a, a), norm.get(b, b)
+    if a == b:
+        return True
+    return "other" in (a, b) and {a, b} - {"other"} <= {"what", "how"}
+
+
+_OPENERS = CLAUSE_BREAKS | INTERJECTIONS
+_SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
+# Small closed word classes whose typos would change the kind of question ("how lnog").
+CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS
+
+
+def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
+    """``fix`` corrects a typo in a closed-class word (it knows the vocabulary)."""
+    expanded = _strip_politeness(expand(text))
+    words = _words(expanded)
+    if fix is not None:
+        words = [fix(w) for w in words]
+    words = canonical(words)
+    kind = _kind(words)
+    words, wh_marker = _wh_preposition(words, kind)
+    q = Question(text, kind, None, 0, set(), set(), raw=list(words), wh_marker=wh_marker)
+    clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)
+    role, group, marker_run, n_clause = "", 0, False, 0
+    symmetric = False  # the clause compares: "to"/"with" join like "and"
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in CLAUSE_BREAKS:
+            _close_clause(q, clause, n_clause)
+            clause, role, group, marker_run, symmetric = [], "", 0, False, False
+            n_clause += 1
+            continue
+        if _new_clause(w, nxt, role, clause):
+            _close_clause(q, clause, n_clause)  # "if I use X does Y change": no comma
+            clause, role, group, marker_run, symmetric = [], "", 0, False, False
+            n_clause += 1
+        if w == "when" and nxt not in AUX and nxt != "to":
+            pass  # a subordinator ("when I arrive"), handled as a marker below
+        elif w in NEGATIONS:
+            q.negations += 1
+            if group or nxt in COORDINATORS or any(x in COORDINATORS for x in words[i:]):
+                q.strict.add(n_clause)  # "A and not B" is not "B and not A"
+            continue
+        elif w in PERSON:
+            q.persons.add(PERSON[w])
+            continue
+        elif w in TENSE or (w == "going" and nxt == "to"):
+            q.tenses.add(TENSE.get(w, "future"))
+            if w in TENSE:
+                continue
+        elif w == "like" and (not clause or prev in CLAUSE_BREAKS):
+            continue  # filler: "..., like in general"
+        elif w == "there" and (prev in AUX or nxt in AUX):
+            continue  # "is there", "there are": existential, not a place
+        elif w in INTERJECTIONS and not clause and (not prev or prev in _OPENERS):
+            continue  # "So, um, ok, how do I...": filler at the start of a clause
+        elif w in ("though", "tho") and (nxt in CLAUSE_BREAKS or not nxt):
+            continue
+        elif w in MODALS:
+            q.modal = q.modal or MODALS[w]
+            continue
+        elif _dropped(w, nxt):
+            continue
+        elif prev == "how" and w in SPECIFIC_HOW | {"come"}:
+            continue  # part of the question kind
+        elif prev == "what" and w == "time" and q.kind == "when":
+            continue  # "what time" asks "when"
+        elif w == "to" and prev in INFINITIVE_AFTER:
+            continue  # "how to bake" asks what "how do I bake" asks
+        if w in COORDINATORS or (w in SYMMETRIC_JOINERS and symmetric):
+            group += 1
+            marker_run = False
+            continue
+        if w == "between" and any(x in COORDINATORS for x in words[i + 1 :]):
+            continue  # "the difference between X and Y" = "X vs Y: the difference"
+        if w in MARKERS:
+            if not marker_run:
+                role = SAME_MARKER.get(w, w)
+            marker_run = True
+            clause.append(("", role, group))
+            continue
+        marker_run = False
+        if stem(spelling(w)) in SYMMETRIC:
+            # The relation in a group of its own: "X differs from Y" = "Y differs from X".
+            symmetric = True
+            clause.append((w, role, group + 1))
+            group += 2
+            continue
+        clause.append((w, role, group))
+    _close_clause(q, clause, n_clause)
+    return q
+
+
+def _new_clause(w: str, nxt: str, role: str, clause: list[tuple[str, str, int]]) -> bool:
+    """A subordinate clause ends where the main one starts without a comma: at an inverted
+    auxiliary ("if I use X does the recipe") or a question word ("before I go what...")."""
+    if role not in SUBORDINATORS or not any(word for word, _r, _g in clause):
+        return False
+    if w in WH and w != "when":
+        return True
+    return w in AUX and (nxt in PERSON or nxt in _SUBJECT_STARTS)
+
+
+def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
+    """The preposition of the question word, wherever it stands: "At what temperature does
+    water boil?" asks "What temperature does water boil at?". After "how long/much/many" a
+    "for" only repeats it ("How long do I bake it for?")."""
+    if kind in ("yesno", "choice", "other"):
+        return words, ""
+    out = list(words)
+    found = ""
+    for i, w in enumerate(out[:-1]):
+        if w in MARKERS and out[i + 1] in WH and (i == 0 or out[i - 1] in CLAUSE_BREAKS):
+            found = out.pop(i)  # pied-piped: "at what", "in which", "for how long"
+            break
+    else:
+        j = len(out) - 1
+        while j > 0 and out[j] in CLAUSE_BREAKS:
+            j -= 1
+        if j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS:
+            found = out.pop(j)  # stranded at the end: "what ... at?"
+    if found == "for" and kind.startswith("how "):
+        found = ""
+    return out, SAME_MARKER.get(found, found)
+
+
+def _dropped(w: str, nxt: str) -> bool:
+    """Filler, the wh-word (the kind holds it) and grammar words; "this" stays before a time
+    word ("this weekend")."""
+    if w in FILLER or w in WH or w == "whether":
+        return True
+    return w in DROPPED and not (w in DEICTIC and nxt in TIME_NOUNS)
+
+
+def _close_clause(q: Question, clause: list[tuple[str, str, int]], n_clause: int) -> None:
+    """Append a clause's content tokens. A marker that governs nothing is a particle, and so
+    content itself: "turn on" is not "turn off"."""
+    for j, (word, role, group) in enumerate(clause):
+        if word:
+            q.tokens.append(_token(word, role, n_clause, len(q.tokens), group))
+        elif not any(w for w, _r, _g in clause[j + 1 :]):
+            prior = next((r for w, r, _g in reversed(clause[:j]) if w), "")
+            q.tokens.append(Token(role, role, prior, n_clause, len(q.tokens), group, "particle"))
+
+
+def _token(word: str, role: str, clause: int, position: int, group: int) -> Token:
+    if not word[:1].isalpha():
+        kind = "number" if word[:1].isdigit() else "symbol"
+        return Token(word, word, role, clause, position, group, kind)
+    if word[:1].isdigit():
+        return Token(word, word, role, clause, position, group, "number")
+    if word in UNIT_NAMES:
+        return Token(word, word, role, clause, position, group, "unit")
+    normal = stem(spelling(word.replace("-", "")))
+    return Token(normal, word, role, clause, position, group)

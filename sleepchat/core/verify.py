@@ -1,0 +1,272 @@
+"""The recall verifier (DESIGN §2.8): may a cached answer to one question serve another?
+
+Candidates come by meaning (embedding cosine, or word overlap); look-alikes score as high as
+paraphrases there (a swapped direction is 0.997 cosine), so this check decides. It fails
+closed: any word, number, unit, negation, person or role present on one side and different or
+absent on the other means no. What it accepts is the same question written differently:
+spelling, typos in words that are not words, contractions, chat abbreviations, units written
+together, politeness and filler, articles, a clause moved, the two sides of "A or B" swapped.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+from sleepchat.core.question import (
+    CLOSED_CLASS,
+    Question,
+    Token,
+    compatible_kinds,
+    parse,
+    stem,
+)
+
+# True synonyms only (both directions); anything looser would trade precision for recall.
+SYNONYMS = {
+    "begin": "start",
+    "commence": "start",
+    "purchase": "buy",
+    "large": "big",
+    "huge": "big",
+    "little": "small",
+    "tiny": "small",
+    "quick": "fast",
+    "quickly": "fast",
+    "rapid": "fast",
+    "repair": "fix",
+    "resolve": "fix",
+    "finish": "end",
+    "price": "cost",
+    "utilize": "use",
+    "require": "need",
+    "automobile": "car",
+    "photo": "picture",
+    "kid": "child",
+    "children": "child",
+    "people": "person",
+}
+SYNONYM_STEMS = {stem(k): stem(v) for k, v in SYNONYMS.items()}
+# Chat shorthand that is also a number: resolved only where the other question has the word
+# at the same place ("passport 2 go" / "passport to go"); "2 cups" stays a number.
+_NUMBER_SHORTHAND = {"2": "to", "4": "for"}
+
+
+def load_lexicon() -> frozenset[str]:
+    """Whole words of the shipped WordPiece vocabulary: a word found there is not a typo."""
+    text = resources.files("sleepchat.data").joinpath("minilm-vocab.txt").read_text("utf-8")
+    return frozenset(w for w in text.splitlines() if w.isalpha())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    same: bool
+    reason: str  # why not (empty when same): one short phrase, for the bench and the log
+
+
+SAME = Verdict(True, "")
+
+
+class Verifier:
+    """Compares two questions; ``lexicon`` enables typo matching (None: exact words only)."""
+
+    def __init__(self, lexicon: frozenset[str] | None = None) -> None:
+        self.lexicon = lexicon
+        self._cache: dict[str, Question] = {}
+
+    @classmethod
+    def default(cls) -> Verifier:
+        return cls(load_lexicon())
+
+    def parse(self, text: str) -> Question:
+        q = self._cache.get(text)
+        if q is None:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            q = self._cache[text] = parse(text, self._fix)
+        return q
+
+    def _fix(self, word: str) -> str:
+        """A misspelt closed-class word ("lnog" after "how") read as the word meant."""
+        if self.lexicon is None or word in self.lexicon or not word.isalpha():
+            return word
+        return next((w for w in sorted(CLOSED_CLASS) if _swapped(word, w)), word)
+
+    def check(self, predicted: str, asked: str) -> Verdict:
+        a, b = self.parse(predicted), self.parse(asked)
+        a, b = _shorthand(a, b), _shorthand(b, a)
+        return compare(a, b, self._typo)
+
+    def _typo(self, x: str, y: str) -> bool:
+        """A misspelling: at least one of the two is not a word (two words are two words).
+        A slip of the finger between two non-words; a misspelt vowel ("seperate") only of a
+        known word."""
+        if self.lexicon is None or not (x.isalpha() and y.isalpha()):
+            return False
+        known = (x in self.lexicon) + (y in self.lexicon)
+        if known == 2:
+            return False
+        return one_slip(x, y) or (known == 1 and _vowel_for_vowel(x, y))
+
+
+_KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _adjacent(a: str, b: str) -> bool:
+    """Neighbouring keys on a QWERTY keyboard (a slip of the finger, not another vowel)."""
+    rows = {c: (r, i) for r, row in enumerate(_KEYBOARD) for i, c in enumerate(row)}
+    if a not in rows or b not in rows:
+        return False
+    (ra, ia), (rb, ib) = rows[a], rows[b]
+    return abs(ra - rb) <= 1 and abs(ia - ib) <= 1 and (ra, ia) != (rb, ib)
+
+
+def _swapped(x: str, y: str) -> bool:
+    """Two neighbouring letters swapped (or one slip in a longer word): "hwo", "wehn"."""
+    if (len(x) == len(y) >= 3 and x[0] == y[0]) or len(x) == len(y) == 3:
+        diff = [i for i in range(len(x)) if x[i] != y[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]]:
+            return x[diff[1]] == y[diff[0]]
+    return one_slip(x, y)
+
+
+def _vowel_for_vowel(x: str, y: str) -> bool:
+    """One vowel written for another, past the first letter, in a word of 6+ letters."""
+    if len(x) != len(y) or len(x) < 6:
+        return False
+    diff = [i for i in range(len(x)) if x[i] != y[i]]
+    return len(diff) == 1 and diff[0] > 0 and x[diff[0]] in "aeiouy" and y[diff[0]] in "aeiouy"
+
+
+def one_slip(x: str, y: str) -> bool:
+    """One inserted, dropped or swapped letter, or one replaced by a neighbouring key; never
+    the first letter (a different first letter or prefix makes a different word:
+    typical/atypical, heat/preheat) and never in a short word."""
+    if x == y or x[:1] != y[:1] or abs(len(x) - len(y)) > 1:
+        return False
+    short = min(len(x), len(y))
+    if len(x) == len(y):
+        diff = [i for i in range(len(x)) if x[i] != y[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1:
+            return short >= 4 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
+        return len(diff) == 1 and short >= 5 and _adjacent(x[diff[0]], y[diff[0]])
+    s, long_ = (x, y) if len(x) < len(y) else (y, x)
+    return short >= 5 and any(long_[:i] + long_[i + 1 :] == s for i in range(1, len(long_)))
+
+
+def _shorthand(q: Question, other: Question) -> Question:
+    """Read "2"/"4" as to/for where the other question has that word between the same words."""
+    if not any(w in _NUMBER_SHORTHAND for w in q.raw):
+        return q
+    words = list(q.raw)
+    changed = False
+    sm = difflib.SequenceMatcher(a=q.raw, b=other.raw, autojunk=False)
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        one_for_one = op == "replace" and i2 - i1 == 1 and j2 - j1 == 1
+        if one_for_one and _NUMBER_SHORTHAND.get(q.raw[i1]) == other.raw[j1]:
+            words[i1] = other.raw[j1]
+            changed = True
+    return parse_words(q.text, words) if changed else q
+
+
+def parse_words(text: str, words: list[str]) -> Question:
+    q = parse(" ".join(words)) if words else parse(text)
+    q.text = text
+    return q
+
+
+def _same_word(a: Token, b: Token) -> bool:
+    if a.kind != b.kind:
+        return False
+    return a.word == b.word or SYNONYM_STEMS.get(a.word, a.word) == SYNONYM_STEMS.get(
+        b.word, b.word
+    )
+
+
+def _pair(
+    a: list[Token], b: list[Token], typo: Callable[[str, str], bool]
+) -> dict[int, Token] | None:
+    """Each token of ``a`` paired with one of ``b`` (by position), or None when any is left."""
+    if len(a) != len(b):
+        return None
+    free = list(b)
+    pairs: dict[int, Token] = {}
+    tests: Iterable[Callable[[Token, Token], bool]] = (
+        lambda x, y: x.word == y.word and x.kind == y.kind and x.role == y.role,
+        lambda x, y: _same_word(x, y) and x.role == y.role,
+        _same_word,
+        lambda x, y: x.kind == y.kind == "word" and typo(x.surface, y.surface),
+    )
+    for test in tests:
+        for t in a:
+            if t.position in pairs:
+                continue
+            match = next((u for u in free if test(t, u)), None)
+            if match is not None:
+                pairs[t.position] = match
+                free.remove(match)
+    return pairs if not free else None
+
+
+def _in_order(a: list[Token], pairs: dict[int, Token], strict: set[int]) -> bool:
+    """Inside a phrase (same clause, role and coordination item on both sides) the words keep
+    their order: "kilometres in 10 miles" is not "miles in 10 kilometres". The two sides of
+    "A or B" may swap, except in a clause that negates one of them ("A and not B")."""
+    runs: dict[tuple[int, str, int, int], list[int]] = {}
+    for t in a:
+        p = pairs[t.position]
+        group = 0 if t.clause in strict else t.group
+        runs.setdefault((t.clause, t.role, group, p.clause), []).append(p.position)
+    return all(run == sorted(run) for run in runs.values())
+
+
+def compare(a: Question, b: Question, typo: Callable[[str, str], bool]) -> Verdict:
+    if not compatible_kinds(a.kind, b.kind):
+        return Verdict(False, f"kind {a.kind} / {b.kind}")
+    if a.wh_marker != b.wh_marker:
+        return Verdict(False, f"asks {a.wh_marker or '-'} / {b.wh_marker or '-'} what")
+    if a.negations != b.negations:
+        return Verdict(False, "negation")
+    if not _same_persons(a.persons, b.persons):
+        return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
+    if a.tenses != b.tenses:
+        return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
+    if a.modal and b.modal and a.modal != b.modal and a.kind in ("yesno", "choice"):
+        return Verdict(False, f"modal {a.modal} / {b.modal}")
+    if not a.tokens and not b.tokens:
+        return Verdict(a.kind == b.kind, "" if a.kind == b.kind else "nothing to compare")
+    pairs = _pair(a.tokens, b.tokens, typo)
+    if pairs is None:
+        left = _unpaired(a.tokens, b.tokens)
+        return Verdict(False, f"words {left}")
+    for t in a.tokens:
+        p = pairs[t.position]
+        if t.role != p.role:
+            return Verdict(False, f"role of {t.surface!r}: {t.role or '-'} / {p.role or '-'}")
+    back = {p.position: t for t in a.tokens for p in (pairs[t.position],)}
+    if not _in_order(a.tokens, pairs, a.strict) or not _in_order(b.tokens, back, b.strict):
+        return Verdict(False, "order")
+    return SAME
+
+
+def _same_persons(a: set[str], b: set[str]) -> bool:
+    """The same people. A question with no "I" or "you" ("how to bake bread") has a generic
+    actor and goes with either; "my name" is not "your name", "for her" not "for him"."""
+    speaker = {"i", "you"}
+    if a - speaker != b - speaker:
+        return False
+    return not (a & speaker and b & speaker) or a & speaker == b & speaker
+
+
+def _set(values: set[str]) -> str:
+    return ",".join(sorted(values)) or "-"
+
+
+def _unpaired(a: list[Token], b: list[Token]) -> str:
+    wa = [t.word for t in a]
+    wb = [t.word for t in b]
+    only_a = [w for w in wa if w not in wb]
+    only_b = [w for w in wb if w not in wa]
+    return f"{' '.join(only_a) or '-'} / {' '.join(only_b) or '-'}"

@@ -1,0 +1,296 @@
+"""Word lists of the recall verifier (``question.py`` uses them): what is form only, and
+which small word classes carry structure. General English, not fitted to any question set.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# -- form only: the same words written differently -------------------------------------------
+
+POLITE = [  # request, greeting and hedge formulas that wrap a question without changing it
+    r"if (?:it'?s ok(?:ay)? with you|you do(?:n'?t| not) mind|(?:at all )?possible"
+    r"|you (?:can|could))",
+    r"(?:i was|i am|i'm|just) (?:wondering|curious)(?: if| whether)?(?: you could| you can)?",
+    r"i wonder(?: if| whether)?(?: you could| you can)?",
+    r"i(?:'ve| have) been (?:thinking|wondering)(?: about (?:it|this|that))?",
+    r"i was hoping(?: that)?(?: you (?:could|can|would|might))?",
+    r"i(?:'d| would) (?:like|love) to (?:know|ask|find out|learn)",
+    r"i (?:want|need) to know",
+    r"(?:quick|random|dumb|silly|stupid|simple) (?:question|q)",
+    r"real quick",
+    r"out of curiosity",
+    r"to be honest",
+    r"(?:thanks|thank you)(?: (?:so|very) much| a lot| a ton)?(?: in advance)?",
+    r"much appreciated",
+    r"excuse me",
+    r"sorry to (?:bother|trouble|ask) you",
+    r"good (?:morning|afternoon|evening|day)",
+    r"hello there",
+    r"(?:would|do) you mind(?: (?:telling|explaining|showing|describing)(?: to)?(?: me| us)?)?",
+    r"(?:can|could|would|will) you(?: please| kindly| possibly)*(?: be so kind as to)?"
+    r" (?:(?:tell|show|explain to|give|remind|teach) (?:me|us)|explain|describe|list"
+    r"|recommend|suggest|help (?:me|us)(?: (?:understand|figure out|find out))?"
+    r"|let (?:me|us) know)",
+    r"(?:please )?help (?:me|us) (?:understand|figure out|find out)",
+    r"(?:do|would) you (?:happen to )?know",
+    r"any idea",
+    r"in general",
+    r"by the way",
+    r"(?:my|the) question is",
+    r"(?:can|may) i ask(?: you)?(?: a question)?(?=[,:]| (?:what|how|why|when|where|who|which"
+    r"|whether|if)\b)",
+    r"i have a question",
+    r"i(?:'d| would) appreciate (?:it )?if you could(?: (?:tell|show) me| explain)?",
+    r"(?:would|is) it (?:be )?possible(?: for you)? to (?:tell|show|explain to) me",
+    r"i(?:'m| am) trying to (?:figure out|understand|find out)",
+    r"(?:does )?any(?:one|body) know",
+    r"(?:please|kindly) advise",
+    r"many thanks",
+    r"hi there",
+]
+POLITE_RE = re.compile(r"\b(?:" + "|".join(POLITE) + r")\b")
+# Hedges that are filler only as a clause of their own: ", you know?", "I mean, ...".
+HEDGE_RE = re.compile(
+    r"(?:^|(?<=[,;:!?.]))\s*(?:you know|i mean|i guess|i think|like|right|yeah|eh|huh)\s*"
+    r"(?=[,;:!?.]|$)"
+    r"|\s+or (?:something|whatever|what|not|nah|no|nope)(?=\s*[?!.]*\s*$)"  # "... or not?"
+)
+# An imperative that asks a question: "Explain how to...", "Walk me through creating...".
+REQUEST_RE = re.compile(
+    r"^(?:please |kindly )*(?:(?:tell|show|teach|remind|give) (?:me|us)(?: about)?"
+    r"|explain(?: to (?:me|us))?|describe|list|walk (?:me|us) through"
+    r"|help (?:me|us)(?: understand)?|let (?:me|us) know)\b"
+)
+# Interjections: filler at the start of a clause ("So, um, ok, how do I..."); elsewhere
+# ("so much", "a well") they are words.
+INTERJECTIONS = _set(
+    """
+    so um umm uh uhh er erm hm hmm ugh hi hey hello ok okay alright well anyway anyways yeah
+    yes then but dude bro man
+    """
+)
+# Filler anywhere: adverbs and chat noise that never change what is asked. Not "even", "just",
+# "ever", "only", "exactly", "pretty": "even numbers", "just one egg" are other questions.
+FILLER = _set(
+    """
+    um umm uh uhh er erm hm hmm ugh oh ah lol lmao haha please pls plz kindly thanks thx ty
+    btw fyi tbh ngl imo imho basically actually really rly literally honestly seriously quite
+    very maybe perhaps
+    """
+)
+CONTRACTIONS = [
+    (r"\bwon'?t\b", "will not"),
+    (r"\bcan'?t\b", "can not"),
+    (r"\bcannot\b", "can not"),
+    (r"\bshan't\b", "shall not"),
+    (r"\bain't\b", "is not"),
+    (r"\b(is|are|was|were|do|does|did|has|have|had|would|should|could|must)n'?t\b", r"\1 not"),
+    (r"n't\b", " not"),
+    (r"\b(what|that|there|it|who|where|when|why|how|he|she)s\b", r"\1 is"),  # "whats"
+    (r"\b(i)m\b", r"\1 am"),
+    (r"\b(i|you|we|they)ve\b", r"\1 have"),
+    (r"\b(you|they)re\b", r"\1 are"),  # not "were"
+    (r"'re\b", " are"),
+    (r"'ve\b", " have"),
+    (r"'ll\b", " will"),
+    (r"'d\b", " would"),
+    (r"'m\b", " am"),
+    (r"'s\b", " is"),  # "what's"; a possessive "'s" becomes an auxiliary that is dropped anyway
+    (r"\bgonna\b", "going to"),
+    (r"\bwanna\b", "want to"),
+    (r"\bgotta\b", "have to"),
+    (r"\bkinda\b", "kind of"),
+    (r"\blemme\b", "let me"),
+    (r"\bgimme\b", "give me"),
+    (r"\bw/o\b", "without"),
+    (r"\bw/e\b", "whatever"),
+    (r"\bb/w\b", "between"),
+    (r"\bb/c\b", "because"),
+    (r"\bw/", "with "),
+    (r"\b([ap])\.m\.", r"\1m"),  # 5 p.m. -> 5 pm
+    (r"\bkm/h\b", "kmh"),
+    (r"\bper cent\b", "percent"),
+    (r"([a-z])\1{2,}", r"\1"),  # "sooo", "pleeease"
+    (r"\b(what|who|where|when|why|how|which) r\b", r"\1 are"),  # chat "r" only after a wh-word
+    (r"^r (?=u\b|you\b)", "are "),
+    (r"^y (?=(?:is|are|do|does|did|would|should|can|will|won't|don't|doesn't|isn't)\b)", "why "),
+    (r"(?<!\d)(?<!\d )\bw\b(?![/'])", "with"),  # "coffee w milk"; "65 W" stays watts
+    (r"(?<!\d)(?<!\d )\bv\.?(?= )", "vs"),  # "Python v Go"; "12 V" stays volts
+    (r"(\d)\s*[x×]\s*(?=\d)", r"\1 by "),  # a 10x12 room
+    (r"\^\s*2\b", " squared"),
+    (r"\^\s*3\b", " cubed"),
+    (r"\b(?:square|sq\.?) (?:feet|foot|ft)\b", "sqft"),
+    (r"\b(?:square|sq\.?) (?:meters?|metres?|m)\b", "sqm"),
+    (r"\b2day\b", "today"),
+    (r"\b(?:2morrow|2moro|2mrw)\b", "tomorrow"),
+    (r"\b2nite\b", "tonight"),
+]
+CONTRACTIONS_RE = [(re.compile(p), r) for p, r in CONTRACTIONS]
+# Chat abbreviations that have one reading ("2"/"4" for to/for are resolved against the other
+# question, in verify.py: "2 cups" is a number).
+ABBREVIATIONS = {
+    "u": "you", "ur": "your", "ya": "you", "b4": "before", "bc": "because", "cuz": "because",
+    "coz": "because", "abt": "about", "diff": "difference", "info": "information",
+    "approx": "approximately", "tmrw": "tomorrow", "tmr": "tomorrow", "tonite": "tonight",
+    "msg": "message", "pic": "picture", "pics": "pictures", "govt": "government",
+    "ppl": "people", "thru": "through", "tho": "though", "yrs": "years",
+    "yr": "year", "wk": "week", "wks": "weeks", "hrs": "hours", "hr": "hour",
+    "mins": "minutes", "secs": "seconds", "vs.": "vs", "versus": "vs", "v.s.": "vs",
+    "env": "environment", "db": "database", "avg": "average", "max": "maximum",
+    "temp": "temperature", "qty": "quantity", "vid": "video", "vids": "videos",
+    "config": "configuration", "repo": "repository", "docs": "documentation",
+    "bday": "birthday", "xmas": "christmas", "k8s": "kubernetes", "js": "javascript",
+    "wat": "what", "wut": "what", "rly": "really", "nite": "night", "smth": "something",
+    "sth": "something", "vacay": "vacation", "dr": "doctor", "appt": "appointment",
+    "appts": "appointments",
+    "meds": "medication", "med": "medication", "bp": "blood pressure",
+    "dir": "directory", "dirs": "directories", "cmd": "command", "cmds": "commands",
+    "var": "variable", "vars": "variables", "func": "function", "funcs": "functions",
+    "arg": "argument", "args": "arguments", "param": "parameter", "params": "parameters",
+    "perms": "permissions", "pkg": "package", "pkgs": "packages", "lib": "library",
+    "libs": "libraries", "src": "source", "dest": "destination", "eqn": "equation",
+    "sqrt": "square root", "num": "number", "nums": "numbers", "deg": "degrees",
+    "veg": "vegetables", "veggies": "vegetables", "wknd": "weekend", "jan": "january",
+    "feb": "february", "aug": "august", "sept": "september", "oct": "october",
+    "nov": "november", "tues": "tuesday", "thurs": "thursday", "ty": "thank you",
+    "idk": "", "nvm": "", "omg": "", "smh": "",
+}
+SPELLING = {  # British -> American forms that no suffix rule covers
+    "grey": "gray", "aluminium": "aluminum", "tyre": "tire", "tyres": "tires",
+    "programme": "program", "programmes": "programs", "practise": "practice",
+    "aeroplane": "airplane", "jewellery": "jewelry", "mould": "mold", "plough": "plow",
+    "sceptical": "skeptical", "pyjamas": "pajamas", "kerb": "curb",
+    "draught": "draft", "manoeuvre": "maneuver", "catalogue": "catalog", "dialogue": "dialog",
+    "analogue": "analog", "ageing": "aging", "enrol": "enroll", "fulfil": "fulfill",
+    "skilful": "skillful", "defence": "defense", "offence": "offense", "licence": "license",
+    "ok": "okay", "mum": "mom", "maths": "math", "cheque": "check",
+    "foetus": "fetus",
+    "pretence": "pretense", "learnt": "learned", "spelt": "spelled", "burnt": "burned",
+    "dreamt": "dreamed", "leapt": "leaped", "spoilt": "spoiled", "smelt": "smelled",
+    "whisky": "whiskey", "doughnut": "donut", "sulphur": "sulfur", "moustache": "mustache",
+    "artefact": "artifact", "storey": "story", "sceptic": "skeptic", "smoulder": "smolder",
+    "instalment": "installment", "enrolment": "enrollment", "fulfilment": "fulfillment",
+    "wilful": "willful", "gaol": "jail", "yoghurt": "yogurt", "omelette": "omelet",
+    "speciality": "specialty", "disc": "disk", "discs": "disks", "mollusc": "mollusk",
+    "axe": "ax", "courgette": "zucchini", "courgettes": "zucchinis", "aubergine": "eggplant",
+    "aubergines": "eggplants", "lorry": "truck", "lorries": "trucks", "nappy": "diaper",
+    "nappies": "diapers", "cosy": "cozy", "odour": "odor", "odours": "odors",
+}
+NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20",
+    "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "hundred": "100",
+    "thousand": "1000", "million": "1000000", "half": "0.5", "dozen": "12",
+}
+# Units: one canonical name per unit. Letters that are words or languages on their own ("c",
+# "m", "in") are units only right after a number.
+UNITS = {
+    "byte": "byte", "bytes": "byte", "kb": "kb", "kilobyte": "kb", "kilobytes": "kb",
+    "mb": "mb", "megabyte": "mb", "megabytes": "mb", "gb": "gb", "gig": "gb", "gigs": "gb",
+    "gigabyte": "gb", "gigabytes": "gb", "tb": "tb", "terabyte": "tb", "terabytes": "tb",
+    "kbps": "kbps", "mbps": "mbps", "gbps": "gbps", "mm": "mm", "millimetre": "mm",
+    "millimeter": "mm", "millimetres": "mm", "millimeters": "mm", "cm": "cm",
+    "centimetre": "cm", "centimeter": "cm", "centimetres": "cm", "centimeters": "cm",
+    "metre": "meter", "meter": "meter", "metres": "meter", "meters": "meter", "km": "km",
+    "kms": "km", "kilometre": "km", "kilometer": "km", "kilometres": "km", "kilometers": "km",
+    "mi": "mile", "mile": "mile", "miles": "mile", "ft": "foot", "foot": "foot",
+    "feet": "foot", "inch": "inch", "inches": "inch", "mg": "mg", "milligram": "mg",
+    "milligrams": "mg", "gram": "gram", "grams": "gram", "kg": "kg", "kgs": "kg",
+    "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "lb": "lb",
+    "lbs": "lb", "pound": "lb", "pounds": "lb", "oz": "oz", "ounce": "oz", "ounces": "oz",
+    "ml": "ml", "millilitre": "ml", "milliliter": "ml", "l": "liter", "litre": "liter",
+    "liter": "liter", "litres": "liter", "liters": "liter", "celsius": "celsius",
+    "centigrade": "celsius", "fahrenheit": "fahrenheit", "kelvin": "kelvin",
+    "watt": "watt", "watts": "watt", "kw": "kw", "kilowatt": "kw", "kilowatts": "kw",
+    "kwh": "kwh", "volt": "volt", "volts": "volt", "mah": "mah", "hz": "hz", "khz": "khz",
+    "mhz": "mhz", "ghz": "ghz", "ms": "ms", "millisecond": "ms", "milliseconds": "ms",
+    "percent": "percent", "pct": "percent", "usd": "usd", "dollar": "usd", "dollars": "usd",
+    "buck": "usd", "bucks": "usd", "eur": "eur", "euro": "eur", "euros": "eur", "gbp": "gbp",
+    "quid": "gbp", "yen": "jpy", "jpy": "jpy", "mph": "mph", "kph": "kmh", "kmh": "kmh",
+    "tbsp": "tbsp", "tbsps": "tbsp", "tablespoon": "tbsp", "tablespoons": "tbsp",
+    "tsp": "tsp", "tsps": "tsp", "teaspoon": "tsp", "teaspoons": "tsp", "qt": "quart",
+    "quart": "quart", "quarts": "quart", "gal": "gallon", "gallon": "gallon",
+    "gallons": "gallon", "pint": "pint", "pints": "pint", "yd": "yard", "yds": "yard",
+    "yard": "yard", "yards": "yard", "sqft": "sqft", "sqm": "sqm", "kcal": "calorie",
+}
+UNITS_AFTER_NUMBER = {
+    "c": "celsius", "f": "fahrenheit", "k": "k", "g": "gram", "m": "meter", "w": "watt",
+    "v": "volt", "h": "hour", "hr": "hour", "min": "minute", "s": "second", "sec": "second",
+    "p": "p", "pm": "pm", "am": "am", "x": "x", "gen": "gen",
+}
+SYMBOLS = {"$": "usd", "€": "eur", "£": "gbp", "¥": "jpy", "%": "percent"}
+
+# -- structure --------------------------------------------------------------------------------
+
+# Prepositions and subordinators: each governs the words after it, up to the next one.
+MARKERS = _set(
+    """
+    to from into onto than over by for with without in on at of about after before between
+    under per via as through against toward towards within until till since during across
+    behind above below near beside besides instead off out up down if unless while because
+    when then
+    """
+)
+# Prepositions that govern the same way: "during a heatwave" is "in a heatwave".
+SAME_MARKER = {"during": "in", "into": "in", "onto": "on", "towards": "toward", "till": "until"}
+# Relations that read the same both ways: after one of these (stemmed), "to", "with", "from",
+# "as" join two things like "and" does ("compare X to Y" = "compare Y to X").
+SYMMETRIC = frozenset({"compar", "comparison", "differ", "differen", "similar", "sam", "alik"})
+SYMMETRIC_JOINERS = frozenset({"to", "with", "from", "as"})
+# Markers that open a subordinate clause ("if I use X, does Y change?").
+SUBORDINATORS = frozenset({"if", "when", "unless", "while", "because", "before", "after"})
+COORDINATORS = frozenset({"and", "or", "vs", "nor"})
+NEGATIONS = frozenset({"not", "no", "never", "nor", "none", "nothing", "nobody", "neither"})
+# Who the question is about ("my husband" is not "I", "her" is not "him").
+PERSON = {
+    **dict.fromkeys(["i", "me", "my", "mine", "myself"], "i"),
+    **dict.fromkeys(["we", "us", "our", "ours", "ourselves"], "we"),
+    **dict.fromkeys(["you", "your", "yours", "yourself", "yourselves"], "you"),
+    **dict.fromkeys(["he", "him", "his", "himself"], "he"),
+    **dict.fromkeys(["she", "her", "hers", "herself"], "she"),
+    **dict.fromkeys(["they", "them", "their", "theirs", "themselves"], "they"),
+}
+TENSE = {"was": "past", "were": "past", "did": "past", "had": "past", "will": "future",
+          "shall": "future"}
+DROPPED = _set(
+    """
+    a an the it its itself this that these those one ones some any is am are was were be been
+    being do does did doing done have has had having will would shall
+    """
+)
+MODALS = {
+    "can": "can", "could": "can", "may": "can", "might": "can", "able": "can",
+    "should": "should", "ought": "should", "must": "should",
+}
+AUX = _set(
+    """
+    is am are was were do does did can could should would will shall may might must have has
+    had
+    """
+)
+WH = ("what", "when", "where", "who", "whom", "whose", "why", "which", "how")
+SPECIFIC_HOW = _set(
+    """
+    long many much often far old big soon fast large small tall heavy hot cold expensive deep
+    wide high late early
+    """
+)
+# "this weekend" is not "next weekend": before a time word, a deictic is content.
+TIME_NOUNS = _set(
+    """
+    day days week weeks weekend weekends month months year years morning afternoon evening
+    night season summer winter spring fall autumn semester quarter time monday tuesday
+    wednesday thursday friday saturday sunday
+    """
+)
+DEICTIC = frozenset({"this", "that", "these", "those"})
+UNIT_NAMES = frozenset(UNITS.values()) | frozenset(UNITS_AFTER_NUMBER.values())
+CLAUSE_BREAKS = frozenset({",", ";", ":", "?", "!", ".", "(", ")", "-", "—", "–"})
+# Articles, pronouns and auxiliaries a request may put between the wh-word and its verb.
+INFINITIVE_AFTER = frozenset(WH) | {"whether"}

@@ -1,0 +1,168 @@
+"""The recall verifier, class by class: a cached answer never serves a look-alike question, and
+the same question written another way still gets it. The examples are not from the calibration
+pairs (tests/data/recall_pairs.jsonl); each class is covered by a rule, not by these words."""
+
+from __future__ import annotations
+
+import pytest
+
+from sleepchat.core.question import parse
+from sleepchat.core.verify import Verifier, one_slip
+
+LOOK_ALIKES = {
+    "direction": [
+        ("How do I convert Celsius to Fahrenheit?", "How do I convert Fahrenheit to Celsius?"),
+        ("Is Python faster than Java?", "Is Java faster than Python?"),
+        ("How do I copy files from my laptop to the server?",
+         "How do I copy files from the server to my laptop?"),
+        ("What is 2 to the power of 10?", "What is 10 to the power of 2?"),
+        ("Should I pick React over Vue?", "Should I pick Vue over React?"),
+        ("How much is 50 euros in dollars?", "How much is 50 dollars in euros?"),
+        ("What is 10 divided by 4?", "What is 4 divided by 10?"),
+        ("Can I replace butter with oil?", "Can I replace oil with butter?"),
+        ("How many cups are in a liter?", "How many liters are in a cup?"),
+        ("How do I get from the airport to the hotel?",
+         "How do I get from the hotel to the airport?"),
+        ("Should I sell my car and buy a bike?", "Should I sell my bike and buy a car?"),
+        ("Should I use tabs and not spaces?", "Should I use spaces and not tabs?"),
+    ],
+    "number and unit": [
+        ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        ("Can I run 3 monitors on this GPU?", "Can I run two monitors on this GPU?"),
+        ("What does error 404 mean?", "What does error 500 mean?"),
+        ("Is 30 mg of caffeine a lot?", "Is 30 g of caffeine a lot?"),
+        ("How long to cook rice at 100°C?", "How long to cook rice at 100°F?"),
+        ("Is 1 TB enough for photos?", "Is 1 GB enough for photos?"),
+        ("Is a 100 Mbps line fast?", "Is a 100 Kbps line fast?"),
+        ("Is $50 a good budget?", "Is 50 euros a good budget?"),
+    ],
+    "negation and opposites": [
+        ("How do I enable dark mode?", "How do I disable dark mode?"),
+        ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
+        ("How do I log in to GitHub?", "How do I log out of GitHub?"),
+        ("Should I water the cactus in winter?", "Should I not water the cactus in winter?"),
+        ("Can I use my phone without Wi-Fi?", "Can I use my phone with Wi-Fi?"),
+        ("Is the store open on Sunday?", "Is the store closed on Sunday?"),
+        ("How do I zip a folder?", "How do I unzip a folder?"),
+        ("How do I preheat the oven?", "How do I reheat the oven?"),
+        ("How long should I rest after running?", "How long should I rest before running?"),
+        ("Is it too early to plant tomatoes?", "Is it too late to plant tomatoes?"),
+    ],
+    "object, platform, version, place": [
+        ("Can dogs eat cheese?", "Can cats eat cheese?"),
+        ("How do I install Docker on Ubuntu?", "How do I install Docker on Fedora?"),
+        ("What's new in iOS 17?", "What's new in iOS 18?"),
+        ("Does Python 3.11 support match?", "Does Python 3.10 support match?"),
+        ("What is the capital of Canada?", "What is the capital of Australia?"),
+        ("Do I need to tip in the US?", "Do I need to tip in the UK?"),
+        ("Is it cold here?", "Is it cold there?"),
+        ("Is butane safe indoors?", "Is butene safe indoors?"),  # one letter, not a typo
+        ("Is C++ hard to learn?", "Is C hard to learn?"),
+        ("What does rm -rf ./build do?", "What does rm -rf / do?"),
+        ("What does x += 1 do?", "What does x -= 1 do?"),
+    ],
+    "person": [
+        ("What should I get her for her birthday?", "What should I get him for his birthday?"),
+        ("What is my name?", "What is your name?"),
+        ("How old is he?", "How old am I?"),
+        ("Do we need a visa for Peru?", "Do I need a visa for Peru?"),
+        ("What should I buy my wife for Christmas?", "What should I buy my boss for Christmas?"),
+    ],
+    "time": [
+        ("Will the bakery be open tomorrow?", "Was the bakery open yesterday?"),
+        ("Was the museum open?", "Will the museum be open?"),
+        ("What's the weather this week?", "What's the weather next week?"),
+        ("What was the GDP of France in 2020?", "What was the GDP of France in 2021?"),
+    ],
+    "question kind": [
+        ("Where is the nearest pharmacy?", "When is the nearest pharmacy open?"),
+        ("Who invented the telephone?", "When was the telephone invented?"),
+        ("How much should I tip in Canada?", "How often should I tip in Canada?"),
+        ("Can I take ibuprofen?", "Should I take ibuprofen?"),
+    ],
+    "scope and quantifier": [
+        ("How do I delete a folder?", "How do I delete all folders?"),
+        ("How do I remove the first line of a file?", "How do I remove the last line of a file?"),
+        ("What's the best restaurant in Tokyo?", "What's the cheapest restaurant in Tokyo?"),
+        ("How many calories in one egg?", "How many calories in two eggs?"),
+        ("How do I reduce my taxes?", "How do I reduce my taxes as a freelancer?"),
+    ],
+}
+
+SAME_QUESTION = [
+    ("How do I reset my router?", "How can I reset the router?"),  # articles, modal
+    ("What is the capital of France?", "whats the capital of france"),  # casing, contraction
+    ("Is 16GB RAM enough for video editing?", "is 16 GB RAM enough for video editing"),  # units
+    ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
+    ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),
+    ("How long does it take to drive 100 miles?", "how long does it take to drive 100 mi"),
+    ("How many grams of protein in 2 eggs?", "how many grams of protein in two eggs?"),
+    ("What's the difference between TCP and UDP?", "What's the difference between UDP and TCP?"),
+    ("Should I learn Rust or Go?", "Should I learn Go or Rust?"),  # symmetric
+    ("Python vs Java for beginners?", "Java vs Python for beginners?"),
+    ("Could you tell me how to boil an egg?", "How do I boil an egg?"),  # politeness
+    ("Please explain how DNS works.", "How does DNS work?"),  # imperative
+    ("In Excel, how do I freeze the top row?", "How do I freeze the top row in Excel?"),  # clause
+    ("When does the museum open on Sunday?", "On Sunday, when does the museum open?"),
+    ("Why won't my car start?", "Why will my car not start?"),  # contraction
+    ("How do I make a cake without eggs?", "how do i make a cake w/o eggs"),  # abbreviation
+    ("Can you explain how a VPN works?", "can u explain how a VPN works pls"),
+    ("Do I need a passport to go to Peru?", "do i need a passport 2 go to peru"),
+    ("What colour is the sky on Mars?", "What color is the sky on Mars?"),  # spelling
+    ("How do I optimise SQL queries?", "How do I optimize SQL queries?"),
+    ("How do I cancel my Netflix subscription?", "how do I cancle my netflix subscription"),
+    ("How long is the flight to Tokyo?", "how lnog is the flight to Tokyo?"),  # typo in "long"
+    ("How do I reverse a string in Python?", "hey, so um, how do i reverse a string in python?"),
+    ("How long should I boil pasta?", "How long do I boil pasta for?"),
+]
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier.default()
+
+
+@pytest.mark.parametrize(
+    "predicted, asked",
+    [pair for pairs in LOOK_ALIKES.values() for pair in pairs],
+)
+def test_a_look_alike_is_refused_both_ways(verifier: Verifier, predicted: str, asked: str) -> None:
+    for a, b in ((predicted, asked), (asked, predicted)):
+        verdict = verifier.check(a, b)
+        assert not verdict.same, f"served {a!r} to {b!r}"
+        assert verdict.reason
+
+
+@pytest.mark.parametrize("predicted, asked", SAME_QUESTION)
+def test_the_same_question_written_another_way_passes(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    assert verifier.check(predicted, asked).same, verifier.check(predicted, asked).reason
+
+
+def test_typos_are_slips_in_non_words_not_other_words(verifier: Verifier) -> None:
+    assert one_slip("batery", "battery") and one_slip("lnog", "long")
+    assert one_slip("chiken", "chicken") and one_slip("cancle", "cancel")
+    assert not one_slip("heat", "preheat") and not one_slip("typical", "atypical")  # prefixes
+    assert not one_slip("butane", "butene")  # a and e are not neighbouring keys
+    assert not one_slip("cat", "car")  # too short to tell
+    # Both are words: not a typo, however close.
+    assert not verifier.check("Is the desert hot?", "Is the dessert hot?").same
+    assert not verifier.check("How is my wealth?", "How is my health?").same
+
+
+def test_without_a_vocabulary_nothing_counts_as_a_typo() -> None:
+    bare = Verifier()
+    assert not bare.check("How do I set the battery?", "How do I set the batery?").same
+    assert bare.check("How do I set the battery?", "how do I set the battery").same
+
+
+def test_a_question_is_taken_apart_into_kind_roles_and_slots() -> None:
+    q = parse("Could you please tell me how long my flight from Paris to Rome takes?")
+    assert q.kind == "how long" and q.persons == {"i"} and q.negations == 0
+    roles = {t.surface: t.role for t in q.tokens}
+    assert roles["paris"] == "from" and roles["rome"] == "to" and roles["flight"] == ""
+    assert parse("Is 8GB enough?").tokens[0].kind == "number"
+    assert [t.word for t in parse("Is $1,000 enough?").tokens[:2]] == ["1000", "usd"]
+    assert parse("Should I buy a Mac or a PC?").kind == "choice"
+    assert parse("When I land, how do I get a taxi?").kind == "how"
