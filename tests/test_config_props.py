@@ -183,7 +183,7 @@ valid_configs = st.fixed_dictionaries(
         "recall": st.fixed_dictionaries(
             {},
             optional={
-                "method": st.sampled_from(["lexical", "embedding"]),
+                "method": st.sampled_from(["auto", "embedding", "lexical"]),
                 "threshold": st.none() | st.floats(0, 1),
                 "embed_model": st.none() | names,
             },

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import math
 import re
+from collections.abc import Sequence
 
 import pytest
 
@@ -19,45 +20,8 @@ from sleepchat.core.recall import (
     intent,
     lexical_similarity,
 )
-from sleepchat.llm.base import BackendUnreachable
-from sleepchat.llm.fake import FakeBackend
+from sleepchat.llm.base import EmbeddingError
 
-PARAPHRASES = [
-    ("How long should the cake bake?", "How long do I bake the cake for?"),
-    ("When should I start fertilizing?", "When do I start fertilizing them?"),
-    ("How often should I water the tomatoes?", "How often do tomatoes need watering?"),
-    ("What temperature should the oven be?", "What oven temperature should I use?"),
-    ("How many guests should I invite?", "How many people should I invite?"),
-    ("Can I freeze the leftover soup?", "Is it okay to freeze leftover soup?"),
-    ("What time does the party start?", "When does the party start?"),
-    ("How do I reset my router?", "How can I reset the router?"),
-    ("Which Python version should I install?", "What version of Python should I install?"),
-    ("How much does the train ticket cost?", "What is the price of a train ticket?"),
-    ("Should I use a virtual environment?", "Do I need to use a virtual environment?"),
-    ("How do I install the dependencies?", "how to install dependencies"),
-    ("Where should I store the config file?", "Where do I put the config file?"),
-    ("What are the side effects of ibuprofen?", "Does ibuprofen have side effects?"),
-    ("How long does the flight to Tokyo take?", "How long is the flight to Tokyo?"),
-    ("Why is my sourdough starter not rising?", "Why isn't my sourdough starter rising?"),
-    ("What should I pack for the hiking trip?", "What do I need to pack for the hike?"),
-    ("How do I fix a merge conflict in git?", "How can I resolve a git merge conflict?"),
-    (
-        "Is it safe to run the migration on production?",
-        "Can I safely run the migration in production?",
-    ),
-    ("How many calories are in an avocado?", "How many calories does an avocado have?"),
-    ("When is the best time to plant garlic?", "What's the best time to plant garlic?"),
-    ("How do I make the frosting thicker?", "How can I thicken the frosting?"),
-    ("What should I name the function?", "What name should I give the function?"),
-    ("How long should I rest the steak?", "How long do I let the steak rest?"),
-    ("Can the dog eat grapes?", "Are grapes safe for the dog to eat?"),
-    ("How do I begin the presentation?", "How should I start my presentation?"),
-    (
-        "What is the difference between a list and a tuple?",
-        "What's the difference between lists and tuples?",
-    ),
-    ("Do I need a visa for Japan?", "Is a visa required for Japan?"),
-]
 LOOKALIKES = [
     ("How long should the party last?", "How long should the cake bake?"),
     ("When should I start fertilizing?", "How often should I water them?"),
@@ -92,17 +56,27 @@ LOOKALIKES = [
     ("How long should the essay be?", "How long should the presentation be?"),
 ]
 
-# More natural rewordings, kept to show the limits of a lexical matcher (not asserted per pair).
-PARAPHRASES += [
-    ("Will it rain tomorrow?", "Is it going to rain tomorrow?"),
-    ("Can you suggest a name for my cat?", "What's a good name for my cat?"),
-    ("How do I get to the station?", "What's the way to the station?"),
-    ("How should I prepare for my first marathon?", "Any tips for my first marathon?"),
-]
 LOOKALIKES += [
     ("How do I bake the cake?", "What do I bake the cake with?"),
     ("How do I install Python?", "How do I uninstall Python?"),
     ("How long should I bake the cake?", "How long should I bake the cake without eggs?"),
+]
+# The same question in another form: these must hit. Rewordings with other words ("How many
+# guests" / "How many people") are refused by the verifier: a miss is cheaper than a false hit.
+# The held-out calibration is tests/test_recall_pairs.py.
+FORM_ONLY = [
+    ("How long should I bake the cake?", "How long do I bake the cake for?"),
+    ("What time does the party start?", "When does the party start?"),
+    ("How do I reset my router?", "How can I reset the router?"),
+    ("How do I install the dependencies?", "how to install dependencies"),
+    ("Why is my sourdough starter not rising?", "Why isn't my sourdough starter rising?"),
+    ("When is the best time to plant garlic?", "What's the best time to plant garlic?"),
+    ("How do I begin the presentation?", "How should I start my presentation?"),
+    (
+        "What is the difference between a list and a tuple?",
+        "What's the difference between lists and tuples?",
+    ),
+    ("How often should I water the tomatos?", "How often should I water the tomatoes?"),
 ]
 
 
@@ -118,10 +92,6 @@ def prediction(question: str, pid: str = "p1") -> Prediction:
     )
 
 
-def test_the_calibration_set_is_big_enough() -> None:
-    assert len(PARAPHRASES) >= 20 and len(LOOKALIKES) >= 20
-
-
 @pytest.mark.parametrize("predicted, asked", LOOKALIKES)
 async def test_a_look_alike_never_hits(predicted: str, asked: str) -> None:
     recall = Recall()
@@ -130,22 +100,10 @@ async def test_a_look_alike_never_hits(predicted: str, asked: str) -> None:
         assert result.hit is None, f"false hit {lexical_similarity(q, p):.2f}: {q!r} -> {p!r}"
 
 
-async def test_lexical_recall_on_paraphrases_at_the_default_threshold() -> None:
-    recall = Recall()
-    hits = 0
-    for predicted, asked in PARAPHRASES:
-        result = await recall.match(asked, [prediction(predicted)])
-        hits += result.hit is not None
-    rate = hits / len(PARAPHRASES)
-    false = 0
-    for predicted, asked in LOOKALIKES:
-        false += (await recall.match(asked, [prediction(predicted)])).hit is not None
-    print(
-        f"\nlexical recall @ {recall.threshold}: paraphrases {hits}/{len(PARAPHRASES)} "
-        f"({rate:.0%}), look-alike false hits {false}/{len(LOOKALIKES)}"
-    )
-    assert false == 0
-    assert rate >= 0.6  # measured 22/32 when written
+@pytest.mark.parametrize("predicted, asked", FORM_ONLY)
+async def test_the_same_question_in_another_form_hits(predicted: str, asked: str) -> None:
+    result = await Recall().match(asked, [prediction(predicted)])
+    assert result.hit is not None, result.reason
 
 
 @pytest.mark.parametrize(
@@ -159,7 +117,7 @@ async def test_lexical_recall_on_paraphrases_at_the_default_threshold() -> None:
     ],
 )
 def test_inflections_contractions_synonyms_and_typos_meet(a: str, b: str) -> None:
-    assert lexical_similarity(a, b) >= DEFAULT_THRESHOLDS["lexical"]
+    assert lexical_similarity(a, b) >= 0.75
 
 
 def test_stopwords_alone_do_not_count() -> None:
@@ -168,7 +126,7 @@ def test_stopwords_alone_do_not_count() -> None:
         lexical_similarity("How long should the party last?", "How long should the cake bake?") == 0
     )
     assert lexical_similarity("What is it?", "What is it?") == 1.0
-    assert lexical_similarity("What is it?", "Why is it?") < DEFAULT_THRESHOLDS["lexical"]
+    assert lexical_similarity("What is it?", "Why is it?") <= 0.5
 
 
 def test_question_kinds() -> None:
@@ -218,63 +176,87 @@ def bag_of_words(text: str) -> list[float]:
     return [v / norm for v in vec]
 
 
+class BagOfWords:
+    """A deterministic stand-in for an embedding model (hashed word counts), counting calls."""
+
+    name = "bag of words"
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.error = error
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls.append(list(texts))
+        if self.error is not None:
+            raise self.error
+        return [bag_of_words(t) for t in texts]
+
+
 async def test_embedding_recall_caches_prediction_vectors() -> None:
-    backend = FakeBackend(embedder=bag_of_words)
-    recall = Recall("embedding", backend=backend, embed_model="all-minilm")
-    assert recall.threshold == DEFAULT_THRESHOLDS["embedding"]
+    embedder = BagOfWords()
+    recall = Recall(embedder)
+    assert recall.method == "embedding" and recall.threshold == DEFAULT_THRESHOLDS["embedding"]
     preds = [
         prediction("How long should I bake the cake?", "p1"),
         prediction("Which frosting?", "p2"),
     ]
     result = await recall.match("how long should i bake the cake", preds)
     assert result.hit is not None and result.hit.id == "p1" and result.method == "embedding"
-    assert all(p.embedding for p in preds)
-    embeds = [c for c in backend.calls if c.kind == "embed"]
-    assert len(embeds[0].messages) == 3  # the question and both predictions, in one request
+    assert all(p.embedding and p.embed_model == "bag of words" for p in preds)
+    assert len(embedder.calls[0]) == 3  # the question and both predictions, in one request
     await recall.match("Which frosting?", preds)
-    embeds = [c for c in backend.calls if c.kind == "embed"]
-    assert len(embeds[1].messages) == 1  # only the question: prediction vectors were cached
+    assert len(embedder.calls[1]) == 1  # only the question: prediction vectors were cached
 
 
-async def test_embedding_recall_keeps_the_question_kind_check() -> None:
-    recall = Recall("embedding", backend=FakeBackend(embedder=bag_of_words))
-    # Identical words, different question: "when" vs "where".
-    result = await recall.match(
-        "Where does the party start?", [prediction("When does the party start?")]
-    )
-    assert result.hit is None
+async def test_embedding_candidates_still_pass_the_verifier() -> None:
+    recall = Recall(BagOfWords())
+    # Identical words, so identical vectors: "when" vs "where", and a swapped direction.
+    for asked, predicted in [
+        ("Where does the party start?", "When does the party start?"),
+        ("How do I convert miles to km?", "How do I convert km to miles?"),
+    ]:
+        result = await recall.match(asked, [prediction(predicted)])
+        assert result.score >= 0.8 and result.hit is None and result.reason
 
 
-async def test_embedding_failure_falls_back_to_lexical_and_logs(
+async def test_an_embedding_failure_serves_nothing_then_falls_back_to_lexical(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    down = FakeBackend(error=BackendUnreachable("down"), embedder=bag_of_words)
-    recall = Recall("embedding", backend=down)
+    recall = Recall(BagOfWords(error=EmbeddingError("the embedding server is down")))
+    question, predicted = "How long do I bake the cake for?", "How long should I bake the cake?"
     with caplog.at_level(logging.WARNING):
-        result = await recall.match(
-            "How long do I bake the cake for?", [prediction("How long should the cake bake?")]
-        )
-    assert result.hit is not None and result.method == "lexical"
-    assert "embedding recall failed" in caplog.text
+        first = await recall.match(question, [prediction(predicted)])
+    assert first.hit is None and first.error and "down" in first.error  # never served on an error
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "sleepchat doctor" in warnings[0].getMessage()
+    assert recall.method == "lexical" and "embedding failed" in recall.description
+    again = await recall.match(question, [prediction(predicted)])
+    assert again.hit is not None and again.method == "lexical"
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1  # one line
 
 
-async def test_a_backend_without_embeddings_means_lexical_recall_said_once(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    backend = FakeBackend()  # declares no embedding model
-    with caplog.at_level(logging.WARNING):
-        recall = Recall("embedding", backend=backend, threshold=0.99)
-        for question in ("Which games?", "Which cake?"):
-            result = await recall.match(question, [prediction("Which games?")])
-            assert result.method == "lexical"
-    assert recall.threshold == DEFAULT_THRESHOLDS["lexical"]  # the embedding level does not apply
-    assert caplog.text.count("no embedding model") == 1
-    assert "embedding recall failed" not in caplog.text
-    assert [c for c in backend.calls if c.kind == "embed"] == []  # never asked
+@pytest.mark.parametrize(
+    "vectors",
+    [
+        [[float("nan")] * 4, [1.0, 0, 0, 0]],  # not finite
+        [[0.0] * 4, [1.0, 0, 0, 0]],  # a zero vector
+        [[1.0, 0, 0, 0]],  # one vector short
+        [[1.0, 0, 0, 0], [1.0, 0, 0]],  # sizes differ
+    ],
+)
+async def test_garbage_vectors_count_as_a_failure_not_a_score(vectors: list[list[float]]) -> None:
+    class Garbage(BagOfWords):
+        async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            return vectors
+
+    recall = Recall(Garbage())
+    result = await recall.match("Which games?", [prediction("Which games?")])
+    assert result.hit is None and result.error is not None and recall.method == "lexical"
 
 
-def test_bad_configuration_is_refused() -> None:
-    with pytest.raises(ValueError):
-        Recall("embedding")  # no backend
-    with pytest.raises(ValueError):
-        Recall("fuzzy")  # type: ignore[arg-type]
+async def test_vectors_of_another_model_are_recomputed() -> None:
+    p = prediction("How long should I bake the cake?")
+    p.embedding, p.embed_model = [1.0, 0.0], "an older model"
+    embedder = BagOfWords()
+    result = await Recall(embedder).match("How long should I bake the cake?", [p])
+    assert result.hit is p and embedder.calls == [[p.question, p.question]]

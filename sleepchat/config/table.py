@@ -160,22 +160,20 @@ class SleepConfig:
 class RecallConfig:
     """Matching a new question to a precomputed prediction."""
 
-    method: Literal["lexical", "embedding"] = setting(
-        "lexical",
-        "lexical needs no model; embedding uses embed_model and recalls more paraphrases.",
-        core="recall_method",
+    method: Literal["auto", "embedding", "lexical"] = setting(
+        "auto",
+        "auto: embedding when a model is there, else word matching; embedding says when it isn't.",
     )
     threshold: float | None = setting(
         None,
-        "Similarity needed to serve a cached answer; null uses the method's calibrated default.",
+        "Similarity that makes a prediction a candidate (a verifier then decides); null: default.",
         ge=0.0,
         le=1.0,
         core="recall_threshold",
     )
     embed_model: str | None = setting(
         None,
-        "Embedding model for method embedding (e.g. all-minilm); null: the built-in default.",
-        core="embed_model",
+        "null: the built-in model, else one the server has; builtin: only that one; or a name.",
     )
 
 

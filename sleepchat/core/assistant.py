@@ -34,7 +34,7 @@ from sleepchat.core.models import (
     Session,
     new_id,
 )
-from sleepchat.core.ports import StorePort
+from sleepchat.core.ports import Embedder, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall, RecallResult
@@ -65,21 +65,16 @@ class Assistant:
         settings: CoreSettings | None = None,
         clock: Clock | None = None,
         log: logging.Logger | None = None,
-        embedder: Backend | None = None,
+        embedder: Embedder | None = None,
     ) -> None:
-        """``embedder`` embeds questions for recall (default: ``backend``)."""
+        """``embedder`` embeds questions for recall (None: recall matches words)."""
         self.backend = backend
         self.store = store
         self.settings = settings or CoreSettings()
         self.clock = clock or SystemClock()
         self.log = log or logging.getLogger("sleepchat.core")
         self.idle = IdleClock(self.clock, self.settings.idle_seconds)
-        self.recall = Recall(
-            method=self.settings.recall_method,
-            threshold=self.settings.recall_threshold,
-            backend=embedder or backend,
-            embed_model=self.settings.embed_model,
-        )
+        self.recall = Recall(embedder, threshold=self.settings.recall_threshold, log=self.log)
         self.reflector = Reflector(backend, self.settings, self.clock, self.recall, self.log)
         self.profile = SessionProfile(self)  # the session's model, system prompt, options
         self.session: Session | None = None
@@ -172,6 +167,12 @@ class Assistant:
         return self.session, self.memory
 
     # -- asking ------------------------------------------------------------------------------
+    @property
+    def recall_method(self) -> str:
+        """How questions are matched to predictions now, e.g. "embedding (all-MiniLM-L6-v2
+        (built in))" or "lexical" (for the status line and doctor)."""
+        return self.recall.description
+
     @property
     def turn(self) -> int:
         """User turns so far in the current session (the staleness clock of predictions)."""

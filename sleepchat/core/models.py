@@ -194,6 +194,7 @@ class Prediction(Record):
     status: Literal["fresh", "served", "dropped", "stale"] = "fresh"
     answer_tokens: int | None = None
     embedding: list[float] | None = None
+    embed_model: str | None = None  # the model that made ``embedding``
     revised_from: str | None = None
     validated_by: str | None = None  # the reflection that last re-validated it (kept it)
 

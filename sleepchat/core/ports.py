@@ -36,3 +36,12 @@ class StorePort(Protocol):
     # store-wide values (overall stats, preferences)
     async def get_meta(self, key: str, default: Any = None) -> Any: ...
     async def set_meta(self, key: str, value: Any) -> None: ...
+
+
+class Embedder(Protocol):
+    """Sentence vectors for recall: a dedicated embedding model (the chat model's own
+    embeddings do not separate questions). Raises on any failure; recall then falls back."""
+
+    name: str  # what doctor and the status line show, e.g. "all-MiniLM-L6-v2 (built in)"
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...

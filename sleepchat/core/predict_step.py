@@ -262,9 +262,12 @@ async def store(
         based_on_message_id=run.history[-1].id if run.history else None,
         based_on_turn=user_turns(run.history),
         answer_tokens=answer_tokens,
-        embedding=await embedding(run, recall, question),
         revised_from=revised_from,
     )
+    # Embedded while idle, so matching at query time embeds only the question.
+    embedded = await recall.embedding(question)
+    if embedded is not None:
+        prediction.embedding, prediction.embed_model = embedded
     saved = await run.memory.save_prediction(prediction)
     run.predictions += 1
     run.changed()
@@ -319,15 +322,3 @@ async def answer(run: Run, question: str) -> tuple[str, int] | None:
         run.log.debug("not stored (answer cut or empty): %r", question)
         return None
     return text, used
-
-
-async def embedding(run: Run, recall: Recall, question: str) -> list[float] | None:
-    """Embed while idle, so matching at query time embeds only the question."""
-    if recall.method != "embedding" or recall.backend is None:
-        return None
-    try:
-        vectors = await recall.backend.embed([question], model=recall.embed_model)
-        return list(vectors[0])
-    except Exception as exc:  # matching will retry, or fall back to lexical
-        run.log.info("could not embed a prediction now: %s", exc)
-        return None

@@ -1,18 +1,16 @@
-"""Matching a new question to fresh predictions (DESIGN §2.8).
+"""Matching a new question to fresh predictions (DESIGN §2.8), in two stages.
 
-A false hit (a cached answer served to a different question) is worse than a miss, so both
-methods are tuned for precision:
+A false hit (a cached answer served to a different question) is worse than a miss:
 
-* **lexical** (default, no model): content words after normalisation (lowercase, contractions
-  expanded, stopwords dropped, light stemming, a few true synonyms). Shared words count for,
-  unmatched words against, and a *substitution* (each side has a word the other lacks:
-  "soft yolk" vs "hard yolk", "Windows" vs "Mac") counts against twice. Filler-ish verbs weigh
-  little. Negations and numbers are content.
-* **embedding**: cosine of ``backend.embed`` vectors (a dedicated embedding model; the chat
-  model's own embeddings are not usable). Falls back to lexical, logged, when embedding fails.
+1. **Candidates by meaning**: the cosine of sentence vectors from a dedicated embedding model
+   (the ``Embedder`` port), or, without one, word overlap (``lexical_similarity``). Both rank
+   predictions and drop the unrelated ones, but neither can tell a look-alike from a paraphrase:
+   "convert miles to km" and "convert km to miles" are 0.997 cosine apart.
+2. **The verifier** (``verify.py``) decides, failing closed: a word, number, unit, negation,
+   person, tense or preposition role that differs means no hit.
 
-Both also compare the *kind* of question (when / where / how long / how many / yes-no ...):
-"When should I feed the cat?" is not "What should I feed the cat?" however similar the words.
+An embedding failure (no model, a broken file, a server error) serves nothing for that
+question, logs one line and switches to word overlap for the rest of the run.
 """
 
 from __future__ import annotations
@@ -25,12 +23,18 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sleepchat.core.models import Prediction
-from sleepchat.llm.base import Backend
+from sleepchat.core.ports import Embedder
+from sleepchat.core.question import compatible_kinds, expand, kind_of, stem
+from sleepchat.core.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
+from sleepchat.core.wordlists import SPECIFIC_HOW
+from sleepchat.errors import one_line
 
 RecallMethod = Literal["lexical", "embedding"]
 
-# Calibrated on the paraphrase / look-alike pairs in tests/test_recall.py.
-DEFAULT_THRESHOLDS: dict[str, float] = {"lexical": 0.75, "embedding": 0.8}
+# Candidate levels, chosen on the tune half of tests/data/recall_pairs.jsonl: the lowest score
+# of a verified paraphrase there was 0.65 cosine / 0.25 overlap (typos cost the most).
+DEFAULT_THRESHOLDS: dict[str, float] = {"lexical": 0.2, "embedding": 0.6}
+# Predictions this close but not served go to the model as hints.
 HINT_THRESHOLDS: dict[str, float] = {"lexical": 0.34, "embedding": 0.6}
 INTENT_CONFLICT = 0.5  # score factor when the two questions ask for different things
 
@@ -38,20 +42,6 @@ INTENT_CONFLICT = 0.5  # score factor when the two questions ask for different t
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
-
-_CONTRACTIONS = [
-    (r"\bwon't\b", "will not"),
-    (r"\bcan't\b", "can not"),
-    (r"\bcannot\b", "can not"),
-    (r"\bshan't\b", "shall not"),
-    (r"n't\b", " not"),
-    (r"'re\b", " are"),
-    (r"'ve\b", " have"),
-    (r"'ll\b", " will"),
-    (r"'d\b", " would"),
-    (r"'m\b", " am"),
-    (r"'s\b", " is"),  # "what's", "it's" (a possessive "'s" is dropped as a stopword anyway)
-]
 
 STOPWORDS = _wordset(
     """
@@ -78,117 +68,14 @@ WEAK_WORDS = _wordset(
 )
 WEAK = 0.3
 
-# True synonyms only; anything looser would trade precision for recall.
-SYNONYMS = {
-    "begin": "start",
-    "commence": "start",
-    "purchase": "buy",
-    "large": "big",
-    "huge": "big",
-    "little": "small",
-    "tiny": "small",
-    "quick": "fast",
-    "quickly": "fast",
-    "rapid": "fast",
-    "repair": "fix",
-    "resolve": "fix",
-    "price": "cost",
-    "utilize": "use",
-    "require": "need",
-    "automobile": "car",
-    "finish": "end",
-    "correct": "right",
-    "photo": "picture",
-    "pic": "picture",
-    "kid": "child",
-    "children": "child",
-    "people": "person",
-    "folk": "person",
-}
-
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "without"})
-_SPECIFIC_HOW = {"long", "many", "much", "often", "far", "old", "big", "soon", "fast"}
-_WH = ("what", "when", "where", "who", "whom", "whose", "why", "which", "how")
-_AUX = _wordset(
-    """
-    is am are was were do does did can could should would
-    will shall may might must have has had
-    """
-)
-
-
-def _expand(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    for pattern, repl in _CONTRACTIONS:
-        text = re.sub(pattern, repl, text)
-    return text
-
-
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", _expand(text))
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper: enough to make inflections meet, never aggressive."""
-    if word.isdigit() or len(word) <= 3:
-        return word
-    w = word
-    if len(w) > 6:
-        w = re.sub(r"is(e|es|ed|ing|ation|ations)$", r"iz\1", w)  # British spelling
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    for suffix in ("ing", "ed", "ly"):
-        # Keep a stem of 3+ letters, and "need", "feed", "seed" whole.
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("eed"):
-            w = w[: -len(suffix)]
-            if len(w) > 2 and w[-1] == w[-2] and w[-1] not in "lsz":
-                w = w[:-1]  # running -> run
-            break
-    if w.endswith("e") and len(w) > 3:
-        w = w[:-1]  # bake/baking/baked -> bak
-    return w
-
-
-_SYNONYM_STEMS = {stem(k): stem(v) for k, v in SYNONYMS.items()}
+    return re.findall(r"[a-z0-9]+", expand(text))
 
 
 def intent(text: str) -> str:
-    """What kind of answer the question asks for."""
-    words = _words(text)
-    for i, w in enumerate(words):
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if w == "how":
-            if nxt in _SPECIFIC_HOW:
-                return f"how {nxt}"
-            if nxt == "come":
-                return "why"
-            return "how"
-        if w == "what":
-            # "what time / what's the best day" ask when; "what is the price" asks how much.
-            ahead = set(words[i + 1 : i + 5])
-            if ahead & {"time", "day", "date", "year", "month"}:
-                return "when"
-            if ahead & {"price", "cost"}:
-                return "how much"
-        if w == "what" and nxt in {"place", "city", "country"}:
-            return "where"
-        if w in {"whom", "whose"}:
-            return "who"
-        if w in _WH:
-            return "what" if w == "which" else w
-    if words and words[0] in _AUX:
-        return "yesno"
-    return "other"
-
-
-def _compatible(a: str, b: str) -> bool:
-    # "How do I bake it?" is not "What do I bake it with?": only an unmarked request
-    # ("Tell me about Rome") goes with any kind.
-    return a == b or "other" in (a, b)
+    """What kind of answer the question asks for (see ``question.kind_of``)."""
+    return kind_of(text)
 
 
 def _negated(text: str) -> bool:
@@ -197,7 +84,7 @@ def _negated(text: str) -> bool:
 
 def _kind_factor(a: str, b: str) -> float:
     """1 when both ask the same kind of thing, less when not (or when one is negated)."""
-    same = _compatible(intent(a), intent(b)) and _negated(a) == _negated(b)
+    same = compatible_kinds(intent(a), intent(b)) and _negated(a) == _negated(b)
     return 1.0 if same else INTENT_CONFLICT
 
 
@@ -206,32 +93,16 @@ def content_words(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     words = _words(text)
     for i, w in enumerate(words):
-        if w == "how" or (i > 0 and words[i - 1] == "how" and w in _SPECIFIC_HOW | {"come"}):
+        if w == "how" or (i > 0 and words[i - 1] == "how" and w in SPECIFIC_HOW | {"come"}):
             continue  # part of the question kind, compared separately
         if w == "what" or (i > 0 and words[i - 1] == "what" and w in {"time", "day", "date"}):
             continue
         if w in STOPWORDS:
             continue
-        s = _SYNONYM_STEMS.get(stem(SYNONYMS.get(w, w)), stem(SYNONYMS.get(w, w)))
+        s = SYNONYM_STEMS.get(stem(SYNONYMS.get(w, w)), stem(SYNONYMS.get(w, w)))
         weight = WEAK if w in WEAK_WORDS or s in WEAK_WORDS else 1.0
         out[s] = max(out.get(s, 0.0), weight)
     return out
-
-
-def _near(a: str, b: str) -> bool:
-    """One typo apart (only for longer words; numbers must match exactly)."""
-    if min(len(a), len(b)) < 6 or abs(len(a) - len(b)) > 1 or a.isdigit() or b.isdigit():
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diff) == 1 or (
-            len(diff) == 2
-            and diff[1] == diff[0] + 1
-            and a[diff[0]] == b[diff[1]]
-            and a[diff[1]] == b[diff[0]]
-        )
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def lexical_similarity(a: str, b: str) -> float:
@@ -245,7 +116,7 @@ def lexical_similarity(a: str, b: str) -> float:
     only_b = {w: v for w, v in wb.items() if w not in wa}
     matched = sum(min(v, wb[w]) for w, v in wa.items() if w in wb)
     for w in list(only_a):  # typos: "tomatos" meets "tomatoes"
-        partner = next((x for x in only_b if _near(w, x)), None)
+        partner = next((x for x in only_b if one_slip(w, x)), None)
         if partner is not None:
             matched += min(only_a.pop(w), only_b.pop(partner))
     if matched <= 0:
@@ -266,102 +137,160 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 @dataclass
 class RecallResult:
     hit: Prediction | None
-    score: float  # the best score (of the hit, or of the best near miss; 0 with nothing)
+    score: float  # the best candidate score (of the hit, or of the best near miss; 0 with none)
     near: list[tuple[Prediction, float]] = field(default_factory=list)  # above the hint level
     method: RecallMethod = "lexical"  # the method that actually ran (after any fallback)
+    reason: str = ""  # why the best candidate was not served (empty on a hit)
+    error: str | None = None  # the embedding failure that made this match serve nothing
 
 
 class Recall:
     def __init__(
         self,
-        method: RecallMethod = "lexical",
-        threshold: float | None = None,
-        backend: Backend | None = None,
-        embed_model: str | None = None,
+        embedder: Embedder | None = None,
         *,
+        threshold: float | None = None,
         hint_threshold: float | None = None,
+        verifier: Verifier | None = None,
         log: logging.Logger | None = None,
     ) -> None:
-        if method not in DEFAULT_THRESHOLDS:
-            raise ValueError(f"unknown recall method {method!r}: use 'lexical' or 'embedding'")
-        if method == "embedding" and backend is None:
-            raise ValueError("embedding recall needs a backend")
+        self.embedder = embedder
+        self._threshold = threshold
+        self._hint_threshold = hint_threshold
+        self.verifier = verifier or Verifier.default()
         self.log = log or logging.getLogger("sleepchat.recall")
-        if method == "embedding" and backend is not None and not backend.capabilities.embeddings:
-            # Said once, here, rather than failing (and warning) at every question.
-            self.log.warning(
-                "the %s backend has no embedding model; recall uses lexical matching", backend.name
-            )
-            method, threshold, hint_threshold = "lexical", None, None
-        self.method: RecallMethod = method
-        self.threshold = DEFAULT_THRESHOLDS[method] if threshold is None else threshold
-        self.hint_threshold = HINT_THRESHOLDS[method] if hint_threshold is None else hint_threshold
-        self.backend = backend
-        self.embed_model = embed_model
+        self.failure: str | None = None  # why embedding recall stopped (None: it did not)
+
+    @property
+    def method(self) -> RecallMethod:
+        """The method in use now: embedding while a model is there and has not failed."""
+        return "embedding" if self.embedder is not None and self.failure is None else "lexical"
+
+    @property
+    def description(self) -> str:
+        """One line for doctor and the status line."""
+        if self.method == "embedding":
+            assert self.embedder is not None
+            return f"embedding ({self.embedder.name})"
+        if self.failure is not None:
+            return f"lexical (embedding failed: {self.failure})"
+        return "lexical"
+
+    @property
+    def threshold(self) -> float:
+        return DEFAULT_THRESHOLDS[self.method] if self._threshold is None else self._threshold
+
+    @property
+    def hint_threshold(self) -> float:
+        if self._hint_threshold is not None:
+            return self._hint_threshold
+        return HINT_THRESHOLDS[self.method]
 
     @staticmethod
     def lexical_similarity(a: str, b: str) -> float:
         return lexical_similarity(a, b)
 
+    def check(self, predicted: str, asked: str) -> Verdict:
+        """The verifier alone: may the answer to ``predicted`` serve ``asked``?"""
+        return self.verifier.check(predicted, asked)
+
     async def rank(
         self, question: str, predictions: Sequence[Prediction]
     ) -> list[tuple[Prediction, float]]:
-        """Every prediction with its score, best first."""
-        scored, _method = await self._score(question, predictions)
+        """Every prediction with its candidate score, best first."""
+        scored, _method, _error = await self._score(question, predictions)
         return scored
 
     async def match(self, question: str, predictions: Sequence[Prediction]) -> RecallResult:
-        scored, method = await self._score(question, predictions)
-        threshold, hint = self._levels(method)
-        best = scored[0] if scored else None
-        hit = best[0] if best is not None and best[1] >= threshold else None
+        scored, method, error = await self._score(question, predictions)
+        if error is not None:
+            return RecallResult(None, 0.0, [], method, "embedding failed", error)
+        threshold, hint = self.threshold, self.hint_threshold
+        hit: Prediction | None = None
+        reason = "no candidate" if not scored or scored[0][1] < threshold else ""
+        for p, s in scored:
+            if s < threshold:
+                break
+            verdict = self.verifier.check(p.question, question)
+            if verdict.same:
+                hit, reason = p, ""
+                break
+            reason = reason or verdict.reason
         near = [(p, s) for p, s in scored if s >= hint and p is not hit]
-        return RecallResult(hit, best[1] if best else 0.0, near, method)
+        best = next((s for p, s in scored if p is hit), scored[0][1] if scored else 0.0)
+        return RecallResult(hit, best, near, method, reason)
 
-    def _levels(self, method: RecallMethod) -> tuple[float, float]:
-        if method == self.method:
-            return self.threshold, self.hint_threshold
-        return DEFAULT_THRESHOLDS[method], HINT_THRESHOLDS[method]
+    async def embedding(self, text: str) -> tuple[list[float], str] | None:
+        """``text``'s vector and the model's name, computed while idle so a match embeds only
+        the question; None without a working model."""
+        if self.method != "embedding":
+            return None
+        assert self.embedder is not None
+        try:
+            (vector,) = _checked(await self.embedder.embed([text]), 1)
+        except Exception as exc:  # matching will retry, or fall back
+            self.log.info("could not embed a prediction now: %s", _one_line(exc))
+            return None
+        return vector, self.embedder.name
 
     async def _score(
         self, question: str, predictions: Sequence[Prediction]
-    ) -> tuple[list[tuple[Prediction, float]], RecallMethod]:
+    ) -> tuple[list[tuple[Prediction, float]], RecallMethod, str | None]:
         if not predictions:
-            return [], self.method
+            return [], self.method, None
         if self.method == "embedding":
             try:
-                scored = await self._embedding_scores(question, predictions)
-                return _best_first(scored), "embedding"
-            except Exception as exc:  # any embedding failure: lexical still works, and says so
-                self.log.warning("embedding recall failed (%s); using lexical matching", exc)
-        return _best_first([(p, lexical_similarity(question, p.question)) for p in predictions]), (
-            "lexical"
-        )
+                return _best_first(await self._embedding_scores(question, predictions)), (
+                    "embedding"
+                ), None
+            except Exception as exc:  # any failure: nothing served now, words from now on
+                self.failure = _one_line(exc)
+                self.log.warning(
+                    "embedding recall failed (%s); matching words from now on — "
+                    "`sleepchat doctor` checks the embedding model",
+                    self.failure,
+                )
+                scored = [(p, lexical_similarity(question, p.question)) for p in predictions]
+                return _best_first(scored), "lexical", self.failure
+        scored = [(p, lexical_similarity(question, p.question)) for p in predictions]
+        return _best_first(scored), "lexical", None
 
     async def _embedding_scores(
         self, question: str, predictions: Sequence[Prediction]
     ) -> list[tuple[Prediction, float]]:
-        assert self.backend is not None
-        # Cached on the prediction; recomputed when the model (vector size) changed.
-        missing = [p for p in predictions if not p.embedding]
-        vectors = await self.backend.embed(
-            [question, *(p.question for p in missing)], model=self.embed_model
-        )
-        if len(vectors) != len(missing) + 1:
-            raise ValueError(f"expected {len(missing) + 1} vectors, got {len(vectors)}")
+        assert self.embedder is not None
+        name = self.embedder.name
+        # Vectors are cached on the prediction; another model's vectors are recomputed.
+        missing = [p for p in predictions if not p.embedding or p.embed_model != name]
+        texts = [question, *(p.question for p in missing)]
+        vectors = _checked(await self.embedder.embed(texts), len(texts))
         q = vectors[0]
         for p, v in zip(missing, vectors[1:], strict=True):
-            p.embedding = list(v)
-        stale = [p for p in predictions if p.embedding is not None and len(p.embedding) != len(q)]
-        if stale:
-            fresh = await self.backend.embed([p.question for p in stale], model=self.embed_model)
-            for p, v in zip(stale, fresh, strict=True):
-                p.embedding = list(v)
+            p.embedding, p.embed_model = v, name
         out: list[tuple[Prediction, float]] = []
         for p in predictions:
             assert p.embedding is not None
-            out.append((p, _kind_factor(question, p.question) * cosine(q, p.embedding)))
+            if len(p.embedding) != len(q):
+                raise ValueError("a stored prediction vector has another size")
+            out.append((p, cosine(q, p.embedding)))
         return out
+
+
+def _checked(vectors: Sequence[Sequence[float]], expected: int) -> list[list[float]]:
+    """The vectors as lists, or ValueError: a wrong count, empty or non-finite vectors, or
+    vectors of different sizes are a broken model, not a score."""
+    out = [[float(x) for x in v] for v in vectors]
+    if len(out) != expected:
+        raise ValueError(f"expected {expected} vectors, got {len(out)}")
+    if not out or not out[0] or any(len(v) != len(out[0]) for v in out):
+        raise ValueError("the embedding model returned vectors of no or different sizes")
+    if not all(math.isfinite(x) for v in out for x in v) or not all(any(v) for v in out):
+        raise ValueError("the embedding model returned non-finite or zero vectors")
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    return one_line(str(getattr(exc, "message", None) or exc or type(exc).__name__), 200)
 
 
 def _best_first(scored: list[tuple[Prediction, float]]) -> list[tuple[Prediction, float]]:

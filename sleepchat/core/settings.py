@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
 from sleepchat.core.predict_policy import PredictSetting
@@ -26,10 +25,9 @@ class CoreSettings:
     warm_up: bool = True
     # Precompute answers always, never, or as long as predictions hit or nearly hit (auto).
     predict: PredictSetting = "auto"
-    # recall
-    recall_method: Literal["lexical", "embedding"] = "lexical"
-    recall_threshold: float | None = None  # None: the method's calibrated default
-    embed_model: str | None = None
+    # recall: the candidate level (None: the method's calibrated default); the embedding
+    # model itself is handed to the Assistant by the composition root
+    recall_threshold: float | None = None
     # replies longer than this many tokens are cut (None: the model decides)
     max_reply_tokens: int | None = None
 

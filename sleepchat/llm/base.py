@@ -118,6 +118,10 @@ class BackendUnavailable(BackendError):
     """The backend cannot be used here at all (e.g. llama-cpp-python not installed)."""
 
 
+class EmbeddingError(SleepchatError):
+    """The recall embedding model cannot run (missing, broken, or its server failed)."""
+
+
 class SchemaError(BackendError):
     """Structured output did not validate against the requested schema."""
 
