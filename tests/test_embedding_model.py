@@ -15,7 +15,13 @@ import pytest
 from sleepchat.core.models import Prediction
 from sleepchat.core.recall import Recall
 from sleepchat.llm import embedders, minilm
-from sleepchat.llm.base import Backend, BackendServerError, BackendUnreachable, EmbeddingError
+from sleepchat.llm.base import (
+    Backend,
+    BackendServerError,
+    BackendUnreachable,
+    Capabilities,
+    EmbeddingError,
+)
 from sleepchat.llm.embedders import BackendEmbedder, choose_embedder, ollama_embedding_model
 
 needs_model = pytest.mark.skipif(
@@ -108,6 +114,7 @@ class Server:
     name = "ollama"
     model = "llama3.2:3b"
     host = None
+    capabilities = Capabilities(embeddings=True)
 
     def __init__(self, models: list[str], error: Exception | None = None) -> None:
         self.models = models

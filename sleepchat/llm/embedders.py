@@ -100,10 +100,10 @@ async def _pick(embed_model: str | None, backend: Backend) -> EmbedderChoice:
     if embed_model == BUILTIN:
         return EmbedderChoice(None, f"no built-in embedding model ({builtin_missing})",
                               INSTALL_HINT)
-    if backend.name != "ollama":
+    if not backend.capabilities.embeddings:
         why = f"the built-in embedding model is not usable ({builtin_missing})"
         if embed_model is not None:
-            why = f"recall.embed_model {embed_model!r} needs Ollama, and the backend is local"
+            why = f"recall.embed_model {embed_model!r} needs a server with embedding models"
         return EmbedderChoice(None, why, INSTALL_HINT)
     try:
         models = await backend.list_models()
