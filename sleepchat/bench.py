@@ -30,7 +30,7 @@ from sleepchat.runtime import build_assistant, build_embedder, open_backend, ope
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
-    from sleepchat.core.ports import StorePort
+    from sleepchat.core.ports import Embedder, StorePort
 
 QUERY_WEIGHT = 10  # query-time tokens cost 10x sleep tokens (as in the Sleep-time Compute paper)
 LONG_WORDS = 900  # ≈ 1,200 tokens: the long-session resume measurement
@@ -80,7 +80,7 @@ class _Parts:
     """What every arm shares: the backend under test and recall's embedder."""
 
     backend: Backend
-    embedder: Backend | None
+    embedder: Embedder | None
 
     def assistant(self, store: StorePort, settings: CoreSettings) -> Assistant:
         return build_assistant(self.backend, store, settings, embedder=self.embedder)
@@ -364,7 +364,7 @@ async def bench(
     settings: CoreSettings,
     conversations: Sequence[Conversation],
     *,
-    embedder: Backend | None = None,
+    embedder: Embedder | None = None,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[ConversationResult]]:
     """The three arms of every conversation on ``backend`` (``embedder``: what recall embeds with,
@@ -407,11 +407,18 @@ async def run_bench(
             f"bench: {len(convs)} conversations on {backend.name} model {backend.model}",
             file=sys.stderr,
         )
-        embedder = build_embedder(config, backend)
-        summary, results = await bench(backend, config.core_settings(), convs, embedder=embedder)
+        embedder = await build_embedder(config, backend)
+        try:
+            summary, results = await bench(
+                backend, config.core_settings(), convs, embedder=embedder
+            )
+        finally:
+            if embedder is not None:
+                await embedder.aclose()
     finally:
         await backend.aclose()
-    summary = {"backend": backend.name, "model": backend.model, **summary}
+    recall = f"embedding: {embedder.name}" if embedder is not None else "lexical"
+    summary = {"backend": backend.name, "model": backend.model, "recall": recall, **summary}
     print_table(summary, results, sys.stdout)
     if json_out:
         rows = [

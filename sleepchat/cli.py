@@ -90,7 +90,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="about two minutes on 3 bundled conversations: the figures to pick a model",
     )
+    benches = p.add_subparsers(dest="bench_command", metavar="WHAT")
+    r = benches.add_parser("recall", help="measure the recall matcher alone on labelled pairs")
+    _global_flags(r, suppress=True)
+    r.add_argument(
+        "--pairs", metavar="FILE", required=True, help='JSONL of {"predicted", "asked", "same"}'
+    )
+    r.add_argument(
+        "--threshold", type=_unit_float, metavar="X", help="candidate level (default: calibrated)"
+    )
+    r.add_argument("--split", metavar="NAME", help="only the pairs with this split (e.g. test)")
     return parser
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}")
+    return value
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -191,6 +211,12 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return commands.run(commands.search(config, query, json_mode=args.json, limit=args.limit))
     if args.command == "doctor":
         return commands.run(commands.doctor(config))
+    if args.command == "bench" and args.bench_command == "recall":
+        from sleepchat.recall_bench import run_recall_bench
+
+        return commands.run(
+            run_recall_bench(config, pairs=args.pairs, threshold=args.threshold, split=args.split)
+        )
     if args.command == "bench":
         if args.quick:
             from sleepchat.bench_quick import run_quick as run_bench

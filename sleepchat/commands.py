@@ -223,8 +223,39 @@ async def doctor(config: Config) -> int:
             await local.aclose()
         except BackendError as exc:
             report(False, f"embedded model: {exc.message}", LOCAL_INSTALL)
+    server = "ollama" if ollama_ok or config.backend == "ollama" else None
+    await _doctor_recall(config, report, "openai" if config.backend == "openai" else server)
     print("all good" if not problems else f"{problems} problem(s) found")
     return 0 if not problems else 1
+
+
+async def _doctor_recall(config: Config, report: Callable[..., None], server: str | None) -> None:
+    """Which recall is in use and, for an embedding model, that it loads and works."""
+    from sleepchat.llm.base import EmbeddingError
+    from sleepchat.llm.embedders import choose_embedder, probe
+
+    if config.recall.method == "lexical":
+        print("[note] recall: matching words (recall.method is lexical)")
+        return
+    backend = await build_backend(server, config) if server else None
+    try:
+        choice = await choose_embedder(config.recall.method, config.recall.embed_model, backend)
+        if choice.embedder is None:
+            if config.recall.method == "embedding":
+                report(False, f"recall: no embedding model: {choice.note}", choice.hint)
+            else:
+                print(f"[note] recall: matching words: {choice.note}\n       fix: {choice.hint}")
+            return
+        try:
+            await probe(choice.embedder)
+            report(True, f"recall: embedding with {choice.embedder.name}")
+        except EmbeddingError as exc:
+            report(False, f"recall: {exc.message}", choice.hint)
+        finally:
+            await choice.embedder.aclose()
+    finally:
+        if backend is not None:
+            await backend.aclose()
 
 
 async def _doctor_openai(config: Config, report: Callable[..., None]) -> None:

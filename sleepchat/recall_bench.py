@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from sleepchat.core.models import Prediction
 from sleepchat.core.recall import Recall
 from sleepchat.errors import SleepchatError
+
+if TYPE_CHECKING:
+    from sleepchat.config import Config
 
 PAIRS_HELP = 'JSONL, one {"predicted": str, "asked": str, "same": bool} per line'
 
@@ -181,3 +185,28 @@ def print_report(report: RecallReport, out: IO[str]) -> None:
         "(the question embedded and verified; the prediction embedded beforehand)",
         file=out,
     )
+
+
+async def run_recall_bench(
+    config: Config, *, pairs: str, threshold: float | None, split: str | None
+) -> int:
+    """``sleepchat bench recall``: the configured matcher (recall.method / embed_model) on a
+    labelled pairs file; the report goes to stdout."""
+    from sleepchat.runtime import build_backend, build_embedder, warn
+
+    loaded = load_pairs(pairs, split)
+    server = {"auto": "ollama", "ollama": "ollama", "openai": "openai"}.get(config.backend)
+    backend = await build_backend(server, config) if server else None
+    try:
+        embedder = await build_embedder(config, backend, on_warning=warn)
+        try:
+            recall = Recall(embedder, threshold=threshold)
+            report = await measure(recall, loaded)
+        finally:
+            if embedder is not None:
+                await embedder.aclose()
+    finally:
+        if backend is not None:
+            await backend.aclose()
+    print_report(report, sys.stdout)
+    return 0

@@ -2,8 +2,8 @@
 
 Every mode (the TUI, the plain REPL, script mode, the data commands, ``doctor`` and ``bench``)
 gets its store, backend and assistant here. A new backend is one entry in :data:`BACKENDS` (and
-its name among the ``backend`` setting's choices); a different embedding model for recall is
-built by :func:`build_embedder`.
+its name among the ``backend`` setting's choices); recall's embedding model is chosen by
+:func:`build_embedder`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sleepchat.llm.base import BackendError
 if TYPE_CHECKING:
     from sleepchat.config import Config
     from sleepchat.core.assistant import Assistant
-    from sleepchat.core.ports import StorePort
+    from sleepchat.core.ports import Embedder, StorePort
     from sleepchat.core.settings import CoreSettings
     from sleepchat.llm.base import Backend
     from sleepchat.store import Store
@@ -195,12 +195,23 @@ async def patiently(check: Awaitable[T], backend: Backend, on_warning: Warn) -> 
                 await task
 
 
-def build_embedder(config: Config, backend: Backend) -> Backend:
-    """What recall embeds questions with (``recall.method: embedding``): the chat backend, whose
-    server holds embedding models such as all-minilm (``recall.embed_model``); one without
-    embeddings makes recall fall back to lexical matching. A separate, offline embedding model
-    is built here."""
-    return backend
+async def build_embedder(
+    config: Config, backend: Backend | None, *, on_warning: Warn = warn
+) -> Embedder | None:
+    """Recall's embedding model (``recall.method``, ``recall.embed_model``): the built-in
+    all-MiniLM-L6-v2, else one the chat server has, else None (recall matches words, and says
+    so in the log; with ``recall.method: embedding`` also through ``on_warning``)."""
+    from sleepchat.llm.embedders import choose_embedder
+
+    chosen = choose_embedder(
+        config.recall.method, config.recall.embed_model, backend, on_warning=on_warning, log=log
+    )
+    try:  # a server that takes the connection but never lists its models must not hold the start
+        choice = await asyncio.wait_for(chosen, START_CHECK_S)
+    except TimeoutError:
+        log.info("recall matches words: the server did not list its models in %g s", START_CHECK_S)
+        return None
+    return choice.embedder
 
 
 # -- store and assistant ----------------------------------------------------------------------
@@ -220,7 +231,7 @@ def build_assistant(
     store: StorePort,
     settings: CoreSettings,
     *,
-    embedder: Backend | None = None,
+    embedder: Embedder | None = None,
 ) -> Assistant:
     from sleepchat.core.assistant import Assistant
 
@@ -238,6 +249,8 @@ class Runtime:
         try:
             await self.assistant.close()
             await self.backend.aclose()
+            if self.assistant.recall.embedder is not None:
+                await self.assistant.recall.embedder.aclose()
         finally:
             await self.store.close()
 
@@ -267,6 +280,6 @@ async def open_runtime(
         backend,
         store,
         config.core_settings(),
-        embedder=build_embedder(config, backend),
+        embedder=await build_embedder(config, backend, on_warning=on_warning),
     )
     return Runtime(config, store, backend, assistant)

@@ -116,7 +116,7 @@ async def test_recall_embeds_with_the_embedder_it_is_given(tmp_path: Path) -> No
     chat = FakeBackend()  # no embedding model: embedding through it would fail
     embedder = FakeBackend(embedder=lambda text: [1.0, float(len(text))])
     store = await open_store(tmp_path / "d")
-    settings = CoreSettings(recall_method="embedding")
+    settings = CoreSettings()
     a = build_assistant(chat, store, settings, embedder=embedder)
     asked = "How often should I water them?"
     guess = Prediction("p1", "s1", asked, "Every two days.", 0.0, "r1", None)

@@ -126,6 +126,7 @@ async def test_idle_reflection_fills_the_panel_and_prediction_answers_instantly(
         notes = app.panel.query_one(NoteList)
         assert notes.option_count == 1
         assert "1 prediction ready" in app.status_text()
+        assert "recall: lexical" in app.status_text()  # no embedding model in this app
         text = screen_text(app)
         assert NOTE[:30] in text
         # Enter on the prediction: answered from the cache, no model request.

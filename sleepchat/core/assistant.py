@@ -169,8 +169,8 @@ class Assistant:
     # -- asking ------------------------------------------------------------------------------
     @property
     def recall_method(self) -> str:
-        """How questions are matched to predictions now, e.g. "embedding (all-MiniLM-L6-v2
-        (built in))" or "lexical" (for the status line and doctor)."""
+        """How questions are matched to predictions now, e.g. "embedding: all-MiniLM-L6-v2
+        (built in)" or "lexical" (for the status line and doctor)."""
         return self.recall.description
 
     @property

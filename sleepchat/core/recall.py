@@ -171,7 +171,7 @@ class Recall:
         """One line for doctor and the status line."""
         if self.method == "embedding":
             assert self.embedder is not None
-            return f"embedding ({self.embedder.name})"
+            return f"embedding: {self.embedder.name}"
         if self.failure is not None:
             return f"lexical (embedding failed: {self.failure})"
         return "lexical"

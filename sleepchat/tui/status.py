@@ -1,5 +1,6 @@
 """The status line: model, sleep state (awake · idle in Ns · reflecting… · answering…), the
-predictions ready, the last reply's speed, how full the context is and the session title.
+predictions ready, how recall matches (embedding, or lexical without an embedding model), the
+last reply's speed, how full the context is and the session title.
 
 Its state is reactive (``streaming``, ``reflecting``, ``predictions_ready``): setting one redraws
 the line. What moves by itself (the "idle in Ns" countdown, the seconds a start-up step such as
@@ -103,6 +104,8 @@ class StatusLine(Static):
             parts.append(f"idle in {math.ceil(secs)}s" if secs > 0 else "idle")
         if fresh := self.predictions_ready:
             parts.append(f"{fresh} prediction{'s' if fresh != 1 else ''} ready")
+        if a.settings.sleep_enabled:
+            parts.append(f"recall: {a.recall.method}")  # how questions meet predictions
         if a.last_reply_speed:
             parts.append(f"{a.last_reply_speed:.1f} tok/s")
         parts.append(self.context_text())
