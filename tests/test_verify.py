@@ -151,6 +151,12 @@ def test_typos_are_slips_in_non_words_not_other_words(verifier: Verifier) -> Non
     assert not verifier.check("How is my wealth?", "How is my health?").same
 
 
+def test_a_pasted_wall_of_text_is_refused_at_once(verifier: Verifier) -> None:
+    question = "How do I reset my router?"
+    assert not verifier.check(question, question + " and more" * 20_000).same
+    assert not verifier.check(question, "2 " * 50_000).same  # no quadratic alignment
+
+
 def test_without_a_vocabulary_nothing_counts_as_a_typo() -> None:
     bare = Verifier()
     assert not bare.check("How do I set the battery?", "How do I set the batery?").same

@@ -52,6 +52,8 @@ SYNONYM_STEMS = {stem(k): stem(v) for k, v in SYNONYMS.items()}
 # Chat shorthand that is also a number: resolved only where the other question has the word
 # at the same place ("passport 2 go" / "passport to go"); "2 cups" stays a number.
 _NUMBER_SHORTHAND = {"2": "to", "4": "for"}
+# Politeness and filler can triple a question's length; much more is another question.
+MAX_SLACK = 120
 
 
 def load_lexicon() -> frozenset[str]:
@@ -95,6 +97,8 @@ class Verifier:
         return next((w for w in sorted(CLOSED_CLASS) if _swapped(word, w)), word)
 
     def check(self, predicted: str, asked: str) -> Verdict:
+        if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
+            return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
         a, b = self.parse(predicted), self.parse(asked)
         a, b = _shorthand(a, b), _shorthand(b, a)
         return compare(a, b, self._typo)
