@@ -23,25 +23,14 @@ from pathlib import Path
 from sleepchat.core.models import Prediction
 from sleepchat.core.recall import Recall
 from sleepchat.llm import minilm
-from sleepchat.recall_bench import load_pairs
+from sleepchat.recall_bench import load_pairs, prediction
 
 PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "recall_pairs.jsonl"
 FRESH = 10
 
 
 def predictions(questions: list[str]) -> list[Prediction]:
-    return [
-        Prediction(
-            id=f"p{i}",
-            session_id="bench",
-            question=q,
-            answer="cached",
-            created=0.0,
-            reflection_id="r1",
-            based_on_message_id=None,
-        )
-        for i, q in enumerate(questions)
-    ]
+    return [prediction(q, f"p{i}") for i, q in enumerate(questions)]
 
 
 def quantiles(ms: list[float]) -> tuple[float, float]:

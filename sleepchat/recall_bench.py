@@ -116,9 +116,10 @@ def _pair(line: str, where: str) -> Pair:
     return Pair(predicted, asked, same, str(cls or ""), str(split or ""))
 
 
-def _prediction(question: str) -> Prediction:
+def prediction(question: str, pid: str = "p1") -> Prediction:
+    """A fresh prediction of ``question`` with a placeholder answer (what matching sees)."""
     return Prediction(
-        id="p1",
+        id=pid,
         session_id="bench",
         question=question,
         answer="(cached answer)",
@@ -135,12 +136,12 @@ async def measure(recall: Recall, pairs: list[Pair]) -> RecallReport:
     served_by_class: Counter[str] = Counter()
     n_by_class: Counter[str] = Counter()
     for pair in pairs:
-        prediction = _prediction(pair.predicted)
+        guess = prediction(pair.predicted)
         embedded = await recall.embedding(pair.predicted)  # what idle time does
         if embedded is not None:
-            prediction.embedding, prediction.embed_model = embedded
+            guess.embedding, guess.embed_model = embedded
         start = time.perf_counter()
-        result = await recall.match(pair.asked, [prediction])
+        result = await recall.match(pair.asked, [guess])
         report.latencies_ms.append((time.perf_counter() - start) * 1000)
         if result.error is not None:
             raise SleepchatError(f"the embedding model failed: {result.error}")

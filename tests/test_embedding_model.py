@@ -12,7 +12,6 @@ from typing import cast
 
 import pytest
 
-from sleepchat.core.models import Prediction
 from sleepchat.core.recall import Recall
 from sleepchat.llm import embedders, minilm
 from sleepchat.llm.base import (
@@ -23,22 +22,11 @@ from sleepchat.llm.base import (
     EmbeddingError,
 )
 from sleepchat.llm.embedders import BackendEmbedder, choose_embedder, ollama_embedding_model
+from sleepchat.recall_bench import prediction
 
 needs_model = pytest.mark.skipif(
     minilm.unavailable() is not None, reason="the built-in embedding model is not installed"
 )
-
-
-def prediction(question: str) -> Prediction:
-    return Prediction(
-        id="p1",
-        session_id="s1",
-        question=question,
-        answer="cached",
-        created=0.0,
-        reflection_id="r1",
-        based_on_message_id=None,
-    )
 
 
 def dot(a: Sequence[float], b: Sequence[float]) -> float:

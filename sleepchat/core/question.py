@@ -59,7 +59,7 @@ class Token:
     clause: int
     position: int  # index among the content tokens
     group: int  # items of a coordination (A or B, A vs B) count up within a clause
-    kind: str = "word"  # "word" | "number" | "unit" | "particle"
+    kind: str = "word"  # "word" | "number" | "unit" | "symbol" | "particle"
 
 
 @dataclass

@@ -292,5 +292,5 @@ TIME_NOUNS = _set(
 DEICTIC = frozenset({"this", "that", "these", "those"})
 UNIT_NAMES = frozenset(UNITS.values()) | frozenset(UNITS_AFTER_NUMBER.values())
 CLAUSE_BREAKS = frozenset({",", ";", ":", "?", "!", ".", "(", ")", "-", "—", "–"})
-# Articles, pronouns and auxiliaries a request may put between the wh-word and its verb.
+# A "to" right after these starts the infinitive of the question ("how to bake"), not a role.
 INFINITIVE_AFTER = frozenset(WH) | {"whether"}
