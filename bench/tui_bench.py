@@ -14,7 +14,13 @@ pseudo-terminal, talking to the loopback fake Ollama (``sleepchat.devtools.fake_
   one (each waits for its echo), 1) while a reply streams at 50 tokens/s, and 2) while a
   reflection runs (the key preempts it: the latency includes cancelling it).
 
-Run: ``python bench/tui_bench.py [--runs 5] [--keys 200] [--first-frame-only] [--json OUT]``.
+* **embedded** (``--embedded``): the same two key latencies with the embedded llama.cpp model
+  (SmolLM2 by default) decoding in the app's own process: keys typed while it streams a reply on
+  all its threads, and one key at a random moment (0.3-3 s in) of each reflection, while the
+  reflection prefills or decodes on its fewer threads (the key preempts it).
+
+Run: ``python bench/tui_bench.py [--runs 5] [--keys 200] [--first-frame-only] [--json OUT]``,
+``python bench/tui_bench.py --embedded [--local-model smollm2] [--reflections 15]``.
 Not a test: it prints numbers (targets: first frame <= 1.5x a bare Textual app, p99
 key-to-screen <= 50 ms).
 """
@@ -199,7 +205,11 @@ def main() -> int:
     parser.add_argument("--reflections", type=int, default=15)
     parser.add_argument("--json", dest="json_out")
     parser.add_argument("--first-frame-only", action="store_true", help="skip the key latencies")
+    parser.add_argument("--embedded", action="store_true", help="key latencies, embedded model")
+    parser.add_argument("--local-model", default="smollm2")
     args = parser.parse_args()
+    if args.embedded:
+        return _report(embedded_keys(args), args.json_out)
     results: dict[str, object] = {}
     long_reply = " ".join(f"word{i}" for i in range(2000))
     with tempfile.TemporaryDirectory() as tmp, FakeOllama(any_model=True) as srv:
@@ -243,6 +253,54 @@ def main() -> int:
         finally:
             term.close()
     return _report(results, args.json_out)
+
+
+QUESTION = (
+    b"My tomato seedlings sit on a windowsill with four hours of sun and the leaves turn "
+    b"yellow. Tell me everything I should check, in detail.\r"
+)
+
+
+def embedded_keys(args: argparse.Namespace) -> dict[str, object]:
+    """Key -> screen while the embedded model decodes in the app's process (a reply, then
+    reflections): llama.cpp's threads against the UI's event loop."""
+    results: dict[str, object] = {"model": args.local_model, "load_before": os.getloadavg()[0]}
+    rng = random.Random(11)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            f"local_model: {args.local_model}\nsleep:\n  idle_seconds: 1\n  cooldown_seconds: 0\n"
+        )
+        argv = [sys.executable, "-m", "sleepchat", "--config", str(config)]
+        argv += ["--backend", "local", "--data-dir", str(tmp_path / "data")]
+        term = Term(argv, _env())
+        try:
+            term.wait_for(b"Regenerate", timeout=120)
+            term.wait_for(b"New conversation", timeout=120)
+            mark = len(term.text)
+            term.send(QUESTION)
+            term.wait_for(b"answering", timeout=120, since=mark)
+            typist = Typist(term)
+            streaming = []
+            for _ in range(min(args.keys, 40)):
+                streaming.extend(typist.keys(1))
+                if b"reflecting" in term.text[mark:] or b"idle in" in term.text[mark:]:
+                    break  # the reply ended: later keys would not race a decode
+            results["keys_while_a_reply_decodes"] = summary(streaming)
+            preempting = []
+            for _ in range(args.reflections):
+                mark = len(term.text)
+                term.wait_for(b"reflecting", timeout=120, since=mark)
+                deadline = time.perf_counter() + rng.uniform(0.3, 3.0)
+                while time.perf_counter() < deadline:  # keep reading: the pty must not fill
+                    term.read(0.02)
+                preempting.extend(typist.keys(1))
+            results["keys_during_a_reflection"] = summary(preempting)
+        finally:
+            term.close()
+    results["load_after"] = os.getloadavg()[0]
+    return results
 
 
 def _report(results: dict[str, object], json_out: str | None) -> int:
