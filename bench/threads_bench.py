@@ -4,10 +4,10 @@
 
 "before" is what sleepchat did until now: llama-cpp-python's default threads (half the logical
 CPUs for decoding, all of them for prefill) with OpenMP's default spinning waits. "now" is the
-thread plan (``local.threads``, default the physical cores) with sleeping waits; "now,
-reflection" the fewer threads idle work uses. Wait policy is read once per process, so each
-setting runs in a child process, and rounds alternate the settings so that all see the same
-machine. Each request starts from a history the model has never seen (nothing cached) and
+thread plan (``local.threads``, default the physical cores) with brief spinning waits and flash
+attention, as the engine loads the model now; "now, reflection" the fewer threads idle work
+uses. Wait policy is read once per process, so each setting runs in a child process, and
+rounds alternate the settings so that all see the same machine. Each request starts from a history the model has never seen (nothing cached) and
 decodes greedily to the same length, through the backend's real path. Prints the median
 prefill and decode tokens/s of each setting and the ratios to "before".
 """
@@ -27,7 +27,7 @@ import sys
 from llamacpp_cache import history
 
 from sleepchat.llm.base import ChatStats, ModelOptions
-from sleepchat.llm.llama_engine import import_llama_cpp, llama_cpp_version
+from sleepchat.llm.llama_engine import ENGINE_FLAGS, import_llama_cpp, llama_cpp_version
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.llm.local_models import resolve_model
 from sleepchat.llm.threads import OMP_KNOBS, ThreadPlan, physical_cores
@@ -44,8 +44,8 @@ def plan_for(setting: str, threads: int | None) -> ThreadPlan:
 
 def describe(setting: str, threads: int | None) -> str:
     decode, batch = plan_for(setting, threads).for_request(setting == "now, reflection")
-    waits = "spinning" if setting == "before" else "sleeping"
-    return f"{decode} decode / {batch} prefill, {waits} waits"
+    waits = "spinning" if setting == "before" else "brief spin, flash attn"
+    return f"{decode} decode / {batch} prefill, {waits}"
 
 
 async def child(args: argparse.Namespace) -> None:
@@ -54,8 +54,9 @@ async def child(args: argparse.Namespace) -> None:
         import llama_cpp  # as before: no wait policy set (the parent removed any)
     else:
         llama_cpp = import_llama_cpp()
+    flags = {} if args.child == "before" else ENGINE_FLAGS  # as the engine loads it now
     llama = llama_cpp.Llama(
-        model_path=str(resolve_model(args.model)), n_ctx=args.n_ctx, verbose=False
+        model_path=str(resolve_model(args.model)), n_ctx=args.n_ctx, verbose=False, **flags
     )
     backend = LlamaCppBackend(args.model, threads=plan_for(args.child, args.threads), llama=llama)
     for i in range(args.requests + 1):  # the first one pages the model in: not counted

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sleepchat.llm.threads import ThreadPlan, passive_waits, physical_cores
+from sleepchat.llm.threads import ThreadPlan, brief_spin_waits, physical_cores
 
 
 def cpuinfo(*cpus: tuple[int, int, int]) -> str:
@@ -39,11 +39,11 @@ def test_the_plan_uses_every_core_for_replies_and_leaves_one_to_the_app_when_idl
     assert ThreadPlan.for_machine(threads=1).for_request(background=True) == (1, 1)
 
 
-def test_threads_sleep_while_waiting_unless_the_user_chose_otherwise() -> None:
+def test_threads_spin_briefly_then_sleep_unless_the_user_chose_otherwise() -> None:
     env: dict[str, str] = {}
-    passive_waits(env)
-    assert env == {"OMP_WAIT_POLICY": "PASSIVE"}
+    brief_spin_waits(env)
+    assert env == {"GOMP_SPINCOUNT": "3000"}
     for chosen in ({"OMP_WAIT_POLICY": "ACTIVE"}, {"GOMP_SPINCOUNT": "100000"}):
         env = dict(chosen)
-        passive_waits(env)
+        brief_spin_waits(env)
         assert env == chosen

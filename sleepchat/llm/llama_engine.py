@@ -38,7 +38,7 @@ from sleepchat.llm.base import (
     grammar_schema,
 )
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
-from sleepchat.llm.threads import ThreadPlan, passive_waits
+from sleepchat.llm.threads import ThreadPlan, brief_spin_waits
 
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
@@ -63,9 +63,14 @@ def llama_cpp_version() -> str | None:
         return "unknown"
 
 
+# Flash attention on the CPU: SmolLM2 here prefilled 22 % and decoded 12 % faster with it
+# (bench/threads_bench.py), and prefix reuse of the warm cache works the same.
+ENGINE_FLAGS: dict[str, Any] = {"flash_attn": True}
+
+
 def import_llama_cpp() -> Any:
-    """``llama_cpp``, loaded with sleeping thread waits (see ``passive_waits``)."""
-    passive_waits()
+    """``llama_cpp``, loaded with brief spinning thread waits (see ``brief_spin_waits``)."""
+    brief_spin_waits()
     try:
         import llama_cpp
     except ImportError:
@@ -133,6 +138,7 @@ class LlamaEngine:
                 "n_threads": self.threads.reply,
                 "n_threads_batch": self.threads.batch,
                 "verbose": False,
+                **ENGINE_FLAGS,
             }
             if self.seed is not None:
                 kwargs["seed"] = self.seed

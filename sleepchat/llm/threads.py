@@ -67,16 +67,22 @@ class ThreadPlan:
         return self.reply, self.batch
 
 
-def passive_waits(environ: MutableMapping[str, str] | None = None) -> None:
-    """Have llama.cpp's threads sleep, not spin, while they wait for each other.
+# Spin this many rounds at a barrier, then sleep: a few microseconds.
+SPIN_ROUNDS = "3000"
+
+
+def brief_spin_waits(environ: MutableMapping[str, str] | None = None) -> None:
+    """Have llama.cpp's threads spin only briefly, then sleep, while they wait for each other.
 
     llama.cpp's CPU backend (built with OpenMP, as llama-cpp-python is) meets its threads at a
-    barrier hundreds of times per token, and by default they spin there. When the machine is
-    busy and one thread loses its core, the others spin away theirs: measured here with two
-    threads on two busy cores, decoding fell from ~16 to 0.6 tokens/s and prefill from ~50 to
-    8, while sleeping waits kept two threads as fast as one. OpenMP reads this once, when the
-    library loads: call it before ``import llama_cpp``.
+    barrier hundreds of times per token. By default they spin there for long: on a busy machine
+    a thread that lost its core makes the others spin theirs away (two threads on two busy
+    cores fell to 0.6 tokens/s). Sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) avoids that but
+    pays a wake-up at every barrier: two threads then decoded slower than one (SmolLM2 here:
+    27 vs 44 tokens/s on an idle machine). A short spin keeps both: 71 tokens/s idle, and with
+    two or six busy processes on the 2 cores no worse than one thread (bench/threads_bench.py).
+    OpenMP reads this once, when the library loads: call it before ``import llama_cpp``.
     """
     env = os.environ if environ is None else environ
     if not any(knob in env for knob in OMP_KNOBS):
-        env["OMP_WAIT_POLICY"] = "PASSIVE"
+        env["GOMP_SPINCOUNT"] = SPIN_ROUNDS
