@@ -281,6 +281,7 @@ def embedded_keys(args: argparse.Namespace) -> dict[str, object]:
             mark = len(term.text)
             term.send(QUESTION)
             term.wait_for(b"answering", timeout=120, since=mark)
+            mark = len(term.text)  # the status changes again when the reply ends
             typist = Typist(term)
             streaming = []
             for _ in range(min(args.keys, 40)):
@@ -291,7 +292,11 @@ def embedded_keys(args: argparse.Namespace) -> dict[str, object]:
             preempting = []
             for _ in range(args.reflections):
                 mark = len(term.text)
-                term.wait_for(b"reflecting", timeout=120, since=mark)
+                try:
+                    term.wait_for(b"reflecting", timeout=30, since=mark)
+                except TimeoutError:  # the last one finished: nothing new to reflect on
+                    term.send(b"\r")  # the letters typed so far are the next question
+                    term.wait_for(b"reflecting", timeout=180, since=mark)
                 deadline = time.perf_counter() + rng.uniform(0.3, 3.0)
                 while time.perf_counter() < deadline:  # keep reading: the pty must not fill
                     term.read(0.02)
