@@ -24,6 +24,7 @@ from sleepchat.core.events import (
     ReplyFailed,
 )
 from sleepchat.core.models import Message, Prediction, Reflection, Session
+from sleepchat.core.staleness import shown_state
 from sleepchat.errors import SleepchatError
 from sleepchat.export import note_view, prediction_view
 from sleepchat.hints import cli_message
@@ -365,7 +366,7 @@ class ScriptRunner:
         if not shown:
             self.info("(no predictions yet — try /idle)")
         for p in shown:
-            state = "fresh" if p.id in fresh else "stale" if p.answer else "question only"
+            state = shown_state(p, fresh)
             self.info(f"{p.id} [{state}] {p.question}")
 
     async def show_stats(self) -> None:

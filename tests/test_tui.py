@@ -153,6 +153,29 @@ async def test_idle_reflection_fills_the_panel_and_prediction_answers_instantly(
         assert "replaced" in str(view.meta.render())
 
 
+async def test_a_question_still_without_its_answer_is_listed_as_question_only(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    app, clock = make_app(make_config(tmp_path / "d", srv.url))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        await ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
+        await _reflect(pilot, app, clock)
+        a = _assistant(app)
+        listed = app.panel.query_one(PredictionList)
+
+        def first() -> str:
+            return str(listed.get_option_at_index(0).prompt) if listed.option_count else ""
+
+        await until(pilot, lambda: first().startswith("● "))
+        # A reflection cut between its questions and answers steps leaves exactly this.
+        assert a.memory is not None
+        await a.memory.update_prediction(a.fresh_predictions()[0].id, answer="")
+        a._memory_changed()
+        await until(pilot, lambda: first().startswith("◌ question only · "))
+        assert "predictions ready" not in app.status_text()
+
+
 async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Path) -> None:
     app, clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:

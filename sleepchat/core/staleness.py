@@ -9,7 +9,7 @@ same message was served, so the conversation went the way that reflection expect
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from sleepchat.core.models import Message, Prediction
@@ -66,3 +66,11 @@ def said_since(prediction: Prediction, history: Sequence[Message]) -> list[str]:
     """What the user said after the message ``prediction`` is based on."""
     at = next((i for i, m in enumerate(history) if m.id == prediction.based_on_message_id), -1)
     return [m.content for m in history[at + 1 :] if m.role == "user"]
+
+
+def shown_state(prediction: Prediction, servable_ids: Collection[str]) -> str:
+    """How a front end labels a listed prediction: "fresh" (may be served now), "question
+    only" (its answer step has not run yet) or "stale" (made before what was said since)."""
+    if prediction.id in servable_ids:
+        return "fresh"
+    return "stale" if prediction.answer else "question only"

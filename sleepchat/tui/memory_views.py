@@ -20,11 +20,16 @@ from textual.widgets import Button, Input, OptionList, Static, TabbedContent, Ta
 from textual.widgets.option_list import Option
 
 from sleepchat.core.models import Note, PendingChange, Prediction, Reflection
+from sleepchat.core.staleness import shown_state
 from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.events import MemoryChanged
+
+
+# The predictions list: served at once, waiting for its answer step, or made before what was said.
+MARKS = {"fresh": "● ", "question only": "◌ question only · ", "stale": "○ stale · "}
 
 
 def _one_line(text: str, width: int = 200) -> str:
@@ -265,9 +270,7 @@ class MemoryBody(Vertical):
         if preds_changed:
             options = [
                 Option(
-                    Content(
-                        ("● " if p.id in event.fresh_ids else "○ stale · ") + _one_line(p.question)
-                    ),
+                    Content(MARKS[shown_state(p, event.fresh_ids)] + _one_line(p.question)),
                     id=p.id,
                 )
                 for p in shown
