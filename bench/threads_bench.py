@@ -7,9 +7,10 @@ CPUs for decoding, all of them for prefill) with OpenMP's default spinning waits
 thread plan (``local.threads``, default the physical cores) with brief spinning waits and flash
 attention, as the engine loads the model now; "now, reflection" the fewer threads idle work
 uses. Wait policy is read once per process, so each setting runs in a child process, and
-rounds alternate the settings so that all see the same machine. Each request starts from a history the model has never seen (nothing cached) and
-decodes greedily to the same length, through the backend's real path. Prints the median
-prefill and decode tokens/s of each setting and the ratios to "before".
+rounds alternate the settings so that all see the same machine. Each request starts from a
+history the model has never seen (nothing cached) and decodes greedily to the same length,
+through the backend's real path. Prints the median prefill and decode tokens/s of each setting
+and the ratios to "before".
 """
 
 from __future__ import annotations

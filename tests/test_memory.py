@@ -252,12 +252,12 @@ async def test_stats_per_session_and_overall(store: MemoryStore, clock: FakeCloc
     two = Memory(store, "s2", clock)
     await one.load()
     await two.load()
-    await one.record_reflection("done", 120, 3)
-    await one.record_reflection("cancelled", 40, 1)
-    await two.record_reflection("skipped", 0, 0)
-    await one.record_hit(50, 25.0)  # 50 tokens at 25 tok/s = 2 s saved
-    await one.record_hit(10, None)  # no measured speed: tokens counted, no latency claimed
-    await two.record_miss()
+    await one.recorder.record_reflection("done", 120, 3)
+    await one.recorder.record_reflection("cancelled", 40, 1)
+    await two.recorder.record_reflection("skipped", 0, 0)
+    await one.recorder.record_hit(50, 25.0)  # 50 tokens at 25 tok/s = 2 s saved
+    await one.recorder.record_hit(10, None)  # no measured speed: tokens counted, no latency claimed
+    await two.recorder.record_miss()
     s = one.stats
     assert (s.reflections_done, s.reflections_cancelled, s.sleep_tokens, s.predictions_made) == (
         1,
@@ -266,7 +266,7 @@ async def test_stats_per_session_and_overall(store: MemoryStore, clock: FakeCloc
         4,
     )
     assert (s.hits, s.tokens_avoided, s.latency_saved_ms) == (2, 60, 2000.0)
-    overall = await two.overall_stats()
+    overall = await two.recorder.overall()
     assert (overall.hits, overall.misses, overall.reflections_skipped, overall.sleep_tokens) == (
         2,
         1,

@@ -234,10 +234,10 @@ class Assistant:
         """A question that was not served: a near miss (or a hit on a question whose answer was
         not precomputed: a hit lost) or a plain miss, the prediction policy's evidence."""
         assert self.memory is not None
-        await self.memory.record_miss()
+        await self.memory.recorder.record_miss()
         lost = result.hit is not None  # matched, but only the question was predicted
         near = lost or bool(result.near)
-        await self.memory.record_outcome("near" if near else "miss", lost=lost)
+        await self.memory.recorder.record_outcome("near" if near else "miss", lost=lost)
 
     async def _serve(self, user: Message, prediction: Prediction) -> AsyncIterator[Event]:
         """Answer from the cache: no model call; marked as precomputed."""
@@ -263,8 +263,8 @@ class Assistant:
         await self.store.append_message(reply)
         self.history.append(reply)
         await self.memory.mark_served(prediction.id)
-        await self.memory.record_hit(prediction.answer_tokens or 0, self.last_reply_speed)
-        await self.memory.record_outcome("hit")
+        await self.memory.recorder.record_hit(prediction.answer_tokens or 0, self.last_reply_speed)
+        await self.memory.recorder.record_outcome("hit")
         self._memory_changed()
         yield ReplyDone(reply, prediction)
 
@@ -448,7 +448,7 @@ class Assistant:
 
     async def stats(self, *, overall: bool = False) -> Stats:
         _session, memory = await self._current()
-        return await memory.overall_stats() if overall else memory.stats
+        return await memory.recorder.overall() if overall else memory.stats
 
     async def close(self) -> None:
         await self.preempt()

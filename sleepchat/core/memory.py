@@ -29,7 +29,7 @@ from sleepchat.core.models import (
     records_by_id,
 )
 from sleepchat.core.ports import StorePort
-from sleepchat.core.predict_policy import Outcome, PolicyState
+from sleepchat.core.predict_policy import PolicyState
 from sleepchat.core.stats import Stats, StatsRecorder
 
 COUNTERS_ID = "counters"  # kv document holding the next short ids
@@ -60,7 +60,7 @@ class Memory:
         self.held = HeldChanges(session_id, clock, self._commit, lambda: self._next_id("c"))
         self._ops: list[dict[str, Any]] = []  # the undo stack, oldest first
         self._counters: dict[str, int] = {"n": 0, "p": 0, "r": 0, "o": 0, "c": 0}
-        self._recorder = StatsRecorder(store, session_id)
+        self.recorder = StatsRecorder(store, session_id)
         self._lock = asyncio.Lock()
 
     async def load(self) -> None:
@@ -92,7 +92,7 @@ class Memory:
             stored = counters.get(kind)
             highest = max((id_number(i) for i in records), default=0)
             self._counters[kind] = max(highest, stored if isinstance(stored, int) else 0)
-        self._recorder.load_from(kv)
+        self.recorder.load_from(kv)
 
     # -- views -------------------------------------------------------------------------------
     @property
@@ -481,42 +481,13 @@ class Memory:
         await self.held.settle(change, "confirmed")
         return removed
 
-    # -- stats -------------------------------------------------------------------------------
+    # -- stats: the recorder counts them (memory.recorder.record_hit(...), ...) -------------
     @property
     def stats(self) -> Stats:
         """This session's stats."""
-        return self._recorder.session
-
-    async def overall_stats(self) -> Stats:
-        return await self._recorder.overall()
-
-    async def record_reflection(
-        self, status: ReflectionStatus, tokens: int, predictions: int
-    ) -> None:
-        await self._recorder.record_reflection(status, tokens, predictions)
-
-    async def record_hit(self, tokens_avoided: int, tokens_per_second: float | None) -> None:
-        """Latency saved = tokens avoided / measured generation speed (last model reply)."""
-        await self._recorder.record_hit(tokens_avoided, tokens_per_second)
-
-    async def record_dropped(self, notes: int = 0, questions: int = 0) -> None:
-        """Texts the quality gate kept out of memory (notes, predicted questions)."""
-        await self._recorder.record_dropped(notes, questions)
-
-    async def record_miss(self) -> None:
-        await self._recorder.record_miss()
-
-    async def record(self, delta: Stats) -> None:
-        """Add counts to this session's stats and the overall ones."""
-        await self._recorder.record(delta)
+        return self.recorder.session
 
     @property
     def policy(self) -> PolicyState:
         """The prediction policy's record for this session (recent outcomes)."""
-        return self._recorder.policy
-
-    async def record_outcome(self, outcome: Outcome, *, lost: bool = False) -> None:
-        await self._recorder.record_outcome(outcome, lost=lost)
-
-    async def set_policy(self, state: PolicyState) -> None:
-        await self._recorder.set_policy(state)
+        return self.recorder.policy

@@ -165,7 +165,7 @@ async def notes_step(run: Run) -> None:
         run.log.info(
             "reflection %s: %d notes dropped (%s)", run.reflection.id, len(dropped.reasons), reasons
         )
-        await run.memory.record_dropped(notes=len(dropped.reasons))
+        await run.memory.recorder.record_dropped(notes=len(dropped.reasons))
     await apply(run, await plan(run, facts))
 
 

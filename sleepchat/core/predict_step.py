@@ -190,7 +190,7 @@ async def revalidate(run: Run, *, answers: bool) -> list[Prediction]:
             delta.predictions_dropped += 1
             run.dropped += 1
         run.changed()
-    await run.memory.record(delta)
+    await run.memory.recorder.record(delta)
     return revise
 
 
@@ -233,7 +233,7 @@ async def screen(run: Run, proposed: Sequence[str], tail: str, earlier: Sequence
     if reasons:
         rid = run.reflection.id
         run.log.info("reflection %s: proposed questions dropped: %s", rid, ", ".join(reasons))
-        await run.memory.record_dropped(questions=len(reasons))
+        await run.memory.recorder.record_dropped(questions=len(reasons))
     return kept
 
 
@@ -283,7 +283,7 @@ async def answers(run: Run, recall: Recall, revise: Sequence[Prediction]) -> Non
         text, used = result
         await store(run, recall, old.question, text, answer_tokens=used, revised_from=old.id)
         await run.memory.drop_prediction(old.id, f"revised by {run.reflection.id}")
-        await run.memory.record(Stats(predictions_revised=1))
+        await run.memory.recorder.record(Stats(predictions_revised=1))
     current, _earlier = split_fresh(run)
     for p in current:
         if p.answer:

@@ -158,7 +158,7 @@ class Reflector:
                 reason=reason,
             )
         )
-        await memory.record_reflection("skipped", 0, 0)
+        await memory.recorder.record_reflection("skipped", 0, 0)
         emit(MemoryChanged.of(memory, history, self.settings.prediction_ttl_turns))  # the stats
         emit(ReflectionChanged(skipped))
         return skipped
@@ -171,7 +171,7 @@ class Reflector:
                 final.session_id, run.history, run.memory.notes, self.prefix()
             )
         final = await run.memory.save_reflection(final)
-        await run.memory.record_reflection(status, run.tokens, run.predictions)
+        await run.memory.recorder.record_reflection(status, run.tokens, run.predictions)
         run.memory_changed()  # the stats moved
         run.emit(ReflectionChanged(final, run.dropped))
         return final
@@ -210,7 +210,8 @@ class Reflector:
             run.steps.append("revalidate")
         await notes_step(run)
         run.steps.append("notes")
-        await run.memory.set_policy(predict_policy.after_reflection(run.memory.policy, level))
+        policy = predict_policy.after_reflection(run.memory.policy, level)
+        await run.memory.recorder.set_policy(policy)
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
             wanted = self.settings.max_predictions - len(current) - len(revise)
@@ -237,6 +238,6 @@ class Reflector:
         sizes += [m.completion_tokens for m in run.history if m.completion_tokens]
         typical = int(statistics.median(sizes)) if sizes else 0
         if skipped:
-            await run.memory.record(
+            await run.memory.recorder.record(
                 Stats(answers_skipped=skipped, sleep_tokens_saved=skipped * typical)
             )

@@ -138,7 +138,8 @@ class StatsRecorder:
     async def record_hit(self, tokens_avoided: int, tokens_per_second: float | None) -> None:
         await self.record(hit_delta(tokens_avoided, tokens_per_second))
 
-    async def record_dropped(self, notes: int, questions: int) -> None:
+    async def record_dropped(self, notes: int = 0, questions: int = 0) -> None:
+        """Texts the quality gate kept out of memory (notes, predicted questions)."""
         if notes > 0 or questions > 0:
             dropped = Stats(notes_dropped=max(0, notes), questions_dropped=max(0, questions))
             await self.record(dropped)

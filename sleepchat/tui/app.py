@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -34,8 +34,10 @@ from sleepchat.text import terminal_safe
 from sleepchat.tui import RuntimeFactory, default_runtime
 from sleepchat.tui.chat import ChatView
 from sleepchat.tui.footer import KeysFooter
+from sleepchat.tui.keys import APP_KEYS
 from sleepchat.tui.memory_panel import MemoryPanel
 from sleepchat.tui.palette import palette_commands
+from sleepchat.tui.panel_actions import WIDE, PanelActions
 from sleepchat.tui.session_actions import SessionActions
 from sleepchat.tui.status import StatusLine
 from sleepchat.tui.themes import RememberedTheme, use_default_theme, use_themes
@@ -49,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sleepchat.tui")
 
-WIDE = 100  # columns from which the memory panel shows by default
 DOUBLE_PRESS_S = 1.5  # Ctrl+C twice within this quits
 
 
@@ -60,22 +61,10 @@ class CoreEvent(Message):
     event: Event
 
 
-class SleepchatApp(SessionActions, App[None]):
+class SleepchatApp(SessionActions, PanelActions, App[None]):
     CSS_PATH = "sleepchat.tcss"
     TITLE = "sleepchat"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+b", "toggle_memory", "Memory", tooltip="Show or hide the memory panel"),
-        Binding("ctrl+o", "sessions", "Sessions", tooltip="List, switch, rename, delete sessions"),
-        Binding("ctrl+n", "new_session", "New chat"),
-        Binding("ctrl+l", "pick_model", "Model", tooltip="This session's model"),
-        Binding("ctrl+r", "regenerate", "Regenerate", tooltip="Ask the model again"),
-        Binding("ctrl+s", "export", "Export", tooltip="Export this session to Markdown"),
-        Binding("ctrl+t", "change_theme", "Theme"),
-        Binding("ctrl+y", "copy_answer", "Copy", tooltip="Copy the last answer"),
-        Binding("escape", "stop_reply", "Stop reply"),
-        Binding("ctrl+c", "interrupt", "Quit", show=False, priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_KEYS
 
     def __init__(
         self,
@@ -396,24 +385,6 @@ class SleepchatApp(SessionActions, App[None]):
 
     def action_copy_answer(self) -> None:
         self.chat.copy_last_answer()
-
-    def on_memory_panel_chosen(self, event: MemoryPanel.Chosen) -> None:
-        self.chat.ask(event.question)
-
-    def on_resize(self, event: events.Resize) -> None:
-        if self.panel.pinned is None:
-            self.panel.display = event.size.width >= WIDE
-
-    def action_toggle_memory(self) -> None:
-        self.panel.toggle()
-        if not self.panel.display and self.panel.has_focus_within:
-            self.prompt.focus()
-
-    def action_focus_notes(self) -> None:
-        self.panel.show_tab("notes")
-
-    def action_focus_predictions(self) -> None:
-        self.panel.show_tab("predictions")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
