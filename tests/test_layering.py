@@ -106,3 +106,14 @@ def test_only_the_composition_root_picks_concrete_backends_and_stores() -> None:
             continue
         picked = {n for n in _imported_names(path) if n.startswith(concrete)}
         assert not picked, f"{path.relative_to(PACKAGE)} builds {picked}: ask runtime.py"
+
+
+def test_the_readme_architecture_names_every_part_of_the_core() -> None:
+    """The README's tree of parts stays true: a new core module must be placed in it."""
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Architecture") : readme.index("## Development")]
+    modules = sorted(p.stem for p in (PACKAGE / "core").glob("*.py") if p.stem != "__init__")
+    missing = [m for m in modules if f"{m}.py" not in section]
+    assert not missing, f"README's Architecture section does not name core/{missing}"
+    for part in ("store/", "llm/", "tui/", "config/", "runtime.py", "The flow of a question"):
+        assert part in section
