@@ -188,7 +188,7 @@ async def main(argv: list[str] | None = None) -> int:
 
     from sleepchat.llm.llamacpp import LlamaCppBackend
 
-    backend = LlamaCppBackend(args.model, n_ctx=4096, seed=42, n_threads=args.threads)
+    backend = LlamaCppBackend(args.model, n_ctx=4096, seed=42, threads=args.threads)
     await backend.ensure_model()
     settings = CoreSettings(
         options=ModelOptions(num_ctx=4096, temperature=0.0, seed=42),
