@@ -41,7 +41,10 @@ from support.corrupt import (  # noqa: E402
     run_cli_after,
     target_file,
 )
-from support.hardening import RUNNERS  # noqa: E402
+from support.hardening import RUNNERS as STORE_AND_CLI  # noqa: E402
+from support.hardening_sleep import RUNNERS as SERVER_AND_MEMORY  # noqa: E402
+
+RUNNERS = {**STORE_AND_CLI, **SERVER_AND_MEMORY}
 from support.killer import run_kills  # noqa: E402
 
 
@@ -340,6 +343,8 @@ HARDENING: dict[str, tuple[str, int]] = {
     "closed_stdout": ("stdout closed after a random number of bytes (sessions, export)", 40),
     "configs": ("config files: alias bombs, recursive aliases, over 1 MB, FIFOs, devices", 100),
     "secrets": ("credentials in log lines, arguments, tracebacks, errors, warnings", 1000),
+    "redirects": ("model host redirecting every request elsewhere (both backends)", 200),
+    "memory_caps": ("a model removing every note it can: caps, held removals, true count", 200),
 }
 
 

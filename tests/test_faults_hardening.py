@@ -9,7 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.hardening import RUNNERS
+from support.hardening import RUNNERS as STORE_AND_CLI
+from support.hardening_sleep import RUNNERS as SERVER_AND_MEMORY
+
+RUNNERS = {**STORE_AND_CLI, **SERVER_AND_MEMORY}
 
 QUICK = {
     "folders": 8,
@@ -21,6 +24,8 @@ QUICK = {
     "lookups": 3,
     "configs": 3,
     "secrets": 60,
+    "redirects": 6,
+    "memory_caps": 12,
 }
 
 
