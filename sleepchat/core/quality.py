@@ -73,7 +73,8 @@ _META = re.compile(
 )
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,30}\b(?:previous|prior|above|earlier|all|any|"
-    r"other)\b.{0,30}\b(?:instructions?|messages?|rules?|notes?|prompts?|else)\b|"
+    r"anything|everything|whatever|other)\b.{0,30}\b(?:instructions?|messages?|rules?|notes?|"
+    r"prompts?|else)\b|"
     r"\b(?:from now on|going forward|whenever (?:i|you|the user) ask)\b|"
     r"\b(?:always|never)\s+(?:answer|reply|respond|say|tell|mention|use|talk|speak|write|"
     r"recommend|agree)\b|"
