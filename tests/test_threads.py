@@ -34,7 +34,8 @@ def test_without_core_ids_each_cpu_counts() -> None:
 def test_the_plan_uses_every_core_for_replies_and_leaves_one_to_the_app_when_idle() -> None:
     plan = ThreadPlan.for_machine(cores=2)
     assert plan.for_request(background=False) == (2, 2)
-    assert plan.for_request(background=True) == (1, 1)
+    assert plan.for_request(background=True) == (2, 2)  # two cores: half would be too slow
+    assert ThreadPlan.for_machine(cores=8).for_request(background=True) == (7, 7)
     assert ThreadPlan.for_machine(threads=8, cores=2).reply == 8  # configured wins
     assert ThreadPlan.for_machine(threads=1).for_request(background=True) == (1, 1)
 

@@ -196,8 +196,8 @@ class LocalConfig:
 
     threads: int | None = setting(
         None,
-        "CPU threads for your replies (null: the physical cores); reflection uses one fewer so "
-        "the app stays responsive.",
+        "CPU threads for your replies (null: the physical cores); with more than two, reflection "
+        "uses one fewer so the app stays responsive.",
         ge=1,
         env="SLEEPCHAT_LOCAL_THREADS",
     )

@@ -3,7 +3,11 @@
 llama-cpp-python's default is half the logical CPUs for decoding (one thread on a 2-core
 machine). Decoding is bound by memory bandwidth and per-core compute, so the useful count is
 the number of physical cores this process may run on: hyper-threads share a core's units and
-add little. Reflection runs while the user may be typing, so it leaves a core to the app.
+add little. Reflection runs while the user may be typing, so with more than two cores it
+leaves one to the app. On two it takes both: one thread made a SmolLM2 reflection outlast the
+20 s idle period in 8 of 36 cases (2 threads: 1 of 36), while a key still reached the screen
+in 16.5 ms p99 during a two-thread reflection, which the key then preempts
+(bench/tui_bench.py --embedded).
 """
 
 from __future__ import annotations
@@ -55,10 +59,10 @@ class ThreadPlan:
 
     @classmethod
     def for_machine(cls, threads: int | None = None, cores: int | None = None) -> ThreadPlan:
-        """``threads`` as configured (None: the physical cores); idle work one fewer."""
+        """``threads`` as configured (None: the physical cores); idle work one fewer above two."""
         count = threads if threads is not None else (cores or physical_cores())
         count = max(1, count)
-        return cls(reply=count, batch=count, background=max(1, count - 1))
+        return cls(reply=count, batch=count, background=count - 1 if count > 2 else count)
 
     def for_request(self, background: bool) -> tuple[int, int]:
         """(decode threads, prefill threads) for one request."""
