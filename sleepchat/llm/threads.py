@@ -84,7 +84,8 @@ def brief_spin_waits(environ: MutableMapping[str, str] | None = None) -> None:
     cores fell to 0.6 tokens/s). Sleeping at once (``OMP_WAIT_POLICY=PASSIVE``) avoids that but
     pays a wake-up at every barrier: two threads then decoded slower than one (SmolLM2 here:
     27 vs 44 tokens/s on an idle machine). A short spin keeps both: 71 tokens/s idle, and with
-    two or six busy processes on the 2 cores no worse than one thread (bench/threads_bench.py).
+    two busy processes on the 2 cores as fast as one thread (32 vs 31), with six close to it
+    (10.5 vs 12.5) where long spins collapse (bench/threads_bench.py).
     OpenMP reads this once, when the library loads: call it before ``import llama_cpp``.
     """
     env = os.environ if environ is None else environ
