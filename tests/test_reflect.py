@@ -318,17 +318,52 @@ async def test_no_second_run_on_an_unchanged_state() -> None:
     assert (await h.run()).status == "done"
 
 
-async def test_cooldown_between_reflections() -> None:
+async def test_the_first_reflection_after_a_new_turn_never_waits_for_the_cooldown() -> None:
     h = Harness(happy_backend(), cooldown_seconds=60)
     await h.memory.load()
     await h.run()
     h.history += conversation(h.clock, ("What about food?", "Pizza and fruit work well."))
     h.history[-2].id, h.history[-1].id = "m3", "m4"
+    h.clock.advance(5)  # well inside the cooldown
+    again = await h.run()
+    assert again.status == "done"  # predictions now follow the new answer
+    assert h.memory.stats.reflections_skipped == 0
+
+
+async def cancelled_run(h: Harness, backend: FakeBackend) -> None:
+    """A reflection cut by a key while its warm-up runs."""
+    backend.gate = asyncio.Event()
+    backend.started.clear()
+    task = asyncio.create_task(h.run())
+    await backend.started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    backend.gate.set()
+    backend.gate = None
+
+
+async def test_the_cooldown_throttles_retries_after_a_cancel_over_the_same_conversation() -> None:
+    backend = happy_backend()
+    h = Harness(backend, cooldown_seconds=60)
+    await h.memory.load()
+    await cancelled_run(h, backend)
     h.clock.advance(30)
     skipped = await h.run()
     assert (skipped.status, skipped.reason) == ("skipped", "cooldown")
     assert h.memory.stats.reflections_skipped == 1
     h.clock.advance(31)
+    assert (await h.run()).status == "done"
+
+
+async def test_a_new_turn_after_a_cancel_is_reflected_on_at_once() -> None:
+    backend = happy_backend()
+    h = Harness(backend, cooldown_seconds=60)
+    await h.memory.load()
+    await cancelled_run(h, backend)
+    h.clock.advance(1)
+    h.history += conversation(h.clock, ("What about food?", "Pizza and fruit work well."))
+    h.history[-2].id, h.history[-1].id = "m3", "m4"
     assert (await h.run()).status == "done"
 
 

@@ -196,17 +196,36 @@ async def test_nothing_when_sleep_is_disabled(clock, looping) -> None:
 
 async def test_a_cooldown_skip_is_retried_one_cooldown_later(backend, clock, looping) -> None:
     a, seen = await looping(cooldown_seconds=60.0)
-    await a.reflect()  # at once: the next idle period falls inside its cooldown
-    await ask(a, "Is the fruit still safe to eat?")
+    backend.gate = asyncio.Event()
+    backend.started.clear()
+    clock.advance(IDLE)
+    await backend.started.wait()
+    a.touch()  # a key cuts the reflection; nothing new is said after it
+    await seen.until(lambda: seen.ended == 1)
+    backend.gate = None
     clock.advance(IDLE)
     await seen.until(lambda: seen.ended == 2)
     assert (a.reflections()[-1].status, a.reflections()[-1].reason) == ("skipped", "cooldown")
-    clock.advance(59)
+    clock.advance(59)  # the retry comes one cooldown after the skip
     await settle()
     assert seen.started == 2
     clock.advance(1)
     await seen.until(lambda: seen.ended == 3)
     assert a.reflections()[-1].status == "done"
+
+
+async def test_a_new_question_is_reflected_on_in_the_next_idle_period(
+    backend, clock, looping
+) -> None:
+    a, seen = await looping(cooldown_seconds=60.0)
+    await a.reflect()
+    await ask(a, "Is the fruit still safe to eat?")
+    clock.advance(IDLE)  # well inside the cooldown
+    await seen.until(lambda: seen.ended == 2)
+    assert a.reflections()[-1].status == "done"
+    # The reflection saw the new question: its requests hold it.
+    asked = "Is the fruit still safe to eat?"
+    assert any(m["content"] == asked for m in backend.calls[-1].messages)
 
 
 async def test_a_server_that_is_down_is_not_asked_again_until_input(

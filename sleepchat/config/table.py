@@ -127,7 +127,8 @@ class SleepConfig:
     )
     cooldown_seconds: float = setting(
         30.0,
-        "Least time between the start of two reflections.",
+        "After a cancelled reflection, least time before the next one over the same "
+        "conversation (new messages never wait for it).",
         ge=0,
         core="cooldown_seconds",
     )

@@ -120,11 +120,15 @@ class Reflector:
         last_done = memory.last_reflection("done")
         if last_done is not None and last_done.state_key == key:
             return "unchanged"
+        # The cooldown throttles retries after a cancel over the same conversation; the first
+        # reflection after new content always runs, or predictions would answer an old turn.
         last = memory.last_reflection("done", "cancelled")
         if (
             last is not None
+            and last.status == "cancelled"
             and last.finished is not None
             and self.clock.now() - last.finished < self.settings.cooldown_seconds
+            and not any(m.created > last.started for m in history)
         ):
             return "cooldown"
         return None
