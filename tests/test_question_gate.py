@@ -3,6 +3,7 @@ no repeats; and one bad item in a reply never costs the others."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from sleepchat.core import quality
 from sleepchat.core.quality import question_problem
+from sleepchat.core.question_text import clean_question
 from sleepchat.core.voice import asks_the_user
 from sleepchat.llm.fake import FakeBackend
 from tests.test_reflect import Harness, answers, structured
@@ -135,6 +137,45 @@ async def test_a_list_cut_by_the_token_limit_keeps_the_questions_it_finished() -
         '"How big should the birthday cake be for ten kids?", "What if it rains and the'
     )
     h = Harness(FakeBackend(answers, structured(QuestionList=cut)))
+    await h.memory.load()
+    await h.run()
+    assert [p.question for p in h.memory.predictions] == [
+        "Which party games suit 8-year-olds?",
+        "How big should the birthday cake be for ten kids?",
+    ]
+
+
+CLEANING = Path(__file__).parent / "data" / "question_cleaning_frozen.jsonl"
+
+
+def test_the_cleaning_cases_are_the_ones_written_before_the_rules() -> None:
+    digest = hashlib.sha256(CLEANING.read_bytes()).hexdigest()
+    assert digest == "4b01061f7188c1513d15cf3ae05498a5938614faf6b5b5aac87eedff3175ff2c"
+
+
+@pytest.mark.parametrize(
+    "case", [json.loads(line) for line in CLEANING.read_text().splitlines()], ids=lambda c: c["raw"]
+)
+def test_wrappers_are_stripped_and_questions_to_the_user_dropped(case: dict[str, str]) -> None:
+    """Numbering, labels, quotes and stray prefixes are stripped, not a reason to drop; a
+    question addressed to the user is dropped whatever wraps it; the user's own stays as is."""
+    cleaned = clean_question(case["raw"])
+    problem = question_problem(cleaned, earlier=[])
+    if case["kept"] is None:
+        assert problem == quality.ASKS_THE_USER
+    else:
+        assert (cleaned, problem) == (case["kept"], None)
+
+
+async def test_numbered_and_labelled_questions_from_the_model_are_kept_clean() -> None:
+    reply = {
+        "questions": [
+            "1. Which party games suit 8-year-olds?",
+            'Q2: "How big should the birthday cake be for ten kids?"',
+            "{ 13} I can't wait! What would you love to bake for your own party?",
+        ]
+    }
+    h = Harness(FakeBackend(answers, structured(QuestionList=reply)))
     await h.memory.load()
     await h.run()
     assert [p.question for p in h.memory.predictions] == [

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sleepchat.core import prompts, quality
 from sleepchat.core.models import Prediction
 from sleepchat.core.quality import question_problem
+from sleepchat.core.question_text import clean_question
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect_run import Run, completion_tokens, user_turns
 from sleepchat.core.settings import reply_cap
@@ -220,7 +221,7 @@ async def screen(run: Run, proposed: Sequence[str], tail: str, earlier: Sequence
     kept: list[str] = []
     reasons: list[str] = []
     for raw in proposed:
-        question = " ".join(raw.split())
+        question = clean_question(raw)
         problem = "an echo of the instructions" if echoes(question, tail) else None
         problem = problem or question_problem(
             question, earlier=[*earlier, *kept], conversation=conversation

@@ -58,6 +58,11 @@ _ASSISTANT_VOICE = [
     r"\bwhat (?:worries|scares|excites|bothers|interests|motivates) you\b",
     r"\bhow old (?:are you|is your|are your)\b",
     r"\bhow long have you\b",
+    # the user's wishes and judgements: what they would like, which option appeals to them
+    r"\byou would (?:love|like|want|prefer|enjoy|change|choose)\b",
+    r"\bwould you (?:love|prefer|want|enjoy|rather)\b",
+    r"\bhow would you (?:rate|describe)\b",
+    r"\b(?:sounds?|seems?|appeals?|looks?) (?:\w+ )?(?:best |good |better |right |more )?to you\b",
 ]
 _ASSISTANT_RE = re.compile("|".join(f"(?:{p})" for p in _ASSISTANT_VOICE))
 
@@ -67,6 +72,7 @@ def _normalised(text: str) -> str:
     text = re.sub(r"\b(what|how|where|who|it|that)'s\b", r"\1 is", text)
     text = re.sub(r"\b(\w+)'re\b", r"\1 are", text)
     text = re.sub(r"\bi'm\b", "i am", text)
+    text = re.sub(r"\byou'd\b", "you would", text)
     return " ".join(text.split())
 
 
