@@ -47,6 +47,7 @@ def prediction_view(p: Prediction, fresh: bool) -> dict[str, Any]:
         "reflection": p.reflection_id,
         "created": p.created,
         "based_on": p.based_on_message_id,
+        "queued": p.queued,
     }
 
 

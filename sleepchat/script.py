@@ -35,6 +35,7 @@ COMMANDS = {
     "/session ID": "switch to a session (id or unique prefix)",
     "/sessions": "list sessions",
     "/idle [N]": "run the sleep cycle to the end, or idle N real seconds",
+    "/later QUESTION": "queue a question: the next idle period answers it",
     "/notes": "show the notes",
     "/predictions": "show predicted questions",
     "/forget ID": "forget a note",
@@ -206,6 +207,7 @@ class ScriptRunner:
                     "text": msg.content,
                     "source": msg.source,
                     "prediction_id": msg.prediction_id,
+                    "queued": prediction is not None and prediction.queued,
                     "ttft_ms": round(msg.ttft_ms) if msg.ttft_ms is not None else None,
                     "total_ms": round(msg.total_ms) if msg.total_ms is not None else None,
                     "prompt_tokens": msg.prompt_tokens,
@@ -220,8 +222,9 @@ class ScriptRunner:
         self.out.flush()
         if prediction is not None:
             ago = age(self.assistant.clock.now() - prediction.created)
+            what = "your queued question" if prediction.queued else "precomputed answer"
             self.diag(
-                f"precomputed answer ({prediction.id}, reflection {prediction.reflection_id}, "
+                f"{what} ({prediction.id}, reflection {prediction.reflection_id}, "
                 f"{ago} old) — /regen asks the model"
             )
         elif msg.interrupted:
@@ -254,6 +257,14 @@ class ScriptRunner:
                     self.info(f"{s.id}  {s.message_count:5d}  {s.title}")
         elif name == "/idle":
             await self.idle(arg)
+        elif name == "/later":
+            if not arg:
+                raise CoreError("usage: /later QUESTION — queued for the next idle period")
+            queued = await a.later(arg)
+            if self.json_mode:
+                self.emit({"type": "queued", "id": queued.id, "question": queued.question})
+            else:
+                self.diag(f"queued {queued.id}: answered in the next idle period (/idle now)")
         elif name == "/notes":
             self.show_notes()
         elif name == "/predictions":
@@ -367,7 +378,8 @@ class ScriptRunner:
             self.info("(no predictions yet — try /idle)")
         for p in shown:
             state = shown_state(p, fresh)
-            self.info(f"{p.id} [{state}] {p.question}")
+            mark = ", queued" if p.queued else ""
+            self.info(f"{p.id} [{state}{mark}] {p.question}")
 
     async def show_stats(self) -> None:
         session = await self.assistant.stats()

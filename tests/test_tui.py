@@ -404,3 +404,37 @@ async def test_the_users_own_words_show_as_a_quotation(tmp_path: Path) -> None:
             [note] = _assistant(app).notes()
             assert note.verbatim and note.text == "I grow tomatoes on my balcony."
             assert "“I grow tomatoes on my balcony.”" in screen_text(app)
+
+
+async def test_ctrl_f_queues_the_box_for_idle_time_and_asking_it_is_served(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    later = "Should I prune the lower leaves of the tomatoes?"
+    app, clock = make_app(make_config(tmp_path / "d", srv.url))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        await ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
+        app.chat.prompt.load_text(later)
+        await pilot.press("ctrl+f")
+        a = _assistant(app)
+        await until(pilot, lambda: any(p.queued for p in a.predictions()))
+        assert app.chat.prompt.text == ""  # queued, not sent: the box is free again
+        listed = app.panel.query_one(PredictionList)
+
+        def prompts() -> list[str]:
+            return [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+
+        await until(pilot, lambda: any(p.startswith("◌ queued, waiting · ") for p in prompts()))
+        assert "1 queued for idle time" in app.status_text()
+        chats = len(srv.chat_requests)
+        await _reflect(pilot, app, clock)
+        await until(pilot, lambda: "1 queued answer ready" in app.status_text())
+        assert any(p.startswith("● queued · ") for p in prompts())
+        assert len(srv.chat_requests) > chats  # answered while idle
+        chats = len(srv.chat_requests)
+        await ask(pilot, app, later)
+        served = a.history[-1]
+        assert served.source == "prediction" and len(srv.chat_requests) == chats
+        await pilot.press("ctrl+f")  # an empty box: said, nothing queued
+        await pilot.pause()
+        assert len([p for p in a.predictions() if p.queued]) == 1

@@ -333,6 +333,31 @@ class Assistant:
         """Ask ``text`` in place of an earlier question; the old branch stays, replaced."""
         return branches.edit(self, message_id, text)
 
+    async def later(self, text: str) -> Prediction:
+        """Queue a question for idle time: the next idle period answers it with exactly a chat
+        turn's request; asked then, it is served at once, marked precomputed."""
+        text = clean_input(text).strip()
+        if not text:
+            raise CoreError("nothing to queue: write the question after /later")
+        session, memory = await self._current()
+        last = self.history[-1] if self.history else None
+        prediction = await memory.save_prediction(
+            Prediction(
+                id="",
+                session_id=session.id,
+                question=text,
+                answer="",
+                created=self.clock.now(),
+                reflection_id="",
+                based_on_message_id=last.id if last is not None else None,
+                based_on_turn=self.turn,
+                queued=True,
+            )
+        )
+        self.touch()  # input: the idle period that answers it starts now
+        self._memory_changed()
+        return prediction
+
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:
         """Any input: restart the idle clock and cancel an in-flight reflection at once (when

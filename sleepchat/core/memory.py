@@ -131,11 +131,13 @@ class Memory:
         return bool(self._ops)
 
     def fresh_predictions(self, current_turn: int, ttl_turns: int) -> list[Prediction]:
-        """Predictions that may be served: still fresh and at most ``ttl_turns`` turns old."""
+        """Predictions that may be served: still fresh and at most ``ttl_turns`` turns old (a
+        queued question does not age: the user asked for it)."""
         return [
             p
             for p in self.predictions
-            if p.status == "fresh" and current_turn - p.based_on_turn <= ttl_turns
+            if p.status == "fresh"
+            and (p.queued or current_turn - p.based_on_turn <= ttl_turns)
         ]
 
     # -- writing -----------------------------------------------------------------------------

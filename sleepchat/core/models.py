@@ -197,6 +197,9 @@ class Prediction(Record):
     embed_model: str | None = None  # the model that made ``embedding``
     revised_from: str | None = None
     validated_by: str | None = None  # the reflection that last re-validated it (kept it)
+    # A question the user queued with /later: answered in the next idle period whatever the
+    # prediction policy says, never expired by turn count (stale still, when the talk moves on).
+    queued: bool = False
 
 
 @dataclass

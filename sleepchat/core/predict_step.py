@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from sleepchat.core import prompts, quality
-from sleepchat.core.models import Prediction
+from sleepchat.core.memory import Memory
+from sleepchat.core.models import Message, Prediction
 from sleepchat.core.quality import question_problem
 from sleepchat.core.question_text import clean_question
 from sleepchat.core.recall import Recall
@@ -124,18 +125,52 @@ def revalidation_instructions(earlier: Sequence[Prediction], since: Sequence[str
 
 
 def split_fresh(run: Run) -> tuple[list[Prediction], list[Prediction]]:
-    """Fresh predictions: those that account for the conversation, and the earlier ones."""
+    """The model's fresh predictions: those that account for the conversation, and the
+    earlier ones. Questions the user queued have their own step (``queued``)."""
     ttl = run.settings.prediction_ttl_turns
-    fresh = run.memory.fresh_predictions(user_turns(run.history), ttl)
-    now = current_predictions(run.memory, run.history, ttl)
+    fresh = [p for p in run.memory.fresh_predictions(user_turns(run.history), ttl) if not p.queued]
+    now = [p for p in current_predictions(run.memory, run.history, ttl) if not p.queued]
     return now, [p for p in fresh if p not in now]
 
 
+def queued_waiting(memory: Memory, history: Sequence[Message]) -> list[Prediction]:
+    """Questions the user queued that have no answer for this conversation yet (unanswered,
+    or answered before what was said since), oldest first."""
+    current = {p.id for p in current_predictions(memory, history, 0)}
+    waiting = [
+        p
+        for p in memory.predictions
+        if p.queued and p.status == "fresh" and not (p.answer and p.id in current)
+    ]
+    return sorted(waiting, key=lambda p: p.created)
+
+
+async def queued(run: Run) -> None:
+    """Answer the questions the user queued, in order, each stored as it finishes: with
+    exactly a chat turn's request, whatever the prediction policy or the token budget says
+    (the user asked for them). One whose answer went stale is answered again."""
+    for p in queued_waiting(run.memory, run.history):
+        result = await answer(run, p.question, budgeted=False)
+        if result is None:
+            continue  # cut or empty: not what the model would say; tried again next time
+        text, used = result
+        await run.memory.update_prediction(
+            p.id,
+            answer=text,
+            answer_tokens=used,
+            based_on_message_id=run.history[-1].id if run.history else None,
+            based_on_turn=user_turns(run.history),
+            reflection_id=run.reflection.id,
+        )
+        run.predictions += 1
+        run.changed()
+
+
 async def expire(run: Run) -> None:
-    """Predictions older than the ttl leave for good."""
+    """Predictions older than the ttl leave for good (a queued question never ages out)."""
     turn, ttl = user_turns(run.history), run.settings.prediction_ttl_turns
     for p in run.memory.predictions:
-        if p.status == "fresh" and turn - p.based_on_turn > ttl:
+        if p.status == "fresh" and not p.queued and turn - p.based_on_turn > ttl:
             await run.memory.drop_prediction(p.id, "too old", status="stale")
             run.dropped += 1
             run.changed()
@@ -297,14 +332,17 @@ async def answers(run: Run, recall: Recall, revise: Sequence[Prediction]) -> Non
         run.changed()
 
 
-async def answer(run: Run, question: str) -> tuple[str, int] | None:
+async def answer(run: Run, question: str, *, budgeted: bool = True) -> tuple[str, int] | None:
     """One precomputed answer and its tokens; None when the budget is spent or the answer
-    was cut or empty (a cut answer is not what the model would have said: never served)."""
-    remaining = run.remaining()
-    if remaining <= 0:
-        return None
+    was cut or empty (a cut answer is not what the model would have said: never served).
+    Unbudgeted (a queued question), the request is exactly a chat turn's."""
     cap = reply_cap(run.settings, run.backend.capabilities)
-    num_predict = remaining if cap is None else min(cap, remaining)
+    num_predict: int | None = cap
+    if budgeted:
+        remaining = run.remaining()
+        if remaining <= 0:
+            return None
+        num_predict = remaining if cap is None else min(cap, remaining)
     messages = prompts.chat_messages(
         run.settings.system_prompt,
         run.history,
@@ -313,8 +351,13 @@ async def answer(run: Run, question: str) -> tuple[str, int] | None:
     )
     text, stats = await run.stream(messages, num_predict)
     used = completion_tokens(stats, text)
-    budget_cut = num_predict < (cap or num_predict + 1) and (
-        (stats is not None and stats.done_reason == "length") or used >= num_predict
+    # Cut by the reflection's budget (a cut at the user's own reply cap is what a chat turn
+    # would give too).
+    budget_cut = (
+        budgeted
+        and num_predict is not None
+        and (cap is None or num_predict < cap)
+        and ((stats is not None and stats.done_reason == "length") or used >= num_predict)
     )
     looped = stats is not None and stats.done_reason == "repetition"
     if budget_cut or looped or stats is None or not text.strip():

@@ -9,12 +9,14 @@ cuts short still leaves something (issue 15):
 2. revalidate (``predict_step``) — earlier predictions that did not see the latest user
    content: keep / revise / drop, so none is served on a context it never saw;
 3. notes (``notes_step``);
-4. questions (``predict_step``) — likely next questions, stored without answers;
-5. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
+4. queued (``predict_step``) — the questions the user queued with /later, in order, each
+   requested exactly like a chat turn (so after the notes), whatever the policy or the budget;
+5. questions (``predict_step``) — likely next questions, stored without answers;
+6. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
    turn;
 then a re-warm when the notes changed after the warm-up and no later request carried them.
 
-How much of 2, 4 and 5 runs is the prediction policy's call (``predict_policy``).
+How much of 2, 5 and 6 runs is the prediction policy's call (``predict_policy``).
 """
 
 from __future__ import annotations
@@ -76,7 +78,9 @@ class Reflector:
         history = list(history)
         key = state_key(session_id, history, memory.notes, self.prefix())
         reason = self._skip_reason(key, history, memory)
-        if reason is not None:
+        # Questions the user queued are answered even when nothing else is left to do.
+        queued_only = reason is not None and bool(predict_step.queued_waiting(memory, history))
+        if reason is not None and not queued_only:
             return await self._skip(session_id, key, reason, memory, emit, history)
 
         started = self.clock.monotonic()
@@ -99,7 +103,7 @@ class Reflector:
         failure: str | None = None
         level = predict_policy.level(self.settings.predict, memory.policy)
         try:
-            await self._steps(run, level)
+            await self._steps(run, level, queued_only=queued_only)
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
             await asyncio.shield(self._finish(run, "cancelled", "preempted by input"))
@@ -204,16 +208,23 @@ class Reflector:
         run.tokens += await self.warm_up(run.history, run.memory.notes, background=True)
         run.last_prompt = run.warm_prefix()
 
-    async def _steps(self, run: Run, level: predict_policy.Level) -> None:
+    async def _steps(self, run: Run, level: predict_policy.Level, *, queued_only: bool) -> None:
         if run.warms():
             await self._warm(run)
             run.steps.append("warm-up")
         revise: list[Prediction] = []
-        if level != "none":
+        if level != "none" and not queued_only:
             revise = await predict_step.revalidate(run, answers=level == "answers")
             run.steps.append("revalidate")
-        await notes_step(run)
-        run.steps.append("notes")
+        if not queued_only:
+            await notes_step(run)
+            run.steps.append("notes")
+        # After the notes: a queued answer's request is the one a chat turn makes now.
+        if predict_step.queued_waiting(run.memory, run.history):
+            await predict_step.queued(run)
+            run.steps.append("queued")
+        if queued_only:
+            return
         policy = predict_policy.after_reflection(run.memory.policy, level)
         await run.memory.recorder.set_policy(policy)
         if level != "none":

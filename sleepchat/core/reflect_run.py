@@ -161,7 +161,7 @@ class Run:
         return result
 
     async def stream(
-        self, messages: list[ChatMessage], num_predict: int
+        self, messages: list[ChatMessage], num_predict: int | None
     ) -> tuple[str, ChatStats | None]:
         """A streamed request (an answer); tokens spent count even when cancelled."""
         parts: list[str] = []

@@ -36,7 +36,12 @@ def accounts_for(
 ) -> bool:
     """Whether ``prediction``'s answer accounts for all of ``history`` (the conversation
     before the question being asked now). ``lookup`` finds a served prediction by id."""
-    at = next((i for i, m in enumerate(history) if m.id == prediction.based_on_message_id), None)
+    if prediction.based_on_message_id is None:
+        at: int | None = -1  # made before the first message (a question queued at the start)
+    else:
+        at = next(
+            (i for i, m in enumerate(history) if m.id == prediction.based_on_message_id), None
+        )
     if at is None:
         return False  # based on a message no longer in the conversation
     for _user, reply in _replies(history, at + 1):

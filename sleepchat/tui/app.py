@@ -351,7 +351,10 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
                 self.notify(f"reflection failed: {event.error}", severity="warning")
         elif isinstance(event, MemoryChanged) and event.session_id == current:
             self.panel.show_memory(event)  # (an event of a session no longer shown is late)
-            self.status.predictions_ready = len(event.fresh_ids)
+            queued = [p for p in event.predictions if p.queued and p.status == "fresh"]
+            ready = sum(1 for p in queued if p.id in event.fresh_ids)
+            self.status.predictions_ready = len(event.fresh_ids) - ready
+            self.status.queued = (ready, len(queued) - ready)
         elif isinstance(event, ReflectionChanged) and event.session_id == current:
             self.panel.show_reflection(event)
         elif isinstance(event, Notice):  # said now, and in the transcript with the session

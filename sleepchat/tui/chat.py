@@ -58,7 +58,10 @@ class Queued(Static):
 
 class ChatView(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+g", "continue_reply", "Continue", tooltip="Go on with the last reply")
+        Binding("ctrl+g", "continue_reply", "Continue", tooltip="Go on with the last reply"),
+        Binding(
+            "ctrl+f", "later", "Later", tooltip="Queue the question in the box for idle time"
+        ),
     ]
     streaming: reactive[bool] = reactive(False)
 
@@ -196,6 +199,30 @@ class ChatView(Vertical):
             self.notify("Nothing to continue — the last message is not a reply.")
             return
         self.send("", mode="continue")
+
+    def action_later(self) -> None:
+        """Queue what the box holds: the next idle period answers it, and asking it then is
+        served at once."""
+        text = clean_input(self.prompt.text).strip()
+        if self.assistant is None:
+            self.notify("Still starting…")
+        elif not text:
+            self.notify("Write a question, then Ctrl+F queues it for idle time.")
+        else:
+            self.prompt.remember(text)
+            self.prompt.clear()
+            self._queue_later(text)
+
+    @work(group="later", exit_on_error=False)
+    async def _queue_later(self, text: str) -> None:
+        assert self.assistant is not None
+        try:
+            queued = await self.assistant.later(text)
+        except SleepchatError as exc:
+            self.prompt.load_text(text)  # nothing typed is lost
+            self.notify(exc.message, severity="error")
+            return
+        self.notify(f"Queued ({queued.id}): answered while you are idle, served when you ask.")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if "regenerate" in event.button.classes:

@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 
 # The predictions list: served at once, waiting for its answer step, or made before what was said.
 MARKS = {"fresh": "● ", "question only": "◌ question only · ", "stale": "○ stale · "}
+# A question the user queued: ready, waiting for the next idle period, or to be answered again.
+QUEUED_MARKS = {
+    "fresh": "● queued · ",
+    "question only": "◌ queued, waiting · ",
+    "stale": "○ queued, answered again next · ",
+}
 
 
 def _one_line(text: str, width: int = 200) -> str:
@@ -270,7 +276,10 @@ class MemoryBody(Vertical):
         if preds_changed:
             options = [
                 Option(
-                    Content(MARKS[shown_state(p, event.fresh_ids)] + _one_line(p.question)),
+                    Content(
+                        (QUEUED_MARKS if p.queued else MARKS)[shown_state(p, event.fresh_ids)]
+                        + _one_line(p.question)
+                    ),
                     id=p.id,
                 )
                 for p in shown

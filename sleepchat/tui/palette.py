@@ -18,6 +18,11 @@ def palette_commands(app: SleepchatApp) -> list[Command]:
         ("Regenerate answer", "Ask the model again (last question)", app.action_regenerate),
         ("Continue answer", "Go on with the last reply", app.chat.action_continue_reply),
         (
+            "Ask later",
+            "Queue the question in the box: answered while idle (Ctrl+F)",
+            app.chat.action_later,
+        ),
+        (
             "Copy last answer",
             "To the clipboard (Shift+Tab selects a message)",
             app.action_copy_answer,

@@ -37,6 +37,8 @@ class StatusLine(Static):
     streaming: reactive[bool] = reactive(False, init=False)
     reflecting: reactive[bool] = reactive(False, init=False)
     predictions_ready: reactive[int] = reactive(0, init=False)
+    # Questions queued with Ctrl+F: (answered and ready, still waiting for idle time).
+    queued: reactive[tuple[int, int]] = reactive((0, 0), init=False)
 
     def __init__(self) -> None:
         super().__init__(id="status")
@@ -61,6 +63,9 @@ class StatusLine(Static):
         self.show()
 
     def watch_predictions_ready(self) -> None:
+        self.show()
+
+    def watch_queued(self) -> None:
         self.show()
 
     def step(self, what: str) -> None:
@@ -104,6 +109,11 @@ class StatusLine(Static):
             parts.append(f"idle in {math.ceil(secs)}s" if secs > 0 else "idle")
         if fresh := self.predictions_ready:
             parts.append(f"{fresh} prediction{'s' if fresh != 1 else ''} ready")
+        ready, waiting = self.queued
+        if ready:
+            parts.append(f"{ready} queued answer{'s' if ready != 1 else ''} ready")
+        if waiting:
+            parts.append(f"{waiting} queued for idle time")
         if a.settings.sleep_enabled:
             parts.append(f"recall: {a.recall.method}")  # how questions meet predictions
         if a.last_reply_speed:

@@ -1,0 +1,165 @@
+"""/later: questions the user queues for idle time. Answered in the next idle period with exactly
+a chat turn's request (whatever the prediction policy or the budget says), served at once when
+asked, never aged out by turn count, answered again when the conversation moved on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+from support.cli import events, sleepchat
+
+from sleepchat.core.assistant import Assistant
+from sleepchat.core.clock import FakeClock
+from sleepchat.core.errors import CoreError
+from sleepchat.core.events import Event, ReplyDone
+from sleepchat.core.settings import CoreSettings
+from sleepchat.devtools.fake_ollama import FakeOllama
+from sleepchat.llm.base import ChatMessage
+from sleepchat.llm.fake import FakeBackend
+from sleepchat.store import Store
+
+QUEUED = "How do I keep the starter alive while I am away for two weeks?"
+
+
+def reply(messages: Sequence[ChatMessage]) -> str:
+    """The model's answer names the question it answered and how much it saw before it."""
+    question = messages[-1]["content"]
+    turns = sum(1 for m in messages if m["role"] == "user")
+    return f"Answer to «{question}» after {turns} user messages."
+
+
+def nothing_to_predict(messages: Sequence[ChatMessage], schema: type) -> str:
+    return json.dumps({"facts": [], "questions": [], "verdicts": []})
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "data")
+    yield s
+    await s.close()
+
+
+async def assistant(store: Store, backend: FakeBackend, **settings: object) -> Assistant:
+    base = {"cooldown_seconds": 0.0, "prediction_ttl_turns": 1, **settings}
+    a = Assistant(
+        backend=backend,
+        store=store,
+        settings=CoreSettings(**base),
+        clock=FakeClock(),  # type: ignore[arg-type]
+    )
+    await a.start()
+    return a
+
+
+async def ask(a: Assistant, text: str) -> ReplyDone:
+    got: list[Event] = [e async for e in a.ask(text)]
+    done = got[-1]
+    assert isinstance(done, ReplyDone)
+    return done
+
+
+async def test_a_queued_question_is_answered_while_idle_and_served_when_asked(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, predict="off", budget_tokens=0)
+    await ask(a, "My sourdough starter smells like acetone.")
+    queued = await a.later(QUEUED)
+    assert (queued.queued, queued.answer) == (True, "")
+    await a.reflect()
+    [p] = [p for p in a.predictions() if p.queued]
+    # Whatever the policy (off) and the budget (0) say: the user asked for it.
+    assert p.answer == f"Answer to «{QUEUED}» after 2 user messages."
+    calls_before = len(backend.calls)
+    done = await ask(a, QUEUED.lower().rstrip("?"))  # the same question, typed casually
+    assert done.prediction is not None and done.prediction.id == p.id
+    assert done.message.source == "prediction" and done.message.content == p.answer
+    assert len(backend.calls) == calls_before  # served from the cache: no model request
+
+
+async def test_the_queued_answer_is_requested_exactly_as_a_chat_turn(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, max_reply_tokens=300)
+    await ask(a, "My sourdough starter smells like acetone.")
+    await a.later(QUEUED)
+    await a.reflect()
+    [idle] = [
+        c for c in backend.calls if c.kind == "stream" and c.messages[-1]["content"] == QUEUED
+    ]
+    backend.calls.clear()
+    [e async for e in a.ask(QUEUED, force_model=True)]  # the same question, to the model now
+    [turn] = [c for c in backend.calls if c.kind == "stream"]
+    assert (idle.messages, idle.num_predict, idle.options) == (
+        turn.messages,
+        turn.num_predict,
+        turn.options,
+    )
+
+
+async def test_several_are_answered_in_order_even_on_an_unchanged_conversation(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await ask(a, "I bake bread on weekends.")
+    await a.reflect()
+    assert a.reflections()[-1].status == "done"
+    questions = [
+        f"Question number {i}: what flour suits a {kind} loaf?"
+        for i, kind in enumerate(("rye", "spelt", "wholemeal"))
+    ]
+    for q in questions:
+        await a.later(q)
+    r = await a.reflect()  # nothing new was said: only the queued questions are worked on
+    assert r.status == "done" and "queued" in r.steps and "notes" not in r.steps
+    answered = [c.messages[-1]["content"] for c in backend.calls if c.kind == "stream"]
+    assert answered[-3:] == questions
+    assert all(p.answer for p in a.predictions() if p.queued)
+
+
+async def test_a_queued_answer_never_ages_out_and_is_answered_again_when_stale(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, prediction_ttl_turns=1)
+    await ask(a, "I keep a rye starter.")
+    await a.later(QUEUED)
+    await a.reflect()
+    for text in ("What is hydration?", "And autolyse?", "Thanks, what about salt?"):
+        await ask(a, text)
+    [p] = [p for p in a.predictions() if p.queued]
+    assert p.status == "fresh"  # three turns later (ttl 1): still there, not expired
+    assert p.id not in {x.id for x in a.fresh_predictions()}  # but stale: not served as is
+    await a.reflect()
+    [p] = [p for p in a.predictions() if p.queued]
+    assert p.answer == f"Answer to «{QUEUED}» after 5 user messages."  # the new conversation
+    done = await ask(a, QUEUED)
+    assert done.prediction is not None and done.prediction.id == p.id
+
+
+async def test_an_empty_question_is_refused_with_the_usage(store) -> None:
+    a = await assistant(store, FakeBackend(reply))
+    with pytest.raises(CoreError, match="/later"):
+        await a.later("   ")
+    assert a.predictions() == []
+
+
+def test_script_later_then_idle_then_asking_serves_it_marked_queued(tmp_path: Path) -> None:
+    with FakeOllama() as srv:
+        srv.configure(
+            reply=lambda request: (
+                json.dumps({"facts": [], "questions": []})
+                if isinstance(request.get("format"), dict)
+                else f"About: {request['messages'][-1]['content']}"
+            )
+        )
+        stdin = (
+            b"My starter smells like acetone.\n"
+            b"/later Can I feed the starter with rye flour?\n/predictions\n/idle\n"
+            b"can i feed the starter with rye flour\n"
+        )
+        proc = sleepchat("--json", data=tmp_path / "d", host=srv.url, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr.decode()
+    evs = events(proc.stdout)
+    assert [e["type"] for e in evs] == ["reply", "queued", "predictions", "reflection", "reply"]
+    assert evs[2]["predictions"][0]["queued"] is True and evs[2]["predictions"][0]["fresh"] is False
+    hit = evs[-1]
+    assert (hit["source"], hit["queued"]) == ("prediction", True)
+    assert hit["text"] == "About: Can I feed the starter with rye flour?"
