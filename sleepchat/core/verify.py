@@ -42,7 +42,8 @@ from sleepchat.core.wordlists import (
     MARKERS,
 )
 
-# True synonyms only (both directions); anything looser would trade precision for recall.
+# Synonyms (both directions): they line two questions up for the judge and the candidate score,
+# never approve on their own (not every "resolve" is "fix").
 SYNONYMS = {
     "begin": "start",
     "commence": "start",
