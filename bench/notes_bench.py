@@ -4,7 +4,7 @@ and scores the notes it keeps.
     python bench/notes_bench.py [--model smollm2|PATH.gguf] [--split test|tune|all]
                                 [--limit N] [--json OUT] [--show]
 
-Each conversation of ``tests/data/notes_conversations.jsonl`` is replayed turn by turn into a
+Each conversation of the chosen set is replayed turn by turn into a
 real store; after each assistant turn one reflection runs (the notes step alone: no predictions,
 no warm-up), as if the user idled there. Then, on the active notes:
 
@@ -16,7 +16,9 @@ no warm-up), as if the user idled there. Then, on the active notes:
   output is the real check), and notes that hold a prompt-injection text;
 - cost: tokens and seconds per reflection's notes step.
 
-Tune prompts and rules on ``--split tune``; report ``--split test``.
+Tune prompts and rules on ``--split tune`` (``tests/data/notes_conversations.jsonl``, all of it
+read while tuning); report ``--split test``: ``tests/data/notes_heldout.jsonl``, frozen (its hash
+is checked by the tests) and never read while tuning.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import ModelOptions
 from sleepchat.store import Store
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "notes_conversations.jsonl"
+_DIR = Path(__file__).resolve().parent.parent / "tests" / "data"
+DATA = {"tune": _DIR / "notes_conversations.jsonl", "test": _DIR / "notes_heldout.jsonl"}
 IDLE_SECONDS = 20.0  # the default idle period: a notes step should finish within it
 
 
@@ -179,8 +182,9 @@ async def main(argv: list[str] | None = None) -> int:
         help="llama.cpp threads (default: its own choice; 1 is steadier on a busy machine)",
     )
     args = ap.parse_args(argv)
-    rows = [json.loads(x) for x in DATA.read_text(encoding="utf-8").splitlines() if x.strip()]
-    rows = [r for r in rows if args.split == "all" or r["split"] == args.split]
+    files = DATA.values() if args.split == "all" else [DATA[args.split]]
+    lines = [x for f in files for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+    rows = [json.loads(x) for x in lines]
     if args.only:
         rows = [r for r in rows if r["id"] in args.only.split(",")]
     if args.limit:

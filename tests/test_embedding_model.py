@@ -37,7 +37,9 @@ def dot(a: Sequence[float], b: Sequence[float]) -> float:
 async def test_the_builtin_model_tells_a_paraphrase_from_another_question() -> None:
     embedder = minilm.MiniLMEmbedder()
     try:
-        texts = ["How do I reset my router?", "How can I reset the router?", "Capital of Peru?"]
+        texts = [
+            "How do I restart my printer?", "How can I restart the printer?", "Capital of Peru?"
+        ]
         q, para, other = await embedder.embed(texts)
     finally:
         await embedder.aclose()
@@ -72,7 +74,7 @@ async def test_a_missing_model_file_falls_back_to_words_and_serves_nothing_then(
 ) -> None:
     embedder = minilm.MiniLMEmbedder(tmp_path / "gone.onnx")
     recall = Recall(embedder)
-    question = "How do I reset my router?"
+    question = "How do I restart my printer?"
     try:
         with caplog.at_level(logging.INFO, logger="sleepchat"):
             first = await recall.match(question, [prediction(question)])

@@ -155,7 +155,7 @@ async def test_prompt_injection_cannot_escape_the_schema(
         [e async for e in a.ask(INJECTION)]
         [e async for e in a.ask(FAKE_JSON)]
         reflection = await a.reflect()
-        assert reflection.status in ("done", "failed", "skipped")
+        assert reflection.status == "done", reflection  # it ran, and what it did is below
         active = {n.id for n in a.notes()}
         gone = set(seeded) - active
         assert len(gone) <= 3  # a reflection may forget a few notes, never all of them

@@ -206,7 +206,14 @@ async def test_ensure_model_accepts_the_implicit_latest_tag(
     await ollama_backend.ensure_model()  # "llama3.2" is listed as "llama3.2:latest"
     tagged = OllamaBackend(fake_ollama.url, "qwen2.5:0.5b")
     await tagged.ensure_model()
+    assert await collect(tagged)  # and the model answers under that name
     await tagged.aclose()
+    # Only "latest" is implicit: another tag of a listed model is another model.
+    other = OllamaBackend(fake_ollama.url, "qwen2.5:1.5b")
+    with pytest.raises(ModelNotFound, match=re.escape("run `ollama pull qwen2.5:1.5b`")):
+        await other.ensure_model()
+    await other.aclose()
+    assert [r.path for r in fake_ollama.recorded(None) if r.path == "/api/pull"] == []
 
 
 @pytest.mark.parametrize("call", ["chat_stream", "chat_structured", "health", "list", "embed"])

@@ -47,7 +47,7 @@ LOOKALIKES = [
     ("How often should I feed the puppy?", "How much should I feed the puppy?"),
     ("Can I take ibuprofen with coffee?", "Can I take ibuprofen with alcohol?"),
     ("How do I reset my password?", "How do I change my username?"),
-    ("Is the museum open on Monday?", "Is the museum free on Monday?"),
+    ("Is the gallery open on Monday?", "Is the gallery free on Monday?"),
     ("What should I wear to the wedding?", "What should I bring to the wedding?"),
     ("How do I sort a list in Python?", "How do I reverse a list in Python?"),
     ("How far is the beach from the hotel?", "How far is the airport from the hotel?"),
@@ -61,15 +61,24 @@ LOOKALIKES += [
     ("How do I install Python?", "How do I uninstall Python?"),
     ("How long should I bake the cake?", "How long should I bake the cake without eggs?"),
 ]
-# The same question in another form: these must hit. Rewordings with other words ("How many
-# guests" / "How many people") are refused by the verifier: a miss is cheaper than a false hit.
-# The held-out calibration is tests/test_recall_pairs.py.
+# The same question in another form: these hit with no judge.
 FORM_ONLY = [
+    ("Why is my sourdough starter not rising?", "Why isn't my sourdough starter rising?"),
+    ("How long should I bake the cake?", "how long should i bake the cake"),
+    (
+        "What is the difference between a list and a tuple?",
+        "What's the difference between a tuple and a list?",
+    ),
+    ("Can you tell me when the party starts?", "can u tell me when the party starts pls"),
+]
+# Rewordings beyond form (other words, stems, typos, synonyms, a modal): the word rules do not
+# veto them, so a judge decides; without one they are misses (a miss is cheaper than a false
+# hit). The frozen calibration is tests/test_recall_pairs.py.
+FOR_THE_JUDGE = [
     ("How long should I bake the cake?", "How long do I bake the cake for?"),
     ("What time does the party start?", "When does the party start?"),
-    ("How do I reset my router?", "How can I reset the router?"),
+    ("How do I reset my printer?", "How can I reset the printer?"),
     ("How do I install the dependencies?", "how to install dependencies"),
-    ("Why is my sourdough starter not rising?", "Why isn't my sourdough starter rising?"),
     ("When is the best time to plant garlic?", "What's the best time to plant garlic?"),
     ("How do I begin the presentation?", "How should I start my presentation?"),
     (
@@ -78,6 +87,22 @@ FORM_ONLY = [
     ),
     ("How often should I water the tomatos?", "How often should I water the tomatoes?"),
 ]
+
+
+class Judge:
+    """A judge that says ``answer`` to every pair it is asked about, and records them."""
+
+    name = "test judge"
+
+    def __init__(self, answer: bool = True, error: Exception | None = None) -> None:
+        self.answer, self.error = answer, error
+        self.asked: list[tuple[str, str, str]] = []
+
+    async def same(self, predicted: str, asked: str, answer: str) -> bool:
+        self.asked.append((predicted, asked, answer))
+        if self.error is not None:
+            raise self.error
+        return self.answer
 
 
 def prediction(question: str, pid: str = "p1") -> Prediction:
@@ -104,6 +129,48 @@ async def test_a_look_alike_never_hits(predicted: str, asked: str) -> None:
 async def test_the_same_question_in_another_form_hits(predicted: str, asked: str) -> None:
     result = await Recall().match(asked, [prediction(predicted)])
     assert result.hit is not None, result.reason
+
+
+@pytest.mark.parametrize("predicted, asked", FOR_THE_JUDGE)
+async def test_a_rewording_is_a_miss_without_a_judge_and_the_judges_call_with_one(
+    predicted: str, asked: str
+) -> None:
+    alone = await Recall().match(asked, [prediction(predicted)])
+    assert alone.hit is None and alone.reason
+    judge = Judge()
+    judged = await Recall(judge=judge).match(asked, [prediction(predicted)])
+    assert judged.hit is not None and judged.judged
+    assert judge.asked == [(predicted, asked, f"answer to {predicted}")]
+    refused = await Recall(judge=Judge(answer=False)).match(asked, [prediction(predicted)])
+    assert refused.hit is None and refused.reason.startswith("judge")
+
+
+async def test_a_vetoed_look_alike_never_reaches_the_judge() -> None:
+    judge = Judge()
+    recall = Recall(judge=judge)
+    for predicted, asked in [
+        ("Is 2 cups of rice enough?", "Is 20 cups of rice enough?"),
+        ("Should I water the plants daily?", "Should I not water the plants daily?"),
+        ("How do I convert miles to km?", "How do I convert km to miles?"),
+        ("When does the party start?", "Where does the party start?"),
+        ("What should I get her?", "What should I get him?"),
+    ]:
+        assert (await recall.match(asked, [prediction(predicted)])).hit is None
+    assert judge.asked == []
+
+
+async def test_the_judge_is_asked_once_per_question_and_a_failing_judge_serves_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    preds = [prediction("How long do I bake the cake for?", "p1"),
+             prediction("How long should the cake bake?", "p2")]
+    judge = Judge(answer=False)
+    assert (await Recall(judge=judge).match("How long should I bake the cake?", preds)).hit is None
+    assert len(judge.asked) == 1
+    broken = Judge(error=RuntimeError("model gone"))
+    with caplog.at_level(logging.INFO):
+        result = await Recall(judge=broken).match("How long should I bake the cake?", preds)
+    assert result.hit is None and "model gone" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -145,7 +212,7 @@ async def test_match_picks_the_best_and_lists_near_misses() -> None:
         prediction("Which frosting goes with chocolate cake?", "p2"),
         prediction("How many guests should I invite?", "p3"),
     ]
-    hit = await recall.match("How long do I bake the cake for?", preds)
+    hit = await recall.match("how long should i bake the cake", preds)
     assert hit.hit is not None and hit.hit.id == "p1" and hit.score == 1.0
     assert all(p.id != "p1" for p, _s in hit.near)
     miss = await recall.match("How do I bake the cake?", preds)
@@ -223,7 +290,7 @@ async def test_an_embedding_failure_serves_nothing_then_falls_back_to_lexical(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     recall = Recall(BagOfWords(error=EmbeddingError("the embedding server is down")))
-    question, predicted = "How long do I bake the cake for?", "How long should I bake the cake?"
+    question, predicted = "how long should i bake the cake", "How long should I bake the cake?"
     with caplog.at_level(logging.WARNING):
         first = await recall.match(question, [prediction(predicted)])
     assert first.hit is None and first.error and "down" in first.error  # never served on an error

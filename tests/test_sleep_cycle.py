@@ -79,7 +79,7 @@ async def test_idle_reflection_then_instant_hit_without_a_model_call(store, back
     (prediction,) = a.fresh_predictions()
     assert prediction.answer == ANSWER and prediction.reflection_id == reflection.id
     calls_before = len(backend.calls)
-    done = await ask(a, "how often should i water the tomatoes during a heatwave")
+    done = await ask(a, "how often should i water the tomatoes in a heatwave")  # form only
     assert len(backend.calls) == calls_before  # answered with no model call
     assert done.message.source == "prediction" and done.message.content == ANSWER
     assert done.prediction is not None and done.message.prediction_id == prediction.id

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
+import pwd
+import shutil
 import stat
 import subprocess
 import sys
@@ -275,16 +278,60 @@ async def test_a_read_only_data_dir_is_named_in_the_error(tmp_path: Path) -> Non
     await store.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file modes")
-async def test_a_data_dir_without_write_permission_is_named_in_the_error(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir(mode=0o500)
+def _open_as_unprivileged_user(data: Path) -> tuple[int, str]:
+    """Store.open(data) in a forked child that runs as "nobody" when this process is root (root
+    writes through file modes, and CI runs as root): (exit code, the error message or "")."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, open, report through the pipe, never return
+        code = 1
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                nobody = pwd.getpwnam("nobody")
+                os.setgroups([])
+                os.setgid(nobody.pw_gid)
+                os.setuid(nobody.pw_uid)
+            try:
+                store = asyncio.run(Store.open(data))
+                asyncio.run(store.close())
+                message, code = "", 0
+            except StoreError as exc:
+                message, code = exc.message, 3
+            os.write(write, message.encode())
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), message
+
+
+def test_a_data_dir_without_write_permission_is_named_in_the_error() -> None:
+    asyncio.run(_open_and_close(Path(tempfile.mkdtemp(prefix="sleepchat-warm-"))))  # imports
+    root = Path(tempfile.mkdtemp(prefix="sleepchat-ro-"))  # under /tmp: any user reaches it
     try:
-        with pytest.raises(StoreError, match="not writable") as err:
-            await Store.open(data)
-        assert str(data) in err.value.message
-    finally:
+        root.chmod(0o755)
+        data = root / "data"
+        data.mkdir(mode=0o500)
+        if os.geteuid() == 0:  # the user's own folder, without the write bit
+            nobody = pwd.getpwnam("nobody")
+            os.chown(data, nobody.pw_uid, nobody.pw_gid)
+        code, message = _open_as_unprivileged_user(data)
+        assert code == 3 and "not writable" in message and str(data) in message, (code, message)
+        assert list(data.iterdir()) == []  # no lock, no index: nothing half-made
         data.chmod(0o700)
+        code, message = _open_as_unprivileged_user(data)  # the same user, now allowed
+        assert (code, message) == (0, "")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def _open_and_close(data: Path) -> None:
+    store = await Store.open(data)
+    await store.close()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 async def test_a_data_dir_that_is_a_file_is_reported(tmp_path: Path) -> None:

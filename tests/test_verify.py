@@ -1,26 +1,27 @@
-"""The recall verifier, class by class: a cached answer never serves a look-alike question, and
-the same question written another way still gets it. The examples are not from the calibration
-pairs (tests/data/recall_pairs.jsonl); each class is covered by a rule, not by these words."""
+"""The recall verifier, class by class: a cached answer never serves a look-alike question; two
+questions that differ in form only get it; anything else is left to a judge, never approved by
+stems, typo correction or synonyms alone. The examples are this file's own: none is in the tune
+pairs (tests/data/recall_pairs.jsonl) or the frozen set (tests/data/recall_heldout.jsonl)."""
 
 from __future__ import annotations
 
 import pytest
 
 from sleepchat.core.question import parse
-from sleepchat.core.verify import Verifier, one_slip
+from sleepchat.core.verify import Verifier, one_slip, same_form
 
 LOOK_ALIKES = {
     "direction": [
-        ("How do I convert Celsius to Fahrenheit?", "How do I convert Fahrenheit to Celsius?"),
+        ("How do I convert Kelvin to Celsius?", "How do I convert Celsius to Kelvin?"),
         ("Is Python faster than Java?", "Is Java faster than Python?"),
         ("How do I copy files from my laptop to the server?",
          "How do I copy files from the server to my laptop?"),
         ("What is 2 to the power of 10?", "What is 10 to the power of 2?"),
         ("Should I pick React over Vue?", "Should I pick Vue over React?"),
-        ("How much is 50 euros in dollars?", "How much is 50 dollars in euros?"),
+        ("How much is 50 francs in pesos?", "How much is 50 pesos in francs?"),
         ("What is 10 divided by 4?", "What is 4 divided by 10?"),
         ("Can I replace butter with oil?", "Can I replace oil with butter?"),
-        ("How many cups are in a liter?", "How many liters are in a cup?"),
+        ("How many spoons are in a jar?", "How many jars are in a spoon?"),
         ("How do I get from the airport to the hotel?",
          "How do I get from the hotel to the airport?"),
         ("Should I sell my car and buy a bike?", "Should I sell my bike and buy a car?"),
@@ -47,13 +48,15 @@ LOOK_ALIKES = {
         ("How do I preheat the oven?", "How do I reheat the oven?"),
         ("How long should I rest after running?", "How long should I rest before running?"),
         ("Is it too early to plant tomatoes?", "Is it too late to plant tomatoes?"),
+        ("Can I return it if it is not opened?", "Can I not return it if it is opened?"),
+        ("Is it bad not to stretch?", "Isn't it bad to stretch?"),
     ],
     "object, platform, version, place": [
         ("Can dogs eat cheese?", "Can cats eat cheese?"),
-        ("How do I install Docker on Ubuntu?", "How do I install Docker on Fedora?"),
+        ("How do I install Git on Debian?", "How do I install Git on Arch?"),
         ("What's new in iOS 17?", "What's new in iOS 18?"),
         ("Does Python 3.11 support match?", "Does Python 3.10 support match?"),
-        ("What is the capital of Canada?", "What is the capital of Australia?"),
+        ("What is the capital of Canada?", "What is the capital of Chile?"),
         ("Do I need to tip in the US?", "Do I need to tip in the UK?"),
         ("Is it cold here?", "Is it cold there?"),
         ("Is butane safe indoors?", "Is butene safe indoors?"),  # one letter, not a typo
@@ -63,35 +66,46 @@ LOOK_ALIKES = {
     ],
     "person": [
         ("What should I get her for her birthday?", "What should I get him for his birthday?"),
-        ("What is my name?", "What is your name?"),
+        ("What is my name?", "What is his name?"),
         ("How old is he?", "How old am I?"),
         ("Do we need a visa for Peru?", "Do I need a visa for Peru?"),
         ("What should I buy my wife for Christmas?", "What should I buy my boss for Christmas?"),
+        ("What is my tax code?", "What is a tax code?"),  # "my X" is not "a X"
     ],
-    "time": [
+    "time and tense": [
         ("Will the bakery be open tomorrow?", "Was the bakery open yesterday?"),
         ("Was the museum open?", "Will the museum be open?"),
         ("What's the weather this week?", "What's the weather next week?"),
         ("What was the GDP of France in 2020?", "What was the GDP of France in 2021?"),
+        ("What changed when I moved?", "What changes when I move?"),  # -ed, not an auxiliary
     ],
-    "question kind": [
+    "question kind and modal": [
         ("Where is the nearest pharmacy?", "When is the nearest pharmacy open?"),
         ("Who invented the telephone?", "When was the telephone invented?"),
         ("How much should I tip in Canada?", "How often should I tip in Canada?"),
         ("Can I take ibuprofen?", "Should I take ibuprofen?"),
+        ("What can I say in an interview?", "What should I say in an interview?"),
     ],
     "scope and quantifier": [
         ("How do I delete a folder?", "How do I delete all folders?"),
         ("How do I remove the first line of a file?", "How do I remove the last line of a file?"),
         ("What's the best restaurant in Tokyo?", "What's the cheapest restaurant in Tokyo?"),
         ("How many calories in one egg?", "How many calories in two eggs?"),
-        ("How do I reduce my taxes?", "How do I reduce my taxes as a freelancer?"),
+        ("How do I lower my rent?", "How do I lower my rent as a student?"),
+        ("Are some of the roads closed?", "Are the roads closed?"),
+    ],
+    "stems, names and synonyms that only look alike": [
+        ("Why does my rabbit hop so much?", "Why does my rabbit hope so much?"),
+        ("Is Strapi free for commercial use?", "Is Strap free for commercial use?"),
+        ("Is quick sand dangerous?", "Is fast sand dangerous?"),
+        ("Is kid leather durable?", "Is child leather durable?"),
+        ("How do I resolve a DNS name?", "How do I fix a DNS name?"),
     ],
 }
 
-SAME_QUESTION = [
-    ("How do I reset my router?", "How can I reset the router?"),  # articles, modal
-    ("What is the capital of France?", "whats the capital of france"),  # casing, contraction
+# The same question in another form: served without a judge.
+SAME_BY_FORM = [
+    ("What is the capital of Peru?", "whats the capital of peru"),  # casing, contraction
     ("Is 16GB RAM enough for video editing?", "is 16 GB RAM enough for video editing"),  # units
     ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
     ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),
@@ -100,20 +114,29 @@ SAME_QUESTION = [
     ("What's the difference between TCP and UDP?", "What's the difference between UDP and TCP?"),
     ("Should I learn Rust or Go?", "Should I learn Go or Rust?"),  # symmetric
     ("Python vs Java for beginners?", "Java vs Python for beginners?"),
-    ("Could you tell me how to boil an egg?", "How do I boil an egg?"),  # politeness
-    ("Please explain how DNS works.", "How does DNS work?"),  # imperative
-    ("In Excel, how do I freeze the top row?", "How do I freeze the top row in Excel?"),  # clause
-    ("When does the museum open on Sunday?", "On Sunday, when does the museum open?"),
     ("Why won't my car start?", "Why will my car not start?"),  # contraction
-    ("How do I make a cake without eggs?", "how do i make a cake w/o eggs"),  # abbreviation
-    ("Can you explain how a VPN works?", "can u explain how a VPN works pls"),
-    ("Do I need a passport to go to Peru?", "do i need a passport 2 go to peru"),
+    ("Why doesn't the fridge get cold?", "Why does the fridge not get cold?"),
+    ("How do I make a cake without eggs?", "how do i make a cake w/o eggs"),
+    ("Can you explain how a VPN works?", "can u explain how a VPN works pls"),  # chat, polite
     ("What colour is the sky on Mars?", "What color is the sky on Mars?"),  # spelling
     ("How do I optimise SQL queries?", "How do I optimize SQL queries?"),
+    ("How do I reverse a string in Python?", "hey, so um, how do i reverse a string in python?"),
+    ("Which tent should I buy?", "Could you tell me which tent I should buy?"),  # indirect
+]
+
+# Not the same by form and not vetoed: a judge decides; without one it is a miss.
+FOR_THE_JUDGE = [
+    ("How do I reboot my modem?", "How can I reboot the modem?"),  # modal, "my" / "the"
+    ("Could you tell me how to boil an egg?", "How do I boil an egg?"),  # "I" / none
+    ("Please explain how DNS works.", "How does DNS work?"),  # works / work
+    ("In Word, how do I add page numbers?", "How do I add page numbers in Word?"),  # reorder
+    ("When does the museum open on Sunday?", "On Sunday, when does the museum open?"),
+    ("Do I need a passport to go to Peru?", "do i need a passport 2 go to peru"),
     ("How do I cancel my Netflix subscription?", "how do I cancle my netflix subscription"),
     ("How long is the flight to Tokyo?", "how lnog is the flight to Tokyo?"),  # typo in "long"
-    ("How do I reverse a string in Python?", "hey, so um, how do i reverse a string in python?"),
-    ("How long should I boil pasta?", "How long do I boil pasta for?"),
+    ("How long should I simmer soup?", "How long do I simmer soup for?"),
+    ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
+    ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
 ]
 
 
@@ -133,11 +156,46 @@ def test_a_look_alike_is_refused_both_ways(verifier: Verifier, predicted: str, a
         assert verdict.reason
 
 
-@pytest.mark.parametrize("predicted, asked", SAME_QUESTION)
-def test_the_same_question_written_another_way_passes(
+@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM)
+def test_the_same_question_in_another_form_passes(
     verifier: Verifier, predicted: str, asked: str
 ) -> None:
-    assert verifier.check(predicted, asked).same, verifier.check(predicted, asked).reason
+    for a, b in ((predicted, asked), (asked, predicted)):
+        assert verifier.check(a, b).same, verifier.check(a, b).reason
+
+
+@pytest.mark.parametrize("predicted, asked", FOR_THE_JUDGE)
+def test_a_rewording_beyond_form_is_left_to_the_judge(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    verdict = verifier.check(predicted, asked)
+    assert not verdict.same and verdict.judge, verdict
+
+
+def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
+    verifier: Verifier,
+) -> None:
+    vetoed = [
+        ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        ("Is 30 mg of caffeine a lot?", "Is 30 g of caffeine a lot?"),
+        ("Should I water the cactus in winter?", "Should I not water the cactus in winter?"),
+        ("What should I get her for her birthday?", "What should I get him for his birthday?"),
+        ("Is Python faster than Java?", "Is Java faster than Python?"),
+        ("Where is the nearest pharmacy?", "Why is the nearest pharmacy?"),
+        ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
+    ]
+    for a, b in vetoed:
+        verdict = verifier.check(a, b)
+        assert not verdict.same and not verdict.judge, (a, b, verdict)
+
+
+def test_only_the_sides_of_a_symmetric_choice_may_swap() -> None:
+    assert same_form("Is tea or cocoa better at night?", "Is cocoa or tea better at night?")
+    assert same_form("Compare the Alps and the Andes? Between the Alps and the Andes?",
+                     "Compare the Alps and the Andes? Between the Andes and the Alps?")
+    assert not same_form("Should I walk to work or cycle?", "Should I cycle to work or walk?")
+    assert not same_form("Should I peel and boil potatoes?", "Should I boil and peel potatoes?")
+    assert not same_form("Is a very spicy curry healthy?", "Is a spicy curry healthy?")
 
 
 def test_typos_are_slips_in_non_words_not_other_words(verifier: Verifier) -> None:
@@ -152,7 +210,7 @@ def test_typos_are_slips_in_non_words_not_other_words(verifier: Verifier) -> Non
 
 
 def test_a_pasted_wall_of_text_is_refused_at_once(verifier: Verifier) -> None:
-    question = "How do I reset my router?"
+    question = "How do I reboot my modem?"
     assert not verifier.check(question, question + " and more" * 20_000).same
     assert not verifier.check(question, "2 " * 50_000).same  # no quadratic alignment
 
@@ -161,6 +219,8 @@ def test_without_a_vocabulary_nothing_counts_as_a_typo() -> None:
     bare = Verifier()
     assert not bare.check("How do I set the battery?", "How do I set the batery?").same
     assert bare.check("How do I set the battery?", "how do I set the battery").same
+    typo = Verifier.default().check("How do I set the battery?", "How do I set the batery?")
+    assert not typo.same and typo.judge  # with a vocabulary a typo is the judge's to decide
 
 
 def test_a_question_is_taken_apart_into_kind_roles_and_slots() -> None:

@@ -47,3 +47,14 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     async def aclose(self) -> None: ...
+
+
+class Judge(Protocol):
+    """Decides the pairs the recall word rules leave open (a synonym, a typo, a reworded
+    request): does the cached answer to ``predicted`` answer ``asked``? It must be calibrated
+    for precision on labelled pairs before it is wired in; without one those pairs are misses.
+    Raises on any failure, which is a miss too."""
+
+    name: str
+
+    async def same(self, predicted: str, asked: str, answer: str) -> bool: ...

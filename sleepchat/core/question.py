@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sleepchat.core.wordlists import (
     ABBREVIATIONS,
     AUX,
+    CHAT_SPELLINGS,
     CLAUSE_BREAKS,
     CONTRACTIONS_RE,
     COORDINATORS,
@@ -76,21 +77,26 @@ class Question:
     wh_marker: str = ""  # the preposition of the question word ("at what", "what ... at")
 
 
-_ABBREVIATIONS_RE = re.compile(
-    r"(?<![\w.])(?:" + "|".join(re.escape(k) for k in ABBREVIATIONS) + r")(?![\w'])"
-)
+def _abbreviations_re(table: dict[str, str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(k) for k in table) + r")(?![\w'])")
+
+
+_ABBREVIATIONS_RE = _abbreviations_re(ABBREVIATIONS)
+_CHAT_RE = _abbreviations_re(CHAT_SPELLINGS)
 _COUNTRY_RE = re.compile(r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])")
 
 
-def expand(text: str) -> str:
-    """Lowercase, unicode-folded, contractions and chat abbreviations written out."""
+def expand(text: str, form_only: bool = False) -> str:
+    """Lowercase, unicode-folded, contractions and chat abbreviations written out (with
+    ``form_only``, only the chat spellings of one word: "temp" may not be "temperature")."""
     text = text.replace("²", " squared").replace("³", " cubed")  # before NFKC makes them digits
     text = unicodedata.normalize("NFKC", text)
     text = _COUNTRY_RE.sub("usa", text).lower()  # "the US" is a country, not "us"
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     for pattern, repl in CONTRACTIONS_RE:
         text = pattern.sub(repl, text)
-    return _ABBREVIATIONS_RE.sub(lambda m: ABBREVIATIONS[m.group(0)], text)
+    table, pattern = (CHAT_SPELLINGS, _CHAT_RE) if form_only else (ABBREVIATIONS, _ABBREVIATIONS_RE)
+    return pattern.sub(lambda m: table[m.group(0)], text)
 
 
 # Numbers, words (hyphens and apostrophes inside), paths, operators ("+=", "&&") and symbols:
@@ -158,7 +164,7 @@ _SPELLING_RULES = [
     (7, r"is(?=(?:e|es|ed|ing|er|ers|ation|ations|ational)$)", "iz"),  # organise, -isation
     (7, r"ys(?=(?:e|es|ed|ing)$)", "yz"),  # analyse
     (6, r"(?<=[bcdfghilmnprstvz])our(?=(?:s|ed|ing|ful|ite|ites|able|ably|y|less|er|ers|ism"
-     r"|ist|al|hood|ly|iz|ize|izes|ized|izing|ise|ises|ised|ising)?$)", "or"),  # colourise
+     r"|ist|al|hood|ly)?$)", "or"),  # colour, favourite
     (5, r"(?<=[a-z]{2}[tbg])re(?=[sd]?$)", "er"),  # centre, metre, fibre, meagre
     (6, r"dgement(?=s?$)", "dgment"),  # judgement
     (6, r"(?<=def|off|lic)enc(?=e|es|ed|eless)", "ens"),  # defence, licenced
@@ -253,6 +259,31 @@ def _kind(words: list[str]) -> str:
     if yesno:
         return "choice" if has_or else "yesno"
     return "other"
+
+
+def form_words(text: str) -> list[str]:
+    """``text``'s words with only form normalised: case, contractions, chat spellings,
+    politeness, numbers and units. Nothing is stemmed, corrected or dropped yet."""
+    return canonical(_words(_strip_politeness(expand(text, form_only=True))))
+
+
+# Verbs inside request formulas that ask for a kind of answer ("list" is not "explain"): the
+# formula is politeness, the verb is not.
+_REQUEST_VERBS = frozenset(
+    {"explain", "describe", "list", "recommend", "suggest", "show", "teach", "remind", "give",
+     "walk", "help"}
+)
+
+
+def request_verbs(text: str) -> list[str]:
+    """The answer-shaping verbs of the request formulas ``form_words`` strips, sorted."""
+    text = expand(text, form_only=True)
+    spans = [m.group(0) for m in POLITE_RE.finditer(text)]
+    for part in re.split(r"[,;:?!.]", HEDGE_RE.sub(" , ", POLITE_RE.sub(" , ", text))):
+        m = REQUEST_RE.match(part.strip())
+        if m:
+            spans.append(m.group(0))
+    return sorted(w for span in spans for w in span.split() if w in _REQUEST_VERBS)
 
 
 def kind_of(text: str) -> str:

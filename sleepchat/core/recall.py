@@ -6,8 +6,10 @@ A false hit (a cached answer served to a different question) is worse than a mis
    (the ``Embedder`` port), or, without one, word overlap (``lexical_similarity``). Both rank
    predictions and drop the unrelated ones, but neither can tell a look-alike from a paraphrase:
    "convert miles to km" and "convert km to miles" are 0.997 cosine apart.
-2. **The verifier** (``verify.py``) decides, failing closed: a word, number, unit, negation,
-   person, tense or preposition role that differs means no hit.
+2. **The verifier** (``verify.py``) decides, failing closed: a number, unit, negation, person,
+   tense or preposition role that differs means no hit; two questions that differ in form only
+   are a hit; anything else goes to the ``Judge`` port when there is one (at most one judge call
+   per question), and is a miss without it.
 
 An embedding failure (no model, a broken file, a server error) serves nothing for that
 question, logs one line and switches to word overlap for the rest of the run.
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sleepchat.core.models import Prediction
-from sleepchat.core.ports import Embedder
+from sleepchat.core.ports import Embedder, Judge
 from sleepchat.core.question import compatible_kinds, expand, kind_of, stem
 from sleepchat.core.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
 from sleepchat.core.wordlists import SPECIFIC_HOW
@@ -142,6 +144,7 @@ class RecallResult:
     method: RecallMethod = "lexical"  # the method that actually ran (after any fallback)
     reason: str = ""  # why the best candidate was not served (empty on a hit)
     error: str | None = None  # the embedding failure that made this match serve nothing
+    judged: bool = False  # the hit was the judge's decision, not the word rules'
 
 
 class Recall:
@@ -152,12 +155,14 @@ class Recall:
         threshold: float | None = None,
         hint_threshold: float | None = None,
         verifier: Verifier | None = None,
+        judge: Judge | None = None,
         log: logging.Logger | None = None,
     ) -> None:
         self.embedder = embedder
         self._threshold = threshold
         self._hint_threshold = hint_threshold
         self.verifier = verifier or Verifier.default()
+        self.judge = judge
         self.log = log or logging.getLogger("sleepchat.recall")
         self.failure: str | None = None  # why embedding recall stopped (None: it did not)
 
@@ -207,6 +212,7 @@ class Recall:
             return RecallResult(None, 0.0, [], method, "embedding failed", error)
         threshold, hint = self.threshold, self.hint_threshold
         hit: Prediction | None = None
+        judged, asked_judge = False, False
         reason = "no candidate" if not scored or scored[0][1] < threshold else ""
         for p, s in scored:
             if s < threshold:
@@ -215,10 +221,24 @@ class Recall:
             if verdict.same:
                 hit, reason = p, ""
                 break
+            if verdict.judge and self.judge is not None and not asked_judge:
+                asked_judge = True
+                if await self._judged_same(p, question):
+                    hit, reason, judged = p, "", True
+                    break
+                reason = reason or f"judge: another question ({verdict.reason})"
             reason = reason or verdict.reason
         near = [(p, s) for p, s in scored if s >= hint and p is not hit]
         best = next((s for p, s in scored if p is hit), scored[0][1] if scored else 0.0)
-        return RecallResult(hit, best, near, method, reason)
+        return RecallResult(hit, best, near, method, reason, judged=judged)
+
+    async def _judged_same(self, p: Prediction, question: str) -> bool:
+        assert self.judge is not None
+        try:
+            return await self.judge.same(p.question, question, p.answer)
+        except Exception as exc:  # a failed judge serves nothing, the question goes on
+            self.log.info("the recall judge failed: %s", _one_line(exc))
+            return False
 
     async def embedding(self, text: str) -> tuple[list[float], str] | None:
         """``text``'s vector and the model's name, computed while idle so a match embeds only

@@ -1,11 +1,18 @@
 """The recall verifier (DESIGN §2.8): may a cached answer to one question serve another?
 
 Candidates come by meaning (embedding cosine, or word overlap); look-alikes score as high as
-paraphrases there (a swapped direction is 0.997 cosine), so this check decides. It fails
-closed: any word, number, unit, negation, person or role present on one side and different or
-absent on the other means no. What it accepts is the same question written differently:
-spelling, typos in words that are not words, contractions, chat abbreviations, units written
-together, politeness and filler, articles, a clause moved, the two sides of "A or B" swapped.
+paraphrases there (a swapped direction is 0.997 cosine), so this check decides, in three ways:
+
+- **veto**: a number, unit, negation, person, tense, question kind, preposition role or word
+  order that differs means no, whatever else agrees;
+- **approve**: only when the two differ in form alone: case, punctuation, contractions and chat
+  spellings, articles, politeness and filler, numbers and units written differently, the two
+  sides of a symmetric "A or B";
+- **ask the judge**: anything else. Stemming, typo correction, synonyms and word abbreviations
+  decide which pairs are worth asking (those that still line up word for word after them), never
+  that a pair is the same: "hop" and "hope" stem alike, a product name missing from the
+  vocabulary looks like a typo of another, not every "resolve" is "fix". Without a judge such a
+  pair is a miss.
 """
 
 from __future__ import annotations
@@ -20,11 +27,23 @@ from sleepchat.core.question import (
     Question,
     Token,
     compatible_kinds,
+    form_words,
     parse,
+    request_verbs,
+    spelling,
     stem,
 )
+from sleepchat.core.wordlists import (
+    AUX,
+    CLAUSE_BREAKS,
+    COORDINATORS,
+    FILLER,
+    INTERJECTIONS,
+    MARKERS,
+)
 
-# True synonyms only (both directions); anything looser would trade precision for recall.
+# Synonyms (both directions): they line two questions up for the judge and the candidate score,
+# never approve on their own (not every "resolve" is "fix").
 SYNONYMS = {
     "begin": "start",
     "commence": "start",
@@ -66,6 +85,7 @@ def load_lexicon() -> frozenset[str]:
 class Verdict:
     same: bool
     reason: str  # why not (empty when same): one short phrase, for the bench and the log
+    judge: bool = False  # not the same by form, not vetoed either: a judge may decide
 
 
 SAME = Verdict(True, "")
@@ -101,7 +121,10 @@ class Verifier:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
         a, b = self.parse(predicted), self.parse(asked)
         a, b = _shorthand(a, b), _shorthand(b, a)
-        return compare(a, b, self._typo)
+        verdict = compare(a, b, self._typo)
+        if verdict.same and not same_form(predicted, asked):
+            return Verdict(False, "same words only after stems, typos or synonyms", judge=True)
+        return verdict
 
     def _typo(self, x: str, y: str) -> bool:
         """A misspelling: at least one of the two is not a word (two words are two words).
@@ -243,8 +266,10 @@ def compare(a: Question, b: Question, typo: Callable[[str, str], bool]) -> Verdi
         return Verdict(a.kind == b.kind, "" if a.kind == b.kind else "nothing to compare")
     pairs = _pair(a.tokens, b.tokens, typo)
     if pairs is None:
-        left = _unpaired(a.tokens, b.tokens)
-        return Verdict(False, f"words {left}")
+        left, structural = _unpaired(a.tokens, b.tokens)
+        # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
+        # may be a synonym the word rules do not know.
+        return Verdict(False, f"words {left}", judge=not structural)
     for t in a.tokens:
         p = pairs[t.position]
         if t.role != p.role:
@@ -268,9 +293,114 @@ def _set(values: set[str]) -> str:
     return ",".join(sorted(values)) or "-"
 
 
-def _unpaired(a: list[Token], b: list[Token]) -> str:
-    wa = [t.word for t in a]
-    wb = [t.word for t in b]
-    only_a = [w for w in wa if w not in wb]
-    only_b = [w for w in wb if w not in wa]
-    return f"{' '.join(only_a) or '-'} / {' '.join(only_b) or '-'}"
+def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool]:
+    """The words of each side the other lacks, and whether any is a number, unit, symbol or
+    particle."""
+    wa = {t.word for t in a}
+    wb = {t.word for t in b}
+    only_a = [t for t in a if t.word not in wb]
+    only_b = [t for t in b if t.word not in wa]
+    structural = any(t.kind != "word" for t in only_a + only_b)
+    text = f"{' '.join(t.word for t in only_a) or '-'} / {' '.join(t.word for t in only_b) or '-'}"
+    return text, structural
+
+
+# -- approval by form ----------------------------------------------------------------------
+
+_ARTICLES = frozenset({"a", "an", "the"})
+_FORM_AUX = frozenset({"do", "does", "is", "am", "are", "be"})  # tense and modals stay words
+_FORM_FILLER = FILLER - {"very", "quite"}  # "very spicy" asks for more than "spicy"
+_SWAP = frozenset({"or", "vs"})
+
+
+def form(text: str) -> list[str]:
+    """``text`` reduced to what only form can change: the words in order, spelt the American
+    way, without punctuation, articles, filler or the auxiliary "do"/"be". A contraction's
+    "not" stands where its auxiliary stood ("why doesn't it drain" = "why does it not drain"),
+    and an indirect question's order is the direct one ("how long I should" = "how long
+    should I")."""
+    words = form_words(text)
+    out: list[str] = request_verbs(text)  # "list the ..." is not "explain the ..."
+    clause_start, aux_slot = True, -1
+    since_aux: list[str] = []  # the words between the clause's auxiliary and a "not"
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in CLAUSE_BREAKS:
+            clause_start, aux_slot = True, -1
+            continue
+        if w == "not" and aux_slot >= 0 and (not since_aux or _subject(since_aux)):
+            out.insert(aux_slot, w)
+            aux_slot = -1
+            continue
+        if clause_start and (w in INTERJECTIONS or w == "like"):
+            continue
+        if (w in ("though", "tho") and (not nxt or nxt in CLAUSE_BREAKS)) or (
+            w == "there" and (prev in AUX or nxt in AUX)
+        ):
+            continue
+        if w in _FORM_FILLER:
+            continue
+        clause_start = False
+        since_aux.append(w)
+        if w in _ARTICLES:
+            continue
+        if w in AUX:
+            aux_slot, since_aux = len(out), []
+            if w in _FORM_AUX:
+                continue
+            if out and out[-1] in _SUBJECTS and (len(out) == 1 or out[-2] not in AUX):
+                out.insert(len(out) - 1, w)  # "how long i should" -> "how long should i"
+                aux_slot -= 1
+                continue
+        out.append(spelling(w.replace("-", "")) if w[:1].isalpha() else w)
+    return out
+
+
+_SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
+_DETERMINERS = _ARTICLES | frozenset(
+    {"my", "your", "our", "their", "his", "her", "its", "this", "that", "these", "those"}
+)
+
+
+def _subject(words: list[str]) -> bool:
+    """The words between an auxiliary and a "not" are its subject: a pronoun, or a short
+    phrase opened by a determiner ("does my kettle not boil"; not "is it bad not to")."""
+    if len(words) == 1:
+        return words[0] in _SUBJECTS
+    return (
+        1 < len(words) <= 4
+        and words[0] in _DETERMINERS
+        and not any(w in MARKERS or w in AUX or w in COORDINATORS for w in words)
+    )
+
+
+def same_form(a: str, b: str) -> bool:
+    """The same question written differently in form only (see ``form``), or with the two
+    sides of "A or B" ("A vs B", "between A and B") swapped."""
+    fa, fb = form(a), form(b)
+    if fa == fb:
+        return True
+    if len(fa) != len(fb) or sorted(fa) != sorted(fb):
+        return False
+    joins = [k for k, w in enumerate(fa) if w in _SWAP or (w == "and" and "between" in fa[:k])]
+    return any(_sides_swapped(fa, k, fb) for k in joins)
+
+
+def _sides_swapped(a: list[str], k: int, b: list[str]) -> bool:
+    """``b`` is ``a`` with the items either side of the joiner at ``k`` swapped; an item holds
+    no preposition, joiner or negation ("to work or walk" has no side "to work")."""
+    def plain(words: list[str]) -> bool:
+        return not any(w in MARKERS or w in COORDINATORS or w == "not" for w in words)
+
+    for i in range(1, k + 1):
+        left = a[k - i : k]
+        if not plain(left):
+            break
+        for j in range(1, len(a) - k):
+            right = a[k + 1 : k + 1 + j]
+            if not plain(right):
+                break
+            if a[: k - i] + right + [a[k]] + left + a[k + 1 + j :] == b:
+                return True
+    return False

@@ -77,7 +77,7 @@ def ollama_embedding_model(models: Sequence[str]) -> str | None:
 
 async def probe(embedder: Embedder) -> None:
     """Raise EmbeddingError unless the model tells a paraphrase from another question."""
-    texts = ["How do I reset my router?", "How can I reset the router?", "Capital of Peru?"]
+    texts = ["How do I restart my printer?", "How can I restart the printer?", "Capital of Peru?"]
     try:
         q, para, other = await embedder.embed(texts)
     except EmbeddingError:

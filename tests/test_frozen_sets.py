@@ -1,0 +1,38 @@
+"""The frozen test splits stay as written: recall_heldout.jsonl and notes_heldout.jsonl were
+written before the rules and prompts they measure were last changed, and are never read while
+tuning. A changed file is a new set (a new hash here, and its figures start again)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+FROZEN = {
+    "recall_heldout.jsonl": "11cdffad1cc9f2ba006022a75c07db082afd80178696a14cd4739b30590cb80a",
+    "notes_heldout.jsonl": "b391b0363df645ba3ab3e1a1573da7f4a19f2001224b2f4f4a8e1b84274d8d77",
+}
+
+
+def test_the_frozen_sets_are_unchanged() -> None:
+    for name, digest in FROZEN.items():
+        assert hashlib.sha256((DATA / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_recall_set_covers_the_look_alike_classes_and_the_rewording_styles() -> None:
+    rows = [json.loads(x) for x in (DATA / "recall_heldout.jsonl").read_text("utf-8").splitlines()]
+    negative = Counter(r["class"] for r in rows if not r["same"])
+    positive = Counter(r["class"] for r in rows if r["same"])
+    assert len(negative) >= 20 and min(negative.values()) >= 5
+    assert len(positive) >= 11 and min(positive.values()) >= 5
+    assert {r["split"] for r in rows} == {"test"}
+
+
+def test_no_frozen_notes_conversation_is_also_a_tune_conversation() -> None:
+    def ids(name: str) -> set[str]:
+        lines = (DATA / name).read_text("utf-8").splitlines()
+        return {json.loads(x)["id"] for x in lines if x.strip()}
+
+    assert ids("notes_heldout.jsonl").isdisjoint(ids("notes_conversations.jsonl"))

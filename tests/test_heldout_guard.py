@@ -1,0 +1,105 @@
+"""A guard on the frozen test splits: no file under sleepchat/ or tests/ (the data files aside)
+quotes a sentence of a frozen split, or holds a rule phrase found in a frozen split and in no
+tune data. A rule written from the test set would measure the test set; this test fails then."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+FROZEN = [DATA / "recall_heldout.jsonl", DATA / "notes_heldout.jsonl"]
+TUNE = [
+    DATA / "recall_pairs.jsonl", DATA / "notes_conversations.jsonl", DATA / "question_voice.jsonl"
+]
+WINDOW = 7  # words: a quoted sentence shares a run this long; prose rarely does by chance
+PHRASE = 3  # words: a rule phrase this long is distinctive (two-word ones are everyday English)
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def texts(path: Path) -> Iterator[str]:
+    """Every string of a JSONL data file (questions, turns, facts)."""
+
+    def walk(value: object) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from walk(v)
+
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            yield from walk(json.loads(line))
+
+
+def corpus(paths: list[Path]) -> str:
+    """All sentences as " w w w " runs separated by "|", so no run crosses two texts."""
+    parts = []
+    for path in paths:
+        for text in texts(path):
+            parts += [" ".join(words(s)) for s in re.split(r"[.?!;:\n]+", text)]
+    return " | ".join(p for p in parts if p)
+
+
+def runs(text: str, n: int) -> set[str]:
+    """The sentence itself (4 words or more) and its runs of ``n`` words."""
+    w = words(text)
+    whole = {" ".join(w)} if len(w) >= 4 else set()
+    return whole | {" ".join(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+
+def scanned() -> list[Path]:
+    files = [p for d in ("sleepchat", "tests") for p in (ROOT / d).rglob("*") if p.is_file()]
+    return [
+        p for p in files
+        if DATA not in p.parents and p.parent.name != "data" and "__pycache__" not in p.parts
+        and p.suffix in {".py", ".md", ".txt", ".yaml", ".toml", ".json", ".tcss"}
+    ]
+
+
+def test_no_file_quotes_a_sentence_of_a_frozen_split() -> None:
+    tune = f" {corpus(TUNE)} "
+    frozen: set[str] = set()
+    for path in FROZEN:
+        for text in texts(path):
+            for sentence in re.split(r"[.?!;:\n]+", text):
+                frozen |= {r for r in runs(sentence, WINDOW) if f" {r} " not in tune}
+    by_start: dict[str, list[str]] = {}  # a run's first three words: only those are searched
+    for r in frozen:
+        by_start.setdefault(" ".join(r.split()[:3]), []).append(r)
+    quoted = []
+    for path in scanned():
+        w = words(path.read_text("utf-8", errors="replace"))
+        body = f" {' '.join(w)} "
+        starts = {" ".join(w[i : i + 3]) for i in range(len(w) - 2)} & by_start.keys()
+        found = [r for key in starts for r in by_start[key] if f" {r} " in body]
+        quoted += [f"{path.relative_to(ROOT)}: {r!r}" for r in found]
+    assert quoted == []
+
+
+def test_no_rule_phrase_is_found_only_in_a_frozen_split() -> None:
+    tune, frozen = f" {corpus(TUNE)} ", f" {corpus(FROZEN)} "
+    fitted = []
+    for path in scanned():  # the rules live in the package; tests are held to the sentences
+        if path.suffix != ".py" or "sleepchat" not in path.relative_to(ROOT).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            # A regex or a word list: its literal runs of words are its phrases.
+            for run in re.split(r"[^a-zA-Z' ]+|\s{2,}", node.value):
+                phrase = " ".join(words(run))
+                distinct = len(phrase.split()) >= PHRASE and f" {phrase} " not in tune
+                if distinct and f" {phrase} " in frozen:
+                    fitted.append(f"{path.relative_to(ROOT)}: {phrase!r}")
+    assert fitted == []
