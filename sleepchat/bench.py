@@ -24,7 +24,7 @@ from sleepchat.bench_sleep import ArmCost, idle_figures, policy_figures, reflect
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import Backend, BackendError, ChatStats
+from sleepchat.llm.base import BackendError, BaseBackend, ChatStats
 from sleepchat.progress import Progress
 from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
 
@@ -79,7 +79,7 @@ class ConversationResult:
 class _Parts:
     """What every arm shares: the backend under test and recall's embedder."""
 
-    backend: Backend
+    backend: BaseBackend
     embedder: Embedder | None
 
     def assistant(self, store: StorePort, settings: CoreSettings) -> Assistant:
@@ -137,7 +137,7 @@ async def _ask(a: Assistant, text: str) -> Turn:
     )
 
 
-async def evict(backend: Backend, settings: CoreSettings) -> None:
+async def evict(backend: BaseBackend, settings: CoreSettings) -> None:
     """Leave something unrelated in the server's cache (as after another session)."""
     messages = [
         {"role": "system", "content": "You are a test."},
@@ -197,7 +197,7 @@ async def _arm(
 
 
 async def _resume(
-    a: Assistant, backend: Backend, settings: CoreSettings
+    a: Assistant, backend: BaseBackend, settings: CoreSettings
 ) -> tuple[float, float, int | None]:
     """First question after reopening the session: cold vs after the idle-time warm-up.
     Returns (cold ms, warm ms, prompt tokens as the server counted them)."""
@@ -360,7 +360,7 @@ def print_table(
 
 
 async def bench(
-    backend: Backend,
+    backend: BaseBackend,
     settings: CoreSettings,
     conversations: Sequence[Conversation],
     *,

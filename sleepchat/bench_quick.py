@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sleepchat.bench import Conversation, evict, first_token, load_conversations
 from sleepchat.core.events import ReplyDone, ReplyFailed
-from sleepchat.llm.base import Backend, BackendError
+from sleepchat.llm.base import BackendError, BaseBackend
 from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
 
 if TYPE_CHECKING:
@@ -73,8 +73,8 @@ class Progress:
 
 
 async def _conversation(
-    backend: Backend,
-    embedder: Backend | None,
+    backend: BaseBackend,
+    embedder: BaseBackend | None,
     settings: CoreSettings,
     conv: Conversation,
     figures: Figures,
@@ -181,8 +181,8 @@ def print_summary(s: dict[str, Any], head: str, out: IO[str]) -> None:
 
 
 async def quick(
-    backend: Backend,
-    embedder: Backend | None,
+    backend: BaseBackend,
+    embedder: BaseBackend | None,
     settings: CoreSettings,
     conversations: Sequence[Conversation],
     *,

@@ -53,12 +53,22 @@ def _imports(path: Path) -> set[str]:
     return out
 
 
-def test_the_core_never_imports_a_front_end_the_store_or_a_concrete_backend() -> None:
-    allowed_outside = ("sleepchat.core", "sleepchat.errors", "sleepchat.text", "sleepchat.llm.base")
-    for path in sorted((PACKAGE / "core").glob("*.py")):
+def test_the_core_never_imports_a_front_end_the_store_or_llm() -> None:
+    # The ports (the model Backend, the store, the embedder) live in core/ports.py: llm/ and
+    # store/ implement them and import the core, never the reverse.
+    allowed_outside = ("sleepchat.core", "sleepchat.errors", "sleepchat.text")
+    for path in sorted((PACKAGE / "core").rglob("*.py")):
         for name in _imports(path):
             if name.startswith("sleepchat"):
                 assert name.startswith(allowed_outside), f"{path.name} imports {name}"
+
+
+def test_llm_implements_the_cores_ports_and_imports_nothing_else_of_it() -> None:
+    allowed = ("sleepchat.core.ports", "sleepchat.core.errors")
+    for path in sorted((PACKAGE / "llm").glob("*.py")):
+        for name in _imports(path):
+            if name.startswith("sleepchat.core"):
+                assert name.startswith(allowed), f"llm/{path.name} imports {name}"
 
 
 # sleepchat.text: the shared text helpers, which the core may use too (valid_text).

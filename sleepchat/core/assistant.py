@@ -34,7 +34,7 @@ from sleepchat.core.models import (
     Session,
     new_id,
 )
-from sleepchat.core.ports import Embedder, StorePort
+from sleepchat.core.ports import Backend, Embedder, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall, RecallResult
@@ -45,7 +45,6 @@ from sleepchat.core.settings import CoreSettings
 from sleepchat.core.sleep import SleepLoop
 from sleepchat.core.staleness import current_predictions, servable
 from sleepchat.core.stats import Stats
-from sleepchat.llm.base import Backend
 from sleepchat.text import clean_input, clip
 
 DEFAULT_TITLE = "New chat"

@@ -12,12 +12,11 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
-from sleepchat.core.errors import CoreError
+from sleepchat.core.errors import BackendError, CoreError
 from sleepchat.core.events import Notice, SessionChanged
 from sleepchat.core.models import Session
 from sleepchat.core.session_lookup import find_session
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import BackendError
 from sleepchat.text import clean_input, clip
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from sleepchat.core.models import Message
-from sleepchat.llm.base import ChatMessage
+from sleepchat.core.ports import ChatMessage
 
 
 def prefix_messages(system_prompt: str, history: Sequence[Message]) -> list[ChatMessage]:

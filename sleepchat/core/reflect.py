@@ -27,15 +27,16 @@ from collections.abc import Callable, Sequence
 
 from sleepchat.core import predict_policy, predict_step, prompts
 from sleepchat.core.clock import Clock
+from sleepchat.core.errors import BackendError
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.notes_step import notes_step
+from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
 from sleepchat.core.stats import Stats
-from sleepchat.llm.base import Backend, BackendError
 
 
 def has_exchange(history: Sequence[Message]) -> bool:

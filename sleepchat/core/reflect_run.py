@@ -19,11 +19,12 @@ from pydantic import BaseModel
 
 from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
+from sleepchat.core.errors import SchemaError
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
+from sleepchat.core.ports import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats, SchemaError
 
 S = TypeVar("S", bound=BaseModel)
 

@@ -10,12 +10,12 @@ import logging
 from collections.abc import AsyncIterator
 
 from sleepchat.core.clock import Clock
+from sleepchat.core.errors import BackendError, BackendUnreachable
 from sleepchat.core.events import Event, ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
 from sleepchat.core.models import Cut, Message, new_id
-from sleepchat.core.ports import StorePort
+from sleepchat.core.ports import Backend, ChatStats, StorePort
 from sleepchat.core.prompts import chat_messages
 from sleepchat.core.settings import CoreSettings, reply_cap
-from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
 
 # Asked as a user turn after the cut reply: every server understands it (an assistant-prefill
 # continuation is not portable). The text it brings is added to the cut reply.

@@ -29,10 +29,10 @@ from pydantic import BaseModel
 
 from sleepchat.hosts import display_host
 from sleepchat.llm.base import (
-    Backend,
     BackendError,
     BackendServerError,
     BackendStreamError,
+    BaseBackend,
     Capabilities,
     ChatChunk,
     ChatMessage,
@@ -88,7 +88,7 @@ def _response_format(style: str, schema: type[BaseModel]) -> dict[str, Any]:
     return {"type": "json_object", "schema": described}
 
 
-class OpenAIBackend(Backend):
+class OpenAIBackend(BaseBackend):
     name = "openai"
 
     def __init__(
