@@ -271,7 +271,6 @@ async def _model_round(
             stored = [m.content for m in await store.messages(a.session.id)]
         finally:
             await a.close()
-            await a.backend.aclose()
             await store.close()
     for fault in faults:
         for q in (f"{fault.name}?", f"after {fault.name}?"):

@@ -112,7 +112,7 @@ async def question_during_reflection(proxy: Proxy, slots: int) -> dict[str, floa
             async for _ in a.ask(CONTEXT):
                 pass
             proxy.watch(REFLECTION_MARK, QUESTION)
-            task = a.start_reflection()
+            task = a.reflect()
             while not proxy.streaming(REFLECTION_MARK):  # the reflection's reply is coming
                 if task.done():
                     raise RuntimeError(f"the reflection ended first: {task.result()}")

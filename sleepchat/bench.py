@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sleepchat.bench_sleep import ArmCost, idle_figures, policy_figures, reflect_within
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
+from sleepchat.core.recall import Recall
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendError, BaseBackend, ChatStats
 from sleepchat.progress import Progress
@@ -163,6 +164,7 @@ async def _arm(
     with tempfile.TemporaryDirectory(prefix="sleepchat-bench-") as tmp:
         store = await open_store(Path(tmp))
         a = parts.assistant(store, settings)
+        ranker = Recall(parts.embedder, threshold=settings.recall_threshold)  # the best score
         try:
             await a.new_session(conv.id)
             for line in conv.context:
@@ -174,8 +176,8 @@ async def _arm(
                     r = await reflect_within(a, asyncio.sleep(settings.idle_seconds), cost)
                     res.sleep_tokens += r.tokens if cost is res.policy_on else 0
                     res.reflections += r.status == "done" and cost is res.policy_on
-                    fresh = a.fresh_predictions()
-                    ranked = await a.recall.rank(query, fresh) if fresh else []
+                    fresh = a.fresh_predictions
+                    ranked = await ranker.rank(query, fresh) if fresh else []
                 turn = await _ask(a, query)
                 if sleep and ranked:
                     turn.best_score = ranked[0][1]
@@ -206,19 +208,19 @@ async def _resume(
     tokens: int | None = None
     for _ in range(2):  # median of two each; the prefix is identical every time
         await evict(backend, settings)
-        ms, stats = await first_token(a, question)
+        ms, stats = await first_token(a, backend, question)
         tokens = stats.prompt_tokens
         cold.append(ms)
         await evict(backend, settings)
         await a.warm_up()
-        warm.append((await first_token(a, question))[0])
+        warm.append((await first_token(a, backend, question))[0])
     return statistics.median(cold), statistics.median(warm), tokens
 
 
 async def _forced_hit(a: Assistant, res: ConversationResult) -> None:
-    if not a.fresh_predictions():
+    if not a.fresh_predictions:
         await a.reflect()  # the last query changed the state: one more cycle
-    fresh = a.fresh_predictions()
+    fresh = a.fresh_predictions
     if not fresh:
         return
     hit = await _ask(a, fresh[0].question)
@@ -264,7 +266,7 @@ async def _long_resume(
     }
 
 
-async def first_token(a: Assistant, question: str) -> tuple[float, ChatStats]:
+async def first_token(a: Assistant, backend: BaseBackend, question: str) -> tuple[float, ChatStats]:
     """TTFT (ms) of a question on the current history, without storing it (a probe), and what
     the server reported (the prompt's size and prefill time)."""
     from sleepchat.core.prompts import chat_messages
@@ -273,7 +275,7 @@ async def first_token(a: Assistant, question: str) -> tuple[float, ChatStats]:
     start = time.perf_counter()
     first: float | None = None
     stats = ChatStats()
-    async for chunk in a.backend.chat_stream(messages, options=a.settings.options, num_predict=2):
+    async for chunk in backend.chat_stream(messages, options=a.settings.options, num_predict=2):
         if chunk.text and first is None:
             first = time.perf_counter()
         if chunk.stats is not None:

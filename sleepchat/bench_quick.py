@@ -100,12 +100,12 @@ async def _conversation(
             progress.step(f"{conv.id}: reflection")
             question = conv.queries[0] if conv.queries else "What should I do next?"
             await evict(backend, settings)
-            cold, stats = await first_token(a, question)
+            cold, stats = await first_token(a, backend, question)
             if stats.prompt_tokens and stats.prompt_ms:
                 figures.prefill.append(stats.prompt_tokens / (stats.prompt_ms / 1000))
             await evict(backend, settings)
             await a.warm_up()
-            warm, _ = await first_token(a, question)
+            warm, _ = await first_token(a, backend, question)
             figures.cold_ms.append(cold)
             figures.warm_ms.append(warm)
             figures.conversations += 1

@@ -244,13 +244,14 @@ class Runtime:
     store: Store
     backend: BaseBackend
     assistant: Assistant
+    embedder: Embedder | None = None  # recall's, handed to the assistant
 
     async def close(self) -> None:
         try:
             await self.assistant.close()
             await self.backend.aclose()
-            if self.assistant.recall.embedder is not None:
-                await self.assistant.recall.embedder.aclose()
+            if self.embedder is not None:
+                await self.embedder.aclose()
         finally:
             await self.store.close()
 
@@ -276,10 +277,6 @@ async def open_runtime(
     except BaseException:
         await store.close()
         raise
-    assistant = build_assistant(
-        backend,
-        store,
-        config.core_settings(),
-        embedder=await build_embedder(config, backend, on_warning=on_warning),
-    )
-    return Runtime(config, store, backend, assistant)
+    embedder = await build_embedder(config, backend, on_warning=on_warning)
+    assistant = build_assistant(backend, store, config.core_settings(), embedder=embedder)
+    return Runtime(config, store, backend, assistant, embedder)

@@ -172,6 +172,10 @@ class ScriptRunner:
                 self.failed += 1
         return True
 
+    def new_prompt(self) -> None:
+        """The user is at a fresh prompt: the next reply needs no blank line before it."""
+        self._replies = 0
+
     async def ask(self, text: str, *, regen: bool = False, more: bool = False) -> None:
         a = self.assistant
         events = a.regenerate() if regen else a.continue_reply() if more else a.ask(text)
@@ -245,7 +249,7 @@ class ScriptRunner:
         elif name == "/session":
             if not arg:
                 raise CoreError("usage: /session ID")
-            self._session_event(await a.switch_session(arg))
+            self._session_event(await a.start(arg))
         elif name == "/sessions":
             for s in await a.list_sessions():
                 if self.json_mode:
@@ -295,13 +299,13 @@ class ScriptRunner:
         if a.session is None:
             await a.start()
         if name == "/model" and arg:
-            self.diag(await a.profile.configure(model=arg))
+            self.diag(await a.configure(model=arg))
         elif name == "/system" and arg:
             prompt = "" if arg == "--reset" else arg
-            self.diag(await a.profile.configure(system_prompt=prompt))
+            self.diag(await a.configure(system_prompt=prompt))
         elif name == "/model" and not self.json_mode:
-            models = await a.profile.models()
-            self.info(f"model: {a.backend.model} (available: {', '.join(models) or 'none'})")
+            models = await a.models()
+            self.info(f"model: {a.model} (available: {', '.join(models) or 'none'})")
         elif not self.json_mode:
             self.info(f"system prompt: {a.settings.system_prompt}")
         assert a.session is not None
@@ -310,7 +314,7 @@ class ScriptRunner:
                 {
                     "type": "profile",
                     "session": a.session.id,
-                    "model": a.backend.model,
+                    "model": a.model,
                     "system_prompt": a.settings.system_prompt,
                     "custom_system_prompt": a.session.system_prompt is not None,
                     "options": a.session.options,
@@ -333,8 +337,8 @@ class ScriptRunner:
         await a.idle_loop(seconds)
 
     def show_notes(self) -> None:
-        notes = self.assistant.notes()
-        pending = self.assistant.pending_changes()
+        notes = self.assistant.notes
+        pending = self.assistant.pending_changes
         if self.json_mode:
             event: dict[str, Any] = {"type": "notes", "notes": [note_view(n) for n in notes]}
             event["pending"] = [
@@ -357,8 +361,8 @@ class ScriptRunner:
 
     def show_predictions(self) -> None:
         a = self.assistant
-        fresh = {p.id for p in a.fresh_predictions()}
-        shown = [p for p in a.predictions() if p.status in ("fresh", "stale")]
+        fresh = {p.id for p in a.fresh_predictions}
+        shown = [p for p in a.predictions if p.status in ("fresh", "stale")]
         if self.json_mode:
             views = [prediction_view(p, p.id in fresh) for p in shown]
             self.emit({"type": "predictions", "predictions": views})

@@ -124,7 +124,7 @@ async def test_misses_lower_the_spend_and_notes_and_warm_up_go_on(setup) -> None
     stats = await a.stats()
     assert stats.answers_skipped == 2
     assert stats.sleep_tokens_saved == 2 * ANSWER_WORDS  # at this session's answer length
-    assert [n.text for n in a.notes()] == ["My tomato plants grow too tall on the balcony"]
+    assert [n.text for n in a.notes] == ["My tomato plants grow too tall on the balcony"]
 
 
 async def test_a_question_matching_an_unanswered_prediction_is_a_hit_lost_and_answers_return(
@@ -152,7 +152,7 @@ async def test_never_predicts_nothing_and_always_ignores_the_evidence(setup) -> 
     await ask(a, "My tomato plants grow too tall on the balcony.")
     _answers, calls = await cycle(a, backend, "What about taxes?")
     assert calls == ["stream", "Facts", "stream"]  # warm-up, notes, re-warm with the new note
-    assert a.predictions() == []
+    assert a.predictions == []
 
     b = await make(predict="always")
     await b.new_session()
@@ -167,7 +167,10 @@ async def test_the_evidence_is_kept_with_the_session(setup, tmp_path: Path) -> N
     await ask(a, "My tomato plants grow too tall on the balcony.")
     for i in range(MIN_EVIDENCE):
         await cycle(a, backend, f"Unrelated question number {i} about taxes?")
-    assert a.memory is not None
-    assert a.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
+    assert a.conversation is not None
+    assert a.conversation.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
     again = await make()  # reopens the last session
-    assert again.memory is not None and again.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
+    assert (
+        again.conversation is not None
+        and again.conversation.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
+    )

@@ -60,8 +60,8 @@ async def test_reply_reflection_and_an_instant_hit(backend, tmp_path: Path) -> N
         reflection = await a.reflect()
         assert reflection.status == "done" and reflection.tokens > 0
         # every note and prediction passed its schema and checks; at least one prediction
-        assert all(n.text and len(n.text) <= 300 for n in a.notes())
-        fresh = a.fresh_predictions()
+        assert all(n.text and len(n.text) <= 300 for n in a.notes)
+        fresh = a.fresh_predictions
         assert fresh, "the reflection predicted nothing"
         assert all(p.question and p.answer.strip() for p in fresh)
         calls = 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -126,3 +127,23 @@ Event = (
     | SleepChanged
     | MemoryChanged
 )
+
+
+class EventBus:
+    """Where the core's background events go: every part emits here, front ends subscribe."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Receive every event from now on. Returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the core
+                self.log.exception("event listener failed")

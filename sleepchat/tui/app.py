@@ -317,7 +317,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         elif a.reflecting:
             self.notify("A reflection is already running.")
         else:
-            a.start_reflection()
+            a.reflect()
 
     # -- the core's events -------------------------------------------------------------------
     def _core_listener(self, event: Event) -> None:

@@ -103,7 +103,7 @@ class ChatView(Vertical):
 
     async def show_session(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        preds = {p.id: p for p in assistant.predictions()}
+        preds = {p.id: p for p in assistant.predictions}
         await self.transcript.show_history(list(assistant.history), preds, assistant.clock.now())
         sent = [m.content for m in assistant.history if m.role == "user"][-500:]
         self.prompt.set_history(sent + self.queued)

@@ -58,7 +58,7 @@ class MemoryPanel(Vertical):
     def show_session(self, assistant: Assistant) -> None:
         """A session opened: its reflection log (its memory comes with the next event)."""
         self.assistant = assistant
-        self._log = {r.id: r for r in assistant.reflections()}
+        self._log = {r.id: r for r in assistant.reflections}
         self._show()
 
     def show_memory(self, event: MemoryChanged) -> None:
