@@ -14,6 +14,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import ReplyDone
 from sleepchat.core.predict_policy import (
+    KEPT,
     MIN_EVIDENCE,
     NONE_AFTER,
     PROBE_EVERY,
@@ -174,3 +175,16 @@ async def test_the_evidence_is_kept_with_the_session(setup, tmp_path: Path) -> N
         again.conversation is not None
         and again.conversation.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
     )
+
+
+def test_damaged_evidence_and_counts_read_as_what_fits() -> None:
+    from sleepchat.core.stats import Stats
+
+    damaged = {"outcomes": ["hit", "bogus", 3, "miss", None], "since_probe": -3, "x": 1}
+    assert PolicyState.from_dict(damaged) == PolicyState(["hit", "miss"], 0)
+    assert PolicyState.from_dict(["not", "a", "dict"]) == PolicyState()
+    assert PolicyState.from_dict({"outcomes": ["miss"] * 50}).outcomes == ["miss"] * KEPT
+    damaged = {"hits": 2.0, "misses": "3", "near_misses": True, "latency_saved_ms": 9}
+    stats = Stats.from_dict(damaged)
+    assert (stats.hits, stats.misses, stats.near_misses, stats.latency_saved_ms) == (2, 0, 0, 9.0)
+    assert isinstance(stats.latency_saved_ms, float) and isinstance(stats.hits, int)
