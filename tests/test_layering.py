@@ -1,4 +1,5 @@
-"""The architecture's import rules (DESIGN §3), checked in fresh interpreters."""
+"""The architecture's import rules (docs/architecture.md, Layers and ports), checked in fresh
+interpreters, and the façade front ends may use."""
 
 from __future__ import annotations
 

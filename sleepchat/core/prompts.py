@@ -1,4 +1,4 @@
-"""Prompt building with prefix discipline (DESIGN §2.7).
+"""Prompt building with prefix discipline (docs/architecture.md, Prefix discipline).
 
 Every request, chat or reflection, starts with the same system prompt and history so the
 server's KV cache for that prefix is reused; anything that varies (notes, hints, reflection

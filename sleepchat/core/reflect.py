@@ -1,4 +1,5 @@
-"""The sleep cycle: one reflection over a session while the user is idle (DESIGN §2).
+"""The sleep cycle: one reflection over a session while the user is idle (its rules:
+docs/architecture.md, Rules of the sleep cycle).
 
 Steps, cheapest and surest first, each stored as soon as it is done, so a reflection the user
 cuts short still leaves something (issue 15):

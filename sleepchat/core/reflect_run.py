@@ -1,7 +1,7 @@
 """What one reflection's steps share: its record, its budget and the two kinds of request.
 
 Every request starts with the chat's system prompt and history and uses the chat's model
-options (prefix discipline, DESIGN §2.7); a step's instructions go in the tail.
+options (docs/architecture.md, Prefix discipline); a step's instructions go in the tail.
 """
 
 from __future__ import annotations

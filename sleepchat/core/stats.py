@@ -1,6 +1,6 @@
 """Sleep-cycle statistics, per session (kv table, id "stats") and overall (store meta "stats").
 
-Honesty (DESIGN §2.9): what sleeping cost (tokens spent asleep) sits next to what it saved
+Honesty (docs/architecture.md): what sleeping cost (tokens spent asleep) sits next to what it saved
 (hits, tokens a hit avoided, and the latency those tokens would have taken at the measured
 generation speed).
 """

@@ -1,4 +1,5 @@
-"""Which embedding model recall uses (DESIGN §2.8), and the one served by the chat backend.
+"""Which embedding model recall uses (docs/architecture.md, Recall), and the one served by
+the chat backend.
 
 ``recall.method``:
 - ``auto`` (default): embedding recall whenever a model is there, else lexical, quietly;
