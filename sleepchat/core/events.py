@@ -137,9 +137,14 @@ class EventBus:
         self._listeners: list[Callable[[Event], None]] = []
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
-        """Receive every event from now on. Returns an unsubscribe."""
+        """Receive every event from now on. Returns an unsubscribe (calling it twice is fine)."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     def emit(self, event: Event) -> None:
         for listener in list(self._listeners):

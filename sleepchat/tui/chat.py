@@ -281,9 +281,11 @@ class ChatView(Vertical):
                         await self._show_error(ev.error, text, kept_partial=answered, retry=retry)
         except asyncio.CancelledError:
             if view is not None:
-                with contextlib.suppress(Exception):
+                try:
                     await view.close_stream()
                     view.set_meta("stopped — the partial reply is kept" if view.text else "stopped")
+                except Exception:  # the view may be gone (the app quitting); the core kept it
+                    log.warning("could not mark the stopped reply", exc_info=True)
             raise
         except CoreError as exc:  # refused before it was stored: the text goes back
             if asked is not None and asked.message is None:
