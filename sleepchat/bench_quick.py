@@ -28,6 +28,7 @@ from sleepchat.runtime import build_assistant, build_embedder, open_backend, ope
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
+    from sleepchat.core.ports import Embedder
     from sleepchat.core.settings import CoreSettings
 
 BUDGET_SECONDS = 120.0
@@ -74,7 +75,7 @@ class Progress:
 
 async def _conversation(
     backend: BaseBackend,
-    embedder: BaseBackend | None,
+    embedder: Embedder | None,
     settings: CoreSettings,
     conv: Conversation,
     figures: Figures,
@@ -182,7 +183,7 @@ def print_summary(s: dict[str, Any], head: str, out: IO[str]) -> None:
 
 async def quick(
     backend: BaseBackend,
-    embedder: BaseBackend | None,
+    embedder: Embedder | None,
     settings: CoreSettings,
     conversations: Sequence[Conversation],
     *,
@@ -210,8 +211,12 @@ async def run_quick(
     convs = load_conversations(conversations, limit, bundled=QUICK_SET)
     backend = await open_backend(config)
     try:
-        embedder = build_embedder(config, backend)
-        result = await quick(backend, embedder, config.core_settings(), convs)
+        embedder = await build_embedder(config, backend)
+        try:
+            result = await quick(backend, embedder, config.core_settings(), convs)
+        finally:
+            if embedder is not None:
+                await embedder.aclose()
     finally:
         await backend.aclose()
     head = (
