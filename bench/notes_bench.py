@@ -36,14 +36,14 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from sleepchat.core import quality
 from sleepchat.core.clock import SystemClock
 from sleepchat.core.conversation import Conversation
 from sleepchat.core.events import EventBus
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, new_id
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect import Reflector
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import ModelOptions
 from sleepchat.store import Store

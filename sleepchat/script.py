@@ -24,8 +24,8 @@ from sleepchat.core.events import (
     ReplyDone,
     ReplyFailed,
 )
+from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Message, Prediction, Reflection, Session
-from sleepchat.core.staleness import shown_state
 from sleepchat.errors import SleepchatError
 from sleepchat.export import note_view, prediction_view
 from sleepchat.hints import cli_message

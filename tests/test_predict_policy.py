@@ -13,7 +13,7 @@ import pytest
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import ReplyDone
-from sleepchat.core.predict_policy import (
+from sleepchat.core.reflection.predict_policy import (
     KEPT,
     MIN_EVIDENCE,
     NONE_AFTER,
@@ -178,7 +178,7 @@ async def test_the_evidence_is_kept_with_the_session(setup, tmp_path: Path) -> N
 
 
 def test_damaged_evidence_and_counts_read_as_what_fits() -> None:
-    from sleepchat.core.stats import Stats
+    from sleepchat.core.memory.stats import Stats
 
     damaged = {"outcomes": ["hit", "bogus", 3, "miss", None], "since_probe": -3, "x": 1}
     assert PolicyState.from_dict(damaged) == PolicyState(["hit", "miss"], 0)

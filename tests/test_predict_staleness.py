@@ -15,7 +15,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import ReplyDone
 from sleepchat.core.models import Prediction
-from sleepchat.core.predict_step import REVALIDATE_TOKENS
+from sleepchat.core.reflection.predict_step import REVALIDATE_TOKENS
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend

@@ -16,13 +16,13 @@ from sleepchat.core import prompts
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.conversation import Conversation
 from sleepchat.core.events import Event, EventBus, MemoryChanged, ReflectionChanged
-from sleepchat.core.facts import Facts
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Prediction, Session
-from sleepchat.core.predict_step import QuestionList
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect import Reflector
-from sleepchat.core.reflect_run import state_key
+from sleepchat.core.reflection.facts import Facts
+from sleepchat.core.reflection.predict_step import QuestionList
+from sleepchat.core.reflection.reflect import Reflector
+from sleepchat.core.reflection.reflect_run import state_key
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendUnreachable, ChatMessage, ModelOptions
 from sleepchat.llm.fake import FakeBackend

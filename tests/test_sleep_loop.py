@@ -16,7 +16,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged, ReplyDone, SleepChanged
 from sleepchat.core.models import Reflection
-from sleepchat.core.reflect import Reflector
+from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.settings import CoreSettings
 from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import BackendUnreachable, ChatMessage

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sleepchat.core.question import parse
-from sleepchat.core.verify import Verifier, one_slip
+from sleepchat.core.recall.question import parse
+from sleepchat.core.recall.verify import Verifier, one_slip
 
 LOOK_ALIKES = {
     "direction": [

@@ -29,6 +29,7 @@ from sleepchat.core.events import (
 )
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import (
     Message,
     Note,
@@ -42,12 +43,11 @@ from sleepchat.core.ports import Backend, Embedder, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect import Reflector
+from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
 from sleepchat.core.settings import CoreSettings
 from sleepchat.core.sleep import SleepLoop, yields_to_input
-from sleepchat.core.stats import Stats
 from sleepchat.text import clean_input, clip
 
 DEFAULT_TITLE = "New chat"

@@ -17,11 +17,11 @@ from sleepchat.core.clock import Clock
 from sleepchat.core.errors import CoreError, UnknownNoteError
 from sleepchat.core.events import EventBus, MemoryChanged, SessionChanged
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.staleness import current_predictions, servable
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
 from sleepchat.core.recall import RecallResult
 from sleepchat.core.settings import CoreSettings
-from sleepchat.core.staleness import current_predictions, servable
 
 
 class Conversation:

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sleepchat.core.memory.staleness import servable
+from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, PendingChange, Prediction, Reflection, Session
-from sleepchat.core.staleness import servable
-from sleepchat.core.stats import Stats
 
 if TYPE_CHECKING:
     from sleepchat.core.memory import Memory

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
 from sleepchat.core.ports import Capabilities, ModelOptions
-from sleepchat.core.predict_policy import PredictSetting
+from sleepchat.core.reflection.predict_policy import PredictSetting
 
 
 @dataclass(frozen=True)

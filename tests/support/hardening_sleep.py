@@ -20,8 +20,8 @@ from typing import Any
 
 from test_reflect import Harness, answers, conversation, structured
 
-from sleepchat.core.facts import Facts
-from sleepchat.core.notes_step import FEW_REMOVALS
+from sleepchat.core.reflection.facts import Facts
+from sleepchat.core.reflection.notes_step import FEW_REMOVALS
 from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import BaseBackend, ChatRequest
 from sleepchat.llm.fake import FakeBackend

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-from sleepchat.core.question import (
+from sleepchat.core.recall.question import (
     CLOSED_CLASS,
     Question,
     Token,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sleepchat.core.models import Change, ReflectionStatus, TolerantRecord
 from sleepchat.core.ports import StorePort
-from sleepchat.core.predict_policy import Outcome, PolicyState
+from sleepchat.core.reflection.predict_policy import Outcome, PolicyState
 
 STATS_ID = "stats"  # the session's kv document
 POLICY_ID = "predict_policy"  # the session's kv document of recent prediction outcomes

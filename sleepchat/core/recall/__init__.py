@@ -24,9 +24,9 @@ from typing import Literal
 
 from sleepchat.core.models import Prediction
 from sleepchat.core.ports import Embedder
-from sleepchat.core.question import compatible_kinds, expand, kind_of, stem
-from sleepchat.core.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
-from sleepchat.core.wordlists import SPECIFIC_HOW
+from sleepchat.core.recall.question import compatible_kinds, expand, kind_of, stem
+from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
+from sleepchat.core.recall.wordlists import SPECIFIC_HOW
 from sleepchat.errors import one_line
 
 RecallMethod = Literal["lexical", "embedding"]

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.held import HeldChanges
+from sleepchat.core.memory.held import HeldChanges
+from sleepchat.core.memory.stats import Stats, StatsRecorder
 from sleepchat.core.models import (
     Change,
     Note,
@@ -29,8 +30,7 @@ from sleepchat.core.models import (
     records_by_id,
 )
 from sleepchat.core.ports import StorePort
-from sleepchat.core.predict_policy import PolicyState
-from sleepchat.core.stats import Stats, StatsRecorder
+from sleepchat.core.reflection.predict_policy import PolicyState
 
 COUNTERS_ID = "counters"  # kv document holding the next short ids
 MAX_UNDO = 100  # undo records kept per session (older ones are dropped with the next op)

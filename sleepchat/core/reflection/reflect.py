@@ -26,19 +26,20 @@ import logging
 import statistics
 from collections.abc import Sequence
 
-from sleepchat.core import predict_policy, predict_step, prompts
+from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
 from sleepchat.core.conversation import Conversation
 from sleepchat.core.errors import BackendError
 from sleepchat.core.events import ReflectionChanged
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
-from sleepchat.core.notes_step import notes_step
 from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect_run import Run, completion_tokens, state_key
+from sleepchat.core.reflection import predict_policy, predict_step
+from sleepchat.core.reflection.notes_step import notes_step
+from sleepchat.core.reflection.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
-from sleepchat.core.stats import Stats
 
 
 def has_exchange(history: Sequence[Message]) -> bool:

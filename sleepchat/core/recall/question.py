@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sleepchat.core.wordlists import (
+from sleepchat.core.recall.wordlists import (
     ABBREVIATIONS,
     AUX,
     CLAUSE_BREAKS,
