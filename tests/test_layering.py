@@ -33,13 +33,16 @@ def run(code: str, blocked: tuple[str, ...]) -> subprocess.CompletedProcess[str]
 
 
 def core_modules() -> list[str]:
-    return [f"sleepchat.core.{m.name}" for m in pkgutil.iter_modules([str(PACKAGE / "core")])]
+    """Every module of the core, its parts' packages (recall/, reflection/, memory/) included."""
+    found = pkgutil.walk_packages([str(PACKAGE / "core")], prefix="sleepchat.core.")
+    return [m.name for m in found]
 
 
 def test_the_core_imports_with_no_ui_store_or_model_client_installed() -> None:
     blocked = ("textual", "prompt_toolkit", "tinydb", "ollama", "llama_cpp", "httpx", "openai")
     modules = core_modules()
     assert "sleepchat.core.assistant" in modules and "sleepchat.core.ports" in modules
+    assert {"sleepchat.core.reflection.reflect", "sleepchat.core.recall.verify"} <= set(modules)
     proc = run("import " + ", ".join(modules) + "\nprint('ok')", blocked)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
 
@@ -124,8 +127,13 @@ def test_the_readme_architecture_names_every_part_of_the_core() -> None:
     """The README's tree of parts stays true: a new core module must be placed in it."""
     readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Architecture") : readme.index("## Development")]
-    modules = sorted(p.stem for p in (PACKAGE / "core").glob("*.py") if p.stem != "__init__")
-    missing = [m for m in modules if f"{m}.py" not in section]
+    core = PACKAGE / "core"
+    names = [
+        f"{p.parent.name}/" if p.stem == "__init__" else f"{p.stem}.py"
+        for p in core.rglob("*.py")
+        if p.parent != core or p.stem != "__init__"
+    ]
+    missing = [m for m in sorted(names) if m not in section]
     assert not missing, f"README's Architecture section does not name core/{missing}"
     for part in ("store/", "llm/", "tui/", "config/", "runtime.py", "The flow of a question"):
         assert part in section
