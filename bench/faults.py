@@ -30,7 +30,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the shared harnesses live in tests/support
+# Why tests/ goes on the path: this script runs from a checkout, not the package, and drives
+# the very harnesses the tests use (tests/support), so the bench and the tests measure one code
+# path. They are test code (one imports a test module), so they do not move into sleepchat/,
+# which ships.
+sys.path.insert(0, str(ROOT / "tests"))
 
 from support.corrupt import (  # noqa: E402
     KINDS,
@@ -271,7 +275,6 @@ async def _model_round(
             stored = [m.content for m in await store.messages(a.session.id)]
         finally:
             await a.close()
-            await a.backend.aclose()
             await store.close()
     for fault in faults:
         for q in (f"{fault.name}?", f"after {fault.name}?"):

@@ -38,12 +38,14 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from sleepchat.core import quality
 from sleepchat.core.clock import SystemClock
+from sleepchat.core.conversation import Conversation
+from sleepchat.core.events import EventBus
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, new_id
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect import Reflector
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import ModelOptions
 from sleepchat.store import Store
@@ -82,8 +84,12 @@ async def replay(row: dict[str, Any], backend: Any, settings: CoreSettings, root
         session = await store.create_session(row["id"])
         memory = Memory(store, session.id, clock)
         await memory.load()
-        reflector = Reflector(backend, settings, clock, Recall())
+        reflector = Reflector(backend, clock, Recall())
         history: list[Message] = []
+        bus = EventBus(logging.getLogger("notes_bench"))
+        conversation = Conversation(
+            session, history, memory, settings, store=store, clock=clock, events=bus
+        )
         steps: list[dict[str, Any]] = []
         for turn in row["turns"]:
             role = turn["role"]
@@ -99,7 +105,7 @@ async def replay(row: dict[str, Any], backend: Any, settings: CoreSettings, root
             history.append(msg)
             if role == "assistant":
                 cpu = time.process_time()
-                r = await reflector.run(session.id, history, memory, lambda _e: None)
+                r = await reflector.run(conversation)
                 # CPU seconds: what the step costs on a free core, whatever else the machine runs
                 cpu_s = time.process_time() - cpu
                 steps.append({"status": r.status, "ms": r.ms, "tokens": r.tokens, "cpu_s": cpu_s})

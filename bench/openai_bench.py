@@ -24,6 +24,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+# Why tests/ goes on the path: this script runs from a checkout, not the package, and drives
+# the very harnesses the tests use (tests/support), so the bench and the tests measure one code
+# path. They are test code (one imports a test module), so they do not move into sleepchat/,
+# which ships.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from support.llama_server import ALIAS, LlamaServer, Proxy, start_server
@@ -112,7 +116,7 @@ async def question_during_reflection(proxy: Proxy, slots: int) -> dict[str, floa
             async for _ in a.ask(CONTEXT):
                 pass
             proxy.watch(REFLECTION_MARK, QUESTION)
-            task = a.start_reflection()
+            task = a.reflect()
             while not proxy.streaming(REFLECTION_MARK):  # the reflection's reply is coming
                 if task.done():
                     raise RuntimeError(f"the reflection ended first: {task.result()}")

@@ -49,7 +49,7 @@ async def one_run(srv: FakeOllama, *, preempt: bool) -> float:
                 pass
             srv.configure(token_delay=TOKEN_DELAY)
             srv.clear()
-            task = a.start_reflection()
+            task = a.reflect()
             await asyncio.to_thread(srv.wait_for_started, 1, 10)
             question = f"{QUESTION} ({time.monotonic()})"
             submitted = time.monotonic()

@@ -52,9 +52,9 @@ def rss_mb() -> float:
 async def ttft(a: Assistant, question: str, seeded: bool) -> float:
     await a.new_session()
     if seeded:  # fresh predictions that do not match: the miss pays for embedding the question
-        assert a.memory is not None
+        assert a.conversation is not None
         for q in UNRELATED:
-            await a.memory.save_prediction(
+            await a.conversation.memory.save_prediction(
                 Prediction("", "", q, "cached", 0.0, "r1", None, based_on_turn=0)
             )
     start = time.perf_counter()

@@ -25,7 +25,11 @@ from tinydb import Query, TinyDB
 from sleepchat.core.models import Message
 from sleepchat.store import SEGMENT_BYTES, SEGMENT_SIZE, AtomicJSONStorage, Store
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # shared harnesses
+# Why tests/ goes on the path: this script runs from a checkout, not the package, and drives
+# the very harnesses the tests use (tests/support), so the bench and the tests measure one code
+# path. They are test code (one imports a test module), so they do not move into sleepchat/,
+# which ships.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from support.files import Meter
 
 APPEND_TARGET_MS = 25.0

@@ -23,8 +23,9 @@ from typing import IO, TYPE_CHECKING, Any
 from sleepchat.bench_sleep import ArmCost, idle_figures, policy_figures, reflect_within
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
+from sleepchat.core.recall import Recall
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import Backend, BackendError, ChatStats
+from sleepchat.llm.base import BackendError, BaseBackend, ChatStats
 from sleepchat.progress import Progress
 from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
 
@@ -79,7 +80,7 @@ class ConversationResult:
 class _Parts:
     """What every arm shares: the backend under test and recall's embedder."""
 
-    backend: Backend
+    backend: BaseBackend
     embedder: Embedder | None
 
     def assistant(self, store: StorePort, settings: CoreSettings) -> Assistant:
@@ -137,7 +138,7 @@ async def _ask(a: Assistant, text: str) -> Turn:
     )
 
 
-async def evict(backend: Backend, settings: CoreSettings) -> None:
+async def evict(backend: BaseBackend, settings: CoreSettings) -> None:
     """Leave something unrelated in the server's cache (as after another session)."""
     messages = [
         {"role": "system", "content": "You are a test."},
@@ -163,6 +164,7 @@ async def _arm(
     with tempfile.TemporaryDirectory(prefix="sleepchat-bench-") as tmp:
         store = await open_store(Path(tmp))
         a = parts.assistant(store, settings)
+        ranker = Recall(parts.embedder, threshold=settings.recall_threshold)  # the best score
         try:
             await a.new_session(conv.id)
             for line in conv.context:
@@ -174,8 +176,8 @@ async def _arm(
                     r = await reflect_within(a, asyncio.sleep(settings.idle_seconds), cost)
                     res.sleep_tokens += r.tokens if cost is res.policy_on else 0
                     res.reflections += r.status == "done" and cost is res.policy_on
-                    fresh = a.fresh_predictions()
-                    ranked = await a.recall.rank(query, fresh) if fresh else []
+                    fresh = a.fresh_predictions
+                    ranked = await ranker.rank(query, fresh) if fresh else []
                 turn = await _ask(a, query)
                 if sleep and ranked:
                     turn.best_score = ranked[0][1]
@@ -197,7 +199,7 @@ async def _arm(
 
 
 async def _resume(
-    a: Assistant, backend: Backend, settings: CoreSettings
+    a: Assistant, backend: BaseBackend, settings: CoreSettings
 ) -> tuple[float, float, int | None]:
     """First question after reopening the session: cold vs after the idle-time warm-up.
     Returns (cold ms, warm ms, prompt tokens as the server counted them)."""
@@ -206,19 +208,19 @@ async def _resume(
     tokens: int | None = None
     for _ in range(2):  # median of two each; the prefix is identical every time
         await evict(backend, settings)
-        ms, stats = await first_token(a, question)
+        ms, stats = await first_token(a, backend, question)
         tokens = stats.prompt_tokens
         cold.append(ms)
         await evict(backend, settings)
         await a.warm_up()
-        warm.append((await first_token(a, question))[0])
+        warm.append((await first_token(a, backend, question))[0])
     return statistics.median(cold), statistics.median(warm), tokens
 
 
 async def _forced_hit(a: Assistant, res: ConversationResult) -> None:
-    if not a.fresh_predictions():
+    if not a.fresh_predictions:
         await a.reflect()  # the last query changed the state: one more cycle
-    fresh = a.fresh_predictions()
+    fresh = a.fresh_predictions
     if not fresh:
         return
     hit = await _ask(a, fresh[0].question)
@@ -264,7 +266,7 @@ async def _long_resume(
     }
 
 
-async def first_token(a: Assistant, question: str) -> tuple[float, ChatStats]:
+async def first_token(a: Assistant, backend: BaseBackend, question: str) -> tuple[float, ChatStats]:
     """TTFT (ms) of a question on the current history, without storing it (a probe), and what
     the server reported (the prompt's size and prefill time)."""
     from sleepchat.core.prompts import chat_messages
@@ -273,7 +275,7 @@ async def first_token(a: Assistant, question: str) -> tuple[float, ChatStats]:
     start = time.perf_counter()
     first: float | None = None
     stats = ChatStats()
-    async for chunk in a.backend.chat_stream(messages, options=a.settings.options, num_predict=2):
+    async for chunk in backend.chat_stream(messages, options=a.settings.options, num_predict=2):
         if chunk.text and first is None:
             first = time.perf_counter()
         if chunk.stats is not None:
@@ -360,7 +362,7 @@ def print_table(
 
 
 async def bench(
-    backend: Backend,
+    backend: BaseBackend,
     settings: CoreSettings,
     conversations: Sequence[Conversation],
     *,

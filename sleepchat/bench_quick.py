@@ -23,11 +23,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sleepchat.bench import Conversation, evict, first_token, load_conversations
 from sleepchat.core.events import ReplyDone, ReplyFailed
-from sleepchat.llm.base import Backend, BackendError
+from sleepchat.llm.base import BackendError, BaseBackend
 from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
+    from sleepchat.core.ports import Embedder
     from sleepchat.core.settings import CoreSettings
 
 BUDGET_SECONDS = 120.0
@@ -73,8 +74,8 @@ class Progress:
 
 
 async def _conversation(
-    backend: Backend,
-    embedder: Backend | None,
+    backend: BaseBackend,
+    embedder: Embedder | None,
     settings: CoreSettings,
     conv: Conversation,
     figures: Figures,
@@ -100,12 +101,12 @@ async def _conversation(
             progress.step(f"{conv.id}: reflection")
             question = conv.queries[0] if conv.queries else "What should I do next?"
             await evict(backend, settings)
-            cold, stats = await first_token(a, question)
+            cold, stats = await first_token(a, backend, question)
             if stats.prompt_tokens and stats.prompt_ms:
                 figures.prefill.append(stats.prompt_tokens / (stats.prompt_ms / 1000))
             await evict(backend, settings)
             await a.warm_up()
-            warm, _ = await first_token(a, question)
+            warm, _ = await first_token(a, backend, question)
             figures.cold_ms.append(cold)
             figures.warm_ms.append(warm)
             figures.conversations += 1
@@ -181,8 +182,8 @@ def print_summary(s: dict[str, Any], head: str, out: IO[str]) -> None:
 
 
 async def quick(
-    backend: Backend,
-    embedder: Backend | None,
+    backend: BaseBackend,
+    embedder: Embedder | None,
     settings: CoreSettings,
     conversations: Sequence[Conversation],
     *,
@@ -210,8 +211,12 @@ async def run_quick(
     convs = load_conversations(conversations, limit, bundled=QUICK_SET)
     backend = await open_backend(config)
     try:
-        embedder = build_embedder(config, backend)
-        result = await quick(backend, embedder, config.core_settings(), convs)
+        embedder = await build_embedder(config, backend)
+        try:
+            result = await quick(backend, embedder, config.core_settings(), convs)
+        finally:
+            if embedder is not None:
+                await embedder.aclose()
     finally:
         await backend.aclose()
     head = (

@@ -32,7 +32,7 @@ class ArmCost:
 async def reflect_within(a: Assistant, until: Awaitable[object], cost: ArmCost) -> Reflection:
     """One sleep cycle that may run until ``until`` completes (one idle period:
     ``asyncio.sleep(seconds)``), then is preempted as the user's next keystroke would."""
-    task = a.start_reflection()
+    task = a.reflect()
     timer = asyncio.ensure_future(until)
     try:
         done, _pending = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
@@ -42,7 +42,7 @@ async def reflect_within(a: Assistant, until: Awaitable[object], cost: ArmCost) 
         r = task.result()
     else:
         await a.preempt()
-        r = a.reflections()[-1]
+        r = a.reflections[-1]
     cost.sleep_tokens += r.tokens
     if r.status == "done":
         cost.finished += 1

@@ -129,8 +129,7 @@ async def export(
     config: Config, which: str, fmt: str, output: str | None, *, force: bool = False
 ) -> int:
     from sleepchat.core.clock import SystemClock
-    from sleepchat.core.memory import Memory
-    from sleepchat.core.session_lookup import find_session
+    from sleepchat.core.session_lookup import find_session, read_session
     from sleepchat.export import to_json, to_markdown, write_export
 
     store = await open_store(config.resolved_data_dir(), read_only=True)
@@ -141,12 +140,10 @@ async def export(
                 raise StartupError("no sessions yet — start one with `sleepchat`")
         else:
             session = await find_session(store, which)
-        messages = await store.messages(session.id)
-        memory = Memory(store, session.id, SystemClock())
-        await memory.load()
+        record = await read_session(store, session, SystemClock())
     finally:
         await store.close()
-    notes, predictions = memory.notes, memory.predictions
+    messages, notes, predictions = record.messages, record.notes, record.predictions
     if fmt == "md":
         text = to_markdown(session, messages, notes)
     else:

@@ -81,7 +81,7 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
                 except (KeyboardInterrupt, EOFError) as exc:
                     return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 0
                 a.touch()
-                runner._replies = 0  # no blank-line separator needed between prompts
+                runner.new_prompt()  # no blank-line separator needed between prompts
                 reply = asyncio.create_task(runner.handle(line))
                 # Ctrl-C during a reply stops it; the core keeps the partial reply.
                 loop = asyncio.get_running_loop()

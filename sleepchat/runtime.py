@@ -25,13 +25,13 @@ if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.ports import Embedder, StorePort
     from sleepchat.core.settings import CoreSettings
-    from sleepchat.llm.base import Backend
+    from sleepchat.llm.base import BaseBackend
     from sleepchat.store import Store
 
 log = logging.getLogger("sleepchat")
 
 Warn = Callable[[str], None]
-BackendBuilder = Callable[["Config"], Awaitable["Backend"]]
+BackendBuilder = Callable[["Config"], Awaitable["BaseBackend"]]
 
 
 def warn(message: str) -> None:
@@ -46,7 +46,7 @@ class NoBackendError(BackendError):
 # -- backends ---------------------------------------------------------------------------------
 
 
-async def _ollama(config: Config) -> Backend:
+async def _ollama(config: Config) -> BaseBackend:
     """An Ollama client; nothing is sent until it is used."""
     from sleepchat.llm.ollama import OllamaBackend
 
@@ -60,7 +60,7 @@ async def _ollama(config: Config) -> Backend:
     )
 
 
-async def _openai(config: Config) -> Backend:
+async def _openai(config: Config) -> BaseBackend:
     """An OpenAI-compatible server's client; nothing is sent until it is used."""
     from sleepchat.llm.openai import OpenAIBackend
 
@@ -75,7 +75,7 @@ async def _openai(config: Config) -> Backend:
     )
 
 
-async def _local(config: Config) -> Backend:
+async def _local(config: Config) -> BaseBackend:
     """The embedded llama.cpp model, loaded (raises BackendError with the fix)."""
     from sleepchat.llm.llamacpp import LlamaCppBackend
 
@@ -99,7 +99,7 @@ START_CHECK_S = 10.0
 BACKENDS: dict[str, BackendBuilder] = {"ollama": _ollama, "local": _local, "openai": _openai}
 
 
-async def build_backend(name: str, config: Config) -> Backend:
+async def build_backend(name: str, config: Config) -> BaseBackend:
     """The backend called ``name``, as configured, without the ``auto`` policy."""
     return await BACKENDS[name](config)
 
@@ -114,7 +114,7 @@ def loading_step(config: Config) -> str:
 
 async def open_backend(
     config: Config, *, on_warning: Warn = warn, check: bool = True, on_step: Warn = _quiet
-) -> Backend:
+) -> BaseBackend:
     """The configured backend. ``auto`` means Ollama when it runs with the model, else the
     embedded model (saying so through ``on_warning``), else one error naming both fixes;
     without ``check`` it means Ollama, unchecked. ``on_step`` is told what takes time next
@@ -153,7 +153,7 @@ async def open_backend(
     return local
 
 
-async def _checked(backend: Backend, on_warning: Warn) -> Backend:
+async def _checked(backend: BaseBackend, on_warning: Warn) -> BaseBackend:
     """The model asked for against the models the server lists, at start: a name it does not
     list, a refused key or an address that is not the API stop the start with the fix. A server
     that is down is said, and the first question tries again (as with Ollama)."""
@@ -169,7 +169,7 @@ async def _checked(backend: Backend, on_warning: Warn) -> Backend:
     return backend
 
 
-async def patiently(check: Awaitable[T], backend: Backend, on_warning: Warn) -> T:
+async def patiently(check: Awaitable[T], backend: BaseBackend, on_warning: Warn) -> T:
     """A start-up check of the server that says it is waiting once the server has been silent
     for START_NOTICE_S, and gives up after START_CHECK_S (BackendTimeout): a server that
     accepts connections but never answers must not hold the start for the read timeout."""
@@ -196,7 +196,7 @@ async def patiently(check: Awaitable[T], backend: Backend, on_warning: Warn) -> 
 
 
 async def build_embedder(
-    config: Config, backend: Backend | None, *, on_warning: Warn = warn
+    config: Config, backend: BaseBackend | None, *, on_warning: Warn = warn
 ) -> Embedder | None:
     """Recall's embedding model (``recall.method``, ``recall.embed_model``): the built-in
     all-MiniLM-L6-v2, else one the chat server has, else None (recall matches words, and says
@@ -227,7 +227,7 @@ async def open_store(data_dir: Path, *, on_warning: Warn = warn, read_only: bool
 
 
 def build_assistant(
-    backend: Backend,
+    backend: BaseBackend,
     store: StorePort,
     settings: CoreSettings,
     *,
@@ -242,15 +242,16 @@ def build_assistant(
 class Runtime:
     config: Config
     store: Store
-    backend: Backend
+    backend: BaseBackend
     assistant: Assistant
+    embedder: Embedder | None = None  # recall's, handed to the assistant
 
     async def close(self) -> None:
         try:
             await self.assistant.close()
             await self.backend.aclose()
-            if self.assistant.recall.embedder is not None:
-                await self.assistant.recall.embedder.aclose()
+            if self.embedder is not None:
+                await self.embedder.aclose()
         finally:
             await self.store.close()
 
@@ -276,10 +277,6 @@ async def open_runtime(
     except BaseException:
         await store.close()
         raise
-    assistant = build_assistant(
-        backend,
-        store,
-        config.core_settings(),
-        embedder=await build_embedder(config, backend, on_warning=on_warning),
-    )
-    return Runtime(config, store, backend, assistant)
+    embedder = await build_embedder(config, backend, on_warning=on_warning)
+    assistant = build_assistant(backend, store, config.core_settings(), embedder=embedder)
+    return Runtime(config, store, backend, assistant, embedder)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import queue
 import sys
 import threading
@@ -23,33 +24,36 @@ from sleepchat.core.events import (
     ReplyDone,
     ReplyFailed,
 )
+from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Message, Prediction, Reflection, Session
-from sleepchat.core.staleness import shown_state
 from sleepchat.errors import SleepchatError
 from sleepchat.export import note_view, prediction_view
 from sleepchat.hints import cli_message
 from sleepchat.text import age, clean_input, safe_json, takes_any_text, terminal_safe
 
-COMMANDS = {
-    "/new [title]": "start a new session",
-    "/session ID": "switch to a session (id or unique prefix)",
-    "/sessions": "list sessions",
-    "/idle [N]": "run the sleep cycle to the end, or idle N real seconds",
-    "/later QUESTION": "queue a question: the next idle period answers it",
-    "/notes": "show the notes",
-    "/predictions": "show predicted questions",
-    "/forget ID": "forget a note",
-    "/confirm ID": "apply note removals a reflection proposed (see /notes)",
-    "/reject ID": "keep the notes a reflection proposed to remove",
-    "/undo": "undo the last note change",
-    "/regen": "ask the model again for the last question",
-    "/continue": "go on with the last reply (one cut at the token cap, say)",
-    "/model [NAME]": "this session's model (without NAME: which, and those available)",
-    "/system [TEXT]": "this session's system prompt (--reset: the configured one)",
-    "/stats": "show sleep-cycle statistics",
-    "/help": "this list",
-    "/quit": "stop",
-}
+# The one list of commands: what /help shows (usage, what it does) and the ScriptRunner method
+# that runs it (handed the text after the command). "/exit" quits too.
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("/new [title]", "start a new session", "cmd_new"),
+    ("/session ID", "switch to a session (id or unique prefix)", "cmd_session"),
+    ("/sessions", "list sessions", "cmd_sessions"),
+    ("/idle [N]", "run the sleep cycle to the end, or idle N real seconds", "idle"),
+    ("/later QUESTION", "queue a question: the next idle period answers it", "cmd_later"),
+    ("/notes", "show the notes", "show_notes"),
+    ("/predictions", "show predicted questions", "show_predictions"),
+    ("/forget ID", "forget a note", "cmd_forget"),
+    ("/confirm ID", "apply note removals a reflection proposed (see /notes)", "cmd_confirm"),
+    ("/reject ID", "keep the notes a reflection proposed to remove", "cmd_reject"),
+    ("/undo", "undo the last note change", "cmd_undo"),
+    ("/regen", "ask the model again for the last question", "cmd_regen"),
+    ("/continue", "go on with the last reply (one cut at the token cap, say)", "cmd_continue"),
+    ("/model [NAME]", "this session's model (without NAME: which, and those available)", "model"),
+    ("/system [TEXT]", "this session's system prompt (--reset: the configured one)", "system"),
+    ("/stats", "show sleep-cycle statistics", "show_stats"),
+    ("/help", "this list", "cmd_help"),
+    ("/quit", "stop", ""),
+)
+RUNS = {usage.split()[0]: method for usage, _what, method in COMMANDS} | {"/exit": ""}
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[str]:
@@ -173,6 +177,10 @@ class ScriptRunner:
                 self.failed += 1
         return True
 
+    def new_prompt(self) -> None:
+        """The user is at a fresh prompt: the next reply needs no blank line before it."""
+        self._replies = 0
+
     async def ask(self, text: str, *, regen: bool = False, more: bool = False) -> None:
         a = self.assistant
         events = a.regenerate() if regen else a.continue_reply() if more else a.ask(text)
@@ -239,66 +247,68 @@ class ScriptRunner:
     # -- commands ----------------------------------------------------------------------------
     async def command(self, line: str) -> bool:
         name, _, arg = line.partition(" ")
-        arg = arg.strip()
-        a = self.assistant
-        if name in ("/quit", "/exit"):
-            return False
-        if name == "/new":
-            self._session_event(await a.new_session(arg or None))
-        elif name == "/session":
-            if not arg:
-                raise CoreError("usage: /session ID")
-            self._session_event(await a.switch_session(arg))
-        elif name == "/sessions":
-            for s in await a.list_sessions():
-                if self.json_mode:
-                    self.emit({"type": "session", "id": s.id, "title": s.title})
-                else:
-                    self.info(f"{s.id}  {s.message_count:5d}  {s.title}")
-        elif name == "/idle":
-            await self.idle(arg)
-        elif name == "/later":
-            if not arg:
-                raise CoreError("usage: /later QUESTION — queued for the next idle period")
-            queued = await a.later(arg)
-            if self.json_mode:
-                self.emit({"type": "queued", "id": queued.id, "question": queued.question})
-            else:
-                self.diag(f"queued {queued.id}: answered in the next idle period (/idle now)")
-        elif name == "/notes":
-            self.show_notes()
-        elif name == "/predictions":
-            self.show_predictions()
-        elif name == "/forget":
-            if not arg:
-                raise CoreError("usage: /forget NOTE_ID (see /notes)")
-            note = await a.forget_note(arg)
-            self.diag(f"forgot note {note.id} (/undo brings it back)")
-        elif name in ("/confirm", "/reject"):
-            if not arg:
-                raise CoreError(f"usage: {name} CHANGE_ID (see /notes)")
-            if name == "/confirm":
-                removed = await a.confirm_change(arg)
-                self.diag(f"removed {len(removed)} notes (/undo brings them back)")
-            else:
-                await a.reject_change(arg)
-                self.diag(f"kept the notes of {arg}")
-        elif name == "/undo":
-            self.diag(await a.undo())
-        elif name == "/regen":
-            await self.ask("", regen=True)
-        elif name == "/continue":
-            await self.ask("", more=True)
-        elif name in ("/model", "/system"):
-            await self.profile(name, arg)
-        elif name == "/stats":
-            await self.show_stats()
-        elif name == "/help":
-            for usage, what in COMMANDS.items():
-                self.info(f"{usage:16} {what}")
-        else:
+        method = RUNS.get(name)
+        if method is None:
             raise CoreError(f"unknown command {name} — /help lists the commands")
+        if not method:
+            return False  # /quit, /exit
+        await getattr(self, method)(arg.strip())
         return True
+
+    async def cmd_new(self, arg: str) -> None:
+        self._session_event(await self.assistant.new_session(arg or None))
+
+    async def cmd_session(self, arg: str) -> None:
+        if not arg:
+            raise CoreError("usage: /session ID")
+        self._session_event(await self.assistant.start(arg))
+
+    async def cmd_sessions(self, _arg: str) -> None:
+        for s in await self.assistant.list_sessions():
+            if self.json_mode:
+                self.emit({"type": "session", "id": s.id, "title": s.title})
+            else:
+                self.info(f"{s.id}  {s.message_count:5d}  {s.title}")
+
+    async def cmd_later(self, arg: str) -> None:
+        if not arg:
+            raise CoreError("usage: /later QUESTION — queued for the next idle period")
+        queued = await self.assistant.later(arg)
+        if self.json_mode:
+            self.emit({"type": "queued", "id": queued.id, "question": queued.question})
+        else:
+            self.diag(f"queued {queued.id}: answered in the next idle period (/idle now)")
+
+    async def cmd_forget(self, arg: str) -> None:
+        if not arg:
+            raise CoreError("usage: /forget NOTE_ID (see /notes)")
+        note = await self.assistant.forget_note(arg)
+        self.diag(f"forgot note {note.id} (/undo brings it back)")
+
+    async def cmd_confirm(self, arg: str) -> None:
+        if not arg:
+            raise CoreError("usage: /confirm CHANGE_ID (see /notes)")
+        removed = await self.assistant.settle_change(arg, confirm=True)
+        self.diag(f"removed {len(removed)} notes (/undo brings them back)")
+
+    async def cmd_reject(self, arg: str) -> None:
+        if not arg:
+            raise CoreError("usage: /reject CHANGE_ID (see /notes)")
+        await self.assistant.settle_change(arg, confirm=False)
+        self.diag(f"kept the notes of {arg}")
+
+    async def cmd_undo(self, _arg: str) -> None:
+        self.diag(await self.assistant.undo())
+
+    async def cmd_regen(self, _arg: str) -> None:
+        await self.ask("", regen=True)
+
+    async def cmd_continue(self, _arg: str) -> None:
+        await self.ask("", more=True)
+
+    async def cmd_help(self, _arg: str) -> None:
+        for usage, what, _method in COMMANDS:
+            self.info(f"{usage:16} {what}")
 
     async def profile(self, name: str, arg: str) -> None:
         """/model and /system: show the session's, or change them (a new prefix: said)."""
@@ -306,13 +316,13 @@ class ScriptRunner:
         if a.session is None:
             await a.start()
         if name == "/model" and arg:
-            self.diag(await a.profile.configure(model=arg))
+            self.diag(await a.configure(model=arg))
         elif name == "/system" and arg:
             prompt = "" if arg == "--reset" else arg
-            self.diag(await a.profile.configure(system_prompt=prompt))
+            self.diag(await a.configure(system_prompt=prompt))
         elif name == "/model" and not self.json_mode:
-            models = await a.profile.models()
-            self.info(f"model: {a.backend.model} (available: {', '.join(models) or 'none'})")
+            models = await a.models()
+            self.info(f"model: {a.model} (available: {', '.join(models) or 'none'})")
         elif not self.json_mode:
             self.info(f"system prompt: {a.settings.system_prompt}")
         assert a.session is not None
@@ -321,12 +331,15 @@ class ScriptRunner:
                 {
                     "type": "profile",
                     "session": a.session.id,
-                    "model": a.backend.model,
+                    "model": a.model,
                     "system_prompt": a.settings.system_prompt,
                     "custom_system_prompt": a.session.system_prompt is not None,
                     "options": a.session.options,
                 }
             )
+
+    model = functools.partialmethod(profile, "/model")
+    system = functools.partialmethod(profile, "/system")
 
     async def idle(self, arg: str) -> None:
         a = self.assistant
@@ -343,9 +356,9 @@ class ScriptRunner:
         # reflection it left running.
         await a.idle_loop(seconds)
 
-    def show_notes(self) -> None:
-        notes = self.assistant.notes()
-        pending = self.assistant.pending_changes()
+    async def show_notes(self, _arg: str = "") -> None:
+        notes = self.assistant.notes
+        pending = self.assistant.pending_changes
         if self.json_mode:
             event: dict[str, Any] = {"type": "notes", "notes": [note_view(n) for n in notes]}
             event["pending"] = [
@@ -366,10 +379,10 @@ class ScriptRunner:
                 f"— /confirm {c.id} or /reject {c.id}"
             )
 
-    def show_predictions(self) -> None:
+    async def show_predictions(self, _arg: str = "") -> None:
         a = self.assistant
-        fresh = {p.id for p in a.fresh_predictions()}
-        shown = [p for p in a.predictions() if p.status in ("fresh", "stale")]
+        fresh = {p.id for p in a.fresh_predictions}
+        shown = [p for p in a.predictions if p.status in ("fresh", "stale")]
         if self.json_mode:
             views = [prediction_view(p, p.id in fresh) for p in shown]
             self.emit({"type": "predictions", "predictions": views})
@@ -381,7 +394,7 @@ class ScriptRunner:
             mark = ", queued" if p.queued else ""
             self.info(f"{p.id} [{state}{mark}] {p.question}")
 
-    async def show_stats(self) -> None:
+    async def show_stats(self, _arg: str = "") -> None:
         session = await self.assistant.stats()
         overall = await self.assistant.stats(overall=True)
         if self.json_mode:

@@ -147,12 +147,12 @@ async def test_sessions_resume_rename_switch_delete(store: Store) -> None:
     b = make(store)
     resumed = await b.start()
     assert resumed.id == second.id
-    await b.switch_session(first.id[:5])
+    await b.start(first.id[:5])
     assert next(m.content for m in b.history) == "What is a monad, in short?"
     await b.rename_session(first.id, "Monads")
     assert b.session is not None and b.session.title == "Monads"
     with pytest.raises(CoreError, match="no session 'zzzz'"):
-        await b.switch_session("zzzz")
+        await b.start("zzzz")
     await b.delete_session(first.id)
     assert b.session is not None and b.session.id == second.id
     assert [s.id for s in await b.list_sessions()] == [second.id]

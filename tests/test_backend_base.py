@@ -15,7 +15,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import (
-    Backend,
+    BaseBackend,
     Capabilities,
     ChatChunk,
     ChatRequest,
@@ -33,7 +33,7 @@ class City(BaseModel):
     country: str
 
 
-class ScriptedServer(Backend):
+class ScriptedServer(BaseBackend):
     """A whole backend in a few lines: the primitive, listing, health and what it can do.
     Its replies are scripted; it records every request it gets."""
 
@@ -124,7 +124,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
-def assistant(store: Store, backend: Backend, **settings: Any) -> Assistant:
+def assistant(store: Store, backend: BaseBackend, **settings: Any) -> Assistant:
     return Assistant(
         backend=backend, store=store, settings=CoreSettings(**settings), clock=FakeClock()
     )

@@ -77,6 +77,7 @@ def test_bench_quick_end_to_end(tmp_path: Path) -> None:
     for label in ("prefill", "decode", "a reflection", "warm-up gain", "idle period"):
         assert label in table
     assert proc.stderr.decode().count("bench: ") >= 9  # progress lines, piped
+    assert "Warning" not in proc.stderr.decode()  # e.g. a coroutine never awaited
     doc = json.loads(out.read_text())
     assert doc["conversations"] == 3 and doc["backend"] == "ollama"
     assert doc["decode_tok_s"] and doc["reflection_s"] is not None

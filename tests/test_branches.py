@@ -33,9 +33,19 @@ async def run(events) -> list[Event]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def assistant(tmp_path: Path):  # type: ignore[no-untyped-def]
+def backend() -> FakeBackend:
+    return FakeBackend(answer, structured)
+
+
+@pytest.fixture
+async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
     store = await Store.open(tmp_path / "d")
-    backend = FakeBackend(answer, structured)
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def assistant(store: Store, backend: FakeBackend):  # type: ignore[no-untyped-def]
     a = Assistant(
         backend=backend,
         store=store,
@@ -45,16 +55,15 @@ async def assistant(tmp_path: Path):  # type: ignore[no-untyped-def]
     await a.start()
     yield a
     await a.close()
-    await store.close()
 
 
-async def test_an_edit_branches_and_keeps_the_old_branch_replaced(assistant: Assistant) -> None:
+async def test_an_edit_branches_and_keeps_the_old_branch_replaced(
+    assistant: Assistant, backend: FakeBackend, store: Store
+) -> None:
     a = assistant
     await run(a.ask("tomatoes on a balcony?"))
     await run(a.ask("and basil?"))
     first = a.history[0]
-    backend = a.backend
-    assert isinstance(backend, FakeBackend)
     backend.calls.clear()
     events = await run(a.edit(first.id, "peppers on a balcony?"))
     done = events[-1]
@@ -64,7 +73,7 @@ async def test_an_edit_branches_and_keeps_the_old_branch_replaced(assistant: Ass
     assert [m["role"] for m in call.messages] == ["system", "user"]
     assert call.messages[-1]["content"] == "peppers on a balcony?"
     assert a.session is not None
-    stored = await a.store.messages(a.session.id)
+    stored = await store.messages(a.session.id)
     assert [(m.content, bool(m.replaced_by)) for m in stored] == [
         ("tomatoes on a balcony?", True),
         ("About tomatoes on a balcony?", True),
@@ -88,10 +97,10 @@ async def test_predictions_from_the_old_branch_go_stale(assistant: Assistant) ->
     a = assistant
     await run(a.ask("I grow tomatoes on a balcony."))
     await a.reflect()
-    assert a.fresh_predictions()
+    assert a.fresh_predictions
     await run(a.edit(a.history[0].id, "I grow peppers on a balcony."))
-    assert a.fresh_predictions() == []
-    assert [p.status for p in a.predictions()] == ["stale"]
+    assert a.fresh_predictions == []
+    assert [p.status for p in a.predictions] == ["stale"]
 
 
 async def test_what_cannot_be_edited_is_said_and_nothing_changes(assistant: Assistant) -> None:
@@ -114,14 +123,14 @@ async def test_what_cannot_be_edited_is_said_and_nothing_changes(assistant: Assi
         await run(a.edit(old, "third try"))
 
 
-async def test_a_failed_reply_keeps_the_edited_question(assistant: Assistant) -> None:
+async def test_a_failed_reply_keeps_the_edited_question(
+    assistant: Assistant, backend: FakeBackend, store: Store
+) -> None:
     a = assistant
     await run(a.ask("first"))
-    backend = a.backend
-    assert isinstance(backend, FakeBackend)
     backend.error = BackendUnreachable("the server is down — start it")
     events = await run(a.edit(a.history[0].id, "first, better"))
     assert isinstance(events[-1], ReplyFailed)
     assert a.session is not None
-    stored = await a.store.messages(a.session.id)
+    stored = await store.messages(a.session.id)
     assert stored[-1].content == "first, better" and not stored[-1].replaced_by

@@ -15,9 +15,9 @@ import pytest
 from sleepchat.core.recall import Recall
 from sleepchat.llm import embedders, minilm
 from sleepchat.llm.base import (
-    Backend,
     BackendServerError,
     BackendUnreachable,
+    BaseBackend,
     Capabilities,
     EmbeddingError,
 )
@@ -123,8 +123,8 @@ class Server:
         return [[1.0, float(len(t))] for t in texts]
 
 
-def ollama(models: list[str], error: Exception | None = None) -> Backend:
-    return cast(Backend, Server(models, error))
+def ollama(models: list[str], error: Exception | None = None) -> BaseBackend:
+    return cast(BaseBackend, Server(models, error))
 
 
 def test_ollama_embedding_models_are_found_in_the_model_list() -> None:
@@ -149,7 +149,7 @@ async def test_auto_prefers_the_builtin_model() -> None:
 @pytest.mark.usefixtures("no_builtin")
 async def test_without_the_builtin_model_ollama_s_embedding_model_is_used() -> None:
     server = Server(["llama3.2:3b", "nomic-embed-text:latest"])
-    choice = await choose_embedder("auto", None, cast(Backend, server))
+    choice = await choose_embedder("auto", None, cast(BaseBackend, server))
     assert isinstance(choice.embedder, BackendEmbedder)
     assert choice.embedder.name == "nomic-embed-text:latest (on ollama)"
     await choice.embedder.embed(["hi"])
@@ -183,7 +183,7 @@ async def test_a_named_ollama_model_must_be_there() -> None:
 
 async def test_an_embedding_server_error_serves_nothing_then_words() -> None:
     server = Server(["all-minilm"], error=BackendServerError("Ollama returned 500"))
-    recall = Recall(BackendEmbedder(cast(Backend, server), "all-minilm"))
+    recall = Recall(BackendEmbedder(cast(BaseBackend, server), "all-minilm"))
     question = "How long should I boil an egg?"
     first = await recall.match(question, [prediction(question)])
     assert first.hit is None and first.error and "all-minilm" in first.error

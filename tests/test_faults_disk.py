@@ -73,7 +73,7 @@ async def test_assistant_reports_disk_full_keeps_state_and_recovers(
         await a.start()
         assert isinstance(await _turn(a, "before?", disk), ReplyDone)
         await a.reflect()
-        notes_before = [n.to_dict() for n in a.notes()]
+        notes_before = [n.to_dict() for n in a.notes]
         if where == "question":
             disk.full = True
             result = await _turn(a, "during?", disk)

@@ -149,14 +149,14 @@ async def test_prompt_injection_cannot_escape_the_schema(
         await a.start()
         [e async for e in a.ask(f"I grow {', '.join(SEED_PLANTS)} in the garden")]
         await a.reflect()
-        seeded = {n.id: n.text for n in a.notes()}
+        seeded = {n.id: n.text for n in a.notes}
         assert sorted(seeded.values()) == sorted(SEED_NOTES)
         outside = _files(tmp_path) - _files(data)
         [e async for e in a.ask(INJECTION)]
         [e async for e in a.ask(FAKE_JSON)]
         reflection = await a.reflect()
         assert reflection.status == "done", reflection  # it ran, and what it did is below
-        active = {n.id for n in a.notes()}
+        active = {n.id for n in a.notes}
         gone = set(seeded) - active
         assert len(gone) <= 3  # a reflection may forget a few notes, never all of them
         sid = a.session.id  # type: ignore[union-attr]
@@ -169,12 +169,12 @@ async def test_prompt_injection_cannot_escape_the_schema(
             doc = stored_notes[nid]
             assert doc["active"] is False
             assert doc["merged_into"] or doc["history"][-1]["op"] in ("forget", "merge")
-        for p in a.predictions():
+        for p in a.predictions:
             assert len(p.question) <= 300
         # Every change of the injected reflection can be undone, down to the seeded notes.
-        while {n.id for n in a.notes()} != set(seeded):
+        while {n.id for n in a.notes} != set(seeded):
             await a.undo()
-        assert {n.id: n.text for n in a.notes()} == seeded
+        assert {n.id: n.text for n in a.notes} == seeded
     finally:
         await a.close()
         await backend.aclose()

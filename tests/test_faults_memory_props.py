@@ -1,6 +1,7 @@
 """Fault suite, property-based: any sequence of note operations keeps memory's invariants.
 
-Operations: insert, merge, forget, edit, undo, in any order, with valid and invalid arguments.
+Operations: insert, replace (a correction), forget, edit, undo, in any order, with valid and
+invalid arguments.
 After every step: ids are unique; an inactive note was merged into an existing note or forgotten
 with history; a note's history only grows; the store holds exactly what memory shows; and undo
 restores the previous state of every note.
@@ -26,7 +27,7 @@ texts = st.one_of(st.text(max_size=12), st.sampled_from(["tomatoes", "  ", "basi
 picks = st.lists(st.integers(min_value=0, max_value=40), min_size=0, max_size=4)
 ops = st.one_of(
     st.tuples(st.just("insert"), texts),
-    st.tuples(st.just("merge"), picks, texts),
+    st.tuples(st.just("replace"), st.integers(0, 40), texts),
     st.tuples(st.just("forget"), st.integers(0, 40)),
     st.tuples(st.just("edit"), st.integers(0, 40), texts),
     st.tuples(st.just("undo")),
@@ -48,8 +49,8 @@ async def _apply(memory: Memory, op: tuple[Any, ...]) -> bool:
     try:
         if kind == "insert":
             await memory.insert_note(op[1], ["m1"], "r1")
-        elif kind == "merge":
-            await memory.merge_notes([_pick(memory, i) for i in op[1]], op[2], "r1", ["m2"])
+        elif kind == "replace":
+            await memory.replace_note(_pick(memory, op[1]), op[2], "corrected", ["m2"], "r1")
         elif kind == "forget":
             await memory.forget_note(_pick(memory, op[1]), "obsolete", "r1")
         elif kind == "edit":

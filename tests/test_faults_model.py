@@ -73,12 +73,13 @@ FAULTS = [
 ]
 
 
-def _assistant(srv_url: str, store: Store) -> Any:
+def _assistant(srv_url: str, store: Store) -> tuple[Any, OllamaBackend]:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.settings import CoreSettings
 
     backend = OllamaBackend(srv_url, MODEL, connect_timeout=1.0, read_timeout=READ_TIMEOUT)
-    return Assistant(backend=backend, store=store, settings=CoreSettings(sleep_enabled=False))
+    settings = CoreSettings(sleep_enabled=False)
+    return Assistant(backend=backend, store=store, settings=settings), backend
 
 
 async def _ask(assistant: Any, text: str) -> list[Any]:
@@ -93,7 +94,7 @@ async def test_assistant_survives_the_fault_and_answers_after_it(
 
     with FakeOllama(reply=REPLY) as srv:
         store = await Store.open(tmp_path / "d")
-        a = _assistant(srv.url, store)
+        a, backend = _assistant(srv.url, store)
         try:
             await a.start()
             srv.then(**fault.behaviour)
@@ -115,7 +116,7 @@ async def test_assistant_survives_the_fault_and_answers_after_it(
             ]
         finally:
             await a.close()
-            await a.backend.aclose()
+            await backend.aclose()
             await store.close()
     expected = [("user", "first?", False)]
     if fault.partial is not None:
@@ -130,7 +131,7 @@ async def test_assistant_refused_then_server_starts(tmp_path: Path) -> None:
     port = refused_port()
     url = f"http://127.0.0.1:{port}"
     store = await Store.open(tmp_path / "d")
-    a = _assistant(url, store)
+    a, backend = _assistant(url, store)
     try:
         await a.start()
         (fail,) = [e for e in await _ask(a, "anyone?") if isinstance(e, ReplyFailed)]
@@ -143,7 +144,7 @@ async def test_assistant_refused_then_server_starts(tmp_path: Path) -> None:
         assert [d.message.content for d in done] == [REPLY]
     finally:
         await a.close()
-        await a.backend.aclose()
+        await backend.aclose()
         await store.close()
 
 
@@ -152,7 +153,7 @@ async def test_assistant_missing_model_names_the_pull_then_works(tmp_path: Path)
 
     with FakeOllama(models=["qwen2.5:0.5b"], reply=REPLY) as srv:
         store = await Store.open(tmp_path / "d")
-        a = _assistant(srv.url, store)
+        a, backend = _assistant(srv.url, store)
         try:
             await a.start()
             (fail,) = [e for e in await _ask(a, "hi?") if isinstance(e, ReplyFailed)]
@@ -162,7 +163,7 @@ async def test_assistant_missing_model_names_the_pull_then_works(tmp_path: Path)
             assert [d.message.content for d in done] == [REPLY]
         finally:
             await a.close()
-            await a.backend.aclose()
+            await backend.aclose()
             await store.close()
 
 

@@ -68,7 +68,7 @@ async def test_a_queued_question_is_answered_while_idle_and_served_when_asked(st
     queued = await a.later(QUEUED)
     assert (queued.queued, queued.answer) == (True, "")
     await a.reflect()
-    [p] = [p for p in a.predictions() if p.queued]
+    [p] = [p for p in a.predictions if p.queued]
     # Whatever the policy (off) and the budget (0) say: the user asked for it.
     assert p.answer == f"Answer to «{QUEUED}» after 2 user messages."
     calls_before = len(backend.calls)
@@ -102,7 +102,7 @@ async def test_several_are_answered_in_order_even_on_an_unchanged_conversation(s
     a = await assistant(store, backend)
     await ask(a, "I bake bread on weekends.")
     await a.reflect()
-    assert a.reflections()[-1].status == "done"
+    assert a.reflections[-1].status == "done"
     questions = [
         f"Question number {i}: what flour suits a {kind} loaf?"
         for i, kind in enumerate(("rye", "spelt", "wholemeal"))
@@ -113,7 +113,7 @@ async def test_several_are_answered_in_order_even_on_an_unchanged_conversation(s
     assert r.status == "done" and "queued" in r.steps and "notes" not in r.steps
     answered = [c.messages[-1]["content"] for c in backend.calls if c.kind == "stream"]
     assert answered[-3:] == questions
-    assert all(p.answer for p in a.predictions() if p.queued)
+    assert all(p.answer for p in a.predictions if p.queued)
 
 
 async def test_a_queued_answer_never_ages_out_and_is_answered_again_when_stale(store) -> None:
@@ -124,11 +124,11 @@ async def test_a_queued_answer_never_ages_out_and_is_answered_again_when_stale(s
     await a.reflect()
     for text in ("What is hydration?", "And autolyse?", "Thanks, what about salt?"):
         await ask(a, text)
-    [p] = [p for p in a.predictions() if p.queued]
+    [p] = [p for p in a.predictions if p.queued]
     assert p.status == "fresh"  # three turns later (ttl 1): still there, not expired
-    assert p.id not in {x.id for x in a.fresh_predictions()}  # but stale: not served as is
+    assert p.id not in {x.id for x in a.fresh_predictions}  # but stale: not served as is
     await a.reflect()
-    [p] = [p for p in a.predictions() if p.queued]
+    [p] = [p for p in a.predictions if p.queued]
     assert p.answer == f"Answer to «{QUEUED}» after 5 user messages."  # the new conversation
     done = await ask(a, QUEUED)
     assert done.prediction is not None and done.prediction.id == p.id
@@ -138,7 +138,7 @@ async def test_an_empty_question_is_refused_with_the_usage(store) -> None:
     a = await assistant(store, FakeBackend(reply))
     with pytest.raises(CoreError, match="/later"):
         await a.later("   ")
-    assert a.predictions() == []
+    assert a.predictions == []
 
 
 def test_script_later_then_idle_then_asking_serves_it_marked_queued(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from support.memory_store import MemoryStore
 
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.memory import Memory, UnknownNote
-from sleepchat.core.models import Prediction, Reflection
+from sleepchat.core.models import Change, Note, Prediction, Reflection
 
 SID = "s1"
 
@@ -56,37 +56,6 @@ async def test_insert_gets_short_ids_provenance_and_history(
     assert (await again.insert_note("third")).id == "n3"
 
 
-async def test_merge_retires_sources_and_unions_provenance(
-    memory: Memory, store: MemoryStore, clock: FakeClock
-) -> None:
-    a = await memory.insert_note("Party on Saturday", ["m1"], "r1")
-    b = await memory.insert_note("Party starts at 6pm", ["m3", "m1"], "r1")
-    c = await memory.insert_note("Likes chocolate cake", ["m5"], "r1")
-    merged = await memory.merge_notes([a.id, b.id], "Party: Saturday, 6pm", "r2", ["m7"])
-    assert merged.merged_from == ["n1", "n2"]
-    assert merged.source_message_ids == ["m1", "m3", "m7"]
-    assert merged.reflection_id == "r2"
-    assert [n.id for n in memory.notes] == [c.id, merged.id]
-    retired = [n for n in memory.all_notes if n.id in (a.id, b.id)]
-    assert all(not n.active and n.merged_into == merged.id for n in retired)
-    assert retired[0].history[-1]["op"] == "merge"
-    again = await reopen(store, clock)
-    assert [n.text for n in again.notes] == ["Likes chocolate cake", "Party: Saturday, 6pm"]
-
-
-async def test_merge_needs_two_active_notes(memory: Memory) -> None:
-    a = await memory.insert_note("one")
-    with pytest.raises(ValueError):
-        await memory.merge_notes([a.id, a.id], "same")
-    with pytest.raises(UnknownNote):
-        await memory.merge_notes([a.id, "n99"], "x")
-    b = await memory.insert_note("two")
-    await memory.forget_note(b.id, "wrong")
-    with pytest.raises(UnknownNote):
-        await memory.merge_notes([a.id, b.id], "x")
-    assert [n.text for n in memory.notes] == ["one"]
-
-
 async def test_forget_is_soft_and_undo_brings_the_note_back(
     memory: Memory, store: MemoryStore, clock: FakeClock
 ) -> None:
@@ -107,13 +76,41 @@ async def test_forget_is_soft_and_undo_brings_the_note_back(
     assert [n.id for n in again.notes] == ["n1"]
 
 
+async def stored_merge(store: MemoryStore, clock: FakeClock, a: Note, b: Note, text: str) -> Memory:
+    """Notes ``a`` and ``b`` merged into n3 as earlier builds stored a merge (they merged notes;
+    data dirs keep such operations, and undo must still reverse them); the memory reopened."""
+    now = clock.now()
+    merged = Note(
+        "n3",
+        SID,
+        text,
+        now,
+        now,
+        merged_from=[a.id, b.id],
+        history=[{"at": now, "op": "merge", "text": text, "by": "r1", "reason": "merged"}],
+    )
+    retired = [dataclasses.replace(n, active=False, merged_into="n3") for n in (a, b)]
+    op = {
+        "id": "o3",
+        "seq": 3,
+        "kind": "merge",
+        "note_ids": [a.id, b.id, "n3"],
+        "before": {"n3": None, a.id: a.to_dict(), b.id: b.to_dict()},
+        "by": "r1",
+        "at": now,
+    }
+    notes = [Change("notes", "upsert", n.to_dict()) for n in (merged, *retired)]
+    await store.apply(SID, [*notes, Change("note_ops", "upsert", op)])
+    return await reopen(store, clock)
+
+
 async def test_undo_each_kind_in_stack_order(
     memory: Memory, store: MemoryStore, clock: FakeClock
 ) -> None:
     a = await memory.insert_note("alpha")
     b = await memory.insert_note("beta")
-    m = await memory.merge_notes([a.id, b.id], "alpha and beta", "r1")
-    await memory.edit_note(m.id, "alpha & beta")
+    memory = await stored_merge(store, clock, a, b, "alpha and beta")
+    await memory.edit_note("n3", "alpha & beta")
     assert memory.notes[0].history[-1] == {
         "at": clock.now(),
         "op": "edit",

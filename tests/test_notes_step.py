@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reflect import Harness, answers, conversation, msg, structured
 
-from sleepchat.core import prompts, quality
-from sleepchat.core.notes_step import CANDIDATES, FEW_REMOVALS, MAX_NEW_NOTES
+from sleepchat.core import prompts
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.notes_step import CANDIDATES, FEW_REMOVALS, MAX_NEW_NOTES
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
 
@@ -307,8 +308,8 @@ async def test_at_most_max_new_notes_per_reflection() -> None:
 
 
 def test_the_decision_schema_has_no_bound_a_grammar_would_drop() -> None:
-    from sleepchat.core.facts import Facts
-    from sleepchat.core.notes_step import Decision
+    from sleepchat.core.reflection.facts import Facts
+    from sleepchat.core.reflection.notes_step import Decision
 
     for schema in (Facts, Decision):
         text = json.dumps(schema.model_json_schema())

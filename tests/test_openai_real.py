@@ -108,7 +108,7 @@ async def test_a_scripted_session_reflects_and_the_next_start_serves_a_hit(
     a = Assistant(backend=backend, store=store, settings=settings())
     try:
         await a.start()
-        fresh = a.fresh_predictions()
+        fresh = a.fresh_predictions
         assert fresh and all(p.question and p.answer.strip() for p in fresh)
         async for event in a.ask(fresh[0].question):
             if isinstance(event, ReplyDone):

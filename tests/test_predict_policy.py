@@ -13,7 +13,8 @@ import pytest
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import ReplyDone
-from sleepchat.core.predict_policy import (
+from sleepchat.core.reflection.predict_policy import (
+    KEPT,
     MIN_EVIDENCE,
     NONE_AFTER,
     PROBE_EVERY,
@@ -124,7 +125,7 @@ async def test_misses_lower_the_spend_and_notes_and_warm_up_go_on(setup) -> None
     stats = await a.stats()
     assert stats.answers_skipped == 2
     assert stats.sleep_tokens_saved == 2 * ANSWER_WORDS  # at this session's answer length
-    assert [n.text for n in a.notes()] == ["My tomato plants grow too tall on the balcony"]
+    assert [n.text for n in a.notes] == ["My tomato plants grow too tall on the balcony"]
 
 
 async def test_a_question_matching_an_unanswered_prediction_is_a_hit_lost_and_answers_return(
@@ -152,7 +153,7 @@ async def test_never_predicts_nothing_and_always_ignores_the_evidence(setup) -> 
     await ask(a, "My tomato plants grow too tall on the balcony.")
     _answers, calls = await cycle(a, backend, "What about taxes?")
     assert calls == ["stream", "Facts", "stream"]  # warm-up, notes, re-warm with the new note
-    assert a.predictions() == []
+    assert a.predictions == []
 
     b = await make(predict="always")
     await b.new_session()
@@ -167,7 +168,23 @@ async def test_the_evidence_is_kept_with_the_session(setup, tmp_path: Path) -> N
     await ask(a, "My tomato plants grow too tall on the balcony.")
     for i in range(MIN_EVIDENCE):
         await cycle(a, backend, f"Unrelated question number {i} about taxes?")
-    assert a.memory is not None
-    assert a.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
+    assert a.conversation is not None
+    assert a.conversation.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
     again = await make()  # reopens the last session
-    assert again.memory is not None and again.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
+    assert (
+        again.conversation is not None
+        and again.conversation.memory.policy.outcomes == ["miss"] * MIN_EVIDENCE
+    )
+
+
+def test_damaged_evidence_and_counts_read_as_what_fits() -> None:
+    from sleepchat.core.memory.stats import Stats
+
+    damaged = {"outcomes": ["hit", "bogus", 3, "miss", None], "since_probe": -3, "x": 1}
+    assert PolicyState.from_dict(damaged) == PolicyState(["hit", "miss"], 0)
+    assert PolicyState.from_dict(["not", "a", "dict"]) == PolicyState()
+    assert PolicyState.from_dict({"outcomes": ["miss"] * 50}).outcomes == ["miss"] * KEPT
+    damaged = {"hits": 2.0, "misses": "3", "near_misses": True, "latency_saved_ms": 9}
+    stats = Stats.from_dict(damaged)
+    assert (stats.hits, stats.misses, stats.near_misses, stats.latency_saved_ms) == (2, 0, 0, 9.0)
+    assert isinstance(stats.latency_saved_ms, float) and isinstance(stats.hits, int)

@@ -15,7 +15,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import ReplyDone
 from sleepchat.core.models import Prediction
-from sleepchat.core.predict_step import REVALIDATE_TOKENS
+from sleepchat.core.reflection.predict_step import REVALIDATE_TOKENS
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
@@ -76,7 +76,7 @@ async def predicted_then(a: Assistant, later: str) -> Prediction:
     """A prediction made while the user said Windows, then ``later`` answered by the model."""
     await ask(a, "I use Windows 11 on my laptop and want to learn Python.")
     await a.reflect()
-    (prediction,) = a.fresh_predictions()
+    (prediction,) = a.fresh_predictions
     assert "Windows" in prediction.answer  # what it assumed
     await ask(a, later)
     return prediction
@@ -85,7 +85,7 @@ async def predicted_then(a: Assistant, later: str) -> Prediction:
 async def test_a_correction_keeps_an_older_answer_from_being_served(assistant) -> None:
     a, _backend, _script = assistant
     await predicted_then(a, "Correction: I actually use macOS, not Windows.")
-    assert a.fresh_predictions() == []  # waiting for re-validation
+    assert a.fresh_predictions == []  # waiting for re-validation
     done = await ask(a, INSTALL)
     assert done.message.source == "model" and done.prediction is None
     assert "macOS" in done.message.content
@@ -111,10 +111,11 @@ async def test_after_a_correction_a_keep_is_not_enough_the_answer_is_recomputed(
     assert old.question in calls[1].messages[-1]["content"]
     assert "Correction: I actually use macOS" in calls[1].messages[-1]["content"]
 
-    by_question = {p.question: p for p in a.fresh_predictions()}
+    by_question = {p.question: p for p in a.fresh_predictions}
     revised = by_question[INSTALL]
     assert revised.revised_from == old.id and "macOS" in revised.answer
-    assert a.memory is not None and a.memory.prediction(old.id).status == "dropped"  # type: ignore[union-attr]
+    assert a.conversation is not None
+    assert a.conversation.memory.prediction(old.id).status == "dropped"  # type: ignore[union-attr]
     done = await ask(a, INSTALL)
     assert done.prediction is not None and done.prediction.id == revised.id
     assert "Windows" not in done.message.content
@@ -126,7 +127,7 @@ async def test_a_dropped_prediction_is_never_served(assistant) -> None:
     script.verdicts = [{"id": old.id, "verdict": "drop"}]
     script.questions = [PATH]
     await a.reflect()
-    assert [p.question for p in a.fresh_predictions()] == [PATH]
+    assert [p.question for p in a.fresh_predictions] == [PATH]
     done = await ask(a, INSTALL)
     assert done.message.source == "model"
 
@@ -136,7 +137,7 @@ async def test_a_new_fact_answered_by_the_model_needs_re_validation_and_keep_res
 ) -> None:
     a, backend, script = assistant
     old = await predicted_then(a, "I have about an hour each evening.")  # a new fact
-    assert a.fresh_predictions() == []
+    assert a.fresh_predictions == []
 
     script.verdicts = [{"id": old.id, "verdict": "keep"}]
     script.questions = [PATH]
@@ -144,8 +145,8 @@ async def test_a_new_fact_answered_by_the_model_needs_re_validation_and_keep_res
     await a.reflect()
     answered = [c for c in backend.calls[before:] if c.kind == "stream" and c.num_predict != 1]
     assert [users(c.messages)[-1] for c in answered] == [PATH]  # the kept one: no new answer
-    kept = a.memory.prediction(old.id)  # type: ignore[union-attr]
-    assert kept is not None and kept.validated_by == a.reflections()[-1].id
+    kept = a.conversation.memory.prediction(old.id)  # type: ignore[union-attr]
+    assert kept is not None and kept.validated_by == a.reflections[-1].id
     done = await ask(a, INSTALL)
     assert done.prediction is not None and done.prediction.id == old.id
 
@@ -157,12 +158,12 @@ async def test_questions_served_from_the_same_reflection_keep_its_siblings_curre
     script.questions = [INSTALL, PATH, VENV]
     await ask(a, "I use Windows 11 on my laptop and want to learn Python.")
     await a.reflect()
-    assert len(a.fresh_predictions()) == 3
+    assert len(a.fresh_predictions) == 3
     assert (await ask(a, INSTALL)).message.source == "prediction"
     # the conversation went the way that reflection foresaw: its other answers still hold
     assert (await ask(a, PATH)).message.source == "prediction"
     await ask(a, "Which editor is good for beginners?")  # answered by the model
-    assert a.fresh_predictions() == []
+    assert a.fresh_predictions == []
     assert (await ask(a, VENV)).message.source == "model"
 
 
@@ -172,9 +173,9 @@ async def test_regenerating_a_served_reply_makes_the_siblings_wait(assistant) ->
     await ask(a, "I use Windows 11 on my laptop and want to learn Python.")
     await a.reflect()
     assert (await ask(a, INSTALL)).message.source == "prediction"
-    assert [p.question for p in a.fresh_predictions()] == [PATH]
+    assert [p.question for p in a.fresh_predictions] == [PATH]
     [e async for e in a.regenerate()]  # the model's own answer replaces the served one
-    assert a.fresh_predictions() == []
+    assert a.fresh_predictions == []
 
 
 async def test_an_answer_a_later_message_contradicts_is_not_kept_as_it_is(assistant) -> None:
@@ -183,6 +184,7 @@ async def test_an_answer_a_later_message_contradicts_is_not_kept_as_it_is(assist
     old = await predicted_then(a, "My laptop runs macOS Sonoma, not Windows.")
     script.verdicts = [{"id": old.id, "verdict": "keep"}]
     await a.reflect()
-    assert a.memory is not None and a.memory.prediction(old.id).status == "dropped"  # type: ignore[union-attr]
-    (revised,) = a.fresh_predictions()
+    assert a.conversation is not None
+    assert a.conversation.memory.prediction(old.id).status == "dropped"  # type: ignore[union-attr]
+    (revised,) = a.fresh_predictions
     assert revised.revised_from == old.id and "Windows" not in revised.answer

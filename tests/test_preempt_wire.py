@@ -26,7 +26,7 @@ async def test_touch_cancels_the_reflection_and_the_server_sees_the_disconnect(
                 pass
             srv.configure(token_delay=0.2)  # slow: the reflection is mid-stream when we type
             srv.clear()
-            task = a.start_reflection()
+            task = a.reflect()
             assert await asyncio.to_thread(srv.wait_for_started, 1, 10)
             a.touch()  # a keystroke
             reflection = None
@@ -34,7 +34,7 @@ async def test_touch_cancels_the_reflection_and_the_server_sees_the_disconnect(
                 reflection = await task
             assert reflection is None and task.cancelled()
             assert await asyncio.to_thread(srv.wait_for_disconnect, 5)
-            (stored,) = [r for r in a.reflections() if r.status != "skipped"]
+            (stored,) = [r for r in a.reflections if r.status != "skipped"]
             assert stored.status == "cancelled"
             # the next question is served at once, the server idle again
             srv.configure(token_delay=0.0)

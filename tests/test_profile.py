@@ -60,7 +60,7 @@ async def test_model_and_system_prompt_are_stored_restored_and_used_everywhere(
     a = make(store, backend)
     await a.start()
     await ask(a, "I grow tomatoes.")
-    said = await a.profile.configure(model="big-model", system_prompt=PIRATE)
+    said = await a.configure(model="big-model", system_prompt=PIRATE)
     assert said.startswith("New model and system prompt for this session: the next question")
     assert a.session is not None and a.session.model == "big-model:latest"
     assert a.session.system_prompt == PIRATE
@@ -82,7 +82,7 @@ async def test_model_and_system_prompt_are_stored_restored_and_used_everywhere(
     a = make(store, backend)
     await a.start(sid)
     assert (backend.model, a.settings.system_prompt) == ("big-model:latest", PIRATE)
-    await a.switch_session(other.id)
+    await a.start(other.id)
     assert backend.model == "fake-model"
     await a.close()
     await store.close()
@@ -93,24 +93,24 @@ async def test_bad_choices_are_refused_and_nothing_changes(tmp_path: Path) -> No
     a = make(store, Models())
     await a.start()
     with pytest.raises(CoreError) as err:
-        await a.profile.configure(model="llama9:70b")
+        await a.configure(model="llama9:70b")
     assert err.value.message == (
         "model 'llama9:70b' is not on fake — pick one of: big-model:latest, fake-model:latest"
     )
     huge = "x" * (1 << 20)
     with pytest.raises(CoreError) as err:
-        await a.profile.configure(system_prompt=huge)
+        await a.configure(system_prompt=huge)
     assert err.value.message == (
         f"the system prompt is 1,048,576 characters; at most {MAX_SYSTEM_PROMPT:,} fit "
         "(it goes with every request) — shorten it; your text is kept"
     )
     with pytest.raises(CoreError, match="temperature must be a number from 0 to 2"):
-        await a.profile.configure(options={"temperature": 7})
+        await a.configure(options={"temperature": 7})
     with pytest.raises(CoreError, match="unknown model option 'top_k'"):
-        await a.profile.configure(options={"top_k": 7})
+        await a.configure(options={"top_k": 7})
     assert a.session is not None
     assert (a.session.model, a.session.system_prompt, a.session.options) == (None, None, {})
-    assert await a.profile.configure(model="fake-model") == "nothing changed"
+    assert await a.configure(model="fake-model") == "nothing changed"
     await a.close()
     await store.close()
 
@@ -124,11 +124,11 @@ async def test_a_new_prefix_makes_predictions_stale_and_is_reflected_on_again(
     await a.start()
     await ask(a, "I grow tomatoes on a balcony.")
     first = await a.reflect()
-    assert first.status == "done" and a.fresh_predictions()
+    assert first.status == "done" and a.fresh_predictions
     assert (await a.reflect()).status == "skipped"  # nothing new: not again
-    await a.profile.configure(options={"temperature": 0.2})
-    assert a.fresh_predictions() == []  # answered with the old settings
-    assert [p.status for p in a.predictions()] == ["stale"]
+    await a.configure(options={"temperature": 0.2})
+    assert a.fresh_predictions == []  # answered with the old settings
+    assert [p.status for p in a.predictions] == ["stale"]
     backend.calls.clear()
     again = await a.reflect()
     assert again.status == "done"
@@ -144,7 +144,7 @@ async def test_a_stored_model_the_server_lost_is_said_and_the_configured_one_use
     store = await Store.open(tmp_path / "d")
     a = make(store, Models())
     session = await a.start()
-    await a.profile.configure(model="big-model")
+    await a.configure(model="big-model")
     await a.close()
     await store.close()
 

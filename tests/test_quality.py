@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sleepchat.core import quality
-from sleepchat.core.quality import (
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.quality import (
     FRAGMENT,
     INSTRUCTION,
     INVENTED,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sleepchat.core import quality
-from sleepchat.core.quality import question_problem
-from sleepchat.core.question_text import clean_question
-from sleepchat.core.voice import asks_the_user
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.quality import question_problem
+from sleepchat.core.reflection.question_text import clean_question
+from sleepchat.core.reflection.voice import asks_the_user
 from sleepchat.llm.fake import FakeBackend
 from tests.test_reflect import Harness, answers, structured
 

@@ -62,13 +62,13 @@ async def test_reply_reflection_and_an_instant_hit(backend, tmp_path: Path) -> N
         assert reflection.status == "done" and reflection.tokens > 0
         # the user's facts were kept (by the model, or verbatim when it wrote none that passed),
         # every note holds something the user said and no number the user did not say
-        notes = [n.text for n in a.notes()]
+        notes = [n.text for n in a.notes]
         assert notes, "the reflection kept no note of what the user said"
         said = ("sourdough", "dense", "75", "230", "dutch oven", "8 hours", "starter")
         assert any(w in n.lower() for n in notes for w in said), notes
         assert all(0 < len(n) <= 300 for n in notes)
         assert all(quality.number_values(n) <= quality.number_values(CONTEXT) for n in notes)
-        fresh = a.fresh_predictions()
+        fresh = a.fresh_predictions
         assert fresh, "the reflection predicted nothing"
         assert all(p.question and p.answer.strip() for p in fresh)
         calls = 0

@@ -14,14 +14,15 @@ from support.memory_store import MemoryStore
 
 from sleepchat.core import prompts
 from sleepchat.core.clock import FakeClock
-from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
-from sleepchat.core.facts import Facts
+from sleepchat.core.conversation import Conversation
+from sleepchat.core.events import Event, EventBus, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
-from sleepchat.core.models import Message, Prediction
-from sleepchat.core.predict_step import QuestionList
+from sleepchat.core.models import Message, Prediction, Session
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect import Reflector
-from sleepchat.core.reflect_run import state_key
+from sleepchat.core.reflection.facts import Facts
+from sleepchat.core.reflection.predict_step import QuestionList
+from sleepchat.core.reflection.reflect import Reflector
+from sleepchat.core.reflection.reflect_run import state_key
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendUnreachable, ChatMessage, ModelOptions
 from sleepchat.llm.fake import FakeBackend
@@ -81,11 +82,26 @@ class Harness:
         self.settings = CoreSettings(options=OPTIONS, keep_alive="15m", **settings)
         self.memory = Memory(self.store, SID, self.clock)
         self.events: list[Event] = []
-        self.reflector = Reflector(backend, self.settings, self.clock, Recall())
+        self.reflector = Reflector(backend, self.clock, Recall())
         self.history = conversation(self.clock, PARTY)
 
+    def conversation(self) -> Conversation:
+        """The session as the assistant would hold it (its events go to ``self.events``)."""
+        bus = EventBus(logging.getLogger("test"))
+        bus.subscribe(self.events.append)
+        session = Session(SID, "a party", 0.0, 0.0)
+        return Conversation(
+            session,
+            self.history,
+            self.memory,
+            self.settings,
+            store=self.store,
+            clock=self.clock,
+            events=bus,
+        )
+
     async def run(self) -> Any:
-        return await self.reflector.run(SID, self.history, self.memory, self.events.append)
+        return await self.reflector.run(self.conversation())
 
     def prefix(self) -> list[ChatMessage]:
         return prompts.prefix_messages(self.settings.system_prompt, self.history)
@@ -312,7 +328,9 @@ async def test_no_second_run_on_an_unchanged_state() -> None:
     third = await h.run()
     assert third == second  # no new record for every idle period
     assert len(h.memory.reflections) == 2
-    assert first.state_key == state_key(SID, h.history, h.memory.notes, h.reflector.prefix())
+    assert first.state_key == state_key(
+        SID, h.history, h.memory.notes, h.reflector.prefix(h.settings)
+    )
     # A user edit changes the state: the next idle period reflects again.
     await h.memory.edit_note("n1", "The party is for Ada, turning 8")
     assert (await h.run()).status == "done"

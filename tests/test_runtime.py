@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sleepchat.config import load_config
+from sleepchat.core.events import ReplyDone
 from sleepchat.core.models import Prediction
 from sleepchat.core.settings import CoreSettings
 from sleepchat.devtools.fake_ollama import FakeOllama
@@ -119,11 +120,20 @@ async def test_recall_embeds_with_the_embedder_it_is_given(tmp_path: Path) -> No
     settings = CoreSettings()
     a = build_assistant(chat, store, settings, embedder=embedder)
     asked = "How often should I water them?"
-    guess = Prediction("p1", "s1", asked, "Every two days.", 0.0, "r1", None)
     try:
-        (ranked,) = await a.recall.rank(asked, [guess])
+        [_ask async for _ask in a.ask("I planted tomatoes")]
+        conversation = a.conversation
+        assert conversation is not None
+        chat.calls.clear()
+        await conversation.memory.save_prediction(
+            Prediction(
+                "", conversation.session.id, asked, "Every two days.", 0.0, "r1", a.history[-1].id
+            )
+        )
+        events = [e async for e in a.ask(asked)]
     finally:
         await a.close()
         await store.close()
-    assert ranked[1] > 0.99  # the same question, embedded the same way
+    [done] = [e for e in events if isinstance(e, ReplyDone)]
+    assert done.message.source == "prediction"  # matched by the embedder it was given
     assert [c.kind for c in embedder.calls] == ["embed"] and chat.calls == []

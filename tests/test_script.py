@@ -274,3 +274,17 @@ def test_a_reply_cut_at_the_cap_is_said_and_continue_goes_on(
     assert "cut at 4 tokens (the reply cap) — /regen asks again, /continue goes on" in (
         text.stderr.decode()
     )
+
+
+def test_help_lists_every_command_and_each_one_runs(srv: FakeOllama, tmp_path: Path) -> None:
+    """/help and the dispatch come from one table: every listed command is understood."""
+    from sleepchat.script import COMMANDS
+
+    names = [usage.split()[0] for usage, _what, _method in COMMANDS]
+    skip = ("/help", "/quit", "/session", "/model")  # /session and /model need more set up
+    lines = ["/help", *[n for n in names if n not in skip], "/quit"]
+    proc = sleepchat(data=tmp_path / "d", host=srv.url, stdin="\n".join(lines).encode())
+    shown = [line.split()[0] for line in proc.stdout.decode().splitlines() if line.startswith("/")]
+    assert shown == names
+    assert "unknown command" not in proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr

@@ -70,13 +70,13 @@ async def ask(a: Assistant, text: str) -> ReplyDone:
 async def test_idle_reflection_then_instant_hit_without_a_model_call(store, backend, clock) -> None:
     a = await make(store, backend, clock)
     await ask(a, "My tomato leaves have brown spots.")
-    assert not a.sleep_due()
+    assert not a.sleep_due
     clock.advance(10)
-    assert a.sleep_due()
+    assert a.sleep_due
     reflection = await a.reflect()
     assert reflection.status == "done" and reflection.predictions == 1
-    assert [n.text for n in a.notes()] == ["The tomato leaves have brown spots"]
-    (prediction,) = a.fresh_predictions()
+    assert [n.text for n in a.notes] == ["The tomato leaves have brown spots"]
+    (prediction,) = a.fresh_predictions
     assert prediction.answer == ANSWER and prediction.reflection_id == reflection.id
     calls_before = len(backend.calls)
     done = await ask(a, "how often should i water the tomatoes in a heatwave")  # form only
@@ -143,11 +143,11 @@ async def test_no_reflection_while_a_reply_streams(store, backend, clock) -> Non
     task = asyncio.create_task(ask(a, "Tell me more"))
     await backend.started.wait()
     clock.advance(1000)
-    assert not a.sleep_due()  # mid-reply: never
+    assert not a.sleep_due  # mid-reply: never
     backend.gate.set()
     await task
     clock.advance(10)
-    assert a.sleep_due()
+    assert a.sleep_due
 
 
 async def test_input_cancels_a_running_reflection_and_the_question_goes_first(
@@ -161,7 +161,7 @@ async def test_input_cancels_a_running_reflection_and_the_question_goes_first(
     )
     backend.gate = asyncio.Event()
     backend.started.clear()
-    task = a.start_reflection()
+    task = a.reflect()
     await backend.started.wait()  # the reflection holds the one model slot, frozen
     backend.gate = asyncio.Event()  # the user's request streams freely...
     backend.gate.set()
@@ -170,9 +170,9 @@ async def test_input_cancels_a_running_reflection_and_the_question_goes_first(
     assert done.message.source == "model"
     assert task.cancelled() or task.done()
     assert seen[-1] == "cancelled"
-    (reflection,) = [r for r in a.reflections() if r.status != "skipped"]
+    (reflection,) = [r for r in a.reflections if r.status != "skipped"]
     assert reflection.status == "cancelled"
-    assert all(p.answer for p in a.predictions())  # nothing half-applied
+    assert all(p.answer for p in a.predictions)  # nothing half-applied
 
 
 async def test_after_a_reflection_a_question_only_prefills_itself(store, backend, clock) -> None:
@@ -195,7 +195,7 @@ async def test_with_two_slots_a_question_runs_beside_the_reflection(store, clock
     held = asyncio.Event()
     backend.gate = held
     backend.started.clear()
-    task = a.start_reflection()
+    task = a.reflect()
     await backend.started.wait()  # the reflection holds one slot, frozen
     backend.gate = asyncio.Event()
     backend.gate.set()

@@ -16,6 +16,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged, ReplyDone, SleepChanged
 from sleepchat.core.models import Reflection
+from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.settings import CoreSettings
 from sleepchat.errors import SleepchatError
 from sleepchat.llm.base import BackendUnreachable, ChatMessage
@@ -131,8 +132,8 @@ async def test_reflects_once_the_idle_period_passes_then_waits_for_input(
     assert seen.started == 0 and not a.reflecting
     clock.advance(0.1)
     await seen.until(lambda: seen.ended == 1)
-    assert a.reflections()[-1].status == "done"
-    assert [n.text for n in a.notes()] == [NOTE]
+    assert a.reflections[-1].status == "done"
+    assert [n.text for n in a.notes] == [NOTE]
     # One cycle per idle period: more quiet time starts nothing (no retry of the same state).
     clock.advance(1000)
     await settle()
@@ -144,7 +145,7 @@ async def test_reflects_once_the_idle_period_passes_then_waits_for_input(
     assert seen.started == 1
     clock.advance(0.1)
     await seen.until(lambda: seen.ended == 2)
-    assert [r.status for r in a.reflections()] == ["done", "done"]
+    assert [r.status for r in a.reflections] == ["done", "done"]
 
 
 async def test_never_mid_reply_and_the_idle_period_starts_at_the_turns_end(
@@ -180,18 +181,18 @@ async def test_input_cancels_the_reflection_at_once_and_a_new_period_reflects_ag
     await seen.until(lambda: seen.ended == 1)
     assert not a.reflecting
     assert backend.calls[-1].cancelled  # the request was closed, not left generating
-    assert a.reflections()[-1].status == "cancelled"
+    assert a.reflections[-1].status == "cancelled"
     backend.gate = None
     clock.advance(IDLE)
     await seen.until(lambda: seen.ended == 2)
-    assert a.reflections()[-1].status == "done"
+    assert a.reflections[-1].status == "done"
 
 
 async def test_nothing_when_sleep_is_disabled(clock, looping) -> None:
     a, seen = await looping(sleep_enabled=False)
     clock.advance(1000)
     await settle()
-    assert seen.started == 0 and not a.reflections()
+    assert seen.started == 0 and not a.reflections
 
 
 async def test_a_cooldown_skip_is_retried_one_cooldown_later(backend, clock, looping) -> None:
@@ -205,13 +206,13 @@ async def test_a_cooldown_skip_is_retried_one_cooldown_later(backend, clock, loo
     backend.gate = None
     clock.advance(IDLE)
     await seen.until(lambda: seen.ended == 2)
-    assert (a.reflections()[-1].status, a.reflections()[-1].reason) == ("skipped", "cooldown")
+    assert (a.reflections[-1].status, a.reflections[-1].reason) == ("skipped", "cooldown")
     clock.advance(59)  # the retry comes one cooldown after the skip
     await settle()
     assert seen.started == 2
     clock.advance(1)
     await seen.until(lambda: seen.ended == 3)
-    assert a.reflections()[-1].status == "done"
+    assert a.reflections[-1].status == "done"
 
 
 async def test_a_new_question_is_reflected_on_in_the_next_idle_period(
@@ -222,7 +223,7 @@ async def test_a_new_question_is_reflected_on_in_the_next_idle_period(
     await ask(a, "Is the fruit still safe to eat?")
     clock.advance(IDLE)  # well inside the cooldown
     await seen.until(lambda: seen.ended == 2)
-    assert a.reflections()[-1].status == "done"
+    assert a.reflections[-1].status == "done"
     # The reflection saw the new question: its requests hold it.
     asked = "Is the fruit still safe to eat?"
     assert any(m["content"] == asked for m in backend.calls[-1].messages)
@@ -235,7 +236,7 @@ async def test_a_server_that_is_down_is_not_asked_again_until_input(
     backend.error = BackendUnreachable("the model server is not reachable")
     clock.advance(IDLE)
     await seen.until(lambda: seen.ended == 1)
-    assert a.reflections()[-1].status == "failed"
+    assert a.reflections[-1].status == "failed"
     requests = len(backend.calls)
     clock.advance(1000)
     await settle()
@@ -243,14 +244,14 @@ async def test_a_server_that_is_down_is_not_asked_again_until_input(
 
 
 async def test_a_fault_in_a_reflection_is_reported_in_the_event_and_not_retried(
-    backend, clock, looping
+    backend, clock, looping, monkeypatch
 ) -> None:
-    a, seen = await looping()
+    _a, seen = await looping()
 
     async def broken(*args: object) -> None:
         raise SleepchatError("cannot write the data dir: disk full")
 
-    a.reflector.run = broken  # type: ignore[assignment,method-assign]
+    monkeypatch.setattr(Reflector, "run", broken)
     clock.advance(IDLE)
     await seen.until(lambda: seen.ended == 1)
     assert seen.sleeps(False)[-1].error == "cannot write the data dir: disk full"
@@ -276,7 +277,7 @@ async def test_idle_for_n_seconds_returns_on_time_and_leaves_the_reflection_runn
     await asyncio.wait_for(idle, 10)
     assert a.reflecting  # the next input preempts it, as a real next line would
     await a.preempt()
-    assert a.reflections()[-1].status == "cancelled"
+    assert a.reflections[-1].status == "cancelled"
 
 
 async def test_events_carry_progress_and_the_memory_itself(store, backend, clock) -> None:
@@ -301,7 +302,7 @@ async def test_events_carry_progress_and_the_memory_itself(store, backend, clock
     last = memory[-1]
     assert [n.text for n in last.notes] == [NOTE]
     assert [p.question for p in last.predictions] == [PREDICTED]
-    assert last.fresh_ids == {p.id for p in a.fresh_predictions()}
+    assert last.fresh_ids == {p.id for p in a.fresh_predictions}
     assert last.stats.reflections_done == 1 and last.stats.sleep_tokens == reflection.tokens
     # A served prediction leaves the fresh list in the next event.
     await ask(a, PREDICTED)

@@ -169,9 +169,9 @@ async def test_a_question_still_without_its_answer_is_listed_as_question_only(
 
         await until(pilot, lambda: first().startswith("● "))
         # A reflection cut between its questions and answers steps leaves exactly this.
-        assert a.memory is not None
-        await a.memory.update_prediction(a.fresh_predictions()[0].id, answer="")
-        a._memory_changed()
+        assert a.conversation is not None
+        await a.conversation.memory.update_prediction(a.fresh_predictions[0].id, answer="")
+        a.conversation.memory_changed()
         await until(pilot, lambda: first().startswith("◌ question only · "))
         assert "predictions ready" not in app.status_text()
 
@@ -190,7 +190,7 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         assert "reflecting" in app.status_text()
         await pilot.press("x")
         await until(pilot, lambda: not a.reflecting)
-        await until(pilot, lambda: [r.status for r in a.reflections()][-1:] == ["cancelled"])
+        await until(pilot, lambda: [r.status for r in a.reflections][-1:] == ["cancelled"])
         assert await asyncio.to_thread(srv.wait_for_disconnect, 5.0)  # the request was dropped
         assert app.prompt.text == "x"
         await until(pilot, lambda: "reflecting" not in app.status_text())
@@ -210,20 +210,20 @@ async def test_note_edit_forget_undo(srv: FakeOllama, tmp_path: Path) -> None:
         await pilot.pause()
         detail = str(app.panel.query_one("#note-detail").render())
         assert "Reflection: r" in detail and "From messages" in detail and "insert" in detail
-        note_id = a.notes()[0].id
+        note_id = a.notes[0].id
         await pilot.press("e")
         editor = app.panel.query_one(NoteEditor)
         assert editor.display and editor.has_focus and editor.value == NOTE
         await pilot.press(*" and peppers")
         await pilot.press("enter")
-        await until(pilot, lambda: a.notes()[0].text == NOTE + " and peppers")
+        await until(pilot, lambda: a.notes[0].text == NOTE + " and peppers")
         await until(pilot, lambda: "and peppers" in str(notes.get_option_at_index(0).prompt))
         assert not editor.display and notes.has_focus
         await pilot.press("d")
-        await until(pilot, lambda: not [n for n in a.notes() if n.active])
+        await until(pilot, lambda: not [n for n in a.notes if n.active])
         await until(pilot, lambda: notes.option_count == 0)
         await pilot.press("u")
-        await until(pilot, lambda: [n.id for n in a.notes() if n.active] == [note_id])
+        await until(pilot, lambda: [n.id for n in a.notes if n.active] == [note_id])
         await until(pilot, lambda: notes.option_count == 1)
 
 
@@ -401,7 +401,7 @@ async def test_the_users_own_words_show_as_a_quotation(tmp_path: Path) -> None:
             await ask(pilot, app, "I grow tomatoes on my balcony. Any tips?")
             await _reflect(pilot, app, clock)
             await until(pilot, lambda: app.panel.query_one(NoteList).option_count == 1)
-            [note] = _assistant(app).notes()
+            [note] = _assistant(app).notes
             assert note.verbatim and note.text == "I grow tomatoes on my balcony."
             assert "“I grow tomatoes on my balcony.”" in screen_text(app)
 
@@ -417,7 +417,7 @@ async def test_ctrl_f_queues_the_box_for_idle_time_and_asking_it_is_served(
         app.chat.prompt.load_text(later)
         await pilot.press("ctrl+f")
         a = _assistant(app)
-        await until(pilot, lambda: any(p.queued for p in a.predictions()))
+        await until(pilot, lambda: any(p.queued for p in a.predictions))
         assert app.chat.prompt.text == ""  # queued, not sent: the box is free again
         listed = app.panel.query_one(PredictionList)
 
@@ -437,4 +437,4 @@ async def test_ctrl_f_queues_the_box_for_idle_time_and_asking_it_is_served(
         assert served.source == "prediction" and len(srv.chat_requests) == chats
         await pilot.press("ctrl+f")  # an empty box: said, nothing queued
         await pilot.pause()
-        assert len([p for p in a.predictions() if p.queued]) == 1
+        assert len([p for p in a.predictions if p.queued]) == 1

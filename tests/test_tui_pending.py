@@ -25,11 +25,11 @@ async def test_held_removals_are_confirmed_or_kept_in_the_panel(
     async with app.run_test(size=(150, 40)) as pilot:
         await loaded(pilot, app)
         a = app.assistant
-        assert a is not None and a.memory is not None
-        notes = [await a.memory.insert_note(text) for text in FACTS]
+        assert a is not None and a.conversation is not None
+        notes = [await a.conversation.memory.insert_note(text) for text in FACTS]
         removals = [(n.id, f"a later message corrects {n.text.lower()}") for n in notes[:4]]
-        await a.memory.held.hold("r7", removals)
-        a._memory_changed()  # what a reflection does once it has held them
+        await a.conversation.memory.held.hold("r7", removals)
+        a.conversation.memory_changed()  # what a reflection does once it has held them
         app.panel.show_tab("notes")
         await until(pilot, lambda: app.panel.query_one("#pending").display)
         await pilot.pause()
@@ -41,14 +41,14 @@ async def test_held_removals_are_confirmed_or_kept_in_the_panel(
         app.panel.query_one(button, Button).press()
         await until(pilot, lambda: not app.panel.query_one("#pending").display)
         await pilot.pause()
-        active = [n.text for n in a.notes()]
+        active = [n.text for n in a.notes]
         if choice == "remove":
             assert active == FACTS[4:]
             assert any("Removed 4 notes" in n for n in app.notices)
             await a.undo()  # each removal stays undoable
-            assert len(a.notes()) == 5
+            assert len(a.notes) == 5
         else:
             assert active == FACTS
             assert any("Kept them" in n for n in app.notices)
-        assert a.pending_changes() == []
+        assert a.pending_changes == []
         assert app.is_running and app.return_code is None

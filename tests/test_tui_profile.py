@@ -81,7 +81,7 @@ async def test_a_model_the_server_lost_is_said_in_the_transcript(tmp_path: Path)
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot, app)
             assert app.assistant is not None
-            await app.assistant.profile.configure(model="qwen2.5:0.5b")
+            await app.assistant.configure(model="qwen2.5:0.5b")
     with FakeOllama(reply=reply, models=["llama3.2:latest"]) as srv:
         app, _clock = make_app(make_config(tmp_path / "d", srv.url))
         async with app.run_test(size=SIZE) as pilot:

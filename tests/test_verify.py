@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from sleepchat.core.question import parse
-from sleepchat.core.verify import Verifier, one_slip, same_form
+from sleepchat.core.recall.question import parse
+from sleepchat.core.recall.verify import Verifier, one_slip, same_form
 
 LOOK_ALIKES = {
     "direction": [

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sleepchat.core.memory.staleness import servable
+from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, PendingChange, Prediction, Reflection, Session
-from sleepchat.core.staleness import servable
-from sleepchat.core.stats import Stats
 
 if TYPE_CHECKING:
     from sleepchat.core.memory import Memory
@@ -126,3 +127,28 @@ Event = (
     | SleepChanged
     | MemoryChanged
 )
+
+
+class EventBus:
+    """Where the core's background events go: every part emits here, front ends subscribe."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
+        self._listeners: list[Callable[[Event], None]] = []
+
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Receive every event from now on. Returns an unsubscribe (calling it twice is fine)."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the core
+                self.log.exception("event listener failed")

@@ -1,4 +1,5 @@
-"""The idle clock: when the keyboard has been quiet long enough, at a turn boundary (DESIGN §2.1).
+"""The idle clock: when the keyboard has been quiet long enough, at a turn boundary
+(docs/architecture.md, When).
 
 Pure bookkeeping over an injected clock. The sleep loop (``core/sleep.py``) listens to its
 changes (input, a turn's start or end) to know when to look again; whether there is anything new

@@ -69,6 +69,31 @@ def _from_dict(cls: type[T], data: dict[str, Any]) -> T:
     return cls(**kept)
 
 
+def tolerant_from_dict(cls: type[T], data: Any) -> T:
+    """A record from a dict that may be damaged, for records that must never break a session
+    (counts, the prediction policy's evidence): a missing field, or one of the wrong type, takes
+    its default; a list keeps the items that fit; a whole number stored as a float is read as
+    the int it is. The same type rules as ``from_dict`` (one checker for every record)."""
+    if not isinstance(data, dict):
+        return cls()
+    hints = _hints(typing.cast(Any, cls))
+    kept: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        value, hint = data[f.name], hints[f.name]
+        if typing.get_origin(hint) is list and isinstance(value, list):
+            (item,) = typing.get_args(hint)
+            value = [v for v in value if _type_ok(v, item)]
+        elif hint is int and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif hint is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if _type_ok(value, hint):
+            kept[f.name] = value
+    return cls(**kept)
+
+
 def id_number(record_id: str) -> int:
     """The number in a short id ("n12" -> 12); 0 for anything else (sorts first)."""
     digits = record_id[1:]
@@ -98,6 +123,14 @@ class Record:
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
         return _from_dict(cls, data)
+
+
+class TolerantRecord(Record):
+    """A record that must never break a session (counts, evidence): read tolerantly."""
+
+    @classmethod
+    def from_dict(cls: type[T], data: Any) -> T:
+        return tolerant_from_dict(cls, data)
 
 
 @dataclass

@@ -1,14 +1,161 @@
-"""What the core needs from storage: the one port ``store/`` implements (DESIGN §3).
+"""What the core needs from the outside, as ports: the model server (``Backend``, which
+``llm/`` implements), storage (``StorePort``, which ``store/`` implements) and recall's
+sentence vectors (``Embedder``). See "The parts" in the README's Architecture section.
 
-The core never imports the store; the composition root hands it an object of this shape.
+The core never imports the store or a model client; the composition root (``runtime.py``) hands
+it objects of these shapes. The types a backend speaks in (options, stats, chunks, what it can
+do) live here too, so ``llm/`` depends on the core and never the reverse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from sleepchat.core.models import Change, Message, SearchHit, Session
+
+if TYPE_CHECKING:  # pydantic is not needed to import the ports (start-up stays light)
+    from pydantic import BaseModel
+
+ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
+
+M = TypeVar("M", bound="BaseModel")
+
+StructuredMode = Literal["schema", "grammar", "instructions"]
+WARM_UP_TOKENS = 1  # a warm-up prefills the prompt; one token is the least every server accepts
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Model options sent with *every* request; identical options keep the server's cache valid
+    (a different ``num_ctx`` makes Ollama reload the model)."""
+
+    num_ctx: int | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self, num_predict: int | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {k: v for k, v in self.extra.items()}
+        for key in ("num_ctx", "temperature", "seed"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if num_predict is not None:
+            out["num_predict"] = num_predict
+        return out
+
+
+@dataclass
+class ChatStats:
+    """What the server reported about one request (None where it said nothing)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    prompt_ms: float | None = None  # prefill time
+    eval_ms: float | None = None  # generation time
+    load_ms: float | None = None
+    total_ms: float | None = None
+    # "stop" (the model ended), "length" (the token cap), "repetition" (it looped: stopped)
+    done_reason: str | None = None
+    # Something the user should know about this request, e.g. that old turns were dropped.
+    notice: str | None = None
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        if self.completion_tokens and self.eval_ms:
+            return self.completion_tokens / (self.eval_ms / 1000.0)
+        return None
+
+
+@dataclass
+class ChatChunk:
+    """A piece of streamed text; the last chunk of a stream carries ``stats``."""
+
+    text: str = ""
+    stats: ChatStats | None = None
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, declared by the backend so the core reads it instead of guessing
+    from a backend's name."""
+
+    # How structured output is held to its schema: "schema", the server constrains decoding to
+    # a JSON schema (Ollama's ``format=``); "grammar", a grammar made from the schema does, and
+    # the bounds a grammar cannot afford are checked after (llama.cpp); "instructions", the
+    # schema is only described in the prompt and the reply validated after.
+    structured: StructuredMode = "instructions"
+    embeddings: bool = False  # ``embed()`` can work (an embedding model is reachable)
+    # A request that shares its start with the previous one prefills only the rest: a warm-up
+    # (the chat prefix processed while idle) pays.
+    prefix_cache: bool = False
+    # Requests served at once. With one, a running reflection delays the user's reply, so the
+    # core cancels it on input.
+    parallel_slots: int = 1
+    # Closing a stream stops generation on the server (else the slot stays busy until the
+    # abandoned reply ends, and preempting a reflection frees nothing).
+    stops_on_close: bool = True
+    # The reply cap when the user set none (None: the server's own default applies).
+    reply_tokens: int | None = None
+
+
+class Backend(Protocol):
+    """A chat model server, as the core uses it. ``llm/base.py``'s ``BaseBackend`` implements
+    it (Ollama, OpenAI-compatible servers, the embedded llama.cpp, the fake). Failures are
+    ``BackendError``s (``core/errors.py``) with a one-line message naming the fix."""
+
+    model: str  # the session's model: the core sets it when a session opens
+
+    @property
+    def name(self) -> str: ...  # "ollama" | "local" | "openai" | "fake"
+
+    @property
+    def host(self) -> str | None: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def list_models(self) -> list[str]: ...
+
+    def chat_stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: ModelOptions | None = None,
+        num_predict: int | None = None,
+        keep_alive: str | float | None = None,
+        background: bool = False,
+    ) -> AsyncGenerator[ChatChunk, None]:
+        """Stream a reply: text chunks, then a last chunk with the stats. Closing the stream
+        stops the server generating (when ``capabilities.stops_on_close``)."""
+        ...
+
+    async def chat_structured(
+        self,
+        messages: Sequence[ChatMessage],
+        schema: type[M],
+        *,
+        options: ModelOptions | None = None,
+        num_predict: int | None = None,
+        keep_alive: str | float | None = None,
+        background: bool = False,
+    ) -> tuple[M, ChatStats]:
+        """One JSON reply validated against ``schema`` (SchemaError when it does not)."""
+        ...
+
+    async def warm_up(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        options: ModelOptions | None = None,
+        keep_alive: str | float | None = None,
+        background: bool = False,
+    ) -> ChatStats:
+        """Have the server process ``messages`` now, so the next request that starts with them
+        prefills only its own tokens."""
+        ...
 
 
 class StorePort(Protocol):

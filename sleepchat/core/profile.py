@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sleepchat.core.errors import CoreError
-from sleepchat.core.events import Notice, SessionChanged
+from sleepchat.core.conversation import Conversation
+from sleepchat.core.errors import BackendError, CoreError
+from sleepchat.core.events import EventBus, Notice
 from sleepchat.core.models import Session
+from sleepchat.core.ports import Backend, StorePort
 from sleepchat.core.session_lookup import find_session
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import BackendError
 from sleepchat.text import clean_input, clip
-
-if TYPE_CHECKING:
-    from sleepchat.core.assistant import Assistant
 
 # It goes with every request and must leave room for the conversation in the context window.
 MAX_SYSTEM_PROMPT = 16_000  # characters, ~4,000 tokens
@@ -84,62 +82,59 @@ def effective(base: CoreSettings, session: Session) -> CoreSettings:
 
 
 class SessionProfile:
-    """What the assistant's session record says about how to talk to the model."""
+    """What a session's record says about how to talk to the model: the model the backend
+    uses and the settings the session's requests use (the configured ones with its own)."""
 
-    def __init__(self, assistant: Assistant) -> None:
-        self.a = assistant
-        self.base = assistant.settings  # as configured
-        self.default_model = assistant.backend.model
+    def __init__(
+        self, backend: Backend, store: StorePort, events: EventBus, base: CoreSettings
+    ) -> None:
+        self.backend = backend
+        self.store = store
+        self.events = events
+        self.base = base  # as configured
+        self.default_model = backend.model
 
-    @property
-    def custom_prompt(self) -> bool:
-        s = self.a.session
-        return s is not None and bool(s.system_prompt)
-
-    async def apply(self, session: Session) -> None:
-        """Use ``session``'s model and settings from now on (when it opens)."""
-        a = self.a
+    async def apply(self, session: Session) -> CoreSettings:
+        """Use ``session``'s model from now on (when it opens); its settings, returned."""
         model = session.model or self.default_model
         if model != self.default_model and not await self._has(model):
-            a._emit(
+            self.events.emit(
                 Notice(
                     session.id,
                     f"this session used model '{clip(model, 60)}', which "
-                    f"{a.backend.host or a.backend.name} does not have: using "
+                    f"{self.server} does not have: using "
                     f"'{self.default_model}' (Ctrl+L or /model picks another)",
                 )
             )
             model = self.default_model
-        a.backend.model = model
-        a.settings = a.reflector.settings = a.replies.settings = effective(self.base, session)
+        self.backend.model = model
+        return effective(self.base, session)
+
+    @property
+    def server(self) -> str:
+        """The model server, as the user knows it (its address, else the backend's name)."""
+        return self.backend.host or self.backend.name
 
     async def _has(self, model: str) -> bool:
         try:
-            return listed(model, await self.a.backend.list_models()) is not None
+            return listed(model, await self.backend.list_models()) is not None
         except BackendError:  # cannot tell now: the first request will say
             return True
 
     async def models(self) -> list[str]:
         """The models the backend offers (BackendError when it cannot say)."""
-        return sorted(await self.a.backend.list_models())
+        return sorted(await self.backend.list_models())
 
-    async def rename(self, session_id: str, title: str) -> Session:
-        title = clean_input(title).strip()
-        if not title:
-            raise CoreError("a session title cannot be empty")
-        return await self._update(session_id, {"title": title})
-
-    async def configure(
+    async def changes(
         self,
+        session: Session,
         *,
         model: str | None = None,
         system_prompt: str | None = None,
         options: dict[str, Any] | None = None,
-    ) -> str:
-        """Change the current session's model, system prompt ("" for the configured one) or
-        options. Returns what it means, to tell the user; nothing changes on an error."""
-        a = self.a
-        session, memory = await a._current()
+    ) -> dict[str, Any]:
+        """The fields of ``session``'s record that would change (each value checked: a
+        CoreError naming the problem and the fix; nothing changes on an error)."""
         fields: dict[str, Any] = {}
         if model is not None:
             try:
@@ -150,7 +145,7 @@ class SessionProfile:
             if name is None:
                 some = ", ".join(available[:8]) + (", …" if len(available) > 8 else "")
                 raise CoreError(
-                    f"model '{clip(model, 60)}' is not on {a.backend.host or a.backend.name} "
+                    f"model '{clip(model, 60)}' is not on {self.server} "
                     f"— pick one of: {some or 'none listed'}"
                 )
             chosen = None if listed(self.default_model, [name]) else name  # None: configured
@@ -164,24 +159,30 @@ class SessionProfile:
             checked = check_options(options)
             if checked != session.options:
                 fields["options"] = checked
-        if not fields:
-            return "nothing changed"
-        await a.preempt()
-        session = await self._update(session.id, fields)
-        await self.apply(session)
-        for p in memory.predictions:  # answered for the old prefix
-            if p.status == "fresh":
-                await memory.drop_prediction(p.id, "the model or system prompt changed", "stale")
-        a._memory_changed()
+        return fields
+
+    async def change(self, conversation: Conversation, fields: dict[str, Any]) -> str:
+        """Store ``fields`` in the open session's record and use them from now on: the
+        predictions answered for the old prefix go stale. Returns what it means, to tell the
+        user."""
+        session = await self.store.update_session(conversation.session.id, fields)
+        conversation.changed_session(session)
+        conversation.settings = await self.apply(session)
+        await conversation.drop_fresh_predictions("the model or system prompt changed")
+        conversation.memory_changed()
         what = {"model": "model", "system_prompt": "system prompt", "options": "model options"}
         changed = " and ".join(what[k] for k in fields)
         return f"New {changed} for this session: {NEW_PREFIX}."
 
-    async def _update(self, session_id: str, fields: dict[str, Any]) -> Session:
-        a = self.a
-        found = await find_session(a.store, session_id)
-        session = await a.store.update_session(found.id, fields)
-        if a.session is not None and a.session.id == session.id:
-            a.session = session
-            a._emit(SessionChanged(session))
+    async def rename(
+        self, session_id: str, title: str, conversation: Conversation | None
+    ) -> Session:
+        """Retitle a session (``conversation``: the open one, told when it is that one)."""
+        title = clean_input(title).strip()
+        if not title:
+            raise CoreError("a session title cannot be empty")
+        found = await find_session(self.store, session_id)
+        session = await self.store.update_session(found.id, {"title": title})
+        if conversation is not None and conversation.session.id == session.id:
+            conversation.changed_session(session)
         return session

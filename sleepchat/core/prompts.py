@@ -1,4 +1,4 @@
-"""Prompt building with prefix discipline (DESIGN §2.7).
+"""Prompt building with prefix discipline (docs/architecture.md, Prefix discipline).
 
 Every request, chat or reflection, starts with the same system prompt and history so the
 server's KV cache for that prefix is reused; anything that varies (notes, hints, reflection
@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 
 from sleepchat.core.models import Message
-from sleepchat.llm.base import ChatMessage
+from sleepchat.core.ports import ChatMessage
 
 
 def prefix_messages(system_prompt: str, history: Sequence[Message]) -> list[ChatMessage]:

@@ -10,12 +10,13 @@ import logging
 from collections.abc import AsyncIterator
 
 from sleepchat.core.clock import Clock
+from sleepchat.core.conversation import Conversation
+from sleepchat.core.errors import BackendError, BackendUnreachable
 from sleepchat.core.events import Event, ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
-from sleepchat.core.models import Cut, Message, new_id
-from sleepchat.core.ports import StorePort
+from sleepchat.core.models import Cut, Message
+from sleepchat.core.ports import Backend, ChatStats
 from sleepchat.core.prompts import chat_messages
-from sleepchat.core.settings import CoreSettings, reply_cap
-from sleepchat.llm.base import Backend, BackendError, BackendUnreachable, ChatStats
+from sleepchat.core.settings import reply_cap
 
 # Asked as a user turn after the cut reply: every server understands it (an assistant-prefill
 # continuation is not portable). The text it brings is added to the cut reply.
@@ -58,40 +59,32 @@ class ReplyMaker:
     """Streams one model reply as events and stores it: the user message is already stored; a
     reply cut by an error or a cancel is stored too, marked interrupted."""
 
-    def __init__(
-        self,
-        backend: Backend,
-        store: StorePort,
-        settings: CoreSettings,
-        clock: Clock,
-        log: logging.Logger,
-    ) -> None:
+    def __init__(self, backend: Backend, clock: Clock, log: logging.Logger) -> None:
         self.backend = backend
-        self.store = store
-        self.settings = settings
         self.clock = clock
         self.log = log
         self.last_speed: float | None = None  # tokens/s of the last model reply
 
     async def generate(
         self,
-        conversation: list[Message],
-        notes: list[str],
+        conversation: Conversation,
         user: Message,
         hints: list[tuple[str, str]],
         *,
         prior: list[Message] | None = None,
         continuing: Message | None = None,
     ) -> AsyncIterator[Event]:
-        """A model reply to ``user``, the last question of ``conversation`` (the session's
-        messages, which the stored reply joins); with ``continuing``, more text for that (last)
-        reply. ``prior``: the history to send instead of everything before ``user``."""
-        history = prior if prior is not None else conversation[:-1]
+        """A model reply to ``user``, the last question of ``conversation`` (which the stored
+        reply joins); with ``continuing``, more text for that (last) reply. ``prior``: the
+        history to send instead of everything before ``user``."""
+        settings = conversation.settings
+        history = prior if prior is not None else conversation.history[:-1]
         question = user.content
         if continuing is not None:
-            history, question = conversation, CONTINUE_PROMPT
+            history, question = list(conversation.history), CONTINUE_PROMPT
+        notes = conversation.note_texts
         messages = chat_messages(
-            self.settings.system_prompt, history, question, notes=notes, hints=hints
+            settings.system_prompt, history, question, notes=notes, hints=hints
         )
         yield ReplyStarted(user.session_id, user, "model", continues=continuing)
         parts: list[str] = []
@@ -103,9 +96,9 @@ class ReplyMaker:
         try:
             stream = self.backend.chat_stream(
                 messages,
-                options=self.settings.options,
-                num_predict=reply_cap(self.settings, self.backend.capabilities),
-                keep_alive=self.settings.keep_alive,
+                options=settings.options,
+                num_predict=reply_cap(settings, self.backend.capabilities),
+                keep_alive=settings.keep_alive,
             )
             async with contextlib.aclosing(stream) as chunks:
                 async for chunk in chunks:
@@ -148,7 +141,7 @@ class ReplyMaker:
 
     async def _store(
         self,
-        conversation: list[Message],
+        conversation: Conversation,
         user: Message,
         text: str,
         stats: ChatStats | None,
@@ -162,12 +155,9 @@ class ReplyMaker:
         if interrupted is not None and not text:
             return None
         now = self.clock.monotonic()
-        reply = Message(
-            id=new_id("m", 6),
-            session_id=user.session_id,
-            role="assistant",
-            content=text,
-            created=self.clock.now(),
+        reply = conversation.new_message(
+            "assistant",
+            text,
             source="model",
             model=self.backend.model,
             interrupted=interrupted is not None,
@@ -178,14 +168,11 @@ class ReplyMaker:
             total_ms=(now - start) * 1000,
             cut=cut_reason(stats) if interrupted is None else None,
         )
-        # Shielded: a second Ctrl-C must not lose what the user already saw.
         if continuing is None:
-            await asyncio.shield(self.store.append_message(reply))
-            conversation.append(reply)
+            await conversation.add(reply)
         else:
             reply = continued(continuing, reply)
-            await asyncio.shield(self.store.update_message(reply))
-            conversation[conversation.index(continuing)] = reply
+            await conversation.grow(continuing, reply)
         if stats is not None and stats.tokens_per_second:
             self.last_speed = stats.tokens_per_second
         return reply

@@ -1,9 +1,13 @@
-"""Finding a session by id or by the start of its id, with a clear word when that fails."""
+"""Finding a session by id or by the start of its id, with a clear word when that fails, and
+reading one as stored."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sleepchat.core.clock import Clock
 from sleepchat.core.errors import AmbiguousSessionError, UnknownSessionError
-from sleepchat.core.models import Session
+from sleepchat.core.models import Message, Note, Prediction, Session
 from sleepchat.core.ports import StorePort
 from sleepchat.text import clip, terminal_safe
 
@@ -28,3 +32,23 @@ async def find_session(store: StorePort, key: str) -> Session:
     raise AmbiguousSessionError(
         f"'{shown}' is the start of {len(matches)} session ids: {listed} — give more of the id"
     )
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A stored session as it is, read without opening it (export)."""
+
+    session: Session
+    messages: list[Message]
+    notes: list[Note]
+    predictions: list[Prediction]
+
+
+async def read_session(store: StorePort, session: Session, clock: Clock) -> SessionRecord:
+    """``session``'s messages and memory as stored (nothing is written)."""
+    from sleepchat.core.memory import Memory  # only export reads a session this way
+
+    memory = Memory(store, session.id, clock)
+    await memory.load()
+    messages = await store.messages(session.id)
+    return SessionRecord(session, messages, memory.notes, memory.predictions)

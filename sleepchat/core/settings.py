@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
-from sleepchat.core.predict_policy import PredictSetting
-from sleepchat.llm.base import Capabilities, ModelOptions
+from sleepchat.core.ports import Capabilities, ModelOptions
+from sleepchat.core.reflection.predict_policy import PredictSetting
 
 
 @dataclass(frozen=True)

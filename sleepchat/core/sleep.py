@@ -1,4 +1,5 @@
-"""When to sleep: the one loop every front end awaits (DESIGN §2.1, §2.2).
+"""When to sleep: the one loop every front end awaits (see "The sleep loop and the front ends"
+in the README's Architecture section).
 
 A reflection starts when sleep is enabled, a session is open, no reflection runs, the idle
 period has passed at a turn boundary (never mid-reply) and there was input since the last cycle
@@ -16,40 +17,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Protocol
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.events import Event, SleepChanged
+from sleepchat.core.conversation import Conversation
+from sleepchat.core.errors import CoreError
+from sleepchat.core.events import EventBus, SleepChanged
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.models import Reflection
+from sleepchat.core.ports import Backend
 from sleepchat.errors import SleepchatError
 
-Reflect = Callable[[], Coroutine[Any, Any, Reflection]]
+
+class Reflects(Protocol):
+    async def run(self, conversation: Conversation) -> Reflection: ...
+
+
+def yields_to_input(backend: Backend) -> bool:
+    """Whether the user's input cancels a running reflection: when the server runs one request
+    at a time (a reflection left running would delay the answer). With two or more slots
+    (``capabilities.parallel_slots``) the user's request runs beside the reflection."""
+    return backend.capabilities.parallel_slots < 2
 
 
 class SleepLoop:
+    """The loop reflects on ``conversation`` (the open session, set by the assistant when one
+    opens) with ``reflector``; it emits ``SleepChanged`` on ``events``."""
+
     def __init__(
         self,
         idle: IdleClock,
         clock: Clock,
-        reflect: Reflect,
+        reflector: Reflects,
+        backend: Backend,
+        events: EventBus,
         *,
-        ready: Callable[[], bool],
         cooldown_seconds: float,
-        emit: Callable[[Event], None],
         log: logging.Logger,
-        yields: Callable[[], bool] = lambda: True,
     ) -> None:
         self.idle = idle
-        # Whether input cancels a running reflection: yes when it holds the server's one slot;
-        # with slots to spare the user's request runs beside it.
-        self._yields = yields
         self.clock = clock
-        self._reflect = reflect
-        self._ready = ready  # sleep enabled and a session open
+        self.reflector = reflector
+        self.backend = backend
+        self.conversation: Conversation | None = None
         self.cooldown_seconds = cooldown_seconds
-        self._emit = emit
+        self.events = events
         self.log = log
         self._task: asyncio.Task[Reflection] | None = None
         self._spent = False  # a cycle ended and no input came since
@@ -58,6 +70,10 @@ class SleepLoop:
         idle.listen(self._input)
 
     # -- state -------------------------------------------------------------------------------
+    def _ready(self) -> bool:
+        """Sleep enabled and a session open."""
+        return self.conversation is not None and self.conversation.settings.sleep_enabled
+
     @property
     def reflecting(self) -> bool:
         return self._task is not None and not self._task.done()
@@ -85,9 +101,11 @@ class SleepLoop:
         """Start one reflection in the background (or return the one running)."""
         if self._task is not None and not self._task.done():
             return self._task
-        self._task = asyncio.get_running_loop().create_task(self._reflect())
+        if self.conversation is None:
+            raise CoreError("no session is open — start one first")
+        self._task = asyncio.get_running_loop().create_task(self.reflector.run(self.conversation))
         self._task.add_done_callback(self._ended)
-        self._emit(SleepChanged(True))
+        self.events.emit(SleepChanged(True))
         return self._task
 
     def _ended(self, task: asyncio.Task[Reflection]) -> None:
@@ -103,14 +121,14 @@ class SleepLoop:
             result = task.result()
             if result.status == "skipped" and result.reason == "cooldown":
                 self._retry_at = self.clock.monotonic() + self.cooldown_seconds
-        self._emit(SleepChanged(False, error))
+        self.events.emit(SleepChanged(False, error))
         self.wake()
 
     def touch(self) -> None:
         """Input: restart the idle period and cancel a running reflection at once (unless the
         server has a slot to spare for the user)."""
         self.idle.touch()
-        if self._task is not None and not self._task.done() and self._yields():
+        if self._task is not None and not self._task.done() and yields_to_input(self.backend):
             self._task.cancel()
 
     async def preempt(self) -> None:

@@ -1,4 +1,5 @@
-"""The backend contract every model server implements, its typed errors, and the shared base.
+"""The shared base of every model server: it implements the core's ``Backend`` port
+(``core/ports.py``, with the types and errors a backend speaks in, named here too).
 
 A backend is small: ONE streaming primitive (``stream``: a request in, text chunks out, the
 last one carrying the stats), listing and health, and a declaration of what it can do
@@ -6,8 +7,8 @@ last one carrying the stats), listing and health, and a declaration of what it c
 on that primitive. (Shaped after simonw/llm's model plugins: one ``execute()`` generator,
 capability flags, an options class.)
 
-Front ends and the core only ever see these types; ``ollama`` and ``llama_cpp`` are imported
-by their own modules alone.
+Front ends and the core only ever see the port's types; ``ollama`` and ``llama_cpp`` are
+imported by their own modules alone.
 """
 
 from __future__ import annotations
@@ -18,68 +19,59 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sleepchat.errors import SleepchatError
+from sleepchat.core.errors import (
+    BackendError,
+    BackendServerError,
+    BackendStreamError,
+    BackendTimeout,
+    BackendUnavailable,
+    BackendUnreachable,
+    EmbeddingError,
+    ModelNotFound,
+    SchemaError,
+)
+from sleepchat.core.ports import (
+    WARM_UP_TOKENS,
+    Capabilities,
+    ChatChunk,
+    ChatMessage,
+    ChatStats,
+    ModelOptions,
+    StructuredMode,
+)
 from sleepchat.llm.loops import LoopGuard
 from sleepchat.text import valid_text
 
-ChatMessage = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
-
-M = TypeVar("M", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    """Model options sent with *every* request; identical options keep the server's cache valid
-    (a different ``num_ctx`` makes Ollama reload the model)."""
-
-    num_ctx: int | None = None
-    temperature: float | None = None
-    seed: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self, num_predict: int | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {k: v for k, v in self.extra.items()}
-        for key in ("num_ctx", "temperature", "seed"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        if num_predict is not None:
-            out["num_predict"] = num_predict
-        return out
-
-
-@dataclass
-class ChatStats:
-    """What the server reported about one request (None where it said nothing)."""
-
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    prompt_ms: float | None = None  # prefill time
-    eval_ms: float | None = None  # generation time
-    load_ms: float | None = None
-    total_ms: float | None = None
-    # "stop" (the model ended), "length" (the token cap), "repetition" (it looped: stopped)
-    done_reason: str | None = None
-    # Something the user should know about this request, e.g. that old turns were dropped.
-    notice: str | None = None
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        if self.completion_tokens and self.eval_ms:
-            return self.completion_tokens / (self.eval_ms / 1000.0)
-        return None
-
-
-@dataclass
-class ChatChunk:
-    """A piece of streamed text; the last chunk of a stream carries ``stats``."""
-
-    text: str = ""
-    stats: ChatStats | None = None
+# The port's types and errors (defined in the core), named here too for the backends.
+__all__ = [
+    "WARM_UP_TOKENS",
+    "BackendError",
+    "BackendServerError",
+    "BackendStreamError",
+    "BackendTimeout",
+    "BackendUnavailable",
+    "BackendUnreachable",
+    "BaseBackend",
+    "Capabilities",
+    "ChatChunk",
+    "ChatMessage",
+    "ChatRequest",
+    "ChatStats",
+    "EmbeddingError",
+    "HealthInfo",
+    "ModelNotFound",
+    "ModelOptions",
+    "SchemaError",
+    "StructuredMode",
+    "grammar_schema",
+    "json_body",
+    "schema_instructions",
+    "validate_reply",
+]
 
 
 @dataclass(frozen=True)
@@ -90,44 +82,7 @@ class HealthInfo:
     models: list[str]
 
 
-class BackendError(SleepchatError):
-    """A model-server failure with a one-line, user-facing message that names the fix."""
-
-
-class BackendUnreachable(BackendError):
-    """The server cannot be reached (refused, DNS, no route)."""
-
-
-class ModelNotFound(BackendError):
-    """The configured model is not available on the server."""
-
-
-class BackendStreamError(BackendError):
-    """The stream broke: an ``{"error": ...}`` line, a dropped connection, garbage."""
-
-
-class BackendServerError(BackendError):
-    """The server answered with an HTTP error (5xx or unexpected 4xx)."""
-
-
-class BackendTimeout(BackendError):
-    """The server stopped answering within the configured timeout."""
-
-
-class BackendUnavailable(BackendError):
-    """The backend cannot be used here at all (e.g. llama-cpp-python not installed)."""
-
-
-class EmbeddingError(SleepchatError):
-    """The recall embedding model cannot run (missing, broken, or its server failed)."""
-
-
-class SchemaError(BackendError):
-    """Structured output did not validate against the requested schema."""
-
-    def __init__(self, message: str, raw: str = "") -> None:
-        super().__init__(message)
-        self.raw = raw
+M = TypeVar("M", bound=BaseModel)
 
 
 # "\ud800"-style escapes: valid JSON, but a lone one decodes to text nothing can encode.
@@ -189,34 +144,6 @@ def grammar_schema(schema: Any) -> Any:
     return schema
 
 
-StructuredMode = Literal["schema", "grammar", "instructions"]
-WARM_UP_TOKENS = 1  # a warm-up prefills the prompt; one token is the least every server accepts
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a backend can do, declared by the backend so the core reads it instead of guessing
-    from a backend's name."""
-
-    # How structured output is held to its schema: "schema", the server constrains decoding to
-    # a JSON schema (Ollama's ``format=``); "grammar", a grammar made from the schema does, and
-    # the bounds a grammar cannot afford are checked after (llama.cpp); "instructions", the
-    # schema is only described in the prompt and the reply validated after.
-    structured: StructuredMode = "instructions"
-    embeddings: bool = False  # ``embed()`` can work (an embedding model is reachable)
-    # A request that shares its start with the previous one prefills only the rest: a warm-up
-    # (the chat prefix processed while idle) pays.
-    prefix_cache: bool = False
-    # Requests served at once. With one, a running reflection delays the user's reply, so the
-    # core cancels it on input.
-    parallel_slots: int = 1
-    # Closing a stream stops generation on the server (else the slot stays busy until the
-    # abandoned reply ends, and preempting a reflection frees nothing).
-    stops_on_close: bool = True
-    # The reply cap when the user set none (None: the server's own default applies).
-    reply_tokens: int | None = None
-
-
 @dataclass(frozen=True)
 class ChatRequest:
     """One request to the streaming primitive."""
@@ -253,8 +180,9 @@ def json_body(text: str) -> str:
     return text[start : end + 1] if 0 <= start < end else text
 
 
-class Backend(ABC):
-    """A chat model server. Implementations: OllamaBackend, LlamaCppBackend, FakeBackend.
+class BaseBackend(ABC):
+    """A chat model server: the core's ``Backend`` port. Implementations: OllamaBackend,
+    OpenAIBackend, LlamaCppBackend, FakeBackend.
 
     A subclass implements ``stream``, ``list_models`` and ``health`` and sets ``capabilities``;
     it overrides ``ensure_model``, ``embed`` and ``aclose`` where the server has more to say.

@@ -1,4 +1,5 @@
-"""Which embedding model recall uses (DESIGN §2.8), and the one served by the chat backend.
+"""Which embedding model recall uses (docs/architecture.md, Recall), and the one served by
+the chat backend.
 
 ``recall.method``:
 - ``auto`` (default): embedding recall whenever a model is there, else lexical, quietly;
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 from sleepchat.core.ports import Embedder
 from sleepchat.llm import minilm
-from sleepchat.llm.base import Backend, BackendError, EmbeddingError
+from sleepchat.llm.base import BackendError, BaseBackend, EmbeddingError
 
 BUILTIN = "builtin"
 # Embedding model families Ollama serves, best first for recall (all-minilm is the built-in
@@ -49,7 +50,7 @@ REINSTALL_HINT = (
 class BackendEmbedder:
     """An embedding model served by the chat backend's server (an Ollama model)."""
 
-    def __init__(self, backend: Backend, model: str) -> None:
+    def __init__(self, backend: BaseBackend, model: str) -> None:
         self.backend = backend
         self.model = model
         self.name = f"{model} (on {backend.name})"
@@ -106,7 +107,7 @@ class EmbedderChoice:
 async def choose_embedder(
     method: str,
     embed_model: str | None,
-    backend: Backend | None,
+    backend: BaseBackend | None,
     *,
     on_warning: Callable[[str], None] | None = None,
     log: logging.Logger | None = None,
@@ -125,7 +126,7 @@ async def choose_embedder(
     return choice
 
 
-async def _pick(embed_model: str | None, backend: Backend | None) -> EmbedderChoice:
+async def _pick(embed_model: str | None, backend: BaseBackend | None) -> EmbedderChoice:
     builtin_missing = minilm.unavailable()
     if embed_model in (None, BUILTIN) and builtin_missing is None:
         return EmbedderChoice(minilm.MiniLMEmbedder(), "the built-in model", REINSTALL_HINT)

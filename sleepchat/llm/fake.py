@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from sleepchat.llm.base import (
-    Backend,
     BackendError,
     BackendStreamError,
+    BaseBackend,
     Capabilities,
     ChatChunk,
     ChatMessage,
@@ -49,7 +49,7 @@ class FakeCall:
     finished: bool = False
 
 
-class FakeBackend(Backend):
+class FakeBackend(BaseBackend):
     name = "fake"
 
     def __init__(

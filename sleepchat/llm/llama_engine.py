@@ -16,10 +16,10 @@ requests and relays what it emits. Why it is shaped like this:
 from __future__ import annotations
 
 import codecs
-import contextlib
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +39,8 @@ from sleepchat.llm.base import (
 )
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
 from sleepchat.llm.threads import ThreadPlan, brief_spin_waits
+
+log = logging.getLogger("sleepchat.llm")
 
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
@@ -209,8 +211,10 @@ class LlamaEngine:
 
     def free(self) -> None:
         if self._llama is not None and hasattr(self._llama, "close"):
-            with contextlib.suppress(Exception):
+            try:
                 self._llama.close()
+            except Exception:  # freeing goes on: the next load starts clean either way
+                log.warning("closing the embedded model failed", exc_info=True)
         self._llama = None
         self._template = None
 
@@ -399,8 +403,10 @@ class LlamaEngine:
         except BackendError as exc:
             outcome = exc
         except Exception as exc:  # llama.cpp failures must reach the user as one line
-            with contextlib.suppress(Exception):
+            try:
                 self._llama.reset()  # the cache may be half-written
+            except Exception:  # the user still gets the one-line error below
+                log.warning("resetting the embedded model after a failure failed", exc_info=True)
             outcome = BackendStreamError(
                 f"the embedded model failed mid-reply ({type(exc).__name__}: {exc}) — "
                 "try again; if it persists, try another local_model"

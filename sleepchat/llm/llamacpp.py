@@ -18,8 +18,8 @@ from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 
 from sleepchat.llm.base import (
-    Backend,
     BackendUnavailable,
+    BaseBackend,
     Capabilities,
     ChatChunk,
     ChatRequest,
@@ -32,7 +32,7 @@ from sleepchat.llm.threads import ThreadPlan
 CLOSED = "the embedded model was closed — restart sleepchat"
 
 
-class LlamaCppBackend(Backend):
+class LlamaCppBackend(BaseBackend):
     name = "local"
     # A grammar holds structured output to its schema; the engine reuses the KV cache of the
     # longest common prefix; one context is one slot; the stop flag ends decoding on close.

@@ -20,12 +20,12 @@ from pydantic import ValidationError
 
 from sleepchat.hosts import display_host
 from sleepchat.llm.base import (
-    Backend,
     BackendError,
     BackendServerError,
     BackendStreamError,
     BackendTimeout,
     BackendUnreachable,
+    BaseBackend,
     Capabilities,
     ChatChunk,
     ChatRequest,
@@ -56,7 +56,7 @@ def _same_model(wanted: str, listed: str) -> bool:
     return wanted == listed or wanted.removesuffix(":latest") == listed.removesuffix(":latest")
 
 
-class OllamaBackend(Backend):
+class OllamaBackend(BaseBackend):
     name = "ollama"
     # Ollama serves one request at a time unless OLLAMA_NUM_PARALLEL says otherwise, and stops
     # generating when its client disconnects. Embeddings need an embedding model (recall).

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import json
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,10 +28,10 @@ from pydantic import BaseModel
 
 from sleepchat.hosts import display_host
 from sleepchat.llm.base import (
-    Backend,
     BackendError,
     BackendServerError,
     BackendStreamError,
+    BaseBackend,
     Capabilities,
     ChatChunk,
     ChatMessage,
@@ -54,6 +53,7 @@ from sleepchat.llm.openai_errors import (
     scrub,
     transport_error,
 )
+from sleepchat.llm.openai_wire import parse_event, reply_stats, sampling_fields
 
 PROBE_TIMEOUT = 10.0  # seconds for the listing and /props: they answer at once when up
 # /models "owned_by" -> the kind of server (what it supports beyond the common API)
@@ -88,7 +88,7 @@ def _response_format(style: str, schema: type[BaseModel]) -> dict[str, Any]:
     return {"type": "json_object", "schema": described}
 
 
-class OpenAIBackend(Backend):
+class OpenAIBackend(BaseBackend):
     name = "openai"
 
     def __init__(
@@ -259,7 +259,7 @@ class OpenAIBackend(Backend):
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        body.update(_sampling(request.options))
+        body.update(sampling_fields(request.options))
         if request.num_predict is not None:
             body["max_tokens"] = request.num_predict
         if info.kind in LLAMA_CPP:
@@ -305,7 +305,7 @@ class OpenAIBackend(Backend):
                         if event == "[DONE]":
                             done = True
                             break
-                        part = _parse(event, self._base, self._secrets)
+                        part = parse_event(event, self._base, self._secrets)
                         usage = part.get("usage") or usage
                         timings = part.get("timings") or timings
                         for choice in part.get("choices") or []:
@@ -325,7 +325,7 @@ class OpenAIBackend(Backend):
                 + " — ask again"
             )
         end = time.monotonic()
-        yield ChatChunk(stats=_stats(usage, timings, count, started, first, end, finish))
+        yield ChatChunk(stats=reply_stats(usage, timings, count, started, first, end, finish))
 
     async def chat_structured(
         self,
@@ -384,16 +384,6 @@ class OpenAIBackend(Backend):
             await self._client.aclose()
 
 
-def _sampling(options: ModelOptions) -> dict[str, Any]:
-    """The request fields for the model options (``num_ctx`` is the server's to set)."""
-    out: dict[str, Any] = {k: v for k, v in options.extra.items() if k != "num_ctx"}
-    if options.temperature is not None:
-        out["temperature"] = options.temperature
-    if options.seed is not None:
-        out["seed"] = options.seed
-    return out
-
-
 async def _events(
     source: EventSource, response: httpx.Response, host: str
 ) -> AsyncGenerator[str, None]:
@@ -420,48 +410,3 @@ async def _events(
         async for event in events:
             if event.data:
                 yield event.data
-
-
-def _parse(data: str, host: str, secrets: Sequence[str]) -> dict[str, Any]:
-    try:
-        part = json.loads(data)
-    except ValueError:
-        part = None
-    if not isinstance(part, dict):
-        raise BackendStreamError(
-            f"the server at {host} sent something that is not the OpenAI stream format"
-        )
-    error = part.get("error")
-    if error:
-        text = error.get("message") if isinstance(error, dict) else error
-        raise BackendStreamError(
-            f"the model server reported an error mid-reply: {scrub(str(text), secrets)}"
-        )
-    return part
-
-
-def _stats(
-    usage: Mapping[str, Any],
-    timings: Mapping[str, Any],
-    count: int,
-    started: float,
-    first: float | None,
-    end: float,
-    finish: str,
-) -> ChatStats:
-    """What the server said (usage; llama-server's timings), else what we measured: the time
-    to the first token stands for prefill, and each streamed delta for one token."""
-    first = first or end
-    return ChatStats(
-        prompt_tokens=_given(usage.get("prompt_tokens"), timings.get("prompt_n")),
-        completion_tokens=_given(usage.get("completion_tokens"), timings.get("predicted_n"), count),
-        prompt_ms=_given(timings.get("prompt_ms"), (first - started) * 1000),
-        eval_ms=_given(timings.get("predicted_ms"), (end - first) * 1000),
-        total_ms=(end - started) * 1000,
-        done_reason="length" if finish == "length" else "stop",
-    )
-
-
-def _given(*values: Any) -> Any:
-    """The first value the server gave as a number (0 counts: a fully cached prompt)."""
-    return next((v for v in values if isinstance(v, int | float)), None)

@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import TextArea
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from sleepchat.core.errors import CoreError
 from sleepchat.errors import SleepchatError, mask_secrets
@@ -236,7 +237,9 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
     ) -> None:
         """Notifications quote server and stored text ("[/]" would be a markup error, "[link=…]"
         a link, an escape sequence raw on the terminal, a host its password): always plain text,
-        made safe as error messages are (terminal-safe, secrets masked)."""
+        made safe as error messages are (terminal-safe, secrets masked). ``markup`` is accepted
+        only to keep Textual's signature (its own widgets call ``notify(..., markup=...)``) and
+        is ignored on purpose: no caller's text is ever read as markup."""
         super().notify(
             mask_secrets(terminal_safe(message)),
             title=terminal_safe(title),
@@ -258,8 +261,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
             return
         self._runtime_closed = True
         if self._unsubscribe is not None:
-            with contextlib.suppress(Exception):
-                self._unsubscribe()
+            self._unsubscribe()
         if self.runtime is not None:
             try:
                 await self.runtime.close()
@@ -274,8 +276,12 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         for group in ("reply", "sleep"):
             for worker in [w for w in self.workers if w.group == group]:
                 worker.cancel()
-                with contextlib.suppress(Exception):
+                try:
                     await worker.wait()
+                except WorkerCancelled:
+                    pass  # what we asked for
+                except WorkerFailed as exc:  # quitting goes on: what is stored stays stored
+                    log.error("the %s worker failed: %s", group, exc.error, exc_info=exc.error)
         await self._close_runtime()
         self.exit(return_code=self._stop_signals.exit_code(0))
 
@@ -317,7 +323,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         elif a.reflecting:
             self.notify("A reflection is already running.")
         else:
-            a.start_reflection()
+            a.reflect()
 
     # -- the core's events -------------------------------------------------------------------
     def _core_listener(self, event: Event) -> None:

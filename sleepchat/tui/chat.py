@@ -106,7 +106,7 @@ class ChatView(Vertical):
 
     async def show_session(self, assistant: Assistant) -> None:
         self.assistant = assistant
-        preds = {p.id: p for p in assistant.predictions()}
+        preds = {p.id: p for p in assistant.predictions}
         await self.transcript.show_history(list(assistant.history), preds, assistant.clock.now())
         sent = [m.content for m in assistant.history if m.role == "user"][-500:]
         self.prompt.set_history(sent + self.queued)
@@ -308,9 +308,11 @@ class ChatView(Vertical):
                         await self._show_error(ev.error, text, kept_partial=answered, retry=retry)
         except asyncio.CancelledError:
             if view is not None:
-                with contextlib.suppress(Exception):
+                try:
                     await view.close_stream()
                     view.set_meta("stopped — the partial reply is kept" if view.text else "stopped")
+                except Exception:  # the view may be gone (the app quitting); the core kept it
+                    log.warning("could not mark the stopped reply", exc_info=True)
             raise
         except CoreError as exc:  # refused before it was stored: the text goes back
             if asked is not None and asked.message is None:

@@ -58,7 +58,7 @@ class MemoryPanel(Vertical):
     def show_session(self, assistant: Assistant) -> None:
         """A session opened: its reflection log (its memory comes with the next event)."""
         self.assistant = assistant
-        self._log = {r.id: r for r in assistant.reflections()}
+        self._log = {r.id: r for r in assistant.reflections}
         self._show()
 
     def show_memory(self, event: MemoryChanged) -> None:
@@ -170,10 +170,10 @@ class MemoryPanel(Vertical):
                 await a.edit_note(note_id, text)
                 self.notify("Note saved.")
             elif op == "confirm":
-                removed = await a.confirm_change(note_id)
+                removed = await a.settle_change(note_id, confirm=True)
                 self.notify(f"Removed {len(removed)} notes — u undoes each.")
             elif op == "reject":
-                await a.reject_change(note_id)
+                await a.settle_change(note_id, confirm=False)
                 self.notify("Kept them: the notes stay.")
             else:
                 self.notify(f"Undone: {await a.undo()}")

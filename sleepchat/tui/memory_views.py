@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Note, PendingChange, Prediction, Reflection
-from sleepchat.core.staleness import shown_state
 from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ class ProfileScreen(ModalScreen[str | None]):
     async def change(self, **what: Any) -> None:
         a: Assistant = self.assistant  # type: ignore[attr-defined]
         try:
-            said = await a.profile.configure(**what)
+            said = await a.configure(**what)
         except SleepchatError as exc:  # refused: say why, keep the screen and what was typed
             self.query_one(".hint", Static).update(Content(exc.message))
             self.notify(exc.message, severity="warning")
@@ -66,18 +66,18 @@ class ModelPicker(ProfileScreen):
     @work(exclusive=True, group="models", exit_on_error=False)
     async def _load(self) -> None:
         try:
-            models = await self.assistant.profile.models()
+            models = await self.assistant.models()
         except SleepchatError as exc:
             self.query_one(".hint", Static).update(
                 Content(f"cannot list the models: {exc.message}")
             )
             return
-        current = self.assistant.backend.model
+        current = self.assistant.model
         options = self.query_one(OptionList)
         for name in models:
             mark = "▶ " if name in (current, f"{current}:latest") else "  "
             options.add_option(Option(Content(mark + terminal_safe(name)), id=name))
-        where = self.assistant.backend.host or self.assistant.backend.name
+        where = self.assistant.server
         hint = f"{len(models)} on {where}" if models else f"{where} lists no models"
         self.query_one(".hint", Static).update(Content(hint))
         index = next((i for i, m in enumerate(models) if m in (current, f"{current}:latest")), 0)
@@ -105,7 +105,7 @@ class ProfileEditor(ProfileScreen):
         a = self.assistant
         session = a.session
         prompt = session.system_prompt if session and session.system_prompt else ""
-        base = a.profile.base
+        base = a.configured
         with Vertical(id="profile-editor", classes="dialog"):
             yield Static("System prompt of this session — Ctrl+S saves · Esc cancels")
             yield TextArea(

@@ -46,7 +46,7 @@ async def open_session(widget: Widget, assistant: Assistant, session_id: str | N
         if session_id is None:
             await assistant.new_session()
         elif assistant.session is None or session_id != assistant.session.id:
-            await assistant.switch_session(session_id)
+            await assistant.start(session_id)
     except Exception as exc:
         report(widget, exc, "change session", slip="error")
 
@@ -124,7 +124,7 @@ class SessionsScreen(ModalScreen[None]):
         lines: dict[str, SearchHit] = {}
         if query.strip():
             try:
-                hits = await self.assistant.store.search(query.strip(), SEARCHED)
+                hits = await self.assistant.search(query.strip(), SEARCHED)
             except SleepchatError as exc:
                 self._hint(exc.message)
                 hits = []

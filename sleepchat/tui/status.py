@@ -29,7 +29,7 @@ def context_of(a: Assistant) -> ContextUse:
     """How full the model's context is for the assistant's session."""
     from sleepchat.core.context import context_use
 
-    notes = [n.text for n in a.notes()]
+    notes = [n.text for n in a.notes]
     return context_use(a.settings.system_prompt, a.history, notes, a.settings.options.num_ctx)
 
 
@@ -92,10 +92,10 @@ class StatusLine(Static):
                 return f"{self.model} · starting…"
             what, started = self._step
             return f"{self.model} · starting: {what}…{self._since(started)}"
-        parts = [a.backend.model]
+        parts = [a.model]
         if a.session is not None and a.session.system_prompt:  # the session's own
             parts.append(f"system: “{clip(a.session.system_prompt, 24)}”")
-        secs = a.idle.seconds_until_idle() if a.settings.sleep_enabled else None
+        secs = a.seconds_until_idle if a.settings.sleep_enabled else None
         if self.streaming and self.waiting_since is not None:  # no token yet: loading?
             waited = self._since(self.waiting_since, after=2.0)
             parts.append(f"waiting for the model…{waited}" if waited else "answering…")
@@ -115,7 +115,7 @@ class StatusLine(Static):
         if waiting:
             parts.append(f"{waiting} queued for idle time")
         if a.settings.sleep_enabled:
-            parts.append(f"recall: {a.recall.method}")  # how questions meet predictions
+            parts.append(f"recall: {a.recall_method}")  # how questions meet predictions
         if a.last_reply_speed:
             parts.append(f"{a.last_reply_speed:.1f} tok/s")
         parts.append(self.context_text())

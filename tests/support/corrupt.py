@@ -362,8 +362,7 @@ async def _chat(store: Store, tpl: Template, out: Outcome) -> None:
     events = [e async for e in assistant.ask("after the fault")]
     if not any(isinstance(e, ReplyDone) for e in events):
         out.problems.append(f"no reply after the fault: {events}")
-    assistant.notes()
-    assistant.predictions()
+    _views = (assistant.notes, assistant.predictions)  # reading them must not raise
     await assistant.reflect()
     await assistant.close()
     del session

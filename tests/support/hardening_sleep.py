@@ -20,10 +20,10 @@ from typing import Any
 
 from test_reflect import Harness, answers, conversation, structured
 
-from sleepchat.core.facts import Facts
-from sleepchat.core.notes_step import FEW_REMOVALS
+from sleepchat.core.reflection.facts import Facts
+from sleepchat.core.reflection.notes_step import FEW_REMOVALS
 from sleepchat.errors import SleepchatError
-from sleepchat.llm.base import Backend, ChatRequest
+from sleepchat.llm.base import BaseBackend, ChatRequest
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.llm.http import RedirectRefused
 from sleepchat.llm.ollama import OllamaBackend
@@ -35,7 +35,7 @@ ASK = [{"role": "user", "content": "Say hello"}]
 CODES = (301, 302, 303, 307, 308)
 
 
-def _calls(b: Backend) -> dict[str, Callable[[], Awaitable[Any]]]:
+def _calls(b: BaseBackend) -> dict[str, Callable[[], Awaitable[Any]]]:
     async def reply() -> None:
         async for _chunk in b.chat_stream(ASK):  # type: ignore[arg-type]
             pass
@@ -55,7 +55,7 @@ async def _one_redirect(rng: random.Random, _folder: Path, out: Outcome) -> None
         code = rng.choice(CODES)
         with Stub(redirect_to(elsewhere.url, code)) as host:
             kind = rng.choice(["ollama", "openai"])
-            backend: Backend = (
+            backend: BaseBackend = (
                 OllamaBackend(host.url, "m", connect_timeout=2, read_timeout=5)
                 if kind == "ollama"
                 else OpenAIBackend(host.url + "/v1", "m")

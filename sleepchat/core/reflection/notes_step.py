@@ -22,8 +22,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from sleepchat.core import quality
-from sleepchat.core.facts import (
+from sleepchat.core.models import Message, Note
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.facts import (
     Dropped,
     Fact,
     Facts,
@@ -31,8 +32,7 @@ from sleepchat.core.facts import (
     from_model,
     from_user,
 )
-from sleepchat.core.models import Message, Note
-from sleepchat.core.reflect_run import Run
+from sleepchat.core.reflection.reflect_run import Run
 from sleepchat.text import clip
 
 MAX_NOTE_CHARS = 300

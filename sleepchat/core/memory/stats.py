@@ -1,6 +1,6 @@
 """Sleep-cycle statistics, per session (kv table, id "stats") and overall (store meta "stats").
 
-Honesty (DESIGN §2.9): what sleeping cost (tokens spent asleep) sits next to what it saved
+Honesty (docs/architecture.md): what sleeping cost (tokens spent asleep) sits next to what it saved
 (hits, tokens a hit avoided, and the latency those tokens would have taken at the measured
 generation speed).
 """
@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sleepchat.core.models import Change, ReflectionStatus
+from sleepchat.core.models import Change, ReflectionStatus, TolerantRecord
 from sleepchat.core.ports import StorePort
-from sleepchat.core.predict_policy import Outcome, PolicyState
+from sleepchat.core.reflection.predict_policy import Outcome, PolicyState
 
 STATS_ID = "stats"  # the session's kv document
 POLICY_ID = "predict_policy"  # the session's kv document of recent prediction outcomes
@@ -23,7 +23,7 @@ META_KEY = "stats"  # the store-wide meta key
 
 
 @dataclass
-class Stats:
+class Stats(TolerantRecord):
     reflections_done: int = 0
     reflections_cancelled: int = 0
     reflections_skipped: int = 0
@@ -48,21 +48,6 @@ class Stats:
     predictions_kept: int = 0
     predictions_revised: int = 0
     predictions_dropped: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Stats:
-        """Tolerant of missing, unknown and mistyped keys: stats must never break a session."""
-        if not isinstance(data, dict):
-            return cls()
-        out = cls()
-        for f in dataclasses.fields(cls):
-            value = data.get(f.name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                setattr(out, f.name, type(getattr(out, f.name))(value))
-        return out
 
     def add(self, other: Stats) -> None:
         """Add ``other`` into this one, in place."""

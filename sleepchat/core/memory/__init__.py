@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.held import HeldChanges
+from sleepchat.core.memory.held import HeldChanges
+from sleepchat.core.memory.stats import Stats, StatsRecorder
 from sleepchat.core.models import (
     Change,
     Note,
@@ -29,8 +30,7 @@ from sleepchat.core.models import (
     records_by_id,
 )
 from sleepchat.core.ports import StorePort
-from sleepchat.core.predict_policy import PolicyState
-from sleepchat.core.stats import Stats, StatsRecorder
+from sleepchat.core.reflection.predict_policy import PolicyState
 
 COUNTERS_ID = "counters"  # kv document holding the next short ids
 MAX_UNDO = 100  # undo records kept per session (older ones are dropped with the next op)
@@ -280,57 +280,6 @@ class Memory:
             history=[*old.history, self._edit("forget", old.text, by, reason.strip() or None)],
         )
 
-    async def merge_notes(
-        self,
-        ids: Sequence[str],
-        text: str,
-        by: str = "user",
-        source_message_ids: Sequence[str] = (),
-    ) -> Note:
-        """Replace two or more active notes by one: the sources become inactive (kept, with
-        ``merged_into``), the new note lists ``merged_from`` and the union of their provenance."""
-        text = text.strip()
-        if not text:
-            raise ValueError("a merged note cannot be empty")
-        wanted = list(dict.fromkeys(i.strip().lower() for i in ids))
-        if len(wanted) < 2:
-            raise ValueError("a merge needs at least two different notes")
-        async with self._lock:
-            sources = [self._active(i) for i in wanted]
-            now = self.clock.now()
-            nid = self._next_id("n")
-            provenance = [m for s in sources for m in s.source_message_ids]
-            merged = Note(
-                id=nid,
-                session_id=self.session_id,
-                text=text,
-                created=now,
-                updated=now,
-                source_message_ids=list(dict.fromkeys([*provenance, *source_message_ids])),
-                reflection_id=None if by == "user" else by,
-                merged_from=wanted,
-                history=[self._edit("merge", text, by, "merged from " + ", ".join(wanted))],
-            )
-            retired = [
-                dataclasses.replace(
-                    s,
-                    active=False,
-                    merged_into=nid,
-                    updated=now,
-                    history=[*s.history, self._edit("merge", s.text, by, f"merged into {nid}")],
-                )
-                for s in sources
-            ]
-            before: dict[str, dict[str, Any] | None] = {nid: None}
-            before.update({s.id: s.to_dict() for s in sources})
-            changes, op = self._push_op("merge", [*wanted, nid], before, by)
-            notes = [merged, *retired]
-            await self._commit(
-                [*(Change("notes", "upsert", n.to_dict()) for n in notes), *changes],
-                self._apply_op(notes, op),
-            )
-        return merged
-
     async def forget_note(self, note_id: str, reason: str = "", by: str = "user") -> Note:
         """Soft: the note leaves the prompt but stays on record, and ``undo`` brings it back."""
         forgotten = await self.forget_notes([(note_id, reason)], by)
@@ -407,7 +356,7 @@ class Memory:
         ids = [str(i) for i in op.get("note_ids") or []]
         if kind == "insert":
             return f"undid insert of {', '.join(ids)} (note removed)"
-        if kind == "merge":
+        if kind == "merge":  # stored by builds that merged notes: still undoable
             sources = ", ".join(ids[:-1])
             target = ids[-1] if ids else "?"
             return f"undid merge of {sources} into {target} ({sources} restored)"

@@ -1,7 +1,7 @@
 """What one reflection's steps share: its record, its budget and the two kinds of request.
 
 Every request starts with the chat's system prompt and history and uses the chat's model
-options (prefix discipline, DESIGN §2.7); a step's instructions go in the tail.
+options (docs/architecture.md, Prefix discipline); a step's instructions go in the tail.
 """
 
 from __future__ import annotations
@@ -13,17 +13,21 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
 from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
-from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
+from sleepchat.core.errors import SchemaError
+from sleepchat.core.events import Event, ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
+from sleepchat.core.ports import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats
 from sleepchat.core.settings import CoreSettings
-from sleepchat.llm.base import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats, SchemaError
+
+if TYPE_CHECKING:
+    from sleepchat.core.conversation import Conversation
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -65,8 +69,8 @@ class Run:
 
     reflection: Reflection
     memory: Memory
-    emit: Callable[[Event], None]
-    history: Sequence[Message]
+    conversation: Conversation  # where its events go
+    history: Sequence[Message]  # the conversation as the reflection started
     backend: Backend
     settings: CoreSettings
     clock: Clock
@@ -80,9 +84,11 @@ class Run:
     # The messages of the last request sent: what the server's cache holds a prefix of.
     last_prompt: list[ChatMessage] = field(default_factory=list)
 
+    def emit(self, event: Event) -> None:
+        self.conversation.events.emit(event)
+
     def memory_changed(self) -> None:
-        ttl = self.settings.prediction_ttl_turns
-        self.emit(MemoryChanged.of(self.memory, self.history, ttl))
+        self.conversation.memory_changed(self.history)
 
     def changed(self) -> None:
         """A step stored something: the memory as it is now, and the progress so far."""

@@ -1,5 +1,5 @@
-"""A question taken apart for the recall verifier (DESIGN §2.8): its kind, its content words
-with the role each one plays, its negations, modal and grammatical person.
+"""A question taken apart for the recall verifier (docs/architecture.md, Recall): its kind, its
+content words with the role each one plays, its negations, modal and grammatical person.
 
 Only *form* is normalised here, never meaning: spelling (British/American, contractions,
 chat abbreviations), numbers and units ("8GB" = "8 GB" = "8 gigabytes"), politeness and filler
@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sleepchat.core.wordlists import (
+from sleepchat.core.recall.wordlists import (
     ABBREVIATIONS,
     AUX,
     CHAT_SPELLINGS,

@@ -1,4 +1,5 @@
-"""The sleep cycle: one reflection over a session while the user is idle (DESIGN §2).
+"""The sleep cycle: one reflection over a session while the user is idle (its rules:
+docs/architecture.md, Rules of the sleep cycle).
 
 Steps, cheapest and surest first, each stored as soon as it is done, so a reflection the user
 cuts short still leaves something (issue 15):
@@ -25,19 +26,22 @@ import asyncio
 import dataclasses
 import logging
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from sleepchat.core import predict_policy, predict_step, prompts
+from sleepchat.core import prompts
 from sleepchat.core.clock import Clock
-from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
+from sleepchat.core.conversation import Conversation
+from sleepchat.core.errors import BackendError
+from sleepchat.core.events import ReflectionChanged
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
-from sleepchat.core.notes_step import notes_step
+from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect_run import Run, completion_tokens, state_key
+from sleepchat.core.reflection import predict_policy, predict_step
+from sleepchat.core.reflection.notes_step import notes_step
+from sleepchat.core.reflection.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
-from sleepchat.core.stats import Stats
-from sleepchat.llm.base import Backend, BackendError
 
 
 def has_exchange(history: Sequence[Message]) -> bool:
@@ -52,56 +56,53 @@ def has_exchange(history: Sequence[Message]) -> bool:
 
 
 class Reflector:
+    """Reflects on a conversation, with the settings that conversation's requests use."""
+
     def __init__(
         self,
         backend: Backend,
-        settings: CoreSettings,
         clock: Clock,
         recall: Recall,
         log: logging.Logger | None = None,
     ) -> None:
         self.backend = backend
-        self.settings = settings
         self.clock = clock
         self.recall = recall
         self.log = log or logging.getLogger("sleepchat.reflect")
 
-    async def run(
-        self,
-        session_id: str,
-        history: Sequence[Message],
-        memory: Memory,
-        emit: Callable[[Event], None],
-    ) -> Reflection:
-        """One reflection. Cancel the task to preempt it: the reflection is then stored as
-        cancelled (finished steps kept) and CancelledError propagates."""
-        history = list(history)
-        key = state_key(session_id, history, memory.notes, self.prefix())
-        reason = self._skip_reason(key, history, memory)
+    async def run(self, conversation: Conversation) -> Reflection:
+        """One reflection on ``conversation`` as it is now. Cancel the task to preempt it: the
+        reflection is then stored as cancelled (finished steps kept) and CancelledError
+        propagates."""
+        history = list(conversation.history)
+        memory, settings = conversation.memory, conversation.settings
+        session_id = conversation.session.id
+        key = state_key(session_id, history, memory.notes, self.prefix(settings))
+        reason = self._skip_reason(key, history, memory, settings)
         # Questions the user queued are answered even when nothing else is left to do.
         queued_only = reason is not None and bool(predict_step.queued_waiting(memory, history))
         if reason is not None and not queued_only:
-            return await self._skip(session_id, key, reason, memory, emit, history)
+            return await self._skip(conversation, key, reason, history)
 
         started = self.clock.monotonic()
         reflection = await memory.save_reflection(
             Reflection(id="", session_id=session_id, state_key=key, started=self.clock.now())
         )
-        emit(ReflectionChanged(reflection))
+        conversation.events.emit(ReflectionChanged(reflection))
         run = Run(
             reflection,
             memory,
-            emit,
+            conversation,
             history,
             self.backend,
-            self.settings,
+            settings,
             self.clock,
             self.log,
             started=started,
         )
         status: ReflectionStatus = "done"
         failure: str | None = None
-        level = predict_policy.level(self.settings.predict, memory.policy)
+        level = predict_policy.level(settings.predict, memory.policy)
         try:
             await self._steps(run, level, queued_only=queued_only)
         except asyncio.CancelledError:
@@ -114,11 +115,13 @@ class Reflector:
             status, failure = "failed", exc.message
         return await self._finish(run, status, failure)
 
-    def prefix(self) -> list[object]:
+    def prefix(self, settings: CoreSettings) -> list[object]:
         """What every request starts with beside the conversation (a change: a new prefix)."""
-        return [self.backend.model, self.settings.system_prompt, self.settings.options.to_dict()]
+        return [self.backend.model, settings.system_prompt, settings.options.to_dict()]
 
-    def _skip_reason(self, key: str, history: Sequence[Message], memory: Memory) -> str | None:
+    def _skip_reason(
+        self, key: str, history: Sequence[Message], memory: Memory, settings: CoreSettings
+    ) -> str | None:
         if not has_exchange(history):
             return "nothing to reflect on"
         last_done = memory.last_reflection("done")
@@ -131,21 +134,16 @@ class Reflector:
             last is not None
             and last.status == "cancelled"
             and last.finished is not None
-            and self.clock.now() - last.finished < self.settings.cooldown_seconds
+            and self.clock.now() - last.finished < settings.cooldown_seconds
             and not any(m.created > last.started for m in history)
         ):
             return "cooldown"
         return None
 
     async def _skip(
-        self,
-        session_id: str,
-        key: str,
-        reason: str,
-        memory: Memory,
-        emit: Callable[[Event], None],
-        history: Sequence[Message],
+        self, conversation: Conversation, key: str, reason: str, history: Sequence[Message]
     ) -> Reflection:
+        memory = conversation.memory
         last = memory.last_reflection()
         if (
             last is not None
@@ -158,7 +156,7 @@ class Reflector:
         skipped = await memory.save_reflection(
             Reflection(
                 id="",
-                session_id=session_id,
+                session_id=conversation.session.id,
                 state_key=key,
                 started=now,
                 status="skipped",
@@ -167,8 +165,8 @@ class Reflector:
             )
         )
         await memory.recorder.record_reflection("skipped", 0, 0)
-        emit(MemoryChanged.of(memory, history, self.settings.prediction_ttl_turns))  # the stats
-        emit(ReflectionChanged(skipped))
+        conversation.memory_changed(history)  # the stats
+        conversation.events.emit(ReflectionChanged(skipped))
         return skipped
 
     async def _finish(self, run: Run, status: ReflectionStatus, reason: str | None) -> Reflection:
@@ -176,7 +174,7 @@ class Reflector:
         if status == "done":
             # Keyed by the state it leaves behind, so an unchanged conversation is not redone.
             final.state_key = state_key(
-                final.session_id, run.history, run.memory.notes, self.prefix()
+                final.session_id, run.history, run.memory.notes, self.prefix(run.settings)
             )
         final = await run.memory.save_reflection(final)
         await run.memory.recorder.record_reflection(status, run.tokens, run.predictions)
@@ -185,7 +183,12 @@ class Reflector:
         return final
 
     async def warm_up(
-        self, history: Sequence[Message], notes: Sequence[Note], *, background: bool
+        self,
+        settings: CoreSettings,
+        history: Sequence[Message],
+        notes: Sequence[Note],
+        *,
+        background: bool,
     ) -> int:
         """Have the server process the chat prefix (system prompt, history, notes) now, so the
         next question prefills only its own tokens; returns the tokens it generated. The one
@@ -193,19 +196,19 @@ class Reflector:
         session does (the user's first question may be waiting for it)."""
         if not self.backend.capabilities.prefix_cache:
             return 0  # computed and forgotten: tokens for nothing
-        messages = prompts.warm_messages(
-            self.settings.system_prompt, history, [n.text for n in notes]
-        )
+        messages = prompts.warm_messages(settings.system_prompt, history, [n.text for n in notes])
         stats = await self.backend.warm_up(
             messages,
-            options=self.settings.options,
-            keep_alive=self.settings.keep_alive,
+            options=settings.options,
+            keep_alive=settings.keep_alive,
             background=background,
         )
         return completion_tokens(stats, "")
 
     async def _warm(self, run: Run) -> None:
-        run.tokens += await self.warm_up(run.history, run.memory.notes, background=True)
+        run.tokens += await self.warm_up(
+            run.settings, run.history, run.memory.notes, background=True
+        )
         run.last_prompt = run.warm_prefix()
 
     async def _steps(self, run: Run, level: predict_policy.Level, *, queued_only: bool) -> None:
@@ -229,7 +232,7 @@ class Reflector:
         await run.memory.recorder.set_policy(policy)
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
-            wanted = self.settings.max_predictions - len(current) - len(revise)
+            wanted = run.settings.max_predictions - len(current) - len(revise)
             await predict_step.questions(run, self.recall, wanted, revise)
             run.steps.append("questions")
         if level == "answers":
@@ -248,7 +251,7 @@ class Reflector:
         if level == "questions":
             skipped = sum(1 for p in current if not p.answer)
         else:
-            skipped = max(0, self.settings.max_predictions - len(current))
+            skipped = max(0, run.settings.max_predictions - len(current))
         sizes = [p.answer_tokens for p in run.memory.predictions if p.answer_tokens]
         sizes += [m.completion_tokens for m in run.history if m.completion_tokens]
         typical = int(statistics.median(sizes)) if sizes else 0

@@ -1,4 +1,5 @@
-"""The recall verifier (DESIGN §2.8): may a cached answer to one question serve another?
+"""The recall verifier (docs/architecture.md, Recall): may a cached answer to one question
+serve another?
 
 Candidates come by meaning (embedding cosine, or word overlap); look-alikes score as high as
 paraphrases there (a swapped direction is 0.997 cosine), so this check decides, in three ways:
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
-from sleepchat.core.question import (
+from sleepchat.core.recall.question import (
     CLOSED_CLASS,
     Question,
     Token,
@@ -33,7 +34,7 @@ from sleepchat.core.question import (
     spelling,
     stem,
 )
-from sleepchat.core.wordlists import (
+from sleepchat.core.recall.wordlists import (
     AUX,
     CLAUSE_BREAKS,
     COORDINATORS,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from sleepchat.core import quality
 from sleepchat.core.models import Message
+from sleepchat.core.reflection import quality
 from sleepchat.text import clip
 
 MAX_FACT_CHARS = 300

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sleepchat.core.recall import content_words, lexical_similarity
-from sleepchat.core.voice import asks_the_user
+from sleepchat.core.reflection.voice import asks_the_user
 
 # Reasons, as logged and counted.
 FRAGMENT = "a fragment"

@@ -1,4 +1,5 @@
-"""Whether a precomputed answer still accounts for the conversation (issue 10, DESIGN §2.6).
+"""Whether a precomputed answer still accounts for the conversation (docs/architecture.md,
+Staleness).
 
 A prediction is computed on the conversation up to one message. Anything the user said after
 it (a correction, a new fact, any question the model answered) is content the answer never

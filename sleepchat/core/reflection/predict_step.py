@@ -19,16 +19,17 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sleepchat.core import prompts, quality
+from sleepchat.core import prompts
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.staleness import current_predictions, said_since
+from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Prediction
-from sleepchat.core.quality import question_problem
-from sleepchat.core.question_text import clean_question
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflect_run import Run, completion_tokens, user_turns
+from sleepchat.core.reflection import quality
+from sleepchat.core.reflection.quality import question_problem
+from sleepchat.core.reflection.question_text import clean_question
+from sleepchat.core.reflection.reflect_run import Run, completion_tokens, user_turns
 from sleepchat.core.settings import reply_cap
-from sleepchat.core.staleness import current_predictions, said_since
-from sleepchat.core.stats import Stats
 from sleepchat.text import clip
 
 MIN_PROPOSED = 3  # questions asked of the server at least (the gate keeps the good ones)

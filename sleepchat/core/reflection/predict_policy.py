@@ -16,10 +16,11 @@ Notes and the warm-up run at every level: they pay without hits.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from sleepchat.core.models import TolerantRecord
 
 PredictSetting = Literal["auto", "always", "never"]
 Level = Literal["answers", "questions", "none"]
@@ -35,24 +36,15 @@ KEPT = 20  # outcomes kept on record
 
 
 @dataclass
-class PolicyState:
+class PolicyState(TolerantRecord):
     """One session's record: recent outcomes (oldest first) and reflections since a probe."""
 
-    outcomes: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
     since_probe: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> PolicyState:
-        """Tolerant: a damaged record means no evidence, never a broken session."""
-        if not isinstance(data, dict):
-            return cls()
-        raw = data.get("outcomes")
-        outcomes = [o for o in raw if o in ("hit", "near", "miss")] if isinstance(raw, list) else []
-        since = data.get("since_probe")
-        return cls(outcomes[-KEPT:], since if isinstance(since, int) and since >= 0 else 0)
+    def __post_init__(self) -> None:
+        self.outcomes = self.outcomes[-KEPT:]
+        self.since_probe = max(0, self.since_probe)
 
     def with_outcome(self, outcome: Outcome) -> PolicyState:
         return PolicyState([*self.outcomes, outcome][-KEPT:], self.since_probe)

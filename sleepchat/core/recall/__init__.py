@@ -1,4 +1,4 @@
-"""Matching a new question to fresh predictions (DESIGN §2.8), in two stages.
+"""Matching a new question to fresh predictions (docs/architecture.md, Recall), in two stages.
 
 A false hit (a cached answer served to a different question) is worse than a miss:
 
@@ -26,9 +26,9 @@ from typing import Literal
 
 from sleepchat.core.models import Prediction
 from sleepchat.core.ports import Embedder, Judge
-from sleepchat.core.question import compatible_kinds, expand, kind_of, stem
-from sleepchat.core.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
-from sleepchat.core.wordlists import SPECIFIC_HOW
+from sleepchat.core.recall.question import compatible_kinds, expand, kind_of, stem
+from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
+from sleepchat.core.recall.wordlists import SPECIFIC_HOW
 from sleepchat.errors import one_line
 
 RecallMethod = Literal["lexical", "embedding"]

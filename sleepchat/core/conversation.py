@@ -1,0 +1,174 @@
+"""The open session's state: its record, its messages, its memory (notes, predictions,
+reflections) and the settings its requests use, with the operations that change them.
+
+Asking, editing, regenerating, continuing, a profile change and the reply maker all work on
+this one object (``Assistant`` holds the open one). Messages are made in one place
+(``new_message``) and stored before they join the history; every change to the memory is
+announced here, as one ``MemoryChanged``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sleepchat.core.clock import Clock
+from sleepchat.core.errors import CoreError, UnknownNoteError
+from sleepchat.core.events import EventBus, MemoryChanged, SessionChanged
+from sleepchat.core.memory import Memory
+from sleepchat.core.memory.staleness import current_predictions, servable
+from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
+from sleepchat.core.ports import StorePort
+from sleepchat.core.recall import RecallResult
+from sleepchat.core.settings import CoreSettings
+
+
+class Conversation:
+    def __init__(
+        self,
+        session: Session,
+        history: list[Message],
+        memory: Memory,
+        settings: CoreSettings,
+        *,
+        store: StorePort,
+        clock: Clock,
+        events: EventBus,
+    ) -> None:
+        self.session = session
+        self.history = history  # every message, oldest first (replaced ones too, marked)
+        self.memory = memory
+        self.settings = settings  # the configured ones with the session's own (profile.py)
+        self.store = store
+        self.clock = clock
+        self.events = events
+
+    # -- views -------------------------------------------------------------------------------
+    @property
+    def turn(self) -> int:
+        """User turns so far (the staleness clock of predictions)."""
+        return sum(1 for m in self.history if m.role == "user")
+
+    @property
+    def note_texts(self) -> list[str]:
+        return [n.text for n in self.memory.notes]
+
+    def current_predictions(self, history: Sequence[Message] | None = None) -> list[Prediction]:
+        """Fresh predictions that account for ``history`` (default: the whole conversation),
+        answered or not: one computed before user content it did not see waits for a
+        reflection to re-validate it."""
+        seen = self.history if history is None else history
+        return current_predictions(self.memory, seen, self.settings.prediction_ttl_turns)
+
+    def servable(self) -> list[Prediction]:
+        """Predictions a question asked now could be served from (answered and current)."""
+        return servable(self.memory, self.history, self.settings.prediction_ttl_turns)
+
+    # -- messages ----------------------------------------------------------------------------
+    def new_message(self, role: Role, content: str, **fields: Any) -> Message:
+        """The one way a message of this session is made (a user's or a reply)."""
+        return Message(
+            id=new_id("m", 6),
+            session_id=self.session.id,
+            role=role,
+            content=content,
+            created=self.clock.now(),
+            **fields,
+        )
+
+    async def add(self, message: Message) -> None:
+        """Store ``message``, then add it to the history. Shielded: a second Ctrl-C must not
+        lose what the user typed or already saw."""
+        await asyncio.shield(self.store.append_message(message))
+        self.history.append(message)
+
+    async def question(self, text: str) -> Message:
+        """The user's question, stored (a retry of one that got no reply is not stored twice)."""
+        last = self.history[-1] if self.history else None
+        if last is not None and last.role == "user" and last.content == text:
+            return last
+        user = self.new_message("user", text)
+        await self.add(user)
+        return user
+
+    async def grow(self, original: Message, grown: Message) -> None:
+        """``original`` (a reply in the history) becomes ``grown``: stored, then shown."""
+        await asyncio.shield(self.store.update_message(grown))
+        self.history[self.history.index(original)] = grown
+
+    async def mark_replaced(self, messages: Iterable[Message], by: str) -> None:
+        """``messages`` stay on record, replaced by the message ``by``: they leave the prompt."""
+        for m in messages:
+            m.replaced_by = by
+            await self.store.update_message(m)
+
+    # -- the record and the memory -----------------------------------------------------------
+    def changed_session(self, session: Session) -> None:
+        """The session's record was updated (its title, model, prompt or options)."""
+        self.session = session
+        self.events.emit(SessionChanged(session))
+
+    async def drop_fresh_predictions(
+        self, reason: str, *, based_on: set[str] | None = None
+    ) -> None:
+        """Drop the fresh predictions (those based on one of the ``based_on`` message ids), as
+        stale: what they were answered for changed."""
+        for p in self.memory.predictions:
+            if p.status == "fresh" and (based_on is None or p.based_on_message_id in based_on):
+                await self.memory.drop_prediction(p.id, reason, "stale")
+
+    def memory_changed(self, history: Sequence[Message] | None = None) -> None:
+        """Tell the views the memory's state (as a conversation of ``history`` sees it)."""
+        seen = self.history if history is None else history
+        ttl = self.settings.prediction_ttl_turns
+        self.events.emit(MemoryChanged.of(self.memory, seen, ttl))
+
+    async def record_unserved(self, result: RecallResult) -> None:
+        """A question that was not served: a near miss (or a hit on a question whose answer was
+        not precomputed: a hit lost) or a plain miss, the prediction policy's evidence."""
+        await self.memory.recorder.record_miss()
+        lost = result.hit is not None  # matched, but only the question was predicted
+        near = lost or bool(result.near)
+        await self.memory.recorder.record_outcome("near" if near else "miss", lost=lost)
+        self.memory_changed()
+
+    # -- the user's changes to the notes -----------------------------------------------------
+    async def forget_note(self, note_id: str, reason: str) -> Note:
+        try:
+            note = await self.memory.forget_note(note_id, reason, "user")
+        except KeyError:
+            raise UnknownNoteError(f"no note '{note_id}'") from None
+        self.memory_changed()
+        return note
+
+    async def edit_note(self, note_id: str, text: str) -> Note:
+        if not text.strip():
+            raise CoreError("a note cannot be empty — forget it to remove it")
+        try:
+            note = await self.memory.edit_note(note_id, text.strip())
+        except KeyError:
+            raise UnknownNoteError(f"no note '{note_id}'") from None
+        self.memory_changed()
+        return note
+
+    async def settle_change(self, change_id: str, *, confirm: bool) -> list[Note]:
+        """Apply (``confirm``) or drop the note removals a reflection held for the user;
+        returns the notes removed (each stays undoable)."""
+        try:
+            if confirm:
+                removed = await self.memory.confirm_change(change_id)
+            else:
+                await self.memory.held.reject(change_id)
+                removed = []
+        except KeyError:
+            raise CoreError(f"no pending change '{change_id}' — /notes lists them") from None
+        self.memory_changed()
+        return removed
+
+    async def undo(self) -> str:
+        done = await self.memory.undo()
+        if done is None:
+            raise CoreError("nothing to undo")
+        self.memory_changed()
+        return done
