@@ -29,3 +29,20 @@ def test_the_set_has_both_sides() -> None:
     data = rows()
     positives = [r for r in data if r["intent"]]
     assert len(positives) >= 80 and len(data) - len(positives) >= 60
+
+
+def test_the_catalogue_on_the_frozen_set() -> None:
+    """Measured once, before any miss was read: 68/87 phrasings recognised as their intent
+    (30/49 of those not written verbatim in the catalogue), none as another intent, 0/68
+    look-alikes. Every look-alike must stay unmatched; recall has a margin below 68/87."""
+    from sleepchat.core.followups import match
+
+    data = rows()
+    positives = [r for r in data if r["intent"]]
+    found = [(r, match(str(r["text"]))) for r in data]
+    matched_lookalikes = [r["text"] for r, m in found if m is not None and not r["intent"]]
+    wrong = [r["text"] for r, m in found if m is not None and r["intent"] and m.name != r["intent"]]
+    right = sum(1 for r, m in found if m is not None and m.name == r["intent"])
+    assert matched_lookalikes == []
+    assert wrong == []
+    assert right / len(positives) >= 0.7
