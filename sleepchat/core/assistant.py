@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
-from sleepchat.core import branches
+from sleepchat.core import branches, followup_habits
 from sleepchat.core.clock import Clock, SystemClock
 from sleepchat.core.errors import CoreError, UnknownNoteError, UnknownSessionError
 from sleepchat.core.events import (
@@ -82,6 +82,7 @@ class Assistant:
         self.memory: Memory | None = None
         self.replies = ReplyMaker(backend, store, self.settings, self.clock, self.log)
         self.preferences = Preferences(store)
+        self.habits = followup_habits.Habits(store)  # the follow-ups this user asks, counted
         self._listeners: list[Callable[[Event], None]] = []
         self.sleep = SleepLoop(
             self.idle,
@@ -211,6 +212,12 @@ class Assistant:
             if self.settings.sleep_enabled and not force_model:
                 # Matched against what was there before this question was asked.
                 ready = self._current_predictions(self.history[:-1])
+                # A follow-up on the last answer ("shorter", "why?") first, by its intent.
+                found, ready = await self.habits.first(text, last, ready, self.clock.now())
+                if found is not None:
+                    async for event in self._serve(user, found):
+                        yield event
+                    return
                 result = await self.recall.match(text, ready)
                 if result.hit is not None and result.hit.answer:
                     async for event in self._serve(user, result.hit):

@@ -11,12 +11,14 @@ cuts short still leaves something (issue 15):
 3. notes (``notes_step``);
 4. queued (``predict_step``) — the questions the user queued with /later, in order, each
    requested exactly like a chat turn (so after the notes), whatever the policy or the budget;
-5. questions (``predict_step``) — likely next questions, stored without answers;
-6. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
+5. follow-ups (``followup_habits``) — answers to the follow-ups on the last answer this user
+   asks most ("shorter", "an example"), requested like a chat turn;
+6. questions (``predict_step``) — likely next questions, stored without answers;
+7. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
    turn;
 then a re-warm when the notes changed after the warm-up and no later request carried them.
 
-How much of 2, 5 and 6 runs is the prediction policy's call (``predict_policy``).
+How much of 2, 5, 6 and 7 runs is the prediction policy's call (``predict_policy``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import logging
 import statistics
 from collections.abc import Callable, Sequence
 
-from sleepchat.core import predict_policy, predict_step, prompts
+from sleepchat.core import followup_habits, predict_policy, predict_step, prompts
 from sleepchat.core.clock import Clock
 from sleepchat.core.events import Event, MemoryChanged, ReflectionChanged
 from sleepchat.core.memory import Memory
@@ -227,6 +229,9 @@ class Reflector:
             return
         policy = predict_policy.after_reflection(run.memory.policy, level)
         await run.memory.recorder.set_policy(policy)
+        # The user's own follow-up habits first: likelier than any question the model predicts.
+        if level == "answers" and await followup_habits.precompute(run, self.settings.followups):
+            run.steps.append("follow-ups")
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
             wanted = self.settings.max_predictions - len(current) - len(revise)
