@@ -27,6 +27,8 @@ def name(text: str) -> str | None:
         ("Now, explain them again like I'm five.", "eli5"),
         ("could u elaborate a bit more on that pls", "detail"),
         ("Is it correct?", "check"),
+        ("Please evaluate and critique your own response.", "critique"),
+        ("any corner cases?", "edge_cases"),
     ],
 )
 def test_an_intent_in_any_form_is_recognised(text: str, intent: str) -> None:
@@ -45,6 +47,7 @@ def test_an_intent_in_any_form_is_recognised(text: str, intent: str) -> None:
         "That is right.",  # agreeing is not asking to check
         "more",  # detail or continue: in no intent
         "thanks",
+        "what about edge cases in the parser?",
         "",
         "x" * 500,
     ],

