@@ -192,5 +192,5 @@ def test_script_a_followup_habit_is_served_from_the_cache(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr.decode()
     evs = [e for e in events(proc.stdout) if e["type"] == "reply"]
     assert [e["source"] for e in evs] == ["model", "model", "model", "prediction"]
-    assert evs[-1]["text"] == f"About: {EXAMPLE}" and evs[-1]["prediction_id"]
+    assert evs[-1]["text"] == f"About: {EXAMPLE}" and evs[-1]["intent"] == "example"
     assert "Could you give an example, please?" not in asked  # never sent: served
