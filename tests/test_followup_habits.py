@@ -194,3 +194,24 @@ def test_script_a_followup_habit_is_served_from_the_cache(tmp_path: Path) -> Non
     assert [e["source"] for e in evs] == ["model", "model", "model", "prediction"]
     assert evs[-1]["text"] == f"About: {EXAMPLE}" and evs[-1]["intent"] == "example"
     assert "Could you give an example, please?" not in asked  # never sent: served
+
+
+async def test_habits_are_precomputed_whatever_autos_level_but_not_with_never(store) -> None:
+    from sleepchat.core.predict_policy import PolicyState, level
+
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await ask(a, "What is a closure?")
+    await ask(a, "an example please")
+    assert a.memory is not None
+    # The model's predicted questions kept missing: auto stops precomputing even questions.
+    await a.memory.recorder.set_policy(PolicyState(["miss"] * 8))
+    assert level("auto", a.memory.policy) == "none"
+    await a.reflect()
+    assert [p.intent for p in a.fresh_predictions()] == ["example"]
+    b = await assistant(store, backend, predict="never")
+    await b.new_session()
+    await ask(b, "What is a generator?")
+    backend.calls.clear()
+    await b.reflect()
+    assert not [p for p in b.predictions() if p.intent] and EXAMPLE not in requests(backend)

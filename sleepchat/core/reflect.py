@@ -18,7 +18,7 @@ cuts short still leaves something (issue 15):
    turn;
 then a re-warm when the notes changed after the warm-up and no later request carried them.
 
-How much of 2, 5, 6 and 7 runs is the prediction policy's call (``predict_policy``).
+How much of 2, 6 and 7 runs is the prediction policy's call (``predict_policy``).
 """
 
 from __future__ import annotations
@@ -229,8 +229,10 @@ class Reflector:
             return
         policy = predict_policy.after_reflection(run.memory.policy, level)
         await run.memory.recorder.set_policy(policy)
-        # The user's own follow-up habits first: likelier than any question the model predicts.
-        if level == "answers" and await followup_habits.precompute(run, self.settings.followups):
+        # The user's own follow-up habits first, whatever the policy's level: they rest on what
+        # the user asks, not on how the model's predicted questions fare ("never" turns them off).
+        followups = self.settings.followups if self.settings.predict != "never" else 0
+        if await followup_habits.precompute(run, followups):
             run.steps.append("follow-ups")
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
