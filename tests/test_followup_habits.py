@@ -149,7 +149,7 @@ async def test_only_that_intent_is_served_it(store) -> None:
         "make the function shorter and add types",
         "Make that shorter.  Also in Rust.",
         "is there a shorter way to parse times?",
-        "don't make it shorter",
+        "no, do not shorten it",
     ):
         done = await ask(a, text)
         assert done.prediction is None, text  # asked of the model, in the user's words
@@ -185,7 +185,7 @@ def test_script_a_followup_habit_is_served_from_the_cache(tmp_path: Path) -> Non
         stdin = (
             b"What is a closure?\nGive me an example.\n"  # the habit, answered by the model
             b"What is a decorator?\n/idle\n"
-            b"Could you give an example, please?\n"
+            b"Can I see an example, please?\n"
         )
         proc = sleepchat("--json", data=tmp_path / "d", host=srv.url, stdin=stdin)
         asked = [b["messages"][-1]["content"] for b in srv.bodies() if "format" not in b]
@@ -193,7 +193,7 @@ def test_script_a_followup_habit_is_served_from_the_cache(tmp_path: Path) -> Non
     evs = [e for e in events(proc.stdout) if e["type"] == "reply"]
     assert [e["source"] for e in evs] == ["model", "model", "model", "prediction"]
     assert evs[-1]["text"] == f"About: {EXAMPLE}" and evs[-1]["intent"] == "example"
-    assert "Could you give an example, please?" not in asked  # never sent: served
+    assert "Can I see an example, please?" not in asked  # never sent: served
 
 
 async def test_habits_are_precomputed_whatever_autos_level_but_not_with_never(store) -> None:

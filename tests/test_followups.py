@@ -42,7 +42,7 @@ def test_an_intent_in_any_form_is_recognised(text: str, intent: str) -> None:
         "shorter ways to cook rice?",  # the word about another subject
         "why is the sky blue?",
         "give me an example of a closure in Rust",
-        "do not make it shorter",  # negation
+        "please do not shorten it",  # negation
         "make it shorter than 50 words",  # a constraint
         "That is right.",  # agreeing is not asking to check
         "more",  # detail or continue: in no intent

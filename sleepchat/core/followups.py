@@ -7,8 +7,8 @@ message is recognised as an intent only when, after form is set aside, it is exa
 them: case, punctuation, contractions and chat spellings, articles, politeness and filler at
 either end ("could you", "please", "thanks"), and the reference to the answer ("it", "that",
 "your last reply"). Anything else in the message ("make the function shorter", "an example of
-a closure in Rust", "don't make it shorter", "shorter than 100 words") is another request: no
-match. A phrasing that could mean two things ("more", "break it down", "explain it again") is
+a closure in Rust", "no need to shorten it", "shorter than 100 words") is another request: no
+match. A phrasing that could mean two things ("more", "break it down", "what else") is
 in no intent. Because each phrasing is written for one intent, a match may approve serving the
 answer precomputed for that intent's canonical request without a judge.
 """
