@@ -48,7 +48,20 @@ def prediction_view(p: Prediction, fresh: bool) -> dict[str, Any]:
         "created": p.created,
         "based_on": p.based_on_message_id,
         "queued": p.queued,
+        "intent": p.intent,
     }
+
+
+def served_fields(p: Prediction | None) -> dict[str, Any]:
+    """What a script's reply says of the prediction it was served from (None: the model's)."""
+    return {"queued": p is not None and p.queued, "intent": p.intent if p is not None else None}
+
+
+def served_label(p: Prediction) -> str:
+    """How a reply served from ``p`` is named in diagnostics."""
+    if p.intent:
+        return f"precomputed follow-up ({p.intent})"
+    return "your queued question" if p.queued else "precomputed answer"
 
 
 def to_markdown(session: Session, messages: Sequence[Message], notes: Sequence[Note] = ()) -> str:

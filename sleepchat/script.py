@@ -27,7 +27,7 @@ from sleepchat.core.events import (
 from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
-from sleepchat.export import note_view, prediction_view
+from sleepchat.export import note_view, prediction_view, served_fields, served_label
 from sleepchat.hints import cli_message
 from sleepchat.text import age, clean_input, safe_json, takes_any_text, terminal_safe
 
@@ -215,7 +215,7 @@ class ScriptRunner:
                     "text": msg.content,
                     "source": msg.source,
                     "prediction_id": msg.prediction_id,
-                    "queued": prediction is not None and prediction.queued,
+                    **served_fields(prediction),
                     "ttft_ms": round(msg.ttft_ms) if msg.ttft_ms is not None else None,
                     "total_ms": round(msg.total_ms) if msg.total_ms is not None else None,
                     "prompt_tokens": msg.prompt_tokens,
@@ -230,7 +230,7 @@ class ScriptRunner:
         self.out.flush()
         if prediction is not None:
             ago = age(self.assistant.clock.now() - prediction.created)
-            what = "your queued question" if prediction.queued else "precomputed answer"
+            what = served_label(prediction)
             self.diag(
                 f"{what} ({prediction.id}, reflection {prediction.reflection_id}, "
                 f"{ago} old) — /regen asks the model"
@@ -391,7 +391,7 @@ class ScriptRunner:
             self.info("(no predictions yet — try /idle)")
         for p in shown:
             state = shown_state(p, fresh)
-            mark = ", queued" if p.queued else ""
+            mark = ", queued" if p.queued else f", follow-up: {p.intent}" if p.intent else ""
             self.info(f"{p.id} [{state}{mark}] {p.question}")
 
     async def show_stats(self, _arg: str = "") -> None:

@@ -155,6 +155,14 @@ class SleepConfig:
         "Precompute answers: auto (while predictions hit or nearly hit), always, or never.",
         core="predict",
     )
+    followups: int = setting(
+        2,
+        "How many of your most frequent follow-ups on an answer (shorter, an example, why...) "
+        "to precompute on the last answer (0: none).",
+        ge=0,
+        le=16,
+        core="followups",
+    )
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from sleepchat.core.ports import Backend, Embedder, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall
+from sleepchat.core.reflection import followup_habits
 from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
@@ -82,6 +83,7 @@ class Assistant:
         self._profile = SessionProfile(backend, store, self._events, self._base)
         self._replies = ReplyMaker(backend, self._clock, self._log)
         self._preferences = Preferences(store)
+        self._habits = followup_habits.Habits(store)  # the follow-ups this user asks, counted
         self._conversation: Conversation | None = None  # the open session
         self._sleep = SleepLoop(
             self._idle,
@@ -314,6 +316,13 @@ class Assistant:
                 if conversation.settings.sleep_enabled and not force_model:
                     # Matched against what was there before this question was asked.
                     ready = conversation.current_predictions(conversation.history[:-1])
+                    # A follow-up on the last answer ("shorter", "why?") first, by its intent.
+                    previous = conversation.history[-2] if len(conversation.history) > 1 else None
+                    found, ready = await self._habits.first(text, previous, ready, self.clock.now())
+                    if found is not None:
+                        async for event in self._serve(conversation, user, found):
+                            yield event
+                        return
                     result = await self._recall.match(text, ready)
                     if result.hit is not None and result.hit.answer:
                         async for event in self._serve(conversation, user, result.hit):

@@ -233,6 +233,10 @@ class Prediction(Record):
     # A question the user queued with /later: answered in the next idle period whatever the
     # prediction policy says, never expired by turn count (stale still, when the talk moves on).
     queued: bool = False
+    # A follow-up intent on the last answer (``core/recall/followups.py``) whose canonical
+    # request this answers: served only to a message that is that intent, never by the general
+    # matcher.
+    intent: str | None = None
 
 
 @dataclass

@@ -25,6 +25,9 @@ class CoreSettings:
     warm_up: bool = True
     # Precompute answers always, never, or as long as predictions hit or nearly hit (auto).
     predict: PredictSetting = "auto"
+    # Follow-ups on the last answer ("shorter", "an example") this user asks most, precomputed
+    # per reflection (at most this many; 0: none).
+    followups: int = 2
     # recall: the candidate level (None: the method's calibrated default); the embedding
     # model itself is handed to the Assistant by the composition root
     recall_threshold: float | None = None

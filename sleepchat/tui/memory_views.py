@@ -278,6 +278,7 @@ class MemoryBody(Vertical):
                 Option(
                     Content(
                         (QUEUED_MARKS if p.queued else MARKS)[shown_state(p, event.fresh_ids)]
+                        + ("your follow-up · " if p.intent else "")
                         + _one_line(p.question)
                     ),
                     id=p.id,

@@ -127,10 +127,12 @@ def revalidation_instructions(earlier: Sequence[Prediction], since: Sequence[str
 
 def split_fresh(run: Run) -> tuple[list[Prediction], list[Prediction]]:
     """The model's fresh predictions: those that account for the conversation, and the
-    earlier ones. Questions the user queued have their own step (``queued``)."""
+    earlier ones. Questions the user queued have their own step (``queued``), follow-up intents
+    theirs (``followup_habits``)."""
     ttl = run.settings.prediction_ttl_turns
-    fresh = [p for p in run.memory.fresh_predictions(user_turns(run.history), ttl) if not p.queued]
-    now = [p for p in current_predictions(run.memory, run.history, ttl) if not p.queued]
+    turn = user_turns(run.history)
+    fresh = [p for p in run.memory.fresh_predictions(turn, ttl) if not (p.queued or p.intent)]
+    now = [p for p in current_predictions(run.memory, run.history, ttl) if p in fresh]
     return now, [p for p in fresh if p not in now]
 
 

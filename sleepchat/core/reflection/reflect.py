@@ -12,12 +12,14 @@ cuts short still leaves something (issue 15):
 3. notes (``notes_step``);
 4. queued (``predict_step``) — the questions the user queued with /later, in order, each
    requested exactly like a chat turn (so after the notes), whatever the policy or the budget;
-5. questions (``predict_step``) — likely next questions, stored without answers;
-6. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
+5. follow-ups (``followup_habits``) — answers to the follow-ups on the last answer this user
+   asks most ("shorter", "an example"), requested like a chat turn;
+6. questions (``predict_step``) — likely next questions, stored without answers;
+7. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
    turn;
 then a re-warm when the notes changed after the warm-up and no later request carried them.
 
-How much of 2, 5 and 6 runs is the prediction policy's call (``predict_policy``).
+How much of 2, 6 and 7 runs is the prediction policy's call (``predict_policy``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflection import predict_policy, predict_step
+from sleepchat.core.reflection import followup_habits, predict_policy, predict_step
 from sleepchat.core.reflection.notes_step import notes_step
 from sleepchat.core.reflection.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
@@ -230,6 +232,11 @@ class Reflector:
             return
         policy = predict_policy.after_reflection(run.memory.policy, level)
         await run.memory.recorder.set_policy(policy)
+        # The user's own follow-up habits first, whatever the policy's level: they rest on what
+        # the user asks, not on how the model's predicted questions fare ("never" turns them off).
+        followups = run.settings.followups if run.settings.predict != "never" else 0
+        if await followup_habits.precompute(run, followups):
+            run.steps.append("follow-ups")
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
             wanted = run.settings.max_predictions - len(current) - len(revise)
