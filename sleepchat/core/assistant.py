@@ -22,9 +22,7 @@ from sleepchat.core.errors import CoreError, UnknownNoteError, UnknownSessionErr
 from sleepchat.core.events import (
     Event,
     EventBus,
-    ReplyChunk,
     ReplyDone,
-    ReplyStarted,
     SessionChanged,
 )
 from sleepchat.core.idle import IdleClock
@@ -319,15 +317,15 @@ class Assistant:
                     # A follow-up on the last answer ("shorter", "why?") first, by its intent.
                     previous = conversation.history[-2] if len(conversation.history) > 1 else None
                     found, ready = await self._habits.first(text, previous, ready, self.clock.now())
+                    result = None if found is not None else await self._recall.match(text, ready)
+                    if result is not None and result.hit is not None and result.hit.answer:
+                        found = result.hit
                     if found is not None:
-                        async for event in self._serve(conversation, user, found):
+                        model, speed = self._backend.model, self.last_reply_speed
+                        async for event in conversation.serve(user, found, model, speed):
                             yield event
                         return
-                    result = await self._recall.match(text, ready)
-                    if result.hit is not None and result.hit.answer:
-                        async for event in self._serve(conversation, user, result.hit):
-                            yield event
-                        return
+                    assert result is not None
                     hints = [(p.question, p.answer) for p, _ in result.near if p.answer][:HINTS]
                     if ready:
                         await conversation.record_unserved(result)
@@ -340,33 +338,6 @@ class Assistant:
             title = clip(text, TITLE_CHARS)
             session = await self._store.rename_session(conversation.session.id, title)
             conversation.changed_session(session)
-
-    async def _serve(
-        self, conversation: Conversation, user: Message, prediction: Prediction
-    ) -> AsyncIterator[Event]:
-        """Answer from the cache: no model call; marked as precomputed."""
-        start = self._clock.monotonic()
-        yield ReplyStarted(user.session_id, user, "prediction")
-        yield ReplyChunk(user.session_id, prediction.answer)
-        elapsed = (self._clock.monotonic() - start) * 1000
-        reply = conversation.new_message(
-            "assistant",
-            prediction.answer,
-            source="prediction",
-            model=self._backend.model,
-            prediction_id=prediction.id,
-            reflection_id=prediction.reflection_id,
-            completion_tokens=prediction.answer_tokens,
-            ttft_ms=elapsed,
-            total_ms=elapsed,
-        )
-        await conversation.add(reply)
-        memory = conversation.memory
-        await memory.mark_served(prediction.id)
-        await memory.recorder.record_hit(prediction.answer_tokens or 0, self.last_reply_speed)
-        await memory.recorder.record_outcome("hit")
-        conversation.memory_changed()
-        yield ReplyDone(reply, prediction)
 
     async def regenerate(self) -> AsyncIterator[Event]:
         """Ask the model again for the last question (e.g. one answered from the cache).
@@ -405,26 +376,8 @@ class Assistant:
     async def later(self, text: str) -> Prediction:
         """Queue a question for idle time: the next idle period answers it with exactly a chat
         turn's request; asked then, it is served at once, marked precomputed."""
-        text = clean_input(text).strip()
-        if not text:
-            raise CoreError("nothing to queue: write the question after /later")
-        c = await self._open()
-        last = c.history[-1] if c.history else None
-        prediction = await c.memory.save_prediction(
-            Prediction(
-                id="",
-                session_id=c.session.id,
-                question=text,
-                answer="",
-                created=self.clock.now(),
-                reflection_id="",
-                based_on_message_id=last.id if last is not None else None,
-                based_on_turn=c.turn,
-                queued=True,
-            )
-        )
+        prediction = await (await self._open()).queue(clean_input(text).strip())
         self.touch()  # input: the idle period that answers it starts now
-        c.memory_changed()
         return prediction
 
     # -- the sleep cycle ---------------------------------------------------------------------

@@ -10,12 +10,20 @@ announced here, as one ``MemoryChanged``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from sleepchat.core.clock import Clock
 from sleepchat.core.errors import CoreError, UnknownNoteError
-from sleepchat.core.events import EventBus, MemoryChanged, SessionChanged
+from sleepchat.core.events import (
+    Event,
+    EventBus,
+    MemoryChanged,
+    ReplyChunk,
+    ReplyDone,
+    ReplyStarted,
+    SessionChanged,
+)
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.staleness import current_predictions, servable
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
@@ -66,6 +74,55 @@ class Conversation:
         return servable(self.memory, self.history, self.settings.prediction_ttl_turns)
 
     # -- messages ----------------------------------------------------------------------------
+    async def serve(
+        self, user: Message, prediction: Prediction, model: str, speed: float | None
+    ) -> AsyncIterator[Event]:
+        """Answer ``user`` from the cache: no model call; marked as precomputed. ``speed`` is
+        the last reply's tokens/s (the time a hit saved is counted at it)."""
+        start = self.clock.monotonic()
+        yield ReplyStarted(user.session_id, user, "prediction")
+        yield ReplyChunk(user.session_id, prediction.answer)
+        elapsed = (self.clock.monotonic() - start) * 1000
+        reply = self.new_message(
+            "assistant",
+            prediction.answer,
+            source="prediction",
+            model=model,
+            prediction_id=prediction.id,
+            reflection_id=prediction.reflection_id,
+            completion_tokens=prediction.answer_tokens,
+            ttft_ms=elapsed,
+            total_ms=elapsed,
+        )
+        await self.add(reply)
+        await self.memory.mark_served(prediction.id)
+        await self.memory.recorder.record_hit(prediction.answer_tokens or 0, speed)
+        await self.memory.recorder.record_outcome("hit")
+        self.memory_changed()
+        yield ReplyDone(reply, prediction)
+
+    async def queue(self, question: str) -> Prediction:
+        """A question the user queued for idle time, stored as a prediction the user asked
+        for (``queued``): based on the conversation as it is now, answered while idle."""
+        if not question:
+            raise CoreError("nothing to queue: write the question after /later")
+        last = self.history[-1] if self.history else None
+        prediction = await self.memory.save_prediction(
+            Prediction(
+                id="",
+                session_id=self.session.id,
+                question=question,
+                answer="",
+                created=self.clock.now(),
+                reflection_id="",
+                based_on_message_id=last.id if last is not None else None,
+                based_on_turn=self.turn,
+                queued=True,
+            )
+        )
+        self.memory_changed()
+        return prediction
+
     def new_message(self, role: Role, content: str, **fields: Any) -> Message:
         """The one way a message of this session is made (a user's or a reply)."""
         return Message(

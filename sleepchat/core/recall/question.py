@@ -1,12 +1,11 @@
 """A question taken apart for the recall verifier (docs/architecture.md, Recall): its kind, its
 content words with the role each one plays, its negations, modal and grammatical person.
 
-Only *form* is normalised here, never meaning: spelling (British/American, contractions,
-chat abbreviations), numbers and units ("8GB" = "8 GB" = "8 gigabytes"), politeness and filler
-("could you please tell me", "so, um, basically"). Everything that can change the answer stays:
-every content word, the preposition that governs it ("from India" is not "to India"), the order of
-words inside a phrase, negations, quantifiers ("each" / "all" / "first"), time words ("next
-weekend"), the grammatical person ("my husband" / "I") and the kind of question asked.
+Only *form* is normalised here, never meaning: spelling, contractions, chat abbreviations,
+numbers and units ("8GB" = "8 gigabytes"), politeness and filler. Everything that can change
+the answer stays: every content word, the preposition that governs it ("from India" / "to
+India"), word order inside a phrase, negations, quantifiers, time words, the grammatical
+person ("my husband" / "I") and the kind of question asked.
 """
 
 from __future__ import annotations
@@ -267,8 +266,7 @@ def form_words(text: str) -> list[str]:
     return canonical(_words(_strip_politeness(expand(text, form_only=True))))
 
 
-# Verbs inside request formulas that ask for a kind of answer ("list" is not "explain"): the
-# formula is politeness, the verb is not.
+# Request verbs ask for a kind of answer ("list" is not "explain"): the formula is politeness.
 _REQUEST_VERBS = frozenset(
     {"explain", "describe", "list", "recommend", "suggest", "show", "teach", "remind", "give",
      "walk", "help"}
