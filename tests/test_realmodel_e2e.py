@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sleepchat.core import quality
+from sleepchat.core.reflection import quality
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone
 from sleepchat.core.settings import CoreSettings
