@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from sleepchat.core.reflection import quality
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone
+from sleepchat.core.reflection import quality
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import ModelOptions
 from sleepchat.store import Store
