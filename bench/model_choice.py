@@ -8,6 +8,12 @@ and answers five everyday questions and the first question of two bundled conver
 a fresh conversation, replies capped at ``--tokens``. Prints per model: load time, the median
 first-token time (question submitted -> first text), the median decode tokens/s, the machine's
 load average before and after, and every reply in full: the quality half is read by hand.
+
+    PYTHONPATH=. python bench/model_choice.py --speed MODEL [MODEL ...] [--rounds 3] [--tokens 64]
+
+Speed only, side by side: every model loaded at once, each prompt asked of each model in turn
+(rounds alternate the order), so that all see the same machine load; prints the median first
+token and decode tokens/s of each, and their ratios to the first model.
 """
 
 from __future__ import annotations
@@ -94,14 +100,55 @@ async def measure(model: str, prompts: list[str], tokens: int) -> dict[str, obje
     }
 
 
+async def side_by_side(models: list[str], prompts: list[str], tokens: int, rounds: int) -> None:
+    backends = [LlamaCppBackend(m) for m in models]
+    for b in backends:
+        await b.load()
+    firsts: dict[str, list[float]] = {m: [] for m in models}
+    speeds: dict[str, list[float]] = {m: [] for m in models}
+    loads = [os.getloadavg()[0]]
+    try:
+        for r in range(rounds):
+            order = list(zip(models, backends, strict=True))
+            if r % 2:
+                order.reverse()
+            for prompt in prompts:
+                for model, backend in order:
+                    a = await ask(backend, prompt, tokens)
+                    if isinstance(a["first_token_s"], float):
+                        firsts[model].append(a["first_token_s"])
+                    if isinstance(a["tok_s"], float):
+                        speeds[model].append(a["tok_s"])
+            loads.append(os.getloadavg()[0])
+    finally:
+        for b in backends:
+            await b.aclose()
+    print(f"load average (1 min) during the run: {', '.join(f'{x:.1f}' for x in loads)}")
+    base_first = statistics.median(firsts[models[0]])
+    base_speed = statistics.median(speeds[models[0]])
+    print("model                     first_med  first_p90  tok/s   first÷base  tok/s÷base")
+    for m in models:
+        f, v = statistics.median(firsts[m]), statistics.median(speeds[m])
+        p90 = statistics.quantiles(firsts[m], n=10)[-1] if len(firsts[m]) > 1 else f
+        print(
+            f"{m[-24:]:24}  {f:9.2f}  {p90:9.2f}  {v:5.1f}   {f / base_first:9.2f}x  "
+            f"{v / base_speed:9.2f}x  (n={len(firsts[m])})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--conversations", type=Path, default=BUNDLED)
     parser.add_argument("--out", type=Path, help="also write every figure and reply as JSON")
+    parser.add_argument("--speed", action="store_true", help="speed only, models side by side")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     prompts = QUESTIONS + conversation_prompts(args.conversations)
+    if args.speed:
+        asyncio.run(side_by_side(args.models, prompts, args.tokens, args.rounds))
+        return
     results = []
     for model in args.models:
         r = asyncio.run(measure(model, prompts, args.tokens))

