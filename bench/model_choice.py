@@ -52,9 +52,13 @@ def conversation_prompts(path: Path) -> list[str]:
     return out
 
 
-async def ask(backend: LlamaCppBackend, prompt: str, tokens: int) -> dict[str, object]:
+async def ask(
+    backend: LlamaCppBackend, prompt: str, tokens: int, nonce: str = ""
+) -> dict[str, object]:
+    """One question in a fresh conversation; ``nonce`` starts the prompt so that nothing of an
+    earlier request is reused from the cache (every request is as cold as a first question)."""
     messages = [
-        {"role": "system", "content": DEFAULT_SYSTEM_PROMPT},
+        {"role": "system", "content": nonce + DEFAULT_SYSTEM_PROMPT},
         {"role": "user", "content": prompt},
     ]
     request = ChatRequest(messages, ModelOptions(temperature=0.7), num_predict=tokens)
@@ -114,7 +118,7 @@ async def side_by_side(models: list[str], prompts: list[str], tokens: int, round
                 order.reverse()
             for prompt in prompts:
                 for model, backend in order:
-                    a = await ask(backend, prompt, tokens)
+                    a = await ask(backend, prompt, tokens, nonce=f"({r}) ")
                     if isinstance(a["first_token_s"], float):
                         firsts[model].append(a["first_token_s"])
                     if isinstance(a["tok_s"], float):
@@ -144,8 +148,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write every figure and reply as JSON")
     parser.add_argument("--speed", action="store_true", help="speed only, models side by side")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--first", action="store_true", help="only the newcomer's first question")
     args = parser.parse_args()
-    prompts = QUESTIONS + conversation_prompts(args.conversations)
+    prompts = QUESTIONS[:1] if args.first else QUESTIONS + conversation_prompts(args.conversations)
     if args.speed:
         asyncio.run(side_by_side(args.models, prompts, args.tokens, args.rounds))
         return
