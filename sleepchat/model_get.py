@@ -126,7 +126,7 @@ def install(
     return final
 
 
-_WHERE = "models go to $XDG_DATA_HOME/sleepchat/models: point XDG_DATA_HOME at a writable disk"
+_WHERE = "models go to $XDG_DATA_HOME/sleepchat-models: point XDG_DATA_HOME at a writable disk"
 _ROOM = "point XDG_DATA_HOME at a disk with room"
 
 

