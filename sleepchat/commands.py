@@ -207,6 +207,7 @@ async def doctor(config: Config) -> int:
                 await backend.ensure_model()
                 report(True, f"model '{config.model}' is available")
                 ollama_ok = True
+                weak = _weak_note(config.model)
             except BackendError as exc:
                 report(False, f"model '{config.model}'", exc.message)
         except BackendError as exc:
@@ -227,6 +228,17 @@ async def doctor(config: Config) -> int:
     else:  # a model that answers badly is not "good", though nothing is broken
         print("works, but the model is weak: see the notes above" if weak else "all good")
     return 0 if not problems else 1
+
+
+def _weak_note(model: str) -> bool:
+    """A note when ``model`` (any backend's name for it) is one known to answer badly."""
+    from sleepchat.llm.model_catalog import WEAK, canonical
+
+    key = canonical(model)
+    if key in WEAK:
+        _note(f"{model} is {WEAK[key]}: for better answers pull a bigger model (`ollama pull "
+              "llama3.2:3b`) or see `sleepchat model list`")  # fmt: skip
+    return key in WEAK
 
 
 async def _doctor_local(config: Config, report: Callable[..., None]) -> bool:

@@ -318,3 +318,13 @@ def test_a_fetched_model_does_not_make_the_default_data_dir_refused(tmp_path: Pa
     )
     assert prepare(default_data_dir(env))  # created now, as on a first start: not refused
     assert (models_dir(env) / "tiny.gguf").is_file()
+
+
+def test_doctor_notes_a_weak_model_served_by_ollama_too(tmp_path: Path) -> None:
+    from sleepchat.devtools.fake_ollama import FakeOllama
+
+    with FakeOllama(models=["smollm2:135m"]) as srv:
+        proc = doctor(tmp_path, "--backend", "ollama", "--model", "smollm2:135m", "--host", srv.url)
+    assert proc.returncode == 0, proc.stdout
+    assert "[note] smollm2:135m is a 135M model whose answers are often wrong" in proc.stdout
+    assert proc.stdout.strip().endswith("works, but the model is weak: see the notes above")
