@@ -30,7 +30,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# On first start without Ollama, fetch the default embedded model (it says what, its size and
+# licence, with progress, and checks its SHA-256); nothing when it is there or not needed.
 run: install
+	$(VENV)/bin/sleepchat model get --if-missing
 	$(VENV)/bin/sleepchat $(ARGS)
 
 test: install-test

@@ -142,9 +142,19 @@ def _round(value: float | None, digits: int = 0) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def verdict(s: dict[str, Any]) -> str:
-    """One line on whether this model suits this machine."""
+def verdict(s: dict[str, Any], model: str | None = None) -> str:
+    """One line on whether this model suits this machine: its speed, and for a model known to
+    answer badly, that speed is not the whole story."""
+    from sleepchat.llm.model_catalog import DEFAULT_MODEL, WEAK, canonical
+
     reflection, idle = s["reflection_s"], s["idle_seconds"]
+    key = canonical(model or "")
+    if key in WEAK:
+        speed = "fast enough here" if reflection is not None and reflection <= idle else "slow"
+        return (
+            f"{key} is {speed}, but it is {WEAK[key]} — for better "
+            f"answers: `sleepchat model get {DEFAULT_MODEL}`, or Ollama with a bigger model"
+        )
     if reflection is None:
         return "no reflection finished within the time budget: this model is slow here"
     if reflection > idle:
@@ -152,10 +162,10 @@ def verdict(s: dict[str, Any]) -> str:
             f"a reflection takes longer than the idle period ({idle:g} s): raise "
             "sleep.idle_seconds, or pick a smaller model for this machine"
         )
-    return f"a reflection fits the idle period ({idle:g} s): this model suits this machine"
+    return f"a reflection fits the idle period ({idle:g} s): this model's speed suits this machine"
 
 
-def print_summary(s: dict[str, Any], head: str, out: IO[str]) -> None:
+def print_summary(s: dict[str, Any], head: str, out: IO[str], model: str | None = None) -> None:
     def show(value: Any, unit: str = "") -> str:
         return "n/a" if value is None else f"{value:g}{unit}"
 
@@ -177,7 +187,7 @@ def print_summary(s: dict[str, Any], head: str, out: IO[str]) -> None:
     out.write(f"{head}\n")
     for label, value in rows:
         out.write(f"  {label:28} {value}\n")
-    out.write(f"{verdict(s)}\n")
+    out.write(f"{verdict(s, model)}\n")
     out.flush()
 
 
@@ -223,7 +233,7 @@ async def run_quick(
         f"sleepchat bench --quick: {backend.name} model {backend.model}, "
         f"{result['conversations']} of {len(convs)} conversations in {result['seconds']:g} s"
     )
-    print_summary(result, head, sys.stdout)
+    print_summary(result, head, sys.stdout, backend.model)
     if json_out:
         doc = {"backend": backend.name, "model": backend.model, **result}
         Path(json_out).write_text(json.dumps(doc, indent=2) + "\n", "utf-8")

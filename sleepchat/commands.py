@@ -168,7 +168,6 @@ def _note(text: str) -> None:
 async def doctor(config: Config) -> int:
     """Check each thing a chat needs; print what is wrong with the fix."""
     from sleepchat.llm.base import BackendError
-    from sleepchat.llm.local_models import LOCAL_INSTALL
 
     problems = 0
 
@@ -195,7 +194,7 @@ async def doctor(config: Config) -> int:
         sessions = await store.list_sessions()
         await store.close()
         report(True, f"data dir {config.resolved_data_dir()} ({len(sessions)} sessions)")
-    ollama_ok = False
+    ollama_ok = weak = False
     if config.backend in ("auto", "ollama"):
         backend = await build_backend("ollama", config)
         try:
@@ -205,25 +204,59 @@ async def doctor(config: Config) -> int:
                 await backend.ensure_model()
                 report(True, f"model '{config.model}' is available")
                 ollama_ok = True
+                weak = _weak_note(config.model)
             except BackendError as exc:
                 report(False, f"model '{config.model}'", exc.message)
         except BackendError as exc:
-            report(config.backend == "auto", f"Ollama at {config.host}: {exc.message}")
+            if config.backend == "auto":  # not needed when the embedded model works (below)
+                _note(f"{exc.message} (backend auto: the embedded model is used instead)")
+            else:
+                report(False, f"Ollama at {config.host}", exc.message)
         finally:
             await backend.aclose()
     if config.backend == "openai":
         await _doctor_openai(config, report)
     if config.backend == "local" or (config.backend == "auto" and not ollama_ok):
-        try:
-            local = await build_backend("local", config)
-            report(True, f"embedded model {local.model}")
-            await local.aclose()
-        except BackendError as exc:
-            report(False, f"embedded model: {exc.message}", LOCAL_INSTALL)
+        weak = await _doctor_local(config, report)
     server = "ollama" if ollama_ok or config.backend == "ollama" else None
     await _doctor_recall(config, report, "openai" if config.backend == "openai" else server)
-    print("all good" if not problems else f"{problems} problem(s) found")
+    if problems:
+        print(f"{problems} problem(s) found")
+    else:  # a model that answers badly is not "good", though nothing is broken
+        print("works, but the model is weak: see the notes above" if weak else "all good")
     return 0 if not problems else 1
+
+
+def _weak_note(model: str) -> bool:
+    """A note when ``model`` (any backend's name for it) is one known to answer badly."""
+    from sleepchat.llm.model_catalog import WEAK, canonical
+
+    key = canonical(model)
+    if key in WEAK:
+        _note(f"{model} is {WEAK[key]}: for better answers pull a bigger model (`ollama pull "
+              "llama3.2:3b`) or see `sleepchat model list`")  # fmt: skip
+    return key in WEAK
+
+
+async def _doctor_local(config: Config, report: Callable[..., None]) -> bool:
+    """The embedded model: that it loads, which file it is, and what would answer better.
+    True when it works but is one of the weak models."""
+    from sleepchat.llm.base import BackendError
+    from sleepchat.llm.local_models import resolve_model
+    from sleepchat.llm.model_catalog import WEAK
+    from sleepchat.model_commands import better_models, in_use
+
+    try:
+        local = await build_backend("local", config)
+    except BackendError as exc:
+        problem, _, fix = exc.message.partition(" — ")
+        report(False, f"embedded model: {problem}", fix)
+        return False
+    await local.aclose()
+    report(True, f"embedded model in use: {local.model} ({resolve_model(config.local_model)})")
+    for line in better_models(config):
+        _note(line)
+    return in_use(config) in WEAK
 
 
 async def _doctor_recall(config: Config, report: Callable[..., None], server: str | None) -> None:

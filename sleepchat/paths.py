@@ -54,6 +54,13 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
     return _xdg(env, "XDG_DATA_HOME", ".local/share") / APP
 
 
+def models_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/sleepchat-models`` (default ``~/.local/share/sleepchat-models``): the
+    embedded models ``sleepchat model get`` fetches. Beside the data dir, not in it: a data dir
+    holds only sleepchat's own store, and any other folder in it would make it refused."""
+    return _xdg(env, "XDG_DATA_HOME", ".local/share") / f"{APP}-models"
+
+
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
     """``$XDG_STATE_HOME/sleepchat`` (default ``~/.local/state/sleepchat``): logs."""
     return _xdg(env, "XDG_STATE_HOME", ".local/state") / APP

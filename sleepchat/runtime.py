@@ -145,9 +145,12 @@ async def open_backend(
     try:
         local = await build_backend("local", config)
     except BackendError as exc:
+        # One line: both problems, then both fixes (the embedded model's names the command).
+        problem, _, fix = why.partition(" — ")
+        local_problem, _, local_fix = exc.message.partition(" — ")
+        fixes = "; ".join(f for f in (local_fix, f"for Ollama: {fix}" if fix else "") if f)
         raise NoBackendError(
-            f"{why}; the embedded model is not usable either ({exc.message}) — "
-            "start Ollama, or install the embedded model (see README: `make run`)"
+            f"{problem}, and the embedded model is not usable: {local_problem} — {fixes}"
         ) from None
     on_warning(f"{why.split(' — ')[0]}; using the embedded model ({local.model}) instead")
     return local

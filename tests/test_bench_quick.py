@@ -33,6 +33,12 @@ async def test_every_figure_a_user_needs_to_pick_a_model() -> None:
     assert s["warm_up_gain"] > 3 and s["warm_ttft_ms"] < s["cold_ttft_ms"]
     assert verdict(s).startswith("a reflection fits the idle period (20 s)")
     assert verdict({**s, "reflection_s": 25.0}).startswith("a reflection takes longer")
+    # speed alone does not make the tiny model suit anyone: its answers are said to be poor
+    for name in ("smollm2", "smollm2:135m"):
+        tiny = verdict(s, name)
+        assert tiny.startswith("smollm2 is fast enough here, but it is a 135M model whose")
+        assert "often wrong or garbled" in tiny and "sleepchat model get qwen2.5-coder-0.5b" in tiny
+    assert "suits this machine" in verdict(s, "qwen2.5-coder-0.5b")
     # piped: one plain line per step, no bar
     lines = out.getvalue().splitlines()
     assert len(lines) == 6 and lines[0].startswith("bench: tomatoes: replies (")

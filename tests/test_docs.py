@@ -46,3 +46,18 @@ def test_the_first_install_says_what_it_builds_and_shows_the_builds_progress(
     assert "ready after" in steps[build + 1]  # and how long it took
     before = [line for line in steps[:build] if "pip install" in line]
     assert before and all(" -q " in line for line in before)  # the rest is quiet
+
+
+def test_make_run_fetches_the_default_model_if_missing_before_starting() -> None:
+    import subprocess
+
+    dry = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "-C", str(ROOT), "run"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert dry.returncode == 0, dry.stderr
+    steps = [line for line in dry.stdout.splitlines() if "bin/sleepchat" in line]
+    assert steps[0].endswith("bin/sleepchat model get --if-missing")
+    assert "model get" not in steps[1]

@@ -120,7 +120,9 @@ async def test_warm_ttft_beats_cold(backend) -> None:
 def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
     script = tmp_path / "s.txt"
     script.write_text(f"{CONTEXT}\n/idle\n/predictions\n")
+    # the tiny model: it installs with the package, so this tier runs in CI
     env = {**os.environ, "SLEEPCHAT_DATA_DIR": str(tmp_path / "d")}
+    env["SLEEPCHAT_LOCAL_MODEL"] = "smollm2"
     proc = subprocess.run(
         [
             sys.executable,

