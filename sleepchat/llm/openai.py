@@ -17,14 +17,13 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import json
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource, SSEError, aconnect_sse
+from httpx_sse import SSEError, aconnect_sse
 from pydantic import BaseModel
 
 from sleepchat.hosts import display_host
@@ -44,6 +43,7 @@ from sleepchat.llm.base import (
     ModelOptions,
     grammar_schema,
 )
+from sleepchat.llm.bounds import ReplyWatch
 from sleepchat.llm.http import guarded_client_options
 from sleepchat.llm.openai_errors import (
     AuthRefused,
@@ -54,6 +54,7 @@ from sleepchat.llm.openai_errors import (
     scrub,
     transport_error,
 )
+from sleepchat.llm.openai_stream import events, parse, reply_stats
 
 PROBE_TIMEOUT = 10.0  # seconds for the listing and /props: they answer at once when up
 # /models "owned_by" -> the kind of server (what it supports beyond the common API)
@@ -294,18 +295,25 @@ class OpenAIBackend(Backend):
         usage: dict[str, Any] = {}
         timings: dict[str, Any] = {}
         done = False
+        # Only reply text counts as an answer: comments and empty deltas keep nothing alive.
+        watch = ReplyWatch(
+            self._base, self.read_timeout, lambda: self._failed(httpx.ReadTimeout(""))
+        )
         try:
             async with aconnect_sse(self._client, "POST", "chat/completions", json=body) as source:
                 response = source.response
                 if response.status_code >= 300:
                     raise await self._error(response)
-                events = _events(source, response, self._base)
-                async with contextlib.aclosing(events) as data:
-                    async for event in data:
+                async with contextlib.aclosing(events(source, response, self._base)) as data:
+                    while True:
+                        try:
+                            event = await watch.next(data)
+                        except StopAsyncIteration:
+                            break
                         if event == "[DONE]":
                             done = True
                             break
-                        part = _parse(event, self._base, self._secrets)
+                        part = parse(event, self._base, self._secrets)
                         usage = part.get("usage") or usage
                         timings = part.get("timings") or timings
                         for choice in part.get("choices") or []:
@@ -313,6 +321,7 @@ class OpenAIBackend(Backend):
                             text = delta.get("content") or ""
                             finish = choice.get("finish_reason") or finish
                             if text:
+                                watch.text(text)
                                 count += 1
                                 first = first or time.monotonic()
                                 yield ChatChunk(text=text)
@@ -325,7 +334,7 @@ class OpenAIBackend(Backend):
                 + " — ask again"
             )
         end = time.monotonic()
-        yield ChatChunk(stats=_stats(usage, timings, count, started, first, end, finish))
+        yield ChatChunk(stats=reply_stats(usage, timings, count, started, first, end, finish))
 
     async def chat_structured(
         self,
@@ -392,76 +401,3 @@ def _sampling(options: ModelOptions) -> dict[str, Any]:
     if options.seed is not None:
         out["seed"] = options.seed
     return out
-
-
-async def _events(
-    source: EventSource, response: httpx.Response, host: str
-) -> AsyncGenerator[str, None]:
-    """The data of each event; a server that ignored ``stream`` and sent one JSON reply
-    gives that reply as one event, and anything else is a clear error."""
-    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if kind == "application/json":
-        await response.aread()
-        yield response.text
-        yield "[DONE]"
-        return
-    if kind != "text/event-stream":
-        await response.aread()
-        if looks_like_html(response, response.text):
-            raise BackendServerError(
-                f"the server at {host} answered with a web page (HTML), not the OpenAI API — "
-                "set host to the API's base URL (usually ending in /v1)"
-            )
-        raise BackendStreamError(
-            f"the server at {host} did not answer with an event stream ({kind or 'no type'}) — "
-            "is host an OpenAI-compatible API?"
-        )
-    async with contextlib.aclosing(source.aiter_sse()) as events:
-        async for event in events:
-            if event.data:
-                yield event.data
-
-
-def _parse(data: str, host: str, secrets: Sequence[str]) -> dict[str, Any]:
-    try:
-        part = json.loads(data)
-    except ValueError:
-        part = None
-    if not isinstance(part, dict):
-        raise BackendStreamError(
-            f"the server at {host} sent something that is not the OpenAI stream format"
-        )
-    error = part.get("error")
-    if error:
-        text = error.get("message") if isinstance(error, dict) else error
-        raise BackendStreamError(
-            f"the model server reported an error mid-reply: {scrub(str(text), secrets)}"
-        )
-    return part
-
-
-def _stats(
-    usage: Mapping[str, Any],
-    timings: Mapping[str, Any],
-    count: int,
-    started: float,
-    first: float | None,
-    end: float,
-    finish: str,
-) -> ChatStats:
-    """What the server said (usage; llama-server's timings), else what we measured: the time
-    to the first token stands for prefill, and each streamed delta for one token."""
-    first = first or end
-    return ChatStats(
-        prompt_tokens=_given(usage.get("prompt_tokens"), timings.get("prompt_n")),
-        completion_tokens=_given(usage.get("completion_tokens"), timings.get("predicted_n"), count),
-        prompt_ms=_given(timings.get("prompt_ms"), (first - started) * 1000),
-        eval_ms=_given(timings.get("predicted_ms"), (end - first) * 1000),
-        total_ms=(end - started) * 1000,
-        done_reason="length" if finish == "length" else "stop",
-    )
-
-
-def _given(*values: Any) -> Any:
-    """The first value the server gave as a number (0 counts: a fully cached prompt)."""
-    return next((v for v in values if isinstance(v, int | float)), None)
