@@ -9,8 +9,9 @@ about terminals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from sleepchat.core import branches
 from sleepchat.core.clock import Clock, SystemClock
@@ -213,15 +214,17 @@ class Assistant:
                 ready = self._current_predictions(self.history[:-1])
                 result = await self.recall.match(text, ready)
                 if result.hit is not None and result.hit.answer:
-                    async for event in self._serve(user, result.hit):
-                        yield event
+                    async with contextlib.aclosing(self._serve(user, result.hit)) as events:
+                        async for event in events:
+                            yield event
                     return
                 hints = [(p.question, p.answer) for p, _score in result.near if p.answer][:HINTS]
                 if ready:
                     await self._record_outcome(result)
                     self._memory_changed()
-            async for event in self._reply(user, hints):
-                yield event
+            async with contextlib.aclosing(self._reply(user, hints)) as events:
+                async for event in events:
+                    yield event
 
     def _current_predictions(self, history: list[Message]) -> list[Prediction]:
         """Fresh predictions that account for ``history`` (answered or not): one computed before
@@ -239,7 +242,7 @@ class Assistant:
         near = lost or bool(result.near)
         await self.memory.recorder.record_outcome("near" if near else "miss", lost=lost)
 
-    async def _serve(self, user: Message, prediction: Prediction) -> AsyncIterator[Event]:
+    async def _serve(self, user: Message, prediction: Prediction) -> AsyncGenerator[Event, None]:
         """Answer from the cache: no model call; marked as precomputed."""
         assert self.memory is not None
         start = self.clock.monotonic()
@@ -280,7 +283,7 @@ class Assistant:
         *,
         prior: list[Message] | None = None,
         continuing: Message | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         assert self.memory is not None
         notes = [n.text for n in self.memory.notes]
         return self.replies.generate(
@@ -306,10 +309,11 @@ class Assistant:
         with self.idle.turn():
             prior = self.history[:idx]
             new_reply: Message | None = None
-            async for event in self._reply(user, [], prior=prior):
-                if isinstance(event, ReplyDone):
-                    new_reply = event.message
-                yield event
+            async with contextlib.aclosing(self._reply(user, [], prior=prior)) as events:
+                async for event in events:
+                    if isinstance(event, ReplyDone):
+                        new_reply = event.message
+                    yield event
             if new_reply is not None:
                 for msg in old:
                     msg.replaced_by = new_reply.id
@@ -326,8 +330,9 @@ class Assistant:
             raise CoreError("nothing to continue — the last message is not a model reply")
         user = next(m for m in reversed(self.history) if m.role == "user")
         with self.idle.turn():
-            async for event in self._reply(user, [], continuing=last):
-                yield event
+            async with contextlib.aclosing(self._reply(user, [], continuing=last)) as events:
+                async for event in events:
+                    yield event
 
     def edit(self, message_id: str, text: str) -> AsyncIterator[Event]:
         """Ask ``text`` in place of an earlier question; the old branch stays, replaced."""
