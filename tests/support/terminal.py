@@ -34,6 +34,8 @@ REFLECTION_WORDS = 400  # a reflection step: long, so it is caught running
 IDLE_S = 0.5
 ENDED_WITHIN_S = 20.0  # a process still there after this is a hang (it gets SIGKILL)
 STATES = ("starting", "streaming", "reflecting", "modal", "notification", "idle")
+# The line modes on a terminal: --plain (prompt-toolkit), and a script file printing to it.
+LINE_STATES = ("plain-streaming", "plain-idle", "script-streaming")
 
 
 def _reply(request: dict[str, Any]) -> str:
@@ -119,6 +121,13 @@ def _expect_text(child: pexpect.spawn, text: str, timeout: float = 60) -> None:
 def _into_state(
     child: pexpect.spawn, srv: FakeOllama, state: str, rng: random.Random, tag: str
 ) -> None:
+    if state.startswith(("plain-", "script-")):
+        if state.startswith("plain-"):
+            _expect_text(child, "›")  # the prompt
+            child.send(f"{QUESTION} {tag}\r")
+        last = CHAT_WORDS - 1 if state.endswith("idle") else rng.randint(1, CHAT_WORDS // 2)
+        _expect_text(child, f"w{last}")
+        return
     if state == "starting":  # somewhere between the start and the session on screen
         time.sleep(rng.uniform(0.0, 1.5))
         return
@@ -161,6 +170,12 @@ def close_terminal(srv: FakeOllama, work: Path, state: str, rng: random.Random) 
     config = work / "config.yaml"
     config.write_text("sleep:\n  cooldown_seconds: 0\n")  # a reflection after each reply
     args += ["--data-dir", str(data), "--idle-seconds", str(IDLE_S), "--config", str(config)]
+    if state.startswith("plain-"):
+        args.append("--plain")
+    elif state.startswith("script-"):
+        script = work / f"{state}-{tag}.txt"
+        script.write_text(f"{QUESTION} {tag}\n")
+        args += ["--script", str(script)]
     log = work / f"{state}-{tag}.log"
     env = {**os.environ, "SLEEPCHAT_LOG_FILE": str(log)}
     child = pexpect.spawn(sys.executable, args, timeout=60, dimensions=(30, 120), env=env)
