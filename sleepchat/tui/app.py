@@ -184,8 +184,16 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
             self._painted()
         if self._config is None and not self._load_config():
             return
-        await self.panel.build()
-        self._open_runtime()
+        if self._quitting:  # stopped during start-up (the terminal closed, say)
+            return
+        try:
+            await self.panel.build()
+        except Exception:
+            if self._quitting:  # widgets went away under it: the app is closing anyway
+                return
+            raise
+        if not self._quitting:
+            self._open_runtime()
 
     def _load_config(self) -> bool:
         # Imported here: pydantic and the config cost ~150 ms, kept off the first frame.
