@@ -106,14 +106,21 @@ def _lock_state(data: Path) -> tuple[bool, bool]:
 _CONTROLS = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>])")
 
 
-def _expect_text(child: pexpect.spawn, text: str, timeout: float = 60) -> None:
+def _expect_text(
+    child: pexpect.spawn, text: str, timeout: float = 60, *, key: str | None = None
+) -> None:
     """Wait until ``text`` is on the screen, whatever escape sequences the drawing put
-    between its characters (cursor moves, colours)."""
+    between its characters (cursor moves, colours). ``key``: pressed now, and again every few
+    seconds while nothing shows (a key pressed while the app was still busy loading)."""
     seen = b""
     end = time.monotonic() + timeout
+    pressed = 0.0
     while text.encode() not in _CONTROLS.sub(b"", seen):
         if time.monotonic() > end:
             raise AssertionError(f"{text!r} never shown; last: {seen[-300:]!r}")
+        if key is not None and time.monotonic() - pressed > 5:
+            child.send(key)
+            pressed = time.monotonic()
         with contextlib.suppress(pexpect.TIMEOUT):
             seen = seen[-(1 << 16) :] + child.read_nonblocking(1 << 16, timeout=0.2)
 
@@ -127,27 +134,27 @@ def _into_state(
             child.send(f"{QUESTION} {tag}\r")
         last = CHAT_WORDS - 1 if state.endswith("idle") else rng.randint(1, CHAT_WORDS // 2)
         _expect_text(child, f"w{last}")
+        if state.endswith("idle"):
+            _expect_text(child, "›")  # the reply ended: the prompt is back
         return
     if state == "starting":  # somewhere between the start and the session on screen
         time.sleep(rng.uniform(0.0, 1.5))
         return
     _expect_text(child, "idle in")  # the status line: the session is loaded
     if state == "modal":
-        child.send("\x0f")  # Ctrl+O: the sessions screen
-        _expect_text(child, "Filter: words in titles")
+        _expect_text(child, "Filter: words in titles", key="\x0f")  # Ctrl+O: the sessions
     elif state == "notification":
-        child.send("\x03")  # Ctrl+C once: "press again to quit"
-        _expect_text(child, "Press Ctrl+C again")
+        _expect_text(child, "Press Ctrl+C again", key="\x03")  # Ctrl+C once
     elif state in ("streaming", "reflecting", "idle"):
         child.send(f"{QUESTION} {tag}\r")
         if state == "streaming":
             _expect_text(child, f"w{rng.randint(1, CHAT_WORDS // 2)} ")
         elif state == "idle":
             _expect_text(child, f"w{CHAT_WORDS - 1}")
+            _expect_text(child, "idle in")  # the reply ended (the status said "answering")
         else:  # the sleep cycle, asked for from the command palette
             _expect_text(child, f"w{CHAT_WORDS - 1}")
-            child.send("\x10")  # Ctrl+P
-            _expect_text(child, "Search for commands")
+            _expect_text(child, "Search for commands", key="\x10")  # Ctrl+P
             child.send("Reflect now")
             _expect_text(child, "instead of waiting")
             child.send("\r")
