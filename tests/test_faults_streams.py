@@ -112,7 +112,7 @@ async def test_a_reply_that_never_stops_is_cut(wire: str) -> None:
 
 @pytest.mark.parametrize("wire", WIRES)
 def test_memory_stays_flat_while_a_server_streams_200_mb_without_a_line_end(wire: str) -> None:
-    """Before the bounds: +400 MB (Ollama's client) and +600 MB (SSE) resident; now a few."""
+    """Before the bounds: +500 MB (Ollama's client) and +600 MB (SSE) resident; now a few."""
     figures = measure_memory(wire, megabytes=200)
     assert "without a line end" in figures["error"]
     assert figures["peak_mb"] - figures["start_mb"] < 100, figures

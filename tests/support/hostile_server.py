@@ -142,11 +142,18 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _peak_mb() -> float:
+    """This process's peak resident memory (VmHWM: of this program, where ru_maxrss also
+    counts the parent it was forked from)."""
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def memory_child(wire: str, url: str) -> None:
     """Run in a fresh process: stream one reply from ``url`` and print, as JSON, the resident
     memory at start (everything imported, the backend built) and at its peak, and the error."""
     import asyncio
-    import resource
 
     from sleepchat.llm.base import BackendError
     from sleepchat.llm.ollama import OllamaBackend
@@ -165,7 +172,7 @@ def memory_child(wire: str, url: str) -> None:
 
     start = _rss_mb()
     error = asyncio.run(main())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     print(json.dumps({"start_mb": start, "peak_mb": peak, "error": error}))
 
 
