@@ -27,7 +27,10 @@ def run(coro: Coroutine[Any, Any, int]) -> int:
         task = asyncio.current_task()
         assert task is not None
         stop.install(task.cancel)
-        return await coro
+        try:
+            return await coro
+        finally:
+            stop.uninstall()  # from here a SIGTERM ends the process at once
 
     try:
         return stop.exit_code(asyncio.run(main()))
@@ -43,7 +46,8 @@ def run(coro: Coroutine[Any, Any, int]) -> int:
 
 
 async def script(config: Config, args: argparse.Namespace) -> int:
-    from sleepchat.script import read_lines, run_script
+    from sleepchat.script import run_script
+    from sleepchat.script_io import read_lines
 
     if args.script in (None, "-"):
         stream = sys.stdin.buffer

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 from sleepchat.config import Config
 from sleepchat.runtime import open_runtime
 from sleepchat.script import ScriptRunner
+from sleepchat.script_io import OutputClosed
 from sleepchat.text import clean_input, clip, terminal_safe
 
 if TYPE_CHECKING:
     from prompt_toolkit.history import History
 
 EXIT_INTERRUPTED = 130
+EXIT_HUNG_UP = 128 + signal.SIGHUP
 
 
 def _history(data_dir: Path) -> History:
@@ -80,6 +82,8 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
                         line = await prompt.prompt_async("› ")
                 except (KeyboardInterrupt, EOFError) as exc:
                     return EXIT_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else 0
+                except OSError:  # EIO: the terminal hung up
+                    return EXIT_HUNG_UP
                 a.touch()
                 runner.new_prompt()  # no blank-line separator needed between prompts
                 reply = asyncio.create_task(runner.handle(line))
@@ -89,6 +93,8 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
                 try:
                     if not await reply:
                         return 0
+                except OutputClosed:  # the terminal is gone: the reply was kept, cut there
+                    return EXIT_HUNG_UP
                 except asyncio.CancelledError:
                     if (task := asyncio.current_task()) and task.cancelling():
                         raise  # a stop signal: not just this reply, the whole REPL

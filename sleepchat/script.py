@@ -5,14 +5,11 @@ Each plain line is a user message; ``#`` starts a comment; ``/`` starts a comman
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import functools
-import queue
 import sys
-import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from typing import IO, Any
 
 from sleepchat.core.assistant import Assistant, CoreError
@@ -23,12 +20,14 @@ from sleepchat.core.events import (
     ReplyChunk,
     ReplyDone,
     ReplyFailed,
+    ReplyStarted,
 )
 from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.export import note_view, prediction_view, served_fields, served_label
 from sleepchat.hints import cli_message
+from sleepchat.script_io import EXIT_PIPE, OutputClosed, aiter_lines, drop_output
 from sleepchat.text import age, clean_input, safe_json, takes_any_text, terminal_safe
 
 # The one list of commands: what /help shows (usage, what it does) and the ScriptRunner method
@@ -56,12 +55,6 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 RUNS = {usage.split()[0]: method for usage, _what, method in COMMANDS} | {"/exit": ""}
 
 
-def read_lines(stream: IO[bytes]) -> Iterator[str]:
-    """Lines as text: invalid UTF-8 replaced, NUL bytes dropped, line ends stripped."""
-    for raw in stream:
-        yield clean_input(raw.decode("utf-8", errors="replace")).rstrip("\r\n")
-
-
 class ScriptRunner:
     def __init__(
         self,
@@ -77,6 +70,7 @@ class ScriptRunner:
         self._err = err
         self.failed = 0  # lines the model could not answer
         self.unreachable = 0
+        self.out_closed = False
         self._replies = 0
         self._unsubscribe = assistant.subscribe(self._on_event)
 
@@ -91,21 +85,33 @@ class ScriptRunner:
     def err(self) -> IO[str]:
         return self._err or sys.stderr
 
+    def put(self, text: str) -> None:
+        """Write to stdout now; OutputClosed once nobody reads it any more."""
+        if self.out_closed:
+            raise OutputClosed
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):  # EPIPE, EIO; ValueError: the stream was closed
+            self.out_closed = True
+            drop_output(self.out)
+            raise OutputClosed from None
+
     def emit(self, obj: dict[str, Any]) -> None:
-        self.out.write(safe_json(obj, ascii_only=not takes_any_text(self.out)) + "\n")
-        self.out.flush()
+        self.put(safe_json(obj, ascii_only=not takes_any_text(self.out)) + "\n")
 
     def info(self, text: str) -> None:
         """A human line: stdout in text mode (it is the output asked for), never in JSON mode."""
         if self.json_mode:
             return
-        self.out.write(terminal_safe(text) + "\n")  # it quotes titles, notes, questions
-        self.out.flush()
+        self.put(terminal_safe(text) + "\n")  # it quotes titles, notes, questions
 
     def diag(self, text: str) -> None:
-        # Diagnostics quote server and model text (errors, note ids): terminal-safe too.
-        self.err.write(f"sleepchat: {terminal_safe(text)}\n")
-        self.err.flush()
+        # Diagnostics quote server and model text (errors, note ids): terminal-safe too. A
+        # stderr that is gone takes nothing more (the store still has everything).
+        with contextlib.suppress(OSError, ValueError):
+            self.err.write(f"sleepchat: {terminal_safe(text)}\n")
+            self.err.flush()
 
     def error(self, message: str) -> None:
         if self.json_mode:
@@ -153,10 +159,12 @@ class ScriptRunner:
     # -- running -----------------------------------------------------------------------------
     async def run(self, lines: Iterable[str] | AsyncIterator[str]) -> int:
         try:
-            source = lines if isinstance(lines, AsyncIterator) else _aiter(lines)
+            source = lines if isinstance(lines, AsyncIterator) else aiter_lines(lines)
             async for line in source:
                 if not await self.handle(line):
                     break
+        except OutputClosed:
+            return EXIT_PIPE  # quietly: whoever read the output has left
         finally:
             self._unsubscribe()
         return 1 if self.failed else 0
@@ -182,29 +190,42 @@ class ScriptRunner:
         self._replies = 0
 
     async def ask(self, text: str, *, regen: bool = False, more: bool = False) -> None:
+        """One reply, shown as it streams. Output that fails ends it (OutputClosed): a reply
+        from the model is closed there, and the core keeps the words so far, marked interrupted;
+        an answer served from a prediction is whole, so the core is let store it first."""
         a = self.assistant
         events = a.regenerate() if regen else a.continue_reply() if more else a.ask(text)
-        if self._replies and not self.json_mode:
-            self.out.write("\n")  # a blank line between replies
+        separate = bool(self._replies) and not self.json_mode  # a blank line between replies
         self._replies += 1
         wrote = False
-        async for event in events:
-            if isinstance(event, ReplyChunk) and not self.json_mode:
-                self.out.write(terminal_safe(event.text))
-                self.out.flush()
-                wrote = True
-            elif isinstance(event, ReplyDone):
-                self._reply_done(event.message, event.prediction, wrote)
-                if event.notice:
-                    self.diag(event.notice)
-            elif isinstance(event, ReplyFailed):
-                self.failed += 1
-                self.unreachable += int(event.unreachable)
-                if event.partial is not None:
-                    self._reply_done(event.partial, None, wrote)
-                elif wrote and not self.json_mode:
-                    self.out.write("\n")
-                self.error(event.error)
+        source = "model"
+        async with contextlib.aclosing(events) as stream:  # type: ignore[type-var]
+            async for event in stream:
+                if isinstance(event, ReplyStarted):
+                    source = event.source
+                try:
+                    if isinstance(event, ReplyChunk) and not self.json_mode:
+                        self.put(
+                            ("\n" if separate and not wrote else "") + terminal_safe(event.text)
+                        )
+                        wrote = True
+                    elif isinstance(event, ReplyDone):
+                        self._reply_done(event.message, event.prediction, wrote)
+                        if event.notice:
+                            self.diag(event.notice)
+                    elif isinstance(event, ReplyFailed):
+                        self.failed += 1
+                        self.unreachable += int(event.unreachable)
+                        if event.partial is not None:
+                            self._reply_done(event.partial, None, wrote)
+                        elif wrote and not self.json_mode:
+                            self.put("\n")
+                        self.error(event.error)
+                except OutputClosed:
+                    if source != "prediction":
+                        raise
+        if self.out_closed:
+            raise OutputClosed
 
     def _reply_done(self, msg: Message, prediction: Prediction | None, wrote: bool) -> None:
         if self.json_mode:
@@ -226,8 +247,7 @@ class ScriptRunner:
             )
             return
         if wrote and not msg.content.endswith("\n"):
-            self.out.write("\n")
-        self.out.flush()
+            self.put("\n")
         if prediction is not None:
             ago = age(self.assistant.clock.now() - prediction.created)
             what = served_label(prediction)
@@ -409,51 +429,6 @@ class ScriptRunner:
         for label, st in (("session", session), ("overall", overall)):
             fields = dataclasses.asdict(st).items()
             self.info(f"{label}: " + ", ".join(f"{k}={v}" for k, v in fields))
-
-
-async def _aiter(lines: Iterable[str]) -> AsyncIterator[str]:
-    """Read in a thread so a background reflection keeps running while we wait for input.
-
-    A daemon thread of its own, one line per request: a read blocked on a terminal or a pipe
-    must not hold up the exit after a stop signal (the event loop's executor would be joined).
-    """
-    loop = asyncio.get_running_loop()
-    requests: queue.SimpleQueue[asyncio.Future[object] | None] = queue.SimpleQueue()
-    done = object()
-
-    def reader() -> None:
-        it = iter(lines)
-        while (future := requests.get()) is not None:
-            try:
-                item, exc = next(it, done), None
-            except BaseException as err:
-                item, exc = None, err
-            with contextlib.suppress(RuntimeError):  # the loop closed while we read
-                loop.call_soon_threadsafe(_settle, future, item, exc)
-            if item is done or exc is not None:
-                return
-
-    threading.Thread(target=reader, name="sleepchat-input", daemon=True).start()
-    try:
-        while True:
-            future: asyncio.Future[object] = loop.create_future()
-            requests.put(future)
-            line = await future
-            if line is done:
-                return
-            assert isinstance(line, str)
-            yield line
-    finally:
-        requests.put(None)
-
-
-def _settle(future: asyncio.Future[object], item: object, exc: BaseException | None) -> None:
-    if future.done():  # the reader was cancelled meanwhile
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(item)
 
 
 async def run_script(

@@ -1,49 +1,114 @@
 """Stop signals: SIGTERM (``kill``, a service manager) and SIGHUP (the terminal was closed) stop
 sleepchat the way Ctrl-C does — the reply in progress is cut and kept with its question, the
-data dir is released — and the exit code names the signal (128 + its number: 143, 129)."""
+data dir is released — and the exit code names the signal (128 + its number: 143, 129). A
+terminal that goes away without a SIGHUP (a front end sees it fail) stops it the same way.
+
+Whatever the shutdown meets, it ends: the handlers run even while the event loop is blocked
+(Python runs them on the main thread between bytecodes, and hand the stop to the loop), a
+second SIGTERM ends the process at once, and ``GRACE_S`` after the first stop a watchdog thread
+ends it whatever it is doing (nothing else can end a process whose main thread waits forever).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+log = logging.getLogger("sleepchat.signals")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+GRACE_S = 1.5  # from a stop signal to the end of the process, at most (then: os._exit)
 
 
 class StopSignals:
-    """``install(on_stop)`` inside the running loop; ``signum`` is the first signal received."""
+    """``install(on_stop)`` inside the running loop; ``signum`` is the first signal received.
+    ``on_stop`` runs once, on the loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, grace: float = GRACE_S) -> None:
         self.signum: int | None = None
+        self.grace = grace
+        self._ttys: tuple[int, ...] = ()
+        self._previous: dict[int, Any] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_stop: Callable[[], object] | None = None
+        self._lock = threading.Lock()
 
     def install(self, on_stop: Callable[[], object]) -> None:
-        loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_running_loop()
+        self._on_stop = on_stop
+        # Which descriptors are the terminal, asked now: once it hangs up, isatty() says no.
+        self._ttys = tuple(fd for fd in (0, 1, 2) if _isatty(fd))
         for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, self._received, sig, on_stop)
+            self._previous[sig] = signal.signal(sig, self._received)
 
-    def _received(self, sig: int, on_stop: Callable[[], object]) -> None:
+    def uninstall(self) -> None:
+        """Give the signals back to whoever had them (a test process, say)."""
+        for sig, handler in self._previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _received(self, sig: int, _frame: FrameType | None) -> None:
         if sig == signal.SIGHUP:
-            detach_terminal()
-        if self.signum is None:
-            self.signum = sig
-            on_stop()
+            detach_terminal(self._ttys)
+        self.stop(sig)
+
+    def terminal_lost(self) -> None:
+        """The terminal went away (EOF, EIO, hung up) without a SIGHUP: stop as if one came.
+        Safe from any thread."""
+        detach_terminal(self._ttys)
+        self.stop(signal.SIGHUP)
+
+    def stop(self, sig: int) -> None:
+        """Stop for ``sig``: the first time, hand the stop to the loop and start the watchdog;
+        a second SIGTERM ends the process now (a hung-up terminal may send SIGHUP twice)."""
+        with self._lock:
+            first = self.signum is None
+            if first:
+                self.signum = sig
+        if not first:
+            if sig == signal.SIGTERM:
+                os._exit(self.exit_code(0))
+            return
+        threading.Thread(target=self._watchdog, name="sleepchat-stop", daemon=True).start()
+        if self._loop is not None and self._on_stop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed: ending anyway
+                self._loop.call_soon_threadsafe(self._on_stop)
+
+    def _watchdog(self) -> None:
+        threading.Event().wait(self.grace)
+        with contextlib.suppress(Exception):
+            log.warning("still stopping %.1f s after the stop signal: ended now", self.grace)
+        os._exit(self.exit_code(0))
 
     def exit_code(self, code: int) -> int:
         """``code``, or 128 + the signal's number once a stop signal arrived."""
         return 128 + self.signum if self.signum is not None else code
 
 
-def detach_terminal() -> None:
-    """The terminal is gone (SIGHUP): what is written to it while shutting down goes nowhere
-    instead of failing (EIO). Pipes and files are left alone: their reader is still there."""
+def _isatty(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+def detach_terminal(ttys: tuple[int, ...] | None = None) -> None:
+    """The terminal is gone: what is read from it or written to it while shutting down goes
+    nowhere instead of failing (EIO). Pipes and files are left alone: their reader is still
+    there. ``ttys``: the descriptors that were the terminal (by default, those that still are)."""
+    fds = ttys if ttys is not None else tuple(fd for fd in (0, 1, 2) if _isatty(fd))
     with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
+        devnull = os.open(os.devnull, os.O_RDWR)
         try:
-            for fd in (1, 2):
-                if os.isatty(fd):
-                    os.dup2(devnull, fd)
+            for fd in fds:
+                os.dup2(devnull, fd)
         finally:
             os.close(devnull)

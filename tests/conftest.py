@@ -53,3 +53,13 @@ def _isolated_env(
     # every variable the settings table reads, and the key Ollama's own client reads
     for var in (CONFIG_ENV, *ENV_VARS, "OLLAMA_API_KEY"):
         monkeypatch.delenv(var, raising=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``slow`` tests run only when asked for (``-m slow``); the default run stays quick."""
+    if "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -4,15 +4,14 @@ signal it was (143, 129) — in script, JSON, plain and full-screen modes."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pexpect
 import pytest
+from support.cli import stored_messages
 
 from sleepchat.devtools.fake_ollama import FakeOllama
 
@@ -29,20 +28,9 @@ def _args(srv: FakeOllama, data: Path, *extra: str) -> list[str]:
     return [*args, "--data-dir", str(data), "--idle-seconds", "600", *extra]
 
 
-def _stored(data: Path) -> list[dict[str, Any]]:
-    out = subprocess.run(
-        [sys.executable, "-m", "sleepchat", "export", "--format", "json", "--data-dir", str(data)],
-        capture_output=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr.decode()
-    messages: list[dict[str, Any]] = json.loads(out.stdout)["messages"]
-    return messages
-
-
 def _check_kept(data: Path) -> None:
     """The question and the partial reply, marked interrupted; the lock given back cleanly."""
-    messages = _stored(data)
+    messages = stored_messages(data)
     assert [(m["role"], m["content"]) for m in messages][:1] == [("user", "Count slowly")]
     assert len(messages) == 2, messages
     reply = messages[1]

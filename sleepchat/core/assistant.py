@@ -11,6 +11,7 @@ here knows about terminals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -322,15 +323,19 @@ class Assistant:
                         found = result.hit
                     if found is not None:
                         model, speed = self._backend.model, self.last_reply_speed
-                        async for event in conversation.serve(user, found, model, speed):
-                            yield event
+                        served = conversation.serve(user, found, model, speed)
+                        async with contextlib.aclosing(served) as events:
+                            async for event in events:
+                                yield event
                         return
                     assert result is not None
                     hints = [(p.question, p.answer) for p, _ in result.near if p.answer][:HINTS]
                     if ready:
                         await conversation.record_unserved(result)
-            async for event in self._replies.generate(conversation, user, hints):
-                yield event
+            reply = self._replies.generate(conversation, user, hints)
+            async with contextlib.aclosing(reply) as events:
+                async for event in events:
+                    yield event
 
     async def _title(self, conversation: Conversation, text: str) -> None:
         """A new chat takes its first question as its title."""
@@ -353,10 +358,12 @@ class Assistant:
         old = [m for m in history[idx + 1 :] if m.role == "assistant"]
         with self._idle.turn():
             new_reply: Message | None = None
-            async for event in self._replies.generate(conversation, user, [], prior=history[:idx]):
-                if isinstance(event, ReplyDone):
-                    new_reply = event.message
-                yield event
+            reply = self._replies.generate(conversation, user, [], prior=history[:idx])
+            async with contextlib.aclosing(reply) as events:
+                async for event in events:
+                    if isinstance(event, ReplyDone):
+                        new_reply = event.message
+                    yield event
             if new_reply is not None:
                 await conversation.mark_replaced(old, new_reply.id)
 
@@ -370,8 +377,10 @@ class Assistant:
             raise CoreError("nothing to continue — the last message is not a model reply")
         user = next(m for m in reversed(history) if m.role == "user")
         with self._idle.turn():
-            async for event in self._replies.generate(conversation, user, [], continuing=last):
-                yield event
+            reply = self._replies.generate(conversation, user, [], continuing=last)
+            async with contextlib.aclosing(reply) as events:
+                async for event in events:
+                    yield event
 
     async def later(self, text: str) -> Prediction:
         """Queue a question for idle time: the next idle period answers it with exactly a chat

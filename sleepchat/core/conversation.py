@@ -10,7 +10,7 @@ announced here, as one ``MemoryChanged``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import Any
 
 from sleepchat.core.clock import Clock
@@ -76,7 +76,7 @@ class Conversation:
     # -- messages ----------------------------------------------------------------------------
     async def serve(
         self, user: Message, prediction: Prediction, model: str, speed: float | None
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Answer ``user`` from the cache: no model call; marked as precomputed. ``speed`` is
         the last reply's tokens/s (the time a hit saved is counted at it)."""
         start = self.clock.monotonic()

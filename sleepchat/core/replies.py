@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from sleepchat.core.clock import Clock
 from sleepchat.core.conversation import Conversation
@@ -73,7 +73,7 @@ class ReplyMaker:
         *,
         prior: list[Message] | None = None,
         continuing: Message | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """A model reply to ``user``, the last question of ``conversation`` (which the stored
         reply joins); with ``continuing``, more text for that (last) reply. ``prior``: the
         history to send instead of everything before ``user``."""

@@ -4,6 +4,8 @@ configured host and nowhere else.
 * A redirect to another origin (scheme, host or port) is refused as an error naming both
   addresses, never followed: a 307 from the model host would otherwise carry every chat,
   reflection and warm-up to a server nobody configured. Same-origin redirects are followed.
+* What the server sends is bounded as it arrives (llm/bounds.py): a line or event of a stream,
+  a whole JSON answer.
 * A loopback host never goes through ``HTTP_PROXY``/``HTTPS_PROXY``: a proxy for this
   machine's own server only sends the conversation elsewhere. Other hosts honour the proxy
   variables as usual, and ``proxy_notice`` (hosts.py) says so at start-up and in ``doctor``.
@@ -18,6 +20,7 @@ import httpx
 
 from sleepchat.hosts import display_host, is_loopback, origin
 from sleepchat.llm.base import BackendServerError
+from sleepchat.llm.bounds import bound_response
 
 
 class RedirectRefused(BackendServerError):
@@ -46,7 +49,7 @@ def guarded_client_options(host: str) -> dict[str, Any]:
 
     options: dict[str, Any] = {
         "follow_redirects": True,
-        "event_hooks": {"response": [refuse_other_origins]},
+        "event_hooks": {"response": [refuse_other_origins, bound_response]},
     }
     hostname = urllib.parse.urlsplit(base).hostname or ""
     if hostname and is_loopback(hostname):

@@ -33,6 +33,7 @@ from sleepchat.llm.base import (
     HealthInfo,
     ModelNotFound,
 )
+from sleepchat.llm.bounds import ReplyWatch
 from sleepchat.llm.http import guarded_client_options
 
 
@@ -189,9 +190,18 @@ class OllamaBackend(BaseBackend):
             )
             # ollama's stream is an async generator; closing it closes the HTTP response
             parts = cast(AsyncGenerator[Any, None], response)
+            # Only reply text counts as an answer: empty parts keep nothing alive.
+            watch = ReplyWatch(
+                self.host or "", self.read_timeout, lambda: self._translate(httpx.ReadTimeout(""))
+            )
             async with contextlib.aclosing(parts) as stream:
-                async for part in stream:
+                while True:
+                    try:
+                        part = await watch.next(stream)
+                    except StopAsyncIteration:
+                        break
                     text = part.message.content or ""
+                    watch.text(text)
                     if part.done:
                         yield ChatChunk(text=text, stats=_stats(part))
                     elif text:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import EventSource, SSEError, aconnect_sse
+from httpx_sse import SSEError, aconnect_sse
 from pydantic import BaseModel
 
 from sleepchat.hosts import display_host
@@ -43,6 +43,7 @@ from sleepchat.llm.base import (
     ModelOptions,
     grammar_schema,
 )
+from sleepchat.llm.bounds import ReplyWatch
 from sleepchat.llm.http import guarded_client_options
 from sleepchat.llm.openai_errors import (
     AuthRefused,
@@ -53,7 +54,7 @@ from sleepchat.llm.openai_errors import (
     scrub,
     transport_error,
 )
-from sleepchat.llm.openai_wire import parse_event, reply_stats, sampling_fields
+from sleepchat.llm.openai_wire import events, parse_event, reply_stats, sampling_fields
 
 PROBE_TIMEOUT = 10.0  # seconds for the listing and /props: they answer at once when up
 # /models "owned_by" -> the kind of server (what it supports beyond the common API)
@@ -294,14 +295,21 @@ class OpenAIBackend(BaseBackend):
         usage: dict[str, Any] = {}
         timings: dict[str, Any] = {}
         done = False
+        # Only reply text counts as an answer: comments and empty deltas keep nothing alive.
+        watch = ReplyWatch(
+            self._base, self.read_timeout, lambda: self._failed(httpx.ReadTimeout(""))
+        )
         try:
             async with aconnect_sse(self._client, "POST", "chat/completions", json=body) as source:
                 response = source.response
                 if response.status_code >= 300:
                     raise await self._error(response)
-                events = _events(source, response, self._base)
-                async with contextlib.aclosing(events) as data:
-                    async for event in data:
+                async with contextlib.aclosing(events(source, response, self._base)) as data:
+                    while True:
+                        try:
+                            event = await watch.next(data)
+                        except StopAsyncIteration:
+                            break
                         if event == "[DONE]":
                             done = True
                             break
@@ -313,6 +321,7 @@ class OpenAIBackend(BaseBackend):
                             text = delta.get("content") or ""
                             finish = choice.get("finish_reason") or finish
                             if text:
+                                watch.text(text)
                                 count += 1
                                 first = first or time.monotonic()
                                 yield ChatChunk(text=text)
@@ -382,31 +391,3 @@ class OpenAIBackend(BaseBackend):
     async def aclose(self) -> None:
         with contextlib.suppress(httpx.HTTPError, OSError):
             await self._client.aclose()
-
-
-async def _events(
-    source: EventSource, response: httpx.Response, host: str
-) -> AsyncGenerator[str, None]:
-    """The data of each event; a server that ignored ``stream`` and sent one JSON reply
-    gives that reply as one event, and anything else is a clear error."""
-    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if kind == "application/json":
-        await response.aread()
-        yield response.text
-        yield "[DONE]"
-        return
-    if kind != "text/event-stream":
-        await response.aread()
-        if looks_like_html(response, response.text):
-            raise BackendServerError(
-                f"the server at {host} answered with a web page (HTML), not the OpenAI API — "
-                "set host to the API's base URL (usually ending in /v1)"
-            )
-        raise BackendStreamError(
-            f"the server at {host} did not answer with an event stream ({kind or 'no type'}) — "
-            "is host an OpenAI-compatible API?"
-        )
-    async with contextlib.aclosing(source.aiter_sse()) as events:
-        async for event in events:
-            if event.data:
-                yield event.data

@@ -1,14 +1,19 @@
 """The OpenAI chat-completions wire format, both ways: the sampling fields a request carries,
-one streamed event read (or the server's error in it), and the stats a finished stream gives."""
+the data of each streamed event, one event read (or the server's error in it), and the stats a
+finished stream gives."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
-from sleepchat.llm.base import BackendStreamError, ChatStats, ModelOptions
-from sleepchat.llm.openai_errors import scrub
+import httpx
+from httpx_sse import EventSource
+
+from sleepchat.llm.base import BackendServerError, BackendStreamError, ChatStats, ModelOptions
+from sleepchat.llm.openai_errors import looks_like_html, scrub
 
 
 def sampling_fields(options: ModelOptions) -> dict[str, Any]:
@@ -19,6 +24,34 @@ def sampling_fields(options: ModelOptions) -> dict[str, Any]:
     if options.seed is not None:
         out["seed"] = options.seed
     return out
+
+
+async def events(
+    source: EventSource, response: httpx.Response, host: str
+) -> AsyncGenerator[str, None]:
+    """The data of each event; a server that ignored ``stream`` and sent one JSON reply
+    gives that reply as one event, and anything else is a clear error."""
+    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind == "application/json":
+        await response.aread()
+        yield response.text
+        yield "[DONE]"
+        return
+    if kind != "text/event-stream":
+        await response.aread()
+        if looks_like_html(response, response.text):
+            raise BackendServerError(
+                f"the server at {host} answered with a web page (HTML), not the OpenAI API — "
+                "set host to the API's base URL (usually ending in /v1)"
+            )
+        raise BackendStreamError(
+            f"the server at {host} did not answer with an event stream ({kind or 'no type'}) — "
+            "is host an OpenAI-compatible API?"
+        )
+    async with contextlib.aclosing(source.aiter_sse()) as events:
+        async for event in events:
+            if event.data:
+                yield event.data
 
 
 def parse_event(data: str, host: str, secrets: Sequence[str]) -> dict[str, Any]:

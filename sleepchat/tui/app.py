@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -55,6 +58,15 @@ log = logging.getLogger("sleepchat.tui")
 DOUBLE_PRESS_S = 1.5  # Ctrl+C twice within this quits
 
 
+def _driver_class() -> type[Driver] | None:
+    """The Linux driver that lets go of a lost terminal (elsewhere: Textual's own)."""
+    if sys.platform == "win32":
+        return None
+    from sleepchat.tui.driver import TerminalDriver
+
+    return TerminalDriver
+
+
 @dataclass
 class CoreEvent(Message):
     """A background event from the core, delivered on the app's message queue."""
@@ -77,7 +89,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         config_loader: Callable[[], Config] | None = None,
         painted: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=_driver_class())
         # With a loader, the config (pydantic: ~150 ms to import and build) is loaded right
         # after the first frame instead of before it; a bad one still exits with code 2.
         if config is None and config_loader is None:
@@ -145,9 +157,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
 
     # -- start-up ----------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self._stop_signals.install(
-            lambda: self.run_worker(self.action_quit(), group="quit", exit_on_error=False)
-        )
+        self._stop_signals.install(self._stop)
         if self._config is not None:
             self._use_config()
         self.panel.display = self.size.width >= WIDE
@@ -175,8 +185,16 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
             self._painted()
         if self._config is None and not self._load_config():
             return
-        await self.panel.build()
-        self._open_runtime()
+        if self._quitting:  # stopped during start-up (the terminal closed, say)
+            return
+        try:
+            await self.panel.build()
+        except Exception:
+            if self._quitting:  # widgets went away under it: the app is closing anyway
+                return
+            raise
+        if not self._quitting:
+            self._open_runtime()
 
     def _load_config(self) -> bool:
         # Imported here: pydantic and the config cost ~150 ms, kept off the first frame.
@@ -210,6 +228,9 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         except Exception as exc:  # a bug: one line, no traceback on screen
             log.exception("start-up failed")
             self._fail_start(f"cannot start: {exc}", 1)
+            return
+        if self._runtime_closed:  # the app quit while it opened: give the data dir back
+            await rt.close()
             return
         self.runtime = rt
         a = self.status.assistant = rt.assistant
@@ -256,6 +277,16 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         self.notify(message, severity="warning", timeout=10)
 
     # -- shut-down ---------------------------------------------------------------------------
+    def terminal_lost(self) -> None:
+        """The driver saw the terminal go (any thread): quit as on SIGHUP."""
+        self._stop_signals.terminal_lost()
+
+    def _stop(self) -> None:
+        """A stop signal or a lost terminal (on the loop): quit as Ctrl+Q does."""
+        if self._stop_signals.signum == signal.SIGHUP and hasattr(self._driver, "let_go"):
+            self._driver.let_go()  # the terminal is gone: nothing more to draw or read
+        self.run_worker(self.action_quit(), group="quit", exit_on_error=False)
+
     async def _close_runtime(self) -> None:
         if self._runtime_closed:
             return
@@ -287,6 +318,8 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
 
     async def on_unmount(self) -> None:
         await self._close_runtime()
+        # From here a SIGTERM ends the process at once; the watchdog, once armed, stays.
+        self._stop_signals.uninstall()
 
     def action_interrupt(self) -> None:
         """Ctrl+C: copy a selection, else stop the reply, else (pressed twice) quit."""

@@ -42,3 +42,11 @@ def sleepchat(
 
 def events(out: bytes) -> list[dict]:
     return [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+
+
+def stored_messages(data: Path) -> list[dict]:
+    """The current session's messages in ``data``, as ``export --format json`` gives them."""
+    out = run_cli("export", "--format", "json", "--data-dir", str(data), timeout=60)
+    assert out.returncode == 0, out.stderr.decode()
+    messages: list[dict] = json.loads(out.stdout)["messages"]
+    return messages
