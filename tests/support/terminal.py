@@ -106,57 +106,74 @@ def _lock_state(data: Path) -> tuple[bool, bool]:
 _CONTROLS = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>])")
 
 
-def _expect_text(
-    child: pexpect.spawn, text: str, timeout: float = 60, *, key: str | None = None
-) -> None:
-    """Wait until ``text`` is on the screen, whatever escape sequences the drawing put
-    between its characters (cursor moves, colours). ``key``: pressed now, and again every few
-    seconds while nothing shows (a key pressed while the app was still busy loading)."""
-    seen = b""
-    end = time.monotonic() + timeout
-    pressed = 0.0
-    while text.encode() not in _CONTROLS.sub(b"", seen):
-        if time.monotonic() > end:
-            raise AssertionError(f"{text!r} never shown; last: {seen[-300:]!r}")
-        if key is not None and time.monotonic() - pressed > 5:
-            child.send(key)
-            pressed = time.monotonic()
+class _Screen:
+    """What a child has drawn, as text without escape sequences, read as it comes; each
+    ``expect`` looks after the previous match (text drawn meanwhile is not lost)."""
+
+    def __init__(self, child: pexpect.spawn) -> None:
+        self.child = child
+        self.text = b""
+        self.pos = 0
+        self._pending = b""  # an escape sequence cut at the end of a read
+
+    def _read(self) -> None:
         with contextlib.suppress(pexpect.TIMEOUT):
-            seen = seen[-(1 << 16) :] + child.read_nonblocking(1 << 16, timeout=0.2)
+            raw = self._pending + self.child.read_nonblocking(1 << 16, timeout=0.2)
+            cut = raw.rfind(b"\x1b")
+            if cut >= 0 and len(raw) - cut < 32 and not _CONTROLS.match(raw, cut):
+                raw, self._pending = raw[:cut], raw[cut:]
+            else:
+                self._pending = b""
+            self.text += _CONTROLS.sub(b"", raw)
+
+    def expect(self, text: str, timeout: float = 60, *, key: str | None = None) -> None:
+        """Wait until ``text`` is drawn. ``key``: pressed now, and again every few seconds
+        while nothing shows (a key pressed while the app was still busy loading)."""
+        end = time.monotonic() + timeout
+        pressed = 0.0
+        while (found := self.text.find(text.encode(), self.pos)) < 0:
+            if time.monotonic() > end:
+                raise AssertionError(f"{text!r} never shown; last: {self.text[-300:]!r}")
+            if key is not None and time.monotonic() - pressed > 5:
+                self.child.send(key)
+                pressed = time.monotonic()
+            self._read()
+        self.pos = found + len(text.encode())
 
 
 def _into_state(
     child: pexpect.spawn, srv: FakeOllama, state: str, rng: random.Random, tag: str
 ) -> None:
+    screen = _Screen(child)
     if state.startswith(("plain-", "script-")):
         if state.startswith("plain-"):
-            _expect_text(child, "›")  # the prompt
+            screen.expect("›")  # the prompt
             child.send(f"{QUESTION} {tag}\r")
         last = CHAT_WORDS - 1 if state.endswith("idle") else rng.randint(1, CHAT_WORDS // 2)
-        _expect_text(child, f"w{last}")
+        screen.expect(f"w{last}")
         if state.endswith("idle"):
-            _expect_text(child, "›")  # the reply ended: the prompt is back
+            screen.expect("›")  # the reply ended: the prompt is back
         return
     if state == "starting":  # somewhere between the start and the session on screen
         time.sleep(rng.uniform(0.0, 1.5))
         return
-    _expect_text(child, "idle in")  # the status line: the session is loaded
+    screen.expect("idle in")  # the status line: the session is loaded
     if state == "modal":
-        _expect_text(child, "Filter: words in titles", key="\x0f")  # Ctrl+O: the sessions
+        screen.expect("Filter: words in titles", key="\x0f")  # Ctrl+O: the sessions
     elif state == "notification":
-        _expect_text(child, "Press Ctrl+C again", key="\x03")  # Ctrl+C once
+        screen.expect("Press Ctrl+C again", key="\x03")  # Ctrl+C once
     elif state in ("streaming", "reflecting", "idle"):
         child.send(f"{QUESTION} {tag}\r")
         if state == "streaming":
-            _expect_text(child, f"w{rng.randint(1, CHAT_WORDS // 2)} ")
+            screen.expect(f"w{rng.randint(1, CHAT_WORDS // 2)} ")
         elif state == "idle":
-            _expect_text(child, f"w{CHAT_WORDS - 1}")
-            _expect_text(child, "idle in")  # the reply ended (the status said "answering")
+            screen.expect(f"w{CHAT_WORDS - 1}")
+            screen.expect("idle in")  # the reply ended (the status said "answering")
         else:  # the sleep cycle, asked for from the command palette
-            _expect_text(child, f"w{CHAT_WORDS - 1}")
-            _expect_text(child, "Search for commands", key="\x10")  # Ctrl+P
+            screen.expect(f"w{CHAT_WORDS - 1}")
+            screen.expect("Search for commands", key="\x10")  # Ctrl+P
             child.send("Reflect now")
-            _expect_text(child, "instead of waiting")
+            screen.expect("instead of waiting")
             child.send("\r")
             started = srv.wait_until(
                 lambda s: any(
