@@ -11,6 +11,7 @@ weekend"), the grammatical person ("my husband" / "I") and the kind of question 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -82,6 +83,7 @@ _ABBREVIATIONS_RE = re.compile(
 _COUNTRY_RE = re.compile(r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])")
 
 
+@functools.lru_cache(maxsize=64)  # the same messages are compared again and again (see recall)
 def expand(text: str) -> str:
     """Lowercase, unicode-folded, contractions and chat abbreviations written out."""
     text = text.replace("²", " squared").replace("³", " cubed")  # before NFKC makes them digits
