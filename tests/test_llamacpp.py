@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from support.realmodel import MODEL_THREADS
 
 from sleepchat.llm.base import (
     BackendError,
@@ -571,7 +572,13 @@ class CountingLlama:
 @pytest.fixture(scope="module")
 def smollm2() -> Iterator[Any]:
     llama_cpp = import_llama_cpp()  # as the backend loads it (threads wait asleep)
-    llama = llama_cpp.Llama(model_path=str(resolve_model("smollm2")), n_ctx=2048, verbose=False)
+    llama = llama_cpp.Llama(
+        model_path=str(resolve_model("smollm2")),
+        n_ctx=2048,
+        n_threads=MODEL_THREADS,
+        n_threads_batch=MODEL_THREADS,
+        verbose=False,
+    )
     yield llama
     llama.close()
 
@@ -594,7 +601,7 @@ def filler(tag: str, sentences: int) -> list[ChatMessage]:
 )
 class TestRealModel:
     async def test_a_reply_streams_with_stats(self, smollm2: Any) -> None:
-        backend = LlamaCppBackend("smollm2", llama=smollm2)
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
         chunks: list[ChatChunk] = []
         messages = convo("Name three vegetables that grow well in pots.")
         async with contextlib.aclosing(
@@ -612,7 +619,7 @@ class TestRealModel:
         await backend.aclose()
 
     async def test_structured_output_validates(self, smollm2: Any) -> None:
-        backend = LlamaCppBackend("smollm2", llama=smollm2)
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
         for seed in (1, 2):
             city, stats = await backend.chat_structured(
                 convo("Give one European city and its country as JSON."),
@@ -626,7 +633,7 @@ class TestRealModel:
 
     async def test_closing_a_stream_stops_decoding_at_once(self, smollm2: Any) -> None:
         counting = CountingLlama(smollm2)
-        backend = LlamaCppBackend("smollm2", llama=counting)
+        backend = LlamaCppBackend("smollm2", llama=counting, threads=MODEL_THREADS)
         seen = 0
         messages = convo("Write a long story about a gardener and her tomatoes.")
         async with contextlib.aclosing(
@@ -643,7 +650,7 @@ class TestRealModel:
         await backend.aclose()
 
     async def test_a_shared_prefix_is_served_from_the_kv_cache(self, smollm2: Any) -> None:
-        backend = LlamaCppBackend("smollm2", llama=smollm2)
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
         history = filler("kv", 10)
         _, cold = await collect(
             backend, [*history, {"role": "user", "content": "What about roses?"}], num_predict=1
@@ -657,7 +664,7 @@ class TestRealModel:
         await backend.aclose()
 
     async def test_an_overflowing_history_is_trimmed_on_the_real_model(self) -> None:
-        backend = LlamaCppBackend("smollm2", n_ctx=512)
+        backend = LlamaCppBackend("smollm2", n_ctx=512, threads=MODEL_THREADS)
         _, stats = await collect(backend, filler("trim", 12), num_predict=8)
         assert stats.notice is not None and "dropped the" in stats.notice
         assert stats.prompt_tokens is not None and stats.prompt_tokens < 512
