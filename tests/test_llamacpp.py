@@ -663,6 +663,44 @@ class TestRealModel:
         assert warm.prompt_ms * 2 < cold.prompt_ms
         await backend.aclose()
 
+    async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:
+        """llama.cpp itself stops mid-step when the request's stop flag is set (its abort check),
+        keeps the chunks before it, and the next request prefills only the rest."""
+        backend: LlamaCppBackend | None = None
+        starts: list[int] = []  # where each eval call began (the tokens already cached)
+
+        class CutInThirdStep:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(smollm2, name)
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                setattr(smollm2, name, value)
+
+            def eval(self, tokens: Sequence[int]) -> None:
+                starts.append(smollm2.n_tokens)
+                if len(starts) == 3 and backend is not None and backend._active_stop:
+                    backend._active_stop.set()  # as a key would, with the step about to run
+                smollm2.eval(tokens)
+
+        backend = LlamaCppBackend("smollm2", llama=CutInThirdStep(), threads=MODEL_THREADS)
+        history = filler("cut", 10)
+        reflection = [*history, {"role": "user", "content": "Reflect on this conversation."}]
+        async with contextlib.aclosing(
+            backend.chat_stream(reflection, num_predict=8, background=True)
+        ) as stream:
+            got = [chunk async for chunk in stream]
+        assert got == []  # cancelled: no text, no stats, no error
+        chunk = starts[1] - starts[0]
+        assert chunk >= 16 and smollm2.n_tokens == starts[2]  # the cut step left nothing behind
+        starts.clear()
+        text, stats = await collect(
+            backend, [*history, {"role": "user", "content": "And tulips?"}], num_predict=4
+        )
+        assert starts[0] >= 2 * chunk  # the two steps before the cut were reused, not redone
+        assert stats.prompt_tokens is not None and stats.prompt_tokens > starts[0] + 100
+        assert stats.completion_tokens and text.strip()
+        await backend.aclose()
+
     async def test_an_overflowing_history_is_trimmed_on_the_real_model(self) -> None:
         backend = LlamaCppBackend("smollm2", n_ctx=512, threads=MODEL_THREADS)
         _, stats = await collect(backend, filler("trim", 12), num_predict=8)
