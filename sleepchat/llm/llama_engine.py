@@ -23,6 +23,7 @@ import contextlib
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -158,6 +159,9 @@ class LlamaEngine:
                     f"llama.cpp can read; re-download it or {FIX}"
                 ) from None
             self.owns_llama = True
+            # Quiet llama.cpp's error lines too (Llama(verbose=False) leaves them on): it logs
+            # each cancel inside a step as one, and sleepchat reports real failures itself.
+            logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
         try:
             self._setup_template()
         except BackendError:
