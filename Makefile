@@ -36,8 +36,12 @@ run: install
 	$(VENV)/bin/sleepchat model get --if-missing
 	$(VENV)/bin/sleepchat $(ARGS)
 
+# Four test processes (pytest-xdist) on two cores: while some tests wait on a server, a
+# timeout or a child process, others compute. The real-server tests share one process, so
+# llama-cpp-python's server starts once per run. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 4
 test: install-test
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 	$(PY) -m ruff check sleepchat tests bench
 	$(PY) -m mypy --strict sleepchat/core
 

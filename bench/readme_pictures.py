@@ -161,6 +161,7 @@ async def render(out: Path) -> list[Path]:
             await ask(pilot, app, PREDICTED)  # answered at once from the precomputed answer
             app.action_focus_predictions()
             await until(pilot, lambda: bool(app.panel.predictions))
+            await pilot.pause()  # the layout settles first (a busy machine drew it half-done)
             app.save_screenshot(paths[1].name, str(out))
             await app.action_quit()
     return paths

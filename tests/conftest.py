@@ -56,10 +56,11 @@ def _isolated_env(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``slow`` tests run only when asked for (``-m slow``); the default run stays quick."""
+    """``slow`` tests run only when asked for (``-m slow``); the default run stays quick.
+    They are deselected, not skipped: every test collected by the default run runs."""
     if "slow" in (config.getoption("-m") or ""):
         return
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+    slow = [item for item in items if "slow" in item.keywords]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if "slow" not in item.keywords]

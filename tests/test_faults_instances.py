@@ -19,7 +19,9 @@ def _cmd(data: Path, *args: str) -> list[str]:
 
 def test_second_instance_refused_while_first_streams_then_takes_over(tmp_path: Path) -> None:
     data = tmp_path / "d"
-    with FakeOllama(token_delay=0.05, reply="a slow reply " * 20) as srv:
+    # A reply far longer than the test (5 min): the first instance is still streaming when it is
+    # killed however slow the machine (with 3 s, a busy machine let it finish and go on).
+    with FakeOllama(token_delay=0.05, reply="a slow reply " * 2000) as srv:
         chat = ["--backend", "ollama", "--host", srv.url, "--model", "llama3.2", "--json"]
         first = subprocess.Popen(
             _cmd(data, *chat), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from support.realmodel import MODEL_THREADS
 
 from sleepchat.llm.base import (
     BackendError,
@@ -571,7 +572,13 @@ class CountingLlama:
 @pytest.fixture(scope="module")
 def smollm2() -> Iterator[Any]:
     llama_cpp = import_llama_cpp()  # as the backend loads it (threads wait asleep)
-    llama = llama_cpp.Llama(model_path=str(resolve_model("smollm2")), n_ctx=2048, verbose=False)
+    llama = llama_cpp.Llama(
+        model_path=str(resolve_model("smollm2")),
+        n_ctx=2048,
+        n_threads=MODEL_THREADS,
+        n_threads_batch=MODEL_THREADS,
+        verbose=False,
+    )
     yield llama
     llama.close()
 
@@ -594,7 +601,7 @@ def filler(tag: str, sentences: int) -> list[ChatMessage]:
 )
 class TestRealModel:
     async def test_a_reply_streams_with_stats(self, smollm2: Any) -> None:
-        backend = LlamaCppBackend("smollm2", llama=smollm2)
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
         chunks: list[ChatChunk] = []
         messages = convo("Name three vegetables that grow well in pots.")
         async with contextlib.aclosing(
@@ -612,7 +619,7 @@ class TestRealModel:
         await backend.aclose()
 
     async def test_structured_output_validates(self, smollm2: Any) -> None:
-        backend = LlamaCppBackend("smollm2", llama=smollm2)
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
         for seed in (1, 2):
             city, stats = await backend.chat_structured(
                 convo("Give one European city and its country as JSON."),
@@ -626,7 +633,7 @@ class TestRealModel:
 
     async def test_closing_a_stream_stops_decoding_at_once(self, smollm2: Any) -> None:
         counting = CountingLlama(smollm2)
-        backend = LlamaCppBackend("smollm2", llama=counting)
+        backend = LlamaCppBackend("smollm2", llama=counting, threads=MODEL_THREADS)
         seen = 0
         messages = convo("Write a long story about a gardener and her tomatoes.")
         async with contextlib.aclosing(
@@ -643,7 +650,7 @@ class TestRealModel:
         await backend.aclose()
 
     async def test_a_shared_prefix_is_served_from_the_kv_cache(self, smollm2: Any) -> None:
-        backend = LlamaCppBackend("smollm2", llama=smollm2)
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
         history = filler("kv", 10)
         _, cold = await collect(
             backend, [*history, {"role": "user", "content": "What about roses?"}], num_predict=1
@@ -656,8 +663,46 @@ class TestRealModel:
         assert warm.prompt_ms * 2 < cold.prompt_ms
         await backend.aclose()
 
+    async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:
+        """llama.cpp itself stops mid-step when the request's stop flag is set (its abort check),
+        keeps the chunks before it, and the next request prefills only the rest."""
+        backend: LlamaCppBackend | None = None
+        starts: list[int] = []  # where each eval call began (the tokens already cached)
+
+        class CutInThirdStep:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(smollm2, name)
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                setattr(smollm2, name, value)
+
+            def eval(self, tokens: Sequence[int]) -> None:
+                starts.append(smollm2.n_tokens)
+                if len(starts) == 3 and backend is not None and backend._active_stop:
+                    backend._active_stop.set()  # as a key would, with the step about to run
+                smollm2.eval(tokens)
+
+        backend = LlamaCppBackend("smollm2", llama=CutInThirdStep(), threads=MODEL_THREADS)
+        history = filler("cut", 10)
+        reflection = [*history, {"role": "user", "content": "Reflect on this conversation."}]
+        async with contextlib.aclosing(
+            backend.chat_stream(reflection, num_predict=8, background=True)
+        ) as stream:
+            got = [chunk async for chunk in stream]
+        assert got == []  # cancelled: no text, no stats, no error
+        chunk = starts[1] - starts[0]
+        assert chunk >= 16 and smollm2.n_tokens == starts[2]  # the cut step left nothing behind
+        starts.clear()
+        text, stats = await collect(
+            backend, [*history, {"role": "user", "content": "And tulips?"}], num_predict=4
+        )
+        assert starts[0] >= 2 * chunk  # the two steps before the cut were reused, not redone
+        assert stats.prompt_tokens is not None and stats.prompt_tokens > starts[0] + 100
+        assert stats.completion_tokens and text.strip()
+        await backend.aclose()
+
     async def test_an_overflowing_history_is_trimmed_on_the_real_model(self) -> None:
-        backend = LlamaCppBackend("smollm2", n_ctx=512)
+        backend = LlamaCppBackend("smollm2", n_ctx=512, threads=MODEL_THREADS)
         _, stats = await collect(backend, filler("trim", 12), num_predict=8)
         assert stats.notice is not None and "dropped the" in stats.notice
         assert stats.prompt_tokens is not None and stats.prompt_tokens < 512

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from support.llama_server import ALIAS, KEY, LlamaServer, Proxy, missing, start_server
 from support.ollama_server import refused_port
+from support.realmodel import MODEL_THREADS
 
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyDone
@@ -35,6 +36,8 @@ from sleepchat.store import Store
 
 pytestmark = [
     pytest.mark.realserver,
+    # One worker runs them all (make test runs with pytest-xdist): one server per run.
+    pytest.mark.xdist_group("realserver"),
     pytest.mark.skipif(missing() is not None, reason=f"real-server tier: {missing()}"),
 ]
 
@@ -47,7 +50,7 @@ LONG = [{"role": "user", "content": "Write a very long story about a dragon and 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[LlamaServer]:
-    s = start_server()
+    s = start_server(threads=MODEL_THREADS)
     yield s
     s.stop()
 
@@ -139,7 +142,7 @@ async def test_the_warm_up_shortens_the_next_time_to_first_token(
     server: LlamaServer, backend: OpenAIBackend
 ) -> None:
     history: list[ChatMessage] = [{"role": "system", "content": "You are a helpful assistant."}]
-    for i in range(6):
+    for i in range(4):  # ~400 tokens: a prefill that shows, cheap on two shared cores
         history.append({"role": "user", "content": f"Tell me fact {i} about bread. " * 5})
         history.append({"role": "assistant", "content": f"Bread fact {i}: it rises. " * 6})
     question = [*history, {"role": "user", "content": "Summarise that."}]

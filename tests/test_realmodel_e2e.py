@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.realmodel import MODEL_THREADS
 
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone
@@ -38,15 +39,16 @@ CONTEXT = (
 def backend():
     from sleepchat.llm.llamacpp import LlamaCppBackend
 
-    return LlamaCppBackend("smollm2", n_ctx=2048, seed=7)
+    return LlamaCppBackend("smollm2", n_ctx=2048, seed=7, threads=MODEL_THREADS)
 
 
 async def test_reply_reflection_and_an_instant_hit(backend, tmp_path: Path) -> None:
     settings = CoreSettings(
         options=ModelOptions(num_ctx=2048, temperature=0.2, seed=7),
         cooldown_seconds=0,
-        budget_tokens=900,
-        max_reply_tokens=120,
+        budget_tokens=600,
+        max_reply_tokens=60,
+        max_predictions=2,  # short: the whole suite shares two cores
     )
     store = await Store.open(tmp_path / "d")
     a = Assistant(backend=backend, store=store, settings=settings)
@@ -88,7 +90,7 @@ async def test_warm_ttft_beats_cold(backend) -> None:
     import time
 
     history = [{"role": "system", "content": "You are a helpful assistant."}]
-    for i in range(8):
+    for i in range(3):  # ~380 tokens: enough to tell a prefill from none, cheap on two cores
         history.append({"role": "user", "content": f"Tell me fact {i} about bread. " * 6})
         history.append({"role": "assistant", "content": f"Bread fact {i}: it rises. " * 8})
 
@@ -120,7 +122,13 @@ async def test_warm_ttft_beats_cold(backend) -> None:
 def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
     script = tmp_path / "s.txt"
     script.write_text(f"{CONTEXT}\n/idle\n/predictions\n")
-    # the tiny model: it installs with the package, so this tier runs in CI
+    # the tiny model (it installs with the package, so this tier runs in CI); short replies
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "max_reply_tokens: 60\noptions: {temperature: 0.2, seed: 7}\n"
+        "sleep: {cooldown_seconds: 0, budget_tokens: 600, max_predictions: 2}\n"
+        f"local: {{threads: {MODEL_THREADS}}}\n"
+    )
     env = {**os.environ, "SLEEPCHAT_DATA_DIR": str(tmp_path / "d")}
     env["SLEEPCHAT_LOCAL_MODEL"] = "smollm2"
     proc = subprocess.run(
@@ -133,6 +141,8 @@ def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
             "--script",
             str(script),
             "--json",
+            "--config",
+            str(config),
         ],
         capture_output=True,
         timeout=300,

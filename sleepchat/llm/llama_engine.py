@@ -3,8 +3,11 @@
 Every method of ``LlamaEngine`` runs on the backend's ONE worker thread (a llama.cpp context
 is not thread-safe); ``LlamaCppBackend`` (llamacpp.py) is the asyncio side that feeds it
 requests and relays what it emits. Why it is shaped like this:
-- a cancel sets a stop flag the engine checks between tokens (and between prefill chunks), so
-  decoding stops within one token;
+- a cancel sets a stop flag (``StopFlag``) that the engine checks between tokens and prefill
+  chunks and that llama.cpp itself reads between the nodes of each step (its abort callback),
+  so a question never waits for a reflection's step to finish: on Qwen2.5-1.5B one step of a
+  512-token chunk takes seconds here. The aborted step's tokens are dropped from the cache and
+  what came before stays, so the next request reuses it (bench/preempt_chunks.py);
 - the prompt is rendered and tokenized here rather than by ``create_chat_completion`` so we know
   its length (to trim an overflowing history) and can prefill it in cancellable chunks. Llama
   remembers the tokens it last evaluated: the prefill skips the longest common prefix, which is
@@ -37,6 +40,7 @@ from sleepchat.llm.base import (
     ChatStats,
     grammar_schema,
 )
+from sleepchat.llm.llama_abort import AbortCheck, aborted
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
 from sleepchat.llm.threads import ThreadPlan, brief_spin_waits
 
@@ -44,9 +48,11 @@ log = logging.getLogger("sleepchat.llm")
 
 DEFAULT_TEMPERATURE = 0.8  # Ollama's default
 REPEAT_PENALTY = 1.1  # Ollama's default (over the last 64 tokens, llama-cpp-python's default)
-PREFILL_CHUNK = (
-    512  # tokens per eval call; smaller chunks cancel sooner but prefill up to 3x slower here
-)
+PREFILL_CHUNK = 512  # tokens per eval call for the user's own requests: the fastest
+# Idle work prefills in smaller chunks: a cancel then drops at most this many tokens' work, and
+# llama.cpp's steps (matrix products over the chunk) are short enough that its abort check
+# comes within ~20 ms on a 1.5B model (bench/preempt_chunks.py measures the choice).
+BACKGROUND_CHUNK = 64
 # The reply cap unless the user sets max_reply_tokens: with none, one SmolLM2 reply ran on for
 # 4,027 tokens (80 s) until the context was full. Also the context kept free for the reply
 # when trimming the history (at most n_ctx / 4).
@@ -119,6 +125,7 @@ class LlamaEngine:
         self._eos = ""
         self._is_eog: Callable[[int], bool] = lambda _t: False
         self._grammars: dict[str, Any] = {}
+        self._abort = AbortCheck()
 
     @property
     def loaded(self) -> bool:
@@ -153,6 +160,9 @@ class LlamaEngine:
                     f"llama.cpp can read; re-download it or {FIX}"
                 ) from None
             self.owns_llama = True
+            # Quiet llama.cpp's error lines too (Llama(verbose=False) leaves them on): it logs
+            # each cancel inside a step as one, and sleepchat reports real failures itself.
+            logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
         try:
             self._setup_template()
         except BackendError:
@@ -286,7 +296,9 @@ class LlamaEngine:
 
     # decoding -----------------------------------------------------------------------------
 
-    def _prefill(self, tokens: list[int], upto: int, stop: threading.Event) -> bool:
+    def _prefill(
+        self, tokens: list[int], upto: int, stop: threading.Event, chunk: int = PREFILL_CHUNK
+    ) -> bool:
         """Evaluate ``tokens[:upto]``, skipping the prefix still in the KV cache.
 
         Returns False when stopped. ``llama.generate`` would skip the same prefix, but in one
@@ -304,7 +316,7 @@ class LlamaEngine:
         while position < upto:
             if stop.is_set():
                 return False
-            end = min(position + PREFILL_CHUNK, upto)
+            end = min(position + chunk, upto)
             llama.eval(tokens[position:end])
             position = end
         return True
@@ -334,6 +346,7 @@ class LlamaEngine:
         started = time.perf_counter()
         load_ms = self.load()
         llama = self._llama
+        self._abort.watch(llama, stop)
         begun = time.perf_counter()
         tokens, dropped = self._fit(list(req.messages), req.num_predict)
         self._use_threads(req.background)
@@ -341,7 +354,9 @@ class LlamaEngine:
         wanted = req.num_predict if req.num_predict is not None and req.num_predict >= 0 else budget
         limit = min(wanted, budget)
         # Leave the last prompt token to generate(): it needs fresh logits to sample from.
-        if not self._prefill(tokens, len(tokens) if limit == 0 else len(tokens) - 1, stop):
+        upto = len(tokens) if limit == 0 else len(tokens) - 1
+        chunk = BACKGROUND_CHUNK if req.background else PREFILL_CHUNK
+        if not self._prefill(tokens, upto, stop, chunk):
             return None
         stats = ChatStats(
             prompt_tokens=len(tokens),
@@ -403,6 +418,10 @@ class LlamaEngine:
         except BackendError as exc:
             outcome = exc
         except Exception as exc:  # llama.cpp failures must reach the user as one line
+            if stop.is_set() and aborted(exc):
+                # Cut mid-step: llama.cpp dropped that step's tokens, the cache before it holds.
+                emit(CANCELLED)
+                return
             try:
                 self._llama.reset()  # the cache may be half-written
             except Exception:  # the user still gets the one-line error below
@@ -411,4 +430,6 @@ class LlamaEngine:
                 f"the embedded model failed mid-reply ({type(exc).__name__}: {exc}) — "
                 "try again; if it persists, try another local_model"
             )
+        finally:
+            self._abort.watch(self._llama, None)  # the flag may go away with its request
         emit(outcome)

@@ -4,8 +4,8 @@ This is the asyncio side; the model itself lives in ``LlamaEngine`` (llama_engin
 worker thread, since a llama.cpp context is one slot and not thread-safe. An asyncio.Lock
 serialises requests the way Ollama's single slot does; text travels thread -> loop through
 ``call_soon_threadsafe`` into an asyncio.Queue, and closing the stream (or cancelling its
-consumer) sets the stop flag the engine checks between tokens, so decoding stops within one
-token and the slot is free at once.
+consumer) sets the stop flag that the engine checks between tokens and llama.cpp inside each
+step, so the model stops within milliseconds and the slot is free at once.
 
 ``llama_cpp`` is imported lazily, by the engine only, so this module imports without it.
 """
@@ -25,6 +25,7 @@ from sleepchat.llm.base import (
     ChatRequest,
     HealthInfo,
 )
+from sleepchat.llm.llama_abort import StopFlag
 from sleepchat.llm.llama_engine import CANCELLED, REPLY_TOKENS, LlamaEngine, llama_cpp_version
 from sleepchat.llm.local_models import DEFAULT_MODEL, LLAMA_CPP_INSTALL, resolve_model
 from sleepchat.llm.threads import ThreadPlan
@@ -68,7 +69,7 @@ class LlamaCppBackend(BaseBackend):
         async with self._slot:
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[object] = asyncio.Queue()
-            stop = threading.Event()
+            stop = StopFlag()  # llama.cpp reads it inside each step, too
 
             def emit(item: object) -> None:
                 try:

@@ -21,6 +21,8 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from sleepchat.llm.threads import brief_spin_waits
+
 SERVER_MODULES = ("llama_cpp", "fastapi", "uvicorn", "sse_starlette", "starlette_context")
 ALIAS = "smollm2"
 KEY = "sleepchat-test-key"
@@ -134,6 +136,9 @@ def start_server(
     if api_key is not None:
         cmd += ["--api_key", api_key]
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    # The embedded backend's brief spinning waits: with OpenMP's long default spins, the
+    # server's threads burn the cores they wait on, which the rest of a parallel run needs.
+    brief_spin_waits(env)
     process = subprocess.Popen(
         cmd,
         stdin=subprocess.DEVNULL,

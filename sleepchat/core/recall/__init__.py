@@ -17,11 +17,13 @@ question, logs one line and switches to word overlap for the rest of the run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from sleepchat.core.models import Prediction
@@ -90,7 +92,10 @@ def _kind_factor(a: str, b: str) -> float:
     return 1.0 if same else INTENT_CONFLICT
 
 
-def content_words(text: str) -> dict[str, float]:
+# Remembered, read-only: the reflection's checks compare each candidate with every message, so
+# one long message (a 1 MB paste) was taken apart dozens of times per reflection (20 s of CPU).
+@functools.lru_cache(maxsize=64)
+def content_words(text: str) -> Mapping[str, float]:
     """Normalised content words with their weights."""
     out: dict[str, float] = {}
     words = _words(text)
@@ -104,7 +109,7 @@ def content_words(text: str) -> dict[str, float]:
         s = SYNONYM_STEMS.get(stem(SYNONYMS.get(w, w)), stem(SYNONYMS.get(w, w)))
         weight = WEAK if w in WEAK_WORDS or s in WEAK_WORDS else 1.0
         out[s] = max(out.get(s, 0.0), weight)
-    return out
+    return MappingProxyType(out)
 
 
 def lexical_similarity(a: str, b: str) -> float:

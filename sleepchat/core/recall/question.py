@@ -10,6 +10,7 @@ person ("my husband" / "I") and the kind of question asked.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from sleepchat.core.recall.wordlists import (
     PERSON,
     POLITE_RE,
     REQUEST_RE,
+    REQUEST_VERBS,
     SAME_MARKER,
     SPECIFIC_HOW,
     SPELLING,
@@ -85,6 +87,7 @@ _CHAT_RE = _abbreviations_re(CHAT_SPELLINGS)
 _COUNTRY_RE = re.compile(r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])")
 
 
+@functools.lru_cache(maxsize=64)  # the same messages are compared again and again
 def expand(text: str, form_only: bool = False) -> str:
     """Lowercase, unicode-folded, contractions and chat abbreviations written out (with
     ``form_only``, only the chat spellings of one word: "temp" may not be "temperature")."""
@@ -266,12 +269,6 @@ def form_words(text: str) -> list[str]:
     return canonical(_words(_strip_politeness(expand(text, form_only=True))))
 
 
-# Request verbs ask for a kind of answer ("list" is not "explain"): the formula is politeness.
-_REQUEST_VERBS = frozenset(
-    {"explain", "describe", "list", "recommend", "suggest", "show", "teach", "remind", "give",
-     "walk", "help"}
-)
-
 
 def request_verbs(text: str) -> list[str]:
     """The answer-shaping verbs of the request formulas ``form_words`` strips, sorted."""
@@ -281,7 +278,7 @@ def request_verbs(text: str) -> list[str]:
         m = REQUEST_RE.match(part.strip())
         if m:
             spans.append(m.group(0))
-    return sorted(w for span in spans for w in span.split() if w in _REQUEST_VERBS)
+    return sorted(w for span in spans for w in span.split() if w in REQUEST_VERBS)
 
 
 def kind_of(text: str) -> str:

@@ -291,3 +291,9 @@ UNIT_NAMES = frozenset(UNITS.values()) | frozenset(UNITS_AFTER_NUMBER.values())
 CLAUSE_BREAKS = frozenset({",", ";", ":", "?", "!", ".", "(", ")", "-", "—", "–"})
 # A "to" right after these starts the infinitive of the question ("how to bake"), not a role.
 INFINITIVE_AFTER = frozenset(WH) | {"whether"}
+
+# Request verbs ask for a kind of answer ("list" is not "explain"): the formula is politeness.
+REQUEST_VERBS = frozenset(
+    {"explain", "describe", "list", "recommend", "suggest", "show", "teach", "remind", "give",
+     "walk", "help"}
+)
