@@ -323,7 +323,8 @@ async def test_missing_model_and_cut_stream_are_reported(srv: FakeOllama, tmp_pa
 async def test_escape_stops_the_reply_and_keeps_the_partial(
     srv: FakeOllama, tmp_path: Path
 ) -> None:
-    srv.configure(token_delay=0.05)
+    # Long enough (400 chunks, 20 s) that Esc lands mid-reply however busy the machine is.
+    srv.configure(token_delay=0.05, reply="and more " * 400)
     app, _clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
