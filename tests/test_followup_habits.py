@@ -4,20 +4,16 @@ idle with exactly a chat turn's request, served only to a message that is that i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from support.cli import events, sleepchat
+from support.core_assistant import ask, assistant, nothing_to_predict, reply
 
-from sleepchat.core.assistant import Assistant
-from sleepchat.core.clock import FakeClock
-from sleepchat.core.events import Event, ReplyDone
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection.followup_habits import Habits
-from sleepchat.core.settings import CoreSettings
 from sleepchat.devtools.fake_ollama import FakeOllama
-from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
 
@@ -25,39 +21,11 @@ SHORTER = BY_NAME["shorter"].request
 EXAMPLE = BY_NAME["example"].request
 
 
-def reply(messages: Sequence[ChatMessage]) -> str:
-    """The model's answer names the request it answered and how much it saw before it."""
-    turns = sum(1 for m in messages if m["role"] == "user")
-    return f"Answer to «{messages[-1]['content']}» after {turns} user messages."
-
-
-def nothing_to_predict(messages: Sequence[ChatMessage], schema: type) -> str:
-    return json.dumps({"facts": [], "questions": [], "verdicts": []})
-
-
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     s = await Store.open(tmp_path / "data")
     yield s
     await s.close()
-
-
-async def assistant(store: Store, backend: FakeBackend, **settings: object) -> Assistant:
-    a = Assistant(
-        backend=backend,
-        store=store,
-        settings=CoreSettings(**{"cooldown_seconds": 0.0, **settings}),  # type: ignore[arg-type]
-        clock=FakeClock(),  # type: ignore[arg-type]
-    )
-    await a.start()
-    return a
-
-
-async def ask(a: Assistant, text: str) -> ReplyDone:
-    got: list[Event] = [e async for e in a.ask(text)]
-    done = got[-1]
-    assert isinstance(done, ReplyDone)
-    return done
 
 
 def requests(backend: FakeBackend) -> list[str]:

@@ -5,34 +5,19 @@ asked, never aged out by turn count, answered again when the conversation moved 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from support.cli import events, sleepchat
+from support.core_assistant import ask, assistant, nothing_to_predict, reply
 
-from sleepchat.core.assistant import Assistant
-from sleepchat.core.clock import FakeClock
 from sleepchat.core.errors import CoreError
-from sleepchat.core.events import Event, ReplyDone
-from sleepchat.core.settings import CoreSettings
 from sleepchat.devtools.fake_ollama import FakeOllama
-from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
 
 QUEUED = "How do I keep the starter alive while I am away for two weeks?"
-
-
-def reply(messages: Sequence[ChatMessage]) -> str:
-    """The model's answer names the question it answered and how much it saw before it."""
-    question = messages[-1]["content"]
-    turns = sum(1 for m in messages if m["role"] == "user")
-    return f"Answer to «{question}» after {turns} user messages."
-
-
-def nothing_to_predict(messages: Sequence[ChatMessage], schema: type) -> str:
-    return json.dumps({"facts": [], "questions": [], "verdicts": []})
 
 
 @pytest.fixture
@@ -40,25 +25,6 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     s = await Store.open(tmp_path / "data")
     yield s
     await s.close()
-
-
-async def assistant(store: Store, backend: FakeBackend, **settings: object) -> Assistant:
-    base = {"cooldown_seconds": 0.0, "prediction_ttl_turns": 1, **settings}
-    a = Assistant(
-        backend=backend,
-        store=store,
-        settings=CoreSettings(**base),
-        clock=FakeClock(),  # type: ignore[arg-type]
-    )
-    await a.start()
-    return a
-
-
-async def ask(a: Assistant, text: str) -> ReplyDone:
-    got: list[Event] = [e async for e in a.ask(text)]
-    done = got[-1]
-    assert isinstance(done, ReplyDone)
-    return done
 
 
 async def test_a_queued_question_is_answered_while_idle_and_served_when_asked(store) -> None:
