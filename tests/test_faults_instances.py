@@ -19,9 +19,10 @@ def _cmd(data: Path, *args: str) -> list[str]:
 
 def test_second_instance_refused_while_first_streams_then_takes_over(tmp_path: Path) -> None:
     data = tmp_path / "d"
-    # A reply far longer than the test (5 min): the first instance is still streaming when it is
-    # killed however slow the machine (with 3 s, a busy machine let it finish and go on).
-    with FakeOllama(token_delay=0.05, reply="a slow reply " * 2000) as srv:
+    # A reply far longer than the test (minutes, even at the reply cap): the first instance is
+    # still streaming when it is killed however slow the machine (with 3 s, and with 50 ms a
+    # token under the cap, a busy machine let it finish and start the second line).
+    with FakeOllama(token_delay=0.5, reply="a slow reply " * 2000) as srv:
         chat = ["--backend", "ollama", "--host", srv.url, "--model", "llama3.2", "--json"]
         first = subprocess.Popen(
             _cmd(data, *chat), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -44,6 +45,7 @@ def test_second_instance_refused_while_first_streams_then_takes_over(tmp_path: P
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait()
+        srv.configure(token_delay=0.0)  # the next start's reply: no need to wait for it
         third = subprocess.run(_cmd(data, *chat), input=b"after the kill\n", capture_output=True)
     err = third.stderr.decode()
     assert third.returncode == 0, err
