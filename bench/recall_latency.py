@@ -25,7 +25,7 @@ from sleepchat.core.recall import Recall
 from sleepchat.llm import minilm
 from sleepchat.recall_bench import load_pairs, prediction
 
-PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "recall_pairs.jsonl"
+PAIRS = Path(__file__).resolve().parent.parent / "sleepchat" / "data" / "recall_tune.jsonl"
 FRESH = 10
 
 

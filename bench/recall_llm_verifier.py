@@ -1,6 +1,6 @@
 """The option not taken: the chat model as the recall verifier. SmolLM2-135M is asked on its warm
 cache (a short conversation already evaluated) whether two questions ask the same thing, one
-token, its probability of "yes" as the score; on the tune half of tests/data/recall_pairs.jsonl.
+token, its probability of "yes" as the score; on the tune half of sleepchat/data/recall_tune.jsonl.
 Prints how well the score separates the pairs, and its cost beside generating an answer from
 the same warm cache, in one run (issue #10: a model verifier must cost < 5 % of the answer).
 
@@ -22,7 +22,7 @@ from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
 from sleepchat.llm.local_models import packaged_path
 from sleepchat.recall_bench import load_pairs
 
-PAIRS = Path(__file__).resolve().parent.parent / "tests" / "data" / "recall_pairs.jsonl"
+PAIRS = Path(__file__).resolve().parent.parent / "sleepchat" / "data" / "recall_tune.jsonl"
 HISTORY = [
     ("user", "I want to bake bread this weekend but my oven runs hot."),
     ("assistant", "Lower the temperature by about 15 degrees and check the loaf ten minutes "

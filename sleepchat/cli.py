@@ -107,7 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
     r = benches.add_parser("recall", help="measure the recall matcher alone on labelled pairs")
     _global_flags(r, suppress=True)
     r.add_argument(
-        "--pairs", metavar="FILE", required=True, help='JSONL of {"predicted", "asked", "same"}'
+        "--pairs",
+        metavar="FILE",
+        help='JSONL of {"predicted", "asked", "same"} (with --calibrate: default the shipped ones)',
+    )
+    r.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="ask the chat model about the pairs the word rules leave open; store the level at "
+        "which it served no look-alike for this model (recall.judge then uses it)",
+    )
+    r.add_argument(
+        "--judge",
+        action="store_true",
+        help="match with the chat model as judge, at its calibrated level",
     )
     r.add_argument(
         "--threshold", type=_unit_float, metavar="X", help="candidate level (default: calibrated)"
@@ -233,9 +246,17 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "bench" and args.bench_command == "recall":
         from sleepchat.recall_bench import run_recall_bench
 
-        return commands.run(
-            run_recall_bench(config, pairs=args.pairs, threshold=args.threshold, split=args.split)
+        if args.calibrate:
+            from sleepchat.judge_bench import run_calibrate
+
+            return commands.run(run_calibrate(config, pairs=args.pairs, split=args.split))
+        if args.pairs is None:
+            _err("bench recall needs --pairs FILE (or --calibrate, which has its own)")
+            return 2
+        bench = run_recall_bench(
+            config, pairs=args.pairs, threshold=args.threshold, split=args.split, judge=args.judge
         )
+        return commands.run(bench)
     if args.command == "bench":
         if args.quick:
             from sleepchat.bench_quick import run_quick as run_bench

@@ -20,10 +20,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sleepchat.core.models import Prediction
 from sleepchat.core.recall import Recall
+from sleepchat.core.recall.judge import ModelJudge
 from sleepchat.errors import SleepchatError
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
+    from sleepchat.llm.base import BaseBackend
 
 PAIRS_HELP = 'JSONL, one {"predicted": str, "asked": str, "same": bool} per line'
 
@@ -189,19 +191,33 @@ def print_report(report: RecallReport, out: IO[str]) -> None:
 
 
 async def run_recall_bench(
-    config: Config, *, pairs: str, threshold: float | None, split: str | None
+    config: Config,
+    *,
+    pairs: str,
+    threshold: float | None,
+    split: str | None,
+    judge: bool = False,
 ) -> int:
     """``sleepchat bench recall``: the configured matcher (recall.method / embed_model) on a
-    labelled pairs file; the report goes to stdout."""
-    from sleepchat.runtime import build_backend, build_embedder, warn
+    labelled pairs file; the report goes to stdout. ``judge``: with the chat model as judge at
+    its calibrated level (the embedded model is loaded for it)."""
+    from sleepchat.runtime import build_backend, build_embedder, open_backend, warn
 
     loaded = load_pairs(pairs, split)
-    server = {"auto": "ollama", "ollama": "ollama", "openai": "openai"}.get(config.backend)
-    backend = await build_backend(server, config) if server else None
+    backend: BaseBackend | None
+    if judge:
+        backend = await open_backend(config, check=True)
+    else:
+        server = {"auto": "ollama", "ollama": "ollama", "openai": "openai"}.get(config.backend)
+        backend = await build_backend(server, config) if server else None
+    chosen: ModelJudge | None = None
     try:
+        if judge:
+            assert backend is not None
+            chosen = await calibrated_judge(config, backend)
         embedder = await build_embedder(config, backend, on_warning=warn)
         try:
-            recall = Recall(embedder, threshold=threshold)
+            recall = Recall(embedder, threshold=threshold, judge=chosen)
             report = await measure(recall, loaded)
         finally:
             if embedder is not None:
@@ -210,4 +226,30 @@ async def run_recall_bench(
         if backend is not None:
             await backend.aclose()
     print_report(report, sys.stdout)
+    if chosen is not None:
+        each = chosen.spent_ms / chosen.calls if chosen.calls else 0.0
+        print(
+            f"judge: {chosen.name} at level {chosen.level:+.3f}; {chosen.calls} pairs judged, "
+            f"{each:.0f} ms each",
+            file=sys.stdout,
+        )
     return 0
+
+
+async def calibrated_judge(config: Config, backend: BaseBackend) -> ModelJudge:
+    """The chat model's judge at its calibrated level; an error naming the fix without one."""
+    from sleepchat.core.recall.calibration import model_key
+    from sleepchat.runtime import build_judge, open_store
+
+    store = await open_store(config.resolved_data_dir(), read_only=True)
+    try:
+        judge = await build_judge(config, store, backend)
+    finally:
+        await store.close()
+    if not isinstance(judge, ModelJudge):
+        key = model_key(backend.name, backend.model)
+        raise SleepchatError(
+            f"{key} has no calibrated judge (or recall.judge is never) — run "
+            "`sleepchat bench recall --calibrate` first"
+        )
+    return judge

@@ -23,7 +23,7 @@ from sleepchat.llm.base import BackendError
 if TYPE_CHECKING:
     from sleepchat.config import Config
     from sleepchat.core.assistant import Assistant
-    from sleepchat.core.ports import Embedder, StorePort
+    from sleepchat.core.ports import Embedder, Judge, StorePort
     from sleepchat.core.settings import CoreSettings
     from sleepchat.llm.base import BaseBackend
     from sleepchat.store import Store
@@ -217,6 +217,23 @@ async def build_embedder(
     return choice.embedder
 
 
+async def build_judge(config: Config, store: StorePort, backend: BaseBackend) -> Judge | None:
+    """Recall's judge (``recall.judge``): the chat model, when a calibration for it says at
+    which level it served no look-alike (the user's own, else the shipped one); else None."""
+    if config.recall.judge == "never":
+        return None
+    from sleepchat.core.recall.calibration import STORE_KEY, lookup, model_key
+    from sleepchat.core.recall.judge import ModelJudge
+
+    key = model_key(backend.name, backend.model)
+    calibration = lookup(key, await store.get_meta(STORE_KEY))
+    if calibration is None or calibration.level is None:
+        log.info("recall: no judge (%s is not calibrated for one)", key)
+        return None
+    log.info("recall judge: %s", calibration.summary)
+    return ModelJudge(backend, calibration, config.core_settings().options)
+
+
 # -- store and assistant ----------------------------------------------------------------------
 
 
@@ -235,10 +252,13 @@ def build_assistant(
     settings: CoreSettings,
     *,
     embedder: Embedder | None = None,
+    judge: Judge | None = None,
 ) -> Assistant:
     from sleepchat.core.assistant import Assistant
 
-    return Assistant(backend=backend, store=store, settings=settings, log=log, embedder=embedder)
+    return Assistant(
+        backend=backend, store=store, settings=settings, log=log, embedder=embedder, judge=judge
+    )
 
 
 @dataclass
@@ -281,5 +301,7 @@ async def open_runtime(
         await store.close()
         raise
     embedder = await build_embedder(config, backend, on_warning=on_warning)
-    assistant = build_assistant(backend, store, config.core_settings(), embedder=embedder)
+    judge = await build_judge(config, store, backend)
+    settings = config.core_settings()
+    assistant = build_assistant(backend, store, settings, embedder=embedder, judge=judge)
     return Runtime(config, store, backend, assistant, embedder)

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 FROZEN = [DATA / "recall_heldout.jsonl", DATA / "notes_heldout.jsonl"]
 TUNE = [
-    DATA / "recall_pairs.jsonl", DATA / "notes_conversations.jsonl", DATA / "question_voice.jsonl"
+    ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
+    DATA / "notes_conversations.jsonl",
+    DATA / "question_voice.jsonl",
 ]
 WINDOW = 7  # words: a quoted sentence shares a run this long; prose rarely does by chance
 PHRASE = 3  # words: a rule phrase this long is distinctive (two-word ones are everyday English)

@@ -22,6 +22,7 @@ import pytest
 from pydantic import BaseModel
 from support.realmodel import MODEL_THREADS
 
+from sleepchat.core.recall.judge import judge_messages
 from sleepchat.llm.base import (
     BackendError,
     BackendStreamError,
@@ -659,6 +660,27 @@ class TestRealModel:
             backend, [*history, {"role": "user", "content": "And tulips?"}], num_predict=1
         )
         assert cold.prompt_tokens is not None and cold.prompt_tokens >= 600
+        assert cold.prompt_ms is not None and warm.prompt_ms is not None
+        assert warm.prompt_ms * 2 < cold.prompt_ms
+        await backend.aclose()
+
+    async def test_judging_a_question_leaves_the_chat_cache_warm(self, smollm2: Any) -> None:
+        # The recall judge's prompt shares nothing with the chat's: without the cache being
+        # kept, a miss after a judged pair would prefill the whole history again.
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
+        history = filler("judge", 10)
+        _, cold = await collect(
+            backend, [*history, {"role": "user", "content": "What about roses?"}], num_predict=1
+        )
+        cached = list(smollm2.input_ids[: smollm2.n_tokens])
+        margins = await backend.yes_margins(
+            [judge_messages("How do I start a compost heap?", "how do i begin a compost heap")]
+        )
+        assert len(margins) == 1 and abs(margins[0]) < 100
+        assert list(smollm2.input_ids[: smollm2.n_tokens]) == cached
+        _, warm = await collect(
+            backend, [*history, {"role": "user", "content": "And tulips?"}], num_predict=1
+        )
         assert cold.prompt_ms is not None and warm.prompt_ms is not None
         assert warm.prompt_ms * 2 < cold.prompt_ms
         await backend.aclose()

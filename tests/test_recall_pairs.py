@@ -4,7 +4,7 @@ gets the cached one for the same question written in another form.
 - tests/data/recall_heldout.jsonl is the frozen test set (25 look-alike classes and 15 rewording
   styles, 6 pairs each), written before the current rules and never read while changing them;
   its hash is checked in test_frozen_sets.py. Its figures are the ones the README reports.
-- tests/data/recall_pairs.jsonl (27 classes x 10 pairs) was read while writing the rules: all
+- sleepchat/data/recall_tune.jsonl (27 classes x 10 pairs) was read while writing the rules: all
   of it is tune data now, and its figures are tune figures.
 
 Without a judge, a rewording beyond form (a synonym, a typo, a reordered clause) is a miss, so
@@ -22,7 +22,7 @@ from sleepchat.recall_bench import RecallReport, load_pairs, measure
 
 DATA = Path(__file__).parent / "data"
 HELDOUT = DATA / "recall_heldout.jsonl"
-TUNE = DATA / "recall_pairs.jsonl"
+TUNE = Path(__file__).resolve().parent.parent / "sleepchat" / "data" / "recall_tune.jsonl"
 # The styles that differ in form only: each of their pairs should be served.
 FORM_STYLES = ("para-case-punctuation", "para-spelling", "para-symmetric", "para-article")
 

@@ -1,7 +1,7 @@
 """The recall verifier, class by class: a cached answer never serves a look-alike question; two
 questions that differ in form only get it; anything else is left to a judge, never approved by
 stems, typo correction or synonyms alone. The examples are this file's own: none is in the tune
-pairs (tests/data/recall_pairs.jsonl) or the frozen set (tests/data/recall_heldout.jsonl)."""
+pairs (sleepchat/data/recall_tune.jsonl) or the frozen set (tests/data/recall_heldout.jsonl)."""
 
 from __future__ import annotations
 

@@ -185,6 +185,11 @@ class RecallConfig:
         None,
         "null: the built-in model, else one the server has; builtin: only that one; or a name.",
     )
+    judge: Literal["auto", "never"] = setting(
+        "auto",
+        "auto: the chat model judges reworded questions where it was calibrated for no false "
+        "hits (sleepchat bench recall --calibrate); never: the word rules alone.",
+    )
 
 
 @dataclass(frozen=True)

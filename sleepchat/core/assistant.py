@@ -38,7 +38,7 @@ from sleepchat.core.models import (
     SearchHit,
     Session,
 )
-from sleepchat.core.ports import Backend, Embedder, StorePort
+from sleepchat.core.ports import Backend, Embedder, Judge, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall
@@ -68,8 +68,10 @@ class Assistant:
         clock: Clock | None = None,
         log: logging.Logger | None = None,
         embedder: Embedder | None = None,
+        judge: Judge | None = None,
     ) -> None:
-        """``embedder`` embeds questions for recall (None: recall matches words)."""
+        """``embedder`` embeds questions for recall (None: recall matches words); ``judge``
+        decides the reworded questions the word rules leave open (None: they are misses)."""
         self._backend = backend
         self._store = store
         self._base = settings or CoreSettings()  # as configured; a session may add its own
@@ -77,7 +79,9 @@ class Assistant:
         self._log = log or logging.getLogger("sleepchat.core")
         self._events = EventBus(self._log)
         self._idle = IdleClock(self._clock, self._base.idle_seconds)
-        self._recall = Recall(embedder, threshold=self._base.recall_threshold, log=self._log)
+        self._recall = Recall(
+            embedder, threshold=self._base.recall_threshold, judge=judge, log=self._log
+        )
         self._reflector = Reflector(backend, self._clock, self._recall, self._log)
         self._profile = SessionProfile(backend, store, self._events, self._base)
         self._replies = ReplyMaker(backend, self._clock, self._log)

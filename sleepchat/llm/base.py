@@ -84,6 +84,14 @@ class HealthInfo:
 
 M = TypeVar("M", bound=BaseModel)
 
+YES_NO_TOKENS = 3  # "Yes." is one to three tokens on every tokenizer here
+
+
+def first_word(text: str) -> str:
+    """The reply's first word, lowercased, without markup or punctuation ("**Yes.**": "yes")."""
+    match = re.search(r"[A-Za-z]+", text)
+    return match.group(0).lower() if match else ""
+
 
 # "\ud800"-style escapes: valid JSON, but a lone one decodes to text nothing can encode.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -293,6 +301,28 @@ class BaseBackend(ABC):
             raw = json_body(raw)
         # A grammar or plain instructions let raw control characters into JSON strings.
         return validate_reply(schema, raw, stats, lenient=mode != "schema"), stats
+
+    async def yes_margins(
+        self,
+        questions: Sequence[Sequence[ChatMessage]],
+        *,
+        options: ModelOptions | None = None,
+        stop_at: float | None = None,
+    ) -> list[float]:
+        """The recall judge's yes/no questions (core/recall/judge.py): +1 for a reply that
+        starts with "yes", -1 for any other, stopping after the first at or below ``stop_at``.
+        A backend that can read the model's log-probabilities returns the log-odds of "yes"
+        over "no" instead."""
+        opts = options or ModelOptions()
+        greedy = ModelOptions(opts.num_ctx, 0.0, opts.seed, dict(opts.extra))
+        margins: list[float] = []
+        for messages in questions:
+            request = ChatRequest(list(messages), greedy, YES_NO_TOKENS)
+            text, _stats = await self.complete(request)
+            margins.append(1.0 if first_word(text) == "yes" else -1.0)
+            if stop_at is not None and margins[-1] <= stop_at:
+                break
+        return margins
 
     async def warm_up(
         self,

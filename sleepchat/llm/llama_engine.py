@@ -41,6 +41,7 @@ from sleepchat.llm.base import (
     grammar_schema,
 )
 from sleepchat.llm.llama_abort import AbortCheck, aborted
+from sleepchat.llm.llama_judge import NO, YES, single_tokens, yes_margins
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
 from sleepchat.llm.threads import ThreadPlan, brief_spin_waits
 
@@ -126,6 +127,7 @@ class LlamaEngine:
         self._is_eog: Callable[[int], bool] = lambda _t: False
         self._grammars: dict[str, Any] = {}
         self._abort = AbortCheck()
+        self._yes_no: tuple[list[int], list[int]] | None = None  # their token ids
 
     @property
     def loaded(self) -> bool:
@@ -408,6 +410,25 @@ class LlamaEngine:
         stats.eval_ms = (ended - first) * 1000
         stats.total_ms = (ended - started) * 1000
         return stats
+
+    def yes_margins(
+        self, questions: Sequence[Sequence[ChatMessage]], stop_at: float | None = None
+    ) -> list[float]:
+        """The recall judge's questions: log-odds of "yes" over "no" for each (llama_judge.py);
+        the chat's cache is kept."""
+        self.load()
+        llama = self._llama
+        if self._yes_no is None:
+            self._yes_no = (single_tokens(llama, YES), single_tokens(llama, NO))
+        prompts = [self._tokens(messages) for messages in questions]
+        self._use_threads(False)
+        try:
+            llama_cpp = import_llama_cpp()
+            return yes_margins(llama, llama_cpp, prompts, self._prefill, self._yes_no, stop_at)
+        except BackendError:
+            raise
+        except Exception as exc:  # llama.cpp's own failures: the judge then serves nothing
+            raise BackendError(f"the embedded model could not judge ({exc})") from None
 
     def run(self, req: ChatRequest, stop: threading.Event, emit: Callable[[object], None]) -> None:
         """Run one request: text chunks, then exactly one terminal item (a chunk with the

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from sleepchat.llm.base import (
@@ -22,8 +22,10 @@ from sleepchat.llm.base import (
     BaseBackend,
     Capabilities,
     ChatChunk,
+    ChatMessage,
     ChatRequest,
     HealthInfo,
+    ModelOptions,
 )
 from sleepchat.llm.llama_abort import StopFlag
 from sleepchat.llm.llama_engine import CANCELLED, REPLY_TOKENS, LlamaEngine, llama_cpp_version
@@ -96,6 +98,26 @@ class LlamaCppBackend(BaseBackend):
             finally:
                 stop.set()
                 self._active_stop = None
+
+    async def yes_margins(
+        self,
+        questions: Sequence[Sequence[ChatMessage]],
+        *,
+        options: ModelOptions | None = None,
+        stop_at: float | None = None,
+    ) -> list[float]:
+        """Log-odds of "yes" over "no" from the model's logits, holding the slot."""
+        if self._closed:
+            raise BackendUnavailable(CLOSED)
+        async with self._slot:
+            loop = asyncio.get_running_loop()
+            try:
+                work = loop.run_in_executor(
+                    self._worker, self._engine.yes_margins, questions, stop_at
+                )
+            except RuntimeError:  # executor shut down
+                raise BackendUnavailable(CLOSED) from None
+            return await work
 
     async def load(self) -> None:
         """Load the model now (on the worker thread) rather than on the first request; queued

@@ -35,7 +35,7 @@ from sleepchat.errors import one_line
 
 RecallMethod = Literal["lexical", "embedding"]
 
-# Candidate levels, chosen on the tune half of tests/data/recall_pairs.jsonl: the lowest score
+# Candidate levels, chosen on the tune half of sleepchat/data/recall_tune.jsonl: the lowest score
 # of a verified paraphrase there was 0.65 cosine / 0.25 overlap (typos cost the most).
 DEFAULT_THRESHOLDS: dict[str, float] = {"lexical": 0.2, "embedding": 0.6}
 # Predictions this close but not served go to the model as hints.

@@ -1,0 +1,103 @@
+"""The recall judge: the chat model decides the pairs the word rules leave open.
+
+The verifier (verify.py) vetoes what it can see (numbers, negation, direction, people, tense,
+question kind) and approves pairs that differ in form only; a pair that differs in content words
+("begin" for "start", "get rid of" for "remove", a request for a question) goes here. The model
+is asked, in both orders, whether the best reply to one message answers the other. Asked one way
+only, a small model says yes to almost anything worded alike; the lower of the two answers is
+what separates rewordings from look-alikes on the labelled pairs (README, Recall).
+
+A backend's answer is a margin: the log-odds of "yes" over "no" as the reply's first word where
+the model's log-probabilities are at hand (the embedded model), else +1 for a yes and -1 for
+anything else. A pair is the same only above the level calibrated for that model
+(``calibration.py``): a model without a calibration has no judge, and recall serves what the
+rules alone approve.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from sleepchat.core.ports import ChatMessage, ModelOptions
+from sleepchat.core.recall.calibration import Calibration
+
+# The instruction comes first, so the second order prefills only the two messages. Naming
+# what must not change (object, amount, place, person, platform, purpose) made the 1.5B
+# model's "no" firmer on look-alikes than asking whether the two "ask the same thing".
+SYSTEM = "You are a careful assistant."
+QUESTION = (
+    "Would the best reply to message A also be a complete and correct reply to message B, with "
+    "nothing changed (same object, amount, place, person, platform and purpose)? Answer only "
+    'yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
+)
+MAX_CHARS = 400  # longer messages are not judged: a pasted text is not a question to match
+
+
+class YesNo(Protocol):
+    """A model asked yes/no questions: for each, how much more likely "yes" is than "no" as the
+    first word of its reply (log-odds; +1 / -1 where a server gives no log-probabilities).
+    Raises on any failure."""
+
+    async def yes_margins(
+        self,
+        questions: Sequence[Sequence[ChatMessage]],
+        *,
+        options: ModelOptions | None = None,
+        stop_at: float | None = None,
+    ) -> list[float]:
+        """``stop_at``: stop after the first margin at or below it (the rest cannot matter)."""
+        ...
+
+
+def judge_messages(a: str, b: str) -> list[ChatMessage]:
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": QUESTION.format(a=a.strip(), b=b.strip())},
+    ]
+
+
+async def both_ways(
+    model: YesNo,
+    predicted: str,
+    asked: str,
+    options: ModelOptions | None = None,
+    level: float | None = None,
+) -> float:
+    """The model's margin for the pair: the lower of its two orders. With ``level``, a first
+    order at or below it ends the judging (a miss then costs one question, not two)."""
+    questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
+    margins = await model.yes_margins(questions, options=options, stop_at=level)
+    stopped = len(margins) == 1 and level is not None and margins[0] <= level
+    if len(margins) != 2 and not stopped:
+        raise ValueError(f"the model answered {len(margins)} of 2 questions")
+    return min(margins)
+
+
+class ModelJudge:
+    """The ``Judge`` port on the chat model, at a calibrated level."""
+
+    def __init__(
+        self, model: YesNo, calibration: Calibration, options: ModelOptions | None = None
+    ) -> None:
+        if calibration.level is None:
+            raise ValueError(f"no calibrated level for {calibration.model}")
+        self.model = model
+        self.options = options  # the chat's own: a server keeps the model loaded as it is
+        self.calibration = calibration
+        self.level: float = calibration.level
+        self.name = f"{calibration.method} on {calibration.model}"
+        self.calls = 0
+        self.spent_ms = 0.0  # what judging cost so far (shown next to what answers cost)
+
+    async def same(self, predicted: str, asked: str, answer: str) -> bool:
+        if max(len(predicted), len(asked)) > MAX_CHARS:
+            return False
+        started = time.perf_counter()
+        try:
+            margin = await both_ways(self.model, predicted, asked, self.options, self.level)
+        finally:
+            self.calls += 1
+            self.spent_ms += (time.perf_counter() - started) * 1000
+        return margin > self.level

@@ -1,0 +1,150 @@
+"""``sleepchat bench recall --calibrate``: the chat model as recall's judge, on labelled pairs.
+
+Only the pairs the word rules leave to a judge are asked (the others never reach one). The
+level stored is the lowest that served no pair labelled different; the report says how many
+rewordings that level serves, by class, and what judging costs next to generating an answer.
+The pairs shipped for this (``sleepchat/data/recall_tune.jsonl``) were read while the word rules
+and the judge's question were written: a calibration is a tune figure, and the README's held-out
+figures come from sets that were not.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from typing import IO, TYPE_CHECKING
+
+from sleepchat.core.recall.calibration import STORE_KEY, Calibration, choose_level, model_key
+from sleepchat.core.recall.judge import YesNo, both_ways
+from sleepchat.core.recall.verify import Verifier
+from sleepchat.llm.base import ChatRequest
+from sleepchat.recall_bench import Pair, load_pairs
+
+if TYPE_CHECKING:
+    from sleepchat.config import Config
+    from sleepchat.core.ports import ModelOptions
+    from sleepchat.llm.base import BaseBackend
+
+ANSWERS_TIMED = 3  # answers generated to put the judge's cost beside
+
+
+@dataclass
+class Scored:
+    pair: Pair
+    margin: float
+    ms: float
+
+
+def tune_pairs_path() -> str:
+    return str(resources.files("sleepchat.data").joinpath("recall_tune.jsonl"))
+
+
+def method_of(backend: BaseBackend) -> str:
+    return "yes/no log-odds" if backend.name == "local" else "yes/no"
+
+
+async def score_pairs(
+    model: YesNo,
+    pairs: list[Pair],
+    options: ModelOptions | None = None,
+    *,
+    progress: IO[str] | None = None,
+) -> list[Scored]:
+    """The model's margin on each pair the word rules leave to a judge."""
+    verifier = Verifier.default()
+    asked = [p for p in pairs if verifier.check(p.predicted, p.asked).judge]
+    out: list[Scored] = []
+    for n, pair in enumerate(asked, 1):
+        started = time.perf_counter()
+        margin = await both_ways(model, pair.predicted, pair.asked, options)
+        out.append(Scored(pair, margin, (time.perf_counter() - started) * 1000))
+        if progress is not None and (n % 10 == 0 or n == len(asked)):
+            print(f"judged {n} of {len(asked)} pairs", file=progress, flush=True)
+    return out
+
+
+def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration:
+    level, hits, top = choose_level([(s.margin, s.pair.same) for s in scored])
+    return Calibration(
+        model=key,
+        method=method,
+        level=None if level is None else round(level, 4),
+        positives=sum(s.pair.same for s in scored),
+        negatives=sum(not s.pair.same for s in scored),
+        hits=hits,
+        max_false=round(top, 4),
+        judge_ms=round(statistics.fmean(s.ms for s in scored), 1) if scored else 0.0,
+        measured=datetime.date.today().isoformat(),
+    )
+
+
+async def answer_ms(backend: BaseBackend, pairs: list[Pair], options: ModelOptions) -> float:
+    """Mean time to generate an answer at the backend's reply cap, on a few predicted
+    questions: what a judged hit saves, and what the judge's cost is measured against."""
+    questions = list(dict.fromkeys(p.predicted for p in pairs))[:ANSWERS_TIMED]
+    cap = backend.capabilities.reply_tokens
+    times = []
+    for question in questions:
+        started = time.perf_counter()
+        await backend.complete(ChatRequest([{"role": "user", "content": question}], options, cap))
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.fmean(times) if times else 0.0
+
+
+def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out: IO[str]) -> None:
+    print(f"judge: {cal.method} on {cal.model}", file=out)
+    print(
+        f"pairs the word rules leave to a judge: {cal.positives} same, {cal.negatives} different",
+        file=out,
+    )
+    print(f"highest margin of a pair labelled different: {cal.max_false:+.3f}", file=out)
+    if cal.level is None:
+        print("no level serves a rewording and no look-alike: the judge stays off", file=out)
+    else:
+        print(
+            f"level {cal.level:+.3f}: {cal.hits} of {cal.positives} same served, "
+            f"0 of {cal.negatives} different",
+            file=out,
+        )
+        served: Counter[str] = Counter()
+        total: Counter[str] = Counter()
+        for s in scored:
+            if s.pair.same:
+                total[s.pair.cls or "same"] += 1
+                served[s.pair.cls or "same"] += s.margin > cal.level
+        for cls in sorted(total):
+            print(f"  {cls:<20} {served[cls]}/{total[cls]}", file=out)
+    share = f", {cal.judge_ms / answer:.0%} of generating an answer ({answer:.0f} ms)"
+    print(f"judging one pair: {cal.judge_ms:.0f} ms{share if answer else ''}", file=out)
+
+
+async def run_calibrate(config: Config, *, pairs: str | None, split: str | None) -> int:
+    """Calibrate the configured chat model as the judge and store the level for it."""
+    from sleepchat.runtime import open_backend, open_store
+
+    loaded = load_pairs(pairs or tune_pairs_path(), split)
+    store = await open_store(config.resolved_data_dir())
+    try:
+        backend = await open_backend(config, check=True)
+        try:
+            options = config.core_settings().options
+            scored = await score_pairs(backend, loaded, options, progress=sys.stderr)
+            key = model_key(backend.name, backend.model)
+            cal = calibration_from(key, method_of(backend), scored)
+            answer = await answer_ms(backend, loaded, options)
+        finally:
+            await backend.aclose()
+        stored = await store.get_meta(STORE_KEY)
+        calibrations = dict(stored) if isinstance(stored, dict) else {}
+        calibrations[key] = cal.to_dict()
+        await store.set_meta(STORE_KEY, calibrations)
+    finally:
+        await store.close()
+    print_calibration(cal, scored, answer, sys.stdout)
+    print(f"stored for {key}: recall.judge uses it from the next start", file=sys.stdout)
+    return 0

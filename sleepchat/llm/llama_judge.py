@@ -1,0 +1,98 @@
+"""The recall judge's yes/no question on the embedded model, read from its log-probabilities.
+
+Runs on the engine's worker thread. One forward pass over the question gives the logits of the
+reply's first token; the margin is log P(yes) - log P(no) summed over the spellings of each
+word that are one token ("yes", " Yes", ...), so no token is generated.
+
+The judge must not cost the conversation its warm cache: llama.cpp holds one sequence, and the
+judge's prompt shares no prefix with the chat's, so evaluating it would overwrite the history a
+miss's reply is about to reuse. The chat's sequence is copied out first (a few ms per thousand
+tokens) and put back after, so a miss prefills only its question, as without a judge.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+log = logging.getLogger("sleepchat.llm")
+
+YES = ("yes", "Yes", "YES", " yes", " Yes")
+NO = ("no", "No", "NO", " no", " No")
+
+
+def single_tokens(llama: Any, words: Sequence[str]) -> list[int]:
+    """The ids of those spellings the tokenizer keeps as one token."""
+    out: set[int] = set()
+    for word in words:
+        ids = llama.tokenize(word.encode("utf-8"), False, False)
+        if len(ids) == 1:
+            out.add(int(ids[0]))
+    return sorted(out)
+
+
+@contextlib.contextmanager
+def chat_cache_kept(llama: Any, llama_cpp: Any) -> Iterator[None]:
+    """Whatever runs inside may overwrite the KV cache: the chat's is restored on the way out
+    (or, if that fails, dropped, so the next request prefills from scratch: slower, never
+    wrong)."""
+    n = int(llama.n_tokens)
+    if n == 0:
+        yield
+        return
+    ctx = llama._ctx.ctx
+    size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
+    buffer = (ctypes.c_uint8 * size)()
+    written = int(llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0))
+    ids = llama.input_ids[:n].copy()
+    try:
+        yield
+    finally:
+        llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+        restored = written > 0 and llama_cpp.llama_state_seq_set_data(ctx, buffer, written, 0)
+        if restored:
+            llama.input_ids[:n] = ids
+            llama.n_tokens = n
+        else:
+            log.info("the chat's cache could not be restored after judging: it will be rebuilt")
+            llama.n_tokens = 0
+
+
+def yes_margins(
+    llama: Any,
+    llama_cpp: Any,
+    prompts: Sequence[list[int]],
+    prefill: Callable[[list[int], int, threading.Event], bool],
+    ids: tuple[list[int], list[int]],
+    stop_at: float | None = None,
+) -> list[float]:
+    """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
+    stopping after the first at or below ``stop_at``. The prompts follow one another in the
+    cache, so a second that starts like the first prefills only where they part."""
+    import numpy as np  # llama-cpp-python's own dependency
+
+    yes, no = ids
+    if not yes or not no:
+        raise ValueError("the model's vocabulary has no one-token yes/no")
+    vocab = int(llama._n_vocab)
+    tiny = 1e-300  # a word the model rules out entirely: a large margin, not an infinite one
+    margins: list[float] = []
+    with chat_cache_kept(llama, llama_cpp):
+        for tokens in prompts:
+            # The last token is evaluated again even when cached: its logits are what we read.
+            prefill(tokens, len(tokens) - 1, threading.Event())
+            llama.eval(tokens[-1:])
+            logits = np.ctypeslib.as_array(
+                llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(vocab,)
+            ).astype(np.float64)
+            weights = np.exp(logits - logits.max())
+            margins.append(
+                float(np.log(weights[yes].sum() + tiny) - np.log(weights[no].sum() + tiny))
+            )
+            if stop_at is not None and margins[-1] <= stop_at:
+                break
+    return margins

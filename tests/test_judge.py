@@ -1,0 +1,314 @@
+"""Recall's judge: the chat model asked, both ways, whether a reworded question is the same one,
+served only above the level calibrated for that model; no calibration, no judge (fail closed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.core_assistant import ask, assistant, nothing_to_predict, reply
+
+from sleepchat import judge_bench
+from sleepchat.config import load_config
+from sleepchat.core.ports import ChatMessage, ModelOptions
+from sleepchat.core.recall import Recall
+from sleepchat.core.recall.calibration import (
+    SAFETY,
+    STORE_KEY,
+    Calibration,
+    choose_level,
+    lookup,
+    model_key,
+)
+from sleepchat.core.recall.judge import QUESTION, ModelJudge, judge_messages
+from sleepchat.llm.fake import FakeBackend
+from sleepchat.recall_bench import Pair, prediction
+from sleepchat.runtime import build_judge
+from sleepchat.store import Store
+
+PREDICTED = "How do I start a compost heap in a small garden?"
+REWORDED = "how do i begin a compost heap in a small garden"  # the rules leave it to a judge
+LOOK_ALIKE = "How do I start a compost heap in a large garden?"
+
+
+def calibration(level: float | None = 0.5, model: str = "fake:fake-model") -> Calibration:
+    return Calibration(model, "yes/no log-odds", level, 10, 10, 6 if level else 0, 0.45, 900.0,
+                       "2026-12-04")
+
+
+class Scripted:
+    """A model whose margin for (A, B) is given per pair, in the order A then B."""
+
+    def __init__(self, margins: dict[tuple[str, str], float], default: float = -5.0) -> None:
+        self.margins = margins
+        self.default = default
+        self.asked: list[tuple[str, str]] = []
+        self.options: list[ModelOptions | None] = []
+
+    async def yes_margins(
+        self,
+        questions: Sequence[Sequence[ChatMessage]],
+        *,
+        options: ModelOptions | None = None,
+        stop_at: float | None = None,
+    ) -> list[float]:
+        self.options.append(options)
+        out: list[float] = []
+        for messages in questions:
+            a, b = _pair(messages[-1]["content"])
+            self.asked.append((a, b))
+            out.append(self.margins.get((a, b), self.default))
+            if stop_at is not None and out[-1] <= stop_at:
+                break
+        return out
+
+
+def _pair(text: str) -> tuple[str, str]:
+    _, _, rest = text.partition('Message A: "')
+    a, _, rest = rest.partition('"\nMessage B: "')
+    return a, rest.rstrip('"')
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "data")
+    yield s
+    await s.close()
+
+
+# the judge ------------------------------------------------------------------------------------
+
+
+async def test_a_pair_is_the_same_only_when_both_orders_are_above_the_level() -> None:
+    model = Scripted({(PREDICTED, REWORDED): 2.0, (REWORDED, PREDICTED): 0.4})
+    judge = ModelJudge(model, calibration(0.5))
+    # One order says yes firmly, the other does not: small models say yes to one order of
+    # almost any look-alike, so the lower margin decides.
+    assert not await judge.same(PREDICTED, REWORDED, "answer")
+    assert model.asked == [(PREDICTED, REWORDED), (REWORDED, PREDICTED)]
+    model.margins[(REWORDED, PREDICTED)] = 0.6
+    assert await judge.same(PREDICTED, REWORDED, "answer")
+    model.margins[(REWORDED, PREDICTED)] = 0.5  # at the level is not above it
+    assert not await judge.same(PREDICTED, REWORDED, "answer")
+    assert judge.calls == 3 and judge.spent_ms >= 0
+
+
+async def test_a_first_order_below_the_level_ends_the_judging() -> None:
+    model = Scripted({(PREDICTED, REWORDED): 0.2, (REWORDED, PREDICTED): 9.0})
+    assert not await ModelJudge(model, calibration(0.5)).same(PREDICTED, REWORDED, "answer")
+    assert model.asked == [(PREDICTED, REWORDED)]  # a miss costs one question, not two
+
+
+async def test_a_model_that_answers_too_few_questions_serves_nothing() -> None:
+    class Short(Scripted):
+        async def yes_margins(self, questions: Any, **_: Any) -> list[float]:
+            return [5.0]  # a yes to the first order, and no second answer
+
+    recall = Recall(judge=ModelJudge(Short({}), calibration(0.5)))
+    result = await recall.match(REWORDED, [prediction(PREDICTED)])
+    assert result.hit is None and result.reason.startswith("judge")
+
+
+async def test_the_judge_asks_with_the_chats_own_options() -> None:
+    options = ModelOptions(num_ctx=8192)  # another num_ctx makes Ollama reload the model
+    model = Scripted({})
+    await ModelJudge(model, calibration(), options).same(PREDICTED, REWORDED, "answer")
+    assert model.options == [options]
+
+
+async def test_a_pasted_text_is_not_judged() -> None:
+    model = Scripted({}, default=9.0)
+    judge = ModelJudge(model, calibration())
+    assert not await judge.same(PREDICTED, "why " + "x" * 500, "answer")
+    assert model.asked == []
+
+
+def test_the_question_names_both_messages_and_asks_for_yes_or_no() -> None:
+    [system, user] = judge_messages(" A? ", "B")
+    assert system["role"] == "system" and user["role"] == "user"
+    assert user["content"] == QUESTION.format(a="A?", b="B")
+    assert user["content"].endswith('Message A: "A?"\nMessage B: "B"')
+    assert "yes or no" in user["content"]
+
+
+def test_an_uncalibrated_level_cannot_make_a_judge() -> None:
+    with pytest.raises(ValueError):
+        ModelJudge(Scripted({}), calibration(None))
+
+
+# calibration ----------------------------------------------------------------------------------
+
+
+def test_the_level_sits_just_above_every_look_alike() -> None:
+    scored = [(3.0, True), (1.2, True), (0.9, True), (1.0, False), (-2.0, False)]
+    level, hits, top = choose_level(scored)
+    assert top == 1.0 and level == pytest.approx(1.0 + SAFETY) and hits == 2
+
+
+def test_a_judge_that_serves_no_rewording_above_the_look_alikes_stays_off() -> None:
+    assert choose_level([(0.5, True), (1.0, False)])[0] is None
+    # and labelled pairs without a look-alike say nothing about where look-alikes lie
+    assert choose_level([(0.5, True), (2.0, True)])[0] is None
+
+
+def test_a_model_is_known_by_its_file_name_whatever_the_path() -> None:
+    assert model_key("local", "/models/Qwen2.5-1.5B-Q4_K_M.gguf") == "local:qwen2.5-1.5b-q4_k_m"
+    assert model_key("local", "C:\\m\\x.GGUF") == "local:x"
+    assert model_key("ollama", "llama3.2:3b") == "ollama:llama3.2:3b"
+
+
+def test_the_users_own_calibration_wins_and_an_unreadable_one_is_never_trusted() -> None:
+    shipped = next(iter(json.loads(_shipped_text()).items()), None)
+    own = calibration(1.5, "local:mine").to_dict()
+    assert lookup("local:mine", {"local:mine": own}) == Calibration.from_dict(own)
+    assert lookup("local:mine", {"local:mine": {"model": "local:mine"}}) is None  # incomplete
+    assert lookup("local:mine", {"local:mine": {**own, "level": "high"}}) is None
+    assert lookup("local:mine", "not a mapping") is None
+    if shipped is not None:
+        key, row = shipped
+        found = lookup(key, {})
+        assert found is not None and found.level == row["level"] and found.source == "shipped"
+
+
+def _shipped_text() -> str:
+    from importlib import resources
+
+    return resources.files("sleepchat.data").joinpath("judge_calibrations.json").read_text()
+
+
+# wiring ---------------------------------------------------------------------------------------
+
+
+def _config(tmp_path: Path, judge: str = "auto") -> Any:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"data_dir: {tmp_path / 'data'}\nrecall:\n  judge: {judge}\n")
+    return load_config({"config": str(path)}, {})
+
+
+async def test_a_calibrated_model_gets_a_judge_and_others_none(store, tmp_path: Path) -> None:
+    backend = FakeBackend(model="fake-model")
+    config = _config(tmp_path)
+    assert await build_judge(config, store, backend) is None  # never calibrated
+    await store.set_meta(STORE_KEY, {"fake:fake-model": calibration(None).to_dict()})
+    assert await build_judge(config, store, backend) is None  # calibrated, but off
+    await store.set_meta(STORE_KEY, {"fake:fake-model": calibration(0.7).to_dict()})
+    judge = await build_judge(config, store, backend)
+    assert isinstance(judge, ModelJudge) and judge.level == 0.7
+    assert await build_judge(_config(tmp_path, judge="never"), store, backend) is None
+
+
+async def test_a_server_answering_yes_or_no_is_read_from_its_first_word() -> None:
+    said = iter(["**Yes.**", "No, they differ.", "Maybe"])
+    backend = FakeBackend(lambda _m: next(said))
+    margins = await backend.yes_margins([judge_messages("a", "b")] * 3)
+    assert margins == [1.0, -1.0, -1.0]
+    assert all(c.options.get("temperature") == 0.0 for c in backend.calls)
+    assert all(c.num_predict is not None and c.num_predict <= 3 for c in backend.calls)
+
+
+async def test_a_rewording_is_served_from_the_cache_when_the_judge_says_yes(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, predict="off", budget_tokens=0)
+    a._recall.judge = ModelJudge(Scripted({}, default=2.0), calibration(0.5))
+    await ask(a, "I have a small garden and lots of kitchen scraps.")
+    await a.later(PREDICTED)
+    await a.reflect()
+    [p] = [p for p in a.predictions if p.queued]
+    calls = len(backend.calls)
+    done = await ask(a, REWORDED)
+    assert done.prediction is not None and done.prediction.id == p.id
+    assert done.message.source == "prediction" and done.message.content == p.answer
+    assert len(backend.calls) == calls
+    # A look-alike the rules veto (another size) never reaches the judge: the model answers.
+    a._recall.judge = ModelJudge(Scripted({}, default=9.0), calibration(0.5))
+    done = await ask(a, LOOK_ALIKE)
+    assert done.message.source != "prediction"
+
+
+async def test_a_rewording_is_a_miss_when_the_judge_says_no(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, predict="off", budget_tokens=0)
+    a._recall.judge = ModelJudge(Scripted({}, default=-3.0), calibration(0.5))
+    await ask(a, "I have a small garden and lots of kitchen scraps.")
+    await a.later(PREDICTED)
+    await a.reflect()
+    done = await ask(a, REWORDED)
+    assert done.prediction is None and done.message.source != "prediction"
+
+
+# the calibrate command ------------------------------------------------------------------------
+
+PAIRS = [
+    Pair(PREDICTED, REWORDED, True, "synonym"),
+    Pair("Give me a recipe for pancakes", "how do i make pancakes", True, "request"),
+    Pair(PREDICTED, "how do i begin a compost heap on a balcony", False, "place"),
+    Pair("How do I start a compost heap?", "How do I start a compost heap?", True, "same"),
+]
+
+
+def oracle(false_yes: bool) -> FakeBackend:
+    """Says yes to the pairs labelled same (and to the look-alike when ``false_yes``)."""
+    same = {(p.predicted, p.asked) for p in PAIRS if p.same or false_yes}
+    same |= {(b, a) for a, b in same}
+
+    def answer(messages: Sequence[ChatMessage]) -> str:
+        return "yes" if _pair(messages[-1]["content"]) in same else "no"
+
+    return FakeBackend(answer)
+
+
+async def test_calibrating_asks_only_what_the_rules_leave_open_and_stores_the_level(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    backend = oracle(false_yes=False)
+    await _calibrate(tmp_path, monkeypatch, backend)
+    out = capsys.readouterr().out
+    asked = {_pair(c.messages[-1]["content"]) for c in backend.calls if c.num_predict == 3}
+    assert (PAIRS[3].predicted, PAIRS[3].asked) not in asked  # the rules approve it alone
+    assert (PAIRS[2].predicted, PAIRS[2].asked) in asked
+    assert "2 of 2 same served, 0 of 1 different" in out
+    stored = await _stored(tmp_path)
+    assert stored is not None and stored.level == pytest.approx(-1.0 + SAFETY)
+    assert stored.hits == 2 and stored.negatives == 1
+
+
+async def test_a_model_that_serves_a_look_alike_is_stored_as_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await _calibrate(tmp_path, monkeypatch, oracle(false_yes=True))
+    assert "the judge stays off" in capsys.readouterr().out
+    stored = await _stored(tmp_path)
+    assert stored is not None and stored.level is None
+    store = await Store.open(tmp_path / "data")
+    try:
+        assert await build_judge(_config(tmp_path), store, FakeBackend()) is None
+    finally:
+        await store.close()
+
+
+async def _calibrate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: FakeBackend) -> None:
+    async def fake_open_backend(config: Any, **_: Any) -> FakeBackend:
+        return backend
+
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(
+        "".join(
+            json.dumps({"predicted": p.predicted, "asked": p.asked, "same": p.same, "class": p.cls})
+            + "\n"
+            for p in PAIRS
+        )
+    )
+    monkeypatch.setattr("sleepchat.runtime.open_backend", fake_open_backend)
+    code = await judge_bench.run_calibrate(_config(tmp_path), pairs=str(pairs), split=None)
+    assert code == 0
+
+
+async def _stored(tmp_path: Path) -> Calibration | None:
+    store = await Store.open(tmp_path / "data")
+    try:
+        return lookup("fake:fake-model", await store.get_meta(STORE_KEY))
+    finally:
+        await store.close()
