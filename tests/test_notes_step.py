@@ -372,3 +372,70 @@ def test_any_model_output_keeps_the_caps_and_counts_truly(script: list[Any]) -> 
                 assert len(n.text) <= 300 and "ignore previous" not in n.text.lower()
 
     asyncio.run(run())
+
+
+# A short correction names the new value but too little of the topic to restate the old note on
+# its own; the extracted fact, a whole statement, does. Each kind of value is replaced, and the
+# model saying "new" (as a small model does) does not put the new value beside the old one.
+SHORT_CORRECTIONS = [
+    (
+        "My dentist appointment is on Tuesday afternoon.",
+        "The dentist appointment is on Tuesday afternoon",
+        "Sorry, I mixed it up: it's Thursday.",
+        "The dentist appointment is on Thursday afternoon",
+    ),
+    (
+        "The team standup starts at 9:30 every morning.",
+        "The team standup starts at 9:30 every morning",
+        "Correction, 10:15.",
+        "The team standup starts at 10:15 every morning",
+    ),
+    (
+        "We expect 40 guests at the wedding reception.",
+        "About 40 guests are expected at the wedding reception",
+        "Actually make that 55.",
+        "About 55 guests are expected at the wedding reception",
+    ),
+    (
+        "Our release manager for the spring release is Priya.",
+        "The spring release manager is Priya",
+        "Turns out it will be Tomasz.",
+        "The spring release manager is Tomasz",
+    ),
+]
+
+
+@pytest.mark.parametrize(("first", "old_fact", "correction", "new_fact"), SHORT_CORRECTIONS)
+async def test_a_short_correction_replaces_the_old_value_instead_of_adding_beside_it(
+    first: str, old_fact: str, correction: str, new_fact: str
+) -> None:
+    h = harness({"facts": [old_fact]}, decision={"decision": "new", "id": ""})
+    h.history = conversation(h.clock, (first, "Noted."))
+    await h.memory.load()
+    await h.run()
+    [old] = h.memory.notes
+    h.backend.structured = structured(
+        Facts={"facts": [new_fact]}, Decision={"decision": "new", "id": ""}
+    )
+    add_turn(h, (correction, "Got it."))
+    await h.run()
+    assert [n.text for n in h.memory.notes] == [new_fact]  # the old value is not kept beside
+    gone = h.memory.note(old.id)
+    assert gone is not None and not gone.active
+    assert h.memory.notes[0].history[0]["reason"] == f"replaces {old.id}"
+
+
+async def test_a_second_item_of_the_same_kind_is_not_taken_for_a_correction() -> None:
+    h = harness({"facts": ["The dentist appointment is on Tuesday"]})
+    h.history = conversation(h.clock, ("My dentist appointment is on Tuesday.", "Noted."))
+    await h.memory.load()
+    await h.run()
+    h.backend.structured = structured(
+        Facts={"facts": ["The car service is on Friday"]}, Decision={"decision": "new", "id": ""}
+    )
+    add_turn(h, ("And the car service is on Friday.", "Noted."))
+    await h.run()
+    assert sorted(n.text for n in h.memory.notes) == [
+        "The car service is on Friday",
+        "The dentist appointment is on Tuesday",
+    ]

@@ -135,7 +135,8 @@ def from_model(
         source = source_of(text, newest)
         problem = fact_problem(text, source, history, conversation)
         if problem is None and quality.shared_share(text, said) < MIN_FROM_NEWEST:
-            problem = quality.UNRELATED  # the assistant's words or older turns, not news
+            if not restated_correction(text, newest, history):
+                problem = quality.UNRELATED  # the assistant's words or older turns, not news
         if problem is not None:
             dropped.add(problem)
             continue
@@ -144,6 +145,24 @@ def from_model(
             context = max(said_in, key=lambda s: quality.shared_share(text, [s]))
             out.append(Fact(text, source.id, context))
     return out
+
+
+def restated_correction(text: str, newest: Sequence[Message], history: Sequence[Message]) -> bool:
+    """A short correction ("Sorry, I mixed it up: it's Thursday.", "Correction, 10:15.") names
+    the new value and little else: the model's fact restates the user's earlier statement with
+    it. Accepted when the newest messages say they correct something, every value of the fact
+    the user had not said before comes from those sentences, and its words are the user's."""
+    marked = [
+        s for m in newest for s in quality.sentences(m.content) if quality.marked_as_correction(s)
+    ]
+    if not marked:
+        return False
+    ids = {m.id for m in newest}
+    earlier = [m.content for m in history if m.role == "user" and m.id not in ids]
+    new_values = quality.values(text) - set().union(*map(quality.values, earlier))
+    if not new_values or not new_values <= set().union(*map(quality.values, marked)):
+        return False
+    return quality.shared_share(text, earlier + marked) >= MIN_FROM_NEWEST
 
 
 def stated(sentence: str) -> bool:

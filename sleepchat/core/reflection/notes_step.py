@@ -108,9 +108,16 @@ def by_rule(fact: Fact, shown: Sequence[Note]) -> Planned | None:
 
 def said_instead(fact: Fact, note: Note) -> bool:
     """The sentence the fact came from corrects the note ("12,000 now, not 9,000"), and the
-    fact states a value the note does not have (the new one)."""
+    fact states a value the note does not have (the new one). A short correction ("sorry, I
+    mixed it up: Thursday") names too little of the topic to restate the note itself: then the
+    fact, a self-contained statement of it, must restate the note while the sentence is marked
+    as a correction. Otherwise the new value would be kept beside the old one."""
     new_values = quality.values(fact.text) - quality.values(note.text)
-    return bool(new_values) and quality.corrects(fact.context, note.text)
+    if not new_values:
+        return False
+    if quality.corrects(fact.context, note.text):
+        return True
+    return quality.marked_as_correction(fact.context) and quality.restates(fact.text, note.text)
 
 
 def decision_instructions(fact: Fact, shown: Sequence[Note]) -> str:

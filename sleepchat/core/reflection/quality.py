@@ -218,7 +218,12 @@ def corrects(sentence: str, note: str) -> bool:
     note_values = values(note)
     if note_values & negated_values(sentence) and not note_values & negated_values(note):
         return True
-    return bool(_CORRECTION.search(sentence)) and restates(sentence, note)
+    return marked_as_correction(sentence) and restates(sentence, note)
+
+
+def marked_as_correction(sentence: str) -> bool:
+    """The sentence says it corrects something said before ("actually", "I mixed it up")."""
+    return bool(_CORRECTION.search(sentence))
 
 
 def restates(sentence: str, note: str) -> bool:
