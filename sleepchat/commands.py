@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sleepchat.config import Config
+from sleepchat.core.recall.calibration import STORE_KEY as JUDGE_CALIBRATIONS
 from sleepchat.errors import SleepchatError, StartupError, shown
 from sleepchat.hints import cli_message
 from sleepchat.runtime import build_backend, open_runtime, open_store, patiently, warn
@@ -174,6 +175,7 @@ async def doctor(config: Config) -> int:
     from sleepchat.llm.base import BackendError
 
     problems = 0
+    calibrations: object = None
 
     def report(ok: bool, what: str, fix: str = "") -> None:
         nonlocal problems
@@ -196,6 +198,7 @@ async def doctor(config: Config) -> int:
         report(False, f"data dir {config.resolved_data_dir()}", exc.message)
     else:
         sessions = await store.list_sessions()
+        calibrations = await store.get_meta(JUDGE_CALIBRATIONS)
         await store.close()
         report(True, f"data dir {config.resolved_data_dir()} ({len(sessions)} sessions)")
     ollama_ok = weak = False
@@ -224,6 +227,8 @@ async def doctor(config: Config) -> int:
         weak = await _doctor_local(config, report)
     server = "ollama" if ollama_ok or config.backend == "ollama" else None
     await _doctor_recall(config, report, "openai" if config.backend == "openai" else server)
+    in_use = "openai" if config.backend == "openai" else server or "local"
+    _doctor_judge(config, in_use, calibrations, report)
     if problems:
         print(f"{problems} problem(s) found")
     else:  # a model that answers badly is not "good", though nothing is broken
@@ -290,6 +295,29 @@ async def _doctor_recall(config: Config, report: Callable[..., None], server: st
     finally:
         if backend is not None:
             await backend.aclose()
+
+
+def _doctor_judge(
+    config: Config, backend: str, stored: object, report: Callable[..., None]
+) -> None:
+    """Whether reworded questions get the chat model as judge, and how to get one."""
+    from sleepchat.core.recall.calibration import lookup
+    from sleepchat.runtime import judge_key
+
+    if config.recall.judge == "never":
+        _note("recall judge: none (recall.judge is never): reworded questions are misses")
+        return
+    key = judge_key(backend, config.local_model if backend == "local" else config.model)
+    found = lookup(key, stored)
+    if found is None:
+        _note(
+            f"recall judge: {key} is not calibrated, so reworded questions are misses — "
+            "`sleepchat bench recall --calibrate` measures whether it can judge them"
+        )
+    elif found.level is None:
+        _note(f"recall judge: off, {found.summary}")
+    else:
+        report(True, f"recall judge: {found.method}, {found.summary}")
 
 
 async def _doctor_openai(config: Config, report: Callable[..., None]) -> None:

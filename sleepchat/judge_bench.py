@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import IO, TYPE_CHECKING
 
-from sleepchat.core.recall.calibration import STORE_KEY, Calibration, choose_level, model_key
+from sleepchat.core.recall.calibration import (
+    MIN_SHARE,
+    STORE_KEY,
+    Calibration,
+    choose_level,
+)
 from sleepchat.core.recall.judge import YesNo, both_ways
 from sleepchat.core.recall.verify import Verifier
 from sleepchat.llm.base import ChatRequest
@@ -104,7 +109,11 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
     )
     print(f"highest margin of a pair labelled different: {cal.max_false:+.3f}", file=out)
     if cal.level is None:
-        print("no level serves a rewording and no look-alike: the judge stays off", file=out)
+        print(
+            f"above every look-alike it serves {cal.hits} of {cal.positives} rewordings, too few "
+            f"to pay for judging (at least {MIN_SHARE:.0%}): the judge stays off",
+            file=out,
+        )
     else:
         print(
             f"level {cal.level:+.3f}: {cal.hits} of {cal.positives} same served, "
@@ -125,7 +134,7 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
 
 async def run_calibrate(config: Config, *, pairs: str | None, split: str | None) -> int:
     """Calibrate the configured chat model as the judge and store the level for it."""
-    from sleepchat.runtime import open_backend, open_store
+    from sleepchat.runtime import judge_key, open_backend, open_store
 
     loaded = load_pairs(pairs or tune_pairs_path(), split)
     store = await open_store(config.resolved_data_dir())
@@ -134,7 +143,7 @@ async def run_calibrate(config: Config, *, pairs: str | None, split: str | None)
         try:
             options = config.core_settings().options
             scored = await score_pairs(backend, loaded, options, progress=sys.stderr)
-            key = model_key(backend.name, backend.model)
+            key = judge_key(backend.name, backend.model)
             cal = calibration_from(key, method_of(backend), scored)
             answer = await answer_ms(backend, loaded, options)
         finally:

@@ -238,8 +238,7 @@ async def run_recall_bench(
 
 async def calibrated_judge(config: Config, backend: BaseBackend) -> ModelJudge:
     """The chat model's judge at its calibrated level; an error naming the fix without one."""
-    from sleepchat.core.recall.calibration import model_key
-    from sleepchat.runtime import build_judge, open_store
+    from sleepchat.runtime import build_judge, judge_key, open_store
 
     store = await open_store(config.resolved_data_dir(), read_only=True)
     try:
@@ -247,7 +246,7 @@ async def calibrated_judge(config: Config, backend: BaseBackend) -> ModelJudge:
     finally:
         await store.close()
     if not isinstance(judge, ModelJudge):
-        key = model_key(backend.name, backend.model)
+        key = judge_key(backend.name, backend.model)
         raise SleepchatError(
             f"{key} has no calibrated judge (or recall.judge is never) — run "
             "`sleepchat bench recall --calibrate` first"

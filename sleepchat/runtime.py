@@ -217,15 +217,30 @@ async def build_embedder(
     return choice.embedder
 
 
+def judge_key(backend: str, model: str) -> str:
+    """The name a judge's calibration is kept under: for the embedded model, its GGUF file's
+    (a catalog name, a path and an Ollama blob may all be the same file)."""
+    from sleepchat.core.recall.calibration import model_key
+
+    if backend == "local":
+        from sleepchat.llm.local_models import resolve_model
+
+        try:
+            return model_key(backend, str(resolve_model(model)))
+        except BackendError:  # not there: it cannot be judged either, the name will do
+            pass
+    return model_key(backend, model)
+
+
 async def build_judge(config: Config, store: StorePort, backend: BaseBackend) -> Judge | None:
     """Recall's judge (``recall.judge``): the chat model, when a calibration for it says at
     which level it served no look-alike (the user's own, else the shipped one); else None."""
     if config.recall.judge == "never":
         return None
-    from sleepchat.core.recall.calibration import STORE_KEY, lookup, model_key
+    from sleepchat.core.recall.calibration import STORE_KEY, lookup
     from sleepchat.core.recall.judge import ModelJudge
 
-    key = model_key(backend.name, backend.model)
+    key = judge_key(backend.name, backend.model)
     calibration = lookup(key, await store.get_meta(STORE_KEY))
     if calibration is None or calibration.level is None:
         log.info("recall: no judge (%s is not calibrated for one)", key)

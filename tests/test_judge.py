@@ -26,7 +26,7 @@ from sleepchat.core.recall.calibration import (
 from sleepchat.core.recall.judge import QUESTION, ModelJudge, judge_messages
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.recall_bench import Pair, prediction
-from sleepchat.runtime import build_judge
+from sleepchat.runtime import build_judge, judge_key
 from sleepchat.store import Store
 
 PREDICTED = "How do I start a compost heap in a small garden?"
@@ -148,8 +148,12 @@ def test_the_level_sits_just_above_every_look_alike() -> None:
     assert top == 1.0 and level == pytest.approx(1.0 + SAFETY) and hits == 2
 
 
-def test_a_judge_that_serves_no_rewording_above_the_look_alikes_stays_off() -> None:
+def test_a_judge_that_serves_too_few_rewordings_above_the_look_alikes_stays_off() -> None:
     assert choose_level([(0.5, True), (1.0, False)])[0] is None
+    # one rewording of twenty above the look-alikes: chance, and not worth a request per pair
+    one = [(2.0, True)] + [(0.1, True)] * 19 + [(1.0, False)]
+    assert choose_level(one) == (None, 1, 1.0)
+    assert choose_level([(2.0, True)] * 2 + [(0.1, True)] * 18 + [(1.0, False)])[0] is not None
     # and labelled pairs without a look-alike say nothing about where look-alikes lie
     assert choose_level([(0.5, True), (2.0, True)])[0] is None
 
@@ -158,6 +162,15 @@ def test_a_model_is_known_by_its_file_name_whatever_the_path() -> None:
     assert model_key("local", "/models/Qwen2.5-1.5B-Q4_K_M.gguf") == "local:qwen2.5-1.5b-q4_k_m"
     assert model_key("local", "C:\\m\\x.GGUF") == "local:x"
     assert model_key("ollama", "llama3.2:3b") == "ollama:llama3.2:3b"
+
+
+def test_an_embedded_model_is_known_by_its_file_by_whichever_name_it_is_set(
+    tmp_path: Path,
+) -> None:
+    gguf = tmp_path / "Some-Model.Q4.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert judge_key("local", str(gguf)) == "local:some-model.q4"
+    assert judge_key("local", str(tmp_path / "gone.gguf")) == "local:gone"  # missing: its name
 
 
 def test_the_users_own_calibration_wins_and_an_unreadable_one_is_never_trusted() -> None:
@@ -312,3 +325,20 @@ async def _stored(tmp_path: Path) -> Calibration | None:
         return lookup("fake:fake-model", await store.get_meta(STORE_KEY))
     finally:
         await store.close()
+
+
+def test_doctor_says_whether_reworded_questions_have_a_judge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sleepchat.commands import _doctor_judge
+
+    reported: list[tuple[bool, str]] = []
+    config = _config(tmp_path)
+    _doctor_judge(config, "ollama", None, lambda ok, what, fix="": reported.append((ok, what)))
+    assert "is not calibrated" in capsys.readouterr().out and not reported
+    key = model_key("ollama", config.model)
+    own = {key: calibration(0.8, key).to_dict()}
+    _doctor_judge(config, "ollama", own, lambda ok, what, fix="": reported.append((ok, what)))
+    assert reported and reported[0][0] and "level 0.80" in reported[0][1]
+    _doctor_judge(_config(tmp_path, "never"), "ollama", own, lambda *a: reported.append(a))
+    assert "recall.judge is never" in capsys.readouterr().out and len(reported) == 1

@@ -22,6 +22,10 @@ SHIPPED = "judge_calibrations.json"
 # Above the highest margin a look-alike reached: margins move a little with the machine's
 # floating point and the model file's build, and a tie must not serve.
 SAFETY = 0.05
+# A judge costs a model request on every pair it is asked about: one that serves fewer than this
+# share of the rewordings costs more than it saves (SmolLM2 served 1 of 72 here), and a level
+# set by one or two pairs is chance.
+MIN_SHARE = 0.1
 
 
 def model_key(backend: str, model: str) -> str:
@@ -75,14 +79,17 @@ class Calibration:
 
 def choose_level(scored: Sequence[tuple[float, bool]]) -> tuple[float | None, int, float]:
     """The level, the positives above it and the highest look-alike margin, from (margin,
-    labelled same) pairs: just above every look-alike; None when that serves no rewording."""
+    labelled same) pairs: just above every look-alike; None when that serves fewer than
+    ``MIN_SHARE`` of the rewordings."""
     negatives = [m for m, same in scored if not same]
+    positives = [m for m, same in scored if same]
     top = max(negatives, default=float("-inf"))
     if not negatives:
         return None, 0, top  # nothing says where look-alikes lie: never trusted
     level = top + SAFETY
-    hits = sum(1 for m, same in scored if same and m > level)
-    return (level if hits else None), hits, top
+    hits = sum(1 for m in positives if m > level)
+    worth_it = hits > 0 and hits >= MIN_SHARE * len(positives)
+    return (level if worth_it else None), hits, top
 
 
 def shipped() -> dict[str, Calibration]:
