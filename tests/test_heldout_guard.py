@@ -12,7 +12,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-FROZEN = [DATA / "recall_heldout.jsonl", DATA / "notes_heldout.jsonl"]
+FROZEN = [
+    DATA / "recall_heldout.jsonl",
+    DATA / "notes_heldout.jsonl",
+    DATA / "recall_judge_fresh.jsonl",
+]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
     DATA / "notes_conversations.jsonl",
