@@ -15,7 +15,7 @@ FROZEN = {
     "notes_heldout.jsonl": "b391b0363df645ba3ab3e1a1573da7f4a19f2001224b2f4f4a8e1b84274d8d77",
     # written after the judge's first held-out run, before its per-kind levels: the judge's
     # held-out set (recall_heldout.jsonl's failures were read, so its judge figures are tune)
-    "recall_judge_fresh.jsonl": "f618dc1334cb59de24f4b722d7351c9e90eeb695084d91caaebf25bc3e446386",
+    "recall_judge_fresh.jsonl": "e103394bdbe4e1f1e9816ee790922479dd2a3f0fee0425ad76954d3f08b14e6b",
 }
 
 
