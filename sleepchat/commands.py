@@ -314,7 +314,7 @@ def _doctor_judge(
             f"recall judge: {key} is not calibrated, so reworded questions are misses — "
             "`sleepchat bench recall --calibrate` measures whether it can judge them"
         )
-    elif found.level is None:
+    elif not found.usable:
         _note(f"recall judge: off, {found.summary}")
     else:
         report(True, f"recall judge: {found.method}, {found.summary}")

@@ -10,6 +10,7 @@ figures come from sets that were not.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import statistics
 import sys
@@ -20,13 +21,15 @@ from importlib import resources
 from typing import IO, TYPE_CHECKING
 
 from sleepchat.core.recall.calibration import (
+    KINDS,
+    MIN_NEGATIVES,
     MIN_SHARE,
     STORE_KEY,
     Calibration,
     choose_level,
 )
 from sleepchat.core.recall.judge import YesNo, both_ways
-from sleepchat.core.recall.verify import Verifier
+from sleepchat.core.recall.verify import Verifier, judge_kind
 from sleepchat.llm.base import ChatRequest
 from sleepchat.recall_bench import Pair, load_pairs
 
@@ -41,6 +44,7 @@ ANSWERS_TIMED = 3  # answers generated to put the judge's cost beside
 @dataclass
 class Scored:
     pair: Pair
+    kind: str  # "aligned" or "words": each kind has its own level
     margin: float
     ms: float
 
@@ -62,27 +66,31 @@ async def score_pairs(
 ) -> list[Scored]:
     """The model's margin on each pair the word rules leave to a judge."""
     verifier = Verifier.default()
-    asked = [p for p in pairs if verifier.check(p.predicted, p.asked).judge]
+    verdicts = [(p, verifier.check(p.predicted, p.asked)) for p in pairs]
+    asked = [(p, judge_kind(v)) for p, v in verdicts if v.judge]
     out: list[Scored] = []
-    for n, pair in enumerate(asked, 1):
+    for n, (pair, kind) in enumerate(asked, 1):
         started = time.perf_counter()
         margin = await both_ways(model, pair.predicted, pair.asked, options)
-        out.append(Scored(pair, margin, (time.perf_counter() - started) * 1000))
+        out.append(Scored(pair, kind, margin, (time.perf_counter() - started) * 1000))
         if progress is not None and (n % 10 == 0 or n == len(asked)):
             print(f"judged {n} of {len(asked)} pairs", file=progress, flush=True)
     return out
 
 
 def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration:
-    level, hits, top = choose_level([(s.margin, s.pair.same) for s in scored])
+    kinds = {}
+    for kind in KINDS:
+        found = choose_level([(s.margin, s.pair.same) for s in scored if s.kind == kind])
+        kinds[kind] = dataclasses.replace(
+            found,
+            level=None if found.level is None else round(found.level, 4),
+            max_false=None if found.max_false is None else round(found.max_false, 4),
+        )
     return Calibration(
         model=key,
         method=method,
-        level=None if level is None else round(level, 4),
-        positives=sum(s.pair.same for s in scored),
-        negatives=sum(not s.pair.same for s in scored),
-        hits=hits,
-        max_false=round(top, 4),
+        kinds=kinds,
         judge_ms=round(statistics.fmean(s.ms for s in scored), 1) if scored else 0.0,
         measured=datetime.date.today().isoformat(),
     )
@@ -103,31 +111,35 @@ async def answer_ms(backend: BaseBackend, pairs: list[Pair], options: ModelOptio
 
 def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out: IO[str]) -> None:
     print(f"judge: {cal.method} on {cal.model}", file=out)
-    print(
-        f"pairs the word rules leave to a judge: {cal.positives} same, {cal.negatives} different",
-        file=out,
-    )
-    print(f"highest margin of a pair labelled different: {cal.max_false:+.3f}", file=out)
-    if cal.level is None:
+    for kind in KINDS:
+        k = cal.kinds[kind]
+        print(f"{kind} pairs: {k.positives} same, {k.negatives} different", file=out)
+        if k.max_false is not None:
+            print(f"  highest margin of a pair labelled different: {k.max_false:+.3f}", file=out)
+        if k.level is None:
+            why = (
+                f"fewer than {MIN_NEGATIVES} look-alikes to place a level"
+                if k.negatives < MIN_NEGATIVES
+                else f"above every look-alike it serves {k.hits} of {k.positives} rewordings, "
+                f"too few to pay for judging (at least {MIN_SHARE:.0%})"
+            )
+            print(f"  {why}: this kind is not judged", file=out)
+            continue
         print(
-            f"above every look-alike it serves {cal.hits} of {cal.positives} rewordings, too few "
-            f"to pay for judging (at least {MIN_SHARE:.0%}): the judge stays off",
-            file=out,
-        )
-    else:
-        print(
-            f"level {cal.level:+.3f}: {cal.hits} of {cal.positives} same served, "
-            f"0 of {cal.negatives} different",
+            f"  level {k.level:+.3f}: {k.hits} of {k.positives} same served, "
+            f"0 of {k.negatives} different",
             file=out,
         )
         served: Counter[str] = Counter()
         total: Counter[str] = Counter()
         for s in scored:
-            if s.pair.same:
+            if s.pair.same and s.kind == kind:
                 total[s.pair.cls or "same"] += 1
-                served[s.pair.cls or "same"] += s.margin > cal.level
+                served[s.pair.cls or "same"] += s.margin > k.level
         for cls in sorted(total):
-            print(f"  {cls:<20} {served[cls]}/{total[cls]}", file=out)
+            print(f"    {cls:<20} {served[cls]}/{total[cls]}", file=out)
+    if not cal.usable:
+        print("the judge stays off for this model", file=out)
     share = f", {cal.judge_ms / answer:.0%} of generating an answer ({answer:.0f} ms)"
     print(f"judging one pair: {cal.judge_ms:.0f} ms{share if answer else ''}", file=out)
 

@@ -229,7 +229,7 @@ async def run_recall_bench(
     if chosen is not None:
         each = chosen.spent_ms / chosen.calls if chosen.calls else 0.0
         print(
-            f"judge: {chosen.name} at level {chosen.level:+.3f}; {chosen.calls} pairs judged, "
+            f"judge: {chosen.calibration.summary}; {chosen.calls} pairs judged here, "
             f"{each:.0f} ms each",
             file=sys.stdout,
         )

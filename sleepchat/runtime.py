@@ -242,7 +242,7 @@ async def build_judge(config: Config, store: StorePort, backend: BaseBackend) ->
 
     key = judge_key(backend.name, backend.model)
     calibration = lookup(key, await store.get_meta(STORE_KEY))
-    if calibration is None or calibration.level is None:
+    if calibration is None or not calibration.usable:
         log.info("recall: no judge (%s is not calibrated for one)", key)
         return None
     log.info("recall judge: %s", calibration.summary)

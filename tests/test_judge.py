@@ -16,9 +16,11 @@ from sleepchat.config import load_config
 from sleepchat.core.ports import ChatMessage, ModelOptions
 from sleepchat.core.recall import Recall
 from sleepchat.core.recall.calibration import (
+    MIN_NEGATIVES,
     SAFETY,
     STORE_KEY,
     Calibration,
+    KindLevel,
     choose_level,
     lookup,
     model_key,
@@ -30,13 +32,20 @@ from sleepchat.runtime import build_judge, judge_key
 from sleepchat.store import Store
 
 PREDICTED = "How do I start a compost heap in a small garden?"
-REWORDED = "how do i begin a compost heap in a small garden"  # the rules leave it to a judge
-LOOK_ALIKE = "How do I start a compost heap in a large garden?"
+# The rules leave it to a judge, as a pair that differs in content words ("words").
+REWORDED = "how do i set up a compost heap in a small garden"
+LOOK_ALIKE = "How do I start 3 compost heaps in a small garden?"  # the rules veto it
 
 
-def calibration(level: float | None = 0.5, model: str = "fake:fake-model") -> Calibration:
-    return Calibration(model, "yes/no log-odds", level, 10, 10, 6 if level else 0, 0.45, 900.0,
-                       "2026-12-04")
+def calibration(
+    level: float | None = 0.5, model: str = "fake:fake-model", aligned: float | None = None
+) -> Calibration:
+    """Calibrated for pairs that differ in content words (``level``) and, when given, for
+    those that line up after stems, typos and synonyms (``aligned``)."""
+    words = KindLevel(level, 10, 10, 6 if level is not None else 0, 0.45)
+    lined_up = KindLevel(aligned, 10, 10 if aligned is not None else 0, 5, 0.4)
+    kinds = {"words": words, "aligned": lined_up}
+    return Calibration(model, "yes/no log-odds", kinds, 900.0, "2026-12-04")
 
 
 class Scripted:
@@ -142,20 +151,46 @@ def test_an_uncalibrated_level_cannot_make_a_judge() -> None:
 # calibration ----------------------------------------------------------------------------------
 
 
+def looks(*margins: float) -> list[tuple[float, bool]]:
+    """Look-alikes at these margins, and enough more far below to place a level."""
+    filler = [(-5.0, False)] * max(0, MIN_NEGATIVES - len(margins))
+    return [(m, False) for m in margins] + filler
+
+
 def test_the_level_sits_just_above_every_look_alike() -> None:
-    scored = [(3.0, True), (1.2, True), (0.9, True), (1.0, False), (-2.0, False)]
-    level, hits, top = choose_level(scored)
-    assert top == 1.0 and level == pytest.approx(1.0 + SAFETY) and hits == 2
+    found = choose_level([(3.0, True), (1.2, True), (0.9, True), *looks(1.0, -2.0)])
+    assert found.max_false == 1.0 and found.level == pytest.approx(1.0 + SAFETY)
+    assert found.hits == 2 and found.positives == 3 and found.negatives == MIN_NEGATIVES
 
 
 def test_a_judge_that_serves_too_few_rewordings_above_the_look_alikes_stays_off() -> None:
-    assert choose_level([(0.5, True), (1.0, False)])[0] is None
+    assert choose_level([(0.5, True), *looks(1.0)]).level is None
     # one rewording of twenty above the look-alikes: chance, and not worth a request per pair
-    one = [(2.0, True)] + [(0.1, True)] * 19 + [(1.0, False)]
-    assert choose_level(one) == (None, 1, 1.0)
-    assert choose_level([(2.0, True)] * 2 + [(0.1, True)] * 18 + [(1.0, False)])[0] is not None
-    # and labelled pairs without a look-alike say nothing about where look-alikes lie
-    assert choose_level([(0.5, True), (2.0, True)])[0] is None
+    one = [(2.0, True)] + [(0.1, True)] * 19 + looks(1.0)
+    assert choose_level(one).level is None and choose_level(one).hits == 1
+    assert choose_level([(2.0, True)] * 2 + [(0.1, True)] * 18 + looks(1.0)).level is not None
+
+
+def test_too_few_look_alikes_of_a_kind_say_nothing_about_where_they_lie() -> None:
+    # The first judge had one level for every kind; the kind without labelled look-alikes
+    # (questions that line up after stems and typos) then served look-alikes of its own.
+    assert choose_level([(0.5, True), (2.0, True)]).level is None
+    few = [(3.0, True)] * 5 + [(-1.0, False)] * (MIN_NEGATIVES - 1)
+    assert choose_level(few).level is None
+
+
+async def test_each_kind_of_open_pair_is_judged_at_its_own_level() -> None:
+    aligned = (PREDICTED, "how do i begin a compost heap in a small garden")  # a synonym
+    model = Scripted({}, default=0.7)
+    judge = ModelJudge(model, calibration(0.5, aligned=None))
+    assert await judge.same(PREDICTED, REWORDED, "answer")  # content words: calibrated
+    assert judge.level(*aligned) is None
+    assert not await judge.same(*aligned, "answer")  # lined up after stems: never judged
+    assert (aligned[0], aligned[1]) not in model.asked
+    judge = ModelJudge(model, calibration(0.5, aligned=0.9))
+    assert judge.level(*aligned) == 0.9 and not await judge.same(*aligned, "answer")
+    model.default = 1.0
+    assert await judge.same(*aligned, "answer")
 
 
 def test_a_model_is_known_by_its_file_name_whatever_the_path() -> None:
@@ -178,12 +213,14 @@ def test_the_users_own_calibration_wins_and_an_unreadable_one_is_never_trusted()
     own = calibration(1.5, "local:mine").to_dict()
     assert lookup("local:mine", {"local:mine": own}) == Calibration.from_dict(own)
     assert lookup("local:mine", {"local:mine": {"model": "local:mine"}}) is None  # incomplete
-    assert lookup("local:mine", {"local:mine": {**own, "level": "high"}}) is None
+    broken = {**own, "kinds": {"words": {**own["kinds"]["words"], "level": "high"}}}
+    assert lookup("local:mine", {"local:mine": broken}) is None
     assert lookup("local:mine", "not a mapping") is None
     if shipped is not None:
         key, row = shipped
         found = lookup(key, {})
-        assert found is not None and found.level == row["level"] and found.source == "shipped"
+        assert found is not None and found.source == "shipped"
+        assert found.level("words") == row["kinds"]["words"]["level"]
 
 
 def _shipped_text() -> str:
@@ -209,7 +246,7 @@ async def test_a_calibrated_model_gets_a_judge_and_others_none(store, tmp_path: 
     assert await build_judge(config, store, backend) is None  # calibrated, but off
     await store.set_meta(STORE_KEY, {"fake:fake-model": calibration(0.7).to_dict()})
     judge = await build_judge(config, store, backend)
-    assert isinstance(judge, ModelJudge) and judge.level == 0.7
+    assert isinstance(judge, ModelJudge) and judge.calibration.level("words") == 0.7
     assert await build_judge(_config(tmp_path, judge="never"), store, backend) is None
 
 
@@ -235,7 +272,7 @@ async def test_a_rewording_is_served_from_the_cache_when_the_judge_says_yes(stor
     assert done.prediction is not None and done.prediction.id == p.id
     assert done.message.source == "prediction" and done.message.content == p.answer
     assert len(backend.calls) == calls
-    # A look-alike the rules veto (another size) never reaches the judge: the model answers.
+    # A look-alike the rules veto (another number) never reaches the judge: the model answers.
     a._recall.judge = ModelJudge(Scripted({}, default=9.0), calibration(0.5))
     done = await ask(a, LOOK_ALIKE)
     assert done.message.source != "prediction"
@@ -254,10 +291,13 @@ async def test_a_rewording_is_a_miss_when_the_judge_says_no(store) -> None:
 
 # the calibrate command ------------------------------------------------------------------------
 
+COLOURS = ["red", "blue", "green", "white", "black", "grey", "pink", "brown", "orange", "yellow"]
 PAIRS = [
     Pair(PREDICTED, REWORDED, True, "synonym"),
     Pair("Give me a recipe for pancakes", "how do i make pancakes", True, "request"),
     Pair(PREDICTED, "how do i begin a compost heap on a balcony", False, "place"),
+    *[Pair(f"How do I paint a {c} fence?", f"how do i paint a {d} fence", False, "colour")
+      for c, d in zip(COLOURS, COLOURS[1:])],  # fmt: skip
     Pair("How do I start a compost heap?", "How do I start a compost heap?", True, "same"),
 ]
 
@@ -280,12 +320,13 @@ async def test_calibrating_asks_only_what_the_rules_leave_open_and_stores_the_le
     await _calibrate(tmp_path, monkeypatch, backend)
     out = capsys.readouterr().out
     asked = {_pair(c.messages[-1]["content"]) for c in backend.calls if c.num_predict == 3}
-    assert (PAIRS[3].predicted, PAIRS[3].asked) not in asked  # the rules approve it alone
-    assert (PAIRS[2].predicted, PAIRS[2].asked) in asked
-    assert "2 of 2 same served, 0 of 1 different" in out
+    identical = ("How do I start a compost heap?", "How do I start a compost heap?")
+    assert identical not in asked  # the rules approve it alone
+    assert (PREDICTED, "how do i begin a compost heap on a balcony") in asked
+    assert "2 of 2 same served, 0 of 10 different" in out
     stored = await _stored(tmp_path)
-    assert stored is not None and stored.level == pytest.approx(-1.0 + SAFETY)
-    assert stored.hits == 2 and stored.negatives == 1
+    assert stored is not None and stored.level("words") == pytest.approx(-1.0 + SAFETY)
+    assert stored.kinds["words"].hits == 2 and stored.kinds["words"].negatives == 10
 
 
 async def test_a_model_that_serves_a_look_alike_is_stored_as_off(
@@ -294,7 +335,7 @@ async def test_a_model_that_serves_a_look_alike_is_stored_as_off(
     await _calibrate(tmp_path, monkeypatch, oracle(false_yes=True))
     assert "the judge stays off" in capsys.readouterr().out
     stored = await _stored(tmp_path)
-    assert stored is not None and stored.level is None
+    assert stored is not None and not stored.usable
     store = await Store.open(tmp_path / "data")
     try:
         assert await build_judge(_config(tmp_path), store, FakeBackend()) is None
@@ -339,6 +380,6 @@ def test_doctor_says_whether_reworded_questions_have_a_judge(
     key = model_key("ollama", config.model)
     own = {key: calibration(0.8, key).to_dict()}
     _doctor_judge(config, "ollama", own, lambda ok, what, fix="": reported.append((ok, what)))
-    assert reported and reported[0][0] and "level 0.80" in reported[0][1]
+    assert reported and reported[0][0] and "words 6/10 rewordings" in reported[0][1]
     _doctor_judge(_config(tmp_path, "never"), "ollama", own, lambda *a: reported.append(a))
     assert "recall.judge is never" in capsys.readouterr().out and len(reported) == 1

@@ -237,6 +237,11 @@ class Prediction(Record):
     # request this answers: served only to a message that is that intent, never by the general
     # matcher.
     intent: str | None = None
+    # An answer cut short while idle (a key, the idle period's budget): what it had, never
+    # served, continued by the next idle period from where it stopped instead of restarted.
+    partial: str = ""
+    partial_tokens: int = 0
+    partial_prompt: str = ""  # a digest of the request it answers: continued only under it
 
 
 @dataclass
@@ -266,6 +271,7 @@ class Reflection(Record):
     notes_changed: int = 0
     predictions: int = 0
     tokens: int = 0
+    wasted_tokens: int = 0  # of ``tokens``, generated and thrown away (never stored to use)
     ms: float = 0.0
     reason: str | None = None
     # Steps finished, in order ("warm-up", "revalidate", "notes", "questions", "answers"):

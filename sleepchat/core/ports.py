@@ -99,6 +99,9 @@ class Capabilities:
     stops_on_close: bool = True
     # The reply cap when the user set none (None: the server's own default applies).
     reply_tokens: int | None = None
+    # A reply can start from text already generated (``chat_stream(prefix=...)``): the model
+    # goes on from it instead of starting over, so idle work cut by a key is continued later.
+    continues: bool = False
 
 
 class Backend(Protocol):
@@ -127,9 +130,12 @@ class Backend(Protocol):
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
         background: bool = False,
+        prefix: str = "",
     ) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply: text chunks, then a last chunk with the stats. Closing the stream
-        stops the server generating (when ``capabilities.stops_on_close``)."""
+        stops the server generating (when ``capabilities.stops_on_close``). ``prefix``: the
+        reply's start, already generated; only what follows it streams (with
+        ``capabilities.continues``)."""
         ...
 
     async def chat_structured(

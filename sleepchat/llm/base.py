@@ -165,6 +165,9 @@ class ChatRequest:
     # Work nobody is waiting for (reflection): a backend may give it fewer resources so the
     # app stays responsive (the embedded model leaves a core free).
     background: bool = False
+    # The reply's start, already generated (a precomputed answer cut by a key): the model
+    # continues it; only backends with ``capabilities.continues`` are sent one.
+    prefix: str = ""
 
 
 def schema_instructions(
@@ -238,12 +241,16 @@ class BaseBackend(ABC):
         num_predict: int | None = None,
         keep_alive: str | float | None = None,
         background: bool = False,
+        prefix: str = "",
     ) -> AsyncGenerator[ChatChunk, None]:
         """Stream a reply (``stream`` with keyword arguments)."""
         opts = options or ModelOptions()
-        return self.guarded(
-            ChatRequest(list(messages), opts, num_predict, keep_alive, background=background)
+        if prefix and not self.capabilities.continues:
+            raise BackendError(f"the {self.name} backend cannot continue a reply")
+        request = ChatRequest(
+            list(messages), opts, num_predict, keep_alive, background=background, prefix=prefix
         )
+        return self.guarded(request)
 
     async def guarded(self, request: ChatRequest) -> AsyncGenerator[ChatChunk, None]:
         """``stream`` made safe: its text valid Unicode (a server may send a lone surrogate,

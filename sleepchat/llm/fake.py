@@ -45,6 +45,7 @@ class FakeCall:
     keep_alive: str | float | None = None
     schema: str | None = None
     background: bool = False
+    prefix: str = ""  # the reply's start it was asked to continue
     cancelled: bool = False
     finished: bool = False
 
@@ -79,6 +80,7 @@ class FakeBackend(BaseBackend):
             embeddings=embedder is not None,
             prefix_cache=True,
             parallel_slots=parallel_slots,
+            continues=True,
         )
         self.calls: list[FakeCall] = []
         # Released to let a held stream continue; tests use it to freeze a request mid-way.
@@ -117,6 +119,7 @@ class FakeBackend(BaseBackend):
             request.keep_alive,
             schema=schema,
             background=request.background,
+            prefix=request.prefix,
         )
         self.calls.append(call)
         if self.error is not None:
@@ -149,6 +152,10 @@ class FakeBackend(BaseBackend):
                 loop = asyncio.get_running_loop()
                 prompt_ms = await self._prompt_ms(request.messages)
                 words = self._reply(request).split(" ")
+                if request.prefix:  # a continuation: the words after those already given
+                    done = request.prefix.split(" ")
+                    if words[: len(done)] == done:
+                        words = words[len(done) :]
                 cut = request.num_predict is not None and len(words) > request.num_predict
                 if request.num_predict is not None:
                     words = words[: max(request.num_predict, 0)]
@@ -159,7 +166,7 @@ class FakeBackend(BaseBackend):
                     if self.fail_after_chunks is not None and i >= self.fail_after_chunks:
                         raise BackendStreamError("the model server closed the stream mid-reply")
                     await self._delay(self.decode_s_per_token)
-                    yield ChatChunk(text=word if i == 0 else " " + word)
+                    yield ChatChunk(text=word if i == 0 and not request.prefix else " " + word)
                 eval_ms = (loop.time() - t1) * 1000
                 yield ChatChunk(
                     stats=ChatStats(

@@ -351,6 +351,8 @@ class LlamaEngine:
         self._abort.watch(llama, stop)
         begun = time.perf_counter()
         tokens, dropped = self._fit(list(req.messages), req.num_predict)
+        if req.prefix:  # the reply so far: generation goes on after it, as if never cut
+            tokens += llama.tokenize(req.prefix.encode("utf-8"), False, False)
         self._use_threads(req.background)
         budget = int(llama.n_ctx()) - len(tokens)
         wanted = req.num_predict if req.num_predict is not None and req.num_predict >= 0 else budget

@@ -38,9 +38,14 @@ CLOSED = "the embedded model was closed — restart sleepchat"
 class LlamaCppBackend(BaseBackend):
     name = "local"
     # A grammar holds structured output to its schema; the engine reuses the KV cache of the
-    # longest common prefix; one context is one slot; the stop flag ends decoding on close.
+    # longest common prefix; one context is one slot; the stop flag ends decoding on close; a
+    # reply cut by a key goes on from its text (the prompt's tokens with it appended).
     capabilities = Capabilities(
-        structured="grammar", prefix_cache=True, parallel_slots=1, reply_tokens=REPLY_TOKENS
+        structured="grammar",
+        prefix_cache=True,
+        parallel_slots=1,
+        reply_tokens=REPLY_TOKENS,
+        continues=True,
     )
 
     def __init__(

@@ -28,6 +28,9 @@ class Stats(TolerantRecord):
     reflections_cancelled: int = 0
     reflections_skipped: int = 0
     sleep_tokens: int = 0
+    # Sleep tokens generated and then thrown away: an answer cut short that could not be kept
+    # to continue, one that looped (a share of sleep_tokens; lower is better).
+    sleep_tokens_wasted: int = 0
     predictions_made: int = 0
     hits: int = 0
     misses: int = 0
@@ -66,12 +69,15 @@ class Stats(TolerantRecord):
         return self.hits / asked if asked else None
 
 
-def reflection_delta(status: ReflectionStatus, tokens: int, predictions: int) -> Stats:
+def reflection_delta(
+    status: ReflectionStatus, tokens: int, predictions: int, wasted: int = 0
+) -> Stats:
     return Stats(
         reflections_done=int(status == "done"),
         reflections_cancelled=int(status == "cancelled"),
         reflections_skipped=int(status == "skipped"),
         sleep_tokens=max(0, tokens),
+        sleep_tokens_wasted=max(0, wasted),
         predictions_made=max(0, predictions),
     )
 
@@ -116,9 +122,9 @@ class StatsRecorder:
             await self.store.set_meta(META_KEY, total.to_dict())
 
     async def record_reflection(
-        self, status: ReflectionStatus, tokens: int, predictions: int
+        self, status: ReflectionStatus, tokens: int, predictions: int, wasted: int = 0
     ) -> None:
-        await self.record(reflection_delta(status, tokens, predictions))
+        await self.record(reflection_delta(status, tokens, predictions, wasted))
 
     async def record_hit(self, tokens_avoided: int, tokens_per_second: float | None) -> None:
         await self.record(hit_delta(tokens_avoided, tokens_per_second))

@@ -1,11 +1,18 @@
-"""Per-model calibrations of the recall judge: the level at which it served no look-alike.
+"""Per-model calibrations of the recall judge: the level at which it served no look-alike, for
+each kind of pair the word rules leave open.
 
-``sleepchat bench recall --calibrate`` asks the model about labelled pairs (the ones the word
-rules leave to a judge), picks the lowest level at which no pair labelled different would have
-been served, and stores it for that model. Calibrations measured here for the models sleepchat
-suggests ship with it (``sleepchat/data/judge_calibrations.json``); one the user made wins. A
-model with neither, or whose judge served a look-alike at every level, gets no judge: recall
-then serves what the word rules approve, and nothing else (fail closed).
+``sleepchat bench recall --calibrate`` asks the model about labelled pairs, picks for each kind
+the lowest level at which no pair labelled different would have been served, and stores it for
+that model. Calibrations measured here for the models sleepchat suggests ship with it
+(``sleepchat/data/judge_calibrations.json``); one the user made wins. A model with neither, or a
+kind whose look-alikes the judge could not keep out, gets no judge for it: recall then serves
+what the word rules approve, and nothing else (fail closed).
+
+Kinds are calibrated apart because a level holds only for the pairs it was measured on: two
+questions that line up word for word once stems, typos and synonyms are read ("aligned") hide
+look-alikes of their own (a stem shared by two words, a name taken for a typo of another, "my"
+for "a") that questions differing in content words ("words") do not. The first judge, with one
+level for both, served 31 of 150 held-out look-alikes, all of them aligned.
 """
 
 from __future__ import annotations
@@ -13,12 +20,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
 STORE_KEY = "judge_calibrations"  # store meta: {model key: calibration}
 SHIPPED = "judge_calibrations.json"
+KINDS = ("aligned", "words")
 # Above the highest margin a look-alike reached: margins move a little with the machine's
 # floating point and the model file's build, and a tie must not serve.
 SAFETY = 0.05
@@ -26,6 +34,8 @@ SAFETY = 0.05
 # share of the rewordings costs more than it saves (SmolLM2 served 1 of 72 here), and a level
 # set by one or two pairs is chance.
 MIN_SHARE = 0.1
+# A level needs look-alikes of its kind to stand above: with fewer, where they lie is unknown.
+MIN_NEGATIVES = 10
 
 
 def model_key(backend: str, model: str) -> str:
@@ -36,60 +46,96 @@ def model_key(backend: str, model: str) -> str:
 
 
 @dataclass(frozen=True)
+class KindLevel:
+    level: float | None  # serve above this margin; None: this kind is never judged
+    positives: int  # labelled same
+    negatives: int
+    hits: int  # positives above the level
+    max_false: float | None  # the highest margin of a pair labelled different
+
+    @classmethod
+    def from_dict(cls, data: Any) -> KindLevel | None:
+        if not isinstance(data, Mapping):
+            return None
+        level, top = data.get("level"), data.get("max_false")
+        if not all(v is None or isinstance(v, int | float) for v in (level, top)):
+            return None
+        counts: list[int] = []
+        for name in ("positives", "negatives", "hits"):
+            value = data.get(name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return None
+            counts.append(value)
+        return cls(level, counts[0], counts[1], counts[2], top)
+
+
+@dataclass(frozen=True)
 class Calibration:
     model: str  # model_key()
     method: str  # how the model was asked: "yes/no log-odds" or "yes/no"
-    level: float | None  # serve above this margin; None: no level served 0 look-alikes
-    positives: int  # labelled same, among the pairs the rules left to the judge
-    negatives: int
-    hits: int  # positives above the level
-    max_false: float  # the highest margin of a pair labelled different
-    judge_ms: float  # mean time to judge one pair (both orders)
-    measured: str  # when, ISO date
+    kinds: Mapping[str, KindLevel] = field(default_factory=dict)
+    judge_ms: float = 0.0  # mean time to judge one pair (both orders)
+    measured: str = ""  # when, ISO date
     source: str = "calibrated here"
+
+    def level(self, kind: str) -> float | None:
+        found = self.kinds.get(kind)
+        return None if found is None else found.level
+
+    @property
+    def usable(self) -> bool:
+        return any(k.level is not None for k in self.kinds.values())
 
     @property
     def summary(self) -> str:
-        if self.level is None:
-            return f"{self.model}: no level served 0 of {self.negatives} look-alikes (off)"
-        return (
-            f"{self.model}: level {self.level:.2f}, {self.hits} of {self.positives} rewordings "
-            f"and 0 of {self.negatives} look-alikes served, {self.judge_ms:.0f} ms a pair "
-            f"({self.source}, {self.measured})"
-        )
+        parts = []
+        for kind in KINDS:
+            k = self.kinds.get(kind)
+            if k is None:
+                continue
+            served = f"{k.hits}/{k.positives} rewordings" if k.level is not None else "off"
+            parts.append(f"{kind} {served}")
+        judged = f"0 look-alikes served on the labelled pairs, {self.judge_ms:.0f} ms a pair"
+        on = ", ".join(parts) or "no kind calibrated"
+        return f"{self.model}: {on}; {judged} ({self.source}, {self.measured})"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["kinds"] = {name: asdict(k) for name, k in self.kinds.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Calibration | None:
         """None for a record this version cannot read (it is then ignored, never trusted)."""
-        names = {f.name for f in fields(cls)}
-        try:
-            known = {k: v for k, v in data.items() if k in names}
-            cal = cls(**known)
-        except TypeError:
+        kinds_in = data.get("kinds")
+        if not isinstance(kinds_in, Mapping):
             return None
-        if not isinstance(cal.model, str) or not (
-            cal.level is None or isinstance(cal.level, int | float)
-        ):
+        kinds = {name: KindLevel.from_dict(row) for name, row in kinds_in.items()}
+        if any(k is None for k in kinds.values()):
             return None
-        return cal
+        model, method = data.get("model"), data.get("method")
+        judge_ms, measured = data.get("judge_ms", 0.0), data.get("measured", "")
+        if not (isinstance(model, str) and isinstance(method, str)):
+            return None
+        if not isinstance(judge_ms, int | float) or not isinstance(measured, str):
+            return None
+        source = str(data.get("source", "calibrated here"))
+        clean = {name: k for name, k in kinds.items() if k is not None}
+        return cls(model, method, clean, float(judge_ms), measured, source)
 
 
-def choose_level(scored: Sequence[tuple[float, bool]]) -> tuple[float | None, int, float]:
-    """The level, the positives above it and the highest look-alike margin, from (margin,
-    labelled same) pairs: just above every look-alike; None when that serves fewer than
-    ``MIN_SHARE`` of the rewordings."""
+def choose_level(scored: Sequence[tuple[float, bool]]) -> KindLevel:
+    """From (margin, labelled same) pairs of one kind: the level just above every look-alike,
+    or None when there are too few look-alikes to place it or it serves too few rewordings."""
     negatives = [m for m, same in scored if not same]
     positives = [m for m, same in scored if same]
-    top = max(negatives, default=float("-inf"))
-    if not negatives:
-        return None, 0, top  # nothing says where look-alikes lie: never trusted
+    top = max(negatives) if negatives else None
+    if top is None or len(negatives) < MIN_NEGATIVES:
+        return KindLevel(None, len(positives), len(negatives), 0, top)
     level = top + SAFETY
     hits = sum(1 for m in positives if m > level)
     worth_it = hits > 0 and hits >= MIN_SHARE * len(positives)
-    return (level if worth_it else None), hits, top
+    return KindLevel(level if worth_it else None, len(positives), len(negatives), hits, top)
 
 
 def shipped() -> dict[str, Calibration]:

@@ -9,9 +9,9 @@ what separates rewordings from look-alikes on the labelled pairs (README, Recall
 
 A backend's answer is a margin: the log-odds of "yes" over "no" as the reply's first word where
 the model's log-probabilities are at hand (the embedded model), else +1 for a yes and -1 for
-anything else. A pair is the same only above the level calibrated for that model
-(``calibration.py``): a model without a calibration has no judge, and recall serves what the
-rules alone approve.
+anything else. A pair is the same only above the level calibrated for that model and that kind
+of pair (``calibration.py``): a model or a kind without one is not judged, and recall serves
+what the rules alone approve.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Protocol
 
 from sleepchat.core.ports import ChatMessage, ModelOptions
 from sleepchat.core.recall.calibration import Calibration
+from sleepchat.core.recall.verify import Verifier, judge_kind
 
 # The instruction comes first, so the second order prefills only the two messages. Naming
 # what must not change (object, amount, place, person, platform, purpose) made the 1.5B
@@ -76,28 +77,39 @@ async def both_ways(
 
 
 class ModelJudge:
-    """The ``Judge`` port on the chat model, at a calibrated level."""
+    """The ``Judge`` port on the chat model, at the levels calibrated for it."""
 
     def __init__(
-        self, model: YesNo, calibration: Calibration, options: ModelOptions | None = None
+        self,
+        model: YesNo,
+        calibration: Calibration,
+        options: ModelOptions | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
-        if calibration.level is None:
+        if not calibration.usable:
             raise ValueError(f"no calibrated level for {calibration.model}")
         self.model = model
         self.options = options  # the chat's own: a server keeps the model loaded as it is
         self.calibration = calibration
-        self.level: float = calibration.level
+        self.verifier = verifier or Verifier.default()
         self.name = f"{calibration.method} on {calibration.model}"
         self.calls = 0
         self.spent_ms = 0.0  # what judging cost so far (shown next to what answers cost)
 
+    def level(self, predicted: str, asked: str) -> float | None:
+        """The level for this pair's kind; None when its kind is never judged."""
+        return self.calibration.level(judge_kind(self.verifier.check(predicted, asked)))
+
     async def same(self, predicted: str, asked: str, answer: str) -> bool:
         if max(len(predicted), len(asked)) > MAX_CHARS:
             return False
+        level = self.level(predicted, asked)
+        if level is None:
+            return False
         started = time.perf_counter()
         try:
-            margin = await both_ways(self.model, predicted, asked, self.options, self.level)
+            margin = await both_ways(self.model, predicted, asked, self.options, level)
         finally:
             self.calls += 1
             self.spent_ms += (time.perf_counter() - started) * 1000
-        return margin > self.level
+        return margin > level

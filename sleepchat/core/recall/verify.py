@@ -90,6 +90,14 @@ class Verdict:
 
 
 SAME = Verdict(True, "")
+# The verdict on two questions that line up word for word once stems, typos and synonyms are
+# read: a judge may decide them, at a level of their own (calibration.py says why).
+ALIGNED = "same words only after stems, typos or synonyms"
+
+
+def judge_kind(verdict: Verdict) -> str:
+    """Which of the judge's calibrated kinds a verdict left open is: "aligned" or "words"."""
+    return "aligned" if verdict.reason == ALIGNED else "words"
 
 
 class Verifier:
@@ -124,7 +132,7 @@ class Verifier:
         a, b = _shorthand(a, b), _shorthand(b, a)
         verdict = compare(a, b, self._typo)
         if verdict.same and not same_form(predicted, asked):
-            return Verdict(False, "same words only after stems, typos or synonyms", judge=True)
+            return Verdict(False, ALIGNED, judge=True)
         return verdict
 
     def _typo(self, x: str, y: str) -> bool:

@@ -134,9 +134,12 @@ def from_model(
             continue
         source = source_of(text, newest)
         problem = fact_problem(text, source, history, conversation)
-        if problem is None and quality.shared_share(text, said) < MIN_FROM_NEWEST:
-            if not restated_correction(text, newest, history):
-                problem = quality.UNRELATED  # the assistant's words or older turns, not news
+        if (
+            problem is None
+            and quality.shared_share(text, said) < MIN_FROM_NEWEST
+            and not restated_correction(text, newest, history)
+        ):
+            problem = quality.UNRELATED  # the assistant's words or older turns, not news
         if problem is not None:
             dropped.add(problem)
             continue

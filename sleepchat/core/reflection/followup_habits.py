@@ -115,7 +115,7 @@ async def precompute(run: Run, wanted: int) -> bool:
         result = await predict_step.answer(run, intent.request, budgeted=False)
         if result is None:
             continue
-        text, used = result
+        text, used = result.text, result.tokens
         await run.memory.save_prediction(
             Prediction(
                 id="",

@@ -13,9 +13,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +28,7 @@ from sleepchat.core.memory import Memory
 from sleepchat.core.memory.staleness import current_predictions, said_since
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Prediction
+from sleepchat.core.ports import ChatMessage
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflection import quality
 from sleepchat.core.reflection.quality import question_problem
@@ -136,6 +141,13 @@ def split_fresh(run: Run) -> tuple[list[Prediction], list[Prediction]]:
     return now, [p for p in fresh if p not in now]
 
 
+def unfinished(memory: Memory, history: Sequence[Message], ttl: int) -> list[Prediction]:
+    """The model's predictions for this conversation whose answer was cut short: an idle
+    period over an unchanged conversation still goes on with them."""
+    current = current_predictions(memory, history, ttl)
+    return [p for p in current if p.partial and not p.answer and not (p.queued or p.intent)]
+
+
 def queued_waiting(memory: Memory, history: Sequence[Message]) -> list[Prediction]:
     """Questions the user queued that have no answer for this conversation yet (unanswered,
     or answered before what was said since), oldest first."""
@@ -153,20 +165,19 @@ async def queued(run: Run) -> None:
     exactly a chat turn's request, whatever the prediction policy or the token budget says
     (the user asked for them). One whose answer went stale is answered again."""
     for p in queued_waiting(run.memory, run.history):
-        result = await answer(run, p.question, budgeted=False)
+        # A stale answer is answered again; one cut under the same request goes on.
+        result = await answer(run, p.question, budgeted=False, keep=p)
         if result is None:
-            continue  # cut or empty: not what the model would say; tried again next time
-        text, used = result
-        await run.memory.update_prediction(
-            p.id,
-            answer=text,
-            answer_tokens=used,
+            continue  # looping or empty: not what the model would say; tried again next time
+        await keep_answer(
+            run,
+            p,
+            result,
             based_on_message_id=run.history[-1].id if run.history else None,
             based_on_turn=user_turns(run.history),
             reflection_id=run.reflection.id,
         )
-        run.predictions += 1
-        run.changed()
+        run.predictions += result.complete
 
 
 async def expire(run: Run) -> None:
@@ -314,31 +325,62 @@ async def store(
 
 
 async def answers(run: Run, recall: Recall, revise: Sequence[Prediction]) -> None:
-    """Revisions first (questions judged still likely), then the unanswered questions."""
+    """Revisions first (questions judged still likely), then the unanswered questions; an
+    answer cut short is kept to be continued, never served."""
     for old in revise:
         result = await answer(run, old.question)
-        if result is None:
+        if result is None or not result.complete:
+            run.wasted += result.tokens if result is not None else 0  # a revision is not kept
             return
-        text, used = result
-        await store(run, recall, old.question, text, answer_tokens=used, revised_from=old.id)
+        await store(
+            run, recall, old.question, result.text, answer_tokens=result.tokens, revised_from=old.id
+        )
         await run.memory.drop_prediction(old.id, f"revised by {run.reflection.id}")
         await run.memory.recorder.record(Stats(predictions_revised=1))
     current, _earlier = split_fresh(run)
     for p in current:
         if p.answer:
             continue
-        result = await answer(run, p.question)
+        result = await answer(run, p.question, keep=p)
         if result is None:
             return
-        text, used = result
-        await run.memory.update_prediction(p.id, answer=text, answer_tokens=used)
+        await keep_answer(run, p, result)
+        if not result.complete:
+            return  # the budget is spent: the next idle period goes on from here
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # the answer so far, with any earlier part it continued
+    tokens: int
+    complete: bool  # False: cut by the idle period's budget; kept to continue, never served
+    prompt: str = ""  # prompt_digest() of the request it answers
+
+
+async def keep_answer(run: Run, p: Prediction, result: Answer, **fields: Any) -> None:
+    """Store an answer: served once complete, else kept to be continued."""
+    if result.complete:
+        changes = {"answer": result.text, "answer_tokens": result.tokens, **fields}
+        await run.memory.update_prediction(
+            p.id, partial="", partial_tokens=0, partial_prompt="", **changes
+        )
         run.changed()
+    else:
+        await run.memory.update_prediction(
+            p.id, partial=result.text, partial_tokens=result.tokens, partial_prompt=result.prompt
+        )
 
 
-async def answer(run: Run, question: str, *, budgeted: bool = True) -> tuple[str, int] | None:
-    """One precomputed answer and its tokens; None when the budget is spent or the answer
-    was cut or empty (a cut answer is not what the model would have said: never served).
-    Unbudgeted (a queued question), the request is exactly a chat turn's."""
+async def answer(
+    run: Run, question: str, *, budgeted: bool = True, keep: Prediction | None = None
+) -> Answer | None:
+    """One precomputed answer and its tokens; None when the budget is spent, or the answer
+    looped or came back empty (not what the model would have said: never served). Unbudgeted
+    (a queued question), the request is exactly a chat turn's.
+
+    ``keep``: the prediction this answers. An answer of it cut before (``partial``) is
+    continued where the backend can; one cut now, by the budget or a key, is kept there to
+    be continued by the next idle period. Anything else cut is thrown away (counted wasted)."""
     cap = reply_cap(run.settings, run.backend.capabilities)
     num_predict: int | None = cap
     if budgeted:
@@ -352,20 +394,50 @@ async def answer(run: Run, question: str, *, budgeted: bool = True) -> tuple[str
         question,
         notes=[n.text for n in run.memory.notes],
     )
-    text, stats = await run.stream(messages, num_predict)
+    digest = prompt_digest(messages)
+    can_keep = keep is not None and run.backend.capabilities.continues
+    before, before_tokens = "", 0
+    if keep is not None and keep.partial:
+        if can_keep and keep.partial_prompt == digest:
+            before, before_tokens = keep.partial, keep.partial_tokens
+        else:  # the conversation moved on (or the backend cannot go on): start it over
+            run.wasted += keep.partial_tokens
+    if cap is not None and before_tokens:  # the whole answer stays within the reply cap
+        num_predict = min(cap if num_predict is None else num_predict, max(cap - before_tokens, 1))
+    try:
+        text, stats = await run.stream(messages, num_predict, before)
+    except asyncio.CancelledError:
+        cut = completion_tokens(None, run.cut)
+        if can_keep and keep is not None and run.cut.strip():
+            kept = Answer(before + run.cut, before_tokens + cut, False, digest)
+            await asyncio.shield(keep_answer(run, keep, kept))
+        else:
+            run.wasted += cut
+        raise
     used = completion_tokens(stats, text)
     # Cut by the reflection's budget (a cut at the user's own reply cap is what a chat turn
     # would give too).
     budget_cut = (
         budgeted
         and num_predict is not None
-        and (cap is None or num_predict < cap)
+        and (cap is None or num_predict < cap - before_tokens)
         and ((stats is not None and stats.done_reason == "length") or used >= num_predict)
     )
     looped = stats is not None and stats.done_reason == "repetition"
-    if budget_cut or looped or stats is None or not text.strip():
-        # A cut or looping answer is not what the model would say: never serve it.
-        run.log.info("a precomputed answer was not stored: it was cut, looping or empty")
-        run.log.debug("not stored (answer cut or empty): %r", question)
+    if looped or stats is None or not (before + text).strip():
+        # A looping or empty answer is not what the model would say: never serve it.
+        run.wasted += used
+        run.log.info("a precomputed answer was not stored: it was looping or empty")
+        run.log.debug("not stored (looping or empty): %r", question)
         return None
-    return text, used
+    if budget_cut and not can_keep:
+        run.wasted += used  # cut, and nothing to keep it on: not what the model would say
+        run.log.info("a precomputed answer was not stored: it was cut by the budget")
+        return None
+    return Answer(before + text, before_tokens + used, not budget_cut, digest)
+
+
+def prompt_digest(messages: Sequence[ChatMessage]) -> str:
+    """Names the request exactly: a cut answer goes on only under the same one."""
+    text = json.dumps(list(messages), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

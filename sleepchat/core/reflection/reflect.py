@@ -81,8 +81,14 @@ class Reflector:
         session_id = conversation.session.id
         key = state_key(session_id, history, memory.notes, self.prefix(settings))
         reason = self._skip_reason(key, history, memory, settings)
-        # Questions the user queued are answered even when nothing else is left to do.
-        queued_only = reason is not None and bool(predict_step.queued_waiting(memory, history))
+        # Questions the user queued are answered even when nothing else is left to do, and
+        # answers cut short are finished over an unchanged conversation.
+        cut = reason == "unchanged" and bool(
+            predict_step.unfinished(memory, history, settings.prediction_ttl_turns)
+        )
+        queued_only = reason is not None and (
+            cut or bool(predict_step.queued_waiting(memory, history))
+        )
         if reason is not None and not queued_only:
             return await self._skip(conversation, key, reason, history)
 
@@ -179,7 +185,9 @@ class Reflector:
                 final.session_id, run.history, run.memory.notes, self.prefix(run.settings)
             )
         final = await run.memory.save_reflection(final)
-        await run.memory.recorder.record_reflection(status, run.tokens, run.predictions)
+        await run.memory.recorder.record_reflection(
+            status, run.tokens, run.predictions, run.wasted
+        )
         run.memory_changed()  # the stats moved
         run.emit(ReflectionChanged(final, run.dropped))
         return final
@@ -229,6 +237,11 @@ class Reflector:
             await predict_step.queued(run)
             run.steps.append("queued")
         if queued_only:
+            if level == "answers" and predict_step.unfinished(
+                run.memory, run.history, run.settings.prediction_ttl_turns
+            ):
+                await predict_step.answers(run, self.recall, [])
+                run.steps.append("answers")
             return
         policy = predict_policy.after_reflection(run.memory.policy, level)
         await run.memory.recorder.set_policy(policy)

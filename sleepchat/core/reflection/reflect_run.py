@@ -6,6 +6,7 @@ options (docs/architecture.md, Prefix discipline); a step's instructions go in t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import hashlib
@@ -77,6 +78,8 @@ class Run:
     log: logging.Logger
     started: float = 0.0  # monotonic
     tokens: int = 0
+    wasted: int = 0  # of ``tokens``, thrown away: generated but never stored to use
+    cut: str = ""  # what the last streamed request had when a cancel cut it
     notes_changed: int = 0
     predictions: int = 0
     dropped: int = 0  # earlier predictions dropped or found too old
@@ -103,6 +106,7 @@ class Run:
             notes_changed=self.notes_changed,
             predictions=self.predictions,
             tokens=self.tokens,
+            wasted_tokens=self.wasted,
             ms=(self.clock.monotonic() - self.started) * 1000.0,
             reason=reason,
             steps=list(self.steps),
@@ -167,18 +171,21 @@ class Run:
         return result
 
     async def stream(
-        self, messages: list[ChatMessage], num_predict: int | None
+        self, messages: list[ChatMessage], num_predict: int | None, prefix: str = ""
     ) -> tuple[str, ChatStats | None]:
-        """A streamed request (an answer); tokens spent count even when cancelled."""
+        """A streamed request (an answer); tokens spent count even when cancelled, and what a
+        cancel cut short is left in ``cut`` (the text after ``prefix``)."""
         parts: list[str] = []
         stats: ChatStats | None = None
         self.last_prompt = list(messages)
+        self.cut = ""
         chunks_in = self.backend.chat_stream(
             messages,
             options=self.settings.options,
             num_predict=num_predict,
             keep_alive=self.settings.keep_alive,
             background=True,
+            prefix=prefix,
         )
         try:
             async with contextlib.aclosing(chunks_in) as chunks:
@@ -186,6 +193,9 @@ class Run:
                     parts.append(chunk.text)
                     if chunk.stats is not None:
                         stats = chunk.stats
+        except asyncio.CancelledError:
+            self.cut = "".join(parts)
+            raise
         finally:
             self.tokens += completion_tokens(stats, "".join(parts))
         return "".join(parts), stats
