@@ -142,6 +142,12 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
         print("the judge stays off for this model", file=out)
     share = f", {cal.judge_ms / answer:.0%} of generating an answer ({answer:.0f} ms)"
     print(f"judging one pair: {cal.judge_ms:.0f} ms{share if answer else ''}", file=out)
+    if cal.usable:
+        print(
+            "a level holds for the look-alikes it was set on: check it on pairs it was not set "
+            "on before trusting it (sleepchat bench recall --judge --pairs FILE)",
+            file=out,
+        )
 
 
 async def run_calibrate(config: Config, *, pairs: str | None, split: str | None) -> int:

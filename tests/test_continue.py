@@ -15,7 +15,7 @@ from support.core_assistant import ask, assistant, nothing_to_predict
 
 from sleepchat.core.models import Prediction
 from sleepchat.llm.base import ChatChunk, ChatMessage, ChatRequest
-from sleepchat.llm.fake import FakeBackend
+from sleepchat.llm.fake import FakeBackend, FakeCall
 from sleepchat.store import Store
 
 QUEUED = "How do I keep my sourdough starter alive while I am away for two weeks?"
@@ -61,6 +61,11 @@ async def cut_by_a_key(a, backend: Freezing) -> None:  # type: ignore[no-untyped
         await task
 
 
+def answering(backend: FakeBackend) -> list[FakeCall]:
+    """The requests that answered QUEUED."""
+    return [c for c in backend.calls if c.kind == "stream" and c.messages[-1]["content"] == QUEUED]
+
+
 def queued(a) -> Prediction:  # type: ignore[no-untyped-def]
     [p] = [p for p in a.predictions if p.queued]
     return p
@@ -77,7 +82,7 @@ async def test_an_answer_cut_by_a_key_is_kept_and_continued_not_restarted(store)
     backend.after = None
     backend.calls.clear()
     await a.reflect()
-    [turn] = [c for c in backend.calls if c.kind == "stream" and c.messages[-1]["content"] == QUEUED]
+    [turn] = answering(backend)
     assert turn.prefix == p.partial  # went on from where it stopped
     done = queued(a)
     assert done.answer == ANSWER and done.partial == ""
@@ -113,9 +118,7 @@ async def test_a_cut_answer_survives_a_restart(store, tmp_path: Path) -> None:
         assert queued(b).partial == " ".join(WORDS[:7])
         await b.reflect()
         assert queued(b).answer == ANSWER
-        [turn] = [
-            c for c in backend.calls if c.kind == "stream" and c.messages[-1]["content"] == QUEUED
-        ]
+        [turn] = answering(backend)
         assert turn.prefix == " ".join(WORDS[:7])
         await b.close()
     finally:
@@ -134,7 +137,7 @@ async def test_when_the_conversation_moved_on_a_cut_answer_starts_over(store) ->
     await ask(a, "It lives on the counter, by the window.")
     backend.calls.clear()
     await a.reflect()
-    [turn] = [c for c in backend.calls if c.kind == "stream" and c.messages[-1]["content"] == QUEUED]
+    [turn] = answering(backend)
     assert turn.prefix == ""
     assert queued(a).answer == ANSWER
     assert (await a.stats()).sleep_tokens_wasted == 5

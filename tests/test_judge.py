@@ -3,6 +3,7 @@ served only above the level calibrated for that model; no calibration, no judge 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -292,12 +293,17 @@ async def test_a_rewording_is_a_miss_when_the_judge_says_no(store) -> None:
 # the calibrate command ------------------------------------------------------------------------
 
 COLOURS = ["red", "blue", "green", "white", "black", "grey", "pink", "brown", "orange", "yellow"]
+# Look-alikes enough to place a level: another colour, otherwise the same words.
+PAINT = [
+    Pair(f"How do I paint a {c} {thing}?", f"how do i paint a {d} {thing}", False, "colour")
+    for c, d in itertools.pairwise(COLOURS)
+    for thing in ("fence", "door", "boat", "shed")
+]
 PAIRS = [
     Pair(PREDICTED, REWORDED, True, "synonym"),
     Pair("Give me a recipe for pancakes", "how do i make pancakes", True, "request"),
     Pair(PREDICTED, "how do i begin a compost heap on a balcony", False, "place"),
-    *[Pair(f"How do I paint a {c} fence?", f"how do i paint a {d} fence", False, "colour")
-      for c, d in zip(COLOURS, COLOURS[1:])],  # fmt: skip
+    *PAINT,
     Pair("How do I start a compost heap?", "How do I start a compost heap?", True, "same"),
 ]
 
@@ -323,10 +329,10 @@ async def test_calibrating_asks_only_what_the_rules_leave_open_and_stores_the_le
     identical = ("How do I start a compost heap?", "How do I start a compost heap?")
     assert identical not in asked  # the rules approve it alone
     assert (PREDICTED, "how do i begin a compost heap on a balcony") in asked
-    assert "2 of 2 same served, 0 of 10 different" in out
+    assert "2 of 2 same served, 0 of 37 different" in out
     stored = await _stored(tmp_path)
     assert stored is not None and stored.level("words") == pytest.approx(-1.0 + SAFETY)
-    assert stored.kinds["words"].hits == 2 and stored.kinds["words"].negatives == 10
+    assert stored.kinds["words"].hits == 2 and stored.kinds["words"].negatives == 37
 
 
 async def test_a_model_that_serves_a_look_alike_is_stored_as_off(
