@@ -22,8 +22,10 @@ class ArmCost:
     """One conversation's sleep arm: what it spent and what it got."""
 
     sleep_tokens: int = 0
+    wasted: int = 0  # of sleep_tokens, generated and thrown away
     hits: int = 0
     finished: int = 0  # reflections done within the idle period
+    kept: int = 0  # ...or cut while answering with every started answer kept to continue
     cut: int = 0  # reflections the idle period's end cancelled
     cut_warm: int = 0  # ...that had warmed the cache before they were cut
     cut_with_predictions: int = 0  # ...that had stored at least one question
@@ -44,10 +46,14 @@ async def reflect_within(a: Assistant, until: Awaitable[object], cost: ArmCost) 
         await a.preempt()
         r = a.reflections[-1]
     cost.sleep_tokens += r.tokens
+    cost.wasted += r.wasted_tokens
     if r.status == "done":
         cost.finished += 1
     elif r.status == "cancelled":
         cost.cut += 1
+        # Cut in its answers step with nothing thrown away: every started answer was kept to
+        # be continued by the next idle period.
+        cost.kept += "questions" in r.steps and r.wasted_tokens == 0
         cost.cut_warm += "warm-up" in r.steps
         cost.cut_with_predictions += r.predictions > 0
     return r
@@ -55,13 +61,19 @@ async def reflect_within(a: Assistant, until: Awaitable[object], cost: ArmCost) 
 
 def idle_figures(costs: Sequence[ArmCost], seconds: float) -> dict[str, Any]:
     finished = sum(c.finished for c in costs)
+    kept = sum(c.kept for c in costs)
     cut = sum(c.cut for c in costs)
     ran = finished + cut
+    tokens, wasted = sum(c.sleep_tokens for c in costs), sum(c.wasted for c in costs)
     return {
         "idle_period_s": seconds,
         "reflections_finished": finished,
         "reflections_cut": cut,
-        "finished_share": round(finished / ran, 3) if ran else None,
+        "reflections_cut_kept": kept,
+        # Finished, or cut while answering with every started answer kept to continue.
+        "finished_share": round((finished + kept) / ran, 3) if ran else None,
+        "sleep_tokens_wasted": wasted,
+        "wasted_share": round(wasted / tokens, 3) if tokens else None,
         "cut_left_warm_cache": sum(c.cut_warm for c in costs),
         "cut_left_predictions": sum(c.cut_with_predictions for c in costs),
     }

@@ -90,3 +90,42 @@ async def test_the_bench_reports_finished_share_and_the_policy_on_and_off() -> N
     )
     assert summary["policy_hits_lost"] == 0  # nothing hit either way
     assert summary["sleep_tokens"] == res.policy_on.sleep_tokens
+
+
+class HoldsTheAnswer(FakeBackend):
+    """Holds the answer to the predicted question after three words, like a slow model."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda m: " ".join(f"w{i}" for i in range(30)), structured)
+        self.answering = asyncio.Event()
+
+    async def stream(self, request):  # type: ignore[no-untyped-def, override]
+        words = 0
+        async for chunk in super().stream(request):
+            yield chunk
+            words += bool(chunk.text)
+            if request.messages[-1]["content"].startswith("How do I prune") and words == 3:
+                self.answering.set()
+                await asyncio.Event().wait()
+
+
+async def test_a_reflection_cut_while_answering_that_kept_its_answer_counts_as_finished(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "d")
+    backend = HoldsTheAnswer()
+    settings = CoreSettings(cooldown_seconds=0, predict="always")
+    a = Assistant(backend=backend, store=store, settings=settings)
+    await a.start()
+    async for _e in a.ask("My cherry tomatoes grow on a balcony."):
+        pass
+    cost = ArmCost()
+    r = await reflect_within(a, backend.answering.wait(), cost)
+    assert r.status == "cancelled" and r.wasted_tokens == 0
+    assert (cost.finished, cost.kept, cost.cut) == (0, 1, 1)
+    figures = idle_figures([cost], 20.0)
+    assert figures["finished_share"] == 1.0 and figures["sleep_tokens_wasted"] == 0
+    [p] = [p for p in a.predictions if p.question.startswith("How do I prune")]
+    assert p.partial == "w0 w1 w2" and not p.answer
+    await a.close()
+    await store.close()
