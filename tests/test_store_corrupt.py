@@ -21,6 +21,8 @@ BROKEN = {
     "a table that is a list": b'{"sessions": [], "meta": {}}',
     "a document that is a string": b'{"messages": {"1": "hello"}, "notes": {"1": "x"}}',
     "an empty file": b"",
+    # digits, but more than int() reads: TinyDB would fail on the id at the next write
+    "a document id of 5,000 digits": b'{"meta": {"' + b"9" * 5000 + b'": {"key": "k"}}}',
 }
 
 

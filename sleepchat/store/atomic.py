@@ -126,6 +126,14 @@ def write_error(exc: OSError, path: Path) -> StoreWriteError:
     )
 
 
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
 def check_structure(data: Any) -> Data:
     """TinyDB's shape: {table: {doc_id: {field: value}}}, doc ids being integer strings."""
     if not isinstance(data, dict):
@@ -134,8 +142,10 @@ def check_structure(data: Any) -> Data:
         if not isinstance(docs, dict):
             raise ValueError(f"table {table!r} is a {type(docs).__name__}, not an object")
         for doc_id, doc in docs.items():
-            if not doc_id.isdigit():
-                raise ValueError(f"table {table!r} has a document id {doc_id!r}")
+            # TinyDB reads each id with int(): digits it refuses (superscripts, more than
+            # Python converts) would fail at the next write, far from here.
+            if not (doc_id.isascii() and doc_id.isdigit() and _is_int(doc_id)):
+                raise ValueError(f"table {table!r} has a document id {doc_id[:40]!r}")
             if not isinstance(doc, dict):
                 raise ValueError(f"document {doc_id} of table {table!r} is not an object")
     return data

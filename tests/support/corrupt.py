@@ -214,6 +214,10 @@ def is_store_file(raw: bytes) -> bool:
         for key, doc in docs.items():
             if not key.isdigit() or not isinstance(doc, dict):
                 return False
+            try:
+                int(key)  # what TinyDB does with each id (a 5,000-digit one is refused)
+            except ValueError:
+                return False
     return True
 
 
