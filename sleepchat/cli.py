@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--plain", action="store_true", help="interactive line REPL, no full screen")
     mode.add_argument("--session", metavar="ID", help="open this session instead of the last one")
     mode.add_argument("--new", action="store_true", help="start a new session")
+    mode.add_argument(
+        "-f",
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="attach a text, Markdown or code file to the session (repeatable)",
+    )
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("sessions", help="list stored sessions")
@@ -186,7 +195,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from sleepchat.tui import run_app
 
         # The app paints its first frame, then loads the config (a bad one: exit 2).
-        return run_app(lambda: _load(args), session=args.session, new=args.new)
+        return run_app(lambda: _load(args), session=args.session, new=args.new, files=args.files)
     from sleepchat.config import ConfigError
 
     try:
@@ -273,7 +282,8 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.plain:
         from sleepchat.plain import run_plain
 
-        return commands.run(run_plain(config, session=args.session, new=args.new))
+        plain = run_plain(config, session=args.session, new=args.new, files=args.files)
+        return commands.run(plain)
     _err("stdout is not a terminal — use --script FILE, pipe input, or --plain")
     return EXIT_USAGE
 

@@ -63,7 +63,9 @@ async def script(config: Config, args: argparse.Namespace) -> int:
             await rt.assistant.new_session()
         else:
             await rt.assistant.start(args.session)
-        return await run_script(rt.assistant, read_lines(stream), json_mode=args.json)
+        return await run_script(
+            rt.assistant, read_lines(stream), json_mode=args.json, files=args.files
+        )
     finally:
         await rt.close()
         if stream is not sys.stdin.buffer:
@@ -150,9 +152,9 @@ async def export(
         await store.close()
     messages, notes, predictions = record.messages, record.notes, record.predictions
     if fmt == "md":
-        text = to_markdown(session, messages, notes)
+        text = to_markdown(session, messages, notes, record.documents)
     else:
-        text = to_json(session, messages, notes, predictions)
+        text = to_json(session, messages, notes, predictions, record.documents)
     if output is None:
         # The file keeps what the model said (it is the record); a terminal gets it inert.
         if sys.stdout.isatty():

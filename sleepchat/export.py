@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sleepchat.core.models import Message, Note, Prediction, Session
+from sleepchat.core.models import Document, Message, Note, Prediction, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.text import safe_json, when
 
@@ -52,6 +53,17 @@ def prediction_view(p: Prediction, fresh: bool) -> dict[str, Any]:
     }
 
 
+def document_view(d: Document) -> dict[str, Any]:
+    """An attached document as scripts and exports show it (not its text)."""
+    return {
+        "id": d.id,
+        "name": d.name,
+        "tokens": d.tokens,
+        "total_tokens": d.total_tokens,
+        "whole": d.whole,
+    }
+
+
 def served_fields(p: Prediction | None) -> dict[str, Any]:
     """What a script's reply says of the prediction it was served from (None: the model's)."""
     return {"queued": p is not None and p.queued, "intent": p.intent if p is not None else None}
@@ -64,7 +76,12 @@ def served_label(p: Prediction) -> str:
     return "your queued question" if p.queued else "precomputed answer"
 
 
-def to_markdown(session: Session, messages: Sequence[Message], notes: Sequence[Note] = ()) -> str:
+def to_markdown(
+    session: Session,
+    messages: Sequence[Message],
+    notes: Sequence[Note] = (),
+    documents: Sequence[Document] = (),
+) -> str:
     lines = [
         f"# {session.title}",
         "",
@@ -87,6 +104,10 @@ def to_markdown(session: Session, messages: Sequence[Message], notes: Sequence[N
         lines += ["## Notes", ""]
         lines += [f"- {n.text}" + (" (the user's words)" if n.verbatim else "") for n in notes]
         lines.append("")
+    for d in documents:  # last: a document is long, the conversation is what is read first
+        part = "" if d.whole else f" (the first {d.tokens} of about {d.total_tokens} tokens)"
+        fence = "`" * max(3, 1 + max((len(r) for r in re.findall(r"`+", d.text)), default=0))
+        lines += [f"## Attached: {d.name}{part}", "", fence, d.text, fence, ""]
     return "\n".join(lines)
 
 
@@ -95,6 +116,7 @@ def to_json(
     messages: Sequence[Message],
     notes: Sequence[Note] = (),
     predictions: Sequence[Prediction] = (),
+    documents: Sequence[Document] = (),
 ) -> str:
     doc = {
         "session": session.to_dict(),
@@ -102,6 +124,7 @@ def to_json(
         "notes": [note_view(n) for n in notes],
         # fresh as far as the stored record says (staleness by turns needs the live session)
         "predictions": [prediction_view(p, p.status == "fresh") for p in predictions],
+        "documents": [{**document_view(d), "text": d.text} for d in documents],
     }
     return safe_json(doc, indent=2) + "\n"
 

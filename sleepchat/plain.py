@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,9 @@ def _history(data_dir: Path) -> History:
     return ValidHistory(str(path))
 
 
-async def run_plain(config: Config, *, session: str | None = None, new: bool = False) -> int:
+async def run_plain(
+    config: Config, *, session: str | None = None, new: bool = False, files: Sequence[str] = ()
+) -> int:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.patch_stdout import patch_stdout
@@ -74,6 +77,8 @@ async def run_plain(config: Config, *, session: str | None = None, new: bool = F
         )
         prompt.default_buffer.on_text_changed += lambda _buf: a.touch()
         runner = ScriptRunner(a)
+        for path in files:  # -f PATH, as /attach would
+            await runner.handle(f"/attach {path}")
         idle = asyncio.create_task(a.idle_loop())  # the core's sleep loop; keystrokes touch()
         try:
             while True:

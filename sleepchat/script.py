@@ -9,9 +9,10 @@ import contextlib
 import dataclasses
 import functools
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import IO, Any
 
+from sleepchat.attach import read_document
 from sleepchat.core.assistant import Assistant, CoreError
 from sleepchat.core.events import (
     Event,
@@ -25,7 +26,13 @@ from sleepchat.core.events import (
 from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
-from sleepchat.export import note_view, prediction_view, served_fields, served_label
+from sleepchat.export import (
+    document_view,
+    note_view,
+    prediction_view,
+    served_fields,
+    served_label,
+)
 from sleepchat.hints import cli_message
 from sleepchat.script_io import EXIT_PIPE, OutputClosed, aiter_lines, drop_output
 from sleepchat.text import age, clean_input, safe_json, takes_any_text, terminal_safe
@@ -38,6 +45,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/sessions", "list sessions", "cmd_sessions"),
     ("/idle [N]", "run the sleep cycle to the end, or idle N real seconds", "idle"),
     ("/later QUESTION", "queue a question: the next idle period answers it", "cmd_later"),
+    ("/attach PATH", "attach a text, Markdown or code file to this session", "cmd_attach"),
+    ("/detach ID", "remove an attached document (id or file name)", "cmd_detach"),
+    ("/docs", "list the attached documents", "cmd_docs"),
     ("/notes", "show the notes", "show_notes"),
     ("/predictions", "show predicted questions", "show_predictions"),
     ("/forget ID", "forget a note", "cmd_forget"),
@@ -299,6 +309,42 @@ class ScriptRunner:
         else:
             self.diag(f"queued {queued.id}: answered in the next idle period (/idle now)")
 
+    async def cmd_attach(self, arg: str) -> None:
+        name, text = read_document(arg)
+        if self.assistant.session is None:
+            await self.assistant.start()
+        doc = await self.assistant.attach(name, text)
+        if self.json_mode:
+            self.emit({"type": "attached", **document_view(doc)})
+            return
+        if doc.whole:
+            self.diag(f"attached {doc.id} {doc.name} (about {doc.tokens} tokens)")
+        else:
+            self.diag(
+                f"attached {doc.id} {doc.name}: the prompt holds its first {doc.tokens} of "
+                f"about {doc.total_tokens} tokens (documents.max_tokens); the rest is left out"
+            )
+
+    async def cmd_detach(self, arg: str) -> None:
+        if not arg:
+            raise CoreError("usage: /detach ID — see /docs")
+        doc = await self.assistant.attach(arg, None)
+        if self.json_mode:
+            self.emit({"type": "detached", "id": doc.id, "name": doc.name})
+        else:
+            self.diag(f"detached {doc.id} {doc.name}")
+
+    async def cmd_docs(self, _arg: str) -> None:
+        docs = self.assistant.documents
+        for doc in docs:
+            if self.json_mode:
+                self.emit({"type": "document", **document_view(doc)})
+            else:
+                part = "whole" if doc.whole else f"first {doc.tokens} of {doc.total_tokens}"
+                self.info(f"{doc.id}  {doc.name}  about {doc.tokens} tokens ({part})")
+        if not docs and not self.json_mode:
+            self.info("(no documents attached — /attach PATH)")
+
     async def cmd_forget(self, arg: str) -> None:
         if not arg:
             raise CoreError("usage: /forget NOTE_ID (see /notes)")
@@ -344,7 +390,7 @@ class ScriptRunner:
             models = await a.models()
             self.info(f"model: {a.model} (available: {', '.join(models) or 'none'})")
         elif not self.json_mode:
-            self.info(f"system prompt: {a.settings.system_prompt}")
+            self.info(f"system prompt: {a.system_prompt}")
         assert a.session is not None
         if self.json_mode:
             self.emit(
@@ -352,7 +398,7 @@ class ScriptRunner:
                     "type": "profile",
                     "session": a.session.id,
                     "model": a.model,
-                    "system_prompt": a.settings.system_prompt,
+                    "system_prompt": a.system_prompt,
                     "custom_system_prompt": a.session.system_prompt is not None,
                     "options": a.session.options,
                 }
@@ -432,7 +478,14 @@ class ScriptRunner:
 
 
 async def run_script(
-    assistant: Assistant, lines: Iterable[str] | AsyncIterator[str], *, json_mode: bool
+    assistant: Assistant,
+    lines: Iterable[str] | AsyncIterator[str],
+    *,
+    json_mode: bool,
+    files: Sequence[str] = (),
 ) -> int:
+    """Run the script's lines, after attaching ``files`` (-f PATH) as /attach would."""
     runner = ScriptRunner(assistant, json_mode=json_mode)
+    for path in files:
+        await runner.handle(f"/attach {path}")
     return await runner.run(lines)

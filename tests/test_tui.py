@@ -439,3 +439,26 @@ async def test_ctrl_f_queues_the_box_for_idle_time_and_asking_it_is_served(
         await pilot.press("ctrl+f")  # an empty box: said, nothing queued
         await pilot.pause()
         assert len([p for p in a.predictions if p.queued]) == 1
+
+
+async def test_alt_a_attaches_the_file_in_the_box_and_a_bad_path_stays_in_it(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text("# Launch\n\nThe launch is on 12 May in Lisbon.\n")
+    app, _clock = make_app(make_config(tmp_path / "d", srv.url))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        a = _assistant(app)
+        app.chat.prompt.load_text(str(plan))
+        await pilot.press("alt+a")
+        await until(pilot, lambda: [d.name for d in a.documents] == ["plan.md"])
+        assert app.chat.prompt.text == ""
+        missing = str(tmp_path / "missing.md")
+        app.chat.prompt.load_text(missing)
+        await pilot.press("alt+a")
+        await until(pilot, lambda: app.chat.prompt.text == missing)  # nothing typed is lost
+        assert len(a.documents) == 1
+        await ask(pilot, app, "When is the launch?")
+        body = srv.chat_requests[-1].body
+        assert body is not None and "12 May in Lisbon" in body["messages"][0]["content"]

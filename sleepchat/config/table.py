@@ -193,6 +193,19 @@ class RecallConfig:
 
 
 @dataclass(frozen=True)
+class DocumentsConfig:
+    """Files attached to a session (/attach, -f)."""
+
+    max_tokens: int = setting(
+        2000,
+        "Tokens of attached documents every request quotes (after the system prompt); a longer "
+        "file keeps its first part, and says so.",
+        ge=100,
+        core="documents_max_tokens",
+    )
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """What the model server can do that it may not say itself."""
 
@@ -326,6 +339,7 @@ class Config:
     )
     sleep: SleepConfig = section(SleepConfig)
     recall: RecallConfig = section(RecallConfig)
+    documents: DocumentsConfig = section(DocumentsConfig)
 
     # Where the values came from (not settings): the file read, and the environment that
     # resolves the XDG defaults.

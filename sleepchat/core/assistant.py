@@ -30,6 +30,7 @@ from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import (
+    Document,
     Message,
     Note,
     PendingChange,
@@ -392,6 +393,43 @@ class Assistant:
         prediction = await (await self._open()).queue(clean_input(text).strip())
         self.touch()  # input: the idle period that answers it starts now
         return prediction
+
+    # -- documents ---------------------------------------------------------------------------
+    @property
+    def system_prompt(self) -> str:
+        """The session's system prompt as set (its own, or the configured one), without the
+        documents every request quotes after it."""
+        c = self._conversation
+        return c.own_settings.system_prompt if c else self._base.system_prompt
+
+    @property
+    def documents(self) -> list[Document]:
+        return self._conversation.memory.documents.all if self._conversation else []
+
+    async def attach(self, name: str, text: str | None) -> Document:
+        """Attach a document (the front end read the file) to the open session: every request
+        then quotes it after the system prompt, and the next idle period studies it. A file
+        over ``documents_max_tokens`` keeps its first part (the record says how much). With
+        ``text`` None, remove the attached document ``name`` (its id, "d2", or file name)."""
+        conversation = await self._open()
+        documents = conversation.memory.documents
+        if text is None:
+            doc = documents.find(name)
+            if doc is None:
+                listed = ", ".join(f"{d.id} {d.name}" for d in documents.all) or "none attached"
+                raise CoreError(f"no attached document '{name}' ({listed})")
+            await documents.detach(doc)
+        else:
+            body = clean_input(text).strip()
+            if not body:
+                raise CoreError(f"{name} is empty: nothing to attach")
+            try:
+                doc = await documents.attach(name, body, conversation.settings.documents_max_tokens)
+            except ValueError as exc:
+                raise CoreError(str(exc)) from None
+        conversation.memory_changed(conversation.history)
+        self.touch()  # input: the idle period that studies it (or its absence) starts now
+        return doc
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:

@@ -10,6 +10,7 @@ announced here, as one ``MemoryChanged``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from sleepchat.core.events import (
     SessionChanged,
 )
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.documents import prompt_block
 from sleepchat.core.memory.staleness import current_predictions, servable
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
@@ -47,12 +49,31 @@ class Conversation:
         self.session = session
         self.history = history  # every message, oldest first (replaced ones too, marked)
         self.memory = memory
-        self.settings = settings  # the configured ones with the session's own (profile.py)
+        self._settings = settings  # the configured ones with the session's own (profile.py)
         self.store = store
         self.clock = clock
         self.events = events
 
     # -- views -------------------------------------------------------------------------------
+    @property
+    def settings(self) -> CoreSettings:
+        """The settings this session's requests use: the attached documents quoted in the
+        system message, after the system prompt (memory/documents.py says why there)."""
+        block = prompt_block(self.memory.documents.all)
+        if not block:
+            return self._settings
+        prompt = f"{self._settings.system_prompt}\n\n{block}"
+        return dataclasses.replace(self._settings, system_prompt=prompt)
+
+    @settings.setter
+    def settings(self, settings: CoreSettings) -> None:
+        self._settings = settings
+
+    @property
+    def own_settings(self) -> CoreSettings:
+        """The settings without the documents (what the user set and sees)."""
+        return self._settings
+
     @property
     def turn(self) -> int:
         """User turns so far (the staleness clock of predictions)."""

@@ -245,6 +245,24 @@ class Prediction(Record):
 
 
 @dataclass
+class Document(Record):
+    """A file the user attached to the session: what the prompt holds of it, and how much that
+    is of the whole (a file larger than ``documents.max_tokens`` is never cut silently)."""
+
+    id: str  # "d1", "d2"... in the order attached
+    session_id: str
+    name: str  # the file's name, as shown and quoted to the model
+    text: str  # what the prompt holds: the whole file, or its first part
+    tokens: int  # estimated, of ``text``
+    total_tokens: int  # estimated, of the whole file
+    added: float
+
+    @property
+    def whole(self) -> bool:
+        return self.tokens >= self.total_tokens
+
+
+@dataclass
 class PendingChange(Record):
     """Removals a reflection proposed but may not apply alone: more notes than a reflection
     removes unasked. Each removal is ``{"note_id", "reason"}``; the user confirms or rejects."""

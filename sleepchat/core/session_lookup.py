@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sleepchat.core.clock import Clock
 from sleepchat.core.errors import AmbiguousSessionError, UnknownSessionError
-from sleepchat.core.models import Message, Note, Prediction, Session
+from sleepchat.core.models import Document, Message, Note, Prediction, Session
 from sleepchat.core.ports import StorePort
 from sleepchat.text import clip, terminal_safe
 
@@ -42,6 +42,7 @@ class SessionRecord:
     messages: list[Message]
     notes: list[Note]
     predictions: list[Prediction]
+    documents: list[Document]
 
 
 async def read_session(store: StorePort, session: Session, clock: Clock) -> SessionRecord:
@@ -51,4 +52,6 @@ async def read_session(store: StorePort, session: Session, clock: Clock) -> Sess
     memory = Memory(store, session.id, clock)
     await memory.load()
     messages = await store.messages(session.id)
-    return SessionRecord(session, messages, memory.notes, memory.predictions)
+    return SessionRecord(
+        session, messages, memory.notes, memory.predictions, memory.documents.all
+    )

@@ -28,6 +28,8 @@ class CoreSettings:
     # Follow-ups on the last answer ("shorter", "an example") this user asks most, precomputed
     # per reflection (at most this many; 0: none).
     followups: int = 2
+    # Tokens of attached documents every request may quote (memory/documents.py).
+    documents_max_tokens: int = 2000
     # recall: the candidate level (None: the method's calibrated default); the embedding
     # model itself is handed to the Assistant by the composition root
     recall_threshold: float | None = None

@@ -49,7 +49,7 @@ from sleepchat.store.recovery import (
 from sleepchat.store.segments import SEGMENT_BYTES, SEGMENT_SIZE, Limits, SessionFiles
 
 SCHEMA_VERSION = 1
-SESSION_TABLES = ("notes", "predictions", "reflections", "note_ops", "kv", "pending")
+SESSION_TABLES = ("notes", "predictions", "reflections", "note_ops", "kv", "pending", "documents")
 
 __all__ = ["SCHEMA_VERSION", "SEGMENT_BYTES", "SEGMENT_SIZE", "Engine", "Migration"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,7 +31,11 @@ async def default_runtime(config: Config, warn: Say, step: Say) -> Runtime:
 
 
 def run_app(
-    config: Config | Callable[[], Config], *, session: str | None = None, new: bool = False
+    config: Config | Callable[[], Config],
+    *,
+    session: str | None = None,
+    new: bool = False,
+    files: Sequence[str] = (),
 ) -> int:
     """Run the app until the user quits; returns the process exit code.
 
@@ -48,9 +52,11 @@ def run_app(
         gc.set_threshold(*thresholds)
 
     if callable(config):
-        app = SleepchatApp(None, session=session, new=new, config_loader=config, painted=painted)
+        app = SleepchatApp(
+            None, session=session, new=new, files=files, config_loader=config, painted=painted
+        )
     else:
-        app = SleepchatApp(config, session=session, new=new, painted=painted)
+        app = SleepchatApp(config, session=session, new=new, files=files, painted=painted)
     app.run()
     if app.exit_message:
         print(f"sleepchat: {app.exit_message}", file=sys.stderr, flush=True)

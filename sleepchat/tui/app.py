@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -85,6 +85,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         *,
         session: str | None = None,
         new: bool = False,
+        files: Sequence[str] = (),
         runtime_factory: RuntimeFactory | None = None,
         config_loader: Callable[[], Config] | None = None,
         painted: Callable[[], None] | None = None,
@@ -99,6 +100,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         self._painted = painted  # called once the first complete frame is on screen
         self.session_arg = session
         self.new_session_arg = new
+        self.files_arg = list(files)  # -f PATH: attached once the session is open
         self.runtime_factory = runtime_factory or default_runtime
         self.runtime: Runtime | None = None
         self.exit_message: str | None = None
@@ -244,6 +246,8 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         except CoreError as exc:
             self.notify(exc.message, severity="error", timeout=10)
             await a.start()
+        if self.files_arg:
+            self.chat.attach_files(self.files_arg)
         self._sleep_loop(a)
         self.refresh_bindings()
 

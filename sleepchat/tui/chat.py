@@ -62,6 +62,7 @@ class ChatView(Vertical):
         Binding(
             "ctrl+f", "later", "Later", tooltip="Queue the question in the box for idle time"
         ),
+        Binding("alt+a", "attach", "Attach", tooltip="Attach the file whose path the box holds"),
     ]
     streaming: reactive[bool] = reactive(False)
 
@@ -223,6 +224,35 @@ class ChatView(Vertical):
             self.notify(exc.message, severity="error")
             return
         self.notify(f"Queued ({queued.id}): answered while you are idle, served when you ask.")
+
+    def action_attach(self) -> None:
+        """Attach the file whose path the box holds to this session: every question then sees
+        it, and the next idle period studies it."""
+        path = clean_input(self.prompt.text).strip()
+        if self.assistant is None:
+            self.notify("Still starting…")
+        elif not path:
+            self.notify("Write a file's path in the box, then Alt+A attaches it.")
+        else:
+            self.prompt.clear()
+            self.attach_files([path], restore=True)
+
+    @work(group="attach", exit_on_error=False)
+    async def attach_files(self, paths: list[str], *, restore: bool = False) -> None:
+        """Attach each file, saying what was attached (and what part of a long one)."""
+        from sleepchat.attach import read_document
+
+        assert self.assistant is not None
+        for path in paths:
+            try:
+                doc = await self.assistant.attach(*read_document(path))
+            except SleepchatError as exc:
+                if restore:
+                    self.prompt.load_text(path)  # nothing typed is lost
+                self.notify(exc.message, severity="error")
+                continue
+            part = "" if doc.whole else f", its first {doc.tokens} of {doc.total_tokens} tokens"
+            self.notify(f"Attached {doc.name} ({doc.id}{part}): studied while you are idle.")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if "regenerate" in event.button.classes:

@@ -23,6 +23,11 @@ def palette_commands(app: SleepchatApp) -> list[Command]:
             app.chat.action_later,
         ),
         (
+            "Attach a file",
+            "Attach the file whose path the box holds to this session (Alt+A)",
+            app.chat.action_attach,
+        ),
+        (
             "Copy last answer",
             "To the clipboard (Shift+Tab selects a message)",
             app.action_copy_answer,

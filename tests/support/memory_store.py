@@ -12,7 +12,7 @@ from typing import Any
 
 from sleepchat.core.models import Change
 
-TABLES = ("notes", "predictions", "reflections", "note_ops", "kv", "pending")
+TABLES = ("notes", "predictions", "reflections", "note_ops", "kv", "pending", "documents")
 
 
 class MemoryStore:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sleepchat.core.clock import Clock
+from sleepchat.core.memory.documents import Documents
 from sleepchat.core.memory.held import HeldChanges
 from sleepchat.core.memory.stats import Stats, StatsRecorder
 from sleepchat.core.models import (
@@ -61,6 +62,7 @@ class Memory:
         self._ops: list[dict[str, Any]] = []  # the undo stack, oldest first
         self._counters: dict[str, int] = {"n": 0, "p": 0, "r": 0, "o": 0, "c": 0}
         self.recorder = StatsRecorder(store, session_id)
+        self.documents = Documents(store, session_id, clock)  # files the user attached
         self._lock = asyncio.Lock()
 
     async def load(self) -> None:
@@ -93,6 +95,7 @@ class Memory:
             highest = max((id_number(i) for i in records), default=0)
             self._counters[kind] = max(highest, stored if isinstance(stored, int) else 0)
         self.recorder.load_from(kv)
+        await self.documents.load()
 
     # -- views -------------------------------------------------------------------------------
     @property
