@@ -62,7 +62,8 @@ class ChatView(Vertical):
         Binding(
             "ctrl+f", "later", "Later", tooltip="Queue the question in the box for idle time"
         ),
-        Binding("alt+a", "attach", "Attach", tooltip="Attach the file whose path the box holds"),
+        # Off the footer (full already): the palette lists it with its key.
+        Binding("alt+a", "attach", "Attach", show=False),
     ]
     streaming: reactive[bool] = reactive(False)
 
