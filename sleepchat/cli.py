@@ -87,6 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", nargs="+", help="words to find (each matches a word starting with it)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--limit", type=int, default=50, metavar="N", help="newest N matches (50)")
+    p = sub.add_parser("memory", help="what sleepchat remembers about you across sessions")
+    _global_flags(p, suppress=True)
+    kinds = p.add_subparsers(dest="memory_command", metavar="WHAT", required=True)
+    for name, text in (("list", "every remembered fact"), ("export", "all of it as JSON")):
+        m = kinds.add_parser(name, help=text)
+        _global_flags(m, suppress=True)
+        m.add_argument("--json", action="store_true", help="one JSON object per line")
+    m = kinds.add_parser("search", help="the facts holding these words")
+    _global_flags(m, suppress=True)
+    m.add_argument("text", nargs="+", help="words to find")
+    m.add_argument("--json", action="store_true", help="one JSON object per line")
+    m = kinds.add_parser("forget", help="forget one fact (its id, from list)")
+    _global_flags(m, suppress=True)
+    m.add_argument("id", help="e.g. u3")
+    m.add_argument("--json", action="store_true", help="one JSON object per line")
     p = sub.add_parser("doctor", help="check config, data dir, server and model")
     _global_flags(p, suppress=True)
     p = sub.add_parser("model", help="list the embedded models, or fetch one (verified)")
@@ -246,6 +261,12 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
         return commands.run(commands.search(config, query, json_mode=args.json, limit=args.limit))
     if args.command == "doctor":
         return commands.run(commands.doctor(config))
+    if args.command == "memory":
+        from sleepchat.memory_commands import memory_command
+
+        what = args.memory_command
+        arg = " ".join(args.text) if what == "search" else getattr(args, "id", None)
+        return commands.run(memory_command(config, what, arg, json_mode=args.json))
     if args.command == "model":
         from sleepchat.model_commands import model_get, model_list
 

@@ -206,6 +206,29 @@ class DocumentsConfig:
 
 
 @dataclass(frozen=True)
+class MemoryConfig:
+    """The user's memory across sessions: standing facts kept from the notes."""
+
+    enabled: bool = setting(
+        True,
+        "Keep standing facts about you across sessions and quote the related ones; off: never.",
+        core="memory_enabled",
+    )
+    private: bool = setting(
+        False,
+        "This run neither reads nor writes the memory (--private).",
+        flag="--private",
+        core="memory_private",
+    )
+    max_tokens: int = setting(
+        300,
+        "Tokens of remembered facts each request quotes, the ones related to the talk first.",
+        ge=0,
+        core="memory_max_tokens",
+    )
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """What the model server can do that it may not say itself."""
 
@@ -340,6 +363,7 @@ class Config:
     sleep: SleepConfig = section(SleepConfig)
     recall: RecallConfig = section(RecallConfig)
     documents: DocumentsConfig = section(DocumentsConfig)
+    memory: MemoryConfig = section(MemoryConfig)
 
     # Where the values came from (not settings): the file read, and the environment that
     # resolves the XDG defaults.

@@ -29,6 +29,7 @@ from sleepchat.core.events import (
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.stats import Stats
+from sleepchat.core.memory.user_memory import UserMemory
 from sleepchat.core.models import (
     Document,
     Message,
@@ -88,6 +89,8 @@ class Assistant:
         self._replies = ReplyMaker(backend, self._clock, self._log)
         self._preferences = Preferences(store)
         self._habits = followup_habits.Habits(store)  # the follow-ups this user asks, counted
+        self._user_memory = UserMemory(store, self._clock)  # kept across sessions
+        self._user_memory_loaded = False
         self._conversation: Conversation | None = None  # the open session
         self._sleep = SleepLoop(
             self._idle,
@@ -237,6 +240,12 @@ class Assistant:
         history = await self._store.messages(session.id)
         memory = Memory(self._store, session.id, self._clock)
         await memory.load()
+        user_memory = None
+        if settings.memory_enabled and not settings.memory_private:
+            user_memory = self._user_memory
+            if not self._user_memory_loaded:
+                await user_memory.load()
+                self._user_memory_loaded = True
         conversation = Conversation(
             session,
             history,
@@ -245,7 +254,9 @@ class Assistant:
             store=self._store,
             clock=self._clock,
             events=self._events,
+            user_memory=user_memory,
         )
+        conversation.recall_memory()  # the items this session quotes, chosen as it opens
         self._conversation = self._sleep.conversation = conversation
         self._idle.touch()
         self._events.emit(SessionChanged(session))

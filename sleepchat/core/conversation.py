@@ -28,6 +28,8 @@ from sleepchat.core.events import (
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.documents import prompt_block
 from sleepchat.core.memory.staleness import current_predictions, servable
+from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
+from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
 from sleepchat.core.recall import RecallResult
@@ -45,6 +47,7 @@ class Conversation:
         store: StorePort,
         clock: Clock,
         events: EventBus,
+        user_memory: UserMemory | None = None,
     ) -> None:
         self.session = session
         self.history = history  # every message, oldest first (replaced ones too, marked)
@@ -53,21 +56,42 @@ class Conversation:
         self.store = store
         self.clock = clock
         self.events = events
+        # The user's memory across sessions (None: off, or a private session) and the items
+        # this session's requests quote (chosen as it opens and as each idle period starts).
+        self.user_memory = user_memory
+        self.recalled: list[MemoryItem] = []
 
     # -- views -------------------------------------------------------------------------------
     @property
     def settings(self) -> CoreSettings:
         """The settings this session's requests use: the attached documents quoted in the
         system message, after the system prompt (memory/documents.py says why there)."""
-        block = prompt_block(self.memory.documents.all)
-        if not block:
+        blocks = [prompt_block(self.memory.documents.all), memory_block(self.recalled)]
+        if not any(blocks):
             return self._settings
-        prompt = f"{self._settings.system_prompt}\n\n{block}"
+        prompt = "\n\n".join([self._settings.system_prompt, *filter(None, blocks)])
         return dataclasses.replace(self._settings, system_prompt=prompt)
 
     @settings.setter
     def settings(self, settings: CoreSettings) -> None:
         self._settings = settings
+
+    def recall_memory(self) -> None:
+        """Choose the user's memory items this session quotes: related to what was said, the
+        newest first, within ``memory_max_tokens``. Called as the session opens and as an idle
+        period starts, so the prefix changes only where a warm-up follows."""
+        if self.user_memory is None:
+            self.recalled = []
+            return
+        said = [m.content for m in self.history[-20:] if m.role == "user"]
+        budget = self._settings.memory_max_tokens
+        self.recalled = self.user_memory.relevant(said, budget, besides=self.session.id)
+
+    async def learn(self, text: str, message_ids: Sequence[str]) -> None:
+        """A note the reflection kept: also the user's memory when it is about their standing
+        situation (not in a private session)."""
+        if self.user_memory is not None:
+            await self.user_memory.learn(text, self.session.id, message_ids)
 
     @property
     def own_settings(self) -> CoreSettings:

@@ -30,6 +30,11 @@ class CoreSettings:
     followups: int = 2
     # Tokens of attached documents every request may quote (memory/documents.py).
     documents_max_tokens: int = 2000
+    # The user's memory across sessions (memory/user_memory.py): kept and quoted unless off,
+    # or this run is private; at most this many tokens of it quoted per request.
+    memory_enabled: bool = True
+    memory_private: bool = False
+    memory_max_tokens: int = 300
     # recall: the candidate level (None: the method's calibrated default); the embedding
     # model itself is handed to the Assistant by the composition root
     recall_threshold: float | None = None

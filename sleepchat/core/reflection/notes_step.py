@@ -232,6 +232,7 @@ async def apply(run: Run, planned: Sequence[Planned]) -> None:
                     held.append((p.target.id, reason))
                 await memory.insert_note(fact.text, [fact.source], by, verbatim=fact.verbatim)
                 run.notes_changed += 1
+            await run.conversation.learn(fact.text, [fact.source])  # the user's memory too
         except (KeyError, ValueError) as exc:  # e.g. the user forgot that note meanwhile
             run.log.info("reflection %s: a note change was skipped: %s", by, exc)
             continue
