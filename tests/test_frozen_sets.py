@@ -16,6 +16,9 @@ FROZEN = {
     # written after the judge's first held-out run, before its per-kind levels: the judge's
     # held-out set (recall_heldout.jsonl's failures were read, so its judge figures are tune)
     "recall_judge_fresh.jsonl": "e103394bdbe4e1f1e9816ee790922479dd2a3f0fee0425ad76954d3f08b14e6b",
+    # written by someone who never saw the judge, its prompts or its tuning: the judge's own
+    # held-out set, to be read only for the final figure
+    "recall_judge_test.jsonl": "3287b17dfbf21205815e8691fa6cc1f2aaa93c51e3ab2c6a78cd00ac0eacdeac",
 }
 
 
@@ -39,3 +42,14 @@ def test_no_frozen_notes_conversation_is_also_a_tune_conversation() -> None:
         return {json.loads(x)["id"] for x in lines if x.strip()}
 
     assert ids("notes_heldout.jsonl").isdisjoint(ids("notes_conversations.jsonl"))
+
+
+def test_the_judge_set_covers_every_rewording_and_look_alike_class() -> None:
+    lines = (DATA / "recall_judge_test.jsonl").read_text("utf-8").splitlines()
+    rows = [json.loads(x) for x in lines]
+    positive = Counter(r["class"] for r in rows if r["same"])
+    negative = Counter(r["class"] for r in rows if not r["same"])
+    assert sum(positive.values()) >= 80 and sum(negative.values()) >= 80
+    assert len(positive) == 8 and min(positive.values()) >= 10
+    assert len(negative) == 8 and min(negative.values()) >= 10
+    assert {r["split"] for r in rows} == {"test"}
