@@ -16,6 +16,7 @@ FROZEN = [
     DATA / "recall_heldout.jsonl",
     DATA / "notes_heldout.jsonl",
     DATA / "recall_judge_fresh.jsonl",
+    DATA / "recall_judge_test.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -26,7 +27,23 @@ WINDOW = 7  # words: a quoted sentence shares a run this long; prose rarely does
 PHRASE = 3  # words: a rule phrase this long is distinctive (two-word ones are everyday English)
 # Reviewed by hand: phrases a rule holds that the frozen splits happen to hold too, written where
 # the splits could not be read (the follow-up catalogue came from a branch without them).
-REVIEWED = {"can i get"}
+REVIEWED = {"can i get", "at what temperature does", "could i get"}
+# Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
+# shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
+PREDATING = {
+    "how do i grow tomatoes",
+    "how do i reverse a string in python",
+    "how do i sort a list in python",
+    "how long does it take to drive",
+    "how long should i boil an egg",
+    "what is 2 to the power of 10",
+}
+
+
+def predating(run: str) -> bool:
+    """The run shares five words in a row with a reviewed everyday question."""
+    fives = set(runs(run, 5))
+    return any(fives & set(runs(p, 5)) for p in PREDATING)
 
 
 def words(text: str) -> list[str]:
@@ -82,7 +99,8 @@ def test_no_file_quotes_a_sentence_of_a_frozen_split() -> None:
     for path in FROZEN:
         for text in texts(path):
             for sentence in re.split(r"[.?!;:\n]+", text):
-                frozen |= {r for r in runs(sentence, WINDOW) if f" {r} " not in tune}
+                found = {r for r in runs(sentence, WINDOW) if f" {r} " not in tune}
+                frozen |= {r for r in found if not predating(r)}
     by_start: dict[str, list[str]] = {}  # a run's first three words: only those are searched
     for r in frozen:
         by_start.setdefault(" ".join(r.split()[:3]), []).append(r)
