@@ -166,3 +166,34 @@ def test_script_attach_with_f_and_slash_commands(tmp_path: Path) -> None:
     assert "cannot attach /no/such/file.md: no such file" in json.dumps(evs[3])
     exported = run_cli("export", "--format", "json", "--data-dir", str(tmp_path / "d"))
     assert json.loads(exported.stdout)["documents"] == []  # detached: gone from the session
+
+
+@pytest.mark.parametrize(
+    "asked", ["can you summarize it?", "what are the main points", "tl;dr", "give me the gist"]
+)
+async def test_an_attached_document_is_summarised_while_idle_and_served(store, asked) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("plan.md", LAUNCH)  # a new session: the document is all there is
+    reflection = await a.reflect()
+    assert "document" in reflection.steps
+    [summary] = [p for p in a.predictions if p.intent == "summary"]
+    assert summary.answer == "Answer to: Summarize the attached document plan.md."
+    [idle] = [c for c in backend.calls if c.messages[-1]["content"] == summary.question]
+    assert "12 May in Lisbon" in idle.messages[0]["content"]  # asked as a chat turn would be
+    calls = len(backend.calls)
+    done = await ask(a, asked)
+    assert done.message.source == "prediction" and done.message.content == summary.answer
+    assert len(backend.calls) == calls  # served: no model request
+
+
+async def test_once_the_talk_moves_on_summarize_it_means_the_last_answer(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("plan.md", LAUNCH)
+    await a.reflect()
+    await ask(a, "Who should I invite to the launch?")
+    await a.reflect()
+    done = await ask(a, "summarize it")
+    assert done.message.source != "prediction"
+    assert done.message.content == "Answer to: summarize it"  # the model, on the last answer

@@ -435,7 +435,9 @@ class Assistant:
             if not body:
                 raise CoreError(f"{name} is empty: nothing to attach")
             try:
-                doc = await documents.attach(name, body, conversation.settings.documents_max_tokens)
+                budget = conversation.settings.documents_max_tokens
+                last = conversation.history[-1].id if conversation.history else None
+                doc = await documents.attach(name, body, budget, last)
             except ValueError as exc:
                 raise CoreError(str(exc)) from None
         conversation.memory_changed(conversation.history)

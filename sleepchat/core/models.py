@@ -256,6 +256,7 @@ class Document(Record):
     tokens: int  # estimated, of ``text``
     total_tokens: int  # estimated, of the whole file
     added: float
+    after_message_id: str | None = None  # the conversation's last message when it was attached
 
     @property
     def whole(self) -> bool:

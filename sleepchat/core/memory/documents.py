@@ -71,7 +71,9 @@ class Documents:
             (d for d in self.all if d.name == ref), None
         )
 
-    async def attach(self, name: str, text: str, max_tokens: int) -> Document:
+    async def attach(
+        self, name: str, text: str, max_tokens: int, after_message_id: str | None = None
+    ) -> Document:
         """Store ``text`` as a document: all of it when the budget left allows, else its first
         part (the record says how much). Raises ValueError when too little budget is left."""
         room = max_tokens - used_by(self.all)
@@ -91,6 +93,7 @@ class Documents:
             tokens=estimate_tokens(kept),
             total_tokens=total,
             added=self.clock.now(),
+            after_message_id=after_message_id,
         )
         await self.store.apply(self.session_id, [Change(TABLE, "upsert", doc.to_dict())])
         self._docs[doc.id] = doc

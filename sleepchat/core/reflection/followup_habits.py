@@ -99,8 +99,8 @@ async def precompute(run: Run, wanted: int) -> bool:
     for p in run.memory.predictions:
         if p.intent is None or p.status != "fresh":
             continue
-        if p.id in current and p.answer:
-            done.add(p.intent)
+        if p.id in current and (p.answer or p.partial):
+            done.add(p.intent)  # answered, or cut and kept to be continued
         else:  # made on an earlier answer: an operation on an answer no longer the last
             await run.memory.drop_prediction(p.id, "the last answer changed", status="stale")
             run.dropped += 1

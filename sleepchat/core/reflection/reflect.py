@@ -40,7 +40,7 @@ from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflection import followup_habits, predict_policy, predict_step
+from sleepchat.core.reflection import document_step, followup_habits, predict_policy, predict_step
 from sleepchat.core.reflection.notes_step import notes_step
 from sleepchat.core.reflection.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
@@ -87,6 +87,8 @@ class Reflector:
         cut = reason == "unchanged" and bool(
             predict_step.unfinished(memory, history, settings.prediction_ttl_turns)
         )
+        ttl = settings.prediction_ttl_turns
+        cut = cut or bool(reason and document_step.to_study(memory, history, ttl))
         queued_only = reason is not None and (
             cut or bool(predict_step.queued_waiting(memory, history))
         )
@@ -132,7 +134,7 @@ class Reflector:
         self, key: str, history: Sequence[Message], memory: Memory, settings: CoreSettings
     ) -> str | None:
         if not has_exchange(history):
-            return "nothing to reflect on"
+            return "nothing to reflect on"  # (a document attached first is studied all the same)
         last_done = memory.last_reflection("done")
         if last_done is not None and last_done.state_key == key:
             return "unchanged"
@@ -237,6 +239,10 @@ class Reflector:
         if predict_step.queued_waiting(run.memory, run.history):
             await predict_step.queued(run)
             run.steps.append("queued")
+        # A document attached since the last answer: its summary, before the follow-ups
+        # (a "summarize it" then means the document).
+        if level != "none" and await document_step.study(run):
+            run.steps.append("document")
         if queued_only:
             if level == "answers" and predict_step.unfinished(
                 run.memory, run.history, run.settings.prediction_ttl_turns

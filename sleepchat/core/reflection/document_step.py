@@ -1,0 +1,77 @@
+"""The reflection step that studies a document the user just attached.
+
+Attaching a file and asking "summarize it" or "what are the main points" is the first thing a
+reader does, in many words. Once a document is the newest thing in the conversation (attached
+after the last answer), an idle period precomputes its summary with the request a chat turn
+would send, stored as an answer to the "summary" follow-up intent (``core/recall/followups.py``):
+a message that is that intent, in any of its phrasings, is served it. Like every follow-up's
+answer it stays current only until the next message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sleepchat.core.memory import Memory
+from sleepchat.core.memory.staleness import current_predictions
+from sleepchat.core.models import Document, Message, Prediction
+from sleepchat.core.recall.followups import BY_NAME
+from sleepchat.core.reflection import predict_step
+from sleepchat.core.reflection.reflect_run import Run, user_turns
+
+INTENT = "summary"
+
+
+def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document | None:
+    """The document to study: the newest, when nothing was said since it was attached and its
+    summary is not precomputed yet."""
+    docs = memory.documents.all
+    if not docs:
+        return None
+    newest = max(docs, key=lambda d: (d.added, d.id))
+    last = history[-1].id if history else None
+    if last != newest.after_message_id:
+        return None  # the talk has moved past it: "summarize it" means the last answer now
+    asked = request(newest)
+    current = current_predictions(memory, history, ttl)
+    if any(p.intent == INTENT and p.question == asked and p.answer for p in current):
+        return None  # studied already
+    return newest
+
+
+def request(doc: Document) -> str:
+    return f"Summarize the attached document {doc.name}."
+
+
+async def study(run: Run) -> bool:
+    """Precompute the newest document's summary; False when there is nothing to do."""
+    ttl = run.settings.prediction_ttl_turns
+    doc = to_study(run.memory, run.history, ttl)
+    if doc is None or INTENT not in BY_NAME:
+        return False
+    asked = request(doc)
+    current = current_predictions(run.memory, run.history, ttl)
+    history = run.history
+    placeholder = next(
+        (p for p in current if p.intent == INTENT and p.question == asked and not p.answer), None
+    )
+    if placeholder is None:
+        placeholder = await run.memory.save_prediction(
+            Prediction(
+                id="",
+                session_id=run.reflection.session_id,
+                question=asked,
+                answer="",
+                created=run.clock.now(),
+                reflection_id=run.reflection.id,
+                based_on_message_id=history[-1].id if history else None,
+                based_on_turn=user_turns(history),
+                intent=INTENT,
+            )
+        )
+    result = await predict_step.answer(run, asked, keep=placeholder)
+    if result is None:
+        return True
+    await predict_step.keep_answer(run, placeholder, result)
+    run.predictions += result.complete
+    return True
