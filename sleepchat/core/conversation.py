@@ -64,8 +64,9 @@ class Conversation:
     # -- views -------------------------------------------------------------------------------
     @property
     def settings(self) -> CoreSettings:
-        """The settings this session's requests use: the attached documents quoted in the
-        system message, after the system prompt (memory/documents.py says why there)."""
+        """The settings this session's requests use: the attached documents and the recalled
+        memory items quoted in the system message, after the system prompt (the part of every
+        request that stays put: memory/documents.py says why there)."""
         blocks = [prompt_block(self.memory.documents.all), memory_block(self.recalled)]
         if not any(blocks):
             return self._settings

@@ -40,7 +40,9 @@ def prompt_block(documents: Sequence[Document]) -> str:
     for d in documents:
         part = "whole" if d.whole else f"the first {d.tokens} of about {d.total_tokens} tokens"
         name = json.dumps(d.name, ensure_ascii=False)
-        parts.append(f"<document name={name} part=\"{part}\">\n{d.text}\n</document>")
+        # A file that writes the closing tag itself must not end the quote early.
+        body = d.text.replace("</document", "<\\/document")
+        parts.append(f"<document name={name} part=\"{part}\">\n{body}\n</document>")
     return "\n\n".join(parts)
 
 
