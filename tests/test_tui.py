@@ -462,3 +462,20 @@ async def test_alt_a_attaches_the_file_in_the_box_and_a_bad_path_stays_in_it(
         await ask(pilot, app, "When is the launch?")
         body = srv.chat_requests[-1].body
         assert body is not None and "12 May in Lisbon" in body["messages"][0]["content"]
+
+
+async def test_files_given_at_start_are_attached_once_the_session_opens(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text("# Launch\n\nThe launch is on 12 May in Lisbon.\n")
+    app, _clock = make_app(
+        make_config(tmp_path / "d", srv.url), files=[str(plan), str(tmp_path / "gone.md")]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        a = _assistant(app)
+        await until(pilot, lambda: [d.name for d in a.documents] == ["plan.md"])
+        await ask(pilot, app, "When is the launch?")  # the missing one was said, not fatal
+        body = srv.chat_requests[-1].body
+        assert body is not None and "12 May in Lisbon" in body["messages"][0]["content"]

@@ -247,7 +247,7 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
             self.notify(exc.message, severity="error", timeout=10)
             await a.start()
         if self.files_arg:
-            self.chat.attach_files(self.files_arg)
+            self.chat.attach_files(self.files_arg, a)
         self._sleep_loop(a)
         self.refresh_bindings()
 

@@ -239,14 +239,18 @@ class ChatView(Vertical):
             self.attach_files([path], restore=True)
 
     @work(group="attach", exit_on_error=False)
-    async def attach_files(self, paths: list[str], *, restore: bool = False) -> None:
-        """Attach each file, saying what was attached (and what part of a long one)."""
+    async def attach_files(
+        self, paths: list[str], assistant: Assistant | None = None, *, restore: bool = False
+    ) -> None:
+        """Attach each file, saying what was attached (and what part of a long one).
+        ``assistant``: at start-up (-f PATH), before the session is on screen."""
         from sleepchat.attach import read_document
 
-        assert self.assistant is not None
+        a = assistant or self.assistant
+        assert a is not None
         for path in paths:
             try:
-                doc = await self.assistant.attach(*read_document(path))
+                doc = await a.attach(*read_document(path))
             except SleepchatError as exc:
                 if restore:
                     self.prompt.load_text(path)  # nothing typed is lost
