@@ -160,3 +160,49 @@ def test_the_memory_command_lists_searches_forgets_and_exports(tmp_path: Path) -
     assert [i["text"] for i in exported["memory"]] == ["I live in Lisbon."]
     missing = run_cli("memory", "forget", "u99", *data)
     assert missing.returncode == 1 and b"no remembered fact 'u99'" in missing.stderr
+
+
+async def test_with_an_embedding_model_the_item_related_in_meaning_is_quoted(store) -> None:
+    # No word of "Which beaches are close to home?" is in "I live in Lisbon.": word overlap
+    # cannot rank it first; sentence vectors can. Budget: one item.
+    from sleepchat.core.assistant import Assistant
+    from sleepchat.core.clock import FakeClock
+    from sleepchat.core.settings import CoreSettings
+
+    class Embedder:
+        name = "test vectors"
+
+        async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+            def vector(text: str) -> list[float]:
+                t = text.lower()
+                return [
+                    1.0 if any(w in t for w in ("lisbon", "beach", "home")) else 0.01,
+                    1.0 if any(w in t for w in ("arch", "linux", "laptop")) else 0.01,
+                ]
+
+            return [vector(t) for t in texts]
+
+        async def aclose(self) -> None:
+            return None
+
+    settings = CoreSettings(cooldown_seconds=0.0, memory_max_tokens=10)
+    a = Assistant(
+        backend=FakeBackend(reply, nothing_to_predict),
+        store=store,
+        settings=settings,
+        clock=FakeClock(),
+        embedder=Embedder(),
+    )
+    await a.start()
+    await ask(a, "I use Arch Linux. I live in Lisbon.")
+    await a.reflect()
+    assert len(a._user_memory.items) == 2
+    backend = FakeBackend(reply, nothing_to_predict)
+    b = Assistant(backend=backend, store=store, settings=settings, clock=FakeClock(),
+                  embedder=Embedder())  # fmt: skip
+    await b.new_session()
+    await ask(b, "Which beaches are close to home?")
+    await b.reflect()  # an idle period: the quote is chosen again, by meaning
+    await ask(b, "And for kids?")
+    system = backend.calls[-1].messages[0]["content"]
+    assert '"I live in Lisbon."' in system and "Arch" not in system

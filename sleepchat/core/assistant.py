@@ -256,7 +256,7 @@ class Assistant:
             events=self._events,
             user_memory=user_memory,
         )
-        conversation.recall_memory()  # the items this session quotes, chosen as it opens
+        await conversation.recall_memory(self._recall)  # what this session quotes, as it opens
         self._conversation = self._sleep.conversation = conversation
         self._idle.touch()
         self._events.emit(SessionChanged(session))

@@ -32,7 +32,7 @@ from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
-from sleepchat.core.recall import RecallResult
+from sleepchat.core.recall import Recall, RecallResult, cosine
 from sleepchat.core.settings import CoreSettings
 
 
@@ -77,16 +77,26 @@ class Conversation:
     def settings(self, settings: CoreSettings) -> None:
         self._settings = settings
 
-    def recall_memory(self) -> None:
-        """Choose the user's memory items this session quotes: related to what was said, the
-        newest first, within ``memory_max_tokens``. Called as the session opens and as an idle
-        period starts, so the prefix changes only where a warm-up follows."""
+    async def recall_memory(self, recall: Recall | None = None) -> None:
+        """Choose the user's memory items this session quotes: related to what was said (by
+        ``recall``'s embedding model when there is one, else by shared words), the newest first,
+        within ``memory_max_tokens``. Called as the session opens and as an idle period starts,
+        so the prefix changes only where a warm-up follows."""
         if self.user_memory is None:
             self.recalled = []
             return
         said = [m.content for m in self.history[-20:] if m.role == "user"]
+        items = self.user_memory.candidates(self.session.id)
+        scores = None
+        if recall is not None and said and items:
+            vectors = await recall.vectors([" ".join(said[-3:]), *[i.text for i in items]])
+            if vectors is not None:
+                pairs = zip(items, vectors[1:], strict=True)
+                scores = {i.id: cosine(vectors[0], v) for i, v in pairs}
         budget = self._settings.memory_max_tokens
-        self.recalled = self.user_memory.relevant(said, budget, besides=self.session.id)
+        self.recalled = self.user_memory.relevant(
+            said, budget, besides=self.session.id, scores=scores
+        )
 
     async def learn(self, text: str, message_ids: Sequence[str]) -> None:
         """A note the reflection kept: also the user's memory when it is about their standing

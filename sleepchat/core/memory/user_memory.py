@@ -7,9 +7,10 @@ value and says so (a move, a new job, a correction: "now", "actually") updates i
 goes to the item's history, never beside it. A note about one moment ("today", "this week") or
 one question stays in its session.
 
-Each session quotes the items most related to what is said (and the newest), within a token
-budget, in the system message: chosen when the session opens and at the start of each idle
-period (before the warm-up caches the prefix), never per keystroke. A private session
+Each session quotes the items most related to what is said (by sentence vectors when the
+embedding model works, else shared words; then the newest), within a token budget, in the
+system message: chosen when the session opens and at the start of each idle period (before the
+warm-up caches the prefix), never per keystroke. A private session
 (``--private``) and ``memory.enabled: false`` neither read nor write it.
 
 Stored as one value of the store's index (``user_memory``): fine for hundreds of items; the
@@ -139,18 +140,33 @@ class UserMemory:
         await self._save()
         return item
 
+    def candidates(self, besides: str = "") -> list[MemoryItem]:
+        """The items a session may quote: none learnt in session ``besides`` (its notes hold
+        them)."""
+        return [i for i in self.items if i.session_id != besides]
+
     def relevant(
-        self, texts: Iterable[str], budget_tokens: int, *, besides: str = ""
+        self,
+        texts: Iterable[str],
+        budget_tokens: int,
+        *,
+        besides: str = "",
+        scores: Mapping[str, float] | None = None,
     ) -> list[MemoryItem]:
-        """The items most related to ``texts`` (shared words), the newest first among equals,
-        within the budget; none learnt in session ``besides`` (its own notes hold them)."""
+        """The items most related to ``texts`` — by ``scores`` (item id: similarity of
+        sentence vectors) when given, else by shared words — the newest first among equals,
+        within the budget."""
         said: set[str] = set()
         for text in texts:
             said |= quality.words(text)
+
+        def related(item: MemoryItem) -> float:
+            if scores is not None:
+                return round(scores.get(item.id, 0.0), 3)
+            return float(len(quality.words(item.text) & said))
+
         scored = sorted(
-            (i for i in self.items if i.session_id != besides),
-            key=lambda i: (len(quality.words(i.text) & said), i.updated),
-            reverse=True,
+            self.candidates(besides), key=lambda i: (related(i), i.updated), reverse=True
         )
         chosen: list[MemoryItem] = []
         used = 0

@@ -245,6 +245,18 @@ class Recall:
             self.log.info("the recall judge failed: %s", _one_line(exc))
             return False
 
+    async def vectors(self, texts: Sequence[str]) -> list[list[float]] | None:
+        """Sentence vectors of ``texts`` from the embedding model (the user's memory ranks by
+        them); None without a working one, and a failure only logs (words rank then)."""
+        if self.method != "embedding" or not texts:
+            return None
+        assert self.embedder is not None
+        try:
+            return _checked(await self.embedder.embed(list(texts)), len(texts))
+        except Exception as exc:  # ranking falls back to shared words
+            self.log.info("could not embed for the user's memory now: %s", _one_line(exc))
+            return None
+
     async def embedding(self, text: str) -> tuple[list[float], str] | None:
         """``text``'s vector and the model's name, computed while idle so a match embeds only
         the question; None without a working model."""

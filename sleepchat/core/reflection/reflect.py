@@ -77,7 +77,7 @@ class Reflector:
         reflection is then stored as cancelled (finished steps kept) and CancelledError
         propagates."""
         history = list(conversation.history)
-        conversation.recall_memory()  # an idle period: where the quoted memory may change
+        await conversation.recall_memory(self.recall)  # an idle period: the quote may change
         memory, settings = conversation.memory, conversation.settings
         session_id = conversation.session.id
         key = state_key(session_id, history, memory.notes, self.prefix(settings))
