@@ -636,14 +636,16 @@ class _Handler(BaseHTTPRequestHandler):
             fake._changed(rec, first_byte_at=time.monotonic())
 
     def _drop(self, rec: RecordedRequest, stream: bool) -> None:
-        """Close the socket mid-body (or before any answer when not streaming)."""
+        """Close the socket mid-body (or before any answer when not streaming). Recorded as
+        dropped first: the client sees the close at once, and a test reading the record then
+        must not find it still open."""
+        self.fake._changed(rec, dropped=True)
         self.close_connection = True
         try:
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self.fake._changed(rec, dropped=True)
 
     def _stream_error(self, rec: RecordedRequest, step: Behaviour, stream: bool) -> None:
         if stream:  # Ollama reports a failure after the headers as a final error line
