@@ -98,10 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     _global_flags(m, suppress=True)
     m.add_argument("text", nargs="+", help="words to find")
     m.add_argument("--json", action="store_true", help="one JSON object per line")
+    m = kinds.add_parser(
+        "consolidate", help="read every past and imported session into memory now"
+    )
+    _global_flags(m, suppress=True)
     m = kinds.add_parser("forget", help="forget one fact (its id, from list)")
     _global_flags(m, suppress=True)
     m.add_argument("id", help="e.g. u3")
     m.add_argument("--json", action="store_true", help="one JSON object per line")
+    p = sub.add_parser(
+        "import", help="store ChatGPT's conversations.json (or a sleepchat JSON export)"
+    )
+    _global_flags(p, suppress=True)
+    p.add_argument("file", help="conversations.json, the ChatGPT export's zip, or a JSON export")
+    p.add_argument(
+        "--consolidate", action="store_true", help="read them into memory now, not while idle"
+    )
     p = sub.add_parser("doctor", help="check config, data dir, server and model")
     _global_flags(p, suppress=True)
     p = sub.add_parser("model", help="list the embedded models, or fetch one (verified)")
@@ -150,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=_unit_float, metavar="X", help="candidate level (default: calibrated)"
     )
     r.add_argument("--split", metavar="NAME", help="only the pairs with this split (e.g. test)")
+    r = benches.add_parser(
+        "memory", help="measure the user's memory on LoCoMo conversations (vs none, last turns)"
+    )
+    _global_flags(r, suppress=True)
+    r.add_argument(
+        "--locomo",
+        metavar="FILE",
+        action="append",
+        required=True,
+        help="a LoCoMo conv-N.json (repeatable): its speaker_a plays the user",
+    )
+    r.add_argument("--limit", type=int, metavar="N", help="the first N questions per category")
+    r.add_argument("--json", dest="json_out", metavar="OUT", help="also write the answers as JSON")
     return parser
 
 
@@ -266,7 +291,12 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
         what = args.memory_command
         arg = " ".join(args.text) if what == "search" else getattr(args, "id", None)
-        return commands.run(memory_command(config, what, arg, json_mode=args.json))
+        json_mode = getattr(args, "json", False)
+        return commands.run(memory_command(config, what, arg, json_mode=json_mode))
+    if args.command == "import":
+        from sleepchat.importer import import_command
+
+        return commands.run(import_command(config, args.file, consolidate=args.consolidate))
     if args.command == "model":
         from sleepchat.model_commands import model_get, model_list
 
@@ -287,6 +317,11 @@ def _dispatch(args: argparse.Namespace, config: Config) -> int:
             config, pairs=args.pairs, threshold=args.threshold, split=args.split, judge=args.judge
         )
         return commands.run(bench)
+    if args.command == "bench" and args.bench_command == "memory":
+        from sleepchat.memory_bench import run_memory_bench
+
+        memory = run_memory_bench(config, args.locomo, limit=args.limit, json_out=args.json_out)
+        return commands.run(memory)
     if args.command == "bench":
         if args.quick:
             from sleepchat.bench_quick import run_quick as run_bench

@@ -24,6 +24,7 @@ from sleepchat.core.events import (
     ReplyStarted,
 )
 from sleepchat.core.memory.staleness import shown_state
+from sleepchat.core.memory.user_memory import MemoryItem
 from sleepchat.core.models import Message, Prediction, Reflection, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.export import (
@@ -50,7 +51,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/docs", "list the attached documents", "cmd_docs"),
     ("/notes", "show the notes", "show_notes"),
     ("/predictions", "show predicted questions", "show_predictions"),
-    ("/forget ID", "forget a note", "cmd_forget"),
+    ("/forget ID", "forget a note, or a remembered fact (u3)", "cmd_forget"),
     ("/confirm ID", "apply note removals a reflection proposed (see /notes)", "cmd_confirm"),
     ("/reject ID", "keep the notes a reflection proposed to remove", "cmd_reject"),
     ("/undo", "undo the last note change", "cmd_undo"),
@@ -253,6 +254,7 @@ class ScriptRunner:
                     "completion_tokens": msg.completion_tokens,
                     "interrupted": msg.interrupted,
                     "cut": msg.cut,
+                    "memory_ids": msg.memory_ids,
                 }
             )
             return
@@ -349,7 +351,8 @@ class ScriptRunner:
         if not arg:
             raise CoreError("usage: /forget NOTE_ID (see /notes)")
         note = await self.assistant.forget_note(arg)
-        self.diag(f"forgot note {note.id} (/undo brings it back)")
+        what = "remembered fact" if isinstance(note, MemoryItem) else "note"
+        self.diag(f"forgot {what} {note.id} (/undo brings it back)")
 
     async def cmd_confirm(self, arg: str) -> None:
         if not arg:

@@ -29,7 +29,7 @@ from sleepchat.core.events import (
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.stats import Stats
-from sleepchat.core.memory.user_memory import UserMemory
+from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.models import (
     Document,
     Message,
@@ -209,9 +209,12 @@ class Assistant:
             return await self.new_session()
         return await self._load(last)
 
-    async def new_session(self, title: str | None = None) -> Session:
+    async def new_session(self, title: str | None = None, *, private: bool = False) -> Session:
+        """A new session; ``private``: it neither reads nor feeds the user's memory, ever."""
         await self.preempt()
         session = await self._store.create_session(clean_input(title or "") or DEFAULT_TITLE)
+        if private:
+            session = await self._store.update_session(session.id, {"private": True})
         return await self._load(session)
 
     async def list_sessions(self) -> list[Session]:
@@ -241,7 +244,7 @@ class Assistant:
         memory = Memory(self._store, session.id, self._clock)
         await memory.load()
         user_memory = None
-        if settings.memory_enabled and not settings.memory_private:
+        if settings.memory_enabled and not settings.memory_private and not session.private:
             user_memory = self._user_memory
             if not self._user_memory_loaded:
                 await user_memory.load()
@@ -328,6 +331,11 @@ class Assistant:
             else:
                 user = await conversation.question(text)
                 await self._title(conversation, text)
+                await self._mark_private(conversation)
+                if conversation.turn == 1 and conversation.user_memory is not None:
+                    # A new session's first question: what to quote from memory is chosen by
+                    # it (nothing is cached yet that a new choice would lose).
+                    await conversation.recall_memory(self._recall)
                 if conversation.settings.sleep_enabled and not force_model:
                     # Matched against what was there before this question was asked.
                     ready = conversation.current_predictions(conversation.history[:-1])
@@ -352,6 +360,13 @@ class Assistant:
             async with contextlib.aclosing(reply) as events:
                 async for event in events:
                     yield event
+
+    async def _mark_private(self, conversation: Conversation) -> None:
+        """A session written in a private run is never consolidated into memory."""
+        session = conversation.session
+        if conversation.own_settings.memory_private and not session.private:
+            session = await self._store.update_session(session.id, {"private": True})
+            conversation.changed_session(session)
 
     async def _title(self, conversation: Conversation, text: str) -> None:
         """A new chat takes its first question as its title."""
@@ -471,10 +486,13 @@ class Assistant:
         await self._reflector.warm_up(c.settings, c.history, c.memory.notes, background=False)
 
     # -- memory ------------------------------------------------------------------------------
-    async def forget_note(self, note_id: str, reason: str = "forgotten by the user") -> Note:
+    async def forget_note(
+        self, note_id: str, reason: str = "forgotten by the user"
+    ) -> Note | MemoryItem:
+        """Forget a note of the open session, or an item of the user's memory ("u3")."""
         return await (await self._open()).forget_note(note_id, reason)
 
-    async def edit_note(self, note_id: str, text: str) -> Note:
+    async def edit_note(self, note_id: str, text: str) -> Note | MemoryItem:
         return await (await self._open()).edit_note(note_id, text)
 
     async def settle_change(self, change_id: str, *, confirm: bool) -> list[Note]:

@@ -32,7 +32,7 @@ from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
-from sleepchat.core.recall import Recall, RecallResult, cosine
+from sleepchat.core.recall import Recall, RecallResult
 from sleepchat.core.settings import CoreSettings
 
 
@@ -60,6 +60,9 @@ class Conversation:
         # this session's requests quote (chosen as it opens and as each idle period starts).
         self.user_memory = user_memory
         self.recalled: list[MemoryItem] = []
+        # What the user's undo takes back, newest last: a memory item's id, or "" for a note
+        # operation (the session's memory keeps its own undo).
+        self._undo_order: list[str] = []
 
     # -- views -------------------------------------------------------------------------------
     @property
@@ -89,10 +92,9 @@ class Conversation:
         items = self.user_memory.candidates(self.session.id)
         scores = None
         if recall is not None and said and items:
-            vectors = await recall.vectors([" ".join(said[-3:]), *[i.text for i in items]])
-            if vectors is not None:
-                pairs = zip(items, vectors[1:], strict=True)
-                scores = {i.id: cosine(vectors[0], v) for i, v in pairs}
+            found = await recall.similarities(" ".join(said[-3:]), [i.text for i in items])
+            if found is not None:
+                scores = {i.id: s for i, s in zip(items, found, strict=True)}
         budget = self._settings.memory_max_tokens
         self.recalled = self.user_memory.relevant(
             said, budget, besides=self.session.id, scores=scores
@@ -235,7 +237,12 @@ class Conversation:
         """Tell the views the memory's state (as a conversation of ``history`` sees it)."""
         seen = self.history if history is None else history
         ttl = self.settings.prediction_ttl_turns
-        self.events.emit(MemoryChanged.of(self.memory, seen, ttl))
+        state = MemoryChanged.of(self.memory, seen, ttl)
+        if self.user_memory is not None:
+            remembered = tuple(dataclasses.replace(i) for i in self.user_memory.items)
+            quoted = frozenset(i.id for i in self.recalled)
+            state = dataclasses.replace(state, remembered=remembered, quoted=quoted)
+        self.events.emit(state)
 
     async def record_unserved(self, result: RecallResult) -> None:
         """A question that was not served: a near miss (or a hit on a question whose answer was
@@ -247,21 +254,41 @@ class Conversation:
         self.memory_changed()
 
     # -- the user's changes to the notes -----------------------------------------------------
-    async def forget_note(self, note_id: str, reason: str) -> Note:
+    async def forget_note(self, note_id: str, reason: str) -> Note | MemoryItem:
+        """Forget a note of this session, or an item of the user's memory (an id "u…")."""
+        if self._remembered(note_id):
+            assert self.user_memory is not None
+            item = await self.user_memory.forget(note_id)
+            self._undo_order.append(item.id)
+            # No longer quoted from the next request on (one brought back waits for the next
+            # idle period's choice).
+            self.recalled = [i for i in self.recalled if i.id != item.id]
+            self.memory_changed()
+            return item
         try:
             note = await self.memory.forget_note(note_id, reason, "user")
         except KeyError:
             raise UnknownNoteError(f"no note '{note_id}'") from None
+        self._undo_order.append("")
         self.memory_changed()
         return note
 
-    async def edit_note(self, note_id: str, text: str) -> Note:
+    def _remembered(self, item_id: str) -> bool:
+        return self.user_memory is not None and self.user_memory.find(item_id) is not None
+
+    async def edit_note(self, note_id: str, text: str) -> Note | MemoryItem:
         if not text.strip():
             raise CoreError("a note cannot be empty — forget it to remove it")
+        if self._remembered(note_id):
+            assert self.user_memory is not None
+            item = await self.user_memory.edit(note_id, text)
+            self.memory_changed()
+            return item
         try:
             note = await self.memory.edit_note(note_id, text.strip())
         except KeyError:
             raise UnknownNoteError(f"no note '{note_id}'") from None
+        self._undo_order.append("")
         self.memory_changed()
         return note
 
@@ -280,6 +307,12 @@ class Conversation:
         return removed
 
     async def undo(self) -> str:
+        if self._undo_order and self._undo_order[-1] and self.user_memory is not None:
+            item = await self.user_memory.restore(self._undo_order.pop())
+            self.memory_changed()
+            return f"remembered again: {item.text}"
+        if self._undo_order:
+            self._undo_order.pop()
         done = await self.memory.undo()
         if done is None:
             raise CoreError("nothing to undo")

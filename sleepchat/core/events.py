@@ -14,6 +14,7 @@ from sleepchat.core.models import Message, Note, PendingChange, Prediction, Refl
 
 if TYPE_CHECKING:
     from sleepchat.core.memory import Memory
+    from sleepchat.core.memory.user_memory import MemoryItem
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,10 @@ class MemoryChanged:
     stats: Stats
     # Removals a reflection held for the user to confirm or reject, oldest first.
     pending: tuple[PendingChange, ...] = ()
+    # The user's memory across sessions (active items, oldest first; none when it is off or
+    # the run is private) and the ids this session's requests quote now.
+    remembered: tuple[MemoryItem, ...] = ()
+    quoted: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, memory: Memory, history: Sequence[Message], ttl_turns: int) -> MemoryChanged:

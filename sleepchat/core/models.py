@@ -145,6 +145,10 @@ class Session(Record):
     model: str | None = None
     system_prompt: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Written in a private run: never consolidated into the user's memory.
+    private: bool = False
+    # Where an imported session came from ("chatgpt:ID", "sleepchat:ID"); None: made here.
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,8 @@ class Message(Record):
     replaced_by: str | None = None
     # Why a complete reply stopped short: the token cap ("length") or a loop ("repetition").
     cut: Cut | None = None
+    # The items of the user's memory its request quoted (ids "u3"): what it could draw on.
+    memory_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from sleepchat.core.models import Change, Message, SearchHit, Session
 
@@ -200,6 +200,15 @@ class Embedder(Protocol):
     async def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class Ranker(Protocol):
+    """An embedder that ranks many stored texts against one query itself (the built-in model:
+    its vectors kept as one matrix), where the core's pure-Python cosine would take a second
+    over the user's memory at 10,000 items."""
+
+    async def similarities(self, query: str, texts: Sequence[str]) -> list[float]: ...
 
 
 class Judge(Protocol):

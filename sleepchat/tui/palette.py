@@ -41,6 +41,11 @@ def palette_commands(app: SleepchatApp) -> list[Command]:
         ("Reflect now", "Run the sleep cycle now instead of waiting", app.action_reflect_now),
         ("Sessions", "List, switch, rename or delete sessions", app.action_sessions),
         ("New chat", "Start a new session", app.action_new_session),
+        (
+            "New private chat",
+            "A session that neither reads nor feeds your memory across sessions",
+            app.action_new_private_session,
+        ),
         ("Choose model", "This session's model, from the server's (Ctrl+L)", app.action_pick_model),
         (
             "System prompt and options",

@@ -22,6 +22,13 @@ class SessionActions:
             self.prompt.focus()
             self.run_worker(open_session(self.chat, self.assistant, None), group="session-op")
 
+    def action_new_private_session(self: SleepchatApp) -> None:
+        """A new session that neither reads nor feeds what is remembered about the user."""
+        if self.assistant is not None and not self.chat.busy():
+            self.prompt.focus()
+            opened = open_session(self.chat, self.assistant, None, private=True)
+            self.run_worker(opened, group="session-op")
+
     async def action_export(self: SleepchatApp) -> None:
         a = self.assistant
         if a is None or a.session is None:

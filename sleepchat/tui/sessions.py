@@ -40,11 +40,14 @@ def found_line(hit: SearchHit, query: str) -> Content:
     return content
 
 
-async def open_session(widget: Widget, assistant: Assistant, session_id: str | None) -> None:
-    """Switch to ``session_id``, or start a new session (None); a failure is notified."""
+async def open_session(
+    widget: Widget, assistant: Assistant, session_id: str | None, *, private: bool = False
+) -> None:
+    """Switch to ``session_id``, or start a new session (None; ``private``: one that neither
+    reads nor feeds the memory); a failure is notified."""
     try:
         if session_id is None:
-            await assistant.new_session()
+            await assistant.new_session(private=private)
         elif assistant.session is None or session_id != assistant.session.id:
             await assistant.start(session_id)
     except Exception as exc:

@@ -118,6 +118,8 @@ class StatusLine(Static):
             parts.append(f"recall: {a.recall_method}")  # how questions meet predictions
         if a.last_reply_speed:
             parts.append(f"{a.last_reply_speed:.1f} tok/s")
+        if a.session is not None and a.session.private:
+            parts.append("private")  # this session neither reads nor feeds the memory
         parts.append(self.context_text())
         if a.session is not None:
             parts.append(a.session.title)

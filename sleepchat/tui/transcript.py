@@ -246,6 +246,10 @@ def reply_meta(message: Message, speed: float | None = None) -> str:
     if message.cut is not None:
         why = "the reply cap" if message.cut == "length" else "it was repeating itself"
         bits.append(f"cut at {tokens} tokens ({why}) — Ctrl+R regenerates, Ctrl+G continues")
+    if message.memory_ids:
+        n = len(message.memory_ids)
+        ids = ", ".join(message.memory_ids)
+        bits.append(f"quoted {n} remembered fact{'s' if n > 1 else ''} ({ids}; Ctrl+B, You)")
     if message.source == "model" and tokens and not message.interrupted:
         if speed is None and message.total_ms:
             speed = tokens / max(message.total_ms - (message.ttft_ms or 0.0), 1.0) * 1000

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from sleepchat.core.models import Prediction
-from sleepchat.core.ports import Embedder, Judge
+from sleepchat.core.ports import Embedder, Judge, Ranker
 from sleepchat.core.recall.question import compatible_kinds, expand, kind_of, stem
 from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
 from sleepchat.core.recall.wordlists import SPECIFIC_HOW
@@ -152,6 +152,10 @@ class RecallResult:
     judged: bool = False  # the hit was the judge's decision, not the word rules'
 
 
+# Sentence vectors kept in memory (about 1.5 KB each with the built-in model).
+VECTOR_CACHE = 20_000
+
+
 class Recall:
     def __init__(
         self,
@@ -170,6 +174,7 @@ class Recall:
         self.judge = judge
         self.log = log or logging.getLogger("sleepchat.recall")
         self.failure: str | None = None  # why embedding recall stopped (None: it did not)
+        self._vectors: dict[str, list[float]] = {}  # text -> vector (this model's)
 
     @property
     def method(self) -> RecallMethod:
@@ -245,17 +250,40 @@ class Recall:
             self.log.info("the recall judge failed: %s", _one_line(exc))
             return False
 
+    async def similarities(self, query: str, texts: Sequence[str]) -> list[float] | None:
+        """The cosine of ``query`` with each of ``texts`` (the user's memory ranks by them);
+        None without a working embedding model, and a failure only logs (words rank then)."""
+        if self.method != "embedding" or not texts:
+            return None
+        if isinstance(self.embedder, Ranker):
+            try:
+                return list(await self.embedder.similarities(query, texts))
+            except Exception as exc:  # ranking falls back to shared words
+                self.log.info("could not rank the user's memory now: %s", _one_line(exc))
+                return None
+        vectors = await self.vectors([query, *texts])
+        return None if vectors is None else [cosine(vectors[0], v) for v in vectors[1:]]
+
     async def vectors(self, texts: Sequence[str]) -> list[list[float]] | None:
         """Sentence vectors of ``texts`` from the embedding model (the user's memory ranks by
         them); None without a working one, and a failure only logs (words rank then)."""
         if self.method != "embedding" or not texts:
             return None
         assert self.embedder is not None
+        # Memory items are ranked again at every idle period: each text is embedded once.
+        known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
         try:
-            return _checked(await self.embedder.embed(list(texts)), len(texts))
+            if missing:
+                found = _checked(await self.embedder.embed(missing), len(missing))
+                known.update(zip(missing, found, strict=True))
         except Exception as exc:  # ranking falls back to shared words
             self.log.info("could not embed for the user's memory now: %s", _one_line(exc))
             return None
+        if len(self._vectors) + len(missing) > VECTOR_CACHE:
+            self._vectors = {}
+        self._vectors.update(known)
+        return [known[t] for t in texts]
 
     async def embedding(self, text: str) -> tuple[list[float], str] | None:
         """``text``'s vector and the model's name, computed while idle so a match embeds only

@@ -80,6 +80,10 @@ _INSTRUCTION = re.compile(
     r"recommend|agree)\b|"
     r"\btell (?:the user|them|him|her|me) to\b|\bthe user wants you to\b|"
     r"\byou (?:must|should|have to|need to|are to|will now)\b|"
+    # Addressed to the assistant: a request or a role, not a fact about the user.
+    r"\b(?:i|we)(?:'d| would)? (?:need|want|like|expect|require|order|command|ask) you to\b|"
+    r"\byou are (?:now|no longer)\b|\bpretend (?:to be|you are|that you)\b|"
+    r"\b(?:instructions?|orders?|commands?|rules?) (?:for|to) (?:you|the assistant)\b|"
     r"\bsystem (?:note|prompt|message|instruction)s?\b|"
     r"\b(?:add|put|save|store|keep)\b.{0,25}\b(?:permanent )?(?:note|notes|memory)\b|"
     r"\bnote for your\b|\b(?:log ?in|log into|sign in)\b.{0,20}\bfor me\b|"

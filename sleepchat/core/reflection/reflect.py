@@ -17,7 +17,8 @@ cuts short still leaves something (issue 15):
 6. questions (``predict_step``) — likely next questions, stored without answers;
 7. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
    turn;
-then a re-warm when the notes changed after the warm-up and no later request carried them.
+then a re-warm when the notes changed after the warm-up and no later request carried them;
+then past sessions are consolidated into the user's memory (``memory/consolidate.py``).
 
 How much of 2, 6 and 7 runs is the prediction policy's call (``predict_policy``).
 """
@@ -36,6 +37,7 @@ from sleepchat.core.conversation import Conversation
 from sleepchat.core.errors import BackendError
 from sleepchat.core.events import ReflectionChanged
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.consolidate import Consolidator
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.ports import Backend
@@ -44,6 +46,10 @@ from sleepchat.core.reflection import document_step, followup_habits, predict_po
 from sleepchat.core.reflection.notes_step import notes_step
 from sleepchat.core.reflection.reflect_run import Run, completion_tokens, state_key
 from sleepchat.core.settings import CoreSettings
+
+# Past sessions read into the user's memory per idle period (each takes milliseconds; a long
+# import is read over several idle periods, or at once with `sleepchat memory consolidate`).
+CONSOLIDATE_PER_IDLE = 20
 
 
 def has_exchange(history: Sequence[Message]) -> bool:
@@ -73,9 +79,32 @@ class Reflector:
         self.log = log or logging.getLogger("sleepchat.reflect")
 
     async def run(self, conversation: Conversation) -> Reflection:
-        """One reflection on ``conversation`` as it is now. Cancel the task to preempt it: the
-        reflection is then stored as cancelled (finished steps kept) and CancelledError
-        propagates."""
+        """One reflection on ``conversation`` as it is now, then past sessions consolidated into
+        the user's memory. Cancel the task to preempt it: the reflection is then stored as
+        cancelled (finished steps kept) and CancelledError propagates."""
+        reflection = await self._reflect(conversation)
+        await self._consolidate(conversation)
+        return reflection
+
+    async def _consolidate(self, conversation: Conversation) -> None:
+        """A few past sessions into the user's memory (no model call; each one stored as it
+        ends, so a key between them loses nothing)."""
+        if conversation.user_memory is None:
+            return
+        consolidator = Consolidator(conversation.store, conversation.user_memory)
+        done = await consolidator.run(
+            besides=conversation.session.id, max_sessions=CONSOLIDATE_PER_IDLE
+        )
+        if done.sessions:
+            self.log.info(
+                "consolidated %d sessions into memory: %d kept, %d merged, %d left",
+                done.sessions,
+                done.kept,
+                done.merged,
+                done.pending,
+            )
+
+    async def _reflect(self, conversation: Conversation) -> Reflection:
         history = list(conversation.history)
         await conversation.recall_memory(self.recall)  # an idle period: the quote may change
         memory, settings = conversation.memory, conversation.settings
