@@ -324,7 +324,12 @@ class ScriptRunner:
         else:
             self.diag(
                 f"attached {doc.id} {doc.name}: the prompt holds its first {doc.tokens} of "
-                f"about {doc.total_tokens} tokens (documents.max_tokens); the rest is left out"
+                f"about {doc.total_tokens} tokens (documents.max_tokens)"
+                + (
+                    "; each question also gets the parts of the rest related to it"
+                    if doc.source
+                    else "; the rest is left out"
+                )
             )
 
     async def cmd_detach(self, arg: str) -> None:

@@ -69,7 +69,7 @@ async def test_a_long_document_keeps_its_first_part_and_says_which(store) -> Non
     assert text.startswith(doc.text)
     await ask(a, "What is in line 3?")
     system = asked(backend, "What is in line 3?")[0]["content"]
-    assert f'part="the first {doc.tokens} of about {doc.total_tokens} tokens"' in system
+    assert f'part="the first {doc.tokens} of about {doc.total_tokens} tokens; the parts' in system
     assert "Line 399" not in system
     with pytest.raises(CoreError, match=r"documents\.max_tokens"):
         await a.attach("more.txt", "Another file. " * 40)  # the budget is spent: said, not cut

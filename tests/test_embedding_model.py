@@ -47,6 +47,27 @@ async def test_the_builtin_model_tells_a_paraphrase_from_another_question() -> N
     assert dot(q, para) > 0.95 and dot(q, other) < 0.2
 
 
+@needs_model
+async def test_ranking_many_texts_gives_the_cosines_in_their_order_as_they_change() -> None:
+    """The user's memory is ranked from the model's kept matrix: the same cosines as the
+    vectors give, for the texts asked in the order asked, as items come and go."""
+    embedder = minilm.MiniLMEmbedder()
+    try:
+        texts = ["I keep bees on my roof.", "I play the cello.", "My sister lives in Faro."]
+        query = "Which instrument do I play?"
+        first = await embedder.similarities(query, texts)
+        again = await embedder.similarities(query, texts)  # the kept rows, as a view
+        grown = await embedder.similarities(query, [texts[2], "I drive a Nissan Leaf.", texts[1]])
+        q, *vectors = await embedder.embed([query, *texts])
+    finally:
+        await embedder.aclose()
+    expected = [dot(q, v) for v in vectors]
+    assert first == pytest.approx(expected, abs=1e-5) and again == pytest.approx(expected, abs=1e-5)
+    assert max(range(3), key=lambda i: first[i]) == 1  # the cello
+    assert grown[0] == pytest.approx(expected[2], abs=1e-5)
+    assert grown[2] == pytest.approx(expected[1], abs=1e-5)
+
+
 def test_the_tokenizer_gives_the_model_its_own_ids() -> None:
     tokenizer = minilm.WordPiece.shipped()
     # bert-base-uncased ids: [CLS] hello world [SEP]; accents folded; unknown words split.

@@ -276,3 +276,47 @@ async def test_the_same_fact_said_again_in_other_words_is_one_item(store: Store)
     await Consolidator(store, memory).run()
     texts = sorted(i.text for i in memory.items)
     assert texts == ["I have a cat.", "I have a dog.", "I live in Porto now."]
+
+
+class CountingEmbedder:
+    """Vectors by topic word; remembers every text it was asked to embed."""
+
+    name = "test vectors"
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.embedded += texts
+        return [[1.0 if "bees" in t.lower() else 0.01, 0.5] for t in texts]
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_first_question_never_waits_for_thousands_of_items_to_be_embedded(
+    store: Store,
+) -> None:
+    from sleepchat.core.assistant import Assistant
+    from sleepchat.core.settings import CoreSettings
+
+    said = [f"I visited museum number {n} in Lisbon with my cousin." for n in range(80)]
+    await store_all(store, [chat("many", T0, *said, "I keep bees on my roof in Porto.")])
+    memory = await memory_of(store)
+    await Consolidator(store, memory).run()
+    assert len(memory.items) == 81
+    embedder = CountingEmbedder()
+    a = Assistant(
+        backend=FakeBackend(reply, nothing_to_predict),
+        store=store,
+        settings=CoreSettings(cooldown_seconds=0.0),
+        clock=FakeClock(),
+        embedder=embedder,
+    )
+    await a.start()
+    await a.new_session()
+    await ask(a, "What flowers do honey makers like?")
+    assert not any("museum" in t for t in embedder.embedded)  # words ranked them
+    await a.reflect()  # the idle period embeds them
+    assert sum("museum" in t for t in embedder.embedded) == 80
+    await a.close()

@@ -55,6 +55,9 @@ from sleepchat.text import clean_input, clip
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 48
 HINTS = 2  # near-miss predictions passed to the model as hints
+# Memory items a new session's first question may wait to embed (about 0.1 s); more, and it
+# is quoted by shared words, the idle period embedding them.
+EMBED_ON_INPUT = 32
 
 
 __all__ = ["Assistant", "CoreError", "UnknownNoteError", "UnknownSessionError"]
@@ -335,7 +338,7 @@ class Assistant:
                 if conversation.turn == 1 and conversation.user_memory is not None:
                     # A new session's first question: what to quote from memory is chosen by
                     # it (nothing is cached yet that a new choice would lose).
-                    await conversation.recall_memory(self._recall)
+                    await conversation.recall_memory(self._recall, new_at_most=EMBED_ON_INPUT)
                 if conversation.settings.sleep_enabled and not force_model:
                     # Matched against what was there before this question was asked.
                     ready = conversation.current_predictions(conversation.history[:-1])
@@ -356,7 +359,8 @@ class Assistant:
                     hints = [(p.question, p.answer) for p, _ in result.near if p.answer][:HINTS]
                     if ready:
                         await conversation.record_unserved(result)
-            reply = self._replies.generate(conversation, user, hints)
+            sections = await conversation.document_sections(text, self._recall)
+            reply = self._replies.generate(conversation, user, hints, sections=sections)
             async with contextlib.aclosing(reply) as events:
                 async for event in events:
                     yield event
@@ -389,7 +393,10 @@ class Assistant:
         old = [m for m in history[idx + 1 :] if m.role == "assistant"]
         with self._idle.turn():
             new_reply: Message | None = None
-            reply = self._replies.generate(conversation, user, [], prior=history[:idx])
+            sections = await conversation.document_sections(user.content, self._recall)
+            reply = self._replies.generate(
+                conversation, user, [], prior=history[:idx], sections=sections
+            )
             async with contextlib.aclosing(reply) as events:
                 async for event in events:
                     if isinstance(event, ReplyDone):
@@ -455,6 +462,7 @@ class Assistant:
                 doc = await documents.attach(name, body, budget, last)
             except ValueError as exc:
                 raise CoreError(str(exc)) from None
+            await conversation.embed_sections(self._recall)  # a long file's, read once now
         conversation.memory_changed(conversation.history)
         self.touch()  # input: the idle period that studies it (or its absence) starts now
         return doc

@@ -25,8 +25,8 @@ from sleepchat.core.events import (
     ReplyStarted,
     SessionChanged,
 )
-from sleepchat.core.memory import Memory
-from sleepchat.core.memory.documents import prompt_block
+from sleepchat.core.memory import Memory, doc_sections
+from sleepchat.core.memory.documents import prompt_block, quoted_by
 from sleepchat.core.memory.staleness import current_predictions, servable
 from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.memory.user_memory import prompt_block as memory_block
@@ -80,11 +80,14 @@ class Conversation:
     def settings(self, settings: CoreSettings) -> None:
         self._settings = settings
 
-    async def recall_memory(self, recall: Recall | None = None) -> None:
+    async def recall_memory(
+        self, recall: Recall | None = None, *, new_at_most: int | None = None
+    ) -> None:
         """Choose the user's memory items this session quotes: related to what was said (by
         ``recall``'s embedding model when there is one, else by shared words), the newest first,
         within ``memory_max_tokens``. Called as the session opens and as an idle period starts,
-        so the prefix changes only where a warm-up follows."""
+        so the prefix changes only where a warm-up follows; with ``new_at_most``, by words
+        when more items than that were never embedded (a question does not wait for them)."""
         if self.user_memory is None:
             self.recalled = []
             return
@@ -92,13 +95,36 @@ class Conversation:
         items = self.user_memory.candidates(self.session.id)
         scores = None
         if recall is not None and said and items:
-            found = await recall.similarities(" ".join(said[-3:]), [i.text for i in items])
+            texts = [i.text for i in items]
+            found = await recall.similarities(
+                " ".join(said[-3:]), texts, new_at_most=new_at_most
+            )
             if found is not None:
                 scores = {i.id: s for i, s in zip(items, found, strict=True)}
         budget = self._settings.memory_max_tokens
         self.recalled = self.user_memory.relevant(
             said, budget, besides=self.session.id, scores=scores
         )
+
+    async def document_sections(self, question: str, recall: Recall | None = None) -> str:
+        """The sections of the long attached documents ``question`` is about, as the request
+        quotes them after the conversation ("" when no document is long)."""
+        documents = self.memory.documents.all
+        sections = doc_sections.sections_of(documents)
+        if not sections:
+            return ""
+        budget = self._settings.documents_max_tokens - quoted_by(documents)
+        scores = None
+        if recall is not None:
+            scores = await recall.similarities(question, [s.text for s in sections])
+        return doc_sections.block(doc_sections.choose(sections, question, budget, scores))
+
+    async def embed_sections(self, recall: Recall) -> None:
+        """Have the embedding model read the long documents' sections while idle (it keeps
+        their vectors), so a question about one pays only for its own."""
+        sections = doc_sections.sections_of(self.memory.documents.all)
+        if sections:
+            await recall.similarities("", [s.text for s in sections])
 
     async def learn(self, text: str, message_ids: Sequence[str]) -> None:
         """A note the reflection kept: also the user's memory when it is about their standing

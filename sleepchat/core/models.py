@@ -263,6 +263,9 @@ class Document(Record):
     total_tokens: int  # estimated, of the whole file
     added: float
     after_message_id: str | None = None  # the conversation's last message when it was attached
+    # The whole file, when it is longer than what the system message quotes: each question
+    # then gets the sections of it most related to the question (memory/doc_sections.py).
+    source: str | None = None
 
     @property
     def whole(self) -> bool:

@@ -54,12 +54,16 @@ def chat_messages(
     *,
     notes: Sequence[str] = (),
     hints: Sequence[tuple[str, str]] = (),
+    sections: str = "",
 ) -> list[ChatMessage]:
-    """A chat request: prefix, then the memory tail, then the question."""
+    """A chat request: prefix, then the memory tail (and the sections of long attached
+    documents this question is about), then the question."""
     out = prefix_messages(system_prompt, history)
     block = memory_block(notes, hints)
     if block:
         out.append({"role": "system", "content": block})
+    if sections:
+        out.append({"role": "system", "content": sections})
     out.append({"role": "user", "content": question})
     return out
 

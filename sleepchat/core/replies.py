@@ -73,6 +73,7 @@ class ReplyMaker:
         *,
         prior: list[Message] | None = None,
         continuing: Message | None = None,
+        sections: str = "",
     ) -> AsyncGenerator[Event, None]:
         """A model reply to ``user``, the last question of ``conversation`` (which the stored
         reply joins); with ``continuing``, more text for that (last) reply. ``prior``: the
@@ -85,7 +86,7 @@ class ReplyMaker:
             history, question = list(conversation.history), CONTINUE_PROMPT
         notes = conversation.note_texts
         messages = chat_messages(
-            settings.system_prompt, history, question, notes=notes, hints=hints
+            settings.system_prompt, history, question, notes=notes, hints=hints, sections=sections
         )
         yield ReplyStarted(user.session_id, user, "model", continues=continuing)
         parts: list[str] = []

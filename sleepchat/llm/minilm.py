@@ -148,6 +148,8 @@ class MiniLMEmbedder:
         self._np: Any = None
         self._rows: dict[str, int] = {}  # text -> its row of _matrix (similarities)
         self._matrix: Any = None
+        self._last_texts: tuple[str, ...] = ()
+        self._last_rows: Any = None
         self._worker: ThreadPoolExecutor | None = ThreadPoolExecutor(1, "sleepchat-embed")
 
     def _load(self) -> None:
@@ -216,7 +218,7 @@ class MiniLMEmbedder:
     def _similar_sync(self, query: str, texts: list[str]) -> list[float]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._rows]
         if len(self._rows) + len(missing) > KEPT_ROWS:
-            self._rows, self._matrix = {}, None
+            self._rows, self._matrix, self._last_texts = {}, None, ()
             missing = list(dict.fromkeys(texts))
         found = self._vectors_sync([query, *missing])
         np = self._np
@@ -225,8 +227,14 @@ class MiniLMEmbedder:
             self._rows.update((t, start + i) for i, t in enumerate(missing))
             new = found[1:]
             self._matrix = new if self._matrix is None else np.concatenate([self._matrix, new])
-        index = np.fromiter((self._rows[t] for t in texts), dtype=np.int64, count=len(texts))
-        return [float(x) for x in self._matrix[index] @ found[0]]
+        # The same texts as last time (the user's memory, ranked at every idle period): their
+        # rows are known; in the matrix's own order they are a view, not a copy.
+        key = tuple(texts)
+        if key != self._last_texts or missing:
+            index = np.fromiter((self._rows[t] for t in texts), dtype=np.int64, count=len(texts))
+            whole = np.array_equal(index, np.arange(len(index)))
+            self._last_texts, self._last_rows = key, slice(0, len(index)) if whole else index
+        return (self._matrix[self._last_rows] @ found[0]).tolist()  # type: ignore[no-any-return]
 
     async def similarities(self, query: str, texts: Sequence[str]) -> list[float]:
         """Cosines of ``query`` with ``texts``; each text's vector is computed once and kept

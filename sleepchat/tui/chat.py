@@ -257,6 +257,8 @@ class ChatView(Vertical):
                 self.notify(exc.message, severity="error")
                 continue
             part = "" if doc.whole else f", its first {doc.tokens} of {doc.total_tokens} tokens"
+            if doc.source:
+                part += " quoted, and the parts of the rest each question is about"
             self.notify(f"Attached {doc.name} ({doc.id}{part}): studied while you are idle.")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -6,9 +6,11 @@ server's prefix cache keeps it once an idle period (or the first question) has p
 and a question about it prefills only the question. It is quoted as data: what a file says is
 never an instruction to the model.
 
-Only ``max_tokens`` of attached text go in (a small model's context is 4,096 tokens); a longer
-file keeps its first part and the user is told which part, never cut silently. Token counts are
-estimates (a token is about four characters of English).
+Only ``max_tokens`` of attached text go in (a small model's context is 4,096 tokens). A longer
+file is never cut silently: the system message quotes its first part (half the room), the whole
+file is kept, and each question gets the sections of it most related to the question in the
+other half (``doc_sections``), after the conversation, where they do not disturb the cached
+prefix. Token counts are estimates (a token is about four characters of English).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from sleepchat.core.ports import StorePort
 TABLE = "documents"
 CHARS_PER_TOKEN = 4
 MIN_PART = 100  # tokens: less of a file than this is not worth attaching
+# Of a long file, this much is kept to quote sections from (about 250,000 tokens; past it, a
+# file is a dump, and the record says how much was kept).
+MAX_SOURCE_CHARS = 1_000_000
 
 
 def estimate_tokens(text: str) -> int:
@@ -39,6 +44,8 @@ def prompt_block(documents: Sequence[Document]) -> str:
     ]
     for d in documents:
         part = "whole" if d.whole else f"the first {d.tokens} of about {d.total_tokens} tokens"
+        if d.source:
+            part += "; the parts related to each question are quoted with it"
         name = json.dumps(d.name, ensure_ascii=False)
         # A file that writes the closing tag itself must not end the quote early.
         body = d.text.replace("</document", "<\\/document")
@@ -47,6 +54,13 @@ def prompt_block(documents: Sequence[Document]) -> str:
 
 
 def used_by(documents: Sequence[Document]) -> int:
+    """The room the documents take: a long one, its first part and as much again for the
+    sections each question is about."""
+    return sum(d.tokens * (2 if d.source else 1) for d in documents)
+
+
+def quoted_by(documents: Sequence[Document]) -> int:
+    """What the system message quotes of them."""
     return sum(d.tokens for d in documents)
 
 
@@ -85,7 +99,10 @@ class Documents:
                 f"the attached documents already fill documents.max_tokens ({max_tokens}) — "
                 "detach one (/detach ID) or raise documents.max_tokens"
             )
-        kept = text if total <= room else _first_part(text, room * CHARS_PER_TOKEN)
+        # A longer file: its first part here, half the room; the rest of the room holds the
+        # sections each question is about.
+        head = room if total <= room else max(min(MIN_PART, room), room // 2)
+        kept = text if total <= room else _first_part(text, head * CHARS_PER_TOKEN)
         number = max((id_number(i) for i in self._docs), default=0) + 1
         doc = Document(
             id=f"d{number}",
@@ -96,6 +113,7 @@ class Documents:
             total_tokens=total,
             added=self.clock.now(),
             after_message_id=after_message_id,
+            source=None if total <= room else text[:MAX_SOURCE_CHARS],
         )
         await self.store.apply(self.session_id, [Change(TABLE, "upsert", doc.to_dict())])
         self._docs[doc.id] = doc

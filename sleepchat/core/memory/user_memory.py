@@ -146,19 +146,18 @@ class UserMemory:
         self.clock = clock
         self._items: dict[str, MemoryItem] = {}
         self._words: dict[str, frozenset[str]] = {}
+        self._by_word: dict[str, list[str]] = {}  # word -> the texts holding it
 
     async def load(self) -> None:
         raw = await self.store.get_meta(STORE_KEY)
-        self._items = {}
-        for row in raw if isinstance(raw, list) else []:
-            item = _item(row)
-            if item is not None:
-                self._items[item.id] = item
+        loaded = [_item(row) for row in (raw if isinstance(raw, list) else [])]
+        ordered = sorted((i for i in loaded if i is not None), key=lambda i: id_number(i.id))
+        self._items = {item.id: item for item in ordered}
 
     @property
     def items(self) -> list[MemoryItem]:
-        """Active items, oldest first."""
-        return sorted((i for i in self._items.values() if i.active), key=lambda i: id_number(i.id))
+        """Active items, oldest first (kept in that order: loaded sorted, new ones last)."""
+        return [i for i in self._items.values() if i.active]
 
     def find(self, item_id: str) -> MemoryItem | None:
         return self._items.get(item_id.strip().lower())
@@ -210,6 +209,8 @@ class UserMemory:
         found = self._words.get(text)
         if found is None:
             found = self._words[text] = frozenset(quality.words(text))
+            for word in found:
+                self._by_word.setdefault(word, []).append(text)
         return found
 
     def _known(self) -> set[str]:
@@ -308,21 +309,26 @@ class UserMemory:
         said: set[str] = set()
         for text in texts:
             said |= quality.words(text)
-
-        def related(item: MemoryItem) -> float:
-            shared = len(self._words_of(item.text) & said)
-            if scores is None:
-                return float(shared)
-            # Meaning first; the words said, spelled alike, settle what vectors blur (a name,
-            # a rare word).
-            return round(scores.get(item.id, 0.0) + WORDS_WEIGHT * shared / max(1, len(said)), 3)
-
-        scored = sorted(
-            self.candidates(besides), key=lambda i: (related(i), i.updated), reverse=True
-        )
+        candidates = self.candidates(besides)
+        for item in candidates:
+            self._words_of(item.text)  # worked out once per text (and indexed by word)
+        shared: dict[str, int] = {}  # text -> how many of the words said it holds
+        for word in said:
+            for text in self._by_word.get(word, ()):
+                shared[text] = shared.get(text, 0) + 1
+        # Meaning first; the words said, spelled alike, settle what vectors blur (a name, a
+        # rare word). No call per item: this runs over thousands of items.
+        if scores is None:
+            keyed = [(float(shared.get(i.text, 0)), i.updated) for i in candidates]
+            order = sorted(range(len(keyed)), key=keyed.__getitem__, reverse=True)
+        else:
+            weight, get, hits = WORDS_WEIGHT / max(1, len(said)), scores.get, shared.get
+            combined = [get(i.id, 0.0) + weight * hits(i.text, 0) for i in candidates]
+            order = sorted(range(len(combined)), key=combined.__getitem__, reverse=True)
         chosen: list[MemoryItem] = []
         used = 0
-        for item in scored:
+        for n in order[:budget_tokens]:  # each item costs a token at least
+            item = candidates[n]
             cost = estimate_tokens(item.text) + 2
             if used + cost > budget_tokens:
                 continue

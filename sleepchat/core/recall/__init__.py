@@ -154,6 +154,7 @@ class RecallResult:
 
 # Sentence vectors kept in memory (about 1.5 KB each with the built-in model).
 VECTOR_CACHE = 20_000
+EMBED_STEP = 256  # new texts embedded per step (about 0.7 s with the built-in model)
 
 
 class Recall:
@@ -175,6 +176,7 @@ class Recall:
         self.log = log or logging.getLogger("sleepchat.recall")
         self.failure: str | None = None  # why embedding recall stopped (None: it did not)
         self._vectors: dict[str, list[float]] = {}  # text -> vector (this model's)
+        self._seen: set[str] = set()  # texts ranked before: their vectors are kept
 
     @property
     def method(self) -> RecallMethod:
@@ -250,19 +252,37 @@ class Recall:
             self.log.info("the recall judge failed: %s", _one_line(exc))
             return False
 
-    async def similarities(self, query: str, texts: Sequence[str]) -> list[float] | None:
+    async def similarities(
+        self, query: str, texts: Sequence[str], *, new_at_most: int | None = None
+    ) -> list[float] | None:
         """The cosine of ``query`` with each of ``texts`` (the user's memory ranks by them);
-        None without a working embedding model, and a failure only logs (words rank then)."""
+        None without a working embedding model, and a failure only logs (words rank then).
+        ``new_at_most``: None too when more texts than that were never embedded (a question
+        does not wait for thousands of them: idle time embeds them)."""
         if self.method != "embedding" or not texts:
+            return None
+        new = [t for t in texts if t not in self._seen]
+        if new_at_most is not None and len(new) > new_at_most:
             return None
         if isinstance(self.embedder, Ranker):
             try:
-                return list(await self.embedder.similarities(query, texts))
+                # Thousands of new texts are read a batch per step: a key cancels between
+                # two, not after all of them.
+                for start in range(0, len(new) if len(new) > EMBED_STEP else 0, EMBED_STEP):
+                    await self.embedder.similarities(query, new[start : start + EMBED_STEP])
+                found = list(await self.embedder.similarities(query, texts))
             except Exception as exc:  # ranking falls back to shared words
                 self.log.info("could not rank the user's memory now: %s", _one_line(exc))
                 return None
-        vectors = await self.vectors([query, *texts])
-        return None if vectors is None else [cosine(vectors[0], v) for v in vectors[1:]]
+        else:
+            vectors = await self.vectors([query, *texts])
+            if vectors is None:
+                return None
+            found = [cosine(vectors[0], v) for v in vectors[1:]]
+        if len(self._seen) + len(new) > VECTOR_CACHE:
+            self._seen = set()
+        self._seen.update(new)
+        return found
 
     async def vectors(self, texts: Sequence[str]) -> list[list[float]] | None:
         """Sentence vectors of ``texts`` from the embedding model (the user's memory ranks by

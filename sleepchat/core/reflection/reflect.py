@@ -18,7 +18,8 @@ cuts short still leaves something (issue 15):
 7. answers (``predict_step``) — revisions, then the stored questions, requested like a chat
    turn;
 then a re-warm when the notes changed after the warm-up and no later request carried them;
-then past sessions are consolidated into the user's memory (``memory/consolidate.py``).
+then the sections of long attached documents are embedded (``memory/doc_sections.py``) and past
+sessions are consolidated into the user's memory (``memory/consolidate.py``).
 
 How much of 2, 6 and 7 runs is the prediction policy's call (``predict_policy``).
 """
@@ -83,6 +84,7 @@ class Reflector:
         the user's memory. Cancel the task to preempt it: the reflection is then stored as
         cancelled (finished steps kept) and CancelledError propagates."""
         reflection = await self._reflect(conversation)
+        await conversation.embed_sections(self.recall)
         await self._consolidate(conversation)
         return reflection
 

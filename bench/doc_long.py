@@ -1,0 +1,108 @@
+"""A long attached document on the embedded model: questions about facts deep inside a file five
+times the context window, answered with the sections each question is about vs with the file's
+first part only (what sleepchat did before). Prints, per question, whether the answer holds the
+fact, and the request's prompt tokens as the server counted them.
+
+Usage: python bench/doc_long.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from sleepchat.config import load_config
+from sleepchat.core.context import estimate
+from sleepchat.core.events import ReplyDone
+from sleepchat.runtime import build_assistant, build_backend, build_embedder, open_store
+
+TOPICS = ["harbour", "orchard", "railway", "library", "foundry", "vineyard", "observatory"]
+FACTS = [
+    (
+        "The lighthouse keeper, Ines Duarte, recorded exactly 4211 ships passing the cape.",
+        "How many ships did the lighthouse keeper record?",
+        "4211",
+    ),
+    (
+        "The town's first mayor was a clockmaker named Tobias Ferreira.",
+        "What was the first mayor's trade?",
+        "clockmaker",
+    ),
+    (
+        "The great flood reached the market square in the spring of 1847.",
+        "In which year did the great flood reach the market square?",
+        "1847",
+    ),
+]
+
+
+def chapter(n: int) -> str:
+    topic = TOPICS[n % len(TOPICS)]
+    return (
+        f"## Chapter {n}\n\nThe town's {topic} was rebuilt in year {1700 + n}. Records of the "
+        f"{topic} list its wardens, its ledgers and the disputes over its upkeep. "
+        "Travellers wrote about the weather, the roads and the price of bread. " * 3
+    )
+
+
+def document() -> str:
+    parts = [chapter(n) for n in range(160)]
+    for k, (fact, _, _) in enumerate(FACTS):
+        parts.insert(40 + 45 * k, f"## Note {k}\n\n{fact}")
+    return "\n\n".join(parts)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="sleepchat-doclong-") as tmp:
+        config = load_config({"backend": "local", "data_dir": tmp}, dict(os.environ))
+        backend = await build_backend("local", config)
+        store = await open_store(Path(tmp))
+        settings = dataclasses.replace(
+            config.core_settings(), max_reply_tokens=48, sleep_enabled=False
+        )
+        embedder = await build_embedder(config, None)
+        a = build_assistant(backend, store, settings, embedder=embedder)
+        size = estimate(document())
+        print(
+            f"model {backend.model}; document about {size:,} tokens; window "
+            f"{settings.options.num_ctx}; documents.max_tokens {settings.documents_max_tokens}"
+        )
+        held = {"sections": 0, "first part": 0}
+        try:
+            for _fact, question, key in FACTS:
+                for arm in ("sections", "first part"):
+                    await a.new_session()
+                    doc = await a.attach("town-history.md", document())
+                    if arm == "first part":
+                        # What sleepchat did before: the first part only, no sections.
+                        conversation = a.conversation
+                        assert conversation is not None
+                        stored = dataclasses.replace(doc, source=None)
+                        conversation.memory.documents._docs[doc.id] = stored
+                    answer, prompt = "", None
+                    async for event in a.ask(question):
+                        if isinstance(event, ReplyDone):
+                            answer, prompt = event.message.content, event.message.prompt_tokens
+                    ok = key.lower() in answer.lower()
+                    held[arm] += ok
+                    print(
+                        f"[{arm:>10}] {'holds' if ok else 'MISSES'} {key!r} ({prompt} prompt "
+                        f"tokens): {question} -> {' '.join(answer.split())[:100]}"
+                    )
+        finally:
+            await a.close()
+            if embedder is not None:
+                await embedder.aclose()
+            await backend.aclose()
+            await store.close()
+    for arm, n in held.items():
+        print(f"{arm}: {n}/{len(FACTS)} answers hold the fact")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

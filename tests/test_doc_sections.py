@@ -1,0 +1,119 @@
+"""A long attached document (many times the context window): each question gets the sections
+of it that it is about, after the conversation, within the room for documents; the answer can
+hold a fact from deep inside the file, and the request stays within the context budget."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+from support.core_assistant import ask, assistant, nothing_to_predict
+
+from sleepchat.core.context import estimate
+from sleepchat.core.memory.doc_sections import choose, sections_of, split
+from sleepchat.core.models import Document
+from sleepchat.llm.base import ChatMessage
+from sleepchat.llm.fake import FakeBackend
+from sleepchat.store import Store
+
+TOPICS = ["harbour", "orchard", "railway", "library", "foundry", "vineyard", "observatory"]
+
+
+def chapter(n: int) -> str:
+    topic = TOPICS[n % len(TOPICS)]
+    return (
+        f"## Chapter {n}\n\nThe town's {topic} was rebuilt in year {1800 + n}. Records of the "
+        f"{topic} list its wardens, its ledgers and the disputes over its upkeep. "
+        "Travellers wrote about the weather, the roads and the price of bread. " * 3
+    )
+
+
+FACT = (
+    "The lighthouse keeper, Ines Duarte, kept a logbook bound in green leather and recorded "
+    "exactly 4,211 ships passing the cape."
+)
+
+
+def long_document() -> str:
+    """About 20,000 tokens (five times a 4,096-token window), the fact two thirds in."""
+    parts = [chapter(n) for n in range(160)]
+    parts.insert(110, f"## The cape\n\n{FACT}")
+    return "\n\n".join(parts)
+
+
+def answers_from_prompt(messages: Sequence[ChatMessage]) -> str:
+    """A model that answers only from what its request holds."""
+    seen = " ".join(m["content"] for m in messages[:-1])
+    if "4,211 ships" in seen and "lighthouse" in messages[-1]["content"]:
+        return "Ines Duarte's logbook recorded 4,211 ships."
+    return "The document does not say."
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "data")
+    yield s
+    await s.close()
+
+
+def test_sections_hold_the_whole_text_cut_between_paragraphs() -> None:
+    text = long_document()
+    parts = split(text)
+    assert len(parts) > 50
+    assert all(estimate(p) <= 300 for p in parts)
+    assert " ".join(" ".join(parts).split()) == " ".join(text.split())
+    assert any(FACT in p for p in parts)  # a paragraph is never cut in two
+
+
+async def test_a_question_about_a_long_document_gets_the_section_it_is_about(
+    store: Store,
+) -> None:
+    backend = FakeBackend(answers_from_prompt, nothing_to_predict)
+    a = await assistant(store, backend, documents_max_tokens=1600)
+    await ask(a, "I am reading about the history of our town.")
+    doc = await a.attach("town-history.md", long_document())
+    assert doc.total_tokens >= 4 * 4096 and not doc.whole and doc.source
+    done = await ask(a, "How many ships did the lighthouse keeper record in the logbook?")
+    assert "4,211" in done.message.content  # answered from the right section
+    request = backend.calls[-1].messages
+    assert FACT not in request[0]["content"]  # not in the first part the system message holds
+    tail = [m for m in request if m["role"] == "system"][1:]
+    assert any(FACT in m["content"] for m in tail)
+    # After the conversation, before the question: the cached prefix stays as it was.
+    assert [m["content"] for m in request[1:3]] == [
+        "I am reading about the history of our town.",
+        request[2]["content"],
+    ]
+    assert request[-1] == {
+        "role": "user",
+        "content": "How many ships did the lighthouse keeper record in the logbook?",
+    }
+    # Within the room for documents, and the whole request within the context window.
+    quoted = sum(estimate(m["content"]) for m in tail)
+    assert doc.tokens + quoted <= 1600 + 50
+    assert sum(estimate(m["content"]) for m in request) <= 4096
+    # The stored question is the user's words only.
+    session = a.session
+    assert session is not None
+    asked = [m.content for m in await store.messages(session.id) if m.role == "user"]
+    assert asked[-1] == "How many ships did the lighthouse keeper record in the logbook?"
+
+
+async def test_another_question_gets_other_sections(store: Store) -> None:
+    backend = FakeBackend(answers_from_prompt, nothing_to_predict)
+    a = await assistant(store, backend, documents_max_tokens=1600)
+    await a.attach("town-history.md", long_document())
+    await ask(a, "When was the observatory rebuilt?")
+    tail = " ".join(m["content"] for m in backend.calls[-1].messages[1:-1])
+    assert "observatory" in tail and FACT not in tail
+
+
+def test_a_section_cannot_close_its_quote_early() -> None:
+    doc = Document("d1", "s", "x.md", "head", 1, 9000, 0.0, source="a </section> b\n\nmore")
+    [section] = sections_of([doc])
+    chosen = choose([section], "a b", 500)
+    from sleepchat.core.memory.doc_sections import block
+
+    quoted = block(chosen)
+    assert quoted.count("</section>") == 1 and "<\\/section> b" in quoted
