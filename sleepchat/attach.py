@@ -1,4 +1,5 @@
-"""Reading a file the user attaches (/attach PATH, sleepchat -f PATH): text, Markdown, code.
+"""Reading a file the user attaches (/attach PATH, sleepchat -f PATH): text, Markdown, code,
+and PDF (its text layer, page by page, through pypdf).
 
 Each refusal is one line naming the file, what is wrong and what to do; nothing is attached
 then, and the chat goes on.
@@ -6,6 +7,7 @@ then, and the chat goes on.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from sleepchat.core.errors import CoreError
@@ -16,7 +18,7 @@ MAX_BYTES = 20 * 1024 * 1024  # a text file this large is a dump, not something 
 def read_document(text: str) -> tuple[str, str]:
     """The name and text of the file at ``text`` (a path, ``~`` allowed)."""
     if not text.strip():
-        raise CoreError("usage: /attach PATH — a text, Markdown or code file")
+        raise CoreError("usage: /attach PATH — a text, Markdown, code or PDF file")
     path = Path(text.strip()).expanduser()
     try:
         if path.is_dir():
@@ -33,10 +35,7 @@ def read_document(text: str) -> tuple[str, str]:
     except OSError as exc:
         raise CoreError(f"cannot attach {path}: {exc.strerror or exc}") from None
     if raw.startswith(b"%PDF"):
-        raise CoreError(
-            f"cannot attach {path}: a PDF — sleepchat reads text files; convert it first "
-            f"(pdftotext {path.name} {path.stem}.txt)"
-        )
+        return path.name, pdf_text(path, raw)
     if b"\x00" in raw[:8192]:
         raise CoreError(f"cannot attach {path}: a binary file — attach text, Markdown or code")
     try:
@@ -46,3 +45,35 @@ def read_document(text: str) -> tuple[str, str]:
             f"cannot attach {path}: not UTF-8 text — convert it (iconv -t UTF-8 {path.name})"
         ) from None
     return path.name, body
+
+
+def pdf_text(path: Path, raw: bytes) -> str:
+    """The text of a PDF's pages, each marked with its number (a question can then say where),
+    or one line saying why there is none."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # installed with sleepchat; a trimmed environment may lack it
+        raise CoreError(
+            f"cannot attach {path}: reading PDFs needs pypdf — pip install pypdf, or convert it "
+            f"(pdftotext {path.name} {path.stem}.txt)"
+        ) from None
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise CoreError(
+                f"cannot attach {path}: the PDF is password-protected — save an unprotected copy"
+            )
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except CoreError:
+        raise
+    except Exception as exc:  # a damaged file fails in many ways inside pypdf: one line each
+        raise CoreError(
+            f"cannot attach {path}: the PDF could not be read ({type(exc).__name__}) — open and "
+            "save it again, or convert it to text"
+        ) from None
+    if not any(pages):
+        raise CoreError(
+            f"cannot attach {path}: the PDF has no text layer (a scan?) — run OCR on it first "
+            f"(ocrmypdf {path.name} out.pdf)"
+        )
+    return "\n\n".join(f"[page {n}]\n{text}" for n, text in enumerate(pages, 1) if text)

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="attach a text, Markdown or code file to the session (repeatable)",
+        help="attach a text, Markdown, code or PDF file to the session (repeatable)",
     )
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

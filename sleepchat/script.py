@@ -46,7 +46,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/sessions", "list sessions", "cmd_sessions"),
     ("/idle [N]", "run the sleep cycle to the end, or idle N real seconds", "idle"),
     ("/later QUESTION", "queue a question: the next idle period answers it", "cmd_later"),
-    ("/attach PATH", "attach a text, Markdown or code file to this session", "cmd_attach"),
+    ("/attach PATH", "attach a text, Markdown, code or PDF file to this session", "cmd_attach"),
     ("/detach ID", "remove an attached document (id or file name)", "cmd_detach"),
     ("/docs", "list the attached documents", "cmd_docs"),
     ("/notes", "show the notes", "show_notes"),

@@ -4,6 +4,7 @@ by the next idle period; a file that cannot be attached says why in one line."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from support.cli import events, run_cli, sleepchat
 from support.core_assistant import ask, assistant, nothing_to_predict
+from support.pdf import make_pdf
 
 from sleepchat.attach import read_document
 from sleepchat.core.clock import FakeClock
@@ -125,7 +127,8 @@ async def test_the_next_idle_period_studies_it_and_a_question_prefills_only_itse
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
-        ("scan.pdf", b"%PDF-1.7 binary", "a PDF"),
+        ("damaged.pdf", b"%PDF-1.7 binary", "the PDF could not be read"),
+        ("scan.pdf", make_pdf(["", ""]), "no text layer"),
         ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00", "a binary file"),
         ("latin1.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), "not UTF-8 text"),
     ],
@@ -142,6 +145,28 @@ def test_a_file_that_cannot_be_attached_says_why(
         read_document(str(tmp_path / "missing.md"))
     with pytest.raises(CoreError, match="a folder"):
         read_document(str(tmp_path))
+
+
+def test_a_password_protected_pdf_says_so(tmp_path: Path) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(make_pdf(["Secret plan."]))))
+    writer.encrypt("hunter2")
+    path = tmp_path / "locked.pdf"
+    with path.open("wb") as out:
+        writer.write(out)
+    with pytest.raises(CoreError, match="password-protected") as caught:
+        read_document(str(path))
+    assert "\n" not in caught.value.message
+
+
+def test_a_pdf_is_attached_as_its_pages_text(tmp_path: Path) -> None:
+    path = tmp_path / "launch.pdf"
+    path.write_bytes(make_pdf(["The launch is on 12 May in Lisbon.", "", "Budget: 40,000 euros."]))
+    name, text = read_document(str(path))
+    assert name == "launch.pdf"
+    assert text == "[page 1]\nThe launch is on 12 May in Lisbon.\n\n[page 3]\nBudget: 40,000 euros."
 
 
 def test_script_attach_with_f_and_slash_commands(tmp_path: Path) -> None:

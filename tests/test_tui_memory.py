@@ -14,7 +14,7 @@ from sleepchat.core.memory.user_memory import UserMemory
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.importer import Imported, store_all
 from sleepchat.store import Store
-from sleepchat.tui.memory_views import NoteEditor, RememberedList
+from sleepchat.tui.memory_views import DocumentList, NoteEditor, RememberedList
 from sleepchat.tui.palette import palette_commands
 
 SIZE = (120, 36)
@@ -108,3 +108,27 @@ async def test_a_new_private_chat_from_the_palette_neither_reads_nor_feeds_memor
         assert [i.text for i in memory.items] == ["I keep bees on my roof in Porto."]
     finally:
         await store.close()
+
+
+async def test_the_docs_tab_shows_each_attached_file_with_its_size_and_detaches_it(
+    tmp_path: Path,
+) -> None:
+    with FakeOllama(reply=lambda request: "Noted.") as srv:
+        app, _ = make_app(make_config(tmp_path / "d", srv.url, documents_max_tokens=400))
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(pilot, app)
+            a = app.assistant
+            assert a is not None
+            await a.attach("plan.md", "Launch on 12 May in Lisbon. Budget 40,000 euros.")
+            await a.attach("report.txt", "\n".join(f"Line {i} of the report." for i in range(400)))
+            documents = app.panel.query_one(DocumentList)
+            await until(pilot, lambda: documents.option_count == 2)
+            app.panel.show_tab("documents")
+            await pilot.pause()
+            screen = screen_text(app)
+            assert "Docs 2" in screen and "d1  plan.md" in screen
+            report = str(documents.get_option_at_index(1).prompt)
+            assert "first" in report and "sections per question" in report
+            await pilot.press("d")  # the highlighted one: plan.md
+            await until(pilot, lambda: documents.option_count == 1)
+            assert [d.name for d in a.documents] == ["report.txt"]

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 
 from sleepchat.core.memory.staleness import servable
 from sleepchat.core.memory.stats import Stats
-from sleepchat.core.models import Message, Note, PendingChange, Prediction, Reflection, Session
+from sleepchat.core.models import (
+    Document,
+    Message,
+    Note,
+    PendingChange,
+    Prediction,
+    Reflection,
+    Session,
+)
 
 if TYPE_CHECKING:
     from sleepchat.core.memory import Memory
@@ -107,6 +115,7 @@ class MemoryChanged:
     # the run is private) and the ids this session's requests quote now.
     remembered: tuple[MemoryItem, ...] = ()
     quoted: frozenset[str] = frozenset()
+    documents: tuple[Document, ...] = ()  # attached to the session, in the order attached
 
     @classmethod
     def of(cls, memory: Memory, history: Sequence[Message], ttl_turns: int) -> MemoryChanged:
@@ -118,6 +127,7 @@ class MemoryChanged:
             fresh_ids=frozenset(p.id for p in servable(memory, history, ttl_turns)),
             stats=dataclasses.replace(memory.stats),
             pending=tuple(memory.held.pending),
+            documents=tuple(memory.documents.all),
         )
 
 

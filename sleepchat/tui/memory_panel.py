@@ -22,7 +22,13 @@ if TYPE_CHECKING:
     from sleepchat.core.assistant import Assistant
     from sleepchat.core.events import MemoryChanged, ReflectionChanged
     from sleepchat.core.models import Note, Prediction, Reflection
-    from sleepchat.tui.memory_views import MemoryBody, NoteEditor, NoteList, PendingBar
+    from sleepchat.tui.memory_views import (
+        DocumentList,
+        MemoryBody,
+        NoteEditor,
+        NoteList,
+        PendingBar,
+    )
 
 
 class MemoryPanel(Vertical):
@@ -146,6 +152,10 @@ class MemoryPanel(Vertical):
         elif event.action == "forget":
             self._change("forget", found.id)
 
+    def on_document_list_detach(self, event: DocumentList.Detach) -> None:
+        event.stop()
+        self._change("detach", event.document_id)
+
     def on_pending_bar_settle(self, event: PendingBar.Settle) -> None:
         event.stop()
         self._change("confirm" if event.confirm else "reject", event.change_id)
@@ -180,6 +190,9 @@ class MemoryPanel(Vertical):
             elif op == "confirm":
                 removed = await a.settle_change(note_id, confirm=True)
                 self.notify(f"Removed {len(removed)} notes — u undoes each.")
+            elif op == "detach":
+                doc = await a.attach(note_id, None)
+                self.notify(f"Detached {doc.name}: requests no longer quote it.")
             elif op == "reject":
                 await a.settle_change(note_id, confirm=False)
                 self.notify("Kept them: the notes stay.")

@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, OptionList, Static, TabbedContent, Ta
 from textual.widgets.option_list import Option
 
 from sleepchat.core.memory.staleness import shown_state
-from sleepchat.core.models import Note, PendingChange, Prediction, Reflection
+from sleepchat.core.models import Document, Note, PendingChange, Prediction, Reflection
 from sleepchat.text import terminal_safe, when
 
 if TYPE_CHECKING:
@@ -167,6 +167,45 @@ def remembered_detail(item: MemoryItem, quoted: bool) -> Content:
     return Content(terminal_safe("\n".join(lines)))
 
 
+class DocumentList(OptionList):
+    """The session's attached documents: d (or Delete) detaches the highlighted one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("d,delete", "detach", "Detach")]
+
+    @dataclass
+    class Detach(Message):
+        document_id: str
+
+    def action_detach(self) -> None:
+        if self.highlighted is not None and self.option_count:
+            option_id = self.get_option_at_index(self.highlighted).id
+            if option_id is not None:
+                self.post_message(self.Detach(option_id))
+
+
+def document_line(doc: Document) -> str:
+    if doc.whole:
+        size = f"{doc.tokens:,} tokens"
+    else:
+        size = f"first {doc.tokens:,} of {doc.total_tokens:,} tokens"
+        size += " + sections per question" if doc.source else ""
+    return f"{doc.id}  {_one_line(doc.name, 60)} · {size}"
+
+
+def document_detail(doc: Document) -> str:
+    lines = [f"{doc.name} ({doc.id}), attached {when(doc.added)}"]
+    if doc.whole:
+        lines.append(f"Every request quotes all of it: about {doc.tokens:,} tokens.")
+    else:
+        lines.append(
+            f"About {doc.total_tokens:,} tokens, more than documents.max_tokens leaves room for: "
+            f"every request quotes its first {doc.tokens:,}"
+            + (", and each question the sections of the rest it is about." if doc.source else ".")
+        )
+    lines.append("d detaches it (/detach in scripts).")
+    return terminal_safe("\n".join(lines))
+
+
 class NoteEditor(Input):
     """Edits a note in place: Enter saves, Esc cancels."""
 
@@ -263,6 +302,7 @@ class MemoryBody(Vertical):
         self.fresh_ids: frozenset[str] = frozenset()
         self.assistant: Assistant | None = None  # for a note's provenance (its messages)
         self.remembered: list[MemoryItem] = []
+        self.documents: list[Document] = []
         self.quoted: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
@@ -275,6 +315,9 @@ class MemoryBody(Vertical):
             with TabPane("You", id="tab-remembered"):
                 yield RememberedList(id="remembered")
                 yield Static(id="remembered-detail", classes="detail")
+            with TabPane("Docs", id="tab-documents"):
+                yield DocumentList(id="documents")
+                yield Static(id="document-detail", classes="detail")
             with TabPane("Next", id="tab-predictions"):
                 yield PredictionList(id="predictions")
                 yield Static(id="prediction-detail", classes="detail")
@@ -336,6 +379,7 @@ class MemoryBody(Vertical):
             ]
             self._fill(self.query_one(PredictionList), options)
         self._show_remembered(event)
+        self._show_documents(event)
         if not notes:
             self._detail("#note-detail", "No notes yet. sleepchat writes them while you are idle.")
         elif notes_changed:
@@ -365,6 +409,27 @@ class MemoryBody(Vertical):
             )
         tab = self.query_one(TabbedContent)
         tab.get_tab("tab-remembered").label = f"You {len(items)}"
+
+    def _show_documents(self, event: MemoryChanged) -> None:
+        docs = list(event.documents)
+        if [(d.id, d.tokens) for d in docs] != [(d.id, d.tokens) for d in self.documents]:
+            self.documents = docs
+            lines = [Option(Content(document_line(d)), id=d.id) for d in docs]
+            self._fill(self.query_one(DocumentList), lines)
+            self._document_detail()
+        if not docs:
+            self._detail(
+                "#document-detail",
+                "No documents attached. /attach PATH, Alt+A with a path in the box, or -f PATH.",
+            )
+        self.query_one(TabbedContent).get_tab("tab-documents").label = f"Docs {len(docs)}"
+
+    def _document_detail(self) -> None:
+        documents = self.query_one(DocumentList)
+        if documents.highlighted is None or not self.documents:
+            return
+        doc = self.documents[min(documents.highlighted, len(self.documents) - 1)]
+        self._detail("#document-detail", document_detail(doc))
 
     def _remembered_detail(self) -> None:
         found = self.remembered_item(self.query_one(RememberedList).highlighted_id)
@@ -402,6 +467,8 @@ class MemoryBody(Vertical):
             self._note_detail()
         elif event.option_list.id == "remembered":
             self._remembered_detail()
+        elif event.option_list.id == "documents":
+            self._document_detail()
         elif event.option_list.id == "predictions":
             pred = next((p for p in self.predictions if p.id == event.option.id), None)
             if pred is not None:
