@@ -39,6 +39,7 @@ class Imported:
     title: str
     created: float
     messages: list[tuple[Role, str, float]] = field(default_factory=list)
+    private: bool = False  # exported from a private session: it stays out of memory
 
 
 @dataclass
@@ -159,7 +160,10 @@ def _own(data: Mapping[str, Any]) -> Imported | None:
     session = data["session"]
     created = _time(session.get("created"), 0.0)
     out = Imported(
-        f"sleepchat:{session.get('id')}", _text(session.get("title")) or UNTITLED, created
+        f"sleepchat:{session.get('id')}",
+        _text(session.get("title")) or UNTITLED,
+        created,
+        private=session.get("private") is True,
     )
     messages = data.get("messages")
     for m in messages if isinstance(messages, list) else []:
@@ -197,7 +201,7 @@ async def store_all(
         if existing is None:
             existing = await store.create_session(conv.title)
             # Marked first: an import cut after this finishes the session next time.
-            fields: dict[str, Any] = {"source": conv.source, "private": private}
+            fields: dict[str, Any] = {"source": conv.source, "private": private or conv.private}
             existing = await store.update_session(existing.id, fields)
         for role, text, when in conv.messages[existing.message_count :]:
             await store.append_message(Message(new_id("m", 6), existing.id, role, text, when))

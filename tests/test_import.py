@@ -233,3 +233,21 @@ def test_a_private_import_is_never_read_into_memory(tmp_path: Path) -> None:
     assert code == 0 and "read 0 sessions" in out
     code, out, _ = cli(tmp_path / "data", "memory", "list", "--json")
     assert out == ""
+
+
+def test_a_private_session_exported_and_imported_stays_out_of_memory(tmp_path: Path) -> None:
+    export = {
+        "session": {"id": "abcd1234", "title": "Private", "created": T0, "private": True},
+        "messages": [
+            {"role": "user", "content": "I am secretly applying for a new job.", "created": T0},
+            {"role": "assistant", "content": "Good luck.", "created": T0 + 1},
+        ],
+    }
+    file = tmp_path / "private.json"
+    file.write_text(json.dumps(export))
+    code, _, err = cli(tmp_path / "data", "import", str(file), "--consolidate")
+    assert code == 0, err
+    [session] = sessions(tmp_path / "data")
+    assert session["private"] is True
+    code, out, _ = cli(tmp_path / "data", "memory", "list", "--json")
+    assert out == ""
