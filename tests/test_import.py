@@ -251,3 +251,11 @@ def test_a_private_session_exported_and_imported_stays_out_of_memory(tmp_path: P
     assert session["private"] is True
     code, out, _ = cli(tmp_path / "data", "memory", "list", "--json")
     assert out == ""
+
+
+def test_consolidate_with_memory_off_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("memory:\n  enabled: false\n")
+    code, out, err = cli(tmp_path / "data", "--config", str(config), "memory", "consolidate")
+    assert code == 1 and out == ""
+    assert "memory.enabled: false" in err and len(err.strip().splitlines()) == 1

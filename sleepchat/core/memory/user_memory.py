@@ -18,8 +18,9 @@ there the user's own first-person sentences about what happened to them ("I went
 group yesterday") are kept too, as events, with the day they were said; their time words are
 quoted with what they meant then (memory/timewords.py).
 
-Stored as one value of the store's index (``user_memory``): fine for hundreds of items; the
-10,000-item target needs the store's SQLite side (README, Memory).
+Stored as one value of the store's index (``user_memory``), written whole off the question's
+path: at 10,000 items a save or a load takes about 0.2 s, no slower than SQLite rows (README,
+Memory across sessions, Scale).
 """
 
 from __future__ import annotations
