@@ -207,7 +207,8 @@ async def store_all(
             await store.append_message(Message(new_id("m", 6), existing.id, role, text, when))
             result.messages += 1
         last = conv.messages[-1][2]
-        await store.update_session(existing.id, {"created": conv.created or last, "updated": last})
+        fields = {"created": conv.created or last, "updated": last}
+        by_source[conv.source] = await store.update_session(existing.id, fields)
         result.sessions += 1
         if on_each is not None:
             on_each(conv, result)

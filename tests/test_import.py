@@ -149,6 +149,17 @@ def test_a_sleepchat_export_imports_into_another_data_dir(tmp_path: Path) -> Non
     ]
 
 
+async def test_a_conversation_listed_twice_in_one_file_is_stored_once(tmp_path: Path) -> None:
+    conv = Imported("chatgpt:c1", "Twice", T0, [("user", "one", T0), ("assistant", "two", T0)])
+    store = await Store.open(tmp_path / "data")
+    try:
+        result = await store_all(store, [conv, conv])
+        assert (result.sessions, result.already) == (1, 1)
+        assert len(await store.list_sessions()) == 1
+    finally:
+        await store.close()
+
+
 async def test_an_import_cut_short_is_finished_by_the_next_one(tmp_path: Path) -> None:
     conv = Imported(
         "chatgpt:c1",
