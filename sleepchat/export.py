@@ -34,6 +34,7 @@ def note_view(n: Note) -> dict[str, Any]:
         "updated": n.updated,
         "verbatim": n.verbatim,
         "reflection": n.reflection_id,
+        "document": n.document_id,
     }
 
 

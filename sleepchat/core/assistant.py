@@ -491,7 +491,9 @@ class Assistant:
         """Have the server process the chat prefix now, so the next question prefills only its
         own tokens (what the sleep cycle does after reflecting; also used on resume)."""
         c = await self._open()
-        await self._reflector.warm_up(c.settings, c.history, c.memory.notes, background=False)
+        await self._reflector.warm_up(
+            c.settings, c.history, c.memory.request_notes, background=False
+        )
 
     # -- memory ------------------------------------------------------------------------------
     async def forget_note(

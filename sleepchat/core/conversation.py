@@ -144,7 +144,7 @@ class Conversation:
 
     @property
     def note_texts(self) -> list[str]:
-        return [n.text for n in self.memory.notes]
+        return [n.text for n in self.memory.request_notes]
 
     def current_predictions(self, history: Sequence[Message] | None = None) -> list[Prediction]:
         """Fresh predictions that account for ``history`` (default: the whole conversation),

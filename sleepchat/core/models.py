@@ -215,6 +215,8 @@ class Note(Record):
     history: list[dict[str, Any]] = field(default_factory=list)  # NoteEdit dicts
     # The user's own words, kept as said when the model gave no usable fact for them.
     verbatim: bool = False
+    # Taken from this attached document: the note is its passage, as the file says it.
+    document_id: str | None = None
 
 
 @dataclass

@@ -240,6 +240,13 @@ class NoteEditor(Input):
         self._finish(self.value)
 
 
+def note_line(note: Note) -> str:
+    """A note in the list: quoted when it is words kept as said (typed, or a file's passage)."""
+    if note.document_id is not None:
+        return f"“{note.text}” ({note.document_id})"
+    return f"“{note.text}”" if note.verbatim else note.text
+
+
 def note_detail(note: Note, assistant: Assistant | None) -> Content:
     """Provenance (messages, reflection) and the edit history of one note."""
     lines = [note.text, ""]
@@ -251,7 +258,11 @@ def note_detail(note: Note, assistant: Assistant | None) -> Content:
             said = f"{m.role}: {_one_line(m.content, 60)}" if m else "(not in this session)"
             lines.append(f"  {mid}: {said}")
     lines.append(f"Reflection: {note.reflection_id or 'added by you'}")
-    if note.verbatim:
+    if note.document_id is not None:
+        docs = {d.id: d.name for d in (assistant.documents if assistant else [])}
+        name = docs.get(note.document_id, f"{note.document_id}, detached since")
+        lines.append(f"From the attached document {name}: its own words, a passage of it")
+    elif note.verbatim:
         lines.append("Your words, kept as you wrote them (the model gave no usable fact for them)")
     created, updated = when(note.created, clock_only=True), when(note.updated, clock_only=True)
     lines.append(f"Created {created}, updated {updated}")
@@ -359,11 +370,8 @@ class MemoryBody(Vertical):
         self.notes, self.predictions, self.fresh_ids = notes, shown, event.fresh_ids
         self.query_one(PendingBar).show(event.pending, notes)
         if notes_changed:
-            # The user's own words (kept when the model gave nothing usable) show as a quotation.
-            options = [
-                Option(Content(_one_line(f"“{n.text}”" if n.verbatim else n.text, 300)), id=n.id)
-                for n in notes
-            ]
+            # Words kept as said (the model gave nothing usable; a file's passages): quoted.
+            options = [Option(Content(_one_line(note_line(n), 300)), id=n.id) for n in notes]
             self._fill(self.query_one(NoteList), options)
         if preds_changed:
             options = [

@@ -104,6 +104,13 @@ class Memory:
         return [n for n in by_number(self._notes.values()) if n.active]
 
     @property
+    def request_notes(self) -> list[Note]:
+        """The notes every request quotes: not those of a document the request quotes whole
+        (it says them already)."""
+        whole = {d.id for d in self.documents.all if d.whole}
+        return [n for n in self.notes if n.document_id is None or n.document_id not in whole]
+
+    @property
     def all_notes(self) -> list[Note]:
         """Every note, including forgotten and merged ones (their history stays undoable)."""
         return by_number(self._notes.values())
@@ -210,6 +217,7 @@ class Memory:
         by: str,
         verbatim: bool,
         reason: str | None = None,
+        document_id: str | None = None,
     ) -> Note:
         now = self.clock.now()
         return Note(
@@ -222,6 +230,7 @@ class Memory:
             reflection_id=None if by == "user" else by,
             history=[self._edit("insert", text, by, reason)],
             verbatim=verbatim,
+            document_id=document_id,
         )
 
     async def insert_note(
@@ -231,12 +240,15 @@ class Memory:
         by: str = "user",
         *,
         verbatim: bool = False,
+        document_id: str | None = None,
     ) -> Note:
         text = text.strip()
         if not text:
             raise ValueError("a note cannot be empty")
         async with self._lock:
-            note = self._new_note(text, source_message_ids, by, verbatim)
+            note = self._new_note(
+                text, source_message_ids, by, verbatim, document_id=document_id
+            )
             changes, op = self._push_op("insert", [note.id], {note.id: None}, by)
             await self._commit(
                 [Change("notes", "upsert", note.to_dict()), *changes], self._apply_op([note], op)

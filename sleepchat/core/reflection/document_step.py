@@ -5,7 +5,8 @@ reader does, in many words. Once a document is the newest thing in the conversat
 after the last answer), an idle period precomputes its summary with the request a chat turn
 would send, stored as an answer to the "summary" follow-up intent (``core/recall/followups.py``):
 a message that is that intent, in any of its phrasings, is served it. Like every follow-up's
-answer it stays current only until the next message.
+answer it stays current only until the next message. Before that, its key facts become notes
+(``doc_facts``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sleepchat.core.memory import Memory
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
 from sleepchat.core.recall.followups import BY_NAME
-from sleepchat.core.reflection import predict_step
+from sleepchat.core.reflection import doc_facts, predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
 
 INTENT = "summary"
@@ -49,6 +50,7 @@ async def study(run: Run) -> bool:
     doc = to_study(run.memory, run.history, ttl)
     if doc is None or INTENT not in BY_NAME:
         return False
+    await doc_facts.take_notes(run, doc)  # no model call: its key facts, word for word
     asked = request(doc)
     current = current_predictions(run.memory, run.history, ttl)
     history = run.history

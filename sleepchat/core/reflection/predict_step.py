@@ -392,7 +392,7 @@ async def answer(
         run.settings.system_prompt,
         run.history,
         question,
-        notes=[n.text for n in run.memory.notes],
+        notes=[n.text for n in run.memory.request_notes],
     )
     digest = prompt_digest(messages)
     can_keep = keep is not None and run.backend.capabilities.continues

@@ -251,7 +251,7 @@ class Reflector:
 
     async def _warm(self, run: Run) -> None:
         run.tokens += await self.warm_up(
-            run.settings, run.history, run.memory.notes, background=True
+            run.settings, run.history, run.memory.request_notes, background=True
         )
         run.last_prompt = run.warm_prefix()
 

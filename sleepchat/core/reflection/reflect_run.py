@@ -127,7 +127,7 @@ class Run:
 
     def warm_prefix(self) -> list[ChatMessage]:
         """What every next chat turn starts with: the chat prefix and the notes block."""
-        notes = [n.text for n in self.memory.notes]
+        notes = [n.text for n in self.memory.request_notes]
         return prompts.warm_messages(self.settings.system_prompt, self.history, notes)
 
     async def structured(
