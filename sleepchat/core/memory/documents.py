@@ -25,8 +25,8 @@ from sleepchat.core.ports import StorePort
 TABLE = "documents"
 CHARS_PER_TOKEN = 4
 MIN_PART = 100  # tokens: less of a file than this is not worth attaching
-# Of a long file, this much is kept to quote sections from (about 250,000 tokens; past it, a
-# file is a dump, and the record says how much was kept).
+# Of a long file, this much is kept to quote sections from (about 250,000 tokens: past it, a
+# file is a dump; attach.py refuses files over 20 MB).
 MAX_SOURCE_CHARS = 1_000_000
 
 
