@@ -265,8 +265,7 @@ class Conversation:
         ttl = self.settings.prediction_ttl_turns
         state = MemoryChanged.of(self.memory, seen, ttl)
         if self.user_memory is not None:
-            remembered = tuple(dataclasses.replace(i) for i in self.user_memory.items)
-            quoted = frozenset(i.id for i in self.recalled)
+            remembered, quoted = self.user_memory.snapshot(), frozenset(i.id for i in self.recalled)
             state = dataclasses.replace(state, remembered=remembered, quoted=quoted)
         self.events.emit(state)
 

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sleepchat.core.memory.documents import estimate_tokens
+from sleepchat.core.memory.user_memory import WORDS_WEIGHT  # one weight for both rankings
 from sleepchat.core.models import Document
 from sleepchat.core.reflection import quality
 
 SECTION_TOKENS = 110  # a paragraph or two: what the embedding model reads whole (128 tokens)
-WORDS_WEIGHT = 0.25  # as the user's memory: the question's words break what vectors blur
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ Memory across sessions, Scale).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,8 +149,10 @@ class UserMemory:
         self._items: dict[str, MemoryItem] = {}
         self._words: dict[str, frozenset[str]] = {}
         self._by_word: dict[str, list[str]] = {}  # word -> the texts holding it
+        self._snapshot: tuple[MemoryItem, ...] | None = None  # copies for views, per change
 
     async def load(self) -> None:
+        self._snapshot = None
         raw = await self.store.get_meta(STORE_KEY)
         loaded = [_item(row) for row in (raw if isinstance(raw, list) else [])]
         ordered = sorted((i for i in loaded if i is not None), key=lambda i: id_number(i.id))
@@ -345,7 +348,16 @@ class UserMemory:
             used += cost
         return sorted(chosen, key=lambda i: id_number(i.id))  # a stable order: a stable prefix
 
+    def snapshot(self) -> tuple[MemoryItem, ...]:
+        """Copies of the active items for views to keep (the items themselves change in
+        place): made once per stored change, not once per event, which come many times a
+        turn."""
+        if self._snapshot is None:
+            self._snapshot = tuple(dataclasses.replace(i) for i in self.items)
+        return self._snapshot
+
     async def _save(self) -> None:
+        self._snapshot = None  # every change is stored: the views' copies are made again
         await self.store.set_meta(STORE_KEY, [i.to_dict() for i in self._items.values()])
 
 
