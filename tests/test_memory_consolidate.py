@@ -320,3 +320,15 @@ async def test_a_first_question_never_waits_for_thousands_of_items_to_be_embedde
     await a.reflect()  # the idle period embeds them
     assert sum("museum" in t for t in embedder.embedded) == 80
     await a.close()
+
+
+async def test_what_an_idle_period_consolidates_reaches_the_views(store: Store) -> None:
+    from sleepchat.core.events import MemoryChanged
+
+    await store_all(store, [chat("import", T0, "I keep bees on my roof in Porto.")])
+    a = await assistant(store, FakeBackend(reply, nothing_to_predict))
+    await a.new_session()
+    seen: list[MemoryChanged] = []
+    a.subscribe(lambda e: seen.append(e) if isinstance(e, MemoryChanged) else None)
+    await a.reflect()
+    assert [i.text for i in seen[-1].remembered] == ["I keep bees on my roof in Porto."]

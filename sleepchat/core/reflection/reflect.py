@@ -97,6 +97,8 @@ class Reflector:
         done = await consolidator.run(
             besides=conversation.session.id, max_sessions=CONSOLIDATE_PER_IDLE
         )
+        if done.kept or done.merged:
+            conversation.memory_changed()  # the panel's You tab shows what was read
         if done.sessions:
             self.log.info(
                 "consolidated %d sessions into memory: %d kept, %d merged, %d left",
