@@ -207,7 +207,8 @@ class DocumentsConfig:
 
 @dataclass(frozen=True)
 class MemoryConfig:
-    """The user's memory across sessions: standing facts kept from the notes."""
+    """The user's memory across sessions: standing facts from the notes, and what the user said
+    of their life in past and imported sessions."""
 
     enabled: bool = setting(
         True,
