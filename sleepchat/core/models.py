@@ -250,6 +250,8 @@ class Prediction(Record):
     partial: str = ""
     partial_tokens: int = 0
     partial_prompt: str = ""  # a digest of the request it answers: continued only under it
+    # Its answer left for the next idle period: this one had no room for it (its plan).
+    deferred: bool = False
 
 
 @dataclass
@@ -307,6 +309,10 @@ class Reflection(Record):
     # Steps finished, in order ("warm-up", "revalidate", "notes", "questions", "answers"):
     # what a reflection cut short still left behind.
     steps: list[str] = field(default_factory=list)
+    # The work planned for the idle period from the model's measured speed (None: not
+    # measured yet), and whether it left answers for the next idle period to go on with.
+    plan: str | None = None
+    more: bool = False
 
 
 @dataclass(frozen=True)

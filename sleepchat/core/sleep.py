@@ -4,7 +4,9 @@ in the README's Architecture section).
 A reflection starts when sleep is enabled, a session is open, no reflection runs, the idle
 period has passed at a turn boundary (never mid-reply) and there was input since the last cycle
 ended: one cycle per idle period, so an unchanged conversation or a server that is down is not
-retried over and over. A cycle skipped for the cooldown is tried again one cooldown later. Input
+retried over and over. A cycle skipped for the cooldown is tried again one cooldown later; one
+that left answers for later (its plan was for a shorter idle period) is followed by the next at
+once. Input
 (``touch``) cancels a running reflection at once.
 
 Nothing polls: the loop waits for a wake-up (input, a turn's start or end, a session opened, a
@@ -121,6 +123,10 @@ class SleepLoop:
             result = task.result()
             if result.status == "skipped" and result.reason == "cooldown":
                 self._retry_at = self.clock.monotonic() + self.cooldown_seconds
+            elif result.status == "done" and result.more:
+                # Planned for a shorter idle period than the user gave: go on with the answers
+                # it left (each cycle stores what it did before the next starts).
+                self._retry_at = self.clock.monotonic()
         self.events.emit(SleepChanged(False, error))
         self.wake()
 

@@ -32,7 +32,7 @@ from sleepchat.core.reflection.facts import (
     from_model,
     from_user,
 )
-from sleepchat.core.reflection.reflect_run import Run
+from sleepchat.core.reflection.reflect_run import Run, finished_strings
 from sleepchat.text import clip
 
 MAX_NOTE_CHARS = 300
@@ -159,12 +159,23 @@ async def decide(run: Run, fact: Fact, notes: Sequence[Note], asked: list[int]) 
     return checked(fact, shown, reply)
 
 
+def finished_facts(raw: str) -> Facts | None:
+    """The facts a reply cut short had finished (each one still screened like any other)."""
+    items = finished_strings(raw, "facts")
+    return Facts(facts=items) if items else None
+
+
 async def notes_step(run: Run) -> None:
     newest = newest_user_messages(run)
     if not newest:
         return
     dropped = Dropped([])
-    reply = await run.structured(extraction_instructions(newest), Facts, EXTRACT_TOKENS)
+    ceiling = EXTRACT_TOKENS if run.plan is None else min(EXTRACT_TOKENS, run.plan.notes_tokens)
+    reply = None
+    if ceiling > 0:  # else this idle period has no room for the model's notes
+        reply = await run.structured(
+            extraction_instructions(newest), Facts, ceiling, salvage=finished_facts, step="notes"
+        )
     facts = from_model(reply.facts if reply else [], newest, run.history, dropped)
     facts += from_user(newest, run.history, facts, dropped)
     if dropped.reasons:

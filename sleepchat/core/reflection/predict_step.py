@@ -33,7 +33,12 @@ from sleepchat.core.recall import Recall
 from sleepchat.core.reflection import quality
 from sleepchat.core.reflection.quality import question_problem
 from sleepchat.core.reflection.question_text import clean_question
-from sleepchat.core.reflection.reflect_run import Run, completion_tokens, user_turns
+from sleepchat.core.reflection.reflect_run import (
+    Run,
+    completion_tokens,
+    finished_strings,
+    user_turns,
+)
 from sleepchat.core.settings import reply_cap
 from sleepchat.text import clip
 
@@ -64,20 +69,9 @@ class QuestionList(BaseModel):
 
 
 # A whole JSON string: what a reply cut by the token limit still holds intact.
-_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
-
-
 def finished_questions(raw: str) -> QuestionList | None:
-    """The questions a reply cut short had finished (the first string is the key)."""
-    start = raw.find('"questions"')
-    if start < 0:
-        return None
-    items: list[str] = []
-    for m in _JSON_STRING.finditer(raw, start + len('"questions"')):
-        try:
-            items.append(json.loads(m.group(0)))
-        except ValueError:
-            continue
+    """The questions a reply cut short had finished."""
+    items = finished_strings(raw, "questions")
     return QuestionList(questions=items) if items else None
 
 
@@ -142,10 +136,15 @@ def split_fresh(run: Run) -> tuple[list[Prediction], list[Prediction]]:
 
 
 def unfinished(memory: Memory, history: Sequence[Message], ttl: int) -> list[Prediction]:
-    """The model's predictions for this conversation whose answer was cut short: an idle
-    period over an unchanged conversation still goes on with them."""
+    """The model's predictions for this conversation whose answer was cut short, or left for
+    the next idle period by the plan: an idle period over an unchanged conversation still goes
+    on with them."""
     current = current_predictions(memory, history, ttl)
-    return [p for p in current if p.partial and not p.answer and not (p.queued or p.intent)]
+    return [
+        p
+        for p in current
+        if (p.partial or p.deferred) and not p.answer and not (p.queued or p.intent)
+    ]
 
 
 def queued_waiting(memory: Memory, history: Sequence[Message]) -> list[Prediction]:
@@ -199,7 +198,11 @@ async def revalidate(run: Run, *, answers: bool) -> list[Prediction]:
         return []
     since = said_since(min(earlier, key=lambda p: p.based_on_turn), run.history)
     plan = await run.structured(
-        revalidation_instructions(earlier, since), Revalidation, REVALIDATE_TOKENS, after_notes=True
+        revalidation_instructions(earlier, since),
+        Revalidation,
+        REVALIDATE_TOKENS,
+        after_notes=True,
+        step="revalidate",
     )
     if plan is None:
         return []  # they stay unvalidated: never served, judged again next time
@@ -254,11 +257,14 @@ async def questions(
     asked = [m.content for m in run.history if m.role == "user"]
     existing = [p.question for p in [*current, *revising]]
     tail = question_instructions(asked, existing, wanted)
+    before = run.tokens
     plan = await run.structured(
         tail, QuestionList, QUESTIONS_TOKENS, after_notes=True, salvage=finished_questions
     )
     if plan is None:
         return []
+    if plan.questions:  # what one question costs this model, for the next plan
+        run.speed.observe_step("question", (run.tokens - before) / len(plan.questions))
     kept = await screen(run, plan.questions[: 2 * MAX_PROPOSED], tail, [*asked, *existing])
     return [await store(run, recall, question) for question in kept[:wanted]]
 
@@ -341,8 +347,15 @@ async def answers(run: Run, recall: Recall, revise: Sequence[Prediction]) -> Non
     for p in current:
         if p.answer:
             continue
+        if run.plan is not None and run.plan.answer_tokens == 0:
+            # No room this idle period: the next one answers it (it is not served before).
+            if not p.deferred:
+                await run.memory.update_prediction(p.id, deferred=True)
+            continue
         result = await answer(run, p.question, keep=p)
         if result is None:
+            if p.deferred:  # tried: not retried by every idle period over this conversation
+                await run.memory.update_prediction(p.id, deferred=False)
             return
         await keep_answer(run, p, result)
         if not result.complete:
@@ -362,12 +375,16 @@ async def keep_answer(run: Run, p: Prediction, result: Answer, **fields: Any) ->
     if result.complete:
         changes = {"answer": result.text, "answer_tokens": result.tokens, **fields}
         await run.memory.update_prediction(
-            p.id, partial="", partial_tokens=0, partial_prompt="", **changes
+            p.id, partial="", partial_tokens=0, partial_prompt="", deferred=False, **changes
         )
         run.changed()
     else:
         await run.memory.update_prediction(
-            p.id, partial=result.text, partial_tokens=result.tokens, partial_prompt=result.prompt
+            p.id,
+            partial=result.text,
+            partial_tokens=result.tokens,
+            partial_prompt=result.prompt,
+            deferred=False,
         )
 
 
@@ -388,6 +405,8 @@ async def answer(
         if remaining <= 0:
             return None
         num_predict = remaining if cap is None else min(cap, remaining)
+        if run.plan is not None and run.plan.answer_tokens:  # this idle period's slice
+            num_predict = min(num_predict, run.plan.answer_tokens)
     messages = prompts.chat_messages(
         run.settings.system_prompt,
         run.history,

@@ -43,10 +43,17 @@ from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflection import document_step, followup_habits, predict_policy, predict_step
-from sleepchat.core.reflection.notes_step import notes_step
+from sleepchat.core.reflection import (
+    document_step,
+    followup_habits,
+    predict_policy,
+    predict_step,
+)
+from sleepchat.core.reflection import plan as planning
+from sleepchat.core.reflection.notes_step import EXTRACT_TOKENS, notes_step
 from sleepchat.core.reflection.reflect_run import Run, completion_tokens, state_key
-from sleepchat.core.settings import CoreSettings
+from sleepchat.core.settings import CoreSettings, reply_cap
+from sleepchat.core.speed import SpeedBook, reply_speed
 
 # Past sessions read into the user's memory per idle period (each takes milliseconds; a long
 # import is read over several idle periods, or at once with `sleepchat memory consolidate`).
@@ -115,10 +122,13 @@ class Reflector:
         session_id = conversation.session.id
         key = state_key(session_id, history, memory.notes, self.prefix(settings))
         reason = self._skip_reason(key, history, memory, settings)
+        level = predict_policy.level(settings.predict, memory.policy)
         # Questions the user queued are answered even when nothing else is left to do, and
-        # answers cut short are finished over an unchanged conversation.
-        cut = reason == "unchanged" and bool(
-            predict_step.unfinished(memory, history, settings.prediction_ttl_turns)
+        # answers cut short (or left by the plan) are finished over an unchanged conversation.
+        cut = (
+            reason == "unchanged"
+            and level == "answers"
+            and bool(predict_step.unfinished(memory, history, settings.prediction_ttl_turns))
         )
         ttl = settings.prediction_ttl_turns
         cut = cut or bool(reason and document_step.to_study(memory, history, ttl))
@@ -146,9 +156,15 @@ class Reflector:
         )
         status: ReflectionStatus = "done"
         failure: str | None = None
-        level = predict_policy.level(settings.predict, memory.policy)
         try:
+            await self._plan(run, level, queued_only=queued_only)
             await self._steps(run, level, queued_only=queued_only)
+            ttl = settings.prediction_ttl_turns
+            run.more = (
+                level == "answers"
+                and run.tokens > 0
+                and bool(predict_step.unfinished(memory, history, ttl))
+            )
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
             await asyncio.shield(self._finish(run, "cancelled", "preempted by input"))
@@ -158,6 +174,37 @@ class Reflector:
             self.log.warning("reflection %s failed: %s", reflection.id, exc.message)
             status, failure = "failed", exc.message
         return await self._finish(run, status, failure)
+
+    async def _plan(self, run: Run, level: predict_policy.Level, *, queued_only: bool) -> None:
+        """Fit this reflection's work to the idle period it will likely get, from the model's
+        measured speed (``plan.py``)."""
+        model, settings = self.backend.model, run.settings
+        run.speed = await SpeedBook(run.memory.store).load(model)
+        if run.speed.decode is None:
+            run.speed.decode = reply_speed(run.history, model)
+        current, earlier = predict_step.split_fresh(run)
+        followups = settings.followups if settings.predict != "never" and not queued_only else 0
+        if followups:
+            followups = len(await followup_habits.Habits(run.memory.store).top(followups))
+        wanted = max(0, settings.max_predictions - len(current)) if level != "none" else 0
+        seconds = planning.idle_seconds(run.memory.reflections, run.history, settings.idle_seconds)
+        run.plan = planning.plan(
+            run.speed,
+            seconds,
+            notes=not queued_only,
+            revalidate=bool(earlier) and level != "none" and not queued_only,
+            followups=followups,
+            questions=wanted if not queued_only else len(current),
+            reply_tokens=planning.typical_reply(
+                run.history, reply_cap(settings, self.backend.capabilities)
+            ),
+            notes_ceiling=EXTRACT_TOKENS,
+            answering=level == "answers",
+            can_continue=self.backend.capabilities.continues,
+            continuing=queued_only,
+        )
+        if run.plan is not None:
+            self.log.info("reflection %s planned: %s", run.reflection.id, run.plan.describe())
 
     def prefix(self, settings: CoreSettings) -> list[object]:
         """What every request starts with beside the conversation (a change: a new prefix)."""
@@ -215,15 +262,15 @@ class Reflector:
 
     async def _finish(self, run: Run, status: ReflectionStatus, reason: str | None) -> Reflection:
         final = dataclasses.replace(run.counted(status, reason), finished=self.clock.now())
+        if run.speed.decode is not None:  # what this idle period measured, for the next plan
+            await SpeedBook(run.memory.store).save(self.backend.model, run.speed)
         if status == "done":
             # Keyed by the state it leaves behind, so an unchanged conversation is not redone.
             final.state_key = state_key(
                 final.session_id, run.history, run.memory.notes, self.prefix(run.settings)
             )
         final = await run.memory.save_reflection(final)
-        await run.memory.recorder.record_reflection(
-            status, run.tokens, run.predictions, run.wasted
-        )
+        await run.memory.recorder.record_reflection(status, run.tokens, run.predictions, run.wasted)
         run.memory_changed()  # the stats moved
         run.emit(ReflectionChanged(final, run.dropped))
         return final
@@ -252,9 +299,11 @@ class Reflector:
         return completion_tokens(stats, "")
 
     async def _warm(self, run: Run) -> None:
+        began = self.clock.monotonic()
         run.tokens += await self.warm_up(
             run.settings, run.history, run.memory.request_notes, background=True
         )
+        run.speed.observe_warm(self.clock.monotonic() - began)
         run.last_prompt = run.warm_prefix()
 
     async def _steps(self, run: Run, level: predict_policy.Level, *, queued_only: bool) -> None:
@@ -288,11 +337,15 @@ class Reflector:
         # The user's own follow-up habits first, whatever the policy's level: they rest on what
         # the user asks, not on how the model's predicted questions fare ("never" turns them off).
         followups = run.settings.followups if run.settings.predict != "never" else 0
+        if run.plan is not None:
+            followups = min(followups, run.plan.followups)
         if await followup_habits.precompute(run, followups):
             run.steps.append("follow-ups")
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
             wanted = run.settings.max_predictions - len(current) - len(revise)
+            if run.plan is not None:
+                wanted = min(wanted, run.plan.questions)
             await predict_step.questions(run, self.recall, wanted, revise)
             run.steps.append("questions")
         if level == "answers":

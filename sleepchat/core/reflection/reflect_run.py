@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -26,9 +27,11 @@ from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
 from sleepchat.core.ports import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats
 from sleepchat.core.settings import CoreSettings
+from sleepchat.core.speed import ModelSpeed
 
 if TYPE_CHECKING:
     from sleepchat.core.conversation import Conversation
+    from sleepchat.core.reflection.plan import Plan
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -38,6 +41,24 @@ def clean(text: str, limit: int) -> str | None:
     half a fact is worse than none)."""
     line = " ".join(text.split())
     return line if line and len(line) <= limit else None
+
+
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def finished_strings(raw: str, key: str) -> list[str]:
+    """The strings of a JSON list under ``key`` that a reply cut short had finished (a cut
+    list keeps its whole items; the first string is the key)."""
+    start = raw.find(f'"{key}"')
+    if start < 0:
+        return []
+    items: list[str] = []
+    for m in _JSON_STRING.finditer(raw, start + len(key) + 2):
+        try:
+            items.append(json.loads(m.group(0)))
+        except ValueError:
+            continue
+    return items
 
 
 def state_key(
@@ -86,6 +107,11 @@ class Run:
     steps: list[str] = field(default_factory=list)  # finished, in order
     # The messages of the last request sent: what the server's cache holds a prefix of.
     last_prompt: list[ChatMessage] = field(default_factory=list)
+    # The model's measured speed (each finished request adds to it) and the work planned from
+    # it for this idle period (None: not measured yet; the token budget alone decides).
+    speed: ModelSpeed = field(default_factory=ModelSpeed)
+    plan: Plan | None = None
+    more: bool = False  # it ended leaving answers for the next idle period to go on with
 
     def emit(self, event: Event) -> None:
         self.conversation.events.emit(event)
@@ -110,6 +136,8 @@ class Run:
             ms=(self.clock.monotonic() - self.started) * 1000.0,
             reason=reason,
             steps=list(self.steps),
+            plan=self.plan.describe() if self.plan is not None else None,
+            more=self.more,
         )
 
     def warms(self) -> bool:
@@ -138,18 +166,20 @@ class Run:
         *,
         after_notes: bool = False,
         salvage: Callable[[str], S | None] | None = None,
+        step: str | None = None,
     ) -> S | None:
         """One structured request with ``tail`` after the chat prefix (after the notes block
         too with ``after_notes``: the warm-up's cache then serves it whole); None when the
         budget is spent or the reply does not fit the schema (dropped and logged) and
         ``salvage`` finds no whole item in it (a list cut by the token limit keeps the items
-        it finished)."""
+        it finished). ``step``: its output is that step's usual size, measured."""
         num_predict = min(ceiling, self.remaining())
         if num_predict <= 0:
             return None
         start = self.warm_prefix() if after_notes else self.prefix()
         messages: list[ChatMessage] = [*start, {"role": "user", "content": tail}]
         self.last_prompt = messages
+        began = self.clock.monotonic()
         try:
             result, stats = await self.backend.chat_structured(
                 messages,
@@ -168,6 +198,9 @@ class Run:
             self.log.debug("reflection %s: the dropped reply: %r", rid, exc.raw[:200])
             return salvage(exc.raw) if salvage is not None else None
         self.tokens += completion_tokens(stats, "")
+        self.speed.observe(stats, self.clock.monotonic() - began)
+        if step is not None and stats is not None and stats.completion_tokens is not None:
+            self.speed.observe_step(step, stats.completion_tokens)
         return result
 
     async def stream(
@@ -179,6 +212,7 @@ class Run:
         stats: ChatStats | None = None
         self.last_prompt = list(messages)
         self.cut = ""
+        began = self.clock.monotonic()
         chunks_in = self.backend.chat_stream(
             messages,
             options=self.settings.options,
@@ -198,4 +232,5 @@ class Run:
             raise
         finally:
             self.tokens += completion_tokens(stats, "".join(parts))
+        self.speed.observe(stats, self.clock.monotonic() - began)
         return "".join(parts), stats
