@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sleepchat.core.memory.doc_sections import studied
 from sleepchat.core.models import Document, Message, Note, Prediction, Session
 from sleepchat.errors import SleepchatError
 from sleepchat.text import safe_json, when
@@ -62,6 +63,8 @@ def document_view(d: Document) -> dict[str, Any]:
         "tokens": d.tokens,
         "total_tokens": d.total_tokens,
         "whole": d.whole,
+        # A long file: the sections idle time has studied, of how many.
+        "studied": list(progress) if (progress := studied(d)) else None,
     }
 
 
@@ -125,7 +128,9 @@ def to_json(
         "notes": [note_view(n) for n in notes],
         # fresh as far as the stored record says (staleness by turns needs the live session)
         "predictions": [prediction_view(p, p.status == "fresh") for p in predictions],
-        "documents": [{**document_view(d), "text": d.text} for d in documents],
+        "documents": [
+            {**document_view(d), "text": d.text, "outline": d.outline} for d in documents
+        ],
     }
     return safe_json(doc, indent=2) + "\n"
 

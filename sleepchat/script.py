@@ -23,6 +23,7 @@ from sleepchat.core.events import (
     ReplyFailed,
     ReplyStarted,
 )
+from sleepchat.core.memory.doc_sections import studied
 from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.memory.user_memory import MemoryItem
 from sleepchat.core.models import Message, Prediction, Reflection, Session
@@ -152,13 +153,18 @@ class ScriptRunner:
                     "predictions": r.predictions,
                     "tokens": r.tokens,
                     "ms": round(r.ms),
+                    "plan": r.plan,
+                    "more": r.more,
                 }
             )
         else:
             why = f" ({r.reason})" if r.reason else ""
+            planned = f"; planned {r.plan}" if r.plan else ""
+            left = "; more next idle period" if r.more else ""
             self.diag(
                 f"reflection {r.id} {r.status}{why}: {r.notes_changed} notes changed, "
                 f"{r.predictions} predictions, {r.tokens} tokens, {r.ms / 1000:.1f} s"
+                f"{planned}{left}"
             )
 
     def _session_event(self, session: Session) -> None:
@@ -348,6 +354,8 @@ class ScriptRunner:
                 self.emit({"type": "document", **document_view(doc)})
             else:
                 part = "whole" if doc.whole else f"first {doc.tokens} of {doc.total_tokens}"
+                if (progress := studied(doc)) is not None:
+                    part += f"; studied {progress[0]}/{progress[1]} parts"
                 self.info(f"{doc.id}  {doc.name}  about {doc.tokens} tokens ({part})")
         if not docs and not self.json_mode:
             self.info("(no documents attached — /attach PATH)")

@@ -32,7 +32,7 @@ from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
-from sleepchat.core.recall import Recall, RecallResult
+from sleepchat.core.recall import Recall, RecallResult, followups
 from sleepchat.core.settings import CoreSettings
 
 
@@ -96,9 +96,7 @@ class Conversation:
         scores = None
         if recall is not None and said and items:
             texts = [i.text for i in items]
-            found = await recall.similarities(
-                " ".join(said[-3:]), texts, new_at_most=new_at_most
-            )
+            found = await recall.similarities(" ".join(said[-3:]), texts, new_at_most=new_at_most)
             if found is not None:
                 scores = {i.id: s for i, s in zip(items, found, strict=True)}
         budget = self._settings.memory_max_tokens
@@ -114,6 +112,13 @@ class Conversation:
         if not sections:
             return ""
         budget = self._settings.documents_max_tokens - quoted_by(documents)
+        intent = followups.match(question)
+        summary = (intent is not None and intent.name == "summary") or any(
+            question == doc_sections.summary_request(d) for d in documents
+        )
+        outline = doc_sections.outline_block(documents, budget) if summary else ""
+        if outline:  # a summary is of the whole file: what each part says
+            return outline
         scores = None
         if recall is not None:
             scores = await recall.similarities(question, [s.text for s in sections])

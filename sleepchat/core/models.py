@@ -270,6 +270,9 @@ class Document(Record):
     # The whole file, when it is longer than what the system message quotes: each question
     # then gets the sections of it most related to the question (memory/doc_sections.py).
     source: str | None = None
+    # Of such a file, what idle time found each section says, in order (one line per section
+    # studied so far; "" where the line was not kept): what a summary of it is made from.
+    outline: list[str] = field(default_factory=list)
 
     @property
     def whole(self) -> bool:

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from sleepchat.core.memory.doc_sections import studied
 from sleepchat.core.memory.staleness import shown_state
 from sleepchat.core.models import Document, Note, PendingChange, Prediction, Reflection
 from sleepchat.text import terminal_safe, when
@@ -189,6 +190,8 @@ def document_line(doc: Document) -> str:
     else:
         size = f"first {doc.tokens:,} of {doc.total_tokens:,} tokens"
         size += " + sections per question" if doc.source else ""
+    if (progress := studied(doc)) is not None:
+        size += f" · studied {progress[0]}/{progress[1]} parts"
     return f"{doc.id}  {_one_line(doc.name, 60)} · {size}"
 
 
@@ -202,6 +205,13 @@ def document_detail(doc: Document) -> str:
             f"every request quotes its first {doc.tokens:,}"
             + (", and each question the sections of the rest it is about." if doc.source else ".")
         )
+    if (progress := studied(doc)) is not None:
+        done, parts = progress
+        lines.append(
+            f"Idle time has studied {done} of its {parts} parts"
+            + (": a summary of it is made from what each says." if done else ".")
+        )
+        lines += [f"  {n}. {line}" for n, line in enumerate(doc.outline, 1) if line]
     lines.append("d detaches it (/detach in scripts).")
     return terminal_safe("\n".join(lines))
 
@@ -294,6 +304,8 @@ def stats_text(stats: Any) -> str:
 
 def reflection_line(r: Reflection) -> str:
     extra = f" — {r.reason}" if r.reason else ""
+    extra += f" — planned {r.plan}" if r.plan else ""
+    extra += " — more next idle period" if r.more else ""
     if r.status == "running":
         so_far = f" {r.notes_changed} notes, {r.predictions} predictions" if r.tokens else ""
         return f"{when(r.started, clock_only=True)} {r.id} reflecting…{so_far}"

@@ -15,6 +15,7 @@ prefix. Token counts are estimates (a token is about four characters of English)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 
@@ -49,7 +50,7 @@ def prompt_block(documents: Sequence[Document]) -> str:
         name = json.dumps(d.name, ensure_ascii=False)
         # A file that writes the closing tag itself must not end the quote early.
         body = d.text.replace("</document", "<\\/document")
-        parts.append(f"<document name={name} part=\"{part}\">\n{body}\n</document>")
+        parts.append(f'<document name={name} part="{part}">\n{body}\n</document>')
     return "\n\n".join(parts)
 
 
@@ -83,9 +84,7 @@ class Documents:
     def find(self, ref: str) -> Document | None:
         """By id ("d2") or by name."""
         ref = ref.strip()
-        return self._docs.get(ref.lower()) or next(
-            (d for d in self.all if d.name == ref), None
-        )
+        return self._docs.get(ref.lower()) or next((d for d in self.all if d.name == ref), None)
 
     async def attach(
         self, name: str, text: str, max_tokens: int, after_message_id: str | None = None
@@ -118,6 +117,13 @@ class Documents:
         await self.store.apply(self.session_id, [Change(TABLE, "upsert", doc.to_dict())])
         self._docs[doc.id] = doc
         return doc
+
+    async def update(self, doc: Document, **changes: object) -> Document:
+        """``doc`` with ``changes``, stored."""
+        new = dataclasses.replace(doc, **changes)  # type: ignore[arg-type]
+        await self.store.apply(self.session_id, [Change(TABLE, "upsert", new.to_dict())])
+        self._docs[new.id] = new
+        return new
 
     async def detach(self, doc: Document) -> None:
         await self.store.apply(self.session_id, [Change(TABLE, "delete", {"id": doc.id})])

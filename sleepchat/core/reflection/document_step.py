@@ -6,7 +6,8 @@ after the last answer), an idle period precomputes its summary with the request 
 would send, stored as an answer to the "summary" follow-up intent (``core/recall/followups.py``):
 a message that is that intent, in any of its phrasings, is served it. Like every follow-up's
 answer it stays current only until the next message. Before that, its key facts become notes
-(``doc_facts``).
+(``doc_facts``). A long file is first studied section by section (``doc_study``): its
+summary, made from that outline, follows.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sleepchat.core.memory import Memory
+from sleepchat.core.memory.doc_sections import summary_request
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
 from sleepchat.core.recall.followups import BY_NAME
-from sleepchat.core.reflection import doc_facts, predict_step
+from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
 
 INTENT = "summary"
@@ -33,6 +35,8 @@ def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document |
     last = history[-1].id if history else None
     if last != newest.after_message_id:
         return None  # the talk has moved past it: "summarize it" means the last answer now
+    if doc_study.left(memory) is not None:
+        return None  # a long file's summary is made from its outline, once studied whole
     asked = request(newest)
     current = current_predictions(memory, history, ttl)
     if any(p.intent == INTENT and p.question == asked and p.answer for p in current):
@@ -41,7 +45,7 @@ def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document |
 
 
 def request(doc: Document) -> str:
-    return f"Summarize the attached document {doc.name}."
+    return summary_request(doc)
 
 
 async def study(run: Run) -> bool:

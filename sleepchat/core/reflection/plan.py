@@ -42,6 +42,7 @@ class Plan:
     seconds: float  # the idle period planned for
     decode: float  # tokens/s
     notes_tokens: int  # the notes request's ceiling (0: no notes this time)
+    sections: int  # sections of a long attached document to study
     followups: int  # whole follow-up answers
     questions: int  # questions to ask for
     # Each answer's share of this idle period: None, whole answers; 0, the answers wait for
@@ -58,6 +59,7 @@ class Plan:
         )
         parts = [
             f"notes ≤ {self.notes_tokens} tokens" if self.notes_tokens else "no notes",
+            _count(self.sections, "document section") if self.sections else "",
             _count(self.followups, "follow-up") if self.followups else "",
             f"{_count(self.questions, 'question')}, {answers}"
             if self.questions
@@ -107,6 +109,7 @@ def plan(
     questions: int,
     reply_tokens: int,
     notes_ceiling: int,
+    sections: int = 0,
     answering: bool,
     can_continue: bool,
     continuing: bool = False,
@@ -128,10 +131,17 @@ def plan(
         return max(0, int((seconds_left - request) * decode))
 
     left = seconds * SAFETY - (speed.warm_s or 0.0)
+    section = cost(speed.step_tokens.get("section", 40.0))
+
+    def studied(seconds_left: float) -> int:
+        return min(sections, max(1, int(seconds_left / 2 / section))) if sections else 0
+
     if continuing:
+        n_sections = studied(left)
+        left -= n_sections * section
         part = fits(left)
         slice_ = None if part >= reply_tokens or not can_continue else max(MIN_ANSWER, part)
-        return Plan(seconds, decode, 0, 0, questions, slice_)
+        return Plan(seconds, decode, 0, n_sections, 0, questions, slice_)
     if revalidate:
         left -= cost(speed.step_tokens.get("revalidate", 40.0))
     notes_tokens = 0
@@ -140,6 +150,8 @@ def plan(
         notes_tokens = notes_tokens if notes_tokens >= MIN_NOTES else 0
         if notes_tokens:
             left -= cost(min(notes_tokens, speed.step_tokens.get("notes", notes_tokens)))
+    n_sections = studied(left)
+    left -= n_sections * section
     whole = cost(reply_tokens)
     n_followups = 0
     answer_cost = whole if answering else 0.0
@@ -150,9 +162,9 @@ def plan(
     k, answer_tokens = 0, 0
     for n in range(questions, 0, -1):
         if cost(QUESTIONS_FIXED + per_question * n) + n * answer_cost <= left:
-            return Plan(seconds, decode, notes_tokens, n_followups, n, None)
+            return Plan(seconds, decode, notes_tokens, n_sections, n_followups, n, None)
     if questions > 0 and (asking := cost(QUESTIONS_FIXED + per_question)) <= left:
         k = 1
         part = fits(left - asking)
         answer_tokens = part if part >= MIN_ANSWER and can_continue else 0
-    return Plan(seconds, decode, notes_tokens, n_followups, k, answer_tokens)
+    return Plan(seconds, decode, notes_tokens, n_sections, n_followups, k, answer_tokens)

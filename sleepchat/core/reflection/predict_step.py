@@ -412,6 +412,8 @@ async def answer(
         run.history,
         question,
         notes=[n.text for n in run.memory.request_notes],
+        # What a chat turn quotes of a long attached file for this question, the same way.
+        sections=await run.conversation.document_sections(question, run.recall),
     )
     digest = prompt_digest(messages)
     can_keep = keep is not None and run.backend.capabilities.continues

@@ -12,6 +12,8 @@ cuts short still leaves something (issue 15):
 3. notes (``notes_step``);
 4. queued (``predict_step``) — the questions the user queued with /later, in order, each
    requested exactly like a chat turn (so after the notes), whatever the policy or the budget;
+   then the next sections of a long attached document (``doc_study``: a line each, across
+   idle periods) and a document just attached (``document_step``: its summary);
 5. follow-ups (``followup_habits``) — answers to the follow-ups on the last answer this user
    asks most ("shorter", "an example"), requested like a chat turn;
 6. questions (``predict_step``) — likely next questions, stored without answers;
@@ -44,6 +46,7 @@ from sleepchat.core.models import Message, Note, Prediction, Reflection, Reflect
 from sleepchat.core.ports import Backend
 from sleepchat.core.recall import Recall
 from sleepchat.core.reflection import (
+    doc_study,
     document_step,
     followup_habits,
     predict_policy,
@@ -132,6 +135,7 @@ class Reflector:
         )
         ttl = settings.prediction_ttl_turns
         cut = cut or bool(reason and document_step.to_study(memory, history, ttl))
+        cut = cut or bool(reason == "unchanged" and doc_study.left(memory))
         queued_only = reason is not None and (
             cut or bool(predict_step.queued_waiting(memory, history))
         )
@@ -153,6 +157,7 @@ class Reflector:
             self.clock,
             self.log,
             started=started,
+            recall=self.recall,
         )
         status: ReflectionStatus = "done"
         failure: str | None = None
@@ -160,11 +165,10 @@ class Reflector:
             await self._plan(run, level, queued_only=queued_only)
             await self._steps(run, level, queued_only=queued_only)
             ttl = settings.prediction_ttl_turns
-            run.more = (
-                level == "answers"
-                and run.tokens > 0
-                and bool(predict_step.unfinished(memory, history, ttl))
+            answers_left = level == "answers" and bool(
+                predict_step.unfinished(memory, history, ttl)
             )
+            run.more = run.tokens > 0 and (answers_left or doc_study.left(memory) is not None)
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
             await asyncio.shield(self._finish(run, "cancelled", "preempted by input"))
@@ -199,6 +203,7 @@ class Reflector:
                 run.history, reply_cap(settings, self.backend.capabilities)
             ),
             notes_ceiling=EXTRACT_TOKENS,
+            sections=doc_study.sections_left(run.memory),
             answering=level == "answers",
             can_continue=self.backend.capabilities.continues,
             continuing=queued_only,
@@ -323,6 +328,11 @@ class Reflector:
             run.steps.append("queued")
         # A document attached since the last answer: its summary, before the follow-ups
         # (a "summarize it" then means the document).
+        # A long file, section by section (any level: like notes, it pays without hits).
+        if doc_study.left(run.memory) is not None:
+            limit = doc_study.PER_IDLE if run.plan is None else run.plan.sections
+            if await doc_study.study(run, limit):
+                run.steps.append("sections")
         if level != "none" and await document_step.study(run):
             run.steps.append("document")
         if queued_only:

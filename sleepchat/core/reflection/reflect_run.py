@@ -26,6 +26,7 @@ from sleepchat.core.events import Event, ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.models import Message, Note, Reflection, ReflectionStatus
 from sleepchat.core.ports import WARM_UP_TOKENS, Backend, ChatMessage, ChatStats
+from sleepchat.core.recall import Recall
 from sleepchat.core.settings import CoreSettings
 from sleepchat.core.speed import ModelSpeed
 
@@ -47,17 +48,20 @@ _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def finished_strings(raw: str, key: str) -> list[str]:
-    """The strings of a JSON list under ``key`` that a reply cut short had finished (a cut
-    list keeps its whole items; the first string is the key)."""
+    """The strings of the JSON list under ``key`` that a reply cut short had finished (a cut
+    list keeps its whole items; what follows the list's end is not its item)."""
     start = raw.find(f'"{key}"')
-    if start < 0:
+    opened = raw.find("[", start) if start >= 0 else -1
+    if opened < 0:
         return []
     items: list[str] = []
-    for m in _JSON_STRING.finditer(raw, start + len(key) + 2):
-        try:
+    at = opened + 1
+    for m in _JSON_STRING.finditer(raw, at):
+        if "]" in raw[at : m.start()]:
+            break  # the list ended before this string
+        with contextlib.suppress(ValueError):
             items.append(json.loads(m.group(0)))
-        except ValueError:
-            continue
+        at = m.end()
     return items
 
 
@@ -111,6 +115,7 @@ class Run:
     # it for this idle period (None: not measured yet; the token budget alone decides).
     speed: ModelSpeed = field(default_factory=ModelSpeed)
     plan: Plan | None = None
+    recall: Recall | None = None  # how a chat turn picks a long document's sections
     more: bool = False  # it ended leaving answers for the next idle period to go on with
 
     def emit(self, event: Event) -> None:
