@@ -3,8 +3,10 @@ embedded model (SLEEPCHAT_LOCAL_MODEL picks it): how many were served precompute
 answers hold what the document says, and the first question's time to first token after an
 idle period vs asked at once (the document not yet in the server's cache).
 
-Documents: TinyDB's README (from its installed package metadata) and the standard library's
-heapq.py (a code file longer than the room for documents). The questions and the words a right
+Documents: TinyDB's README (from its installed package metadata), the standard library's
+heapq.py (a code file longer than the room for documents) and a paper: emcee's JOSS paper
+(its summary serves as abstract and introduction; fetched from the package index in emcee
+3.1.6's source archive, checked against a pinned SHA-256). The questions and the words a right
 answer holds were written from the documents before any run.
 
 Usage: python bench/doc_questions.py
@@ -12,11 +14,13 @@ Usage: python bench/doc_questions.py
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -35,6 +39,27 @@ def tinydb_readme(folder: Path) -> Path:
     return path
 
 
+EMCEE = "emcee-3.1.6.tar.gz"
+EMCEE_SHA256 = "11af4daf6ab8f9ca69681e3c29054665db7bbd87fd4eb8e437d2c3a1248c637d"
+
+
+def emcee_paper(folder: Path) -> Path:
+    """The paper's Markdown without its front matter (authors and affiliations)."""
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
+    subprocess.run([*pip, "emcee==3.1.6", "-d", str(folder)], check=True)
+    archive = folder / EMCEE
+    if hashlib.sha256(archive.read_bytes()).hexdigest() != EMCEE_SHA256:
+        raise SystemExit(f"{archive}: not the archive this bench was written for")
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("emcee-3.1.6/joss/paper.md")
+        assert member is not None
+        text = member.read().decode("utf-8")
+    body = text.split("\n---\n", 2)[-1].split("# References")[0].strip()
+    path = folder / "emcee-paper.md"
+    path.write_text(body + "\n", encoding="utf-8")
+    return path
+
+
 DOCS = {
     "tinydb README": (
         tinydb_readme,
@@ -50,6 +75,14 @@ DOCS = {
             Question("What does this module do?", ("heap",)),
             Question("What does heappushpop do?", ("push", "pop")),
             Question("What is the time complexity of heappush?", ("log",)),
+        ],
+    ),
+    "emcee paper": (
+        emcee_paper,
+        [
+            Question("What are the main points of this paper?", ("mcmc",)),
+            Question("What is the most important new feature in version 3.0?", ("moves",)),
+            Question("Which moves does it implement?", ("stretch", "differential")),
         ],
     ),
 }

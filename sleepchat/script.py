@@ -64,6 +64,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("/help", "this list", "cmd_help"),
     ("/quit", "stop", ""),
 )
+IDLE_CYCLES = 200  # reflections one /idle runs at most (a long file's study takes many)
 RUNS = {usage.split()[0]: method for usage, _what, method in COMMANDS} | {"/exit": ""}
 
 
@@ -428,7 +429,13 @@ class ScriptRunner:
         if a.session is None:
             await a.start()
         if not arg:
-            await a.reflect()  # deterministic: the whole cycle, now
+            # Deterministic: the whole cycle, now — and, like the sleep loop while the user
+            # stays away, the next one at once while a reflection leaves work for later (each
+            # one makes progress; the bound only guards against a cycle that would not end).
+            for _ in range(IDLE_CYCLES):
+                if not (await a.reflect()).more:
+                    return
+            self.diag(f"/idle stopped after {IDLE_CYCLES} reflections; more is left")
             return
         try:
             seconds = float(arg)
