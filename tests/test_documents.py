@@ -231,3 +231,26 @@ async def test_a_document_cannot_close_its_own_quote(store) -> None:
     await ask(a, "What do the notes say?")
     system = asked(backend, "What do the notes say?")[0]["content"]
     assert system.count("</document>") == 1 and system.rstrip().endswith("</document>")
+
+
+async def test_the_questions_a_reader_asks_of_a_new_document_are_precomputed(store) -> None:
+    invited = "Where does the launch take place?"
+
+    def structured(messages: Sequence[ChatMessage], schema: type) -> str:
+        if schema.__name__ == "QuestionList":
+            # Asked about the document, not about a conversation (there is none yet).
+            assert 'I just attached the document "plan.md"' in messages[-1]["content"]
+            return json.dumps({"questions": [invited]})
+        return json.dumps({"facts": [], "verdicts": []})
+
+    backend = FakeBackend(reply, structured)
+    a = await assistant(store, backend, predict="always")
+    await a.attach("plan.md", LAUNCH)
+    reflection = await a.reflect()
+    assert "document" in reflection.steps
+    [p] = [p for p in a.predictions if p.question == invited]
+    assert p.answer == f"Answer to: {invited}"  # asked as a chat turn would be
+    [idle] = [c for c in backend.calls if c.messages[-1]["content"] == invited]
+    assert "12 May in Lisbon" in idle.messages[0]["content"]
+    done = await ask(a, invited)
+    assert done.message.source == "prediction" and done.message.content == p.answer

@@ -18,6 +18,7 @@ from sleepchat.core.memory import Memory
 from sleepchat.core.memory.doc_sections import summary_request
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
+from sleepchat.core.recall import Recall
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
@@ -48,12 +49,25 @@ def request(doc: Document) -> str:
     return summary_request(doc)
 
 
-async def study(run: Run) -> bool:
-    """Precompute the newest document's summary; False when there is nothing to do."""
+async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> bool:
+    """Precompute the newest document's summary, then up to ``invited`` questions a reader
+    asks of it first (with their answers when ``answering``); False when there is nothing to
+    do."""
     ttl = run.settings.prediction_ttl_turns
     doc = to_study(run.memory, run.history, ttl)
     if doc is None or INTENT not in BY_NAME:
         return False
+    done = await summary(run, doc)
+    if done and invited > 0:
+        await predict_step.questions(run, recall, invited, document=doc.name)
+        if answering:
+            await predict_step.answers(run, recall, [])
+    return True
+
+
+async def summary(run: Run, doc: Document) -> bool:
+    """The summary of ``doc``, precomputed; False when it was not finished."""
+    ttl = run.settings.prediction_ttl_turns
     await doc_facts.take_notes(run, doc)  # no model call: its key facts, word for word
     asked = request(doc)
     current = current_predictions(run.memory, run.history, ttl)
@@ -77,7 +91,7 @@ async def study(run: Run) -> bool:
         )
     result = await predict_step.answer(run, asked, keep=placeholder)
     if result is None:
-        return True
+        return False
     await predict_step.keep_answer(run, placeholder, result)
     run.predictions += result.complete
-    return True
+    return result.complete

@@ -92,13 +92,23 @@ def is_correction(text: str) -> bool:
     return _CORRECTION.search(text) is not None
 
 
-def question_instructions(asked: Sequence[str], existing: Sequence[str], wanted: int) -> str:
+def question_instructions(
+    asked: Sequence[str], existing: Sequence[str], wanted: int, document: str | None = None
+) -> str:
     # No header or quoted samples: small models copy them verbatim as "questions".
     parts = [
         f"Suggest up to {wanted} questions I might ask you next, following your last answer. "
         "Write each one as I would ask it of you, in my own words: a specific question about "
         "my situation or your answer, ending with a question mark. Do not ask me anything."
     ]
+    if document is not None:  # a file just attached: what a reader of it asks first
+        name = json.dumps(document, ensure_ascii=False)
+        parts = [
+            f"I just attached the document {name}. Suggest up to {wanted} questions I might "
+            "ask you about it first, as a reader of it asks them: what it is for, how to use "
+            "what it describes, what it says about its main subjects. Write each one in my own "
+            "words, short, ending with a question mark. Do not ask me anything."
+        ]
     # Only questions are listed: shown statements, small models copy back as "questions"
     # (SmolLM2 did, on a real run). Every message still counts for the repeat check.
     questions = [q for q in asked if q.rstrip().endswith("?")][-ASKED_SHOWN:]
@@ -248,15 +258,20 @@ async def revalidate(run: Run, *, answers: bool) -> list[Prediction]:
 
 
 async def questions(
-    run: Run, recall: Recall, wanted: int, revising: Sequence[Prediction] = ()
+    run: Run,
+    recall: Recall,
+    wanted: int,
+    revising: Sequence[Prediction] = (),
+    document: str | None = None,
 ) -> list[Prediction]:
-    """Ask for new questions and store those that pass the gate (answers still empty)."""
+    """Ask for new questions and store those that pass the gate (answers still empty).
+    ``document``: the name of a file just attached: the questions a reader asks of it."""
     if wanted <= 0:
         return []
     current, _earlier = split_fresh(run)
     asked = [m.content for m in run.history if m.role == "user"]
     existing = [p.question for p in [*current, *revising]]
-    tail = question_instructions(asked, existing, wanted)
+    tail = question_instructions(asked, existing, wanted, document)
     before = run.tokens
     plan = await run.structured(
         tail, QuestionList, QUESTIONS_TOKENS, after_notes=True, salvage=finished_questions

@@ -191,6 +191,8 @@ class Reflector:
         if followups:
             followups = len(await followup_habits.Habits(run.memory.store).top(followups))
         wanted = max(0, settings.max_predictions - len(current)) if level != "none" else 0
+        ttl = settings.prediction_ttl_turns
+        studying = document_step.to_study(run.memory, run.history, ttl) is not None
         seconds = planning.idle_seconds(run.memory.reflections, run.history, settings.idle_seconds)
         run.plan = planning.plan(
             run.speed,
@@ -198,7 +200,9 @@ class Reflector:
             notes=not queued_only,
             revalidate=bool(earlier) and level != "none" and not queued_only,
             followups=followups,
-            questions=wanted if not queued_only else len(current),
+            # Over an unchanged conversation only answers are left, unless a document was
+            # just attached: then the questions a reader asks of it too.
+            questions=wanted if not queued_only or studying else len(current),
             reply_tokens=planning.typical_reply(
                 run.history, reply_cap(settings, self.backend.capabilities)
             ),
@@ -333,8 +337,14 @@ class Reflector:
             limit = doc_study.PER_IDLE if run.plan is None else run.plan.sections
             if await doc_study.study(run, limit):
                 run.steps.append("sections")
-        if level != "none" and await document_step.study(run):
-            run.steps.append("document")
+        if level != "none":
+            current, _earlier = predict_step.split_fresh(run)
+            invited = run.settings.max_predictions - len(current)
+            if run.plan is not None:
+                invited = min(invited, run.plan.questions)
+            answering = level == "answers"
+            if await document_step.study(run, self.recall, invited, answering=answering):
+                run.steps.append("document")
         if queued_only:
             if level == "answers" and predict_step.unfinished(
                 run.memory, run.history, run.settings.prediction_ttl_turns
