@@ -54,6 +54,10 @@ class Turn:
     source: str = "model"
     best_score: float | None = None  # closest prediction's similarity (sleep arm)
     best_question: str | None = None
+    # The predicted questions there when it was asked, each "[answered]" or "[question
+    # only]" (sleep arm): coverage — whether one was the real follow-up in other words — is
+    # read from these, apart from recall (whether the matcher served it).
+    predicted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +183,12 @@ async def _arm(
                     fresh = a.fresh_predictions
                     ranked = await ranker.rank(query, fresh) if fresh else []
                 turn = await _ask(a, query)
+                if sleep:
+                    turn.predicted = [
+                        f"{p.question} [{'answered' if p.answer else 'question only'}]"
+                        for p in fresh
+                        if not p.intent
+                    ]
                 if sleep and ranked:
                     turn.best_score = ranked[0][1]
                     turn.best_question = ranked[0][0].question

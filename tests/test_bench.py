@@ -55,6 +55,8 @@ async def test_quick_bench_reports_every_figure() -> None:
     (res,) = results
     assert [t.source for t in res.sleep] == ["prediction", "model"]
     assert res.sleep[1].best_question is not None  # how close the best prediction came
+    # What was predicted when each was asked, to read coverage from apart from recall.
+    assert "Should I remove the yellow leaves? [answered]" in res.sleep[0].predicted
 
 
 class NoCache(FakeBackend):
