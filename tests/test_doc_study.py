@@ -206,3 +206,12 @@ def test_a_cut_list_keeps_its_whole_items_and_nothing_after_it() -> None:
     assert finished_strings('{"facts": ["a b c", "d e', "facts") == ["a b c"]
     assert finished_strings('{"questions": [], "verdicts": ["x"]}', "questions") == []
     assert finished_strings('{"questions": ["Why?"], "facts": ["y"', "questions") == ["Why?"]
+
+
+async def test_a_long_file_attached_to_a_new_session_is_studied_too(store) -> None:
+    a = await assistant(store, FakeBackend(summarizer, reader()), documents_max_tokens=600)
+    await a.attach("town.md", TEXT)  # nothing said yet
+    first = await a.reflect()
+    assert "sections" in first.steps
+    [doc] = a.documents
+    assert doc.outline[0] == "The harbour was rebuilt in 1800."

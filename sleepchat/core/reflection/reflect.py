@@ -61,6 +61,7 @@ from sleepchat.core.speed import SpeedBook, reply_speed
 # Past sessions read into the user's memory per idle period (each takes milliseconds; a long
 # import is read over several idle periods, or at once with `sleepchat memory consolidate`).
 CONSOLIDATE_PER_IDLE = 20
+NOTHING_YET = "nothing to reflect on"
 
 
 def has_exchange(history: Sequence[Message]) -> bool:
@@ -135,7 +136,9 @@ class Reflector:
         )
         ttl = settings.prediction_ttl_turns
         cut = cut or bool(reason and document_step.to_study(memory, history, ttl))
-        cut = cut or bool(reason == "unchanged" and doc_study.left(memory))
+        # A long file is studied across idle periods, in a new session's too.
+        studies = reason in ("unchanged", NOTHING_YET) and doc_study.left(memory) is not None
+        cut = cut or studies
         queued_only = reason is not None and (
             cut or bool(predict_step.queued_waiting(memory, history))
         )
@@ -223,7 +226,7 @@ class Reflector:
         self, key: str, history: Sequence[Message], memory: Memory, settings: CoreSettings
     ) -> str | None:
         if not has_exchange(history):
-            return "nothing to reflect on"  # (a document attached first is studied all the same)
+            return NOTHING_YET  # (a document attached first is studied all the same)
         last_done = memory.last_reflection("done")
         if last_done is not None and last_done.state_key == key:
             return "unchanged"
