@@ -194,7 +194,14 @@ def test_script_attach_with_f_and_slash_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "asked", ["can you summarize it?", "what are the main points", "tl;dr", "give me the gist"]
+    "asked",
+    [
+        "can you summarize it?",
+        "what are the main points",
+        "tl;dr",
+        "give me the gist",
+        "What are the main points of this document?",
+    ],
 )
 async def test_an_attached_document_is_summarised_while_idle_and_served(store, asked) -> None:
     backend = FakeBackend(reply, nothing_to_predict)

@@ -66,3 +66,37 @@ def test_each_request_is_its_own_intent_and_no_phrasing_is_two() -> None:
 def test_a_reference_is_kept_apart_from_a_statement() -> None:
     assert normalize("Is your answer right?") == normalize("is that right")
     assert normalize("that is right") != normalize("is that right")
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "What are the main points of this paper?",
+        "summarize the document",
+        "can you sum up the attached file?",
+        "what are the key points of the article",
+        "give me the gist of it",
+        "tl;dr of this readme please",
+    ],
+)
+def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
+    assert match(asked, documents=True) is not None
+    assert match(asked, documents=True).name == "summary"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "make the document shorter",  # shorten the document, not the last answer
+        "summarize the first chapter",  # one part of it
+        "what are the main points of the argument",
+        "summary of the code changes",
+        "summarize this paper in Spanish",
+    ],
+)
+def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:
+    assert match(asked, documents=True) is None
+
+
+def test_without_an_attached_document_this_paper_is_not_the_last_answer() -> None:
+    assert match("What are the main points of this paper?") is None

@@ -344,7 +344,10 @@ class Assistant:
                     ready = conversation.current_predictions(conversation.history[:-1])
                     # A follow-up on the last answer ("shorter", "why?") first, by its intent.
                     previous = conversation.history[-2] if len(conversation.history) > 1 else None
-                    found, ready = await self._habits.first(text, previous, ready, self.clock.now())
+                    documents = bool(conversation.memory.documents.all)
+                    found, ready = await self._habits.first(
+                        text, previous, ready, self.clock.now(), documents=documents
+                    )
                     result = None if found is not None else await self._recall.match(text, ready)
                     if result is not None and result.hit is not None and result.hit.answer:
                         found = result.hit

@@ -112,7 +112,7 @@ class Conversation:
         if not sections:
             return ""
         budget = self._settings.documents_max_tokens - quoted_by(documents)
-        intent = followups.match(question)
+        intent = followups.match(question, documents=True)
         summary = (intent is not None and intent.name == "summary") or any(
             question == doc_sections.summary_request(d) for d in documents
         )

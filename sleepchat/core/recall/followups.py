@@ -374,10 +374,25 @@ def _table() -> dict[str, str]:
 
 MAX_CHARS = 160  # longer messages carry more than an intent
 
+# A reference to an attached document ("this paper", "the attached file"), and the reference
+# at the end after "of"/"in" ("the main points of it"): a summary of the document is still the
+# summary intent (what a reflection precomputes for a file just attached). Only for that intent:
+# "make the document shorter" asks to shorten the document, not the last answer.
+_DOCUMENT = re.compile(
+    r"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?(?:document|doc|paper|"
+    r"file|article|readme|pdf|report|page|chapter|essay|post|code|module|script|text)\b"
+)
+_OF_IT = re.compile(r"\s+(?:of|in|from)\s+_$")
+SUMMARY = "summary"
 
-def match(text: str) -> Intent | None:
-    """The intent ``text`` is nothing but, or None (any other content: another request)."""
+
+def match(text: str, *, documents: bool = False) -> Intent | None:
+    """The intent ``text`` is nothing but, or None (any other content: another request).
+    ``documents``: the session has attached documents (only then is "this paper" one)."""
     if len(text) > MAX_CHARS:
         return None
     name = _table().get(normalize(text))
+    if name is None and documents:
+        about = _OF_IT.sub("", normalize(_DOCUMENT.sub(" it ", text.lower())))
+        name = SUMMARY if _table().get(about) == SUMMARY else None
     return BY_NAME[name] if name is not None else None

@@ -56,21 +56,31 @@ class Habits:
         last[intent] = when
         await self.store.set_meta(META_KEY, {"counts": counts, "last": last})
 
-    async def notice(self, text: str, previous: Message | None, when: float) -> Intent | None:
-        """The intent ``text`` is, counted as a habit when it follows an answer."""
-        intent = match(text)
+    async def notice(
+        self, text: str, previous: Message | None, when: float, *, documents: bool = False
+    ) -> Intent | None:
+        """The intent ``text`` is, counted as a habit when it follows an answer (``documents``:
+        the session has attached documents, which "this paper" may then name)."""
+        intent = match(text, documents=documents)
         if intent is not None and previous is not None and previous.role == "assistant":
             await self.record(intent.name, when)
         return intent
 
     async def first(
-        self, text: str, previous: Message | None, ready: Sequence[Prediction], when: float
+        self,
+        text: str,
+        previous: Message | None,
+        ready: Sequence[Prediction],
+        when: float,
+        *,
+        documents: bool = False,
     ) -> tuple[Prediction | None, list[Prediction]]:
         """Before the general matcher: the answer precomputed for the intent ``text`` is (None
         when it is none, or nothing was precomputed for it), and what the general matcher
         may serve (an intent's answer is served only through its intent: its canonical words
         must not stand in for a longer question)."""
-        found = served_for(await self.notice(text, previous, when), ready)
+        intent = await self.notice(text, previous, when, documents=documents)
+        found = served_for(intent, ready)
         return found, [p for p in ready if p.intent is None]
 
     async def top(self, n: int) -> list[Intent]:
