@@ -13,6 +13,7 @@ not the sections that happen to share its words.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -34,9 +35,12 @@ class Section:
     text: str
 
 
-def split(text: str, tokens: int = SECTION_TOKENS) -> list[str]:
+@functools.lru_cache(maxsize=8)
+def split(text: str, tokens: int = SECTION_TOKENS) -> tuple[str, ...]:
     """``text`` in sections of about ``tokens``, cut between paragraphs (a paragraph longer than
-    that, between lines, then sentences)."""
+    that, between lines, then sentences). Kept for the few long files open: each question, each
+    study step and each view of a file asks again, and a file of a million characters takes
+    a while to cut."""
     pieces: list[str] = []
     for paragraph in re.split(r"\n\s*\n", text):
         if estimate_tokens(paragraph) <= tokens:
@@ -55,7 +59,7 @@ def split(text: str, tokens: int = SECTION_TOKENS) -> list[str]:
         current.append(piece)
     if current:
         out.append("\n\n".join(current))
-    return out
+    return tuple(out)
 
 
 def sections_of(documents: Sequence[Document]) -> list[Section]:
@@ -118,10 +122,10 @@ def outline_block(documents: Sequence[Document], budget: int) -> str:
     """The outlines studied so far of the long documents, within ``budget`` tokens (lines
     spread evenly over each file when all do not fit); "" when none was studied."""
     parts: list[str] = []
-    studied = [d for d in documents if d.source and any(d.outline)]
-    for doc in studied:
+    read = [d for d in documents if d.source and any(d.outline)]
+    for doc in read:
         lines = [(n, line) for n, line in enumerate(doc.outline, 1) if line]
-        room = budget // len(studied)
+        room = budget // len(read)
         while lines and sum(estimate_tokens(t) + 3 for _, t in lines) > room:
             lines = lines[::2] if len(lines) > 1 else []
         if lines:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from sleepchat.core.memory import Memory
-from sleepchat.core.memory.doc_sections import split
+from sleepchat.core.memory.doc_sections import split, studied
 from sleepchat.core.models import Document
 from sleepchat.core.reflection import quality
 from sleepchat.core.reflection.facts import Facts
@@ -30,13 +30,13 @@ PER_IDLE = 6  # sections per idle period when no plan says otherwise
 def left(memory: Memory) -> Document | None:
     """The first long document with sections not studied yet."""
     for doc in memory.documents.all:
-        if doc.source and len(doc.outline) < len(split(doc.source)):
+        if (progress := studied(doc)) is not None and progress[0] < progress[1]:
             return doc
     return None
 
 
 def sections_left(memory: Memory) -> int:
-    return sum(len(split(d.source)) - len(d.outline) for d in memory.documents.all if d.source)
+    return sum(p[1] - p[0] for d in memory.documents.all if (p := studied(d)) is not None)
 
 
 def instructions(doc: Document, number: int, of: int, text: str) -> str:

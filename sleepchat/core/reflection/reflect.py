@@ -167,7 +167,6 @@ class Reflector:
         try:
             await self._plan(run, level, queued_only=queued_only)
             await self._steps(run, level, queued_only=queued_only)
-            ttl = settings.prediction_ttl_turns
             answers_left = level == "answers" and bool(
                 predict_step.unfinished(memory, history, ttl)
             )
