@@ -35,6 +35,7 @@ from sleepchat.core.recall.wordlists import (
     NUMBER_WORDS,
     PERSON,
     POLITE_RE,
+    POSSESSIVE,
     REQUEST_RE,
     REQUEST_VERBS,
     SAME_MARKER,
@@ -76,6 +77,14 @@ class Question:
     tokens: list[Token] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)  # normalised words before dropping, for 2/4
     wh_marker: str = ""  # the preposition of the question word ("at what", "what ... at")
+    # Whose thing it is ("my car", "your name"): "what is my IP address" asks for a value,
+    # "what is an IP address" for a definition.
+    possessors: set[str] = field(default_factory=set)
+    # What each negation negates: the content token right after it ("to not rest", "if it
+    # does not freeze"), or its clause's words under the same role where a subject follows
+    # ("does not my kettle boil"; "when the laptop is not on"): (clause, role).
+    negated_tokens: set[int] = field(default_factory=set)
+    negated_clauses: set[tuple[int, str]] = field(default_factory=set)
 
 
 def _abbreviations_re(table: dict[str, str]) -> re.Pattern[str]:
@@ -314,27 +323,34 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)
     role, group, marker_run, n_clause = "", 0, False, 0
     symmetric = False  # the clause compares: "to"/"with" join like "and"
+    negated: set[int] = set()  # indices into ``clause`` of words a negation negates
     for i, w in enumerate(words):
         prev = words[i - 1] if i else ""
         nxt = words[i + 1] if i + 1 < len(words) else ""
         if w in CLAUSE_BREAKS:
-            _close_clause(q, clause, n_clause)
+            _close_clause(q, clause, n_clause, negated)
             clause, role, group, marker_run, symmetric = [], "", 0, False, False
-            n_clause += 1
+            n_clause, negated = n_clause + 1, set()
             continue
         if _new_clause(w, nxt, role, clause):
-            _close_clause(q, clause, n_clause)  # "if I use X does Y change": no comma
+            _close_clause(q, clause, n_clause, negated)  # "if I use X does Y change": no comma
             clause, role, group, marker_run, symmetric = [], "", 0, False, False
-            n_clause += 1
+            n_clause, negated = n_clause + 1, set()
         if w == "when" and nxt not in AUX and nxt != "to":
             pass  # a subordinator ("when I arrive"), handled as a marker below
         elif w in NEGATIONS:
             q.negations += 1
+            if _content_word(nxt):
+                negated.add(len(clause))  # the next word appended is the one it negates
+            else:
+                q.negated_clauses.add((n_clause, role))
             if group or nxt in COORDINATORS or any(x in COORDINATORS for x in words[i:]):
                 q.strict.add(n_clause)  # "A and not B" is not "B and not A"
             continue
         elif w in PERSON:
             q.persons.add(PERSON[w])
+            if w in POSSESSIVE or (w == "her" and _content_word(nxt)):
+                q.possessors.add(PERSON[w])
             continue
         elif w in TENSE or (w == "going" and nxt == "to"):
             q.tenses.add(TENSE.get(w, "future"))
@@ -379,8 +395,14 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             group += 2
             continue
         clause.append((w, role, group))
-    _close_clause(q, clause, n_clause)
+    _close_clause(q, clause, n_clause, negated)
     return q
+
+
+def _content_word(w: str) -> bool:
+    """A word that is content, not grammar: what a negation before it negates."""
+    closed = w in PERSON or w in DROPPED or w in MARKERS or w in AUX or w in CLAUSE_BREAKS
+    return bool(w) and w[:1].isalnum() and not closed and w not in FILLER
 
 
 def _new_clause(w: str, nxt: str, role: str, clause: list[tuple[str, str, int]]) -> bool:
@@ -424,11 +446,15 @@ def _dropped(w: str, nxt: str) -> bool:
     return w in DROPPED and not (w in DEICTIC and nxt in TIME_NOUNS)
 
 
-def _close_clause(q: Question, clause: list[tuple[str, str, int]], n_clause: int) -> None:
+def _close_clause(
+    q: Question, clause: list[tuple[str, str, int]], n_clause: int, negated: set[int]
+) -> None:
     """Append a clause's content tokens. A marker that governs nothing is a particle, and so
     content itself: "turn on" is not "turn off"."""
     for j, (word, role, group) in enumerate(clause):
         if word:
+            if j in negated:
+                q.negated_tokens.add(len(q.tokens))
             q.tokens.append(_token(word, role, n_clause, len(q.tokens), group))
         elif not any(w for w, _r, _g in clause[j + 1 :]):
             prior = next((r for w, r, _g in reversed(clause[:j]) if w), "")

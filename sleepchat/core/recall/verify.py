@@ -18,11 +18,22 @@ paraphrases there (a swapped direction is 0.997 cosine), so this check decides, 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 
+from sleepchat.core.recall.lined_up import (
+    Spelling,
+    doubled,
+    generic,
+    inflection_clash,
+    names,
+    negation_moved,
+    passives,
+    unpaired_clash,
+)
 from sleepchat.core.recall.question import (
     CLOSED_CLASS,
     Question,
@@ -130,7 +141,7 @@ class Verifier:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
         a, b = self.parse(predicted), self.parse(asked)
         a, b = _shorthand(a, b), _shorthand(b, a)
-        verdict = compare(a, b, self._typo)
+        verdict = compare(a, b, self._typo, Spelling(self.lexicon, names(predicted) | names(asked)))
         if verdict.same and not same_form(predicted, asked):
             return Verdict(False, ALIGNED, judge=True)
         return verdict
@@ -258,7 +269,16 @@ def _in_order(a: list[Token], pairs: dict[int, Token], strict: set[int]) -> bool
     return all(run == sorted(run) for run in runs.values())
 
 
-def compare(a: Question, b: Question, typo: Callable[[str, str], bool]) -> Verdict:
+def _method(a: Question, b: Question) -> bool:
+    """Both ask how to do something: the doer and whose thing it is do not change the steps
+    ("how do I clean my oven" / "how to clean an oven"), nor "can" for "should"."""
+    return "how" in (a.kind, b.kind) and {a.kind, b.kind} <= {"how", "other"}
+
+
+def compare(
+    a: Question, b: Question, typo: Callable[[str, str], bool], spelt: Spelling | None = None
+) -> Verdict:
+    spelt = spelt or Spelling()
     if not compatible_kinds(a.kind, b.kind):
         return Verdict(False, f"kind {a.kind} / {b.kind}")
     if a.wh_marker != b.wh_marker:
@@ -269,13 +289,32 @@ def compare(a: Question, b: Question, typo: Callable[[str, str], bool]) -> Verdi
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
     if a.tenses != b.tenses:
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
-    if a.modal and b.modal and a.modal != b.modal and a.kind in ("yesno", "choice"):
+    if a.possessors != b.possessors and ((a.possessors and b.possessors) or not _method(a, b)):
+        return Verdict(False, f"whose {_set(a.possessors)} / {_set(b.possessors)}")
+    if a.modal and b.modal and a.modal != b.modal and not _method(a, b):
         return Verdict(False, f"modal {a.modal} / {b.modal}")
     if not a.tokens and not b.tokens:
         return Verdict(a.kind == b.kind, "" if a.kind == b.kind else "nothing to compare")
     pairs = _pair(a.tokens, b.tokens, typo)
+    # "upgraded" / "upgrade" is another tense whether or not every other word lines up.
+    context = dataclasses.replace(
+        spelt, passive=passives(a) | passives(b), generic=generic(a) | generic(b)
+    )
+    verb_s = ("does" in a.raw) != ("does" in b.raw)  # "how DNS works" / "how does DNS work"
+    for t in a.tokens:
+        for u in b.tokens:
+            if t.word == u.word or (pairs is not None and pairs[t.position] is u):
+                why = _spelt_apart(t, u, typo, context)
+                if why and not (verb_s and why.startswith("number")):
+                    return Verdict(False, why)
     if pairs is None:
         left, structural = _unpaired(a.tokens, b.tokens)
+        wa, wb = {t.word for t in a.tokens}, {t.word for t in b.tokens}
+        only_a = [t.surface for t in a.tokens if t.word not in wb and t.kind == "word"]
+        only_b = [t.surface for t in b.tokens if t.word not in wa and t.kind == "word"]
+        clash = unpaired_clash(only_a, only_b, context)
+        if clash:
+            return Verdict(False, f"{clash} {left}")
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
         # may be a synonym the word rules do not know.
         return Verdict(False, f"words {left}", judge=not structural)
@@ -286,7 +325,36 @@ def compare(a: Question, b: Question, typo: Callable[[str, str], bool]) -> Verdi
     back = {p.position: t for t in a.tokens for p in (pairs[t.position],)}
     if not _in_order(a.tokens, pairs, a.strict) or not _in_order(b.tokens, back, b.strict):
         return Verdict(False, "order")
+    if negation_moved(a, b, pairs):
+        return Verdict(False, "negation moved")
     return SAME
+
+
+def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Spelling) -> str:
+    """Why two words lined up are two words after all ("" when they are one)."""
+    x, y = t.surface, u.surface
+    if t.kind != "word" or spelling(x) == spelling(y):
+        return ""
+    if doubled(x, y, spelt.lexicon):
+        return f"two words {x!r} / {y!r}"
+    named = x in spelt.names or y in spelt.names
+    if named and not _transposed(x, y):  # "Muinch" is a slip of the fingers; "Mixtral" a name
+        return f"name {x!r} / {y!r}"
+    if t.word == u.word and not typo(x, y):
+        clash = inflection_clash(x, y, spelt.lexicon, spelt.passive, spelt.generic)
+        if clash:
+            return f"{clash} {x!r} / {y!r}"
+    return ""
+
+
+def _transposed(x: str, y: str) -> bool:
+    """The same letters with two neighbours swapped."""
+    if len(x) != len(y):
+        return False
+    diff = [i for i in range(len(x)) if x[i] != y[i]]
+    if len(diff) != 2 or diff[1] != diff[0] + 1:
+        return False
+    return (x[diff[0]], x[diff[1]]) == (y[diff[1]], y[diff[0]])
 
 
 def _same_persons(a: set[str], b: set[str]) -> bool:

@@ -253,6 +253,9 @@ PERSON = {
     **dict.fromkeys(["she", "her", "hers", "herself"], "she"),
     **dict.fromkeys(["they", "them", "their", "theirs", "themselves"], "they"),
 }
+POSSESSIVE = frozenset(
+    {"my", "mine", "our", "ours", "your", "yours", "his", "hers", "their", "theirs"}
+)
 TENSE = {"was": "past", "were": "past", "did": "past", "had": "past", "will": "future",
           "shall": "future"}
 DROPPED = _set(

@@ -1,0 +1,101 @@
+"""Look-alikes that line up word for word once stems, typos and synonyms are read are refused
+by the rules, never handed to the judge: a judge model said yes to most of them. Examples
+written for these tests (none from the labelled pair files)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sleepchat.core.recall.lined_up import inflection_clash, names, near_spelling
+from sleepchat.core.recall.verify import Verifier
+
+VETOED = {
+    "whose thing": [
+        ("What is my postcode?", "what is a postcode"),
+        ("Who is your favourite author?", "who is a favourite author"),
+        ("How big is my pension going to be?", "how big is a pension going to be"),
+        ("Can you read my handwriting?", "Can I read your handwriting?"),
+    ],
+    "can or should, asked what": [
+        ("What should I bring to a job interview?", "What can I bring to a job interview?"),
+        ("Where can I camp in the Lake District?", "Where should I camp in the Lake District?"),
+    ],
+    "another tense": [
+        ("What changed when the library upgraded?", "What changes when the library upgrades?"),
+        ("Who designed this logo?", "Who designs this logo?"),
+    ],
+    "another number": [
+        ("How do I look after my arms?", "How do I look after my arm?"),
+        ("Where can I buy goods in bulk?", "Where can I buy good in bulk?"),
+    ],
+    "two words that stem alike": [
+        ("How do I fix a broken pipe?", "How do I fix a broken pip?"),
+        ("Why is my dog hoping around?", "Why is my dog hopping around?"),
+        ("Why was the rabbit hopping all night?", "Why was the rabbit hoping all night?"),
+    ],
+    "a name read as a typo": [
+        ("Is Kotlin good for backend work?", "Is Kotlyn good for backend work?"),
+        ("Is Grafana free to self-host?", "Is Grafama free to self-host?"),
+        ("How do I install Polars on Windows?", "How do I install Polar on Windows?"),
+    ],
+    "two known words a letter apart": [
+        ("How long do I roast a duck?", "How long do I roast a dusk?"),
+        ("What is the best sauce for a steak?", "What is the best source for a steak?"),
+    ],
+    "a negation moved": [
+        (
+            "Why does the printer not work when the laptop is on?",
+            "Why does the printer work when the laptop is not on?",
+        ),
+        ("Is it rude to not tip after dinner?", "Is it rude to tip after not dinner?"),
+    ],
+}
+
+STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
+    ("How do I clean my oven?", "how to clean an oven"),
+    ("How can I start running?", "How should I start running?"),
+    ("Explain how a heat pump works.", "How does a heat pump work?"),
+    (
+        "Which permits are needed to build a shed?",
+        "What permits do I need to build a shed?",
+    ),
+    ("How is yoghurt made?", "How do you make yoghurt?"),
+    ("How long is the train from Munich to Vienna?", "how long is the train from Muinch to Vienna"),
+    ("Can I use honey instead of sugar?", "Can honey be used instead of sugar?"),
+]
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier.default()
+
+
+@pytest.mark.parametrize("predicted, asked", [pair for pairs in VETOED.values() for pair in pairs])
+def test_a_look_alike_that_lines_up_is_refused_without_a_judge(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    for a, b in ((predicted, asked), (asked, predicted)):
+        verdict = verifier.check(a, b)
+        assert not verdict.same and not verdict.judge, (a, b, verdict)
+
+
+@pytest.mark.parametrize("predicted, asked", STILL_OPEN)
+def test_a_rewording_is_still_served_or_left_to_the_judge(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    for a, b in ((predicted, asked), (asked, predicted)):
+        verdict = verifier.check(a, b)
+        assert verdict.same or verdict.judge, (a, b, verdict)
+
+
+def test_the_spelling_rules_one_by_one() -> None:
+    lexicon = Verifier.default().lexicon
+    assert inflection_clash("baking", "baked", lexicon) == "tense"
+    assert inflection_clash("baking", "bake", lexicon) == ""  # "how to start baking"
+    assert inflection_clash("carries", "carry", lexicon) == "number"
+    assert inflection_clash("needed", "need", lexicon, frozenset({"needed"})) == ""  # passive
+    assert inflection_clash("cape", "cap", lexicon) == "two words"
+    assert near_spelling("desert", "dessert", lexicon)
+    assert not near_spelling("grean", "green", lexicon)  # a misspelling is not a word
+    assert not near_spelling("made", "make", lexicon)  # a participle is the same verb
+    assert names("Is Polars faster than Spark? I use pandas.") == {"polars", "spark"}
