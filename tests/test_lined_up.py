@@ -42,6 +42,12 @@ VETOED = {
         ("How long do I roast a duck?", "How long do I roast a dusk?"),
         ("What is the best sauce for a steak?", "What is the best source for a steak?"),
     ],
+    "a count for a definite thing": [
+        ("Is one layer of primer enough for a door?", "Is the layer of primer enough for a door?"),
+    ],
+    "a compound for its first part": [
+        ("Where can I buy a cheap note?", "Where can I buy a cheap notebook?"),
+    ],
     "a negation moved": [
         (
             "Why does the printer not work when the laptop is on?",
@@ -62,6 +68,7 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("How is yoghurt made?", "How do you make yoghurt?"),
     ("How long is the train from Munich to Vienna?", "how long is the train from Muinch to Vienna"),
     ("Can I use honey instead of sugar?", "Can honey be used instead of sugar?"),
+    ("How much sleep should one get?", "How much sleep should I get?"),
 ]
 
 

@@ -210,6 +210,10 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     short, long_ = sorted((x, y), key=len)
     if any(long_ == p + short for p in _PREFIXES):
         return "prefix"
+    for head in (short, _base(short)[0]):
+        rest = long_[len(head) :]
+        if long_.startswith(head) and len(rest) >= 3 and ctx.lexicon and rest in ctx.lexicon:
+            return "compound"  # "grape" / "grapefruit", "note" / "notebook": another thing
     for end in _INDEFINITE:
         if x.endswith(end) and y.endswith(end) and x != y and len(short) <= len(end) + 5:
             return "scope"

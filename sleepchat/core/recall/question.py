@@ -140,8 +140,8 @@ def canonical(words: list[str]) -> list[str]:
             out += [_number(nxt), SYMBOLS[w]]
             i += 2
             continue
-        if w[:1].isdigit() or w in NUMBER_WORDS:
-            out.append(NUMBER_WORDS.get(w, _number(w)))
+        if w[:1].isdigit() or w in NUMBER_WORDS or _numeral_one(words, i):
+            out.append(NUMBER_WORDS.get(w, "1" if w == "one" else _number(w)))
             if nxt == "°" or ((nxt == "degrees" or nxt == "degree") and i + 2 < len(words)):
                 after = words[i + 2] if i + 2 < len(words) else ""
                 unit = UNITS_AFTER_NUMBER.get(after) or UNITS.get(after)
@@ -167,6 +167,24 @@ def canonical(words: list[str]) -> list[str]:
             out.append(w)
         i += 1
     return out
+
+
+_BE_FORMS = frozenset({"is", "are", "was", "were"})
+_NOT_A_COUNT = frozenset(
+    {"which", "this", "that", "the", "each", "every", "no", "any", "some", "another", "a", "an"}
+    | {"only", "last", "first", "next"}
+)
+
+
+def _numeral_one(words: list[str], i: int) -> bool:
+    """The word "one" counting a thing ("is one coat enough" is not "is the coat enough"); not the
+    pronoun ("which one", "should one drink", "make one?", "one of them")."""
+    if words[i] != "one" or i + 1 >= len(words):
+        return False
+    prev, nxt = words[i - 1] if i else "", words[i + 1]
+    if prev in _NOT_A_COUNT or (prev in AUX and prev not in _BE_FORMS) or prev in MODALS:
+        return False  # "does one need", "should one drink": the pronoun
+    return nxt.isalpha() and nxt not in DROPPED and nxt not in MARKERS and nxt not in AUX
 
 
 # British -> American spelling rules (the words they would merge wrongly are too rare to see):
