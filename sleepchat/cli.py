@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--pairs",
         metavar="FILE",
-        help='JSONL of {"predicted", "asked", "same"} (with --calibrate: default the shipped ones)',
+        action="append",
+        help='JSONL of {"predicted", "asked", "same"}; repeat for several files (with '
+        "--calibrate: default the shipped ones)",
     )
     r.add_argument(
         "--calibrate",

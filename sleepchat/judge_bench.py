@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import IO, TYPE_CHECKING
@@ -31,7 +32,7 @@ from sleepchat.core.recall.calibration import (
 from sleepchat.core.recall.judge import YesNo, both_ways
 from sleepchat.core.recall.verify import Verifier, judge_kind
 from sleepchat.llm.base import ChatRequest
-from sleepchat.recall_bench import Pair, load_pairs
+from sleepchat.recall_bench import Pair, load_all
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
@@ -81,7 +82,8 @@ async def score_pairs(
 def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration:
     kinds = {}
     for kind in KINDS:
-        found = choose_level([(s.margin, s.pair.same) for s in scored if s.kind == kind])
+        others = [s.margin for s in scored if s.kind != kind and not s.pair.same]
+        found = choose_level([(s.margin, s.pair.same) for s in scored if s.kind == kind], others)
         kinds[kind] = dataclasses.replace(
             found,
             level=None if found.level is None else round(found.level, 4),
@@ -150,11 +152,13 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
         )
 
 
-async def run_calibrate(config: Config, *, pairs: str | None, split: str | None) -> int:
+async def run_calibrate(
+    config: Config, *, pairs: str | Sequence[str] | None, split: str | None
+) -> int:
     """Calibrate the configured chat model as the judge and store the level for it."""
     from sleepchat.runtime import judge_key, open_backend, open_store
 
-    loaded = load_pairs(pairs or tune_pairs_path(), split)
+    loaded = load_all(pairs or tune_pairs_path(), split)
     store = await open_store(config.resolved_data_dir())
     try:
         backend = await open_backend(config, check=True)

@@ -14,6 +14,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -77,6 +78,12 @@ class RecallReport:
         if len(self.latencies_ms) == 1:
             return self.latencies_ms[0]
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(q) - 1]
+
+
+def load_all(paths: str | Sequence[str], split: str | None = None) -> list[Pair]:
+    """The pairs of one file, or of several in turn (``--pairs A --pairs B``)."""
+    files = [paths] if isinstance(paths, str) else paths
+    return [pair for path in files for pair in load_pairs(path, split)]
 
 
 def load_pairs(path: str | Path, split: str | None = None) -> list[Pair]:
@@ -193,7 +200,7 @@ def print_report(report: RecallReport, out: IO[str]) -> None:
 async def run_recall_bench(
     config: Config,
     *,
-    pairs: str,
+    pairs: str | Sequence[str],
     threshold: float | None,
     split: str | None,
     judge: bool = False,
@@ -203,7 +210,7 @@ async def run_recall_bench(
     its calibrated level (the embedded model is loaded for it)."""
     from sleepchat.runtime import build_backend, build_embedder, open_backend, warn
 
-    loaded = load_pairs(pairs, split)
+    loaded = load_all(pairs, split)
     backend: BaseBackend | None
     if judge:
         backend = await open_backend(config, check=True)

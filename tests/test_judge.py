@@ -92,24 +92,30 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 # the judge ------------------------------------------------------------------------------------
 
 
-async def test_a_pair_is_the_same_only_when_both_orders_are_above_the_level() -> None:
-    model = Scripted({(PREDICTED, REWORDED): 2.0, (REWORDED, PREDICTED): 0.4})
+async def test_the_mean_of_both_orders_decides_each_clamped() -> None:
+    model = Scripted({(PREDICTED, REWORDED): 2.0, (REWORDED, PREDICTED): -1.2})
     judge = ModelJudge(model, calibration(0.5))
-    # One order says yes firmly, the other does not: small models say yes to one order of
-    # almost any look-alike, so the lower margin decides.
+    # One order says yes firmly, the other no: small models say yes to one order of almost
+    # any look-alike, so both are asked and a firm no pulls the mean under the level.
     assert not await judge.same(PREDICTED, REWORDED, "answer")
     assert model.asked == [(PREDICTED, REWORDED), (REWORDED, PREDICTED)]
-    model.margins[(REWORDED, PREDICTED)] = 0.6
+    model.margins[(REWORDED, PREDICTED)] = 0.2  # mean 1.1
     assert await judge.same(PREDICTED, REWORDED, "answer")
-    model.margins[(REWORDED, PREDICTED)] = 0.5  # at the level is not above it
+    model.margins[(REWORDED, PREDICTED)] = -1.0  # mean 0.5: at the level is not above it
     assert not await judge.same(PREDICTED, REWORDED, "answer")
-    assert judge.calls == 3 and judge.spent_ms >= 0
+    # a certainty beyond the ceiling cannot carry a no
+    model.margins[(PREDICTED, REWORDED)] = 40.0
+    model.margins[(REWORDED, PREDICTED)] = -3.5
+    assert not await judge.same(PREDICTED, REWORDED, "answer")
+    assert judge.calls == 4 and judge.spent_ms >= 0
 
 
-async def test_a_first_order_below_the_level_ends_the_judging() -> None:
-    model = Scripted({(PREDICTED, REWORDED): 0.2, (REWORDED, PREDICTED): 9.0})
+async def test_a_first_order_too_low_for_any_second_ends_the_judging() -> None:
+    model = Scripted({(PREDICTED, REWORDED): -3.5, (REWORDED, PREDICTED): 9.0})
     assert not await ModelJudge(model, calibration(0.5)).same(PREDICTED, REWORDED, "answer")
-    assert model.asked == [(PREDICTED, REWORDED)]  # a miss costs one question, not two
+    assert model.asked == [(PREDICTED, REWORDED)]  # a clear miss costs one question, not two
+    model = Scripted({(PREDICTED, REWORDED): 0.2, (REWORDED, PREDICTED): 3.0})
+    assert await ModelJudge(model, calibration(0.5)).same(PREDICTED, REWORDED, "answer")
 
 
 async def test_a_model_that_answers_too_few_questions_serves_nothing() -> None:
@@ -170,6 +176,17 @@ def test_a_judge_that_serves_too_few_rewordings_above_the_look_alikes_stays_off(
     one = [(2.0, True)] + [(0.1, True)] * 19 + looks(1.0)
     assert choose_level(one).level is None and choose_level(one).hits == 1
     assert choose_level([(2.0, True)] * 2 + [(0.1, True)] * 18 + looks(1.0)).level is not None
+
+
+def test_a_kind_with_few_look_alikes_stands_above_every_look_alike() -> None:
+    # The rules veto most look-alikes that line up: those left are too few to place a level
+    # alone, so it stands above the look-alikes of every kind (and above its own).
+    aligned = [(3.0, True), (1.5, True), (1.0, False)]
+    found = choose_level(aligned, others=[1.2, *([-2.0] * MIN_NEGATIVES)])
+    assert found.level == pytest.approx(1.2 + SAFETY) and found.hits == 2
+    assert found.max_false == 1.0 and found.negatives == 1
+    found = choose_level([(3.0, True), (1.4, False)], others=[0.0] * MIN_NEGATIVES)
+    assert found.level == pytest.approx(1.4 + SAFETY)
 
 
 def test_too_few_look_alikes_of_a_kind_say_nothing_about_where_they_lie() -> None:

@@ -8,11 +8,12 @@ that model. Calibrations measured here for the models sleepchat suggests ship wi
 kind whose look-alikes the judge could not keep out, gets no judge for it: recall then serves
 what the word rules approve, and nothing else (fail closed).
 
-Kinds are calibrated apart because a level holds only for the pairs it was measured on: two
-questions that line up word for word once stems, typos and synonyms are read ("aligned") hide
+Each kind's level stands above every look-alike of any kind, and above its own if higher: two
+questions that line up word for word once stems, typos and synonyms are read ("aligned") hid
 look-alikes of their own (a stem shared by two words, a name taken for a typo of another, "my"
-for "a") that questions differing in content words ("words") do not. The first judge, with one
-level for both, served 31 of 150 held-out look-alikes, all of them aligned.
+for "a"): the first judge, with one level set on too few of them, served 31 of 150 held-out
+look-alikes, all aligned. The rules now veto those classes (lined_up.py), so few aligned
+look-alikes reach a judge: too few to place a level alone, hence the bound from all of them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ STORE_KEY = "judge_calibrations"  # store meta: {model key: calibration}
 SHIPPED = "judge_calibrations.json"
 KINDS = ("aligned", "words")
 # Above the highest margin a look-alike reached: margins move a little with the machine's
-# floating point and the model file's build, and a tie must not serve.
-SAFETY = 0.05
+# floating point and the model file's build, a tie must not serve, and a new look-alike may
+# sit a little above the highest one labelled.
+SAFETY = 0.1
 # A judge costs a model request on every pair it is asked about: one that serves fewer than this
 # share of the rewordings costs more than it saves (SmolLM2 served 1 of 72 here), and a level
 # set by one or two pairs is chance.
@@ -126,15 +128,19 @@ class Calibration:
         return cls(model, method, clean, float(judge_ms), measured, source)
 
 
-def choose_level(scored: Sequence[tuple[float, bool]]) -> KindLevel:
-    """From (margin, labelled same) pairs of one kind: the level just above every look-alike,
-    or None when there are too few look-alikes to place it or it serves too few rewordings."""
+def choose_level(
+    scored: Sequence[tuple[float, bool]], others: Sequence[float] = ()
+) -> KindLevel:
+    """From (margin, labelled same) pairs of one kind, and the margins of the look-alikes of
+    the other kinds: the level just above every look-alike, or None when there are too few
+    look-alikes to place it or it serves too few of this kind's rewordings."""
     negatives = [m for m, same in scored if not same]
     positives = [m for m, same in scored if same]
     top = max(negatives) if negatives else None
-    if top is None or len(negatives) < MIN_NEGATIVES:
+    bound = max([*negatives, *others], default=None)
+    if bound is None or len(negatives) + len(others) < MIN_NEGATIVES:
         return KindLevel(None, len(positives), len(negatives), 0, top)
-    level = top + SAFETY
+    level = bound + SAFETY
     hits = sum(1 for m in positives if m > level)
     worth_it = hits > 0 and hits >= MIN_SHARE * len(positives)
     return KindLevel(level if worth_it else None, len(positives), len(negatives), hits, top)

@@ -1,11 +1,14 @@
 """The recall judge: the chat model decides the pairs the word rules leave open.
 
-The verifier (verify.py) vetoes what it can see (numbers, negation, direction, people, tense,
-question kind) and approves pairs that differ in form only; a pair that differs in content words
-("begin" for "start", "get rid of" for "remove", a request for a question) goes here. The model
-is asked, in both orders, whether the best reply to one message answers the other. Asked one way
-only, a small model says yes to almost anything worded alike; the lower of the two answers is
-what separates rewordings from look-alikes on the labelled pairs (README, Recall).
+The verifier (verify.py, lined_up.py) vetoes what it can see (numbers, negation, direction,
+people, tense, whose thing, words spelt alike) and approves pairs that differ in form only; a
+pair that differs in content words ("begin" for "start", "get rid of" for "remove", a request
+for a question) goes here. The model is asked, in both orders, whether the best reply to one
+message answers the other, and the two answers are averaged: asked one way only, a small model
+says yes to almost anything worded alike. Once the rules veto the look-alikes that line up,
+the mean of the two orders served more rewordings at no look-alike than the lower of the two
+did on the labelled pairs (README, Recall); each order is clamped so that one order's
+certainty cannot carry the other.
 
 A backend's answer is a margin: the log-odds of "yes" over "no" as the reply's first word where
 the model's log-probabilities are at hand (the embedded model), else +1 for a yes and -1 for
@@ -34,6 +37,10 @@ QUESTION = (
     'yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
 )
 MAX_CHARS = 400  # longer messages are not judged: a pasted text is not a question to match
+# Margins are clamped to +-CEILING before the two orders are averaged (the 1.5B model's
+# highest on the labelled pairs was +3.7): a first order so low that even a second at the
+# ceiling could not lift the mean above the level ends the judging.
+CEILING = 4.0
 
 
 class YesNo(Protocol):
@@ -59,6 +66,10 @@ def judge_messages(a: str, b: str) -> list[ChatMessage]:
     ]
 
 
+def _clamped(margin: float) -> float:
+    return max(-CEILING, min(CEILING, margin))
+
+
 async def both_ways(
     model: YesNo,
     predicted: str,
@@ -66,14 +77,17 @@ async def both_ways(
     options: ModelOptions | None = None,
     level: float | None = None,
 ) -> float:
-    """The model's margin for the pair: the lower of its two orders. With ``level``, a first
-    order at or below it ends the judging (a miss then costs one question, not two)."""
+    """The model's margin for the pair: the mean of its two orders, each clamped. With
+    ``level``, a first order too low for any second to lift the mean above it ends the
+    judging (a clear miss then costs one question, not two)."""
     questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
-    margins = await model.yes_margins(questions, options=options, stop_at=level)
-    stopped = len(margins) == 1 and level is not None and margins[0] <= level
-    if len(margins) != 2 and not stopped:
+    stop = None if level is None else 2 * level - CEILING
+    margins = await model.yes_margins(questions, options=options, stop_at=stop)
+    if len(margins) == 1 and stop is not None and margins[0] <= stop:
+        return (_clamped(margins[0]) + CEILING) / 2  # the most a second order could give
+    if len(margins) != 2:
         raise ValueError(f"the model answered {len(margins)} of 2 questions")
-    return min(margins)
+    return sum(_clamped(m) for m in margins) / 2
 
 
 class ModelJudge:
