@@ -24,14 +24,21 @@ from sleepchat.bench_sleep import ArmCost, idle_figures, policy_figures, reflect
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.events import ReplyChunk, ReplyDone, ReplyFailed
 from sleepchat.core.recall import Recall
+from sleepchat.core.recall.judge import ModelJudge
 from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendError, BaseBackend, ChatStats
 from sleepchat.progress import Progress
-from sleepchat.runtime import build_assistant, build_embedder, open_backend, open_store
+from sleepchat.runtime import (
+    build_assistant,
+    build_embedder,
+    build_judge,
+    open_backend,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from sleepchat.config import Config
-    from sleepchat.core.ports import Embedder, StorePort
+    from sleepchat.core.ports import Embedder, Judge, StorePort
 
 QUERY_WEIGHT = 10  # query-time tokens cost 10x sleep tokens (as in the Sleep-time Compute paper)
 LONG_WORDS = 900  # ≈ 1,200 tokens: the long-session resume measurement
@@ -58,6 +65,8 @@ class Turn:
     # only]" (sleep arm): coverage — whether one was the real follow-up in other words — is
     # read from these, apart from recall (whether the matcher served it).
     predicted: list[str] = field(default_factory=list)
+    served: str | None = None  # the predicted question whose answer was served (a hit)
+    prediction_id: str | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -86,9 +95,12 @@ class _Parts:
 
     backend: BaseBackend
     embedder: Embedder | None
+    judge: Judge | None = None  # as a session has it: the model's calibrated judge, if any
 
     def assistant(self, store: StorePort, settings: CoreSettings) -> Assistant:
-        return build_assistant(self.backend, store, settings, embedder=self.embedder)
+        return build_assistant(
+            self.backend, store, settings, embedder=self.embedder, judge=self.judge
+        )
 
 
 def load_conversations(
@@ -139,6 +151,7 @@ async def _ask(a: Assistant, text: str) -> Turn:
         total_ms=(last - start) * 1000,
         completion_tokens=0 if msg.source == "prediction" else (msg.completion_tokens or 0),
         source=msg.source,
+        prediction_id=msg.prediction_id,
     )
 
 
@@ -183,6 +196,10 @@ async def _arm(
                     fresh = a.fresh_predictions
                     ranked = await ranker.rank(query, fresh) if fresh else []
                 turn = await _ask(a, query)
+                if sleep and turn.source == "prediction":
+                    turn.served = next(
+                        (p.question for p in fresh if p.id == turn.prediction_id), None
+                    )
                 if sleep:
                     turn.predicted = [
                         f"{p.question} [{'answered' if p.answer else 'question only'}]"
@@ -377,6 +394,7 @@ async def bench(
     conversations: Sequence[Conversation],
     *,
     embedder: Embedder | None = None,
+    judge: Judge | None = None,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[ConversationResult]]:
     """The three arms of every conversation on ``backend`` (``embedder``: what recall embeds with,
@@ -384,7 +402,7 @@ async def bench(
     default) counts the arms and the long-session resume: a bar with an ETA on a terminal."""
     steps = 3 * len(conversations) + 1  # three arms each, then the long-session resume
     progress = progress or Progress("bench", steps)
-    parts = _Parts(backend, embedder)
+    parts = _Parts(backend, embedder, judge)
     # Every query gets a full cycle: no cooldown in the way.
     settings = dataclasses.replace(settings, cooldown_seconds=0.0, sleep_enabled=True)
     stateless_settings = dataclasses.replace(settings, sleep_enabled=False)
@@ -409,6 +427,16 @@ async def bench(
     return summary, results
 
 
+async def _judge(config: Config, backend: BaseBackend) -> Judge | None:
+    """The judge a session on this model would have (the user's calibration or the shipped
+    one), so the sleep arm's hits are what a user gets."""
+    store = await open_store(config.resolved_data_dir(), read_only=True)
+    try:
+        return await build_judge(config, store, backend)
+    finally:
+        await store.close()
+
+
 async def run_bench(
     config: Config, *, conversations: str | None, limit: int | None, json_out: str | None
 ) -> int:
@@ -420,9 +448,10 @@ async def run_bench(
             file=sys.stderr,
         )
         embedder = await build_embedder(config, backend)
+        judge = await _judge(config, backend)
         try:
             summary, results = await bench(
-                backend, config.core_settings(), convs, embedder=embedder
+                backend, config.core_settings(), convs, embedder=embedder, judge=judge
             )
         finally:
             if embedder is not None:
@@ -430,6 +459,7 @@ async def run_bench(
     finally:
         await backend.aclose()
     recall = f"embedding: {embedder.name}" if embedder is not None else "lexical"
+    recall += f", judge: {judge.name}" if isinstance(judge, ModelJudge) else ", no judge"
     summary = {"backend": backend.name, "model": backend.model, "recall": recall, **summary}
     print_table(summary, results, sys.stdout)
     if json_out:

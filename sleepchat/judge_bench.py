@@ -23,9 +23,11 @@ from typing import IO, TYPE_CHECKING
 
 from sleepchat.core.recall.calibration import (
     KINDS,
+    LOG_ODDS,
     MIN_NEGATIVES,
     MIN_SHARE,
     STORE_KEY,
+    YES_NO,
     Calibration,
     choose_level,
 )
@@ -55,7 +57,7 @@ def tune_pairs_path() -> str:
 
 
 def method_of(backend: BaseBackend) -> str:
-    return "yes/no log-odds" if backend.name == "local" else "yes/no"
+    return LOG_ODDS if backend.name == "local" else YES_NO
 
 
 async def score_pairs(

@@ -57,6 +57,32 @@ async def test_quick_bench_reports_every_figure() -> None:
     assert res.sleep[1].best_question is not None  # how close the best prediction came
     # What was predicted when each was asked, to read coverage from apart from recall.
     assert "Should I remove the yellow leaves? [answered]" in res.sleep[0].predicted
+    assert res.sleep[0].served == "Should I remove the yellow leaves?"  # which one served
+    assert res.sleep[1].served is None
+
+
+class Yes:
+    """A judge that takes any pair the rules leave open for the same question."""
+
+    name = "yes"
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    async def same(self, predicted: str, asked: str, answer: str) -> bool:
+        self.asked.append((predicted, asked))
+        return True
+
+
+async def test_the_sleep_arm_matches_with_the_models_judge_as_a_session_does() -> None:
+    reworded = Conversation("tomatoes", CONV.context, ["Do I take off the yellow leaves?"])
+    backend = FakeBackend(reply, structured)
+    summary, _ = await bench(backend, CoreSettings(), [reworded])
+    assert summary["hits"] == 0  # the word rules alone: another verb is not theirs to serve
+    judge = Yes()
+    summary, (res,) = await bench(backend, CoreSettings(), [reworded], judge=judge)
+    assert summary["hits"] == 1 and res.sleep[0].served == "Should I remove the yellow leaves?"
+    assert judge.asked and judge.asked[0][1] == "Do I take off the yellow leaves?"
 
 
 class NoCache(FakeBackend):

@@ -17,6 +17,7 @@ from sleepchat.config import load_config
 from sleepchat.core.ports import ChatMessage, ModelOptions
 from sleepchat.core.recall import Recall
 from sleepchat.core.recall.calibration import (
+    LOG_ODDS,
     MIN_NEGATIVES,
     SAFETY,
     STORE_KEY,
@@ -46,7 +47,7 @@ def calibration(
     words = KindLevel(level, 10, 10, 6 if level is not None else 0, 0.45)
     lined_up = KindLevel(aligned, 10, 10 if aligned is not None else 0, 5, 0.4)
     kinds = {"words": words, "aligned": lined_up}
-    return Calibration(model, "yes/no log-odds", kinds, 900.0, "2026-12-04")
+    return Calibration(model, LOG_ODDS, kinds, 900.0, "2026-12-04")
 
 
 class Scripted:
@@ -234,6 +235,9 @@ def test_the_users_own_calibration_wins_and_an_unreadable_one_is_never_trusted()
     broken = {**own, "kinds": {"words": {**own["kinds"]["words"], "level": "high"}}}
     assert lookup("local:mine", {"local:mine": broken}) is None
     assert lookup("local:mine", "not a mapping") is None
+    # a level measured as the lower of both orders (an older version) means nothing now
+    older = {**own, "method": "yes/no log-odds"}
+    assert lookup("local:mine", {"local:mine": older}) is None
     if shipped is not None:
         key, row = shipped
         found = lookup(key, {})

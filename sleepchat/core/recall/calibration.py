@@ -40,6 +40,11 @@ MIN_SHARE = 0.1
 # the lined-up kind of the 1.5B model served 24 of 48 held-out look-alikes (SmolLM2 got a level
 # too), while the words kind's 88 bounded the kind's own classes.
 MIN_NEGATIVES = 30
+# How the model is asked and its two answers combined. A level measured another way (the lower
+# of both orders, before this version) means nothing here: such a record is not trusted.
+LOG_ODDS = "yes/no log-odds, both orders averaged"
+YES_NO = "yes/no, both orders averaged"
+METHODS = (LOG_ODDS, YES_NO)
 
 
 def model_key(backend: str, model: str) -> str:
@@ -76,7 +81,7 @@ class KindLevel:
 @dataclass(frozen=True)
 class Calibration:
     model: str  # model_key()
-    method: str  # how the model was asked: "yes/no log-odds" or "yes/no"
+    method: str  # how the model was asked: one of METHODS
     kinds: Mapping[str, KindLevel] = field(default_factory=dict)
     judge_ms: float = 0.0  # mean time to judge one pair (both orders)
     measured: str = ""  # when, ISO date
@@ -119,7 +124,7 @@ class Calibration:
             return None
         model, method = data.get("model"), data.get("method")
         judge_ms, measured = data.get("judge_ms", 0.0), data.get("measured", "")
-        if not (isinstance(model, str) and isinstance(method, str)):
+        if not isinstance(model, str) or method not in METHODS:
             return None
         if not isinstance(judge_ms, int | float) or not isinstance(measured, str):
             return None
