@@ -115,6 +115,7 @@ async def answer_ms(backend: BaseBackend, pairs: list[Pair], options: ModelOptio
 
 def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out: IO[str]) -> None:
     print(f"judge: {cal.method} on {cal.model}", file=out)
+    look_alikes = sum(k.negatives for k in cal.kinds.values())  # every level stands above all
     for kind in KINDS:
         k = cal.kinds[kind]
         print(f"{kind} pairs: {k.positives} same, {k.negatives} different", file=out)
@@ -123,7 +124,7 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
         if k.level is None:
             why = (
                 f"fewer than {MIN_NEGATIVES} look-alikes to place a level"
-                if k.negatives < MIN_NEGATIVES
+                if look_alikes < MIN_NEGATIVES
                 else f"above every look-alike it serves {k.hits} of {k.positives} rewordings, "
                 f"too few to pay for judging (at least {MIN_SHARE:.0%})"
             )
