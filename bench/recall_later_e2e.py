@@ -58,16 +58,24 @@ def main() -> int:
         chosen += same[: args.limit] if args.limit else same
     served = {True: 0, False: 0}
     total = {True: 0, False: 0}
+    by_class: dict[str, list[int]] = {}
     for n, row in enumerate(chosen, 1):
         hit, took = run_pair(row["predicted"], row["asked"], args)
         served[row["same"]] += hit
         total[row["same"]] += 1
+        counts = by_class.setdefault(
+            row.get("class", "same" if row["same"] else "different"), [0, 0]
+        )
+        counts[0] += hit
+        counts[1] += 1
         label = "same" if row["same"] else "diff"
         outcome = "SERVED" if hit else "miss"
         print(f"{n}/{len(chosen)} {label} {outcome} {took:.1f}s", file=sys.stderr, flush=True)
     print(f"judge {args.judge}, model {Path(args.model).name}")
     print(f"rewordings served: {served[True]}/{total[True]}")
     print(f"look-alikes served: {served[False]}/{total[False]}")
+    for name in sorted(by_class):
+        print(f"  {name:<24} {by_class[name][0]}/{by_class[name][1]}")
     return 0
 
 

@@ -17,6 +17,7 @@ FROZEN = [
     DATA / "notes_heldout.jsonl",
     DATA / "recall_judge_fresh.jsonl",
     DATA / "recall_judge_test.jsonl",
+    DATA / "recall_test4.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -28,6 +29,9 @@ PHRASE = 3  # words: a rule phrase this long is distinctive (two-word ones are e
 # Reviewed by hand: phrases a rule holds that the frozen splits happen to hold too, written where
 # the splits could not be read (the follow-up catalogue came from a branch without them).
 REVIEWED = {"can i get", "at what temperature does", "could i get"}
+# The same for recall_test4.jsonl, read after its one measurement: everyday phrases of rules
+# and tests that were there before a helper wrote it without reading them.
+REVIEWED |= {"a copy of", "why is that", "i have a question"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -37,11 +41,20 @@ PREDATING = {
     "how long does it take to drive",
     "how long should i boil an egg",
     "what is 2 to the power of 10",
+    # recall_test4.jsonl, likewise
+    "how does a heat pump work",
+    "how do i reverse a list in python",
+    "why is my sourdough starter not rising",
+    "when was the telephone invented",
+    "who invented the telephone",
+    "i have a question",
 }
 
 
 def predating(run: str) -> bool:
-    """The run shares five words in a row with a reviewed everyday question."""
+    """The run is, or shares five words in a row with, a reviewed everyday question."""
+    if run in PREDATING:
+        return True
     fives = set(runs(run, 5))
     return any(fives & set(runs(p, 5)) for p in PREDATING)
 
