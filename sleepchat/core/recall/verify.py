@@ -301,12 +301,10 @@ def compare(
         spelt, passive=passives(a) | passives(b), generic=generic(a) | generic(b)
     )
     verb_s = ("does" in a.raw) != ("does" in b.raw)  # "how DNS works" / "how does DNS work"
-    for t in a.tokens:
-        for u in b.tokens:
-            if t.word == u.word or (pairs is not None and pairs[t.position] is u):
-                why = _spelt_apart(t, u, typo, context)
-                if why and not (verb_s and why.startswith("number")):
-                    return Verdict(False, why)
+    for t, u in _lined_up(a.tokens, b.tokens, pairs):
+        why = _spelt_apart(t, u, typo, context)
+        if why and not (verb_s and why.startswith("number")):
+            return Verdict(False, why)
     if pairs is None:
         left, structural = _unpaired(a.tokens, b.tokens)
         wa, wb = {t.word for t in a.tokens}, {t.word for t in b.tokens}
@@ -328,6 +326,20 @@ def compare(
     if negation_moved(a, b, pairs):
         return Verdict(False, "negation moved")
     return SAME
+
+
+def _lined_up(
+    a: list[Token], b: list[Token], pairs: dict[int, Token] | None
+) -> Iterable[tuple[Token, Token]]:
+    """The words paired across the two questions; when not all pair, those that share a stem
+    and are found nowhere as written on the other side ("upgraded" / "upgrade")."""
+    if pairs is not None:
+        yield from ((t, pairs[t.position]) for t in a)
+        return
+    surfaces_a, surfaces_b = {t.surface for t in a}, {u.surface for u in b}
+    for t in a:
+        if t.surface not in surfaces_b:
+            yield from ((t, u) for u in b if u.word == t.word and u.surface not in surfaces_a)
 
 
 def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Spelling) -> str:
