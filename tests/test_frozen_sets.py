@@ -23,6 +23,8 @@ FROZEN = {
     # veto lined-up look-alikes and before the judge's shipped level was measured on it: read
     # only for the final figures (README, Recall)
     "recall_test4.jsonl": "e247cc7a09c6ddd1f7671c9f7f773e7a87e3c31a971029f990a7649dd8c3abf8",
+    # written by another such helper after the rules and the shipped level were final
+    "recall_test5.jsonl": "d3909ad0a02a2b9e86b737ca6023a1edbc17259b445b6be183fc4aff48775a0b",
 }
 
 

@@ -18,6 +18,7 @@ FROZEN = [
     DATA / "recall_judge_fresh.jsonl",
     DATA / "recall_judge_test.jsonl",
     DATA / "recall_test4.jsonl",
+    DATA / "recall_test5.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
