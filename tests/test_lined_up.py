@@ -26,7 +26,11 @@ VETOED = {
     ],
     "another number": [
         ("How do I look after my arms?", "How do I look after my arm?"),
+        ("Why do my glasses fog up?", "Why does my glass fog up?"),  # not the verb's -s
         ("Where can I buy goods in bulk?", "Where can I buy good in bulk?"),
+    ],
+    "an adjective for another": [
+        ("Why are my students bored?", "Why are my students boring?"),
     ],
     "two words that stem alike": [
         ("How do I fix a broken pipe?", "How do I fix a broken pip?"),
@@ -69,6 +73,14 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("How long is the train from Munich to Vienna?", "how long is the train from Muinch to Vienna"),
     ("Can I use honey instead of sugar?", "Can honey be used instead of sugar?"),
     ("How much sleep should one get?", "How much sleep should I get?"),
+    # found by a review of the rules: forms of one word, not two words
+    ("How do I set up wi-fi on my laptop?", "how do i set up wifi on my laptop"),
+    ("Can you recommend one please?", "can you recommend one"),
+    ("Where can I buy a new dog's collar?", "where can i buy a new dogs collar"),
+    ("What to do when a dog barks at night?", "what to do when dogs bark at night"),
+    ("How To Make Pancakes", "how to make a pancake"),
+    ("How do I logout of Gmail?", "how do i log out of gmail"),
+    ("How do I reset my phone?", "how do i reset my smartphone"),
 ]
 
 
@@ -97,7 +109,8 @@ def test_a_rewording_is_still_served_or_left_to_the_judge(
 
 def test_the_spelling_rules_one_by_one() -> None:
     lexicon = Verifier.default().lexicon
-    assert inflection_clash("baking", "baked", lexicon) == "tense"
+    assert inflection_clash("baked", "bake", lexicon) == "tense"
+    assert inflection_clash("bored", "boring", lexicon)  # not one word, passive or not
     assert inflection_clash("baking", "bake", lexicon) == ""  # "how to start baking"
     assert inflection_clash("carries", "carry", lexicon) == "number"
     assert inflection_clash("needed", "need", lexicon, frozenset({"needed"})) == ""  # passive

@@ -26,6 +26,7 @@ class Spelling:
     names: frozenset[str] = frozenset()
     passive: frozenset[str] = frozenset()  # participles after "be" in either question
     generic: frozenset[str] = frozenset()  # words after "a"/"an" in either question
+    words: frozenset[str] = frozenset()  # every word of both questions, as written
 
 
 _SENTENCE_END = re.compile(r"[.?!:;]\s*$")
@@ -35,6 +36,9 @@ _WORD = re.compile(r"[A-Za-z][\w'-]*")
 def names(text: str) -> frozenset[str]:
     """Words written with a capital inside a sentence (lowercased): names of things, whose
     spelling is the thing ("Polars" is not "Polar", "Canva" not "Canvas")."""
+    longer = [w for w in _WORD.findall(text)[1:] if len(w) > 3]
+    if longer and all(w[:1].isupper() for w in longer):
+        return frozenset()  # Title Case: capitals say nothing about names
     out = set()
     for m in _WORD.finditer(text):
         word = m.group(0)
@@ -82,6 +86,11 @@ def _bases(x: str, y: str) -> tuple[tuple[str, str], tuple[str, str]]:
     return _base(x), _base(y)
 
 
+def _plain(word: str) -> str:
+    """American spelling, hyphens dropped: "wi-fi" is "wifi", "colour" is "color"."""
+    return spelling(word.replace("-", ""))
+
+
 def inflection_clash(
     x: str,
     y: str,
@@ -93,14 +102,18 @@ def inflection_clash(
     another number ("glasses" / "glass"; "a list" is any list, so "lists" asks the same),
     another tense ("owned" / "owns"), or two words ("cape" / "cap": no ending makes one of the
     other)."""
-    x, y = spelling(x), spelling(y)
+    x, y = _plain(x), _plain(y)
     if x == y:
         return ""
     (bx, ex), (by, ey) = _bases(x, y)
     if ex == ey:
-        return "two words"  # both inflected alike, yet spelt apart: "starred" / "stared"
+        # the same ending on one base spelt two ways is a slip ("tomatos"); on two bases, or
+        # with no ending, two words ("cape" / "cap")
+        return "" if ex and bx == by else "two words"
     if bx.rstrip("e") != by.rstrip("e"):
         return "two words"
+    if {ex, ey} == {"ed", "ing"}:
+        return "two words"  # "bored" / "boring", "closed" / "closing", passive or not
     if ex != ey and (ex == "ed" or ey == "ed") and not {x, y} & passive:
         return "tense"
     if ex != ey and "s" in (ex, ey) and "" in (ex, ey):
@@ -157,7 +170,8 @@ def one_word(x: str, y: str) -> bool:
 
 
 _PREFIXES = ("re", "un", "pre", "de", "dis", "mis", "non", "over", "under", "out", "anti")
-_INDEFINITE = ("one", "body", "thing", "where")  # everyone / anyone / no one ...
+_INDEFINITE = ("one", "body", "thing", "where")  # everyone / anyone / nobody ...
+_QUANTIFIERS = frozenset({"every", "any", "some", "no"})
 _DEGREE = ("est", "er")
 
 
@@ -212,10 +226,12 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         return "prefix"
     for head in (short, _base(short)[0]):
         rest = long_[len(head) :]
+        apart = rest in ctx.words  # "logout" / "log out": one word written apart
         if long_.startswith(head) and len(rest) >= 3 and ctx.lexicon and rest in ctx.lexicon:
-            return "compound"  # "grape" / "grapefruit", "note" / "notebook": another thing
+            return None if apart else "compound"  # "grape" / "grapefruit": another thing
     for end in _INDEFINITE:
-        if x.endswith(end) and y.endswith(end) and x != y and len(short) <= len(end) + 5:
+        heads = {x[: -len(end)], y[: -len(end)]}
+        if x.endswith(end) and y.endswith(end) and x != y and heads <= _QUANTIFIERS:
             return "scope"
     known = ctx.lexicon | ctx.names if ctx.lexicon is not None else None
     if near_spelling(x, y, known):
@@ -261,7 +277,7 @@ def _distance(a: str, b: str) -> int:
     return row[-1]
 
 
-_BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "get", "gets", "got"})
+_BE = frozenset({"am", "is", "are", "was", "were", "be", "been", "being", "get", "gets", "got"})
 
 
 def passives(q: Question) -> frozenset[str]:
@@ -282,7 +298,7 @@ def generic(q: Question) -> frozenset[str]:
     """Words after "a"/"an" (an adjective may come between): "a list" is any list; and
     a possessive's "'s", often written without its apostrophe ("writers block")."""
     words = q.raw
-    owners = {w[:-2] for w in words if w.endswith("'s")}
+    owners = set(re.findall(r"([a-z]+)['\u2019]s\b", q.text.lower()))  # gone from raw by then
     return frozenset(owners) | frozenset(
         w
         for i, w in enumerate(words)

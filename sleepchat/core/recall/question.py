@@ -184,7 +184,12 @@ def _numeral_one(words: list[str], i: int) -> bool:
     prev, nxt = words[i - 1] if i else "", words[i + 1]
     if prev in _NOT_A_COUNT or (prev in AUX and prev not in _BE_FORMS) or prev in MODALS:
         return False  # "does one need", "should one drink": the pronoun
-    return nxt.isalpha() and nxt not in DROPPED and nxt not in MARKERS and nxt not in AUX
+    closed = nxt in DROPPED or nxt in MARKERS or nxt in AUX or nxt in FILLER
+    return nxt.isalpha() and not closed and nxt not in INTERJECTIONS and nxt not in _AFTER_ONE
+
+
+# Words after the pronoun "one" that are no thing counted: "buy one now", "worth one tbh".
+_AFTER_ONE = frozenset({"now", "then", "too", "again", "today", "tbh", "yet", "soon", "instead"})
 
 
 # British -> American spelling rules (the words they would merge wrongly are too rare to see):

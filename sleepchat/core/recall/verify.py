@@ -31,6 +31,7 @@ from sleepchat.core.recall.lined_up import (
     inflection_clash,
     names,
     negation_moved,
+    one_word,
     passives,
     unpaired_clash,
 )
@@ -275,6 +276,15 @@ def _method(a: Question, b: Question) -> bool:
     return "how" in (a.kind, b.kind) and {a.kind, b.kind} <= {"how", "other"}
 
 
+def _whose_differs(a: Question, b: Question) -> bool:
+    """Another person's thing ("my handwriting" / "your handwriting"), or someone's thing
+    against none ("my postcode" / "a postcode": a value, not a definition; "my husband" / "I"),
+    except in a how-to question ("how do I clean my oven" / "how to clean an oven")."""
+    if a.possessors == b.possessors:
+        return False
+    return bool(a.possessors and b.possessors) or not _method(a, b)
+
+
 def compare(
     a: Question, b: Question, typo: Callable[[str, str], bool], spelt: Spelling | None = None
 ) -> Verdict:
@@ -289,7 +299,7 @@ def compare(
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
     if a.tenses != b.tenses:
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
-    if a.possessors != b.possessors and ((a.possessors and b.possessors) or not _method(a, b)):
+    if _whose_differs(a, b):
         return Verdict(False, f"whose {_set(a.possessors)} / {_set(b.possessors)}")
     if a.modal and b.modal and a.modal != b.modal and not _method(a, b):
         return Verdict(False, f"modal {a.modal} / {b.modal}")
@@ -298,12 +308,20 @@ def compare(
     pairs = _pair(a.tokens, b.tokens, typo)
     # "upgraded" / "upgrade" is another tense whether or not every other word lines up.
     context = dataclasses.replace(
-        spelt, passive=passives(a) | passives(b), generic=generic(a) | generic(b)
+        spelt,
+        passive=passives(a) | passives(b),
+        generic=generic(a) | generic(b),
+        words=frozenset(a.raw) | frozenset(b.raw),
     )
-    verb_s = ("does" in a.raw) != ("does" in b.raw)  # "how DNS works" / "how does DNS work"
-    for t, u in _lined_up(a.tokens, b.tokens, pairs):
-        why = _spelt_apart(t, u, typo, context)
-        if why and not (verb_s and why.startswith("number")):
+    lined = list(_lined_up(a, b, pairs))
+    clashes = [(t, u, _spelt_apart(t, u, typo, context)) for t, u in lined]
+    # every -s that differs, "a dog" / "dogs" included, to tell agreement from a count
+    flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
+    agreement = _agreement(a, b, flips)
+    for _t, _u, why in clashes:
+        if not why:
+            continue
+        if not (agreement and why.startswith("number")):
             return Verdict(False, why)
     if pairs is None:
         left, structural = _unpaired(a.tokens, b.tokens)
@@ -329,10 +347,11 @@ def compare(
 
 
 def _lined_up(
-    a: list[Token], b: list[Token], pairs: dict[int, Token] | None
+    qa: Question, qb: Question, pairs: dict[int, Token] | None
 ) -> Iterable[tuple[Token, Token]]:
     """The words paired across the two questions; when not all pair, those that share a stem
     and are found nowhere as written on the other side ("upgraded" / "upgrade")."""
+    a, b = qa.tokens, qb.tokens
     if pairs is not None:
         yield from ((t, pairs[t.position]) for t in a)
         return
@@ -342,17 +361,37 @@ def _lined_up(
             yield from ((t, u) for u in b if u.word == t.word and u.surface not in surfaces_a)
 
 
+def _number_flip(t: Token, u: Token, spelt: Spelling) -> bool:
+    return inflection_clash(t.surface, u.surface, spelt.lexicon) == "number"
+
+
+def _agreement(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
+    """The -s moved between a noun and its verb, not a count changed: "a dog barks" / "dogs
+    bark" (one word gains it as the other loses it), "how DNS works" / "how does DNS work"
+    (the verb, last in its clause, gives it to "does")."""
+    if len(numbers) == 2:
+        (t1, _), (t2, _) = numbers
+        return t1.surface.endswith("s") != t2.surface.endswith("s")
+    if len(numbers) == 1 and ("does" in a.raw) != ("does" in b.raw):
+        t, u = numbers[0]
+        plural = t if t.surface.endswith("s") else u
+        side = a if plural is t else b
+        last = max((x.position for x in side.tokens if x.clause == plural.clause), default=-1)
+        return plural.position == last and "does" not in side.raw
+    return False
+
+
 def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Spelling) -> str:
     """Why two words lined up are two words after all ("" when they are one)."""
     x, y = t.surface, u.surface
-    if t.kind != "word" or spelling(x) == spelling(y):
+    if t.kind != "word" or spelling(x.replace("-", "")) == spelling(y.replace("-", "")):
         return ""
     if doubled(x, y, spelt.lexicon):
         return f"two words {x!r} / {y!r}"
     named = x in spelt.names or y in spelt.names
     if named and not _transposed(x, y):  # "Muinch" is a slip of the fingers; "Mixtral" a name
         return f"name {x!r} / {y!r}"
-    if t.word == u.word and not typo(x, y):
+    if t.word == u.word and (one_word(x, y) or not typo(x, y)):
         clash = inflection_clash(x, y, spelt.lexicon, spelt.passive, spelt.generic)
         if clash:
             return f"{clash} {x!r} / {y!r}"
