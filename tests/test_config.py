@@ -399,7 +399,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(
     message, path = bad_file(tmp_path, env, "recall:\n  zzzz: 1\n")
     assert message == (
         f"config error in {path}: unknown key 'recall.zzzz' "
-        "(valid keys here: method, threshold, embed_model, judge)"
+        "(valid keys here: method, threshold, embed_model, judge, hints)"
     )
 
 

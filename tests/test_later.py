@@ -129,3 +129,44 @@ def test_script_later_then_idle_then_asking_serves_it_marked_queued(tmp_path: Pa
     hit = evs[-1]
     assert (hit["source"], hit["queued"]) == ("prediction", True)
     assert hit["text"] == "About: Can I feed the starter with rye flour?"
+
+
+GARDENS = "What are the best gardens to visit in Kyoto in April?"
+REWORDED = "Which are the top gardens to visit in Kyoto in April?"  # words differ: no judge here
+HINTED = "Answers prepared earlier for similar questions"
+
+
+async def _miss_request(path: Path, asked: str, **settings: object) -> str:
+    """The request a miss sends after a queued question about Kyoto's gardens was answered."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    s = await Store.open(path)
+    try:
+        a = await assistant(s, backend, **settings)
+        await ask(a, "I am planning a week in Kyoto in April; we like temples and gardens.")
+        await a.later(GARDENS)
+        await a.reflect()
+        backend.calls.clear()
+        done = await ask(a, asked)
+    finally:
+        await s.close()
+    assert done.message.source == "model"  # a miss
+    [turn] = [c for c in backend.calls if c.kind == "stream"]
+    return "\n".join(m["content"] for m in turn.messages)
+
+
+async def test_a_miss_quotes_no_earlier_answer_by_default(tmp_path: Path) -> None:
+    # Each hint is prefilled before the reply's first word: a miss would start later.
+    request = await _miss_request(tmp_path, REWORDED)
+    assert HINTED not in request and f"Answer to «{GARDENS}»" not in request
+
+
+async def test_hints_when_asked_for_quote_a_near_answer_but_never_a_look_alikes(
+    tmp_path: Path,
+) -> None:
+    near = await _miss_request(tmp_path / "near", REWORDED, recall_hints=2)
+    assert HINTED in near and f"Answer to «{GARDENS}»" in near
+    # Another month: the rules veto the pair, so its answer is about something else.
+    may = await _miss_request(
+        tmp_path / "may", "What are the best gardens to visit in Kyoto in May?", recall_hints=2
+    )
+    assert HINTED not in may and f"Answer to «{GARDENS}»" not in may

@@ -190,6 +190,14 @@ class RecallConfig:
         "auto: the chat model judges reworded questions where it was calibrated for no false "
         "hits (sleepchat bench recall --calibrate); never: the word rules alone.",
     )
+    hints: int = setting(
+        0,
+        "On a miss, how many answers to predictions it nearly matched to show the model as "
+        "hints (0: none; each is prefilled before the first word of the reply).",
+        ge=0,
+        le=4,
+        core="recall_hints",
+    )
 
 
 @dataclass(frozen=True)

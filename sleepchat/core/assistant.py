@@ -54,7 +54,6 @@ from sleepchat.text import clean_input, clip
 
 DEFAULT_TITLE = "New chat"
 TITLE_CHARS = 48
-HINTS = 2  # near-miss predictions passed to the model as hints
 # Memory items a new session's first question may wait to embed (about 0.1 s); more, and it
 # is quoted by shared words, the idle period embedding them.
 EMBED_ON_INPUT = 32
@@ -359,7 +358,7 @@ class Assistant:
                                 yield event
                         return
                     assert result is not None
-                    hints = [(p.question, p.answer) for p, _ in result.near if p.answer][:HINTS]
+                    hints = self._recall.hints(text, result, conversation.settings.recall_hints)
                     if ready:
                         await conversation.record_unserved(result)
             sections = await conversation.document_sections(text, self._recall)

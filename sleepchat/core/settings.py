@@ -38,6 +38,9 @@ class CoreSettings:
     # recall: the candidate level (None: the method's calibrated default); the embedding
     # model itself is handed to the Assistant by the composition root
     recall_threshold: float | None = None
+    # On a miss, answers to nearly matched predictions quoted to the model (0: none): each is
+    # prefilled before the reply's first token, and a look-alike's answer misleads.
+    recall_hints: int = 0
     # replies longer than this many tokens are cut (None: the model decides)
     max_reply_tokens: int | None = None
 

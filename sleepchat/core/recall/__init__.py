@@ -244,6 +244,19 @@ class Recall:
         best = next((s for p, s in scored if p is hit), scored[0][1] if scored else 0.0)
         return RecallResult(hit, best, near, method, reason, judged=judged)
 
+    def hints(self, question: str, result: RecallResult, count: int) -> list[tuple[str, str]]:
+        """Up to ``count`` nearly matched predictions' questions and answers for a miss's
+        request; never one the rules veto (another place, number, person...): its answer is
+        about something else, and a small model copies it."""
+        out: list[tuple[str, str]] = []
+        for p, _score in result.near:
+            if len(out) >= count:
+                break
+            verdict = self.verifier.check(p.question, question)
+            if p.answer and (verdict.same or verdict.judge):
+                out.append((p.question, p.answer))
+        return out
+
     async def _judged_same(self, p: Prediction, question: str) -> bool:
         assert self.judge is not None
         try:
