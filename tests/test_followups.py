@@ -77,6 +77,11 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "what are the key points of the article",
         "give me the gist of it",
         "tl;dr of this readme please",
+        # what the whole file is, asked of the file by name
+        "What is this article about?",
+        "what does the attached script do",
+        "Could you give me an overview of the report?",
+        "What does this module cover?",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -92,6 +97,10 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "what are the main points of the argument",
         "summary of the code changes",
         "summarize this paper in Spanish",
+        "what does it do?",  # not named: perhaps the last answer's subject
+        "what does the report say about pricing?",  # one thing in it
+        "Can you explain this code?",  # perhaps the last answer's code
+        "What does this function do?",
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

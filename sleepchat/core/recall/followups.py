@@ -372,6 +372,11 @@ def _table() -> dict[str, str]:
     return table
 
 
+@functools.cache
+def _about_it() -> frozenset[str]:
+    return frozenset(normalize(p) for p in _ABOUT_IT.split("|"))
+
+
 MAX_CHARS = 160  # longer messages carry more than an intent
 
 # A reference to an attached document ("this paper", "the attached file"), and the reference
@@ -384,6 +389,15 @@ _DOCUMENT = re.compile(
 )
 _OF_IT = re.compile(r"\s+(?:of|in|from)\s+_$")
 SUMMARY = "summary"
+# Asked of a document named as such ("what does this module do?", "what is the paper about?"),
+# these ask what the whole file is: its summary. Without the name ("what does it do?") they
+# may be about the last answer's subject, so they stay questions for the matcher; so does
+# "explain this code", which may mean the code of the last answer.
+_ABOUT_IT = """
+    what does it do | what is it about | what it is about | what does it cover | what does it say |
+    what does it contain | what is in it | what is it for | tell me about it |
+    an overview of it | give me an overview of it | overview of it |
+    what does it talk about | what does it describe | what is the point of it"""
 
 
 def match(text: str, *, documents: bool = False) -> Intent | None:
@@ -393,6 +407,9 @@ def match(text: str, *, documents: bool = False) -> Intent | None:
         return None
     name = _table().get(normalize(text))
     if name is None and documents:
-        about = _OF_IT.sub("", normalize(_DOCUMENT.sub(" it ", text.lower())))
+        named = _DOCUMENT.sub(" it ", text.lower())
+        about = _OF_IT.sub("", normalize(named))
         name = SUMMARY if _table().get(about) == SUMMARY else None
+        if name is None and named != text.lower() and normalize(named) in _about_it():
+            name = SUMMARY
     return BY_NAME[name] if name is not None else None
