@@ -19,6 +19,7 @@ FROZEN = [
     DATA / "recall_judge_test.jsonl",
     DATA / "recall_test4.jsonl",
     DATA / "recall_test5.jsonl",
+    DATA / "question_voice_test2.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -33,6 +34,9 @@ REVIEWED = {"can i get", "at what temperature does", "could i get"}
 # The same for recall_test4.jsonl, read after its one measurement: everyday phrases of rules
 # and tests that were there before a helper wrote it without reading them.
 REVIEWED |= {"a copy of", "why is that", "i have a question"}
+# The same for question_voice_test2.jsonl: a signal message and a follow-up phrasing that were
+# there before a helper wrote it without reading them.
+REVIEWED |= {"the first time", "tell me more"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

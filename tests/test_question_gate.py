@@ -37,6 +37,31 @@ def test_questions_the_assistant_would_ask_the_user_are_dropped(split: str) -> N
     assert {r["class"] for r in caught} == {r["class"] for r in theirs}  # every class, not one
 
 
+VOICE2 = Path(__file__).parent / "data" / "question_voice_test2.jsonl"
+
+
+def test_a_second_voice_set_written_before_the_wider_rules_is_mostly_caught() -> None:
+    """160 questions (80 the assistant's, in 9 classes) written by a helper who read no code,
+    while the rules for what the user is doing, suggestions and the user's own things were
+    written; measured once: 56/80 caught, 3/80 user questions dropped (37 and 2 before). One
+    of the three ("your function" after "I need a function") was read and mended after."""
+    assert hashlib.sha256(VOICE2.read_bytes()).hexdigest() == (
+        "904b23da11ae7fc8c1f54864d3f3b94a41562d9f5a80c566ae7d8ef9aaa4a9d6"
+    )
+    rows = [json.loads(line) for line in VOICE2.read_text().splitlines()]
+
+    def dropped(r: dict[str, str]) -> bool:
+        said = [r["context"]]
+        return question_problem(r["question"], earlier=[], user_said=said) == ASKS
+
+    caught = sum(dropped(r) for r in rows if r["voice"] == "assistant")
+    wrong = sum(dropped(r) for r in rows if r["voice"] == "user")
+    assert caught >= 56 and wrong <= 2
+
+
+ASKS = quality.ASKS_THE_USER
+
+
 @pytest.mark.parametrize(
     "question, reason",
     [
@@ -59,6 +84,45 @@ def test_questions_the_assistant_would_ask_the_user_are_dropped(split: str) -> N
 def test_junk_and_repeats_are_refused_with_a_reason(question: str, reason: str | None) -> None:
     earlier = ["I'm planning a birthday party for my daughter, she turns 8."]
     assert question_problem(question, earlier=earlier) == reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When will you be flying back from Lisbon?",  # what the user is doing or will do
+        "Which symptoms are you noticing after long runs?",
+        "Are you still using the old charger?",
+        "Is there another route you might consider?",  # a suggestion put to the user
+        "Is there anything you could try before replacing the pump?",
+        "What is your current monthly rent?",  # the user's present state of things
+        "How does the cake look in your oven after 20 minutes?",  # a thing the user spoke of
+        "Why did your cake burn on top?",
+    ],
+)
+def test_the_assistants_questions_about_the_users_doings_and_things_are_dropped(
+    question: str,
+) -> None:
+    said = ["My oven runs hot and the cake for my daughter's party burnt on top last time."]
+    assert question_problem(question, earlier=said, user_said=said) == quality.ASKS_THE_USER
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can you explain your second step again?",  # what the assistant made
+        "Why did your code put the cake in a dict?",
+        "Is your estimate for the oven per hour?",
+        "How do you stop a cake from burning on top?",  # generic you
+        "Would you bake it lower in my oven?",  # the assistant's opinion
+        "Can you say it again in your own words?",
+        "What temperature would you use for my oven?",
+        "What are you referring to in the second step?",  # what the assistant is saying
+        "Are you suggesting I bake it lower?",
+    ],
+)
+def test_the_users_questions_with_you_in_them_stay(question: str) -> None:
+    said = ["My oven runs hot and the cake for my daughter's party burnt on top last time."]
+    assert question_problem(question, earlier=said, user_said=said) is None
 
 
 def test_a_long_conversation_refuses_questions_that_share_nothing_with_it() -> None:

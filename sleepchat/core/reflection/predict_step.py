@@ -288,13 +288,14 @@ async def screen(run: Run, proposed: Sequence[str], tail: str, earlier: Sequence
     """Each proposed question judged alone by the quality gate (one bad item costs only
     itself); each kept one counts as earlier for the next. Drops are logged and counted."""
     conversation = [m.content for m in run.history]
+    user_said = [m.content for m in run.history if m.role == "user"]
     kept: list[str] = []
     reasons: list[str] = []
     for raw in proposed:
         question = clean_question(raw)
         problem = "an echo of the instructions" if echoes(question, tail) else None
         problem = problem or question_problem(
-            question, earlier=[*earlier, *kept], conversation=conversation
+            question, earlier=[*earlier, *kept], conversation=conversation, user_said=user_said
         )
         if problem is None:
             kept.append(question)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sleepchat.core.recall import content_words, lexical_similarity
-from sleepchat.core.reflection.voice import asks_the_user
+from sleepchat.core.reflection.voice import about_their_things, asks_the_user
 
 # Reasons, as logged and counted.
 FRAGMENT = "a fragment"
@@ -258,7 +258,11 @@ def sentences(text: str) -> list[str]:
 
 
 def question_problem(
-    question: str, *, earlier: Sequence[str], conversation: Sequence[str] = ()
+    question: str,
+    *,
+    earlier: Sequence[str],
+    conversation: Sequence[str] = (),
+    user_said: Sequence[str] = (),
 ) -> str | None:
     """Why a predicted question may not be stored: the shared rules (on its prose: code is not
     a placeholder), then the user's next question is one question in the user's voice, at
@@ -271,7 +275,7 @@ def question_problem(
         return TOO_LONG
     if not question.endswith("?") or question.count("?") > 1:
         return NOT_A_QUESTION
-    if asks_the_user(question):
+    if asks_the_user(question) or about_their_things(question, user_said):
         return ASKS_THE_USER
     said: set[str] = set()
     for text in conversation:

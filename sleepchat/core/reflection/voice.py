@@ -12,6 +12,7 @@ Written against the tune half of tests/data/question_voice.jsonl (labelled befor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Things in the user's life: "your <noun>" asks the user about them (whereas "your answer",
 # "your code", "your suggestion" are the assistant's own work, which users do ask about).
@@ -60,7 +61,17 @@ _ASSISTANT_VOICE = [
     r"\bhow long have you\b",
     # the user's wishes and judgements: what they would like, which option appeals to them
     r"\byou would (?:love|like|want|prefer|enjoy|change|choose)\b",
-    r"\bwould you (?:love|prefer|want|enjoy|rather)\b",
+    r"\bwould you (?:love|prefer|want|enjoy|rather|consider)\b",
+    # what the user is doing or will do ("when will you be visiting…?", "are you experiencing…?")
+    # (not what the assistant is saying: "what are you referring to?" asks about its answer)
+    r"\b(?:are|will|were) you (?:be |still |currently |now )?(?!going to\b)"
+    r"(?!(?:referr|assum|suggest|recommend|say|talk|mean|propos|impl|compar|calculat|count|"
+    r"describ|explain|show|getting at)\w*\b)\w+ing\b",
+    # suggestions put to the user as questions ("options you might consider")
+    r"\byou (?:might|may|could) (?:consider|want|like|need|try|prefer|find|be)\b",
+    # the user's present state of things ("your current position", "your usual setup"; not
+    # "own": "in your own words" asks the assistant)
+    r"\byour (?:current|usual|present|existing|typical)\b",
     r"\bhow would you (?:rate|describe)\b",
     r"\b(?:sounds?|seems?|appeals?|looks?) (?:\w+ )?(?:best |good |better |right |more )?to you\b",
 ]
@@ -74,6 +85,35 @@ def _normalised(text: str) -> str:
     text = re.sub(r"\bi'm\b", "i am", text)
     text = re.sub(r"\byou'd\b", "you would", text)
     return " ".join(text.split())
+
+
+# What the assistant made, which a user asks about as "your answer", "your code" — often a
+# thing the user asked it for ("I need a function…" → "does your function…?").
+_ITS_WORK = frozenset(
+    {
+        *("answer", "answers", "reply", "response", "responses", "code", "example", "examples"),
+        *("explanation", "suggestion", "suggestions", "recommendation", "recommendations"),
+        *("list", "steps", "step", "estimate", "script", "solution", "approach", "method"),
+        *("version", "draft", "summary", "rewrite", "point", "points", "reasoning", "output"),
+        *("table", "function", "class", "query", "regex", "snippet", "program", "command"),
+        *("formula", "recipe", "itinerary", "letter", "email", "outline", "translation"),
+    }
+)
+
+
+def about_their_things(question: str, user_said: Sequence[str]) -> bool:
+    """ "your X" where X is a thing the user spoke of ("the starter doubles…" → "your
+    starter"): a user names their own things "my X", so this is the assistant asking. What the
+    assistant made ("your code", "your answer") is the user's to ask about."""
+    said: set[str] = set()
+    for text in user_said:
+        said |= set(re.findall(r"[a-z][a-z'-]*", _normalised(text)))
+    for noun in re.findall(r"\byour (?:\w+ ){0,2}?(\w+)\b", _normalised(question)):
+        if noun in _ITS_WORK:
+            continue
+        if noun in said or noun.rstrip("s") in said or f"{noun}s" in said:
+            return True
+    return False
 
 
 def asks_the_user(question: str) -> bool:
