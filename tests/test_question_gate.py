@@ -97,6 +97,7 @@ def test_junk_and_repeats_are_refused_with_a_reason(question: str, reason: str |
         "What is your current monthly rent?",  # the user's present state of things
         "How does the cake look in your oven after 20 minutes?",  # a thing the user spoke of
         "Why did your cake burn on top?",
+        "Does your old oven have a fan?",  # a word or two before the thing
     ],
 )
 def test_the_assistants_questions_about_the_users_doings_and_things_are_dropped(
@@ -118,10 +119,14 @@ def test_the_assistants_questions_about_the_users_doings_and_things_are_dropped(
         "What temperature would you use for my oven?",
         "What are you referring to in the second step?",  # what the assistant is saying
         "Are you suggesting I bake it lower?",
+        "Can you check your work on the cake timing?",  # the assistant's, though "work" is said
     ],
 )
 def test_the_users_questions_with_you_in_them_stay(question: str) -> None:
-    said = ["My oven runs hot and the cake for my daughter's party burnt on top last time."]
+    said = [
+        "My oven runs hot and the cake for my daughter's party burnt on top last time.",
+        "I bake after work.",
+    ]
     assert question_problem(question, earlier=said, user_said=said) is None
 
 

@@ -97,6 +97,8 @@ _ITS_WORK = frozenset(
         *("version", "draft", "summary", "rewrite", "point", "points", "reasoning", "output"),
         *("table", "function", "class", "query", "regex", "snippet", "program", "command"),
         *("formula", "recipe", "itinerary", "letter", "email", "outline", "translation"),
+        *("work", "idea", "ideas", "advice", "tips", "words", "opinion", "view", "thoughts"),
+        *("guess", "math", "numbers", "calculation", "plan", "own"),
     }
 )
 
@@ -108,11 +110,13 @@ def about_their_things(question: str, user_said: Sequence[str]) -> bool:
     said: set[str] = set()
     for text in user_said:
         said |= set(re.findall(r"[a-z][a-z'-]*", _normalised(text)))
-    for noun in re.findall(r"\byour (?:\w+ ){0,2}?(\w+)\b", _normalised(question)):
-        if noun in _ITS_WORK:
-            continue
-        if noun in said or noun.rstrip("s") in said or f"{noun}s" in said:
-            return True
+    for after in re.findall(r"\byour((?: [a-z'-]+){1,3})", _normalised(question)):
+        for word in after.split():  # "your old laptop": up to two words before the noun
+            if word in _ITS_WORK:
+                break
+            single = word[:-1] if word.endswith("s") else word
+            if len(word) > 2 and (word in said or single in said or f"{word}s" in said):
+                return True
     return False
 
 
