@@ -120,6 +120,45 @@ async def test_a_summary_of_a_long_file_is_made_from_its_outline_and_precomputed
     assert first.status == "done"
 
 
+async def test_a_summary_longer_than_one_idle_period_is_finished_by_the_next_ones(
+    store,
+) -> None:
+    """The study ends in an idle period with too little budget left for the summary: the
+    sleep cycle goes on with it (as /idle does) rather than stop with it half made."""
+
+    def long_summary(messages: Sequence[ChatMessage]) -> str:
+        return summarizer(messages) + ". " + " ".join(f"Ledger {n} was kept." for n in range(60))
+
+    backend = FakeBackend(long_summary, reader())
+    a = await assistant(store, backend, documents_max_tokens=600, budget_tokens=120)
+    await ask(a, "I am reading about the history of our town.")
+    await a.attach("town.md", TEXT)
+    for _ in range(200):  # as /idle: reflection after reflection while one says more is left
+        if not (await a.reflect()).more:
+            break
+    [summary] = [p for p in a.predictions if p.intent == "summary"]
+    assert summary.answer.startswith("Rebuilt in 1800")
+    assert summary.answer.endswith("Ledger 59 was kept.")
+    served = [e async for e in a.ask("What does this file cover?")][-1]
+    assert served.message.source == "prediction"  # type: ignore[attr-defined]
+
+
+async def test_a_summary_the_model_cannot_give_is_tried_twice_not_forever(store) -> None:
+    def looping(messages: Sequence[ChatMessage]) -> str:  # never stored: not an answer
+        return " ".join(["The wardens kept ledgers."] * 60)
+
+    backend = FakeBackend(looping, reader())
+    a = await assistant(store, backend, documents_max_tokens=600, budget_tokens=120)
+    await ask(a, "I am reading about the history of our town.")
+    await a.attach("town.md", TEXT)
+    reflections = 0
+    while reflections < 200 and (await a.reflect()).more:
+        reflections += 1
+    asked = [c for c in backend.calls if c.messages[-1]["content"].startswith("Summarize the")]
+    assert reflections < 20 and len(asked) == 2
+    assert not [p.answer for p in a.predictions if p.intent == "summary" and p.answer]
+
+
 async def test_a_question_about_a_part_still_gets_that_part_not_the_outline(store) -> None:
     backend = FakeBackend(summarizer, reader())
     a = await attached(store, backend)

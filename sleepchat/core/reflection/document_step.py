@@ -45,6 +45,15 @@ def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document |
     return newest
 
 
+def summary_left(memory: Memory, history: Sequence[Message], ttl: int) -> bool:
+    """A document's summary begun or put off: the next idle period goes on with it (an
+    unchanged conversation, so nothing else would wake the sleep cycle for it)."""
+    return any(
+        p.intent == INTENT and not p.answer and (p.partial or p.deferred)
+        for p in current_predictions(memory, history, ttl)
+    )
+
+
 def request(doc: Document) -> str:
     return summary_request(doc)
 
@@ -91,6 +100,9 @@ async def summary(run: Run, doc: Document) -> bool:
         )
     result = await predict_step.answer(run, asked, keep=placeholder)
     if result is None:
+        # Put off once (the budget was spent), then left to the next message: a summary the
+        # model cannot give is not asked for by every idle period.
+        await run.memory.update_prediction(placeholder.id, deferred=not placeholder.deferred)
         return False
     await predict_step.keep_answer(run, placeholder, result)
     run.predictions += result.complete

@@ -170,7 +170,10 @@ class Reflector:
             answers_left = level == "answers" and bool(
                 predict_step.unfinished(memory, history, ttl)
             )
-            run.more = run.tokens > 0 and (answers_left or doc_study.left(memory) is not None)
+            summary_left = level != "none" and document_step.summary_left(memory, history, ttl)
+            run.more = run.tokens > 0 and (
+                answers_left or summary_left or doc_study.left(memory) is not None
+            )
         except asyncio.CancelledError:
             # Shielded: a second cancel must not lose the record of the first.
             await asyncio.shield(self._finish(run, "cancelled", "preempted by input"))
