@@ -246,7 +246,7 @@ class Recall:
 
     def hints(self, question: str, result: RecallResult, count: int) -> list[tuple[str, str]]:
         """Up to ``count`` nearly matched predictions' questions and answers for a miss's
-        request; never one the rules veto (another place, number, person...): its answer is
+        request; never one the rules veto (another number, month, person...): its answer is
         about something else, and a small model copies it."""
         out: list[tuple[str, str]] = []
         for p, _score in result.near:
