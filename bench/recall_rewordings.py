@@ -7,7 +7,7 @@ On labelled pairs (default: the tune pairs shipped with sleepchat, read while th
 written: a tune figure). Prints rewordings and look-alikes served, with the rules alone and with
 the rewordings, by class, and the idle time the rewordings took.
 
-    python bench/recall_rewordings.py --model PATH.gguf [--pairs FILE] [--count 4] [--limit N]
+    python bench/recall_rewordings.py --model PATH.gguf [--pairs FILE] [--count 4] [--every N]
 """
 
 from __future__ import annotations
@@ -53,11 +53,9 @@ def main() -> None:
     parser.add_argument("--model", required=True, help="a GGUF chat model")
     parser.add_argument("--pairs", default=str(PAIRS))
     parser.add_argument("--count", type=int, default=4, help="rewordings per predicted question")
-    parser.add_argument("--limit", type=int, default=0, help="only the first N pairs")
+    parser.add_argument("--every", type=int, default=1, help="only every Nth pair")
     args = parser.parse_args()
-    pairs = load_pairs(args.pairs)
-    if args.limit:
-        pairs = pairs[: args.limit]
+    pairs = load_pairs(args.pairs)[:: args.every]
     llm = Llama(model_path=args.model, n_ctx=1024, n_threads=2, verbose=False)
     verifier = Verifier.default()
     made: dict[str, list[str]] = {}
