@@ -46,12 +46,13 @@ def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document |
 
 
 def summary_left(memory: Memory, history: Sequence[Message], ttl: int) -> bool:
-    """A document's summary begun or put off: the next idle period goes on with it (an
-    unchanged conversation, so nothing else would wake the sleep cycle for it)."""
-    return any(
-        p.intent == INTENT and not p.answer and (p.partial or p.deferred)
-        for p in current_predictions(memory, history, ttl)
-    )
+    """A document's summary begun or put off that the next idle period will go on with (the
+    conversation is unchanged, so nothing else would wake the sleep cycle for it): only while
+    ``to_study`` still picks its document, or a next reflection would do nothing for it."""
+    if to_study(memory, history, ttl) is None:
+        return False
+    current = current_predictions(memory, history, ttl)
+    return any(p.intent == INTENT and predict_step.carried_over(p) for p in current)
 
 
 def request(doc: Document) -> str:

@@ -150,11 +150,12 @@ def unfinished(memory: Memory, history: Sequence[Message], ttl: int) -> list[Pre
     the next idle period by the plan: an idle period over an unchanged conversation still goes
     on with them."""
     current = current_predictions(memory, history, ttl)
-    return [
-        p
-        for p in current
-        if (p.partial or p.deferred) and not p.answer and not (p.queued or p.intent)
-    ]
+    return [p for p in current if carried_over(p) and not (p.queued or p.intent)]
+
+
+def carried_over(p: Prediction) -> bool:
+    """An answer cut short or put off by a plan: the next idle period goes on with it."""
+    return bool(p.partial or p.deferred) and not p.answer
 
 
 def queued_waiting(memory: Memory, history: Sequence[Message]) -> list[Prediction]:
