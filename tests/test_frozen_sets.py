@@ -25,6 +25,9 @@ FROZEN = {
     "recall_test4.jsonl": "e247cc7a09c6ddd1f7671c9f7f773e7a87e3c31a971029f990a7649dd8c3abf8",
     # written by another such helper after the rules and the shipped level were final
     "recall_test5.jsonl": "d3909ad0a02a2b9e86b737ca6023a1edbc17259b445b6be183fc4aff48775a0b",
+    # predicted questions that restate an asked one, and follow-ups that only look like it:
+    # written by a helper who read no code, after the padding rule, measured once
+    "restatement_test.jsonl": "76660ad37e604bca27f13656ff58353c79b3a5cff8e6d47c76f99c672652b916",
 }
 
 

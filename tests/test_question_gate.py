@@ -251,3 +251,48 @@ async def test_numbered_and_labelled_questions_from_the_model_are_kept_clean() -
         "Which party games suit 8-year-olds?",
         "How big should the birthday cake be for ten kids?",
     ]
+
+
+@pytest.mark.parametrize(
+    ("asked", "predicted"),
+    [
+        ("What index should I add?", "What index should I add to optimize the query performance?"),
+        ("Is it safe to push?", "Is it actually safe to push in my specific situation?"),
+        ("What steps can I take?", "What specific steps can I take based on your advice?"),
+        (
+            "What affects the crumb?",
+            "What factors affect the crumb, such as the flour, the water or the oven?",
+        ),
+        ("Which flour should I use?", "Which flour should I use for better results?"),
+    ],
+)
+def test_a_question_already_asked_behind_padding_is_not_predicted(
+    asked: str, predicted: str
+) -> None:
+    """Its answer repeats the one the user has: the slot goes to a question not yet asked."""
+    assert question_problem(predicted, earlier=[asked]) == quality.RESTATES
+
+
+@pytest.mark.parametrize(
+    ("asked", "predicted"),
+    [
+        ("How do I make sourdough?", "How do I make sourdough without a starter?"),
+        ("What index should I add?", "What index should I add for the 50M row orders table?"),
+        ("Which oil should I use?", "Which oil should I use for deep frying fish at home?"),
+        ("How long should I knead it?", "How long should I knead it by hand to improve it?"),
+    ],
+)
+def test_a_follow_up_that_narrows_an_asked_question_is_kept(asked: str, predicted: str) -> None:
+    assert question_problem(predicted, earlier=[asked]) is None
+
+
+def test_the_frozen_restatements_are_dropped_and_follow_ups_kept() -> None:
+    """Measured once when frozen: 53/100 restatements dropped (42 before the padding rule),
+    14/100 real follow-ups wrongly dropped, all by the older word-overlap repeat check."""
+    frozen = Path(__file__).parent / "data" / "restatement_test.jsonl"
+    rows = [json.loads(x) for x in frozen.read_text().splitlines()]
+    repeat = (quality.REPEAT, quality.RESTATES)
+    dropped = [r for r in rows if question_problem(r["predicted"], earlier=[r["asked"]]) in repeat]
+    caught = sum(r["restates"] for r in dropped)
+    print(f"restatements dropped {caught}/100, follow-ups dropped {len(dropped) - caught}/100")
+    assert caught >= 53 and len(dropped) - caught <= 14

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sleepchat.core.recall import content_words, lexical_similarity
+from sleepchat.core.reflection.restatement import restates as restates_question
 from sleepchat.core.reflection.voice import about_their_things, asks_the_user
 
 # Reasons, as logged and counted.
@@ -32,6 +33,7 @@ NOT_A_QUESTION = "not one question ending in a question mark"
 TOO_LONG = "too long"
 ASKS_THE_USER = "the assistant asking the user"
 REPEAT = "repeats an earlier question"
+RESTATES = "restates an earlier question behind padding"
 
 # A note must share at least this share of its content words with the conversation.
 MIN_SHARED = 0.5
@@ -284,4 +286,6 @@ def question_problem(
         return UNRELATED
     if any(lexical_similarity(question, e) >= REPEAT_SIMILARITY for e in earlier):
         return REPEAT
+    if any(restates_question(question, e) for e in earlier):
+        return RESTATES
     return None
