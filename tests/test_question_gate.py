@@ -287,12 +287,32 @@ def test_a_follow_up_that_narrows_an_asked_question_is_kept(asked: str, predicte
 
 
 def test_the_frozen_restatements_are_dropped_and_follow_ups_kept() -> None:
-    """Measured once when frozen: 53/100 restatements dropped (42 before the padding rule),
-    14/100 real follow-ups wrongly dropped, all by the older word-overlap repeat check."""
+    """Measured when frozen: 53/100 restatements dropped (42 before the padding rule), 14/100
+    real follow-ups wrongly dropped by the word-overlap repeat check. Measured again (a second
+    look, not held out) after a look-alike the rules see as another need stopped counting as a
+    repeat: 49/100 and 11/100."""
     frozen = Path(__file__).parent / "data" / "restatement_test.jsonl"
     rows = [json.loads(x) for x in frozen.read_text().splitlines()]
     repeat = (quality.REPEAT, quality.RESTATES)
     dropped = [r for r in rows if question_problem(r["predicted"], earlier=[r["asked"]]) in repeat]
     caught = sum(r["restates"] for r in dropped)
     print(f"restatements dropped {caught}/100, follow-ups dropped {len(dropped) - caught}/100")
-    assert caught >= 53 and len(dropped) - caught <= 14
+    assert caught >= 49 and len(dropped) - caught <= 11
+
+
+@pytest.mark.parametrize(
+    ("asked", "predicted"),
+    [
+        ("How much paint for a 10x12 room?", "How much paint for a 12x14 room?"),
+        ("Can my dog eat grapes?", "Can her dog eat grapes?"),
+        ("Can I freeze bread?", "Can I not freeze bread?"),
+        ("How do I turn on wifi?", "How do I turn off wifi?"),
+        ("Is it safe in May?", "Is it safe in June?"),
+    ],
+)
+def test_a_look_alike_of_an_asked_question_is_a_new_need_not_a_repeat(
+    asked: str, predicted: str
+) -> None:
+    """Most words shared, yet the rules that keep recall exact see another number, person,
+    negation or direction: its answer is not the one the user has."""
+    assert question_problem(predicted, earlier=[asked]) is None

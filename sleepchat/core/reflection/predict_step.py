@@ -30,6 +30,7 @@ from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Prediction
 from sleepchat.core.ports import ChatMessage
 from sleepchat.core.recall import Recall
+from sleepchat.core.recall.verify import Verifier
 from sleepchat.core.reflection import quality
 from sleepchat.core.reflection.quality import question_problem
 from sleepchat.core.reflection.question_text import clean_question
@@ -286,11 +287,18 @@ async def questions(
         return []
     if plan.questions:  # what one question costs this model, for the next plan
         run.speed.observe_step("question", (run.tokens - before) / len(plan.questions))
-    kept = await screen(run, plan.questions[: 2 * MAX_PROPOSED], tail, [*asked, *existing])
+    proposed = plan.questions[: 2 * MAX_PROPOSED]
+    kept = await screen(run, proposed, tail, [*asked, *existing], recall.verifier)
     return [await store(run, recall, question) for question in kept[:wanted]]
 
 
-async def screen(run: Run, proposed: Sequence[str], tail: str, earlier: Sequence[str]) -> list[str]:
+async def screen(
+    run: Run,
+    proposed: Sequence[str],
+    tail: str,
+    earlier: Sequence[str],
+    verifier: Verifier | None = None,
+) -> list[str]:
     """Each proposed question judged alone by the quality gate (one bad item costs only
     itself); each kept one counts as earlier for the next. Drops are logged and counted."""
     conversation = [m.content for m in run.history]
@@ -301,7 +309,11 @@ async def screen(run: Run, proposed: Sequence[str], tail: str, earlier: Sequence
         question = clean_question(raw)
         problem = "an echo of the instructions" if echoes(question, tail) else None
         problem = problem or question_problem(
-            question, earlier=[*earlier, *kept], conversation=conversation, user_said=user_said
+            question,
+            earlier=[*earlier, *kept],
+            conversation=conversation,
+            user_said=user_said,
+            verifier=verifier,
         )
         if problem is None:
             kept.append(question)

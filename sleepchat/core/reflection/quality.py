@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sleepchat.core.recall import content_words, lexical_similarity
+from sleepchat.core.recall.verify import Verifier
+from sleepchat.core.reflection.restatement import another_need
 from sleepchat.core.reflection.restatement import restates as restates_question
 from sleepchat.core.reflection.voice import about_their_things, asks_the_user
 
@@ -265,6 +267,7 @@ def question_problem(
     earlier: Sequence[str],
     conversation: Sequence[str] = (),
     user_said: Sequence[str] = (),
+    verifier: Verifier | None = None,
 ) -> str | None:
     """Why a predicted question may not be stored: the shared rules (on its prose: code is not
     a placeholder), then the user's next question is one question in the user's voice, at
@@ -284,8 +287,14 @@ def question_problem(
         said |= words(text)
     if len(said) >= TOPIC_WORDS and not words(question) & said:
         return UNRELATED
-    if any(lexical_similarity(question, e) >= REPEAT_SIMILARITY for e in earlier):
-        return REPEAT
+    close = [e for e in earlier if lexical_similarity(question, e) >= REPEAT_SIMILARITY]
+    if close:
+        # Many shared words, yet another number, person, negation or kind: a new need.
+        verifier = verifier or Verifier.default()
+        if not all(
+            e.rstrip().endswith("?") and another_need(verifier.check(question, e)) for e in close
+        ):
+            return REPEAT
     if any(restates_question(question, e) for e in earlier):
         return RESTATES
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from sleepchat.core.recall import lexical_similarity
+from sleepchat.core.recall.verify import Verdict
 
 _GOAL = (
     r"(?:optimi[sz]e|improve|enhance|boost|maximi[sz]e|increase|ensure|achieve|get|have|speed up)"
@@ -50,3 +51,18 @@ def restates(question: str, asked: str) -> bool:
     """``question`` asks what ``asked`` asked, once its padding is off."""
     stripped = without_padding(question)
     return stripped != question and lexical_similarity(stripped, asked) >= SIMILAR
+
+
+# The word rules' vetoes that name another need, not another wording: a negation, another
+# person, a narrower or broader scope, a word spelt alike, a word in another role ("turn it on"
+# / "turn it off"); numbers, units and particles unpaired. Not another question kind: a
+# rewording often changes it ("How can I…" / "What is the way to…").
+_ANOTHER_NEED = ("negation", "person ", "scope", "spelt alike", "role of")
+
+
+def another_need(verdict: Verdict) -> bool:
+    """The rules compared two questions and found they ask for different things."""
+    if verdict.same:
+        return False
+    structural = verdict.reason.startswith("words") and not verdict.judge
+    return structural or verdict.reason.startswith(_ANOTHER_NEED)
