@@ -685,6 +685,53 @@ class TestRealModel:
         assert warm.prompt_ms * 2 < cold.prompt_ms
         await backend.aclose()
 
+    async def test_the_judges_instruction_is_evaluated_once_and_margins_stay_the_same(
+        self, smollm2: Any
+    ) -> None:
+        """Every judge question starts with the same instruction: kept between judged pairs,
+        a pair after a chat turn evaluates only its messages, and reads the same margins."""
+        evaluated: list[int] = []
+
+        class Counting:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(smollm2, name)
+
+            def __setattr__(self, name: str, value: Any) -> None:
+                setattr(smollm2, name, value)
+
+            def eval(self, tokens: Sequence[int]) -> None:
+                evaluated.append(len(tokens))
+                smollm2.eval(tokens)
+
+        pairs = [
+            ("How do I start a compost heap?", "how do i begin a compost heap"),
+            ("What is the capital of Peru?", "Which city is the capital of Peru?"),
+        ]
+        history = filler("start", 4)
+
+        async def judge_after_a_turn(backend: LlamaCppBackend, a: str, b: str) -> list[float]:
+            await collect(backend, [*history, {"role": "user", "content": a}], num_predict=1)
+            chat = list(smollm2.input_ids[: smollm2.n_tokens])
+            evaluated.clear()
+            margins = await backend.yes_margins([judge_messages(a, b), judge_messages(b, a)])
+            assert list(smollm2.input_ids[: smollm2.n_tokens]) == chat  # the chat's cache is back
+            return margins
+
+        kept = LlamaCppBackend("smollm2", llama=Counting(), threads=MODEL_THREADS)
+        first = await judge_after_a_turn(kept, *pairs[0])
+        cost_first = sum(evaluated)
+        second = await judge_after_a_turn(kept, *pairs[1])
+        cost_second = sum(evaluated)
+        await kept.aclose()
+        fresh = LlamaCppBackend("smollm2", llama=Counting(), threads=MODEL_THREADS)
+        fresh._engine.judge_start = None  # every question evaluated whole, as before
+        again = await judge_after_a_turn(fresh, *pairs[1])
+        cost_fresh = sum(evaluated)
+        await fresh.aclose()
+        assert len(first) == 2
+        assert cost_second < cost_fresh * 0.8 and cost_second < cost_first
+        assert max(abs(x - y) for x, y in zip(second, again, strict=True)) < 0.05
+
     async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:
         """llama.cpp itself stops mid-step when the request's stop flag is set (its abort check),
         keeps the chunks before it, and the next request prefills only the rest."""

@@ -41,7 +41,14 @@ from sleepchat.llm.base import (
     grammar_schema,
 )
 from sleepchat.llm.llama_abort import AbortCheck, aborted
-from sleepchat.llm.llama_judge import NO, YES, single_tokens, yes_margins
+from sleepchat.llm.llama_judge import (
+    NO,
+    YES,
+    SavedStart,
+    common_prefix,
+    single_tokens,
+    yes_margins,
+)
 from sleepchat.llm.local_models import FIX, LLAMA_CPP_INSTALL, resolve_model
 from sleepchat.llm.threads import ThreadPlan, brief_spin_waits
 
@@ -94,15 +101,6 @@ def import_llama_cpp() -> Any:
     return llama_cpp
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 class LlamaEngine:
     """One llama.cpp model and what it remembers (its KV cache, chat template, grammars)."""
 
@@ -128,6 +126,7 @@ class LlamaEngine:
         self._grammars: dict[str, Any] = {}
         self._abort = AbortCheck()
         self._yes_no: tuple[list[int], list[int]] | None = None  # their token ids
+        self.judge_start: SavedStart | None = SavedStart()  # None: not kept (the A/B bench)
 
     @property
     def loaded(self) -> bool:
@@ -307,7 +306,7 @@ class LlamaEngine:
         uninterruptible call; this does it in chunks so a cancel is felt during a long prefill.
         """
         llama = self._llama
-        cached = _common_prefix(llama.input_ids[: llama.n_tokens], tokens[:upto])
+        cached = common_prefix(llama.input_ids[: llama.n_tokens], tokens[:upto])
         if cached < llama.n_tokens and (
             getattr(llama, "_is_recurrent", False) or getattr(llama, "_is_hybrid", False)
         ):
@@ -426,7 +425,9 @@ class LlamaEngine:
         self._use_threads(False)
         try:
             llama_cpp = import_llama_cpp()
-            return yes_margins(llama, llama_cpp, prompts, self._prefill, self._yes_no, stop_at)
+            return yes_margins(
+                llama, llama_cpp, prompts, self._prefill, self._yes_no, stop_at, self.judge_start
+            )
         except BackendError:
             raise
         except Exception as exc:  # llama.cpp's own failures: the judge then serves nothing

@@ -8,6 +8,10 @@ The judge must not cost the conversation its warm cache: llama.cpp holds one seq
 judge's prompt shares no prefix with the chat's, so evaluating it would overwrite the history a
 miss's reply is about to reuse. The chat's sequence is copied out first (a few ms per thousand
 tokens) and put back after, so a miss prefills only its question, as without a judge.
+
+Every judge question starts with the same instruction, about half its tokens: that start is
+kept too (``SavedStart``, a copy of its cache), so a judged pair prefills only the two
+messages, not the instruction again after each chat turn put the history back.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ import ctypes
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("sleepchat.llm")
 
+MIN_START = 16  # tokens: a shorter shared start is not worth keeping
 YES = ("yes", "Yes", "YES", " yes", " Yes")
 NO = ("no", "No", "NO", " no", " No")
 
@@ -62,6 +68,72 @@ def chat_cache_kept(llama: Any, llama_cpp: Any) -> Iterator[None]:
             llama.n_tokens = 0
 
 
+@dataclass
+class SavedStart:
+    """The cache of the start every judge question shares (the engine keeps one)."""
+
+    tokens: list[int] = field(default_factory=list)
+    state: Any = None  # the sequence's bytes, as llama.cpp wrote them
+    size: int = 0
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _restored(llama: Any, llama_cpp: Any, start: SavedStart) -> bool:
+    """Put the saved start in the cache (after dropping what was there)."""
+    llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+    if not llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, start.state, start.size, 0):
+        llama.n_tokens = 0
+        return False
+    n = len(start.tokens)
+    llama.input_ids[:n] = start.tokens
+    llama.n_tokens = n
+    return True
+
+
+def _saved(llama: Any, llama_cpp: Any, tokens: list[int], start: SavedStart) -> None:
+    """Copy the cache, which holds exactly ``tokens``, into ``start``."""
+    ctx = llama._ctx.ctx
+    size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
+    buffer = (ctypes.c_uint8 * size)()
+    written = int(llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0))
+    if written > 0:
+        start.tokens, start.state, start.size = list(tokens), buffer, written
+
+
+def begin_judging(
+    llama: Any,
+    llama_cpp: Any,
+    prompts: Sequence[list[int]],
+    prefill: Callable[[list[int], int, threading.Event], bool],
+    start: SavedStart,
+) -> None:
+    """Start the cache with the questions' shared start: the saved one when they begin with
+    it, else their shared start is evaluated and saved (down to where it meets the one saved
+    before, so a pair whose two messages begin alike does not leave a start no other shares)."""
+    first = prompts[0]
+    begins = bool(start.tokens) and first[: len(start.tokens)] == start.tokens
+    if begins and _restored(llama, llama_cpp, start):
+        return
+    shared = len(first) - 1 if len(prompts) < 2 else common_prefix(first, prompts[1])
+    if start.tokens and common_prefix(start.tokens, first) >= MIN_START:
+        shared = min(shared, common_prefix(start.tokens, first))
+    shared = min(shared, len(first) - 1)  # the last token is always evaluated for its logits
+    if shared < MIN_START:
+        return
+    llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+    llama.n_tokens = 0
+    prefill(first, shared, threading.Event())
+    _saved(llama, llama_cpp, first[:shared], start)
+
+
 def yes_margins(
     llama: Any,
     llama_cpp: Any,
@@ -69,10 +141,12 @@ def yes_margins(
     prefill: Callable[[list[int], int, threading.Event], bool],
     ids: tuple[list[int], list[int]],
     stop_at: float | None = None,
+    start: SavedStart | None = None,
 ) -> list[float]:
     """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
     stopping after the first at or below ``stop_at``. The prompts follow one another in the
-    cache, so a second that starts like the first prefills only where they part."""
+    cache, so a second that starts like the first prefills only where they part; with
+    ``start``, the start they share is kept between calls."""
     import numpy as np  # llama-cpp-python's own dependency
 
     yes, no = ids
@@ -82,6 +156,8 @@ def yes_margins(
     tiny = 1e-300  # a word the model rules out entirely: a large margin, not an infinite one
     margins: list[float] = []
     with chat_cache_kept(llama, llama_cpp):
+        if start is not None and prompts:
+            begin_judging(llama, llama_cpp, prompts, prefill, start)
         for tokens in prompts:
             # The last token is evaluated again even when cached: its logits are what we read.
             prefill(tokens, len(tokens) - 1, threading.Event())
