@@ -20,6 +20,8 @@ FROZEN = [
     DATA / "recall_test4.jsonl",
     DATA / "recall_test5.jsonl",
     DATA / "question_voice_test2.jsonl",
+    DATA / "recall_test6.jsonl",
+    DATA / "restatement_test.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -37,6 +39,11 @@ REVIEWED |= {"a copy of", "why is that", "i have a question"}
 # The same for question_voice_test2.jsonl: a signal message and a follow-up phrasing that were
 # there before a helper wrote it without reading them.
 REVIEWED |= {"the first time", "tell me more"}
+# The same for restatement_test.jsonl: follow-up phrasings of the catalogue, older than the set,
+# and two fillers of the padding rule that the helper's brief itself named as examples (so the
+# set's padded class is partly the brief's: the README says so).
+REVIEWED |= {"why is it so", "why would that be", "what are the steps", "in a list"}
+REVIEWED |= {"what are the downsides", "in my case", "on your advice"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -53,6 +60,11 @@ PREDATING = {
     "when was the telephone invented",
     "who invented the telephone",
     "i have a question",
+    # restatement_test.jsonl, likewise: everyday questions older tests already asked
+    "should i learn go",
+    "how do i cancel my netflix subscription",
+    "can i take ibuprofen with coffee",
+    "how do i delete a git branch",
 }
 
 
