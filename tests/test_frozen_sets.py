@@ -31,6 +31,8 @@ FROZEN = {
     # recall pairs by a third helper who read no code, written after the judge's input was
     # last changed: read only for the final figures
     "recall_test6.jsonl": "00760977f54de3e18e461554c293891209e7e8d2e00e79f1eacd3e5bd9244a09",
+    # restatements and look-alike follow-ups by another helper, after the rules were final
+    "restatement_test2.jsonl": "e47ac05dd0351140799aeac8fd2469ed6803f36a5b4e96ef5ef52150ebfe2dbe",
 }
 
 
