@@ -289,7 +289,7 @@ def question_problem(
         return UNRELATED
     close = [e for e in earlier if lexical_similarity(question, e) >= REPEAT_SIMILARITY]
     if close:
-        # Many shared words, yet another number, person, negation or kind: a new need.
+        # Many shared words, yet another number, person, negation or direction: a new need.
         verifier = verifier or Verifier.default()
         if not all(
             e.rstrip().endswith("?") and another_need(verifier.check(question, e)) for e in close
