@@ -10,7 +10,8 @@ heapq.py (a code file longer than the room for documents) and a paper: emcee's J
 answer holds were written from the documents before any run.
 
 With --set FILE, the documents and questions come from a JSON file instead (the frozen test
-set ``bench/doc_questions_test.json``, written by a helper who read no code of the project):
+set ``bench/doc_questions_test.json``, SHA-256 1ea561fd…, written by a helper who read no code
+of the project, after the document study was last changed):
 each document's source is an installed package's README, a standard-library module, or a
 member of a source archive on the package index pinned by its SHA-256.
 
