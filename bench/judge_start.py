@@ -20,7 +20,7 @@ from pathlib import Path
 from sleepchat.core.ports import ChatMessage
 from sleepchat.core.recall.judge import judge_messages
 from sleepchat.core.recall.verify import Verifier
-from sleepchat.llm.llama_judge import SavedStart
+from sleepchat.llm.llama_judge import CacheCopy
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.recall_bench import load_pairs
 
@@ -55,7 +55,7 @@ async def main() -> None:
     engine = backend._engine
     times: dict[bool, list[float]] = {True: [], False: []}
     margins: dict[bool, list[list[float]]] = {True: [], False: []}
-    kept = SavedStart()
+    kept = CacheCopy()
     for i, pair in enumerate(pairs):
         for arm in (True, False) if i % 2 == 0 else (False, True):
             engine.judge_start = kept if arm else None

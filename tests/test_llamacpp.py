@@ -14,7 +14,7 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -570,6 +570,24 @@ class CountingLlama:
             gen.close()
 
 
+class EvalWatched:
+    """A real Llama whose eval() first shows ``before`` the tokens (all else passes through)."""
+
+    def __init__(self, llama: Any, before: Callable[[Sequence[int]], None]) -> None:
+        object.__setattr__(self, "_inner", llama)
+        object.__setattr__(self, "_before", before)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._inner, name, value)
+
+    def eval(self, tokens: Sequence[int]) -> None:
+        self._before(tokens)
+        self._inner.eval(tokens)
+
+
 @pytest.fixture(scope="module")
 def smollm2() -> Iterator[Any]:
     llama_cpp = import_llama_cpp()  # as the backend loads it (threads wait asleep)
@@ -692,16 +710,8 @@ class TestRealModel:
         a pair after a chat turn evaluates only its messages, and reads the same margins."""
         evaluated: list[int] = []
 
-        class Counting:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(smollm2, name)
-
-            def __setattr__(self, name: str, value: Any) -> None:
-                setattr(smollm2, name, value)
-
-            def eval(self, tokens: Sequence[int]) -> None:
-                evaluated.append(len(tokens))
-                smollm2.eval(tokens)
+        def counting() -> EvalWatched:
+            return EvalWatched(smollm2, lambda tokens: evaluated.append(len(tokens)))
 
         pairs = [
             ("How do I start a compost heap?", "how do i begin a compost heap"),
@@ -717,13 +727,13 @@ class TestRealModel:
             assert list(smollm2.input_ids[: smollm2.n_tokens]) == chat  # the chat's cache is back
             return margins
 
-        kept = LlamaCppBackend("smollm2", llama=Counting(), threads=MODEL_THREADS)
+        kept = LlamaCppBackend("smollm2", llama=counting(), threads=MODEL_THREADS)
         first = await judge_after_a_turn(kept, *pairs[0])
         cost_first = sum(evaluated)
         second = await judge_after_a_turn(kept, *pairs[1])
         cost_second = sum(evaluated)
         await kept.aclose()
-        fresh = LlamaCppBackend("smollm2", llama=Counting(), threads=MODEL_THREADS)
+        fresh = LlamaCppBackend("smollm2", llama=counting(), threads=MODEL_THREADS)
         fresh._engine.judge_start = None  # every question evaluated whole, as before
         again = await judge_after_a_turn(fresh, *pairs[1])
         cost_fresh = sum(evaluated)
@@ -738,20 +748,13 @@ class TestRealModel:
         backend: LlamaCppBackend | None = None
         starts: list[int] = []  # where each eval call began (the tokens already cached)
 
-        class CutInThirdStep:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(smollm2, name)
+        def cut_in_third_step(_tokens: Sequence[int]) -> None:
+            starts.append(smollm2.n_tokens)
+            if len(starts) == 3 and backend is not None and backend._active_stop:
+                backend._active_stop.set()  # as a key would, with the step about to run
 
-            def __setattr__(self, name: str, value: Any) -> None:
-                setattr(smollm2, name, value)
-
-            def eval(self, tokens: Sequence[int]) -> None:
-                starts.append(smollm2.n_tokens)
-                if len(starts) == 3 and backend is not None and backend._active_stop:
-                    backend._active_stop.set()  # as a key would, with the step about to run
-                smollm2.eval(tokens)
-
-        backend = LlamaCppBackend("smollm2", llama=CutInThirdStep(), threads=MODEL_THREADS)
+        watched = EvalWatched(smollm2, cut_in_third_step)
+        backend = LlamaCppBackend("smollm2", llama=watched, threads=MODEL_THREADS)
         history = filler("cut", 10)
         reflection = [*history, {"role": "user", "content": "Reflect on this conversation."}]
         async with contextlib.aclosing(

@@ -44,7 +44,7 @@ from sleepchat.llm.llama_abort import AbortCheck, aborted
 from sleepchat.llm.llama_judge import (
     NO,
     YES,
-    SavedStart,
+    CacheCopy,
     common_prefix,
     single_tokens,
     yes_margins,
@@ -126,7 +126,7 @@ class LlamaEngine:
         self._grammars: dict[str, Any] = {}
         self._abort = AbortCheck()
         self._yes_no: tuple[list[int], list[int]] | None = None  # their token ids
-        self.judge_start: SavedStart | None = SavedStart()  # None: not kept (the A/B bench)
+        self.judge_start: CacheCopy | None = CacheCopy()  # None: not kept (the A/B bench)
 
     @property
     def loaded(self) -> bool:

@@ -10,7 +10,7 @@ miss's reply is about to reuse. The chat's sequence is copied out first (a few m
 tokens) and put back after, so a miss prefills only its question, as without a judge.
 
 Every judge question starts with the same instruction, about half its tokens: that start is
-kept too (``SavedStart``, a copy of its cache), so a judged pair prefills only the two
+kept too (a ``CacheCopy``), so a judged pair prefills only the two
 messages, not the instruction again after each chat turn put the history back.
 """
 
@@ -50,27 +50,19 @@ def chat_cache_kept(llama: Any, llama_cpp: Any) -> Iterator[None]:
     if n == 0:
         yield
         return
-    ctx = llama._ctx.ctx
-    size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
-    buffer = (ctypes.c_uint8 * size)()
-    written = int(llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0))
-    ids = llama.input_ids[:n].copy()
+    chat = CacheCopy()
+    _saved(llama, llama_cpp, list(llama.input_ids[:n]), chat)
     try:
         yield
     finally:
-        llama._ctx.kv_cache_seq_rm(-1, 0, -1)
-        restored = written > 0 and llama_cpp.llama_state_seq_set_data(ctx, buffer, written, 0)
-        if restored:
-            llama.input_ids[:n] = ids
-            llama.n_tokens = n
-        else:
+        if not _restored(llama, llama_cpp, chat):
             log.info("the chat's cache could not be restored after judging: it will be rebuilt")
-            llama.n_tokens = 0
 
 
 @dataclass
-class SavedStart:
-    """The cache of the start every judge question shares (the engine keeps one)."""
+class CacheCopy:
+    """A copy of the cache's one sequence and the tokens it holds: the chat's while judging,
+    and the start every judge question shares (the engine keeps that one)."""
 
     tokens: list[int] = field(default_factory=list)
     state: Any = None  # the sequence's bytes, as llama.cpp wrote them
@@ -86,26 +78,30 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def _restored(llama: Any, llama_cpp: Any, start: SavedStart) -> bool:
-    """Put the saved start in the cache (after dropping what was there)."""
+def _restored(llama: Any, llama_cpp: Any, copy: CacheCopy) -> bool:
+    """Put the copy in the cache, after dropping what was there; False (the cache left empty)
+    when there is no copy or llama.cpp refuses it."""
     llama._ctx.kv_cache_seq_rm(-1, 0, -1)
-    if not llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, start.state, start.size, 0):
+    if copy.state is None or not llama_cpp.llama_state_seq_set_data(
+        llama._ctx.ctx, copy.state, copy.size, 0
+    ):
         llama.n_tokens = 0
         return False
-    n = len(start.tokens)
-    llama.input_ids[:n] = start.tokens
+    n = len(copy.tokens)
+    llama.input_ids[:n] = copy.tokens
     llama.n_tokens = n
     return True
 
 
-def _saved(llama: Any, llama_cpp: Any, tokens: list[int], start: SavedStart) -> None:
-    """Copy the cache, which holds exactly ``tokens``, into ``start``."""
+def _saved(llama: Any, llama_cpp: Any, tokens: list[int], copy: CacheCopy) -> None:
+    """Copy the cache, which holds exactly ``tokens``, into ``copy`` (left as it was when
+    llama.cpp writes nothing)."""
     ctx = llama._ctx.ctx
     size = int(llama_cpp.llama_state_seq_get_size(ctx, 0))
     buffer = (ctypes.c_uint8 * size)()
     written = int(llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0))
     if written > 0:
-        start.tokens, start.state, start.size = list(tokens), buffer, written
+        copy.tokens, copy.state, copy.size = list(tokens), buffer, written
 
 
 def begin_judging(
@@ -113,7 +109,7 @@ def begin_judging(
     llama_cpp: Any,
     prompts: Sequence[list[int]],
     prefill: Callable[[list[int], int, threading.Event], bool],
-    start: SavedStart,
+    start: CacheCopy,
 ) -> None:
     """Start the cache with the questions' shared start: the saved one when they begin with
     it, else their shared start is evaluated and saved (down to where it meets the one saved
@@ -123,8 +119,9 @@ def begin_judging(
     if begins and _restored(llama, llama_cpp, start):
         return
     shared = len(first) - 1 if len(prompts) < 2 else common_prefix(first, prompts[1])
-    if start.tokens and common_prefix(start.tokens, first) >= MIN_START:
-        shared = min(shared, common_prefix(start.tokens, first))
+    kept = common_prefix(start.tokens, first)
+    if kept >= MIN_START:
+        shared = min(shared, kept)
     shared = min(shared, len(first) - 1)  # the last token is always evaluated for its logits
     if shared < MIN_START:
         return
@@ -141,7 +138,7 @@ def yes_margins(
     prefill: Callable[[list[int], int, threading.Event], bool],
     ids: tuple[list[int], list[int]],
     stop_at: float | None = None,
-    start: SavedStart | None = None,
+    start: CacheCopy | None = None,
 ) -> list[float]:
     """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
     stopping after the first at or below ``stop_at``. The prompts follow one another in the
