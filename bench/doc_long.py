@@ -18,6 +18,7 @@ from pathlib import Path
 from sleepchat.config import load_config
 from sleepchat.core.context import estimate
 from sleepchat.core.events import ReplyDone
+from sleepchat.core.settings import documents_room
 from sleepchat.runtime import build_assistant, build_backend, build_embedder, open_store
 
 TOPICS = ["harbour", "orchard", "railway", "library", "foundry", "vineyard", "observatory"]
@@ -69,7 +70,7 @@ async def main() -> None:
         size = estimate(document())
         print(
             f"model {backend.model}; document about {size:,} tokens; window "
-            f"{settings.options.num_ctx}; documents.max_tokens {settings.documents_max_tokens}"
+            f"{settings.options.num_ctx}; room for documents {documents_room(settings)}"
         )
         held = {"sections": 0, "first part": 0}
         try:

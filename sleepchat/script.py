@@ -331,7 +331,7 @@ class ScriptRunner:
         else:
             self.diag(
                 f"attached {doc.id} {doc.name}: the prompt holds its first {doc.tokens} of "
-                f"about {doc.total_tokens} tokens (documents.max_tokens)"
+                f"about {doc.total_tokens} tokens (room for documents: half of options.num_ctx)"
                 + (
                     "; each question also gets the parts of the rest related to it"
                     if doc.source

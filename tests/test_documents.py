@@ -16,6 +16,7 @@ from support.pdf import make_pdf
 
 from sleepchat.attach import read_document
 from sleepchat.core.clock import FakeClock
+from sleepchat.core.ports import ModelOptions
 from sleepchat.core.errors import CoreError
 from sleepchat.core.session_lookup import read_session
 from sleepchat.devtools.fake_ollama import FakeOllama
@@ -73,8 +74,31 @@ async def test_a_long_document_keeps_its_first_part_and_says_which(store) -> Non
     system = asked(backend, "What is in line 3?")[0]["content"]
     assert f'part="the first {doc.tokens} of about {doc.total_tokens} tokens; the parts' in system
     assert "Line 399" not in system
-    with pytest.raises(CoreError, match=r"documents\.max_tokens"):
+    with pytest.raises(CoreError, match=r"fill their room \(500 tokens\).*documents\.max_tokens"):
         await a.attach("more.txt", "Another file. " * 40)  # the budget is spent: said, not cut
+
+
+@pytest.mark.parametrize(
+    ("num_ctx", "max_tokens", "whole"),
+    [(4096, None, False), (8192, None, True), (None, None, False), (8192, 500, False)],
+)
+async def test_the_room_for_documents_follows_the_context_window(
+    store, num_ctx: int | None, max_tokens: int | None, whole: bool
+) -> None:
+    """Half the context window unless set: a user who raises num_ctx for a longer file gets it
+    whole in the cached prefix, without a second setting to find."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    options = ModelOptions(num_ctx=num_ctx)
+    a = await assistant(store, backend, options=options, documents_max_tokens=max_tokens)
+    text = "\n".join(f"Line {i}: region {i} sold {i * 7} units this year." for i in range(250))
+    doc = await a.attach("report.txt", text)
+    assert 2500 < doc.total_tokens < 4000  # more than half of 4,096, less than half of 8,192
+    assert doc.whole is whole
+    room = max_tokens or (num_ctx or 4096) // 2
+    assert doc.tokens <= room
+    await ask(a, "What did region 249 sell?")
+    system = asked(backend, "What did region 249 sell?")[0]["content"]
+    assert ("Line 249: region 249 sold 1743 units" in system) is whole
 
 
 async def test_a_document_survives_resume_and_export(store, tmp_path: Path) -> None:

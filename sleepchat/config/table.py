@@ -204,10 +204,10 @@ class RecallConfig:
 class DocumentsConfig:
     """Files attached to a session (/attach, -f)."""
 
-    max_tokens: int = setting(
-        2000,
-        "Tokens of attached documents every request quotes (after the system prompt); a longer "
-        "file keeps its first part, and says so.",
+    max_tokens: int | None = setting(
+        None,
+        "Tokens of attached documents every request quotes (after the system prompt); null: "
+        "half of options.num_ctx. A longer file keeps its first part, and says so.",
         ge=100,
         core="documents_max_tokens",
     )

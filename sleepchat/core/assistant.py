@@ -48,7 +48,7 @@ from sleepchat.core.reflection import followup_habits
 from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
-from sleepchat.core.settings import CoreSettings
+from sleepchat.core.settings import CoreSettings, documents_room
 from sleepchat.core.sleep import SleepLoop, yields_to_input
 from sleepchat.text import clean_input, clip
 
@@ -444,8 +444,9 @@ class Assistant:
     async def attach(self, name: str, text: str | None) -> Document:
         """Attach a document (the front end read the file) to the open session: every request
         then quotes it after the system prompt, and the next idle period studies it. A file
-        over ``documents_max_tokens`` keeps its first part (the record says how much). With
-        ``text`` None, remove the attached document ``name`` (its id, "d2", or file name)."""
+        over the room for documents (``documents_room``) keeps its first part (the record says
+        how much). With ``text`` None, remove the attached document ``name`` (its id, "d2", or
+        file name)."""
         conversation = await self._open()
         documents = conversation.memory.documents
         if text is None:
@@ -459,7 +460,7 @@ class Assistant:
             if not body:
                 raise CoreError(f"{name} is empty: nothing to attach")
             try:
-                budget = conversation.settings.documents_max_tokens
+                budget = documents_room(conversation.settings)
                 last = conversation.history[-1].id if conversation.history else None
                 doc = await documents.attach(name, body, budget, last)
             except ValueError as exc:

@@ -33,7 +33,7 @@ from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
 from sleepchat.core.recall import Recall, RecallResult, followups
-from sleepchat.core.settings import CoreSettings
+from sleepchat.core.settings import CoreSettings, documents_room
 
 
 class Conversation:
@@ -111,7 +111,7 @@ class Conversation:
         sections = doc_sections.sections_of(documents)
         if not sections:
             return ""
-        budget = self._settings.documents_max_tokens - quoted_by(documents)
+        budget = documents_room(self._settings) - quoted_by(documents)
         intent = followups.match(question, documents=True)
         summary = (intent is not None and intent.name == "summary") or any(
             question == doc_sections.summary_request(d) for d in documents

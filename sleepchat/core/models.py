@@ -257,7 +257,7 @@ class Prediction(Record):
 @dataclass
 class Document(Record):
     """A file the user attached to the session: what the prompt holds of it, and how much that
-    is of the whole (a file larger than ``documents.max_tokens`` is never cut silently)."""
+    is of the whole (a file larger than the room for documents is never cut silently)."""
 
     id: str  # "d1", "d2"... in the order attached
     session_id: str

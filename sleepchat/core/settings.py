@@ -28,8 +28,9 @@ class CoreSettings:
     # Follow-ups on the last answer ("shorter", "an example") this user asks most, precomputed
     # per reflection (at most this many; 0: none).
     followups: int = 2
-    # Tokens of attached documents every request may quote (memory/documents.py).
-    documents_max_tokens: int = 2000
+    # Tokens of attached documents every request may quote (memory/documents.py); None: half
+    # the context window (documents_room).
+    documents_max_tokens: int | None = None
     # The user's memory across sessions (memory/user_memory.py): kept and quoted unless off,
     # or this run is private; at most this many tokens of it quoted per request.
     memory_enabled: bool = True
@@ -43,6 +44,20 @@ class CoreSettings:
     recall_hints: int = 0
     # replies longer than this many tokens are cut (None: the model decides)
     max_reply_tokens: int | None = None
+
+
+# The context window assumed where none is set (the server's own: Ollama's and llama.cpp's
+# usual 4,096).
+DEFAULT_CONTEXT = 4096
+
+
+def documents_room(settings: CoreSettings) -> int:
+    """Tokens of attached documents every request may quote: the user's setting, else half the
+    context window, so raising ``num_ctx`` makes room for longer files whole (cached once) and
+    the other half stays for the conversation and the reply."""
+    if settings.documents_max_tokens is not None:
+        return settings.documents_max_tokens
+    return (settings.options.num_ctx or DEFAULT_CONTEXT) // 2
 
 
 def reply_cap(settings: CoreSettings, capabilities: Capabilities) -> int | None:

@@ -201,7 +201,7 @@ def document_detail(doc: Document) -> str:
         lines.append(f"Every request quotes all of it: about {doc.tokens:,} tokens.")
     else:
         lines.append(
-            f"About {doc.total_tokens:,} tokens, more than documents.max_tokens leaves room for: "
+            f"About {doc.total_tokens:,} tokens, more than the room for documents: "
             f"every request quotes its first {doc.tokens:,}"
             + (", and each question the sections of the rest it is about." if doc.source else ".")
         )

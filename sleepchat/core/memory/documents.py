@@ -6,7 +6,8 @@ server's prefix cache keeps it once an idle period (or the first question) has p
 and a question about it prefills only the question. It is quoted as data: what a file says is
 never an instruction to the model.
 
-Only ``max_tokens`` of attached text go in (a small model's context is 4,096 tokens). A longer
+Only ``max_tokens`` of attached text go in (by default half the context window: 2,048 of a
+small model's 4,096 tokens, the other half for the conversation and the reply). A longer
 file is never cut silently: the system message quotes its first part (half the room), the whole
 file is kept, and each question gets the sections of it most related to the question in the
 other half (``doc_sections``), after the conversation, where they do not disturb the cached
@@ -95,8 +96,9 @@ class Documents:
         total = estimate_tokens(text)
         if room < min(MIN_PART, total):  # a few words of a file would only mislead
             raise ValueError(
-                f"the attached documents already fill documents.max_tokens ({max_tokens}) — "
-                "detach one (/detach ID) or raise documents.max_tokens"
+                f"the attached documents already fill their room ({max_tokens} tokens) — detach "
+                "one (/detach ID), or raise options.num_ctx (half is theirs) or "
+                "documents.max_tokens"
             )
         # A longer file: its first part here, half the room; the rest of the room holds the
         # sections each question is about.
