@@ -33,6 +33,15 @@ FROZEN = {
     "recall_test6.jsonl": "00760977f54de3e18e461554c293891209e7e8d2e00e79f1eacd3e5bd9244a09",
     # restatements and look-alike follow-ups by another helper, after the rules were final
     "restatement_test2.jsonl": "e47ac05dd0351140799aeac8fd2469ed6803f36a5b4e96ef5ef52150ebfe2dbe",
+    # readers' first questions about public documents, by helpers who read no code: the first
+    # after the document study was last changed, the second before the room for documents
+    # followed the context window and before the summary intent took brevity words
+    "../../bench/doc_questions_test.json": (
+        "1ea561fd0881a736f6159f0e4d1a553ca7fae7003db3bacbdd8fde49ed8465df"
+    ),
+    "../../bench/doc_questions_test2.json": (
+        "c1a9f1909e40dd872ceac83cf565c6d51fe8039c3a8b979622444af34e16ebd2"
+    ),
 }
 
 

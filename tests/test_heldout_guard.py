@@ -23,6 +23,8 @@ FROZEN = [
     DATA / "recall_test6.jsonl",
     DATA / "restatement_test.jsonl",
     DATA / "restatement_test2.jsonl",
+    ROOT / "bench" / "doc_questions_test.json",
+    ROOT / "bench" / "doc_questions_test2.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -70,6 +72,11 @@ PREDATING = {
     "how do i delete a git branch",
     # restatement_test2.jsonl, likewise
     "what should i bring to a job interview",
+    # doc_questions_test.json: the tune set's question about heapq.py (bench/doc_questions.py),
+    # older than the set, whose fix put it in the catalogue; and an everyday question a test of
+    # the app's copy keys asked before it
+    "what does this module do",
+    "how do i install it",
 }
 
 
@@ -86,7 +93,7 @@ def words(text: str) -> list[str]:
 
 
 def texts(path: Path) -> Iterator[str]:
-    """Every string of a JSONL data file (questions, turns, facts)."""
+    """Every string of a JSONL data file (questions, turns, facts), or of a JSON one."""
 
     def walk(value: object) -> Iterator[str]:
         if isinstance(value, str):
@@ -98,6 +105,9 @@ def texts(path: Path) -> Iterator[str]:
             for v in value:
                 yield from walk(v)
 
+    if path.suffix == ".json":
+        yield from walk(json.loads(path.read_text("utf-8")))
+        return
     for line in path.read_text("utf-8").splitlines():
         if line.strip():
             yield from walk(json.loads(line))
