@@ -16,8 +16,8 @@ from support.pdf import make_pdf
 
 from sleepchat.attach import read_document
 from sleepchat.core.clock import FakeClock
-from sleepchat.core.ports import ModelOptions
 from sleepchat.core.errors import CoreError
+from sleepchat.core.ports import ModelOptions
 from sleepchat.core.session_lookup import read_session
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.export import to_json, to_markdown

@@ -82,6 +82,11 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "what does the attached script do",
         "Could you give me an overview of the report?",
         "What does this module cover?",
+        # with a length every summary meets
+        "could you sum up the attached report in a couple of sentences",
+        "Briefly, what is the article about?",
+        "a quick summary of the readme please",
+        "what does this script do, in a few words?",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -101,6 +106,12 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "what does the report say about pricing?",  # one thing in it
         "Can you explain this code?",  # perhaps the last answer's code
         "What does this function do?",
+        # a length or a form a summary may not meet, or a part of the file, briefly
+        "summarize the paper in one sentence",
+        "summary of the readme in 3 bullet points",
+        "summarize the first chapter briefly",
+        "what does the report say about pricing, briefly?",
+        "in short?",
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

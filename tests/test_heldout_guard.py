@@ -49,6 +49,10 @@ REVIEWED |= {"why is it so", "why would that be", "what are the steps", "in a li
 REVIEWED |= {"what are the downsides", "in my case", "on your advice"}
 # And for restatement_test2.jsonl: older catalogue phrasings and a store message.
 REVIEWED |= {"can you explain why", "tell me why", "a full one"}
+# And doc_questions_test.json, read after its one measurement: a summary asked "in a few
+# sentences" was not served, and the summary intent now takes lengths every summary meets; that
+# set is tune for it from then on (doc_questions_test2.json was written before the change).
+REVIEWED |= {"in a few sentences"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

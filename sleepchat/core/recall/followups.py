@@ -8,7 +8,8 @@ them: case, punctuation, contractions and chat spellings, articles, politeness a
 either end ("could you", "please", "thanks"), and the reference to the answer ("it", "that",
 "your last reply"). Anything else in the message ("make the function shorter", "an example of
 a closure in Rust", "no need to shorten it", "shorter than 100 words") is another request: no
-match. A phrasing that could mean two things ("more", "break it down", "what else") is
+match (save a summary's length any summary meets: "summarize it in a few sentences"). A
+phrasing that could mean two things ("more", "break it down", "what else") is
 in no intent. Because each phrasing is written for one intent, a match may approve serving the
 answer precomputed for that intent's canonical request without a judge.
 """
@@ -400,16 +401,61 @@ _ABOUT_IT = """
     what does it talk about | what does it describe | what is the point of it"""
 
 
+# How long a summary should be, in words every summary meets ("in a few sentences",
+# "briefly", "a short summary"): with them the summary intent is still the summary. A length or
+# a form a summary may not meet ("in one sentence", "in 3 bullet points", "in Spanish") is
+# another request, and so is "simply" (another register).
+_BRIEF = """
+    in a few sentences | in a couple of sentences | in a sentence or two | in a few lines |
+    in a couple of lines | in a short paragraph | in a paragraph | in a few words | briefly |
+    in brief | quickly | real quick | in short | very briefly"""
+_BRIEF_BEFORE = re.compile(r"\b(?:short|brief|quick)\s+(?=(?:summary|recap|overview)\b)")
+
+
+@functools.cache
+def _brief() -> tuple[list[str], ...]:
+    frames = {normalize(f) for f in _BRIEF.split("|")}
+    return tuple(f.split() for f in sorted(frames, key=len, reverse=True))
+
+
+def _without_brevity(key: str) -> str:
+    """A normal form without the summary's length words, at either end or before "summary"."""
+    words = _BRIEF_BEFORE.sub("", key).split()
+    changed = True
+    while changed:
+        changed = False
+        for frame in _brief():
+            n = len(frame)
+            if len(words) > n and words[-n:] == frame:
+                words, changed = words[:-n], True
+            if len(words) > n and words[:n] == frame:
+                words, changed = words[n:], True
+    return " ".join(_strip(words))
+
+
+def _summary(key: str, *, document: bool) -> bool:
+    """``key`` (a normal form) asks for the summary, perhaps with its length; ``document``: a
+    document is named in it, so "what is it about" asks for the file's."""
+    for form in (key, _without_brevity(key)):
+        if _table().get(form) == SUMMARY or (document and form in _about_it()):
+            return True
+    return False
+
+
 def match(text: str, *, documents: bool = False) -> Intent | None:
     """The intent ``text`` is nothing but, or None (any other content: another request).
     ``documents``: the session has attached documents (only then is "this paper" one)."""
     if len(text) > MAX_CHARS:
         return None
-    name = _table().get(normalize(text))
+    key = normalize(text)
+    name = _table().get(key)
+    if name is None and _summary(key, document=False):
+        name = SUMMARY
     if name is None and documents:
         named = _DOCUMENT.sub(" it ", text.lower())
         about = _OF_IT.sub("", normalize(named))
-        name = SUMMARY if _table().get(about) == SUMMARY else None
-        if name is None and named != text.lower() and normalize(named) in _about_it():
+        if _summary(about, document=False) or (
+            named != text.lower() and _summary(normalize(named), document=True)
+        ):
             name = SUMMARY
     return BY_NAME[name] if name is not None else None
