@@ -130,6 +130,26 @@ def test_the_users_questions_with_you_in_them_stay(question: str) -> None:
     assert question_problem(question, earlier=said, user_said=said) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "offer"),
+    [
+        ("Should I continue?", True),  # more of the answer, offered
+        ("Should I explain further?", True),
+        ("Should I go on with the list?", True),
+        ("Should I clarify anything?", True),
+        ("Should I explain in more detail how the oven fan works?", True),
+        ("Should I continue with the explanation?", True),
+        ("Should I continue baking after the top burns?", False),  # the user's own task
+        ("Should I explain the recipe change to my daughter?", False),
+        ("Should I continue with the cake or start over?", False),
+    ],
+)
+def test_should_i_continue_is_an_offer_only_of_more_answer(question: str, offer: bool) -> None:
+    said = ["My oven runs hot and the cake for my daughter's party burnt on top last time."]
+    problem = question_problem(question, earlier=said, user_said=said)
+    assert (problem == quality.ASKS_THE_USER) is offer
+
+
 def test_a_long_conversation_refuses_questions_that_share_nothing_with_it() -> None:
     conversation = [
         "I am moving from Windows to a MacBook and need my Python setup for data analysis: "

@@ -35,7 +35,11 @@ _ASSISTANT_VOICE = [
     r"\bhow can i (?:help|assist)\b",
     r"\b(?:is there|anything) (?:anything )?else\b",
     r"\bdo you need (?:help|anything|assistance|me)\b",
-    r"\bshould i (?:go into|elaborate|expand|continue|clarify|explain)\b",
+    r"\bshould i (?:go into|elaborate|expand)\b",
+    # "should I continue?" offers more of the answer; "should I continue the rebase?" is the
+    # user's own task
+    r"\bshould i (?:continue|clarify|explain|go on)(?:\s*[?.!]*$| (?:further|more|anything|"
+    r"in (?:more )?detail|on\b|with (?:the|my|this) (?:explanation|list|answer|steps)))",
     # the user's own experience, preferences, feelings and situation
     rf"\byour (?:\w+ )?{_PERSONAL}\b",
     rf"\bdid you {_YOU_EXPERIENCE}",
