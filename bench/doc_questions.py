@@ -176,12 +176,19 @@ def main() -> None:
             path = make(folder)
             lines = [f"/attach {path}"]
             for q in questions:
-                lines += ["/idle", q.text]
-            studied = replies(run_script(lines, folder / f"data-{len(lines)}-{name[:4]}"))
+                lines += ["/idle", "/predictions", q.text]
+            events = run_script(lines, folder / f"data-{len(lines)}-{name[:4]}")
+            studied = replies(events)
+            # what was predicted (fresh, answered) when each question was asked: coverage
+            ready = [
+                [str(v["question"]) for v in e["predictions"] if v["fresh"] and v["answer"]]
+                for e in events
+                if e.get("type") == "predictions"
+            ]
             cold = replies(
                 run_script([f"/attach {path}", questions[0].text], folder / f"cold-{name[:4]}")
             )
-            for q, reply in zip(questions, studied, strict=True):
+            for q, reply, predicted in zip(questions, studied, ready, strict=True):
                 text = str(reply.get("text", ""))
                 ok = all(h.casefold() in text.casefold() for h in q.holds)
                 from_idle = reply.get("source") == "prediction"
@@ -192,6 +199,7 @@ def main() -> None:
                     f"[{name}] {'served' if from_idle else 'model '} {'right' if ok else 'WRONG'} "
                     f"{reply.get('ttft_ms')} ms: {q.text} -> {' '.join(text.split())[:90]}"
                 )
+                print(f"    predicted then: {predicted}")
             warm_ms, cold_ms = studied[0].get("ttft_ms"), cold[0].get("ttft_ms")
             if isinstance(warm_ms, int | float) and isinstance(cold_ms, int | float) and cold_ms:
                 ratios.append(warm_ms / cold_ms)
