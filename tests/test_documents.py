@@ -225,6 +225,8 @@ def test_script_attach_with_f_and_slash_commands(tmp_path: Path) -> None:
         "tl;dr",
         "give me the gist",
         "What are the main points of this document?",
+        "what is this project for, basically?",  # what a README is of
+        "a short summary of the document in a few lines, please",  # a length any summary meets
     ],
 )
 async def test_an_attached_document_is_summarised_while_idle_and_served(store, asked) -> None:
@@ -253,6 +255,21 @@ async def test_once_the_talk_moves_on_summarize_it_means_the_last_answer(store) 
     done = await ask(a, "summarize it")
     assert done.message.source != "prediction"
     assert done.message.content == "Answer to: summarize it"  # the model, on the last answer
+
+
+async def test_after_an_answer_a_named_document_is_not_served_the_answers_summary(store) -> None:
+    """The user's habit of asking for summaries precomputes one of the last answer; "what does
+    this document say?" asked then is about the file, not that answer."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("plan.md", LAUNCH)
+    await ask(a, "Who should I invite to the launch?")
+    await ask(a, "summarize that")  # a habit now
+    await ask(a, "And who pays for the venue?")
+    await a.reflect()
+    assert any(p.intent == "summary" and p.answer for p in a.predictions)
+    done = await ask(a, "What does this document say?")
+    assert done.message.source == "model"
 
 
 async def test_a_document_cannot_close_its_own_quote(store) -> None:

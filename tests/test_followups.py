@@ -87,6 +87,10 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "Briefly, what is the article about?",
         "a quick summary of the readme please",
         "what does this script do, in a few words?",
+        # what a README is of
+        "what is this tool used for",
+        "What can this package do?",
+        "what is this framework, basically?",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -112,6 +116,8 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "summarize the first chapter briefly",
         "what does the report say about pricing, briefly?",
         "in short?",
+        "what does the library do with timezones?",
+        "What is this?",  # nothing named
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

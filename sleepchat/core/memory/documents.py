@@ -55,6 +55,12 @@ def prompt_block(documents: Sequence[Document]) -> str:
     return "\n\n".join(parts)
 
 
+def attached_since(documents: Sequence[Document], last_message_id: str | None) -> bool:
+    """A document was attached after the message ``last_message_id`` (None: before any): it is
+    then the newest thing in the conversation, which "this paper" or "this library" names."""
+    return any(d.after_message_id == last_message_id for d in documents)
+
+
 def used_by(documents: Sequence[Document]) -> int:
     """The room the documents take: a long one, its first part and as much again for the
     sections each question is about."""

@@ -321,7 +321,7 @@ _LEADING = sorted(
 )  # longest first: "great answer" before "great"
 _TRAILING = sorted(
     _frames(
-        "please|thanks|thank you|for me|if you can|if possible|if you could|now|"
+        "please|thanks|thank you|for me|if you can|if possible|if you could|now|basically|"
         "if you do not mind|real quick|quickly"
     ),
     key=len,
@@ -380,13 +380,15 @@ def _about_it() -> frozenset[str]:
 
 MAX_CHARS = 160  # longer messages carry more than an intent
 
-# A reference to an attached document ("this paper", "the attached file"), and the reference
+# A reference to an attached document ("this paper", "the attached file", or what a README is
+# of: "this library", "the tool"), and the reference
 # at the end after "of"/"in" ("the main points of it"): a summary of the document is still the
 # summary intent (what a reflection precomputes for a file just attached). Only for that intent:
 # "make the document shorter" asks to shorten the document, not the last answer.
 _DOCUMENT = re.compile(
     r"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?(?:document|doc|paper|"
-    r"file|article|readme|pdf|report|page|chapter|essay|post|code|module|script|text)\b"
+    r"file|article|readme|pdf|report|page|chapter|essay|post|code|module|script|text|"
+    r"library|lib|package|project|tool|framework|repo|repository|app)\b"
 )
 _OF_IT = re.compile(r"\s+(?:of|in|from)\s+_$")
 SUMMARY = "summary"
@@ -398,7 +400,8 @@ _ABOUT_IT = """
     what does it do | what is it about | what it is about | what does it cover | what does it say |
     what does it contain | what is in it | what is it for | tell me about it |
     an overview of it | give me an overview of it | overview of it |
-    what does it talk about | what does it describe | what is the point of it"""
+    what does it talk about | what does it describe | what is the point of it | what is it |
+    what is it used for | what is it good for | what can it do | what can i do with it"""
 
 
 # How long a summary should be, in words every summary meets ("in a few sentences",
@@ -437,14 +440,18 @@ def _summary(key: str, *, document: bool) -> bool:
     """``key`` (a normal form) asks for the summary, perhaps with its length; ``document``: a
     document is named in it, so "what is it about" asks for the file's."""
     for form in (key, _without_brevity(key)):
-        if _table().get(form) == SUMMARY or (document and form in _about_it()):
+        of_it = _OF_IT.sub("", form)  # "the main points of it"
+        if SUMMARY in (_table().get(form), _table().get(of_it)):
+            return True
+        if document and form in _about_it():
             return True
     return False
 
 
 def match(text: str, *, documents: bool = False) -> Intent | None:
     """The intent ``text`` is nothing but, or None (any other content: another request).
-    ``documents``: the session has attached documents (only then is "this paper" one)."""
+    ``documents``: a document was attached since the last message (only then is "this paper"
+    or "this library" the file)."""
     if len(text) > MAX_CHARS:
         return None
     key = normalize(text)
@@ -453,9 +460,6 @@ def match(text: str, *, documents: bool = False) -> Intent | None:
         name = SUMMARY
     if name is None and documents:
         named = _DOCUMENT.sub(" it ", text.lower())
-        about = _OF_IT.sub("", normalize(named))
-        if _summary(about, document=False) or (
-            named != text.lower() and _summary(normalize(named), document=True)
-        ):
+        if _summary(normalize(named), document=named != text.lower()):
             name = SUMMARY
     return BY_NAME[name] if name is not None else None

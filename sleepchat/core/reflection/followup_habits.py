@@ -60,7 +60,7 @@ class Habits:
         self, text: str, previous: Message | None, when: float, *, documents: bool = False
     ) -> Intent | None:
         """The intent ``text`` is, counted as a habit when it follows an answer (``documents``:
-        the session has attached documents, which "this paper" may then name)."""
+        a document was attached since the last message, which "this paper" may then name)."""
         intent = match(text, documents=documents)
         if intent is not None and previous is not None and previous.role == "assistant":
             await self.record(intent.name, when)
