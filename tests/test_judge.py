@@ -14,6 +14,7 @@ from support.core_assistant import ask, assistant, nothing_to_predict, reply
 
 from sleepchat import judge_bench
 from sleepchat.config import load_config
+from sleepchat.core.clock import FakeClock
 from sleepchat.core.ports import ChatMessage, ModelOptions
 from sleepchat.core.recall import Recall
 from sleepchat.core.recall.calibration import (
@@ -309,6 +310,35 @@ async def test_a_rewording_is_a_miss_when_the_judge_says_no(store) -> None:
     await a.reflect()
     done = await ask(a, REWORDED)
     assert done.prediction is None and done.message.source != "prediction"
+
+
+class Slow(Scripted):
+    """A judge whose turn takes 1.5 s of the assistant's clock."""
+
+    def __init__(self, clock: FakeClock, default: float) -> None:
+        super().__init__({}, default=default)
+        self.clock = clock
+
+    async def yes_margins(self, questions, *, options=None, stop_at=None) -> list[float]:  # type: ignore[no-untyped-def]
+        self.clock.advance(1.5)
+        return await super().yes_margins(questions, options=options, stop_at=stop_at)
+
+
+@pytest.mark.parametrize("margin", [2.0, -3.0])
+async def test_the_judges_turn_counts_in_the_wait_the_reply_records(store, margin: float) -> None:
+    """A reply's time to first token runs from the question's arrival: a judged hit is not
+    "0 ms", and a judged miss shows what the judge added."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, predict="off", budget_tokens=0)
+    assert isinstance(a.clock, FakeClock)
+    a._recall.judge = ModelJudge(Slow(a.clock, margin), calibration(0.5))
+    await ask(a, "I have a small garden and lots of kitchen scraps.")
+    await a.later(PREDICTED)
+    await a.reflect()
+    done = await ask(a, REWORDED)
+    assert (done.message.source == "prediction") is (margin > 0)
+    assert done.message.ttft_ms is not None and done.message.ttft_ms >= 1500
+    assert done.message.total_ms is not None and done.message.total_ms >= done.message.ttft_ms
 
 
 # the calibrate command ------------------------------------------------------------------------

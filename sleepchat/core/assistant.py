@@ -322,6 +322,7 @@ class Assistant:
     async def _turn(
         self, text: str, *, force_model: bool = False, editing: str | None = None
     ) -> AsyncIterator[Event]:
+        asked_at = self.clock.monotonic()  # the wait the user sees counts from here
         text = clean_input(text)  # whatever a front end hands in, stored and sent valid
         if not text.strip():
             raise CoreError("nothing to send: the message is empty")
@@ -357,7 +358,7 @@ class Assistant:
                         found = result.hit
                     if found is not None:
                         model, speed = self._backend.model, self.last_reply_speed
-                        served = conversation.serve(user, found, model, speed)
+                        served = conversation.serve(user, found, model, speed, asked_at)
                         async with contextlib.aclosing(served) as events:
                             async for event in events:
                                 yield event
@@ -367,7 +368,9 @@ class Assistant:
                     if ready:
                         await conversation.record_unserved(result)
             sections = await conversation.document_sections(text, self._recall)
-            reply = self._replies.generate(conversation, user, hints, sections=sections)
+            reply = self._replies.generate(
+                conversation, user, hints, sections=sections, asked_at=asked_at
+            )
             async with contextlib.aclosing(reply) as events:
                 async for event in events:
                     yield event

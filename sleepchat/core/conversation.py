@@ -164,11 +164,17 @@ class Conversation:
 
     # -- messages ----------------------------------------------------------------------------
     async def serve(
-        self, user: Message, prediction: Prediction, model: str, speed: float | None
+        self,
+        user: Message,
+        prediction: Prediction,
+        model: str,
+        speed: float | None,
+        asked_at: float | None = None,
     ) -> AsyncGenerator[Event, None]:
         """Answer ``user`` from the cache: no model call; marked as precomputed. ``speed`` is
-        the last reply's tokens/s (the time a hit saved is counted at it)."""
-        start = self.clock.monotonic()
+        the last reply's tokens/s (the time a hit saved is counted at it); ``asked_at``: when
+        the question came, which its times count from (matching it took part of them)."""
+        start = self.clock.monotonic() if asked_at is None else asked_at
         yield ReplyStarted(user.session_id, user, "prediction")
         yield ReplyChunk(user.session_id, prediction.answer)
         elapsed = (self.clock.monotonic() - start) * 1000

@@ -178,6 +178,8 @@ class Message(Record):
     error: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    # From the question's arrival: matching it against the predictions (and a judge's turn)
+    # is part of the wait the user sees.
     ttft_ms: float | None = None
     total_ms: float | None = None
     # Set on a reply regenerated (the new reply's id) or a branch edited away (the new

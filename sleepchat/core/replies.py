@@ -74,10 +74,12 @@ class ReplyMaker:
         prior: list[Message] | None = None,
         continuing: Message | None = None,
         sections: str = "",
+        asked_at: float | None = None,
     ) -> AsyncGenerator[Event, None]:
         """A model reply to ``user``, the last question of ``conversation`` (which the stored
         reply joins); with ``continuing``, more text for that (last) reply. ``prior``: the
-        history to send instead of everything before ``user``."""
+        history to send instead of everything before ``user``. ``asked_at``: when the question
+        came (the clock's monotonic time), which its times count from (default: now)."""
         settings = conversation.settings
         quoted = [i.id for i in conversation.recalled]  # what this request's memory block holds
         history = prior if prior is not None else conversation.history[:-1]
@@ -91,7 +93,7 @@ class ReplyMaker:
         yield ReplyStarted(user.session_id, user, "model", continues=continuing)
         parts: list[str] = []
         stats: ChatStats | None = None
-        start = self.clock.monotonic()
+        start = self.clock.monotonic() if asked_at is None else asked_at
         first: float | None = None
         error: BackendError | None = None
         cancelled = False
