@@ -190,6 +190,26 @@ async def test_the_first_question_of_a_session_picks_what_memory_quotes(store: S
     assert "cello" in system and "bees" not in system and "Nissan" not in system
 
 
+async def test_a_document_studied_before_the_first_question_keeps_its_cached_prefix(
+    store: Store,
+) -> None:
+    """The first question picks what memory quotes only while nothing is cached: after an idle
+    period studied an attached file, a new choice would change the system message and make
+    the model read the whole file again."""
+    topics = ["I keep bees on my roof in Porto.", "I play the cello in a string quartet."]
+    await store_all(store, [chat(f"c{n}", T0 + n * DAY, t) for n, t in enumerate(topics)])
+    await Consolidator(store, await memory_of(store)).run()
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, memory_max_tokens=20)  # room for one item
+    await a.new_session()
+    await a.attach("plan.md", "# Plan\n\nThe launch is on 12 May in Lisbon.\n")
+    await a.reflect()
+    studied = [c for c in backend.calls if c.kind == "stream"][-1].messages[0]["content"]
+    await ask(a, "Any tips for rehearsing with my cello quartet?")
+    asked = backend.calls[-1].messages[0]["content"]
+    assert "12 May in Lisbon" in asked and asked == studied
+
+
 async def test_private_and_open_sessions_are_not_read(store: Store) -> None:
     await store_all(store, [chat("p", T0, "I am secretly applying for a job.")], private=True)
     backend = FakeBackend(reply, nothing_to_predict)

@@ -336,9 +336,14 @@ class Assistant:
                 user = await conversation.question(text)
                 await self._title(conversation, text)
                 await self._mark_private(conversation)
-                if conversation.turn == 1 and conversation.user_memory is not None:
+                if (
+                    conversation.turn == 1
+                    and conversation.user_memory is not None
+                    and not conversation.memory.reflections
+                ):
                     # A new session's first question: what to quote from memory is chosen by
-                    # it (nothing is cached yet that a new choice would lose).
+                    # it, while nothing is cached that a new choice would lose (an idle period
+                    # before it, studying an attached file, warmed the choice made then).
                     await conversation.recall_memory(self._recall, new_at_most=EMBED_ON_INPUT)
                 if conversation.settings.sleep_enabled and not force_model:
                     # Matched against what was there before this question was asked.
