@@ -12,8 +12,9 @@ answer holds were written from the documents before any run.
 With --set FILE, the documents and questions come from a JSON file instead (the frozen test
 set ``bench/doc_questions_test.json``, SHA-256 1ea561fd…, written by a helper who read no code
 of the project, after the document study was last changed):
-each document's source is an installed package's README, a standard-library module, or a
-member of a source archive on the package index pinned by its SHA-256.
+each document's source is an installed package's README (at the version the set names, when
+it names one: schedule 1.2.2 and tomli 2.5.0 for the second set), a standard-library module, or
+a member of a source archive on the package index pinned by its SHA-256.
 
 Usage: python bench/doc_questions.py [--set FILE]
 """
@@ -122,7 +123,11 @@ def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Questio
                 assert file is not None
                 return Path(file)
             if "package_metadata" in source:
-                text = metadata.metadata(source["package_metadata"]).get_payload()  # type: ignore[attr-defined]
+                package = source["package_metadata"]
+                wanted = source.get("version")
+                if wanted and metadata.version(package) != wanted:
+                    raise SystemExit(f"{name}: pip install {package}=={wanted} (its README)")
+                text = metadata.metadata(package).get_payload()  # type: ignore[attr-defined]
             else:
                 text = sdist_member(folder, source)
                 text = text.split("\n---\n", 2)[-1].split("# References")[0].strip() + "\n"
