@@ -331,7 +331,8 @@ class ScriptRunner:
         else:
             self.diag(
                 f"attached {doc.id} {doc.name}: the prompt holds its first {doc.tokens} of "
-                f"about {doc.total_tokens} tokens (room for documents: half of options.num_ctx)"
+                f"about {doc.total_tokens} tokens (the room for documents: half of "
+                "options.num_ctx unless documents.max_tokens sets it)"
                 + (
                     "; each question also gets the parts of the rest related to it"
                     if doc.source
