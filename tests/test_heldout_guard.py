@@ -25,6 +25,7 @@ FROZEN = [
     DATA / "restatement_test2.jsonl",
     ROOT / "bench" / "doc_questions_test.json",
     ROOT / "bench" / "doc_questions_test2.json",
+    ROOT / "bench" / "doc_questions_test3.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
