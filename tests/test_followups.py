@@ -91,6 +91,9 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "what is this tool used for",
         "What can this package do?",
         "what is this framework, basically?",
+        # asked to be told what the file is
+        "explain what this file does",
+        "Please describe what the article covers.",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -118,6 +121,8 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "in short?",
         "what does the library do with timezones?",
         "What is this?",  # nothing named
+        "tell me what it does",
+        "explain what this function does",  # one part of it
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

@@ -401,7 +401,12 @@ _ABOUT_IT = """
     what does it contain | what is in it | what is it for | tell me about it |
     an overview of it | give me an overview of it | overview of it |
     what does it talk about | what does it describe | what is the point of it | what is it |
-    what is it used for | what is it good for | what can it do | what can i do with it"""
+    what is it used for | what is it good for | what can it do | what can i do with it |
+    what it does | what it is for | what it covers | what it says | what it contains |
+    what it is used for | what it can do"""
+# Asking to be told one of those ("explain what this module is for", "describe what the paper
+# covers") asks the same.
+_TELL = ("explain", "describe", "tell me", "tell")
 
 
 # How long a summary should be, in words every summary meets ("in a few sentences",
@@ -444,6 +449,9 @@ def _summary(key: str, *, document: bool) -> bool:
         if SUMMARY in (_table().get(form), _table().get(of_it)):
             return True
         if document and form in _about_it():
+            return True
+        told = next((form[len(t) + 1 :] for t in _TELL if form.startswith(f"{t} ")), "")
+        if document and told in _about_it():
             return True
     return False
 
