@@ -38,6 +38,7 @@ from sleepchat.core.memory.user_memory import UserMemory, prompt_block
 from sleepchat.core.models import Role
 from sleepchat.core.ports import ModelOptions
 from sleepchat.core.recall import Recall
+from sleepchat.core.settings import DEFAULT_CONTEXT
 from sleepchat.errors import StartupError
 from sleepchat.importer import Imported, store_all
 from sleepchat.progress import Progress
@@ -248,7 +249,7 @@ async def measure(
     options = ModelOptions(
         num_ctx=settings.options.num_ctx, temperature=0.0, seed=0, extra=settings.options.extra
     )
-    window = settings.options.num_ctx or 4096
+    window = settings.options.num_ctx or DEFAULT_CONTEXT
     history = last_turns(locomo.sessions, window - estimate(system) - REPLY_TOKENS - 200)
     texts = [i.text for i in memory.items]
     progress = Progress("asking LoCoMo questions", len(questions) * len(ARMS), stream=sys.stderr)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -329,14 +330,20 @@ _TRAILING = sorted(
 )
 
 
-def _strip(words: list[str]) -> list[str]:
+def _strip(
+    words: list[str],
+    leading: Sequence[list[str]] = _LEADING,
+    trailing: Sequence[list[str]] = _TRAILING,
+) -> list[str]:
+    """``words`` without the frames at either end (politeness and filler by default), never
+    all of them."""
     changed = True
     while changed and words:
         changed = False
-        for frame in _LEADING:
+        for frame in leading:
             if words[: len(frame)] == frame and len(words) > len(frame):
                 words, changed = words[len(frame) :], True
-        for frame in _TRAILING:
+        for frame in trailing:
             if words[-len(frame) :] == frame and len(words) > len(frame):
                 words, changed = words[: -len(frame)], True
     return words
@@ -428,16 +435,7 @@ def _brief() -> tuple[list[str], ...]:
 
 def _without_brevity(key: str) -> str:
     """A normal form without the summary's length words, at either end or before "summary"."""
-    words = _BRIEF_BEFORE.sub("", key).split()
-    changed = True
-    while changed:
-        changed = False
-        for frame in _brief():
-            n = len(frame)
-            if len(words) > n and words[-n:] == frame:
-                words, changed = words[:-n], True
-            if len(words) > n and words[:n] == frame:
-                words, changed = words[n:], True
+    words = _strip(_BRIEF_BEFORE.sub("", key).split(), _brief(), _brief())
     return " ".join(_strip(words))
 
 
@@ -448,10 +446,8 @@ def _summary(key: str, *, document: bool) -> bool:
         of_it = _OF_IT.sub("", form)  # "the main points of it"
         if SUMMARY in (_table().get(form), _table().get(of_it)):
             return True
-        if document and form in _about_it():
-            return True
         told = next((form[len(t) + 1 :] for t in _TELL if form.startswith(f"{t} ")), "")
-        if document and told in _about_it():
+        if document and (form in _about_it() or told in _about_it()):
             return True
     return False
 
@@ -467,7 +463,7 @@ def match(text: str, *, documents: bool = False) -> Intent | None:
     if name is None and _summary(key, document=False):
         name = SUMMARY
     if name is None and documents:
-        named = _DOCUMENT.sub(" it ", text.lower())
-        if _summary(normalize(named), document=named != text.lower()):
+        named = _DOCUMENT.sub(" it ", text.lower())  # unnamed: the check above said no
+        if named != text.lower() and _summary(normalize(named), document=True):
             name = SUMMARY
     return BY_NAME[name] if name is not None else None
