@@ -227,6 +227,8 @@ def test_script_attach_with_f_and_slash_commands(tmp_path: Path) -> None:
         "What are the main points of this document?",
         "what is this project for, basically?",  # what a README is of
         "a short summary of the document in a few lines, please",  # a length any summary meets
+        "what's the purpose of plan.md?",  # by its name
+        "what does it do?",  # "it", asked right after the file came
     ],
 )
 async def test_an_attached_document_is_summarised_while_idle_and_served(store, asked) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from sleepchat.core.recall import followups
-from sleepchat.core.recall.followups import CATALOGUE, match, normalize
+from sleepchat.core.recall.followups import BY_NAME, CATALOGUE, match, normalize
+
+
+NAMES = ["report.pdf", "report", "pendulum-README.md", "pendulum"]  # what documents are called
 
 
 def name(text: str) -> str | None:
@@ -97,8 +100,8 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
-    assert match(asked, documents=True) is not None
-    assert match(asked, documents=True).name == "summary"  # type: ignore[union-attr]
+    assert match(asked, documents=NAMES) is not None
+    assert match(asked, documents=NAMES).name == "summary"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -126,8 +129,52 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:
-    assert match(asked, documents=True) is None
+    assert match(asked, documents=NAMES) is None
 
 
 def test_without_an_attached_document_this_paper_is_not_the_last_answer() -> None:
     assert match("What are the main points of this paper?") is None
+    assert match("what is pendulum for?") is None
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        # by its name, with or without what it is
+        "what is pendulum for?",
+        "What problem does the pendulum library solve?",
+        "whats the purpose of report.pdf",
+        "When would I use pendulum?",
+        # what it is for, in more of a reader's words
+        "what is this package meant for",
+        "What's the main idea of this paper?",
+        "what exactly does this module do?",
+        "what would i use this library for",
+    ],
+)
+def test_what_a_named_document_is_for_is_its_summary(asked: str) -> None:
+    assert match(asked, documents=NAMES) is BY_NAME["summary"]
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "what does pendulums do",  # another word
+        "what is pendulum.now() for?",  # one part of it
+        "what does pendulum do with timezones?",
+        "what is the purpose of this function",
+        "is pendulum for python 2?",
+    ],
+)
+def test_a_name_with_more_or_a_part_is_not(asked: str) -> None:
+    assert match(asked, documents=NAMES, just_attached=True) is None
+
+
+@pytest.mark.parametrize(
+    "asked", ["what does it do?", "What is this?", "tell me what it does", "why use it?"]
+)
+def test_right_after_attaching_it_and_this_are_the_file(asked: str) -> None:
+    # Asked before any other message since the file came, "it" is the file ...
+    assert match(asked, documents=NAMES, just_attached=True) is BY_NAME["summary"]
+    # ... and after one, it may be the last answer's subject (the test above this one).
+    assert match(asked, documents=NAMES) is None

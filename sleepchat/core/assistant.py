@@ -28,7 +28,7 @@ from sleepchat.core.events import (
 )
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
-from sleepchat.core.memory.documents import attached_since
+from sleepchat.core.memory.documents import attached_since, names_of
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.models import (
@@ -352,9 +352,10 @@ class Assistant:
                     previous = conversation.history[-2] if len(conversation.history) > 1 else None
                     # "this paper" names a document only while one is the newest thing in the
                     # talk: after an answer, "what does this module do?" may ask of its code.
-                    documents = attached_since(
+                    attached = attached_since(
                         conversation.memory.documents.all, previous.id if previous else None
                     )
+                    documents = [name for d in attached for name in names_of(d)]
                     found, ready = await self._habits.first(
                         text, previous, ready, self.clock.now(), documents=documents
                     )

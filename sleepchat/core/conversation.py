@@ -26,7 +26,7 @@ from sleepchat.core.events import (
     SessionChanged,
 )
 from sleepchat.core.memory import Memory, doc_sections
-from sleepchat.core.memory.documents import prompt_block, quoted_by
+from sleepchat.core.memory.documents import names_of, prompt_block, quoted_by
 from sleepchat.core.memory.staleness import current_predictions, servable
 from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.memory.user_memory import prompt_block as memory_block
@@ -112,7 +112,8 @@ class Conversation:
         if not sections:
             return ""
         budget = documents_room(self._settings) - quoted_by(documents)
-        intent = followups.match(question, documents=True)
+        names = [name for d in documents for name in names_of(d)]
+        intent = followups.match(question, documents=names)
         summary = (intent is not None and intent.name == "summary") or any(
             question == doc_sections.summary_request(d) for d in documents
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Sequence
 
 from sleepchat.core.clock import Clock
@@ -55,10 +56,36 @@ def prompt_block(documents: Sequence[Document]) -> str:
     return "\n\n".join(parts)
 
 
-def attached_since(documents: Sequence[Document], last_message_id: str | None) -> bool:
-    """A document was attached after the message ``last_message_id`` (None: before any): it is
-    then the newest thing in the conversation, which "this paper" or "this library" names."""
-    return any(d.after_message_id == last_message_id for d in documents)
+def attached_since(
+    documents: Sequence[Document], last_message_id: str | None
+) -> list[Document]:
+    """The documents attached after the message ``last_message_id`` (None: before any): the
+    newest things in the conversation, which "this paper", "this library" or "it" name."""
+    return [d for d in documents if d.after_message_id == last_message_id]
+
+
+# What a file's name adds to what it is of: "httpx-sse-README.md" is httpx-sse's.
+_NAME_WORDS = re.compile(r"(?i)[-_ .]*\b(?:readme|paper|joss|docs?|notes)\b[-_ .]*")
+_TITLE = re.compile(r"^(?:#{1,2}\s+(.+)|(.+)\n(?:=+|-+|\*+)\s*)$", re.MULTILINE)
+MAX_NAME_CHARS = 40
+# A paper's text (and some READMEs) opens with a section, not its title.
+_SECTION_HEADINGS = frozenset(
+    {"summary", "abstract", "introduction", "overview", "background", "contents", "usage"}
+)
+
+
+def names_of(doc: Document) -> list[str]:
+    """What a reader may call ``doc`` by name: its file name, that name without its extension
+    or the words that say what kind of file it is ("README", "paper"), and the title its text
+    opens with (a README's project name), when short."""
+    stem = doc.name.rsplit(".", 1)[0] if "." in doc.name[1:] else doc.name
+    names = {doc.name, stem, _NAME_WORDS.sub(" ", stem).strip(" -_.")}
+    title = _TITLE.search((doc.source or doc.text)[:2000])
+    if title is not None:
+        text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
+        if text.casefold() not in _SECTION_HEADINGS:
+            names.add(text)
+    return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
 
 
 def used_by(documents: Sequence[Document]) -> int:

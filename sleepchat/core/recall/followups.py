@@ -392,15 +392,27 @@ MAX_CHARS = 160  # longer messages carry more than an intent
 # at the end after "of"/"in" ("the main points of it"): a summary of the document is still the
 # summary intent (what a reflection precomputes for a file just attached). Only for that intent:
 # "make the document shorter" asks to shorten the document, not the last answer.
-_DOCUMENT = re.compile(
-    r"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?(?:document|doc|paper|"
-    r"file|article|readme|pdf|report|page|chapter|essay|post|code|module|script|text|"
-    r"library|lib|package|project|tool|framework|repo|repository|app)\b"
+_KINDS = (
+    r"(?:document|doc|paper|file|article|readme|pdf|report|page|chapter|essay|post|code|module|"
+    r"script|text|library|lib|package|project|tool|framework|repo|repository|app)"
 )
+_DOCUMENT = re.compile(
+    rf"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?{_KINDS}\b"
+)
+
+
+def _by_name(names: Sequence[str]) -> re.Pattern[str] | None:
+    """A document called by one of its ``names`` ("shelve", "the httpx-sse library")."""
+    listed = "|".join(re.escape(n.lower()) for n in sorted(set(names), key=len, reverse=True))
+    if not listed:
+        return None
+    return re.compile(rf"(?<![\w.-])(?:(?:the|this)\s+)?(?:{listed})(?:\s+{_KINDS})?(?![\w-])")
+
 _OF_IT = re.compile(r"\s+(?:of|in|from)\s+_$")
 SUMMARY = "summary"
 # Asked of a document named as such ("what does this module do?", "what is the paper about?"),
-# these ask what the whole file is: its summary. Without the name ("what does it do?") they
+# these ask what the whole file is: its summary, and so does its own name ("what is shelve
+# for?"). Unnamed ("what does it do?") they ask it only right after the file came: later they
 # may be about the last answer's subject, so they stay questions for the matcher; so does
 # "explain this code", which may mean the code of the last answer.
 _ABOUT_IT = """
@@ -410,7 +422,17 @@ _ABOUT_IT = """
     what does it talk about | what does it describe | what is the point of it | what is it |
     what is it used for | what is it good for | what can it do | what can i do with it |
     what it does | what it is for | what it covers | what it says | what it contains |
-    what it is used for | what it can do"""
+    what it is used for | what it can do | what is it all about |
+    what is it exactly | what exactly is it | what does it do exactly |
+    what exactly does it do | what is it meant for | what is it useful for |
+    what would i use it for | when would i use it | why use it |
+    what problem does it solve | what problems does it solve | what does it solve |
+    what is the purpose of it | what is its purpose | purpose of it | its purpose |
+    what is the main idea of it | the main idea of it | what is the idea of it |
+    what is the goal of it | what is its goal | what does it provide | what does it offer |
+    what is the use of it | what am i looking at | what is it trying to do |
+    what does it aim to do | what is the big picture | a high level overview of it |
+    high level overview of it | overview"""
 # Asking to be told one of those ("explain what this module is for", "describe what the paper
 # covers") asks the same.
 _TELL = ("explain", "describe", "tell me", "tell")
@@ -452,18 +474,26 @@ def _summary(key: str, *, document: bool) -> bool:
     return False
 
 
-def match(text: str, *, documents: bool = False) -> Intent | None:
+def match(
+    text: str, *, documents: Sequence[str] = (), just_attached: bool = False
+) -> Intent | None:
     """The intent ``text`` is nothing but, or None (any other content: another request).
-    ``documents``: a document was attached since the last message (only then is "this paper"
-    or "this library" the file)."""
+    ``documents``: the names of the documents the message may name ("this paper", "this
+    library" or a name is a file only then); ``just_attached``: one of them was attached
+    since the last message, so "it" and "this" alone are the file too ("what does it do?")."""
     if len(text) > MAX_CHARS:
         return None
     key = normalize(text)
     name = _table().get(key)
-    if name is None and _summary(key, document=False):
+    if name is None and _summary(key, document=just_attached):
         name = SUMMARY
     if name is None and documents:
-        named = _DOCUMENT.sub(" it ", text.lower())  # unnamed: the check above said no
-        if named != text.lower() and _summary(normalize(named), document=True):
+        lowered = text.lower()
+        named = _DOCUMENT.sub(" it ", lowered)
+        called = _by_name(documents)
+        if called is not None:
+            named = called.sub(" it ", named)
+        # unnamed, the checks above said no
+        if named != lowered and _summary(normalize(named), document=True):
             name = SUMMARY
     return BY_NAME[name] if name is not None else None

@@ -57,11 +57,17 @@ class Habits:
         await self.store.set_meta(META_KEY, {"counts": counts, "last": last})
 
     async def notice(
-        self, text: str, previous: Message | None, when: float, *, documents: bool = False
+        self,
+        text: str,
+        previous: Message | None,
+        when: float,
+        *,
+        documents: Sequence[str] = (),
     ) -> Intent | None:
         """The intent ``text`` is, counted as a habit when it follows an answer (``documents``:
-        a document was attached since the last message, which "this paper" may then name)."""
-        intent = match(text, documents=documents)
+        the names of the documents attached since the last message, which "this paper", "it"
+        or their name may then name)."""
+        intent = match(text, documents=documents, just_attached=bool(documents))
         if intent is not None and previous is not None and previous.role == "assistant":
             await self.record(intent.name, when)
         return intent
@@ -73,7 +79,7 @@ class Habits:
         ready: Sequence[Prediction],
         when: float,
         *,
-        documents: bool = False,
+        documents: Sequence[str] = (),
     ) -> tuple[Prediction | None, list[Prediction]]:
         """Before the general matcher: the answer precomputed for the intent ``text`` is (None
         when it is none, or nothing was precomputed for it), and what the general matcher
