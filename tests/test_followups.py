@@ -8,7 +8,6 @@ import pytest
 from sleepchat.core.recall import followups
 from sleepchat.core.recall.followups import BY_NAME, CATALOGUE, match, normalize
 
-
 NAMES = ["report.pdf", "report", "pendulum-README.md", "pendulum"]  # what documents are called
 
 
