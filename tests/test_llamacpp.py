@@ -22,7 +22,7 @@ import pytest
 from pydantic import BaseModel
 from support.realmodel import MODEL_THREADS
 
-from sleepchat.core.recall.judge import judge_messages
+from sleepchat.core.recall.judge import judge_messages, start_groups
 from sleepchat.llm.base import (
     BackendError,
     BackendStreamError,
@@ -703,44 +703,45 @@ class TestRealModel:
         assert warm.prompt_ms * 2 < cold.prompt_ms
         await backend.aclose()
 
-    async def test_the_judges_instruction_is_evaluated_once_and_margins_stay_the_same(
+    async def test_a_prediction_readied_while_idle_is_judged_on_the_asked_words_alone(
         self, smollm2: Any
     ) -> None:
-        """Every judge question starts with the same instruction: kept between judged pairs,
-        a pair after a chat turn evaluates only its messages, and reads the same margins."""
+        """Both orders' instructions and the predicted question are evaluated while idle: a
+        pair judged after a chat turn evaluates little more than the asked question, twice,
+        and reads the margins it would read with nothing kept."""
         evaluated: list[int] = []
 
         def counting() -> EvalWatched:
             return EvalWatched(smollm2, lambda tokens: evaluated.append(len(tokens)))
 
-        pairs = [
-            ("How do I start a compost heap?", "how do i begin a compost heap"),
-            ("What is the capital of Peru?", "Which city is the capital of Peru?"),
+        predicted, asked = "How do I start a compost heap?", "how do i begin a compost heap"
+        questions = [
+            judge_messages(predicted, asked),
+            judge_messages(predicted, asked, back=True),
         ]
         history = filler("start", 4)
 
-        async def judge_after_a_turn(backend: LlamaCppBackend, a: str, b: str) -> list[float]:
-            await collect(backend, [*history, {"role": "user", "content": a}], num_predict=1)
+        async def judge_after_a_turn(backend: LlamaCppBackend) -> list[float]:
+            await collect(backend, [*history, {"role": "user", "content": "hi"}], num_predict=1)
             chat = list(smollm2.input_ids[: smollm2.n_tokens])
             evaluated.clear()
-            margins = await backend.yes_margins([judge_messages(a, b), judge_messages(b, a)])
+            margins = await backend.yes_margins(questions)
             assert list(smollm2.input_ids[: smollm2.n_tokens]) == chat  # the chat's cache is back
             return margins
 
-        kept = LlamaCppBackend("smollm2", llama=counting(), threads=MODEL_THREADS)
-        first = await judge_after_a_turn(kept, *pairs[0])
-        cost_first = sum(evaluated)
-        second = await judge_after_a_turn(kept, *pairs[1])
-        cost_second = sum(evaluated)
-        await kept.aclose()
+        ready = LlamaCppBackend("smollm2", llama=counting(), threads=MODEL_THREADS)
+        await ready.keep_judge_starts(start_groups([predicted]))
+        readied = await judge_after_a_turn(ready)
+        cost_ready = sum(evaluated)
+        await ready.aclose()
         fresh = LlamaCppBackend("smollm2", llama=counting(), threads=MODEL_THREADS)
-        fresh._engine.judge_start = None  # every question evaluated whole, as before
-        again = await judge_after_a_turn(fresh, *pairs[1])
+        fresh._engine.judge_starts = None  # every question evaluated whole, as before
+        again = await judge_after_a_turn(fresh)
         cost_fresh = sum(evaluated)
         await fresh.aclose()
-        assert len(first) == 2
-        assert cost_second < cost_fresh * 0.8 and cost_second < cost_first
-        assert max(abs(x - y) for x, y in zip(second, again, strict=True)) < 0.05
+        asked_tokens = len(smollm2.tokenize(asked.encode(), False, False))
+        assert cost_ready <= 2 * (asked_tokens + 12) < cost_fresh / 3
+        assert max(abs(x - y) for x, y in zip(readied, again, strict=True)) < 0.1
 
     async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:
         """llama.cpp itself stops mid-step when the request's stop flag is set (its abort check),

@@ -104,6 +104,9 @@ class Judge:
             raise self.error
         return self.answer
 
+    async def prepare(self, predicted: object) -> None:
+        """Nothing to ready."""
+
 
 def prediction(question: str, pid: str = "p1") -> Prediction:
     return Prediction(

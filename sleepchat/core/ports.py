@@ -220,3 +220,7 @@ class Judge(Protocol):
     name: str
 
     async def same(self, predicted: str, asked: str, answer: str) -> bool: ...
+
+    async def prepare(self, predicted: Sequence[str]) -> None:
+        """While idle, whatever makes judging a question against ``predicted`` cheaper later."""
+        ...

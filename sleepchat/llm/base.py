@@ -309,6 +309,17 @@ class BaseBackend(ABC):
         # A grammar or plain instructions let raw control characters into JSON strings.
         return validate_reply(schema, raw, stats, lenient=mode != "schema"), stats
 
+    async def keep_judge_starts(
+        self,
+        groups: Sequence[Sequence[Sequence[ChatMessage]]],
+        *,
+        options: ModelOptions | None = None,
+        background: bool = True,
+    ) -> None:
+        """Have the judge questions' starts ready (core/recall/judge.py): nothing to do for a
+        server, which is asked for one token per question and keeps its own prefix cache."""
+        return None
+
     async def yes_margins(
         self,
         questions: Sequence[Sequence[ChatMessage]],

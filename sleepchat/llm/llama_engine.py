@@ -44,8 +44,9 @@ from sleepchat.llm.llama_abort import AbortCheck, aborted
 from sleepchat.llm.llama_judge import (
     NO,
     YES,
-    CacheCopy,
+    Starts,
     common_prefix,
+    keep_starts,
     single_tokens,
     yes_margins,
 )
@@ -126,7 +127,7 @@ class LlamaEngine:
         self._grammars: dict[str, Any] = {}
         self._abort = AbortCheck()
         self._yes_no: tuple[list[int], list[int]] | None = None  # their token ids
-        self.judge_start: CacheCopy | None = CacheCopy()  # None: not kept (the A/B bench)
+        self.judge_starts: Starts | None = Starts()  # None: not kept (the A/B bench)
 
     @property
     def loaded(self) -> bool:
@@ -228,6 +229,8 @@ class LlamaEngine:
                 log.warning("closing the embedded model failed", exc_info=True)
         self._llama = None
         self._template = None
+        if self.judge_starts is not None:
+            self.judge_starts.clear()  # copies of the freed model's cache
 
     # prompt -------------------------------------------------------------------------------
 
@@ -426,12 +429,35 @@ class LlamaEngine:
         try:
             llama_cpp = import_llama_cpp()
             return yes_margins(
-                llama, llama_cpp, prompts, self._prefill, self._yes_no, stop_at, self.judge_start
+                llama, llama_cpp, prompts, self._prefill, self._yes_no, stop_at, self.judge_starts
             )
         except BackendError:
             raise
         except Exception as exc:  # llama.cpp's own failures: the judge then serves nothing
             raise BackendError(f"the embedded model could not judge ({exc})") from None
+
+    def keep_judge_starts(
+        self,
+        groups: Sequence[Sequence[Sequence[ChatMessage]]],
+        stop: threading.Event,
+        background: bool = True,
+    ) -> int:
+        """Evaluate and keep the start each group of judge questions shares (llama_judge.py);
+        the chat's cache is kept. Returns how many starts were evaluated."""
+        if self.judge_starts is None:
+            return 0
+        self.load()
+        rendered = [[self._tokens(messages) for messages in group] for group in groups]
+        self._use_threads(background)  # idle work leaves a core to the app
+        try:
+            llama_cpp = import_llama_cpp()
+            return keep_starts(
+                self._llama, llama_cpp, rendered, self._prefill, self.judge_starts, stop
+            )
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"the embedded model could not prepare its judge ({exc})") from None
 
     def run(self, req: ChatRequest, stop: threading.Event, emit: Callable[[object], None]) -> None:
         """Run one request: text chunks, then exactly one terminal item (a chunk with the

@@ -9,9 +9,10 @@ judge's prompt shares no prefix with the chat's, so evaluating it would overwrit
 miss's reply is about to reuse. The chat's sequence is copied out first (a few ms per thousand
 tokens) and put back after, so a miss prefills only its question, as without a judge.
 
-Every judge question starts with the same instruction, about half its tokens: that start is
-kept too (a ``CacheCopy``), so a judged pair prefills only the two
-messages, not the instruction again after each chat turn put the history back.
+Every judge question starts with its order's instruction and the predicted question, all but
+the asked question's few tokens: those starts are kept too (``Starts``, copies like the
+chat's), evaluated while idle for each fresh prediction, so a judged pair prefills only the
+asked question twice, not the instructions again after each chat turn put the history back.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import contextlib
 import ctypes
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,8 @@ from typing import Any
 log = logging.getLogger("sleepchat.llm")
 
 MIN_START = 16  # tokens: a shorter shared start is not worth keeping
+# Starts kept: two instructions, and two per prediction (a few MB each on a 1.5B model).
+MAX_STARTS = 16
 YES = ("yes", "Yes", "YES", " yes", " Yes")
 NO = ("no", "No", "NO", " no", " No")
 
@@ -104,31 +108,66 @@ def _saved(llama: Any, llama_cpp: Any, tokens: list[int], copy: CacheCopy) -> No
         copy.tokens, copy.state, copy.size = list(tokens), buffer, written
 
 
-def begin_judging(
+class Starts:
+    """The judge questions' starts kept, the least recently used dropped first."""
+
+    def __init__(self, limit: int = MAX_STARTS) -> None:
+        self.limit = limit
+        self.copies: OrderedDict[tuple[int, ...], CacheCopy] = OrderedDict()
+
+    def best(self, tokens: Sequence[int]) -> CacheCopy | None:
+        """The longest start ``tokens`` begin with."""
+        found = None
+        for key, copy in self.copies.items():
+            longer = found is None or len(key) > len(found.tokens)
+            if longer and len(key) <= len(tokens) and tuple(tokens[: len(key)]) == key:
+                found = copy
+        if found is not None:
+            self.copies.move_to_end(tuple(found.tokens))
+        return found
+
+    def add(self, copy: CacheCopy) -> None:
+        self.copies[tuple(copy.tokens)] = copy
+        self.copies.move_to_end(tuple(copy.tokens))
+        while len(self.copies) > self.limit:
+            self.copies.popitem(last=False)
+
+    def clear(self) -> None:
+        self.copies.clear()
+
+
+def keep_starts(
     llama: Any,
     llama_cpp: Any,
-    prompts: Sequence[list[int]],
+    groups: Sequence[Sequence[list[int]]],
     prefill: Callable[[list[int], int, threading.Event], bool],
-    start: CacheCopy,
-) -> None:
-    """Start the cache with the questions' shared start: the saved one when they begin with
-    it, else their shared start is evaluated and saved (down to where it meets the one saved
-    before, so a pair whose two messages begin alike does not leave a start no other shares)."""
-    first = prompts[0]
-    begins = bool(start.tokens) and first[: len(start.tokens)] == start.tokens
-    if begins and _restored(llama, llama_cpp, start):
-        return
-    shared = len(first) - 1 if len(prompts) < 2 else common_prefix(first, prompts[1])
-    kept = common_prefix(start.tokens, first)
-    if kept >= MIN_START:
-        shared = min(shared, kept)
-    shared = min(shared, len(first) - 1)  # the last token is always evaluated for its logits
-    if shared < MIN_START:
-        return
-    llama._ctx.kv_cache_seq_rm(-1, 0, -1)
-    llama.n_tokens = 0
-    prefill(first, shared, threading.Event())
-    _saved(llama, llama_cpp, first[:shared], start)
+    starts: Starts,
+    stop: threading.Event,
+) -> int:
+    """For each group (rendered questions that differ only where the asked question begins),
+    evaluate the start they share and keep it, building on a start kept before; the chat's
+    cache is put back. Returns how many were evaluated (none for starts kept already)."""
+    done = 0
+    with chat_cache_kept(llama, llama_cpp):
+        for group in groups:
+            first = group[0]
+            shared = min(common_prefix(first, other) for other in group[1:]) if group[1:] else 0
+            shared = min(shared, len(first) - 1)  # the last token is always evaluated
+            if shared < MIN_START or tuple(first[:shared]) in starts.copies or stop.is_set():
+                continue
+            base = starts.best(first[:shared])
+            if base is None or not _restored(llama, llama_cpp, base):
+                llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+                llama.n_tokens = 0
+            if not prefill(first, shared, stop):
+                break
+            llama._ctx.kv_cache_seq_rm(-1, int(llama.n_tokens), -1)  # exactly the start
+            copy = CacheCopy()
+            _saved(llama, llama_cpp, first[:shared], copy)
+            if copy.state is not None:
+                starts.add(copy)
+                done += 1
+    return done
 
 
 def yes_margins(
@@ -138,12 +177,11 @@ def yes_margins(
     prefill: Callable[[list[int], int, threading.Event], bool],
     ids: tuple[list[int], list[int]],
     stop_at: float | None = None,
-    start: CacheCopy | None = None,
+    starts: Starts | None = None,
 ) -> list[float]:
     """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
-    stopping after the first at or below ``stop_at``. The prompts follow one another in the
-    cache, so a second that starts like the first prefills only where they part; with
-    ``start``, the start they share is kept between calls."""
+    stopping after the first at or below ``stop_at``. Each prompt prefills from the longest
+    of ``starts`` it begins with, or from what the one before it left in the cache."""
     import numpy as np  # llama-cpp-python's own dependency
 
     yes, no = ids
@@ -153,9 +191,11 @@ def yes_margins(
     tiny = 1e-300  # a word the model rules out entirely: a large margin, not an infinite one
     margins: list[float] = []
     with chat_cache_kept(llama, llama_cpp):
-        if start is not None and prompts:
-            begin_judging(llama, llama_cpp, prompts, prefill, start)
         for tokens in prompts:
+            kept = starts.best(tokens) if starts is not None else None
+            cached = common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+            if kept is not None and len(kept.tokens) > cached:
+                _restored(llama, llama_cpp, kept)
             # The last token is evaluated again even when cached: its logits are what we read.
             prefill(tokens, len(tokens) - 1, threading.Event())
             llama.eval(tokens[-1:])

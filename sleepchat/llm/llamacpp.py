@@ -124,6 +124,32 @@ class LlamaCppBackend(BaseBackend):
                 raise BackendUnavailable(CLOSED) from None
             return await work
 
+    async def keep_judge_starts(
+        self,
+        groups: Sequence[Sequence[Sequence[ChatMessage]]],
+        *,
+        options: ModelOptions | None = None,
+        background: bool = True,
+    ) -> None:
+        """Evaluate the starts of judge questions to come (llama_judge.py), holding the slot;
+        a cancel stops it between steps."""
+        if self._closed:
+            raise BackendUnavailable(CLOSED)
+        async with self._slot:
+            loop = asyncio.get_running_loop()
+            stop = threading.Event()
+            try:
+                work = loop.run_in_executor(
+                    self._worker, self._engine.keep_judge_starts, groups, stop, background
+                )
+            except RuntimeError:  # executor shut down
+                raise BackendUnavailable(CLOSED) from None
+            try:
+                await work
+            except asyncio.CancelledError:
+                stop.set()  # the worker thread stops after its step: the next request waits
+                raise  # for that step only
+
     async def load(self) -> None:
         """Load the model now (on the worker thread) rather than on the first request; queued
         behind any request still finishing there."""

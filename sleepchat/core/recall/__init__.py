@@ -155,6 +155,7 @@ class RecallResult:
 # Sentence vectors kept in memory (about 1.5 KB each with the built-in model).
 VECTOR_CACHE = 20_000
 EMBED_STEP = 256  # new texts embedded per step (about 0.7 s with the built-in model)
+JUDGE_PREPARED = 7  # the newest predictions the judge readies itself for while idle
 
 
 class Recall:
@@ -264,6 +265,17 @@ class Recall:
         except Exception as exc:  # a failed judge serves nothing, the question goes on
             self.log.info("the recall judge failed: %s", _one_line(exc))
             return False
+
+    async def prepare_judge(self, predictions: Sequence[Prediction]) -> None:
+        """While idle: the judge readies itself for the questions predicted with an answer (an
+        intent's answers are matched by the intent, never judged)."""
+        ready = [p.question for p in predictions if p.answer and p.intent is None]
+        if self.judge is None or not ready:
+            return
+        try:
+            await self.judge.prepare(ready[-JUDGE_PREPARED:])
+        except Exception as exc:  # judging then evaluates those starts itself: slower, not wrong
+            self.log.info("the recall judge could not prepare: %s", _one_line(exc))
 
     async def similarities(
         self, query: str, texts: Sequence[str], *, new_at_most: int | None = None

@@ -27,15 +27,21 @@ from sleepchat.core.ports import ChatMessage, ModelOptions
 from sleepchat.core.recall.calibration import Calibration
 from sleepchat.core.recall.verify import Verifier, judge_kind
 
-# The instruction comes first, so the second order prefills only the two messages. Naming
-# what must not change (object, amount, place, person, platform, purpose) made the 1.5B
-# model's "no" firmer on look-alikes than asking whether the two "ask the same thing".
+# Naming what must not change (object, amount, place, person, platform, purpose) made the
+# 1.5B model's "no" firmer on look-alikes than asking whether the two "ask the same thing".
+# Both orders show the predicted question first, as message A, and turn the instruction round
+# instead: everything before the asked question is then known while idle, and a model that
+# keeps what it evaluated (the embedded one) prefills only the asked question's few tokens
+# after the user asks.
 SYSTEM = "You are a careful assistant."
 QUESTION = (
-    "Would the best reply to message A also be a complete and correct reply to message B, with "
-    "nothing changed (same object, amount, place, person, platform and purpose)? Answer only "
-    'yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
+    "Would the best reply to message {first} also be a complete and correct reply to message "
+    "{second}, with nothing changed (same object, amount, place, person, platform and "
+    'purpose)? Answer only yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
 )
+# Two asked questions that share no first token: where the questions they end part is where
+# any asked question's tokens begin.
+PROBES = ("x", "?")
 MAX_CHARS = 400  # longer messages are not judged: a pasted text is not a question to match
 # Margins are clamped to +-CEILING before the two orders are averaged (the 1.5B model's
 # highest on the labelled pairs was +3.7): a first order so low that even a second at the
@@ -58,12 +64,35 @@ class YesNo(Protocol):
         """``stop_at``: stop after the first margin at or below it (the rest cannot matter)."""
         ...
 
+    async def keep_judge_starts(
+        self,
+        groups: Sequence[Sequence[Sequence[ChatMessage]]],
+        *,
+        options: ModelOptions | None = None,
+        background: bool = True,
+    ) -> None:
+        """Evaluate now what each group of questions shares at its start, for questions that
+        begin with it later (a model without a cache of its own does nothing); ``background``:
+        while idle, not for a question waiting."""
+        ...
 
-def judge_messages(a: str, b: str) -> list[ChatMessage]:
-    return [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": QUESTION.format(a=a.strip(), b=b.strip())},
-    ]
+
+def judge_messages(a: str, b: str, *, back: bool = False) -> list[ChatMessage]:
+    """Whether the best reply to ``a`` answers ``b`` (``back``: the best reply to ``b``,
+    ``a``); ``a`` is shown first either way."""
+    first, second = ("B", "A") if back else ("A", "B")
+    question = QUESTION.format(first=first, second=second, a=a.strip(), b=b.strip())
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]
+
+
+def start_groups(predicted: Sequence[str]) -> list[list[list[ChatMessage]]]:
+    """What the judge questions about ``predicted`` share before the asked question, in both
+    orders: first each order's instruction (what every pair shares), then each prediction's."""
+    groups = [[judge_messages(p, PROBES[0], back=back) for p in PROBES] for back in (False, True)]
+    for text in predicted:
+        for back in (False, True):
+            groups.append([judge_messages(text, probe, back=back) for probe in PROBES])
+    return groups
 
 
 def _clamped(margin: float) -> float:
@@ -80,7 +109,7 @@ async def both_ways(
     """The model's margin for the pair: the mean of its two orders, each clamped. With
     ``level``, a first order too low for any second to lift the mean above it ends the
     judging (a clear miss then costs one question, not two)."""
-    questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
+    questions = [judge_messages(predicted, asked), judge_messages(predicted, asked, back=True)]
     stop = None if level is None else 2 * level - CEILING
     margins = await model.yes_margins(questions, options=options, stop_at=stop)
     if len(margins) == 1 and stop is not None and margins[0] <= stop:
@@ -114,6 +143,12 @@ class ModelJudge:
         """The level for this pair's kind; None when its kind is never judged."""
         return self.calibration.level(judge_kind(self.verifier.check(predicted, asked)))
 
+    async def prepare(self, predicted: Sequence[str]) -> None:
+        """While idle: what the questions about each of ``predicted`` share before the asked
+        question is evaluated now, so judging a pair later prefills only the asked one."""
+        texts = [p for p in predicted if len(p) <= MAX_CHARS]
+        await self.model.keep_judge_starts(start_groups(texts), options=self.options)
+
     async def same(self, predicted: str, asked: str, answer: str) -> bool:
         if max(len(predicted), len(asked)) > MAX_CHARS:
             return False
@@ -122,6 +157,10 @@ class ModelJudge:
             return False
         started = time.perf_counter()
         try:
+            # Kept already when prepared while idle; else evaluated now, once for both orders.
+            await self.model.keep_judge_starts(
+                start_groups([predicted]), options=self.options, background=False
+            )
             margin = await both_ways(self.model, predicted, asked, self.options, level)
         finally:
             self.calls += 1

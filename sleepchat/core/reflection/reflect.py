@@ -41,6 +41,7 @@ from sleepchat.core.errors import BackendError
 from sleepchat.core.events import ReflectionChanged
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.consolidate import Consolidator
+from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.ports import Backend
@@ -356,6 +357,7 @@ class Reflector:
             ):
                 await predict_step.answers(run, self.recall, [])
                 run.steps.append("answers")
+            await self._ready_judge(run)
             return
         policy = predict_policy.after_reflection(run.memory.policy, level)
         await run.memory.recorder.set_policy(policy)
@@ -381,6 +383,13 @@ class Reflector:
         warm = run.warm_prefix()
         if run.warms() and run.last_prompt[: len(warm)] != warm:
             await self._warm(run)  # the notes changed since: a cheap re-warm
+        await self._ready_judge(run)
+
+    async def _ready_judge(self, run: Run) -> None:
+        """Last, once the answers are kept: the judge readies itself for the predictions a
+        question may now be matched with (the chat's cache stays as the warm-up left it)."""
+        ttl = run.settings.prediction_ttl_turns
+        await self.recall.prepare_judge(current_predictions(run.memory, run.history, ttl))
 
     async def _count_skipped(self, run: Run, level: predict_policy.Level) -> None:
         """What the policy saved: the answers an ``answers`` reflection would have computed,
