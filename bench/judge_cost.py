@@ -3,12 +3,14 @@ on the embedded model, at the reply cap a session uses by default.
 
 For each conversation (MT-Bench's two-turn questions: pass ``../shared/conversations/
 mtbench.jsonl``, first N in file order): the first turn is answered (capped at 256 tokens: it is
-only the history), then one pair is judged in both orders as a question meets it in a session
-(after the chat turn, the judge's instruction kept; the second turn's question against itself,
-so neither order's margin is low enough to end the judging early: the most a pair costs), then
-the second turn is generated at the default cap (1,024 tokens) and timed: to its first token,
-to its 256th (where the benchmarks' capped replies end) and to its end. Prints the medians and
-the judge's share of each.
+only the history); the second turn's question is readied as a prediction while idle (the
+reflection's last step); then one pair is judged in both orders as a question meets it in a
+session, by ``ModelJudge``'s own steps (the second turn's question against itself, so neither
+order's margin is low enough to end the judging early: the most a pair costs), and again with
+the prediction's starts dropped (as if no idle period had readied it; the two arms alternate);
+then the second turn is generated at the default cap (1,024 tokens) and timed: to its first
+token, to its 256th (where the benchmarks' capped replies end) and to its end. Prints the
+medians and the judge's share of each.
 
     python bench/judge_cost.py --model PATH.gguf --conversations FILE [--count 20]
 """
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 from sleepchat.core.ports import ChatMessage
-from sleepchat.core.recall.judge import judge_messages
+from sleepchat.core.recall.judge import judge_messages, start_groups
 from sleepchat.llm.llamacpp import LlamaCppBackend
 
 SYSTEM = "You are a helpful assistant."
@@ -59,8 +61,15 @@ async def main() -> None:
     args = parser.parse_args()
     rows = [json.loads(x) for x in args.conversations.read_text("utf-8").splitlines() if x.strip()]
     backend = LlamaCppBackend(args.model, n_ctx=4096, seed=0)
-    judge, first, capped, whole = [], [], [], []
+    starts = backend._engine.judge_starts
+    assert starts is not None
+    judge: list[float] = []
+    unready: list[float] = []
+    first: list[float] = []
+    capped: list[float] = []
+    whole: list[float] = []
     try:
+        await backend.keep_judge_starts(start_groups([]))  # each order's instruction, once
         for row in rows[: args.count]:
             asked, follow = row["context"][0], row["queries"][0]
             history: list[ChatMessage] = [
@@ -72,18 +81,28 @@ async def main() -> None:
                 {"role": "assistant", "content": text},
                 {"role": "user", "content": follow},
             ]
-            started = time.perf_counter()
-            await backend.yes_margins(
-                [judge_messages(follow, follow), judge_messages(follow, follow)]
-            )
-            judge.append((time.perf_counter() - started) * 1000)
+            groups = start_groups([follow])
+            before = set(starts.copies)
+            await backend.keep_judge_starts(groups)  # while idle
+            own = set(starts.copies) - before
+            for arm in (True, False) if len(judge) % 2 == 0 else (False, True):
+                if not arm:  # the prediction's own starts dropped, the instructions kept
+                    for key in own:
+                        starts.copies.pop(key, None)
+                started = time.perf_counter()
+                await backend.keep_judge_starts(groups, background=False)  # as ModelJudge.same
+                await backend.yes_margins(
+                    [judge_messages(follow, follow), judge_messages(follow, follow, back=True)]
+                )
+                (judge if arm else unready).append((time.perf_counter() - started) * 1000)
             _text, ttft, at_cap, end = await reply(backend, history, DEFAULT_CAP)
             first.append(ttft)
             whole.append(end)
             if at_cap is not None:
                 capped.append(at_cap)
             print(
-                f"{row['id']}: judge {judge[-1]:.0f} ms; reply first token {ttft:.0f} ms, "
+                f"{row['id']}: judge {judge[-1]:.0f} ms (not readied {unready[-1]:.0f} ms); "
+                f"reply first token {ttft:.0f} ms, "
                 f"256th {at_cap or float('nan'):.0f} ms, end {end:.0f} ms",
                 flush=True,
             )
@@ -91,7 +110,9 @@ async def main() -> None:
         await backend.aclose()
     j, t, w = statistics.median(judge), statistics.median(first), statistics.median(whole)
     print(f"{args.model}: {len(judge)} MT-Bench second turns, one judged pair each")
-    print(f"judge {j:.0f} ms a pair median; second-turn reply {w:.0f} ms median at the default cap")
+    u = statistics.median(unready)
+    print(f"judge {j:.0f} ms a pair median readied while idle, {u:.0f} ms not: {j / u:.2f}x")
+    print(f"second-turn reply {w:.0f} ms median at the default cap")
     print(
         f"judge / reply at the default cap: {j / w:.2f} (per turn, median of ratios "
         f"{statistics.median(a / b for a, b in zip(judge, whole, strict=True)):.2f})"

@@ -1,10 +1,11 @@
-"""The recall judge's cost with its shared instruction kept between pairs vs evaluated again,
+"""The recall judge's cost with its questions' starts readied while idle vs evaluated whole,
 side by side in one run on the embedded model.
 
-Each round is what a question meets: the chat's cache holds the conversation (a one-token
-reply has just used it), then a pair the word rules leave open is judged in both orders. The
-two arms alternate, pair by pair, on one model. Prints each arm's median time per judged pair,
-their ratio, and the largest difference between the arms' margins.
+Each round is what a question meets: the predicted question was readied while idle (one arm)
+or nothing is kept (the other), the chat's cache holds the conversation (a one-token reply has
+just used it), then a pair the word rules leave open is judged in both orders. The two arms
+alternate, pair by pair, on one model. Prints each arm's median time per judged pair, their
+ratio, and the largest difference between the arms' margins.
 
     python bench/judge_start.py --model PATH.gguf [--pairs 40]
 """
@@ -18,9 +19,9 @@ import time
 from pathlib import Path
 
 from sleepchat.core.ports import ChatMessage
-from sleepchat.core.recall.judge import judge_messages
+from sleepchat.core.recall.judge import judge_messages, start_groups
 from sleepchat.core.recall.verify import Verifier
-from sleepchat.llm.llama_judge import CacheCopy
+from sleepchat.llm.llama_judge import Starts
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.recall_bench import load_pairs
 
@@ -55,16 +56,18 @@ async def main() -> None:
     engine = backend._engine
     times: dict[bool, list[float]] = {True: [], False: []}
     margins: dict[bool, list[list[float]]] = {True: [], False: []}
-    kept = CacheCopy()
+    kept = Starts()
     for i, pair in enumerate(pairs):
         for arm in (True, False) if i % 2 == 0 else (False, True):
-            engine.judge_start = kept if arm else None
+            engine.judge_starts = kept if arm else None
+            if arm:  # while idle, as a reflection's last step does
+                await backend.keep_judge_starts(start_groups([pair.predicted]))
             turn = [*HISTORY, {"role": "user", "content": pair.asked}]
             async for _chunk in backend.chat_stream(turn, num_predict=1):
                 pass
             questions = [
                 judge_messages(pair.predicted, pair.asked),
-                judge_messages(pair.asked, pair.predicted),
+                judge_messages(pair.predicted, pair.asked, back=True),
             ]
             started = time.perf_counter()
             margins[arm].append(await backend.yes_margins(questions))
@@ -74,8 +77,8 @@ async def main() -> None:
     gap = max(abs(x - y) for a, b in zip(margins[True], margins[False], strict=True)
               for x, y in zip(a, b, strict=True))  # fmt: skip
     print(f"{args.model}: {len(pairs)} judged pairs (both orders) per arm, after a chat turn")
-    print(f"instruction kept: {on:.0f} ms median a pair; evaluated again: {off:.0f} ms")
-    print(f"ratio kept / again: {on / off:.2f}; largest margin difference: {gap:.3f}")
+    print(f"readied while idle: {on:.0f} ms median a pair; evaluated whole: {off:.0f} ms")
+    print(f"ratio readied / whole: {on / off:.2f}; largest margin difference: {gap:.3f}")
 
 
 if __name__ == "__main__":

@@ -196,9 +196,13 @@ def yes_margins(
             cached = common_prefix(llama.input_ids[: llama.n_tokens], tokens)
             if kept is not None and len(kept.tokens) > cached:
                 _restored(llama, llama_cpp, kept)
-            # The last token is evaluated again even when cached: its logits are what we read.
-            prefill(tokens, len(tokens) - 1, threading.Event())
-            llama.eval(tokens[-1:])
+            # The logits read are the last token's: evaluated with the rest, or again alone when
+            # the whole question is cached (a step of its own costs a decode step: ~50 ms).
+            if common_prefix(llama.input_ids[: llama.n_tokens], tokens) < len(tokens):
+                prefill(tokens, len(tokens), threading.Event())
+            else:
+                prefill(tokens, len(tokens) - 1, threading.Event())
+                llama.eval(tokens[-1:])
             logits = np.ctypeslib.as_array(
                 llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(vocab,)
             ).astype(np.float64)
