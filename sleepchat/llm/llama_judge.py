@@ -29,8 +29,10 @@ from typing import Any
 log = logging.getLogger("sleepchat.llm")
 
 MIN_START = 16  # tokens: a shorter shared start is not worth keeping
-# Starts kept: two instructions, and two per prediction (a few MB each on a 1.5B model).
+# Starts kept: two instructions, and two per prediction (about 2 MB each on a 1.5B model,
+# more on a larger one: the bytes are capped too).
 MAX_STARTS = 16
+MAX_STARTS_BYTES = 128 * 1024 * 1024
 YES = ("yes", "Yes", "YES", " yes", " Yes")
 NO = ("no", "No", "NO", " no", " No")
 
@@ -111,8 +113,9 @@ def _saved(llama: Any, llama_cpp: Any, tokens: list[int], copy: CacheCopy) -> No
 class Starts:
     """The judge questions' starts kept, the least recently used dropped first."""
 
-    def __init__(self, limit: int = MAX_STARTS) -> None:
+    def __init__(self, limit: int = MAX_STARTS, max_bytes: int = MAX_STARTS_BYTES) -> None:
         self.limit = limit
+        self.max_bytes = max_bytes
         self.copies: OrderedDict[tuple[int, ...], CacheCopy] = OrderedDict()
 
     def best(self, tokens: Sequence[int]) -> CacheCopy | None:
@@ -129,7 +132,10 @@ class Starts:
     def add(self, copy: CacheCopy) -> None:
         self.copies[tuple(copy.tokens)] = copy
         self.copies.move_to_end(tuple(copy.tokens))
-        while len(self.copies) > self.limit:
+        while len(self.copies) > 1 and (
+            len(self.copies) > self.limit
+            or sum(c.size for c in self.copies.values()) > self.max_bytes
+        ):
             self.copies.popitem(last=False)
 
     def clear(self) -> None:
@@ -147,14 +153,20 @@ def keep_starts(
     """For each group (rendered questions that differ only where the asked question begins),
     evaluate the start they share and keep it, building on a start kept before; the chat's
     cache is put back. Returns how many were evaluated (none for starts kept already)."""
+    wanted = []
+    for group in groups:
+        first = group[0]
+        shared = min(common_prefix(first, other) for other in group[1:]) if group[1:] else 0
+        shared = min(shared, len(first) - 1)  # the last token is always evaluated
+        if shared >= MIN_START and tuple(first[:shared]) not in starts.copies:
+            wanted.append((first, shared))
+    if not wanted:
+        return 0  # all kept already: the chat's cache is not even copied
     done = 0
     with chat_cache_kept(llama, llama_cpp):
-        for group in groups:
-            first = group[0]
-            shared = min(common_prefix(first, other) for other in group[1:]) if group[1:] else 0
-            shared = min(shared, len(first) - 1)  # the last token is always evaluated
-            if shared < MIN_START or tuple(first[:shared]) in starts.copies or stop.is_set():
-                continue
+        for first, shared in wanted:
+            if stop.is_set():
+                break
             base = starts.best(first[:shared])
             if base is None or not _restored(llama, llama_cpp, base):
                 llama._ctx.kv_cache_seq_rm(-1, 0, -1)
