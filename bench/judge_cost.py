@@ -3,14 +3,13 @@ on the embedded model, at the reply cap a session uses by default.
 
 For each conversation (MT-Bench's two-turn questions: pass ``../shared/conversations/
 mtbench.jsonl``, first N in file order): the first turn is answered (capped at 256 tokens: it is
-only the history); the second turn's question is readied as a prediction while idle (the
-reflection's last step); then one pair is judged in both orders as a question meets it in a
-session, by ``ModelJudge``'s own steps (the second turn's question against itself, so neither
-order's margin is low enough to end the judging early: the most a pair costs), and again with
-the prediction's starts dropped (as if no idle period had readied it; the two arms alternate);
-then the second turn is generated at the default cap (1,024 tokens) and timed: to its first
-token, to its 256th (where the benchmarks' capped replies end) and to its end. Prints the
-medians and the judge's share of each.
+only the history); the next conversation's second question is readied while idle as the
+prediction (the reflection's last step); then the pair is judged in both orders as a question
+meets it in a session, by ``ModelJudge``'s own steps (both orders always asked: the most a
+pair costs), and again with the prediction's start dropped (as if no idle period had readied
+it; the two arms alternate); then the second turn is generated at the default cap (1,024
+tokens) and timed: to its first token, to its 256th (where the benchmarks' capped replies end)
+and to its end. Prints the medians and the judge's share of each.
 
     python bench/judge_cost.py --model PATH.gguf --conversations FILE [--count 20]
 """
@@ -69,9 +68,13 @@ async def main() -> None:
     capped: list[float] = []
     whole: list[float] = []
     try:
-        await backend.keep_judge_starts(start_groups([]))  # each order's instruction, once
-        for row in rows[: args.count]:
+        await backend.keep_judge_starts(start_groups([]))  # the instruction, once
+        chosen = rows[: args.count]
+        for i, row in enumerate(chosen):
             asked, follow = row["context"][0], row["queries"][0]
+            # What was predicted: another conversation's second question, as long as real ones
+            # and different words, so the second order prefills both messages.
+            predicted = chosen[(i + 1) % len(chosen)]["queries"][0]
             history: list[ChatMessage] = [
                 {"role": "system", "content": SYSTEM},
                 {"role": "user", "content": asked},
@@ -81,18 +84,18 @@ async def main() -> None:
                 {"role": "assistant", "content": text},
                 {"role": "user", "content": follow},
             ]
-            groups = start_groups([follow])
+            groups = start_groups([predicted])
             before = set(starts.copies)
             await backend.keep_judge_starts(groups)  # while idle
             own = set(starts.copies) - before
             for arm in (True, False) if len(judge) % 2 == 0 else (False, True):
-                if not arm:  # the prediction's own starts dropped, the instructions kept
+                if not arm:  # the prediction's own start dropped, the instruction kept
                     for key in own:
                         starts.copies.pop(key, None)
                 started = time.perf_counter()
                 await backend.keep_judge_starts(groups, background=False)  # as ModelJudge.same
                 await backend.yes_margins(
-                    [judge_messages(follow, follow), judge_messages(follow, follow, back=True)]
+                    [judge_messages(predicted, follow), judge_messages(follow, predicted)]
                 )
                 (judge if arm else unready).append((time.perf_counter() - started) * 1000)
             _text, ttft, at_cap, end = await reply(backend, history, DEFAULT_CAP)

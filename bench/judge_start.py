@@ -67,7 +67,7 @@ async def main() -> None:
                 pass
             questions = [
                 judge_messages(pair.predicted, pair.asked),
-                judge_messages(pair.predicted, pair.asked, back=True),
+                judge_messages(pair.asked, pair.predicted),
             ]
             started = time.perf_counter()
             margins[arm].append(await backend.yes_margins(questions))

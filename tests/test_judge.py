@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from sleepchat.core.recall.calibration import (
     lookup,
     model_key,
 )
-from sleepchat.core.recall.judge import QUESTION, ModelJudge, judge_messages
+from sleepchat.core.recall.judge import ModelJudge, judge_messages
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.recall_bench import Pair, prediction
 from sleepchat.runtime import build_judge, judge_key
@@ -59,7 +60,7 @@ class Scripted:
         self.default = default
         self.asked: list[tuple[str, str]] = []
         self.options: list[ModelOptions | None] = []
-        self.prepared: list[str] = []  # message A of each start kept
+        self.prepared: list[str] = []  # the message shown first in each start kept
 
     async def yes_margins(
         self,
@@ -79,17 +80,16 @@ class Scripted:
         return out
 
     async def keep_judge_starts(self, groups: Any, **_: Any) -> None:
-        for group in groups:  # message A, shown first in both orders
+        for group in groups:  # the message shown first in both orders
             text = group[0][-1]["content"]
-            self.prepared.append(text.partition('Message A: "')[2].partition('"')[0])
+            self.prepared.append(re.findall(r'Message [AB]: "(.*)"', text)[0])
 
 
 def _pair(text: str) -> tuple[str, str]:
-    """(the message whose best reply is asked about, the one it should answer)."""
-    _, _, rest = text.partition('Message A: "')
-    a, _, rest = rest.partition('"\nMessage B: "')
-    b = rest.rstrip('"')
-    return (b, a) if text.startswith("Would the best reply to message B") else (a, b)
+    """(the message whose best reply is asked about, the one it should answer): messages A and
+    B, in whichever order they are shown."""
+    found = dict(re.findall(r'Message ([AB]): "(.*)"', text))
+    return found.get("A", ""), found.get("B", "")
 
 
 @pytest.fixture
@@ -155,22 +155,18 @@ async def test_a_pasted_text_is_not_judged() -> None:
 def test_the_question_names_both_messages_and_asks_for_yes_or_no() -> None:
     [system, user] = judge_messages(" A? ", "B")
     assert system["role"] == "system" and user["role"] == "user"
-    assert user["content"] == QUESTION.format(first="A", second="B", a="A?", b="B")
+    assert user["content"].startswith("Would the best reply to message A also be a complete")
     assert user["content"].endswith('Message A: "A?"\nMessage B: "B"')
     assert "yes or no" in user["content"]
-    # The other order turns the question round and shows the messages as they were, so all
-    # but the asked question is known before it is asked.
-    back = judge_messages(" A? ", "B", back=True)[-1]["content"]
-    assert back.startswith("Would the best reply to message B also be a complete and correct ")
-    assert back.endswith('Message A: "A?"\nMessage B: "B"')
+
 
 
 async def test_the_judge_readies_the_questions_predicted_and_judges_them_as_asked() -> None:
     model = Scripted({(PREDICTED, REWORDED): 2.0, (REWORDED, PREDICTED): 1.0})
     judge = ModelJudge(model, calibration(0.5))
     await judge.prepare([PREDICTED, "x" * 500])  # a pasted text is never judged: not readied
-    # each order's instruction, then the prediction's start in both orders
-    assert model.prepared == ["x", "x", PREDICTED, PREDICTED]
+    # the instruction, then the first order's start for the prediction
+    assert model.prepared == ["x", PREDICTED]
     assert await judge.same(PREDICTED, REWORDED, "answer")
     assert model.asked == [(PREDICTED, REWORDED), (REWORDED, PREDICTED)]
 
@@ -314,7 +310,7 @@ async def test_a_rewording_is_served_from_the_cache_when_the_judge_says_yes(stor
     await a.later(PREDICTED)
     await a.reflect()
     [p] = [p for p in a.predictions if p.queued]
-    assert model.prepared.count(PREDICTED) == 2  # readied while idle, in both orders
+    assert model.prepared.count(PREDICTED) == 1  # readied while idle
     calls = len(backend.calls)
     done = await ask(a, REWORDED)
     assert done.prediction is not None and done.prediction.id == p.id

@@ -706,9 +706,10 @@ class TestRealModel:
     async def test_a_prediction_readied_while_idle_is_judged_on_the_asked_words_alone(
         self, smollm2: Any
     ) -> None:
-        """Both orders' instructions and the predicted question are evaluated while idle: a
-        pair judged after a chat turn evaluates little more than the asked question, twice,
-        and reads the margins it would read with nothing kept."""
+        """The instruction and the first order's predicted question are evaluated while idle:
+        a pair judged after a chat turn evaluates only the asked question in the first order
+        and both messages in the second, and reads the margins it would read with nothing
+        kept."""
         evaluated: list[int] = []
 
         def counting() -> EvalWatched:
@@ -717,7 +718,7 @@ class TestRealModel:
         predicted, asked = "How do I start a compost heap?", "how do i begin a compost heap"
         questions = [
             judge_messages(predicted, asked),
-            judge_messages(predicted, asked, back=True),
+            judge_messages(asked, predicted),
         ]
         history = filler("start", 4)
 
@@ -739,8 +740,9 @@ class TestRealModel:
         again = await judge_after_a_turn(fresh)
         cost_fresh = sum(evaluated)
         await fresh.aclose()
-        asked_tokens = len(smollm2.tokenize(asked.encode(), False, False))
-        assert cost_ready <= 2 * (asked_tokens + 12) < cost_fresh / 3
+        size = len(smollm2.tokenize(predicted.encode(), False, False))
+        size += 2 * len(smollm2.tokenize(asked.encode(), False, False))
+        assert cost_ready <= size + 24 < cost_fresh / 2
         assert max(abs(x - y) for x, y in zip(readied, again, strict=True)) < 0.1
 
     async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:

@@ -29,18 +29,20 @@ from sleepchat.core.recall.verify import Verifier, judge_kind
 
 # Naming what must not change (object, amount, place, person, platform, purpose) made the
 # 1.5B model's "no" firmer on look-alikes than asking whether the two "ask the same thing".
-# Both orders show the predicted question first, as message A, and turn the instruction round
-# instead: everything before the asked question is then known while idle, and a model that
-# keeps what it evaluated (the embedded one) prefills only the asked question's few tokens
-# after the user asks.
+# The instruction comes first and the predicted question right after it in the first order:
+# all but the asked question is then known while idle, and a model that keeps what it
+# evaluated (the embedded one) prefills only the asked question's few tokens there. The second
+# order must show the asked question first: with the predicted one first in both (the
+# instruction turned round, or the labels swapped) the 1.5B model served a third as many
+# rewordings above every look-alike (README, Recall).
 SYSTEM = "You are a careful assistant."
 QUESTION = (
-    "Would the best reply to message {first} also be a complete and correct reply to message "
-    "{second}, with nothing changed (same object, amount, place, person, platform and "
-    'purpose)? Answer only yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
+    "Would the best reply to message A also be a complete and correct reply to message B, with "
+    "nothing changed (same object, amount, place, person, platform and purpose)? Answer only "
+    'yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
 )
-# Two asked questions that share no first token: where the questions they end part is where
-# any asked question's tokens begin.
+# Two messages that share no first token: where the questions they end part is where any
+# message's tokens begin.
 PROBES = ("x", "?")
 MAX_CHARS = 400  # longer messages are not judged: a pasted text is not a question to match
 # Margins are clamped to +-CEILING before the two orders are averaged (the 1.5B model's
@@ -77,21 +79,17 @@ class YesNo(Protocol):
         ...
 
 
-def judge_messages(a: str, b: str, *, back: bool = False) -> list[ChatMessage]:
-    """Whether the best reply to ``a`` answers ``b`` (``back``: the best reply to ``b``,
-    ``a``); ``a`` is shown first either way."""
-    first, second = ("B", "A") if back else ("A", "B")
-    question = QUESTION.format(first=first, second=second, a=a.strip(), b=b.strip())
+def judge_messages(a: str, b: str) -> list[ChatMessage]:
+    """Whether the best reply to ``a`` also answers ``b``."""
+    question = QUESTION.format(a=a.strip(), b=b.strip())
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]
 
 
 def start_groups(predicted: Sequence[str]) -> list[list[list[ChatMessage]]]:
-    """What the judge questions about ``predicted`` share before the asked question, in both
-    orders: first each order's instruction (what every pair shares), then each prediction's."""
-    groups = [[judge_messages(p, PROBES[0], back=back) for p in PROBES] for back in (False, True)]
-    for text in predicted:
-        for back in (False, True):
-            groups.append([judge_messages(text, probe, back=back) for probe in PROBES])
+    """What judge questions share before the part asked: the instruction (every question's
+    start), then, for each of ``predicted``, the first order's start up to the asked question."""
+    groups = [[judge_messages(x, y) for x, y in (PROBES, PROBES[::-1])]]
+    groups += [[judge_messages(text, probe) for probe in PROBES] for text in predicted]
     return groups
 
 
@@ -109,7 +107,7 @@ async def both_ways(
     """The model's margin for the pair: the mean of its two orders, each clamped. With
     ``level``, a first order too low for any second to lift the mean above it ends the
     judging (a clear miss then costs one question, not two)."""
-    questions = [judge_messages(predicted, asked), judge_messages(predicted, asked, back=True)]
+    questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
     stop = None if level is None else 2 * level - CEILING
     margins = await model.yes_margins(questions, options=options, stop_at=stop)
     if len(margins) == 1 and stop is not None and margins[0] <= stop:
