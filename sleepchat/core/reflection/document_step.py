@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.doc_sections import summary_request
+from sleepchat.core.memory.documents import attached_since
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
 from sleepchat.core.recall import Recall
@@ -29,13 +30,11 @@ INTENT = "summary"
 def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document | None:
     """The document to study: the newest, when nothing was said since it was attached and its
     summary is not precomputed yet."""
-    docs = memory.documents.all
+    # Once the talk has moved past it, "summarize it" means the last answer.
+    docs = attached_since(memory.documents.all, history[-1].id if history else None)
     if not docs:
         return None
     newest = max(docs, key=lambda d: (d.added, d.id))
-    last = history[-1].id if history else None
-    if last != newest.after_message_id:
-        return None  # the talk has moved past it: "summarize it" means the last answer now
     if doc_study.left(memory) is not None:
         return None  # a long file's summary is made from its outline, once studied whole
     asked = request(newest)
