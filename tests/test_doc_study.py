@@ -18,6 +18,7 @@ from support.core_assistant import ask, assistant
 from sleepchat.core.memory.doc_sections import OUTLINE_HEADER, outline_block, split
 from sleepchat.core.reflection.facts import Facts
 from sleepchat.core.reflection.reflect_run import finished_strings
+from sleepchat.core.speed import META_KEY as SPEEDS
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.llm.base import ChatMessage, ChatRequest
 from sleepchat.llm.fake import FakeBackend
@@ -254,3 +255,27 @@ async def test_a_long_file_attached_to_a_new_session_is_studied_too(store) -> No
     assert "sections" in first.steps
     [doc] = a.documents
     assert doc.outline[0] == "The harbour was rebuilt in 1800."
+
+
+async def test_the_questions_a_reader_asks_of_a_long_file_follow_its_summary(store) -> None:
+    """The idle period that reads a long file's last section goes on to its summary and the
+    questions a reader asks of it, as for a file held whole: nothing else would, since the
+    conversation does not change until the user asks."""
+    invited = "When was the observatory rebuilt?"
+    study = reader()
+
+    def structured(messages: Sequence[ChatMessage], schema: type) -> str:
+        if schema.__name__ == "QuestionList":
+            about_it = 'I just attached the document "town.md"' in messages[-1]["content"]
+            return json.dumps({"questions": [invited] if about_it else []})
+        return study(messages, schema)
+
+    # A model measured fast enough for a question or two per idle period: the study's plan
+    # leaves none while sections are left, and must still ask the reader's after the last.
+    await store.set_meta(SPEEDS, {"fake-model": {"decode": 50.0, "request_s": 0.5}})
+    a = await attached(store, FakeBackend(summarizer, structured))
+    while (r := await a.reflect()).more:
+        assert r.plan is not None
+    assert [p.intent for p in a.predictions if p.answer].count("summary") == 1
+    [question] = [p for p in a.predictions if p.question == invited]
+    assert question.answer  # answered while idle, as a chat turn would

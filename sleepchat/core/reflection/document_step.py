@@ -27,15 +27,18 @@ from sleepchat.core.reflection.reflect_run import Run, user_turns
 INTENT = "summary"
 
 
-def to_study(memory: Memory, history: Sequence[Message], ttl: int) -> Document | None:
+def to_study(
+    memory: Memory, history: Sequence[Message], ttl: int, *, sections_left: bool = False
+) -> Document | None:
     """The document to study: the newest, when nothing was said since it was attached and its
-    summary is not precomputed yet."""
+    summary is not precomputed yet. A long file's summary waits for its sections to be read;
+    ``sections_left``: name it while they are (what the idle period is working towards)."""
     # Once the talk has moved past it, "summarize it" means the last answer.
     docs = attached_since(memory.documents.all, history[-1].id if history else None)
     if not docs:
         return None
     newest = max(docs, key=lambda d: (d.added, d.id))
-    if doc_study.left(memory) is not None:
+    if doc_study.left(memory) is not None and not sections_left:
         return None  # a long file's summary is made from its outline, once studied whole
     asked = request(newest)
     current = current_predictions(memory, history, ttl)

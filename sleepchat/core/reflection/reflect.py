@@ -198,7 +198,11 @@ class Reflector:
             followups = len(await followup_habits.Habits(run.memory.store).top(followups))
         wanted = max(0, settings.max_predictions - len(current)) if level != "none" else 0
         ttl = settings.prediction_ttl_turns
-        studying = document_step.to_study(run.memory, run.history, ttl) is not None
+        # Its last section may be read in this period: the summary and the questions a reader
+        # asks then follow in it, planned like a file held whole.
+        studying = (
+            document_step.to_study(run.memory, run.history, ttl, sections_left=True) is not None
+        )
         seconds = planning.idle_seconds(run.memory.reflections, run.history, settings.idle_seconds)
         run.plan = planning.plan(
             run.speed,
