@@ -111,9 +111,11 @@ def question_instructions(
         name = json.dumps(document, ensure_ascii=False)
         parts = [
             f"I just attached the document {name}. Suggest up to {wanted} questions I might "
-            "ask you about it first, as a reader of it asks them: what it is for, how to use "
-            "what it describes, what it says about its main subjects. Write each one in my own "
-            "words, short, ending with a question mark. Do not ask me anything."
+            "ask you about it next. Each asks how to do one specific task with what it "
+            "describes, or about one specific thing it names (a function, an option, a number, "
+            "a result), named in the question; not its summary or what it is for (answered "
+            "already). Write each one in my own words, short, ending with a question mark. Do "
+            "not ask me anything."
         ]
     # Only questions are listed: shown statements, small models copy back as "questions"
     # (SmolLM2 did, on a real run). Every message still counts for the repeat check.
