@@ -9,10 +9,11 @@ judge's prompt shares no prefix with the chat's, so evaluating it would overwrit
 miss's reply is about to reuse. The chat's sequence is copied out first (a few ms per thousand
 tokens) and put back after, so a miss prefills only its question, as without a judge.
 
-Every judge question starts with its order's instruction and the predicted question, all but
-the asked question's few tokens: those starts are kept too (``Starts``, copies like the
-chat's), evaluated while idle for each fresh prediction, so a judged pair prefills only the
-asked question twice, not the instructions again after each chat turn put the history back.
+Every judge question starts with the same instruction, and the first order goes on with the
+predicted question: those starts are kept too (``Starts``, copies like the chat's), the
+predictions' evaluated while idle, so after each chat turn put the history back a judged pair
+prefills only the asked question in the first order and the two messages in the second, not
+the instruction again.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from typing import Any
 log = logging.getLogger("sleepchat.llm")
 
 MIN_START = 16  # tokens: a shorter shared start is not worth keeping
-# Starts kept: two instructions, and two per prediction (about 2 MB each on a 1.5B model,
-# more on a larger one: the bytes are capped too).
+# Starts kept: the instruction and one per prediction (about 2 MB each on a 1.5B model, more
+# on a larger one: the bytes are capped too).
 MAX_STARTS = 16
 MAX_STARTS_BYTES = 128 * 1024 * 1024
 YES = ("yes", "Yes", "YES", " yes", " Yes")
