@@ -46,6 +46,11 @@ FROZEN = {
     "../../bench/doc_questions_test3.json": (
         "91ecb7aa8f297ccd2a0cf6200185ec950bf8eadd78397b35cbd06201b93ec51c"
     ),
+    # and a fourth (two READMEs, a standard-library module, a paper), after the reader-question
+    # and purpose-phrasing changes of 2026-12-05 were written
+    "../../bench/doc_questions_test4.json": (
+        "3a947894a49ac59b2be14598d9d66b112535e803b3d079ab29a0e21ac1d99823"
+    ),
 }
 
 
