@@ -102,10 +102,13 @@ async def test_a_scripted_session_reflects_and_the_next_start_serves_a_hit(
     )
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [e["type"] for e in events] == ["reply", "reflection"], events
-    reply, reflection = events
+    # /idle goes on while a reflection leaves more to do (a slow or busy machine's plan fits
+    # fewer answers into each): one reflection or several, all done.
+    reply, *reflections = events
+    assert reply["type"] == "reply" and reflections, events
+    assert all(r["type"] == "reflection" and r["status"] == "done" for r in reflections), events
     assert reply["text"].strip() and reply["completion_tokens"] > 3  # streamed
-    assert reflection["status"] == "done" and reflection["predictions"] >= 1, reflection
+    assert sum(r["predictions"] for r in reflections) >= 1, reflections
     # The predictions were stored: the next start serves one instantly, no model call.
     store = await Store.open(tmp_path / "d")
     a = Assistant(backend=backend, store=store, settings=settings())
