@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -15,14 +16,19 @@ from sleepchat.core.recall.calibration import STORE_KEY as JUDGE_CALIBRATIONS
 from sleepchat.errors import SleepchatError, StartupError, shown
 from sleepchat.hints import cli_message
 from sleepchat.runtime import build_backend, open_runtime, open_store, patiently, warn
-from sleepchat.signals import StopSignals
+from sleepchat.signals import STOP_SIGNALS, StopSignals
 from sleepchat.text import ascii_json, clip, safe_json, takes_any_text, terminal_safe, when
 
 
 def run(coro: Coroutine[Any, Any, int]) -> int:
     """Run a mode to its exit code; known failures become one line on stderr. SIGTERM and
-    SIGHUP cancel it as Ctrl-C does (the reply in progress is kept, the store closed)."""
-    stop = StopSignals()
+    SIGHUP cancel it as Ctrl-C does (the reply in progress is kept, the store closed).
+
+    Ctrl-C is one of those signals here rather than asyncio's own: asyncio cancels the running
+    task from inside the signal handler, between two bytecodes of whatever was running, and a
+    stream reader that had just found its waiter pending then set a cancelled one (a traceback
+    on the way out); handed to the loop, the cancel waits for the reader's step to end."""
+    stop = StopSignals(signals=(*STOP_SIGNALS, signal.SIGINT))
 
     async def main() -> int:
         task = asyncio.current_task()

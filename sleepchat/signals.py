@@ -31,9 +31,12 @@ class StopSignals:
     """``install(on_stop)`` inside the running loop; ``signum`` is the first signal received.
     ``on_stop`` runs once, on the loop."""
 
-    def __init__(self, grace: float = GRACE_S) -> None:
+    def __init__(
+        self, grace: float | None = None, signals: tuple[int, ...] = STOP_SIGNALS
+    ) -> None:
         self.signum: int | None = None
-        self.grace = grace
+        self.grace = GRACE_S if grace is None else grace
+        self.signals = signals
         self._ttys: tuple[int, ...] = ()
         self._previous: dict[int, Any] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -45,7 +48,7 @@ class StopSignals:
         self._on_stop = on_stop
         # Which descriptors are the terminal, asked now: once it hangs up, isatty() says no.
         self._ttys = tuple(fd for fd in (0, 1, 2) if _isatty(fd))
-        for sig in STOP_SIGNALS:
+        for sig in self.signals:
             self._previous[sig] = signal.signal(sig, self._received)
 
     def uninstall(self) -> None:
@@ -68,13 +71,14 @@ class StopSignals:
 
     def stop(self, sig: int) -> None:
         """Stop for ``sig``: the first time, hand the stop to the loop and start the watchdog;
-        a second SIGTERM ends the process now (a hung-up terminal may send SIGHUP twice)."""
+        a second SIGTERM or Ctrl-C ends the process now (a hung-up terminal may send SIGHUP
+        twice)."""
         with self._lock:
             first = self.signum is None
             if first:
                 self.signum = sig
         if not first:
-            if sig == signal.SIGTERM:
+            if sig in (signal.SIGTERM, signal.SIGINT):
                 os._exit(self.exit_code(0))
             return
         threading.Thread(target=self._watchdog, name="sleepchat-stop", daemon=True).start()

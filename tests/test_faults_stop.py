@@ -66,3 +66,71 @@ def test_a_second_sighup_is_not_a_second_stop() -> None:
     started = time.monotonic()
     assert proc.wait(timeout=30) == 129
     assert time.monotonic() - started > 1.0  # ended by the watchdog, not by the second signal
+
+
+RACE = """
+import asyncio, os, signal
+from sleepchat.commands import run
+
+raised = []
+
+async def main():
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def deliver():
+        # What a stream's reader does as data arrives (asyncio.Event.set): it checks that the
+        # waiter is pending, then sets it. Ctrl-C lands in between.
+        if not waiter.done():
+            os.kill(os.getpid(), signal.SIGINT)
+            try:
+                waiter.set_result(True)
+            except asyncio.InvalidStateError:
+                raised.append("InvalidStateError")
+
+    loop.call_soon(deliver)
+    await waiter
+    await asyncio.sleep(30)  # the Ctrl-C should end it long before
+    return 0
+
+code = run(main())
+print(code, raised, flush=True)
+"""
+
+
+def test_ctrl_c_between_a_check_and_a_set_is_a_clean_interrupt() -> None:
+    """Ctrl-C in a scripted session is handed to the event loop, not acted on between two
+    bytecodes of whatever it interrupts: a stream reader that had just checked its waiter was
+    pending then found it cancelled under it, and the session ended with a traceback."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RACE], capture_output=True, timeout=60, check=False
+    )
+    assert proc.stdout == b"130 []\n", proc.stderr.decode()[-1500:]
+    assert b"Traceback" not in proc.stderr
+
+
+def test_a_second_ctrl_c_ends_a_stuck_scripted_session_at_once() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STUCK_RUN], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signal.SIGINT)
+    _wait_for_watchdog(proc)
+    assert proc.poll() is None  # the first one waits for the grace (600 s)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130
+
+
+STUCK_RUN = """
+import threading
+from sleepchat import signals
+from sleepchat.commands import run
+
+signals.GRACE_S = 600
+
+async def main():
+    print("ready", flush=True)
+    threading.Event().wait()  # the loop blocked for ever
+
+run(main())
+"""

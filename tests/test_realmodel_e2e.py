@@ -49,6 +49,9 @@ async def test_reply_reflection_and_an_instant_hit(backend, tmp_path: Path) -> N
         budget_tokens=600,
         max_reply_tokens=60,
         max_predictions=2,  # short: the whole suite shares two cores
+        # The plan fits the work to the idle period at the speed measured; on a loaded machine
+        # a 20 s period held one question, which the model may spend on a repeat.
+        idle_seconds=60,
     )
     store = await Store.open(tmp_path / "d")
     a = Assistant(backend=backend, store=store, settings=settings)
@@ -126,7 +129,7 @@ def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(
         "max_reply_tokens: 60\noptions: {temperature: 0.2, seed: 7}\n"
-        "sleep: {cooldown_seconds: 0, budget_tokens: 600, max_predictions: 2}\n"
+        "sleep: {cooldown_seconds: 0, budget_tokens: 600, max_predictions: 2, idle_seconds: 60}\n"
         f"local: {{threads: {MODEL_THREADS}}}\n"
     )
     env = {**os.environ, "SLEEPCHAT_DATA_DIR": str(tmp_path / "d")}
@@ -154,5 +157,6 @@ def test_scripted_session_on_the_embedded_model(tmp_path: Path) -> None:
     assert kinds[:2] == ["reply", "reflection"]
     assert events[0]["source"] == "model" and events[0]["text"]
     assert events[1]["status"] == "done"
-    assert kinds[2:] == ["predictions"]
+    # /idle runs reflections while one leaves work to do (more of them on a loaded machine)
+    assert set(kinds[2:-1]) <= {"reflection"} and kinds[-1] == "predictions"
     assert b"Traceback" not in proc.stderr
