@@ -58,6 +58,12 @@ REVIEWED |= {"in a few sentences"}
 # In the catalogue's "about it" forms since 2026-12-04, before doc_questions_test4.json was
 # written (a question of it is these words).
 REVIEWED |= {"what does it do"}
+# doc_questions_test2.json and doc_questions_test4.json, read after their one measurement: the
+# install and usage questions and the summary's facets now known for a file just attached hold
+# some of their words, so those sets are tune for them (doc_questions_test5.json, written
+# before these rules by a helper who read no code, measures them).
+REVIEWED |= {"how do i install it", "how do i actually use it"}
+REVIEWED |= {"who is it meant for", "what does it export"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

@@ -115,7 +115,11 @@ def studied(doc: Document) -> tuple[int, int] | None:
 
 def summary_request(doc: Document) -> str:
     """The request idle time precomputes a document's summary with."""
-    return f"Summarize the attached document {doc.name}."
+    # What else a reader asks of it first is in it too ("what is it, and who is it for?").
+    return (
+        f"Summarize the attached document {doc.name}: what it is, who it is for, and its main "
+        "points (for code, what it provides)."
+    )
 
 
 def outline_block(documents: Sequence[Document], budget: int) -> str:

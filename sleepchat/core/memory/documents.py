@@ -78,14 +78,36 @@ def names_of(doc: Document) -> list[str]:
     """What a reader may call ``doc`` by name: its file name, that name without its extension
     or the words that say what kind of file it is ("README", "paper"), and the title its text
     opens with (a README's project name), when short."""
-    stem = doc.name.rsplit(".", 1)[0] if "." in doc.name[1:] else doc.name
-    names = {doc.name, stem, _NAME_WORDS.sub(" ", stem).strip(" -_.")}
-    title = _TITLE.search((doc.source or doc.text)[:2000])
-    if title is not None:
-        text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
-        if text.casefold() not in _SECTION_HEADINGS:
-            names.add(text)
+    stem = _stem(doc)
+    names = {doc.name, stem, _NAME_WORDS.sub(" ", stem).strip(" -_."), _title(doc)}
     return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
+
+
+def _stem(doc: Document) -> str:
+    return doc.name.rsplit(".", 1)[0] if "." in doc.name[1:] else doc.name
+
+
+# In these a line opening with "#" is a comment, not a title.
+_CODE_FILE = re.compile(r"(?i)\.(?:py|pyi|sh|bash|zsh|rb|pl|r|toml|ya?ml|cfg|ini|conf|mk|cmake)$")
+
+
+def _title(doc: Document) -> str:
+    """The title the file's text opens with ("" when it opens with a section, or is code)."""
+    title = None if _CODE_FILE.search(doc.name) else _TITLE.search((doc.source or doc.text)[:2000])
+    if title is None:
+        return ""
+    text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
+    return "" if text.casefold() in _SECTION_HEADINGS else text
+
+
+def subject_of(doc: Document) -> str:
+    """What the file is of, as a reader calls it: its title when short, else its name without
+    extension and kind words ("psrqpy" for psrqpy-JOSS-paper.md), else its name."""
+    stem = _stem(doc)
+    for name in (_title(doc), _NAME_WORDS.sub(" ", stem).strip(" -_."), stem):
+        if 2 <= len(name) <= MAX_NAME_CHARS:
+            return name
+    return doc.name
 
 
 def used_by(documents: Sequence[Document]) -> int:

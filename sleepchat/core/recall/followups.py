@@ -382,7 +382,7 @@ def _table() -> dict[str, str]:
 
 @functools.cache
 def _about_it() -> frozenset[str]:
-    return frozenset(normalize(p) for p in _ABOUT_IT.split("|"))
+    return frozenset(normalize(p) for p in f"{_ABOUT_IT}|{_FACETS}".split("|"))
 
 
 MAX_CHARS = 160  # longer messages carry more than an intent
@@ -433,6 +433,16 @@ _ABOUT_IT = """
     what is the use of it | what am i looking at | what is it trying to do |
     what does it aim to do | what is the big picture | a high level overview of it |
     high level overview of it | overview"""
+# What else a summary of a file tells (its request asks for them), asked alone or with the
+# forms above ("what is it, and who is it for?").
+_FACETS = """
+    who is it for | who is it meant for | who is it aimed at | who is it intended for |
+    who should use it | who would use it | who uses it | what does it export |
+    what does it expose | what does it define | what functions does it provide |
+    what functions does it have | what are its main features | main features |
+    its main features | what features does it have | what are its features |
+    what are the main things it can do | what are the main things it does |
+    the main things it can do | what are its main parts | what does it include"""
 # Asking to be told one of those ("explain what this module is for", "describe what the paper
 # covers") asks the same.
 _TELL = ("explain", "describe", "tell me", "tell")
@@ -463,15 +473,37 @@ def _without_brevity(key: str) -> str:
 
 def _summary(key: str, *, document: bool) -> bool:
     """``key`` (a normal form) asks for the summary, perhaps with its length; ``document``: a
-    document is named in it, so "what is it about" asks for the file's."""
+    document is named in it, so "what is it about" asks for the file's, and so do two or more
+    such questions joined ("what is it, and who uses it?", "a summary please: what is it good
+    for and what functions does it provide?")."""
     for form in (key, _without_brevity(key)):
-        of_it = _OF_IT.sub("", form)  # "the main points of it"
-        if SUMMARY in (_table().get(form), _table().get(of_it)):
+        if _one_summary(form, document=document):
             return True
-        told = next((form[len(t) + 1 :] for t in _TELL if form.startswith(f"{t} ")), "")
-        if document and (form in _about_it() or told in _about_it()):
-            return True
+        if document and " and " in form:
+            parts = [p.split() for p in form.split(" and ")]
+            if all(_summary_part(p) for p in parts):
+                return True
     return False
+
+
+def _one_summary(form: str, *, document: bool) -> bool:
+    of_it = _OF_IT.sub("", form)  # "the main points of it"
+    if SUMMARY in (_table().get(form), _table().get(of_it)):
+        return True
+    told = next((form[len(t) + 1 :] for t in _TELL if form.startswith(f"{t} ")), "")
+    return document and (form in _about_it() or told in _about_it())
+
+
+def _summary_part(words: list[str]) -> bool:
+    """One of the questions joined in a summary request of a document, or a summary request
+    run on into one ("summary please what is it for")."""
+    if _one_summary(" ".join(_strip(words)), document=True):
+        return True
+    return any(
+        _one_summary(" ".join(_strip(words[:i])), document=True)
+        and _one_summary(" ".join(_strip(words[i:])), document=True)
+        for i in range(1, len(words))
+    )
 
 
 def match(
@@ -488,12 +520,16 @@ def match(
     if name is None and _summary(key, document=just_attached):
         name = SUMMARY
     if name is None and documents:
-        lowered = text.lower()
-        named = _DOCUMENT.sub(" it ", lowered)
-        called = _by_name(documents)
-        if called is not None:
-            named = called.sub(" it ", named)
+        named = as_document(text, documents)
         # unnamed, the checks above said no
-        if named != lowered and _summary(normalize(named), document=True):
+        if named != text.lower() and _summary(normalize(named), document=True):
             name = SUMMARY
     return BY_NAME[name] if name is not None else None
+
+
+def as_document(text: str, documents: Sequence[str]) -> str:
+    """``text`` in lower case, with each way it names one of ``documents`` ("this paper", "the
+    attached file", "this library", a name) turned into "it"."""
+    named = _DOCUMENT.sub(" it ", text.lower())
+    called = _by_name(documents)
+    return called.sub(" it ", named) if called is not None else named

@@ -4,10 +4,12 @@ Attaching a file and asking "summarize it" or "what are the main points" is the 
 reader does, in many words. Once a document is the newest thing in the conversation (attached
 after the last answer), an idle period precomputes its summary with the request a chat turn
 would send, stored as an answer to the "summary" follow-up intent (``core/recall/followups.py``):
-a message that is that intent, in any of its phrasings, is served it. Like every follow-up's
-answer it stays current only until the next message. Before that, its key facts become notes
-(``doc_facts``). A long file is first studied section by section (``doc_study``): its
-summary, made from that outline, follows.
+a message that is that intent, in any of its phrasings, is served it. Then, where the file shows
+how, the answers to how to install and how to use what it describes (``doc_intents``), in the
+room the plan gives the questions a reader asks of it, and those questions. Like every
+follow-up's answer they stay current only until the next message. Before that, its key facts
+become notes (``doc_facts``). A long file is first studied section by section (``doc_study``):
+its summary, made from that outline, follows.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from collections.abc import Sequence
 
 from sleepchat.core.memory import Memory
 from sleepchat.core.memory.doc_sections import summary_request
-from sleepchat.core.memory.documents import attached_since
+from sleepchat.core.memory.documents import attached_since, subject_of
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
-from sleepchat.core.recall import Recall
+from sleepchat.core.recall import Recall, doc_intents
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
@@ -40,11 +42,14 @@ def to_study(
     newest = max(docs, key=lambda d: (d.added, d.id))
     if doc_study.left(memory) is not None and not sections_left:
         return None  # a long file's summary is made from its outline, once studied whole
-    asked = request(newest)
     current = current_predictions(memory, history, ttl)
-    if any(p.intent == INTENT and p.question == asked and p.answer for p in current):
+    if all(_answered(current, intent, asked) for intent, asked in requests(newest)):
         return None  # studied already
     return newest
+
+
+def _answered(current: Sequence[Prediction], intent: str, asked: str) -> bool:
+    return any(p.intent == intent and p.question == asked and p.answer for p in current)
 
 
 def summary_left(memory: Memory, history: Sequence[Message], ttl: int) -> bool:
@@ -54,38 +59,51 @@ def summary_left(memory: Memory, history: Sequence[Message], ttl: int) -> bool:
     if to_study(memory, history, ttl) is None:
         return False
     current = current_predictions(memory, history, ttl)
-    return any(p.intent == INTENT and predict_step.carried_over(p) for p in current)
+    intents = (INTENT, *doc_intents.NAMES)
+    return any(p.intent in intents and predict_step.carried_over(p) for p in current)
 
 
 def request(doc: Document) -> str:
     return summary_request(doc)
 
 
+def requests(doc: Document) -> list[tuple[str, str]]:
+    """What idle time precomputes of ``doc``, in order, as (intent, request): its summary, then
+    how to install and use what it describes where its text shows how."""
+    subject = subject_of(doc)
+    shown = doc_intents.shown(doc.source or doc.text)
+    return [(INTENT, request(doc))] + [(i, doc_intents.request(i, subject)) for i in shown]
+
+
 async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> bool:
-    """Precompute the newest document's summary, then up to ``invited`` questions a reader
-    asks of it first (with their answers when ``answering``); False when there is nothing to
-    do."""
+    """Precompute the newest document's summary and how to install and use it, then the rest
+    of ``invited`` questions a reader asks of it first (with their answers when
+    ``answering``); False when there is nothing to do."""
     ttl = run.settings.prediction_ttl_turns
     doc = to_study(run.memory, run.history, ttl)
     if doc is None or INTENT not in BY_NAME:
         return False
-    done = await summary(run, doc)
-    if done and invited > 0:
+    await doc_facts.take_notes(run, doc)  # no model call: its key facts, word for word
+    wanted = requests(doc)
+    for intent, asked in wanted:
+        current = current_predictions(run.memory, run.history, ttl)
+        if not _answered(current, intent, asked) and not await precompute(run, intent, asked):
+            return True  # the next idle period goes on
+    invited -= len(wanted) - 1  # how to install and use it are questions a reader asks too
+    if invited > 0:
         await predict_step.questions(run, recall, invited, document=doc.name)
         if answering:
             await predict_step.answers(run, recall, [])
     return True
 
 
-async def summary(run: Run, doc: Document) -> bool:
-    """The summary of ``doc``, precomputed; False when it was not finished."""
+async def precompute(run: Run, intent: str, asked: str) -> bool:
+    """The answer to ``asked``, stored for ``intent``; False when it was not finished."""
     ttl = run.settings.prediction_ttl_turns
-    await doc_facts.take_notes(run, doc)  # no model call: its key facts, word for word
-    asked = request(doc)
     current = current_predictions(run.memory, run.history, ttl)
     history = run.history
     placeholder = next(
-        (p for p in current if p.intent == INTENT and p.question == asked and not p.answer), None
+        (p for p in current if p.intent == intent and p.question == asked and not p.answer), None
     )
     if placeholder is None:
         placeholder = await run.memory.save_prediction(
@@ -98,12 +116,12 @@ async def summary(run: Run, doc: Document) -> bool:
                 reflection_id=run.reflection.id,
                 based_on_message_id=history[-1].id if history else None,
                 based_on_turn=user_turns(history),
-                intent=INTENT,
+                intent=intent,
             )
         )
     result = await predict_step.answer(run, asked, keep=placeholder)
     if result is None:
-        # Put off once (the budget was spent), then left to the next message: a summary the
+        # Put off once (the budget was spent), then left to the next message: an answer the
         # model cannot give is not asked for by every idle period.
         await run.memory.update_prediction(placeholder.id, deferred=not placeholder.deferred)
         return False

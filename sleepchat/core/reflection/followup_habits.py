@@ -17,6 +17,7 @@ from typing import Any
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Message, Prediction
 from sleepchat.core.ports import StorePort
+from sleepchat.core.recall import doc_intents
 from sleepchat.core.recall.followups import BY_NAME, Intent, match
 from sleepchat.core.reflection import predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
@@ -87,6 +88,9 @@ class Habits:
         must not stand in for a longer question)."""
         intent = await self.notice(text, previous, when, documents=documents)
         found = served_for(intent, ready)
+        if intent is None and (asked := doc_intents.match(text, documents)) is not None:
+            # how to install or use a file just attached (never a habit: not on an answer)
+            found = next((p for p in ready if p.intent == asked and p.answer), None)
         return found, [p for p in ready if p.intent is None]
 
     async def top(self, n: int) -> list[Intent]:

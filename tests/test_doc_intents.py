@@ -1,0 +1,144 @@
+"""What a reader asks first of a file just attached, beside its summary: how to install and how
+to use what it describes (precomputed while idle where the file shows how, served to those
+questions in the reader's words), and several summary questions in one message."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from support.core_assistant import ask, assistant, nothing_to_predict, reply
+
+from sleepchat.core.recall import doc_intents
+from sleepchat.core.recall.followups import match
+from sleepchat.llm.fake import FakeBackend
+from sleepchat.store import Store
+
+README = """# skyline
+
+Skyline draws city skylines in the terminal.
+
+## Installation
+
+    pip install skyline
+
+## Usage
+
+```python
+import skyline
+skyline.draw("Lisbon")
+```
+"""
+NAMES = ["skyline", "skyline-README", "skyline-README.md"]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "data")
+    yield s
+    await s.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("How would I install this package?", "install"),
+        ("How do I install skyline?", "install"),
+        ("Installation?", "install"),
+        ("could you tell me how to install the library, please", None),  # "tell me how": more
+        ("ok so how do I use it?", "usage"),
+        ("show me how to use this library", "usage"),
+        ("quick start?", "usage"),
+        ("how do I install it on Windows?", None),  # more than the intent
+        ("how do i install it with conda", None),
+        ("how do I use it with asyncio?", None),
+        ("how do I use the draw function?", None),
+        ("how do I uninstall it?", None),
+        ("why would I install it?", None),
+    ],
+)
+def test_install_and_usage_are_known_in_the_readers_words_and_no_more(
+    text: str, intent: str | None
+) -> None:
+    assert doc_intents.match(text, NAMES) == intent
+
+
+def test_without_a_file_just_attached_they_are_nothing() -> None:
+    assert doc_intents.match("how do I install it?", []) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("So what is skyline, and who is it meant for?", True),
+        ("short summary pls: what's this module for and what functions does it provide?", True),
+        ("who is it for?", True),
+        ("What are the main things skyline can do?", True),
+        ("what is it and how do I install it?", False),  # the second is not in a summary
+        ("what is it, and should I pick it over curses?", False),
+        ("summarize it and translate it to French", False),
+        ("what does it do and what does it not do", False),
+    ],
+)
+def test_summary_questions_joined_are_the_summary_of_a_file_just_attached(
+    text: str, summary: bool
+) -> None:
+    found = match(text, documents=NAMES, just_attached=True)
+    assert (found is not None and found.name == "summary") is summary, found
+    assert match(text) is None  # with no file just attached, "it" may be anything
+
+
+async def test_how_to_install_and_use_it_are_precomputed_and_served(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("skyline-README.md", README)
+    await a.reflect()
+    made = {p.intent: p for p in a.predictions if p.intent}
+    assert set(made) == {"summary", "install", "usage"}
+    assert made["install"].question == "How do I install skyline?"  # by its title
+    usage = "How do I use skyline? Show a short example."
+    assert made["usage"].question == usage
+    assert made["usage"].answer.startswith(f"Answer to «{usage}»")
+    [idle] = [c for c in backend.calls if c.messages[-1]["content"] == made["install"].question]
+    assert "pip install skyline" in idle.messages[0]["content"]  # asked as a chat turn would be
+    calls = len(backend.calls)
+    done = await ask(a, "how can I install this library?")
+    assert done.message.source == "prediction" and done.message.content == made["install"].answer
+    assert len(backend.calls) == calls  # served: no model request
+
+
+async def test_a_question_saying_more_goes_to_the_model(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("skyline-README.md", README)
+    await a.reflect()
+    done = await ask(a, "how do I install it on Windows?")
+    assert done.message.source == "model"
+    assert done.message.content.startswith("Answer to «how do I install it on Windows?»")
+
+
+async def test_after_an_answer_install_it_is_a_question_for_the_model(store) -> None:
+    """Once the talk moved on, "it" may be the last answer's subject: the precomputed answer
+    was for the file just attached, and is not served."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("skyline-README.md", README)
+    await a.reflect()
+    await ask(a, "Which terminal fonts look best?")
+    done = await ask(a, "how do I install it?")
+    assert done.message.source == "model"
+
+
+async def test_a_file_that_shows_no_install_gets_no_install_answer(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("tally.py", '"""Counting."""\n\ndef tally(xs):\n    return len(xs)\n')
+    await a.reflect()
+    made = {p.intent: p.question for p in a.predictions if p.intent}
+    assert made == {
+        "summary": made["summary"],
+        "usage": "How do I use tally? Show a short example.",  # its name: code has no title
+    }
+    done = await ask(a, "how do i install it?")
+    assert done.message.source == "model"
