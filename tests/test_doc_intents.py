@@ -72,7 +72,8 @@ def test_without_a_file_just_attached_they_are_nothing() -> None:
     ("text", "summary"),
     [
         ("So what is skyline, and who is it meant for?", True),
-        ("short summary pls: what's this module for and what functions does it provide?", True),
+        ("short summary pls: what's this module for and who would use it?", True),
+        ("what's this module for and what functions does it provide?", False),  # a list of names
         ("who is it for?", True),
         ("What are the main things skyline can do?", True),
         ("what is it and how do I install it?", False),  # the second is not in a summary

@@ -63,7 +63,7 @@ REVIEWED |= {"what does it do"}
 # some of their words, so those sets are tune for them (doc_questions_test5.json, written
 # before these rules by a helper who read no code, measures them).
 REVIEWED |= {"how do i install it", "how do i actually use it"}
-REVIEWED |= {"who is it meant for", "what does it export"}
+REVIEWED |= {"who is it meant for"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

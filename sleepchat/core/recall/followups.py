@@ -434,12 +434,12 @@ _ABOUT_IT = """
     what does it aim to do | what is the big picture | a high level overview of it |
     high level overview of it | overview"""
 # What else a summary of a file tells (its request asks for them), asked alone or with the
-# forms above ("what is it, and who is it for?").
+# forms above ("what is it, and who is it for?"). Not what a module exports or which functions
+# it has: a list of names a summary may leave out (on shlex.py the 1.5B's did).
 _FACETS = """
     who is it for | who is it meant for | who is it aimed at | who is it intended for |
-    who should use it | who would use it | who uses it | what does it export |
-    what does it expose | what does it define | what functions does it provide |
-    what functions does it have | what are its main features | main features |
+    who should use it | who would use it | who uses it | what are its main features |
+    main features |
     its main features | what features does it have | what are its features |
     what are the main things it can do | what are the main things it does |
     the main things it can do | what are its main parts | what does it include"""
@@ -475,7 +475,7 @@ def _summary(key: str, *, document: bool) -> bool:
     """``key`` (a normal form) asks for the summary, perhaps with its length; ``document``: a
     document is named in it, so "what is it about" asks for the file's, and so do two or more
     such questions joined ("what is it, and who uses it?", "a summary please: what is it good
-    for and what functions does it provide?")."""
+    for and who is it for?")."""
     for form in (key, _without_brevity(key)):
         if _one_summary(form, document=document):
             return True
