@@ -742,8 +742,8 @@ class TestRealModel:
         await fresh.aclose()
         size = len(smollm2.tokenize(predicted.encode(), False, False))
         size += 2 * len(smollm2.tokenize(asked.encode(), False, False))
-        assert cost_ready <= size + 24 < cost_fresh / 2
-        assert max(abs(x - y) for x, y in zip(readied, again, strict=True)) < 0.1
+        assert cost_ready <= size + 24 < cost_fresh / 2, (cost_ready, size, cost_fresh)
+        assert max(abs(x - y) for x, y in zip(readied, again, strict=True)) < 0.1, (readied, again)
 
     async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:
         """llama.cpp itself stops mid-step when the request's stop flag is set (its abort check),
