@@ -439,8 +439,7 @@ _ABOUT_IT = """
 _FACETS = """
     who is it for | who is it meant for | who is it aimed at | who is it intended for |
     who should use it | who would use it | who uses it | what are its main features |
-    main features |
-    its main features | what features does it have | what are its features |
+    main features | its main features | what features does it have | what are its features |
     what are the main things it can do | what are the main things it does |
     the main things it can do | what are its main parts | what does it include"""
 # Asking to be told one of those ("explain what this module is for", "describe what the paper

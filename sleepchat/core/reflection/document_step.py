@@ -5,8 +5,8 @@ reader does, in many words. Once a document is the newest thing in the conversat
 after the last answer), an idle period precomputes its summary with the request a chat turn
 would send, stored as an answer to the "summary" follow-up intent (``core/recall/followups.py``):
 a message that is that intent, in any of its phrasings, is served it. Then, where the file shows
-how, the answers to how to install and how to use what it describes (``doc_intents``), in the
-room the plan gives the questions a reader asks of it, and those questions. Like every
+how, the answers to how to install and how to use what it describes (``doc_intents``), each
+one of the questions a reader asks of it that the plan made room for, then the others. Like every
 follow-up's answer they stay current only until the next message. Before that, its key facts
 become notes (``doc_facts``). A long file is first studied section by section (``doc_study``):
 its summary, made from that outline, follows.
