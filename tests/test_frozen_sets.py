@@ -51,6 +51,11 @@ FROZEN = {
     "../../bench/doc_questions_test4.json": (
         "3a947894a49ac59b2be14598d9d66b112535e803b3d079ab29a0e21ac1d99823"
     ),
+    # and a fifth (two READMEs, a standard-library module, a paper), written while the install
+    # and usage answers and the joined summary questions were, by a helper who read no code
+    "../../bench/doc_questions_test5.json": (
+        "14bbf0acb46ddde6f6fe3a927db1823437db71ed0c5fcbd22b2650c5b78a3518"
+    ),
 }
 
 

@@ -27,6 +27,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test2.json",
     ROOT / "bench" / "doc_questions_test3.json",
     ROOT / "bench" / "doc_questions_test4.json",
+    ROOT / "bench" / "doc_questions_test5.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -64,6 +65,9 @@ REVIEWED |= {"what does it do"}
 # before these rules by a helper who read no code, measures them).
 REVIEWED |= {"how do i install it", "how do i actually use it"}
 REVIEWED |= {"who is it meant for"}
+# In the summary intent's phrasings since the catalogue began, long before
+# doc_questions_test5.json was written (a question of it holds these words).
+REVIEWED |= {"in a nutshell"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
