@@ -28,6 +28,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test3.json",
     ROOT / "bench" / "doc_questions_test4.json",
     ROOT / "bench" / "doc_questions_test5.json",
+    ROOT / "bench" / "doc_questions_test6.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
