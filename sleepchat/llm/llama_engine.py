@@ -449,6 +449,8 @@ class LlamaEngine:
         self.load()
         rendered = [[self._tokens(messages) for messages in group] for group in groups]
         self._use_threads(background)  # idle work leaves a core to the app
+        # llama.cpp checks this request's own flag inside each step, not one left by another
+        self._abort.watch(self._llama, stop)
         try:
             llama_cpp = import_llama_cpp()
             return keep_starts(
@@ -458,6 +460,8 @@ class LlamaEngine:
             raise
         except Exception as exc:
             raise BackendError(f"the embedded model could not prepare its judge ({exc})") from None
+        finally:
+            self._abort.watch(self._llama, None)
 
     def run(self, req: ChatRequest, stop: threading.Event, emit: Callable[[object], None]) -> None:
         """Run one request: text chunks, then exactly one terminal item (a chunk with the
