@@ -96,6 +96,13 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         # asked to be told what the file is
         "explain what this file does",
         "Please describe what the article covers.",
+        # a summary of what it is, and lengths its opening meets
+        "could I get a short overview of what the pendulum library offers?",
+        "give me a rough idea of what this package is for",
+        "Summarize what report.pdf covers, please",
+        "what is this tool for, like in a sentence or two",
+        "what does the attached script do, in a nutshell",
+        "what is pendulum, at a glance?",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -125,6 +132,10 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "What is this?",  # nothing named
         "tell me what it does",
         "explain what this function does",  # one part of it
+        "an overview of what the function returns",
+        "a summary of what the report says about pricing",
+        "what is this tool for, in one sentence",  # shorter than the summary opens with
+        "summarize what you said about the paper",
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

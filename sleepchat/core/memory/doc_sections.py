@@ -115,10 +115,11 @@ def studied(doc: Document) -> tuple[int, int] | None:
 
 def summary_request(doc: Document) -> str:
     """The request idle time precomputes a document's summary with."""
-    # What else a reader asks of it first is in it too ("what is it, and who is it for?").
+    # What else a reader asks of it first is in it too ("what is it, and who is it for?"), and
+    # its opening answers one asked for in a sentence or two.
     return (
-        f"Summarize the attached document {doc.name}: what it is, who it is for, and its main "
-        "points (for code, what it provides)."
+        f"Summarize the attached document {doc.name}: first what it is, in one or two "
+        "sentences; then who it is for, and its main points (for code, what it provides)."
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -364,20 +364,24 @@ def normalize(text: str) -> str:
     return " ".join(_strip(words))
 
 
-@functools.cache
-def _table() -> dict[str, str]:
-    """Each phrasing's normal form -> its intent. Two intents sharing one is a catalogue bug."""
+def table_of(intents: Iterable[tuple[str, Iterable[str]]], what: str) -> dict[str, str]:
+    """Each phrasing's normal form -> its intent, of (intent, phrasings) pairs. A phrasing that
+    is all form, or in two intents, is a catalogue bug (``what`` names the catalogue)."""
     table: dict[str, str] = {}
-    for intent in CATALOGUE:
-        for phrasing in intent.phrasings:
+    for name, phrasings in intents:
+        for phrasing in phrasings:
             key = normalize(phrasing)
             if not key:
-                raise ValueError(f"follow-up phrasing {phrasing!r} is all form")
-            other = table.setdefault(key, intent.name)
-            if other != intent.name:
-                both = f"{other} and {intent.name}"
-                raise ValueError(f"follow-up phrasing {phrasing!r} is both {both}")
+                raise ValueError(f"{what} phrasing {phrasing!r} is all form")
+            other = table.setdefault(key, name)
+            if other != name:
+                raise ValueError(f"{what} phrasing {phrasing!r} is both {other} and {name}")
     return table
+
+
+@functools.cache
+def _table() -> dict[str, str]:
+    return table_of(((i.name, i.phrasings) for i in CATALOGUE), "follow-up")
 
 
 @functools.cache
@@ -422,7 +426,8 @@ _ABOUT_IT = """
     what does it talk about | what does it describe | what is the point of it | what is it |
     what is it used for | what is it good for | what can it do | what can i do with it |
     what it does | what it is for | what it covers | what it says | what it contains |
-    what it is used for | what it can do | what is it all about |
+    what it is used for | what it can do | what is it all about | what it offers |
+    what it provides | what it is good for | what it is meant for | what it is all about |
     what is it exactly | what exactly is it | what does it do exactly |
     what exactly does it do | what is it meant for | what is it useful for |
     what would i use it for | when would i use it | why use it |
@@ -443,24 +448,37 @@ _FACETS = """
     what are the main things it can do | what are the main things it does |
     the main things it can do | what are its main parts | what does it include"""
 # Asking to be told one of those ("explain what this module is for", "describe what the paper
-# covers") asks the same.
-_TELL = ("explain", "describe", "tell me", "tell")
+# covers", "summarize what it does") asks the same, and so does a summary of one ("an overview
+# of what it is for", "the gist of what it does").
+_TELL = ("explain", "describe", "tell me", "tell", "summarize", "sum up", "outline")
+_SUMMARY_OF = re.compile(
+    r"^(?:summary|overview|rundown|recap|explanation|description|idea|gist|sense|outline|"
+    r"introduction|intro) of (.+)$"
+)
 
 
 # How long a summary should be, in words every summary meets ("in a few sentences",
 # "briefly", "a short summary"): with them the summary intent is still the summary. A length or
 # a form a summary may not meet ("in one sentence", "in 3 bullet points", "in Spanish") is
 # another request, and so is "simply" (another register).
+# The summary's request asks it to open with one or two sentences on what the file is, so the
+# lengths that ask for that much are met too ("in one or two sentences", "in a nutshell").
 _BRIEF = """
-    in a few sentences | in a couple of sentences | in a sentence or two | in a few lines |
+    in a few sentences | in a couple of sentences | in a couple sentences | in a sentence or two |
+    in one or two sentences | in two or three sentences | in two sentences | in a few lines |
     in a couple of lines | in a short paragraph | in a paragraph | in a few words | briefly |
-    in brief | quickly | real quick | in short | very briefly"""
-_BRIEF_BEFORE = re.compile(r"\b(?:short|brief|quick)\s+(?=(?:summary|recap|overview)\b)")
+    in brief | quickly | real quick | in short | very briefly | in a nutshell | at a glance |
+    at a high level"""
+_BRIEF_BEFORE = re.compile(
+    r"\b(?:short|brief|quick|rough|high level|very short|very brief)\s+"
+    r"(?=(?:summary|recap|overview|rundown|description|explanation|intro|introduction|idea)\b)"
+)
 
 
 @functools.cache
 def _brief() -> tuple[list[str], ...]:
-    frames = {normalize(f) for f in _BRIEF.split("|")}
+    # "like in a sentence or two": "like" before a length is filler, not a comparison
+    frames = {f"{lead}{normalize(f)}" for f in _BRIEF.split("|") for lead in ("", "like ")}
     return tuple(f.split() for f in sorted(frames, key=len, reverse=True))
 
 
@@ -490,7 +508,9 @@ def _one_summary(form: str, *, document: bool) -> bool:
     if SUMMARY in (_table().get(form), _table().get(of_it)):
         return True
     told = next((form[len(t) + 1 :] for t in _TELL if form.startswith(f"{t} ")), "")
-    return document and (form in _about_it() or told in _about_it())
+    of = _SUMMARY_OF.match(form)
+    about = (form, told, of.group(1) if of else "")
+    return document and any(a in _about_it() for a in about)
 
 
 def _summary_part(words: list[str]) -> bool:
