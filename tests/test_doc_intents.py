@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from support.core_assistant import ask, assistant, nothing_to_predict, reply
 
+from sleepchat.core.assistant import Assistant
+from sleepchat.core.models import Prediction
 from sleepchat.core.recall import doc_intents
 from sleepchat.core.recall.followups import match
 from sleepchat.llm.fake import FakeBackend
@@ -31,6 +33,19 @@ skyline.draw("Lisbon")
 ```
 """
 NAMES = ["skyline", "skyline-README", "skyline-README.md"]
+
+
+async def studied(
+    store: Store, name: str = "skyline-README.md", text: str = README
+) -> tuple[Assistant, FakeBackend, dict[str, Prediction]]:
+    """An assistant whose idle period studied the file ``name`` just attached, its backend, and
+    what it precomputed, by intent."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach(name, text)
+    await a.reflect()
+    return a, backend, {p.intent: p for p in a.predictions if p.intent}
+    return a, backend, {p.intent: p for p in a.predictions if p.intent}
 
 
 @pytest.fixture
@@ -64,6 +79,27 @@ def test_install_and_usage_are_known_in_the_readers_words_and_no_more(
     assert doc_intents.match(text, NAMES) == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("which classes does this module define?", "api"),
+        ("what functions does skyline export", "api"),
+        ("List its public functions, please", "api"),
+        ("what's in its API?", "api"),
+        ("what can I import from skyline?", "api"),
+        ("what classes are there", "api"),
+        ("what classes does it have for drawing?", None),  # which of them: more
+        ("what does the draw function return?", None),
+        ("what functions does it call?", None),  # what it uses, not what it provides
+        ("which classes should I subclass?", None),
+    ],
+)
+def test_what_a_code_file_provides_is_known_in_the_readers_words_and_no_more(
+    text: str, intent: str | None
+) -> None:
+    assert doc_intents.match(text, NAMES) == intent
+
+
 def test_without_a_file_just_attached_they_are_nothing() -> None:
     assert doc_intents.match("how do I install it?", []) is None
 
@@ -91,11 +127,7 @@ def test_summary_questions_joined_are_the_summary_of_a_file_just_attached(
 
 
 async def test_how_to_install_and_use_it_are_precomputed_and_served(store) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("skyline-README.md", README)
-    await a.reflect()
-    made = {p.intent: p for p in a.predictions if p.intent}
+    a, backend, made = await studied(store)
     assert set(made) == {"summary", "install", "usage"}
     assert made["install"].question == "How do I install skyline?"  # by its title
     usage = "How do I use skyline? Show a short example."
@@ -110,10 +142,7 @@ async def test_how_to_install_and_use_it_are_precomputed_and_served(store) -> No
 
 
 async def test_a_question_saying_more_goes_to_the_model(store) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("skyline-README.md", README)
-    await a.reflect()
+    a, _, _ = await studied(store)
     done = await ask(a, "how do I install it on Windows?")
     assert done.message.source == "model"
     assert done.message.content.startswith("Answer to «how do I install it on Windows?»")
@@ -122,24 +151,65 @@ async def test_a_question_saying_more_goes_to_the_model(store) -> None:
 async def test_after_an_answer_install_it_is_a_question_for_the_model(store) -> None:
     """Once the talk moved on, "it" may be the last answer's subject: the precomputed answer
     was for the file just attached, and is not served."""
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("skyline-README.md", README)
-    await a.reflect()
+    a, _, _ = await studied(store)
     await ask(a, "Which terminal fonts look best?")
     done = await ask(a, "how do I install it?")
     assert done.message.source == "model"
 
 
+async def test_after_the_files_own_summary_it_is_still_the_file(store) -> None:
+    """The summary's subject is the file: "how do I install it?" right after it is served the
+    answer precomputed with it (made on the same message, so it accounts for the talk)."""
+    a, _, made = await studied(store)
+    first = await ask(a, "a quick summary of what skyline does?")
+    assert first.message.content == made["summary"].answer
+    then = await ask(a, "ok, how do I install it?")
+    assert then.message.source == "prediction" and then.message.content == made["install"].answer
+    # once the model answered something else, "it" may be that answer's subject
+    await ask(a, "Which terminal fonts look best?")
+    assert (await ask(a, "how do I use it?")).message.source == "model"
+
+
 async def test_a_file_that_shows_no_install_gets_no_install_answer(store) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("tally.py", '"""Counting."""\n\ndef tally(xs):\n    return len(xs)\n')
-    await a.reflect()
-    made = {p.intent: p.question for p in a.predictions if p.intent}
+    tally = '"""Counting."""\n\ndef tally(xs):\n    return len(xs)\n'
+    a, _, made_ = await studied(store, "tally.py", tally)
+    made = {intent: p.question for intent, p in made_.items()}
     assert made == {
         "summary": made["summary"],
         "usage": "How do I use tally? Show a short example.",  # its name: code has no title
     }
     done = await ask(a, "how do i install it?")
     assert done.message.source == "model"
+
+
+MODULE = '''"""Ring buffers."""
+
+
+class Ring:
+    """A fixed-size buffer."""
+
+    def push(self, item):
+        ...
+
+
+def drain(ring):
+    return list(ring)
+'''
+
+
+async def test_what_a_code_file_provides_is_precomputed_and_served(store) -> None:
+    a, backend, made = await studied(store, "ring.py", MODULE)
+    assert set(made) == {"summary", "usage", "api"}
+    asked = made["api"].question
+    assert asked.startswith("What does ring provide? List its public classes and functions")
+    calls = len(backend.calls)
+    done = await ask(a, "which classes and functions does this module give me?")
+    assert done.message.source == "prediction" and done.message.content == made["api"].answer
+    assert len(backend.calls) == calls
+
+
+async def test_a_readme_gets_no_answer_on_what_it_provides(store) -> None:
+    """Its definitions are examples of use, not what the package provides."""
+    examples = "\n```python\ndef a(): ...\ndef b(): ...\n```\n"
+    _, _, made = await studied(store, "skyline-README.md", README + examples)
+    assert "api" not in made

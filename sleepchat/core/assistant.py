@@ -28,7 +28,7 @@ from sleepchat.core.events import (
 )
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
-from sleepchat.core.memory.documents import attached_since, names_of
+from sleepchat.core.memory.documents import names_of
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.models import (
@@ -45,7 +45,7 @@ from sleepchat.core.ports import Backend, Embedder, Judge, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
 from sleepchat.core.recall import Recall
-from sleepchat.core.reflection import followup_habits
+from sleepchat.core.reflection import document_step, followup_habits
 from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
@@ -351,9 +351,10 @@ class Assistant:
                     # A follow-up on the last answer ("shorter", "why?") first, by its intent.
                     previous = conversation.history[-2] if len(conversation.history) > 1 else None
                     # "this paper" names a document only while one is the newest thing in the
-                    # talk: after an answer, "what does this module do?" may ask of its code.
-                    attached = attached_since(
-                        conversation.memory.documents.all, previous.id if previous else None
+                    # talk: after an answer, "what does this module do?" may ask of its code
+                    # (not after its own summary, whose subject is the file).
+                    attached = document_step.talked_of(
+                        conversation.memory, conversation.history[:-1]
                     )
                     documents = [name for d in attached for name in names_of(d)]
                     found, ready = await self._habits.first(

@@ -19,10 +19,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sleepchat.core.clock import Clock
-from sleepchat.core.models import Change, Document, by_number, id_number, records_by_id
+from sleepchat.core.models import Change, Document, Message, by_number, id_number, records_by_id
 from sleepchat.core.ports import StorePort
 
 TABLE = "documents"
@@ -64,6 +64,20 @@ def attached_since(
     return [d for d in documents if d.after_message_id == last_message_id]
 
 
+def talked_of(
+    documents: Sequence[Document],
+    history: Sequence[Message],
+    studied: Callable[[Message], bool],
+) -> list[Document]:
+    """The documents a message after ``history`` is still about: those attached after its last
+    message, or before exchanges all answered from their own study (``studied``: a reply
+    served from a file's summary, or how to install or use it, whose subject is the file)."""
+    end = len(history)
+    while end >= 2 and history[end - 2].role == "user" and studied(history[end - 1]):
+        end -= 2  # the question before it, too
+    return attached_since(documents, history[end - 1].id if end else None)
+
+
 # What a file's name adds to what it is of: "httpx-sse-README.md" is httpx-sse's.
 _NAME_WORDS = re.compile(r"(?i)[-_ .]*\b(?:readme|paper|joss|docs?|notes)\b[-_ .]*")
 _TITLE = re.compile(r"^(?:#{1,2}\s+(.+)|(.+)\n(?:=+|-+|\*+)\s*)$", re.MULTILINE)
@@ -89,6 +103,17 @@ def _stem(doc: Document) -> str:
 
 # In these a line opening with "#" is a comment, not a title.
 _CODE_FILE = re.compile(r"(?i)\.(?:py|pyi|sh|bash|zsh|rb|pl|r|toml|ya?ml|cfg|ini|conf|mk|cmake)$")
+
+
+_PROGRAM = re.compile(
+    r"(?i)\.(?:py|pyi|js|mjs|ts|jsx|tsx|go|rs|java|kt|c|h|cc|cpp|hpp|cs|rb|php|swift|scala|"
+    r"lua|pl|sh)$"
+)
+
+
+def is_code(doc: Document) -> bool:
+    """A program's source file (what it provides is its definitions)."""
+    return bool(_PROGRAM.search(doc.name))
 
 
 def _title(doc: Document) -> str:

@@ -1,12 +1,13 @@
 """What a reader asks first of a file just attached, beside its summary: how to install what it
-describes, and how to use it.
+describes, how to use it, and (of a code file) what it provides.
 
 Like the summary (``followups``), each is a closed set of phrasings, and a message is one only
 when, form set aside, it is nothing but one of them with the file named by "it" or "this",
 "this library" or its own name: "how do I install it on Windows?" or "how do I use it with
 asyncio?" say more, and stay questions for the matcher. Their answers are precomputed only for
-a file whose text shows how (an install command; code), and only the first message after the
-file came can be served them: later, "it" may be the last answer's subject.
+a file whose text shows how (an install command; code; a code file's definitions), and only the
+first message after the file came can be served them: later, "it" may be the last answer's
+subject.
 """
 
 from __future__ import annotations
@@ -15,11 +16,43 @@ import functools
 import re
 from collections.abc import Sequence
 
-from sleepchat.core.recall.followups import MAX_CHARS, as_document, normalize
+from sleepchat.core.recall.followups import MAX_CHARS, as_document, normalize, table_of
 
 INSTALL = "install"
 USAGE = "usage"
-NAMES = (INSTALL, USAGE)
+API = "api"
+NAMES = (INSTALL, USAGE, API)
+
+# What a module provides, asked of its parts ("what classes does it have?", "list its
+# functions"): every way of naming them with every verb that asks for them.
+_PARTS = (
+    "classes", "functions", "classes and functions", "functions and classes", "public functions",
+    "public classes", "main classes", "main functions", "methods", "functions and methods",
+    "objects", "class", "function", "types", "public api", "exports",
+)  # fmt: skip
+_VERBS = (
+    "have", "provide", "define", "export", "give me", "give you", "offer", "contain", "expose",
+    "include", "come with",
+)  # fmt: skip
+_WHICH = ("what", "which")
+
+
+def _api_phrasings() -> list[str]:
+    asked = [f"{w} {p} does it {v}" for w in _WHICH for p in _PARTS for v in _VERBS]
+    asked += [f"{w} {p} are in it" for w in _WHICH for p in _PARTS]
+    asked += [f"{w} {p} are there" for w in _WHICH for p in _PARTS]
+    asked += [f"{w} {p} can i use" for w in _WHICH for p in _PARTS]
+    asked += [f"{w} are its {p}" for w in _WHICH for p in _PARTS]
+    asked += [f"{w} are the {p}" for w in _WHICH for p in _PARTS]
+    asked += [f"list its {p}" for p in _PARTS] + [f"list the {p}" for p in _PARTS]
+    asked += [f"its {p}" for p in _PARTS]
+    return [
+        *asked,
+        "what does it export", "what does it expose", "what is its api", "what is in its api",
+        "what is the api", "what api does it have", "what api does it provide", "api",
+        "its api", "an overview of its api", "list its api", "give me a list of its functions",
+        "give me a list of its classes", "what can i import from it", "what can i import",
+    ]  # fmt: skip
 
 _PHRASINGS = {
     INSTALL: """
@@ -51,10 +84,20 @@ _CODE = re.compile(
 )
 
 
-def shown(text: str) -> list[str]:
-    """The intents a file's ``text`` shows how to answer, in the order a reader asks them."""
+# A code file's definitions (what it provides), in the languages people attach most.
+_DEFINITIONS = re.compile(
+    r"(?m)^\s*(?:export\s+)?(?:pub\s+)?(?:async\s+)?"
+    r"(?:def|class|function|fn|func|struct|interface|trait|enum)\s+[A-Za-z_]\w*"
+)
+
+
+def shown(text: str, *, code: bool = False) -> list[str]:
+    """The intents a file's ``text`` shows how to answer, in the order a reader asks them;
+    ``code``: it is a code file, so what it provides is its definitions."""
     found = [INSTALL] if _INSTALLS.search(text) else []
-    return found + ([USAGE] if _CODE.search(text) else [])
+    found += [USAGE] if _CODE.search(text) else []
+    # a file of one definition: its summary says what it provides
+    return found + ([API] if code and len(_DEFINITIONS.findall(text)) > 1 else [])
 
 
 def request(intent: str, name: str) -> str:
@@ -62,18 +105,18 @@ def request(intent: str, name: str) -> str:
     (what it is of: "humanize", "shlex")."""
     if intent == INSTALL:
         return f"How do I install {name}?"
+    if intent == API:
+        return (
+            f"What does {name} provide? List its public classes and functions, each with one "
+            "line on what it does."
+        )
     return f"How do I use {name}? Show a short example."
 
 
 @functools.cache
 def _table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for intent, listed in _PHRASINGS.items():
-        for phrasing in listed.split("|"):
-            key = normalize(phrasing)
-            if table.setdefault(key, intent) != intent:
-                raise ValueError(f"document phrasing {phrasing!r} is in two intents")
-    return table
+    listed = {intent: phrasings.split("|") for intent, phrasings in _PHRASINGS.items()}
+    return table_of([*listed.items(), (API, _api_phrasings())], "document")
 
 
 def match(text: str, documents: Sequence[str]) -> str | None:

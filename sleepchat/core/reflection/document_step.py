@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sleepchat.core.memory import Memory
+from sleepchat.core.memory import Memory, documents
 from sleepchat.core.memory.doc_sections import summary_request
-from sleepchat.core.memory.documents import attached_since, subject_of
+from sleepchat.core.memory.documents import is_code, subject_of
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
 from sleepchat.core.recall import Recall, doc_intents
@@ -27,6 +27,7 @@ from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
 
 INTENT = "summary"
+INTENTS = (INTENT, *doc_intents.NAMES)  # what a file's study precomputes
 
 
 def to_study(
@@ -36,7 +37,7 @@ def to_study(
     summary is not precomputed yet. A long file's summary waits for its sections to be read;
     ``sections_left``: name it while they are (what the idle period is working towards)."""
     # Once the talk has moved past it, "summarize it" means the last answer.
-    docs = attached_since(memory.documents.all, history[-1].id if history else None)
+    docs = talked_of(memory, history)
     if not docs:
         return None
     newest = max(docs, key=lambda d: (d.added, d.id))
@@ -46,6 +47,18 @@ def to_study(
     if all(_answered(current, intent, asked) for intent, asked in requests(newest)):
         return None  # studied already
     return newest
+
+
+def talked_of(memory: Memory, history: Sequence[Message]) -> list[Document]:
+    """The documents a message after ``history`` is about ("it", "this library"): attached
+    since its last message, or before replies served from their own study (after a file's
+    summary, "how do I install it?" still asks of the file)."""
+
+    def studied(reply: Message) -> bool:
+        made = memory.prediction(reply.prediction_id) if reply.prediction_id else None
+        return reply.source == "prediction" and made is not None and made.intent in INTENTS
+
+    return documents.talked_of(memory.documents.all, history, studied)
 
 
 def _answered(current: Sequence[Prediction], intent: str, asked: str) -> bool:
@@ -59,8 +72,7 @@ def summary_left(memory: Memory, history: Sequence[Message], ttl: int) -> bool:
     if to_study(memory, history, ttl) is None:
         return False
     current = current_predictions(memory, history, ttl)
-    intents = (INTENT, *doc_intents.NAMES)
-    return any(p.intent in intents and predict_step.carried_over(p) for p in current)
+    return any(p.intent in INTENTS and predict_step.carried_over(p) for p in current)
 
 
 def request(doc: Document) -> str:
@@ -69,9 +81,10 @@ def request(doc: Document) -> str:
 
 def requests(doc: Document) -> list[tuple[str, str]]:
     """What idle time precomputes of ``doc``, in order, as (intent, request): its summary, then
-    how to install and use what it describes where its text shows how."""
+    how to install and use what it describes where its text shows how, and what a code file
+    provides."""
     subject = subject_of(doc)
-    shown = doc_intents.shown(doc.source or doc.text)
+    shown = doc_intents.shown(doc.source or doc.text, code=is_code(doc))
     return [(INTENT, request(doc))] + [(i, doc_intents.request(i, subject)) for i in shown]
 
 
