@@ -29,6 +29,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test4.json",
     ROOT / "bench" / "doc_questions_test5.json",
     ROOT / "bench" / "doc_questions_test6.json",
+    ROOT / "bench" / "doc_questions_test7.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -74,6 +75,9 @@ REVIEWED |= {"in a nutshell"}
 # a sentence or two, so those sets are tune for them (doc_questions_test7.json, written before
 # these rules by a helper who read no code, measures them).
 REVIEWED |= {"what does it export", "in one or two sentences"}
+# In the table follow-up's phrasings since the catalogue began, long before
+# doc_questions_test7.json was written (a question of it holds these words; the set unread).
+REVIEWED |= {"as a table"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
