@@ -5,9 +5,9 @@ Like the summary (``followups``), each is a closed set of phrasings, and a messa
 when, form set aside, it is nothing but one of them with the file named by "it" or "this",
 "this library" or its own name: "how do I install it on Windows?" or "how do I use it with
 asyncio?" say more, and stay questions for the matcher. Their answers are precomputed only for
-a file whose text shows how (an install command; code; a code file's definitions), and only the
-first message after the file came can be served them: later, "it" may be the last answer's
-subject.
+a file whose text shows how (an install command; code; a code file's definitions), and only a
+message right after the file came, or after answers served from its own study, can be served
+them: after the model answered something else, "it" may be that answer's subject.
 """
 
 from __future__ import annotations
