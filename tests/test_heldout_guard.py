@@ -72,8 +72,8 @@ REVIEWED |= {"who is it meant for"}
 REVIEWED |= {"in a nutshell"}
 # doc_questions_test4.json and doc_questions_test6.json, read after their one measurement: what
 # a code file provides is now precomputed and asked in a reader's words, and a summary asked in
-# a sentence or two, so those sets are tune for them (doc_questions_test7.json, written before
-# these rules by a helper who read no code, measures them).
+# a sentence or two, so those sets are tune for them (doc_questions_test7.json, written while
+# these rules were built by a helper who read no code, measures them).
 REVIEWED |= {"what does it export", "in one or two sentences"}
 # In the table follow-up's phrasings since the catalogue began, long before
 # doc_questions_test7.json was written (a question of it holds these words; the set unread).
