@@ -30,6 +30,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test5.json",
     ROOT / "bench" / "doc_questions_test6.json",
     ROOT / "bench" / "doc_questions_test7.json",
+    ROOT / "bench" / "doc_questions_test8.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -121,6 +122,10 @@ def words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
+# A set's own description (when and by whom it was written), which these files repeat.
+METADATA = frozenset({"written", "by"})
+
+
 def texts(path: Path) -> Iterator[str]:
     """Every string of a JSONL data file (questions, turns, facts), or of a JSON one."""
 
@@ -128,8 +133,9 @@ def texts(path: Path) -> Iterator[str]:
         if isinstance(value, str):
             yield value
         elif isinstance(value, dict):
-            for v in value.values():
-                yield from walk(v)
+            for k, v in value.items():
+                if k not in METADATA:
+                    yield from walk(v)
         elif isinstance(value, list):
             for v in value:
                 yield from walk(v)
