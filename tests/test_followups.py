@@ -31,6 +31,8 @@ def name(text: str) -> str | None:
         ("Is it correct?", "check"),
         ("Please evaluate and critique your own response.", "critique"),
         ("any corner cases?", "edge_cases"),
+        ("can you make it even shorter", "shorter"),  # a hedge is form
+        ("why exactly?", "why"),
     ],
 )
 def test_an_intent_in_any_form_is_recognised(text: str, intent: str) -> None:
@@ -103,6 +105,10 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "what is this tool for, like in a sentence or two",
         "what does the attached script do, in a nutshell",
         "what is pendulum, at a glance?",
+        # hedges that ask nothing more
+        "so what does this library actually do?",
+        "what exactly is the attached paper about",
+        "what is this package even for",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -136,6 +142,8 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "a summary of what the report says about pricing",
         "what is this tool for, in one sentence",  # shorter than the summary opens with
         "summarize what you said about the paper",
+        "what does the library actually do with timezones?",  # a hedge beside a part of it
+        "what does this function really do?",
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

@@ -301,6 +301,9 @@ _REFERENCE = re.compile(
     r"|that|this|it|those|these|them)\b"
 )
 _ANYWHERE = frozenset({"a", "an", "the", "again"})
+# Hedges a question carries anywhere without asking more ("what does it actually do?", "what
+# exactly is it for?", "make it even shorter"): form, unless they are all the message is.
+_HEDGES = frozenset({"actually", "really", "exactly", "basically", "essentially", "even"})
 
 
 def _frames(text: str) -> list[list[str]]:
@@ -361,7 +364,8 @@ def normalize(text: str) -> str:
     for w in t.split():
         if w not in _ANYWHERE and not (w == REF == (words[-1] if words else "")):
             words.append(w)
-    return " ".join(_strip(words))
+    plain = [w for w in words if w not in _HEDGES]
+    return " ".join(_strip(plain if plain else words))
 
 
 def table_of(intents: Iterable[tuple[str, Iterable[str]]], what: str) -> dict[str, str]:
