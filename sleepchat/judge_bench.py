@@ -17,7 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from importlib import resources
 from typing import IO, TYPE_CHECKING
 
@@ -29,9 +29,19 @@ from sleepchat.core.recall.calibration import (
     STORE_KEY,
     YES_NO,
     Calibration,
+    FirstOrder,
+    choose_first,
     choose_level,
 )
-from sleepchat.core.recall.judge import YesNo, both_ways, start_groups
+from sleepchat.core.recall.judge import (
+    YesNo,
+    bounds,
+    judge_messages,
+    mean,
+    settled,
+    start_groups,
+    verdict,
+)
 from sleepchat.core.recall.verify import Verifier, judge_kind
 from sleepchat.llm.base import ChatRequest
 from sleepchat.recall_bench import Pair, load_all
@@ -48,8 +58,14 @@ ANSWERS_TIMED = 3  # answers generated to put the judge's cost beside
 class Scored:
     pair: Pair
     kind: str  # "aligned" or "words": each kind has its own level
-    margin: float
-    ms: float
+    first: float  # the first order's margin (the predicted question shown first)
+    second: float
+    first_ms: float  # what asking each order took
+    second_ms: float
+
+    @property
+    def margin(self) -> float:
+        return mean(self.first, self.second)
 
 
 def tune_pairs_path() -> str:
@@ -75,9 +91,17 @@ async def score_pairs(
     for n, (pair, kind) in enumerate(asked, 1):
         # As a session does: the predicted question is readied while idle, then judged.
         await model.keep_judge_starts(start_groups([pair.predicted]), options=options)
-        started = time.perf_counter()
-        margin = await both_ways(model, pair.predicted, pair.asked, options)
-        out.append(Scored(pair, kind, margin, (time.perf_counter() - started) * 1000))
+        # Each order asked alone, and timed: what a session pays depends on whether the first
+        # settles the pair.
+        margins, times = [], []
+        for a, b in ((pair.predicted, pair.asked), (pair.asked, pair.predicted)):
+            started = time.perf_counter()
+            found = await model.yes_margins([judge_messages(a, b)], options=options)
+            times.append((time.perf_counter() - started) * 1000)
+            if len(found) != 1:
+                raise ValueError(f"the model answered {len(found)} of 1 question")
+            margins.append(found[0])
+        out.append(Scored(pair, kind, margins[0], margins[1], times[0], times[1]))
         if progress is not None and (n % 10 == 0 or n == len(asked)):
             print(f"judged {n} of {len(asked)} pairs", file=progress, flush=True)
     return out
@@ -93,13 +117,30 @@ def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration
             level=None if found.level is None else round(found.level, 4),
             max_false=None if found.max_false is None else round(found.max_false, 4),
         )
+    by_levels = [(s.first, s.pair.same, served_by(s, kinds[s.kind].level)) for s in scored]
+    chosen = choose_first(by_levels)
+    first = FirstOrder(*(None if v is None else round(v, 4) for v in astuple(chosen)))
+    judged = [session_ms(s, kinds[s.kind].level, first) for s in scored]
     return Calibration(
         model=key,
         method=method,
         kinds=kinds,
-        judge_ms=round(statistics.fmean(s.ms for s in scored), 1) if scored else 0.0,
+        judge_ms=round(statistics.fmean(judged), 1) if judged else 0.0,
         measured=datetime.date.today().isoformat(),
+        first=first,
     )
+
+
+def served_by(s: Scored, level: float | None, first: FirstOrder | None = None) -> bool:
+    return level is not None and verdict([s.first, s.second], level, first or FirstOrder())
+
+
+def session_ms(s: Scored, level: float | None, first: FirstOrder) -> float:
+    """What judging the pair costs a session: nothing for a kind never judged, the first order
+    alone where it settles the pair."""
+    if level is None:
+        return 0.0
+    return s.first_ms if settled(s.first, bounds(level, first)) else s.first_ms + s.second_ms
 
 
 async def answer_ms(backend: BaseBackend, pairs: list[Pair], options: ModelOptions) -> float:
@@ -142,11 +183,13 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
         for s in scored:
             if s.pair.same and s.kind == kind:
                 total[s.pair.cls or "same"] += 1
-                served[s.pair.cls or "same"] += s.margin > k.level
+                served[s.pair.cls or "same"] += served_by(s, k.level, cal.first)
         for cls in sorted(total):
             print(f"    {cls:<20} {served[cls]}/{total[cls]}", file=out)
     if not cal.usable:
         print("the judge stays off for this model", file=out)
+    else:
+        print_first_order(cal, scored, out)
     share = f", {cal.judge_ms / answer:.0%} of generating an answer ({answer:.0f} ms)"
     print(f"judging one pair: {cal.judge_ms:.0f} ms{share if answer else ''}", file=out)
     if cal.usable:
@@ -155,6 +198,23 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
             "on before trusting it (sleepchat bench recall --judge --pairs FILE)",
             file=out,
         )
+
+
+def print_first_order(cal: Calibration, scored: list[Scored], out: IO[str]) -> None:
+    """Where the first order settles a pair alone, and what that spares."""
+    first = cal.first
+    if first.accept is not None:
+        more = sum(
+            1
+            for s in scored
+            if s.pair.same and s.first > first.accept and not served_by(s, cal.level(s.kind))
+        )
+        print(f"first order alone serves above {first.accept:+.3f} ({more} more)", file=out)
+    if first.reject is not None:
+        print(f"first order alone ends the judging at or below {first.reject:+.3f}", file=out)
+    both = statistics.fmean(s.first_ms + s.second_ms for s in scored) if scored else 0.0
+    session = f"a pair costs {cal.judge_ms:.0f} ms as a session judges"
+    print(f"{session}, {both:.0f} ms asked both ways", file=out)
 
 
 async def run_calibrate(

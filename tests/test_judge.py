@@ -24,12 +24,14 @@ from sleepchat.core.recall.calibration import (
     SAFETY,
     STORE_KEY,
     Calibration,
+    FirstOrder,
     KindLevel,
+    choose_first,
     choose_level,
     lookup,
     model_key,
 )
-from sleepchat.core.recall.judge import ModelJudge, judge_messages
+from sleepchat.core.recall.judge import ModelJudge, judge_messages, settled
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.recall_bench import Pair, prediction
 from sleepchat.runtime import build_judge, judge_key
@@ -42,14 +44,17 @@ LOOK_ALIKE = "How do I start 3 compost heaps in a small garden?"  # the rules ve
 
 
 def calibration(
-    level: float | None = 0.5, model: str = "fake:fake-model", aligned: float | None = None
+    level: float | None = 0.5,
+    model: str = "fake:fake-model",
+    aligned: float | None = None,
+    first: FirstOrder | None = None,
 ) -> Calibration:
     """Calibrated for pairs that differ in content words (``level``) and, when given, for
     those that line up after stems, typos and synonyms (``aligned``)."""
     words = KindLevel(level, 10, 10, 6 if level is not None else 0, 0.45)
     lined_up = KindLevel(aligned, 10, 10 if aligned is not None else 0, 5, 0.4)
     kinds = {"words": words, "aligned": lined_up}
-    return Calibration(model, LOG_ODDS, kinds, 900.0, "2026-12-04")
+    return Calibration(model, LOG_ODDS, kinds, 900.0, "2026-12-04", first=first or FirstOrder())
 
 
 class Scripted:
@@ -67,7 +72,7 @@ class Scripted:
         questions: Sequence[Sequence[ChatMessage]],
         *,
         options: ModelOptions | None = None,
-        stop_at: float | None = None,
+        stop_outside: tuple[float, float] | None = None,
     ) -> list[float]:
         self.options.append(options)
         out: list[float] = []
@@ -75,7 +80,7 @@ class Scripted:
             a, b = _pair(messages[-1]["content"])
             self.asked.append((a, b))
             out.append(self.margins.get((a, b), self.default))
-            if stop_at is not None and out[-1] <= stop_at:
+            if settled(out[-1], stop_outside):
                 break
         return out
 
@@ -126,6 +131,48 @@ async def test_a_first_order_too_low_for_any_second_ends_the_judging() -> None:
     assert model.asked == [(PREDICTED, REWORDED)]  # a clear miss costs one question, not two
     model = Scripted({(PREDICTED, REWORDED): 0.2, (REWORDED, PREDICTED): 3.0})
     assert await ModelJudge(model, calibration(0.5)).same(PREDICTED, REWORDED, "answer")
+
+
+async def test_a_first_order_past_where_it_was_calibrated_to_settle_a_pair_decides_alone() -> None:
+    # The first order is readied while idle (it prefills only the asked question); where it
+    # settles the pair on the labelled pairs, the second order's cost is spared.
+    first = FirstOrder(accept=3.0, reject=0.0)
+    model = Scripted({(PREDICTED, REWORDED): 3.2, (REWORDED, PREDICTED): -4.0})
+    assert await ModelJudge(model, calibration(0.5, first=first)).same(PREDICTED, REWORDED, "a")
+    assert model.asked == [(PREDICTED, REWORDED)]  # served on the first order alone
+    # at or below where it rejects: not served, though a second order at 3.0 would lift the
+    # mean (1.5) above the level
+    model = Scripted({(PREDICTED, REWORDED): 0.0, (REWORDED, PREDICTED): 3.0})
+    assert not await ModelJudge(model, calibration(0.5, first=first)).same(PREDICTED, REWORDED, "a")
+    assert model.asked == [(PREDICTED, REWORDED)]
+    assert await ModelJudge(model, calibration(0.5)).same(PREDICTED, REWORDED, "a")
+    # between the two, both orders decide, as without a first-order calibration
+    model = Scripted({(PREDICTED, REWORDED): 2.9, (REWORDED, PREDICTED): -2.0})
+    assert not await ModelJudge(model, calibration(0.5, first=first)).same(PREDICTED, REWORDED, "a")
+    assert model.asked == [(PREDICTED, REWORDED), (REWORDED, PREDICTED)]
+
+
+def test_the_first_order_accepts_above_every_look_alike_and_rejects_below_every_hit() -> None:
+    look_alikes = [(m / 10, False, False) for m in range(-20, 10)]  # first orders -2.0 .. 0.9
+    hits = [(2.5, True, True), (1.2, True, True), (-0.4, True, True)]
+    missed = (-3.0, True, False)  # a rewording the levels did not serve says nothing
+    first = choose_first([*look_alikes, *hits, missed])
+    assert first.accept == pytest.approx(0.9 + SAFETY)
+    assert first.reject == pytest.approx(-0.4 - SAFETY)
+    # too few look-alikes to bound their first orders: both orders are always asked
+    assert choose_first([*look_alikes[: MIN_NEGATIVES - 1], *hits]) == FirstOrder()
+    assert choose_first(look_alikes) == FirstOrder()  # no hit: nothing to keep above
+
+
+def test_a_calibration_keeps_where_the_first_order_settles_and_reads_older_records() -> None:
+    cal = calibration(0.5, first=FirstOrder(2.4, -0.3))
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    older = cal.to_dict()
+    del older["first"]
+    read = Calibration.from_dict(older)
+    assert read is not None and read.first == FirstOrder()  # both orders, as it was set
+    broken = {**cal.to_dict(), "first": {"accept": "high", "reject": None}}
+    assert Calibration.from_dict(broken) is None  # never trusted
 
 
 async def test_a_model_that_answers_too_few_questions_serves_nothing() -> None:
@@ -340,9 +387,9 @@ class Slow(Scripted):
         super().__init__({}, default=default)
         self.clock = clock
 
-    async def yes_margins(self, questions, *, options=None, stop_at=None) -> list[float]:  # type: ignore[no-untyped-def]
+    async def yes_margins(self, questions, *, options=None, stop_outside=None) -> list[float]:  # type: ignore[no-untyped-def]
         self.clock.advance(1.5)
-        return await super().yes_margins(questions, options=options, stop_at=stop_at)
+        return await super().yes_margins(questions, options=options, stop_outside=stop_outside)
 
 
 @pytest.mark.parametrize("margin", [2.0, -3.0])
@@ -405,6 +452,8 @@ async def test_calibrating_asks_only_what_the_rules_leave_open_and_stores_the_le
     stored = await _stored(tmp_path)
     assert stored is not None and stored.level("words") == pytest.approx(-1.0 + SAFETY)
     assert stored.kinds["words"].hits == 2 and stored.kinds["words"].negatives == 37
+    # a server says yes or no: every look-alike's first order said no, every hit's yes
+    assert stored.first == FirstOrder(-1.0 + SAFETY, 1.0 - SAFETY)
 
 
 async def test_a_model_that_serves_a_look_alike_is_stored_as_off(

@@ -43,6 +43,7 @@ from sleepchat.core.ports import (
     ModelOptions,
     StructuredMode,
 )
+from sleepchat.core.recall.judge import settled
 from sleepchat.llm.loops import LoopGuard
 from sleepchat.text import valid_text
 
@@ -325,12 +326,12 @@ class BaseBackend(ABC):
         questions: Sequence[Sequence[ChatMessage]],
         *,
         options: ModelOptions | None = None,
-        stop_at: float | None = None,
+        stop_outside: tuple[float, float] | None = None,
     ) -> list[float]:
         """The recall judge's yes/no questions (core/recall/judge.py): +1 for a reply that
-        starts with "yes", -1 for any other, stopping after the first at or below ``stop_at``.
-        A backend that can read the model's log-probabilities returns the log-odds of "yes"
-        over "no" instead."""
+        starts with "yes", -1 for any other, stopping after the first that settles the pair
+        (``stop_outside``: judge.settled). A backend that can read the model's log-probabilities
+        returns the log-odds of "yes" over "no" instead."""
         opts = options or ModelOptions()
         greedy = ModelOptions(opts.num_ctx, 0.0, opts.seed, dict(opts.extra))
         margins: list[float] = []
@@ -338,7 +339,7 @@ class BaseBackend(ABC):
             request = ChatRequest(list(messages), greedy, YES_NO_TOKENS)
             text, _stats = await self.complete(request)
             margins.append(1.0 if first_word(text) == "yes" else -1.0)
-            if stop_at is not None and margins[-1] <= stop_at:
+            if settled(margins[-1], stop_outside):
                 break
         return margins
 

@@ -416,7 +416,9 @@ class LlamaEngine:
         return stats
 
     def yes_margins(
-        self, questions: Sequence[Sequence[ChatMessage]], stop_at: float | None = None
+        self,
+        questions: Sequence[Sequence[ChatMessage]],
+        stop_outside: tuple[float, float] | None = None,
     ) -> list[float]:
         """The recall judge's questions: log-odds of "yes" over "no" for each (llama_judge.py);
         the chat's cache is kept."""
@@ -429,7 +431,13 @@ class LlamaEngine:
         try:
             llama_cpp = import_llama_cpp()
             return yes_margins(
-                llama, llama_cpp, prompts, self._prefill, self._yes_no, stop_at, self.judge_starts
+                llama,
+                llama_cpp,
+                prompts,
+                self._prefill,
+                self._yes_no,
+                stop_outside,
+                self.judge_starts,
             )
         except BackendError:
             raise

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sleepchat.core.recall.judge import settled
+
 log = logging.getLogger("sleepchat.llm")
 
 MIN_START = 16  # tokens: a shorter shared start is not worth keeping
@@ -189,12 +191,13 @@ def yes_margins(
     prompts: Sequence[list[int]],
     prefill: Callable[[list[int], int, threading.Event], bool],
     ids: tuple[list[int], list[int]],
-    stop_at: float | None = None,
+    stop_outside: tuple[float, float] | None = None,
     starts: Starts | None = None,
 ) -> list[float]:
     """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
-    stopping after the first at or below ``stop_at``. Each prompt prefills from the longest
-    of ``starts`` it begins with, or from what the one before it left in the cache."""
+    stopping after the first that settles the pair (``stop_outside``: judge.settled). Each
+    prompt prefills from the longest of ``starts`` it begins with, or from what the one before
+    it left in the cache."""
     import numpy as np  # llama-cpp-python's own dependency
 
     yes, no = ids
@@ -223,6 +226,6 @@ def yes_margins(
             margins.append(
                 float(np.log(weights[yes].sum() + tiny) - np.log(weights[no].sum() + tiny))
             )
-            if stop_at is not None and margins[-1] <= stop_at:
+            if settled(margins[-1], stop_outside):
                 break
     return margins

@@ -109,7 +109,7 @@ class LlamaCppBackend(BaseBackend):
         questions: Sequence[Sequence[ChatMessage]],
         *,
         options: ModelOptions | None = None,
-        stop_at: float | None = None,
+        stop_outside: tuple[float, float] | None = None,
     ) -> list[float]:
         """Log-odds of "yes" over "no" from the model's logits, holding the slot."""
         if self._closed:
@@ -118,7 +118,7 @@ class LlamaCppBackend(BaseBackend):
             loop = asyncio.get_running_loop()
             try:
                 work = loop.run_in_executor(
-                    self._worker, self._engine.yes_margins, questions, stop_at
+                    self._worker, self._engine.yes_margins, questions, stop_outside
                 )
             except RuntimeError:  # executor shut down
                 raise BackendUnavailable(CLOSED) from None

@@ -79,6 +79,28 @@ class KindLevel:
 
 
 @dataclass(frozen=True)
+class FirstOrder:
+    """Where the first order (the predicted question shown first: readied while idle, so it
+    prefills only the asked question) settles a pair alone. Both are set on labelled pairs: above
+    ``accept`` no look-alike's first order lay, and at or below ``reject`` no rewording the judge
+    served; between, the second order is asked too. None: that side always asks both."""
+
+    accept: float | None = None
+    reject: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> FirstOrder | None:
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            return None
+        accept, reject = data.get("accept"), data.get("reject")
+        if not all(v is None or isinstance(v, int | float) for v in (accept, reject)):
+            return None
+        return cls(accept, reject)
+
+
+@dataclass(frozen=True)
 class Calibration:
     model: str  # model_key()
     method: str  # how the model was asked: one of METHODS
@@ -86,6 +108,7 @@ class Calibration:
     judge_ms: float = 0.0  # mean time to judge one pair (both orders)
     measured: str = ""  # when, ISO date
     source: str = "calibrated here"
+    first: FirstOrder = field(default_factory=FirstOrder)
 
     def level(self, kind: str) -> float | None:
         found = self.kinds.get(kind)
@@ -129,8 +152,11 @@ class Calibration:
         if not isinstance(judge_ms, int | float) or not isinstance(measured, str):
             return None
         source = str(data.get("source", "calibrated here"))
+        first = FirstOrder.from_dict(data.get("first"))
+        if first is None:
+            return None
         clean = {name: k for name, k in kinds.items() if k is not None}
-        return cls(model, method, clean, float(judge_ms), measured, source)
+        return cls(model, method, clean, float(judge_ms), measured, source, first)
 
 
 def choose_level(
@@ -149,6 +175,17 @@ def choose_level(
     hits = sum(1 for m in positives if m > level)
     worth_it = hits > 0 and hits >= MIN_SHARE * len(positives)
     return KindLevel(level if worth_it else None, len(positives), len(negatives), hits, top)
+
+
+def choose_first(scored: Sequence[tuple[float, bool, bool]]) -> FirstOrder:
+    """From (first order's margin, labelled same, served by the levels) of every judged pair:
+    accept just above every look-alike's first order, reject just below the first order of
+    every rewording the levels served; neither without enough look-alikes to bound them."""
+    negatives = [m for m, same, _ in scored if not same]
+    served = [m for m, same, hit in scored if same and hit]
+    if len(negatives) < MIN_NEGATIVES or not served:
+        return FirstOrder()
+    return FirstOrder(max(negatives) + SAFETY, min(served) - SAFETY)
 
 
 def shipped() -> dict[str, Calibration]:

@@ -19,12 +19,13 @@ what the rules alone approve.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Protocol
 
 from sleepchat.core.ports import ChatMessage, ModelOptions
-from sleepchat.core.recall.calibration import Calibration
+from sleepchat.core.recall.calibration import Calibration, FirstOrder
 from sleepchat.core.recall.verify import Verifier, judge_kind
 
 # Naming what must not change (object, amount, place, person, platform, purpose) made the
@@ -61,9 +62,9 @@ class YesNo(Protocol):
         questions: Sequence[Sequence[ChatMessage]],
         *,
         options: ModelOptions | None = None,
-        stop_at: float | None = None,
+        stop_outside: tuple[float, float] | None = None,
     ) -> list[float]:
-        """``stop_at``: stop after the first margin at or below it (the rest cannot matter)."""
+        """``stop_outside``: stop after the first margin that ``settled`` says decides."""
         ...
 
     async def keep_judge_starts(
@@ -97,24 +98,63 @@ def _clamped(margin: float) -> float:
     return max(-CEILING, min(CEILING, margin))
 
 
-async def both_ways(
+def mean(first: float, second: float) -> float:
+    """The pair's margin: the two orders' mean, each clamped."""
+    return (_clamped(first) + _clamped(second)) / 2
+
+
+def settled(margin: float, stop_outside: tuple[float, float] | None) -> bool:
+    """Whether ``margin`` lies outside ``stop_outside`` (at or below its low end, or above its
+    high end), where it decides the pair and the questions after it need not be asked."""
+    return stop_outside is not None and not stop_outside[0] < margin <= stop_outside[1]
+
+
+async def both_orders(
+    model: YesNo, predicted: str, asked: str, options: ModelOptions | None = None
+) -> tuple[float, float]:
+    """Both orders' margins, the predicted question shown first in the first: what a
+    calibration needs of every pair."""
+    questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
+    margins = await model.yes_margins(questions, options=options)
+    if len(margins) != 2:
+        raise ValueError(f"the model answered {len(margins)} of 2 questions")
+    return margins[0], margins[1]
+
+
+def bounds(level: float, first: FirstOrder) -> tuple[float, float]:
+    """Where a first order settles a pair at ``level``: at or below the low end (too low for any
+    second to lift the mean above the level, or where ``first`` rejects) it is not the same
+    question; above the high end (where ``first`` accepts) it is."""
+    low = 2 * level - CEILING
+    if first.reject is not None:
+        low = max(low, first.reject)
+    return low, math.inf if first.accept is None else first.accept
+
+
+def verdict(margins: Sequence[float], level: float, first: FirstOrder) -> bool:
+    """The pair's verdict from its first order, or both where the first does not settle it."""
+    edges = bounds(level, first)
+    if margins and settled(margins[0], edges):
+        return margins[0] > edges[1]
+    if len(margins) != 2:
+        raise ValueError(f"the model answered {len(margins)} of 2 questions")
+    return mean(*margins) > level
+
+
+async def judged_same(
     model: YesNo,
     predicted: str,
     asked: str,
+    level: float,
+    first: FirstOrder,
     options: ModelOptions | None = None,
-    level: float | None = None,
-) -> float:
-    """The model's margin for the pair: the mean of its two orders, each clamped. With
-    ``level``, a first order too low for any second to lift the mean above it ends the
-    judging (a clear miss then costs one question, not two)."""
+) -> bool:
+    """Whether the pair is the same question at ``level``: the second order is asked only when
+    the first does not settle it (a clear miss costs one question, not two)."""
     questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
-    stop = None if level is None else 2 * level - CEILING
-    margins = await model.yes_margins(questions, options=options, stop_at=stop)
-    if len(margins) == 1 and stop is not None and margins[0] <= stop:
-        return (_clamped(margins[0]) + CEILING) / 2  # the most a second order could give
-    if len(margins) != 2:
-        raise ValueError(f"the model answered {len(margins)} of 2 questions")
-    return sum(_clamped(m) for m in margins) / 2
+    edges = bounds(level, first)
+    margins = await model.yes_margins(questions, options=options, stop_outside=edges)
+    return verdict(margins, level, first)
 
 
 class ModelJudge:
@@ -159,8 +199,8 @@ class ModelJudge:
             await self.model.keep_judge_starts(
                 start_groups([predicted]), options=self.options, background=False
             )
-            margin = await both_ways(self.model, predicted, asked, self.options, level)
+            first = self.calibration.first
+            return await judged_same(self.model, predicted, asked, level, first, self.options)
         finally:
             self.calls += 1
             self.spent_ms += (time.perf_counter() - started) * 1000
-        return margin > level
