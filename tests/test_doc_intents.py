@@ -4,7 +4,9 @@ questions in the reader's words), and several summary questions in one message."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+import re
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from sleepchat.core.assistant import Assistant
 from sleepchat.core.models import Prediction
 from sleepchat.core.recall import doc_intents
 from sleepchat.core.recall.followups import match
+from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
 
@@ -44,7 +47,6 @@ async def studied(
     a = await assistant(store, backend)
     await a.attach(name, text)
     await a.reflect()
-    return a, backend, {p.intent: p for p in a.predictions if p.intent}
     return a, backend, {p.intent: p for p in a.predictions if p.intent}
 
 
@@ -213,3 +215,56 @@ async def test_a_readme_gets_no_answer_on_what_it_provides(store) -> None:
     examples = "\n```python\ndef a(): ...\ndef b(): ...\n```\n"
     _, _, made = await studied(store, "skyline-README.md", README + examples)
     assert "api" not in made
+
+
+def keeps_all(messages: Sequence[ChatMessage], schema: type) -> str:
+    """A model that predicts nothing and, asked to re-validate, keeps every answer listed."""
+    listed = re.findall(r"(?m)^(\S+): .*\n {3}prepared answer:", messages[-1]["content"])
+    verdicts = [{"id": pid, "verdict": "keep"} for pid in listed]
+    return json.dumps({"facts": [], "questions": [], "verdicts": verdicts})
+
+
+async def test_a_files_own_answers_outlive_the_talk_and_its_name_asks_for_them(store) -> None:
+    """After the model answered something else, the file's answers are re-validated like any
+    prediction; asked by the file's name they are served, by "it" not (it may be the last
+    answer's subject), and the last answer's "summarize it" is never the file's summary."""
+    backend = FakeBackend(reply, keeps_all)
+    a = await assistant(store, backend)
+    await a.attach("skyline-README.md", README)
+    await a.reflect()
+    made = {p.intent: p for p in a.predictions if p.intent}
+    await ask(a, "Which terminal fonts look best?")
+    # not yet re-validated: they never saw that exchange
+    assert (await ask(a, "How do I install skyline?")).message.source == "model"
+    await a.reflect()
+    assert (await ask(a, "how do I install it?")).message.source == "model"
+    await a.reflect()
+    assert (await ask(a, "summarize it")).message.source == "model"
+    assert (await ask(a, "what is a skyline?")).message.source == "model"  # the thing, not the file
+    await a.reflect()
+    done = await ask(a, "how do i install skyline")
+    assert done.message.source == "prediction" and done.message.content == made["install"].answer
+    # and then "it" is the file again: its own answer was the last one
+    then = await ask(a, "how do I use it?")
+    assert then.message.source == "prediction" and then.message.content == made["usage"].answer
+
+
+async def test_a_file_named_is_served_only_its_own_answers(store) -> None:
+    backend = FakeBackend(reply, keeps_all)
+    a = await assistant(store, backend)
+    await a.attach("skyline-README.md", README)
+    await a.reflect()
+    other = README.replace("skyline", "harbour").replace("Skyline", "Harbour")
+    await a.attach("harbour-README.md", other)
+    await a.reflect()
+    await ask(a, "Which terminal fonts look best?")
+    await a.reflect()
+    done = await ask(a, "How do I install harbour?")
+    assert done.message.source == "prediction" and "harbour" in done.message.content
+    await a.reflect()
+    done = await ask(a, "How do I install skyline?")
+    assert done.message.source == "prediction" and "install skyline" in done.message.content
+    await a.reflect()
+    await a.attach("harbour-README.md", None)  # removed: its answers go with it
+    assert not [p for p in a.fresh_predictions if p.document == "d2"]
+    assert (await ask(a, "How do I install harbour?")).message.source == "model"

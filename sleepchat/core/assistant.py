@@ -357,9 +357,18 @@ class Assistant:
                         conversation.memory, conversation.history[:-1]
                     )
                     documents = [name for d in attached for name in names_of(d)]
+                    everything = ready
                     found, ready = await self._habits.first(
-                        text, previous, ready, self.clock.now(), documents=documents
+                        text,
+                        previous,
+                        everything,
+                        self.clock.now(),
+                        documents=documents,
+                        files={d.id for d in attached},
                     )
+                    if found is None:
+                        # "how do I install cachetools?" later on: a file named, not "it"
+                        found = document_step.named(conversation.memory, text, everything)
                     result = None if found is not None else await self._recall.match(text, ready)
                     if result is not None and result.hit is not None and result.hit.answer:
                         found = result.hit
@@ -470,6 +479,9 @@ class Assistant:
                 listed = ", ".join(f"{d.id} {d.name}" for d in documents.all) or "none attached"
                 raise CoreError(f"no attached document '{name}' ({listed})")
             await documents.detach(doc)
+            for p in conversation.memory.predictions:  # its own answers are of a file gone
+                if p.document == doc.id and p.status == "fresh":
+                    await conversation.memory.drop_prediction(p.id, f"{doc.name} was removed")
         else:
             body = clean_input(text).strip()
             if not body:

@@ -254,6 +254,10 @@ class Prediction(Record):
     partial_prompt: str = ""  # a digest of the request it answers: continued only under it
     # Its answer left for the next idle period: this one had no room for it (its plan).
     deferred: bool = False
+    # The attached document (its id) whose study made it: its summary, how to install or use
+    # it. Unlike an operation on the last answer it outlives the next message, re-validated
+    # like any prediction, and a question that names the file is served it later too.
+    document: str | None = None
 
 
 @dataclass

@@ -7,7 +7,8 @@ when, form set aside, it is nothing but one of them with the file named by "it" 
 asyncio?" say more, and stay questions for the matcher. Their answers are precomputed only for
 a file whose text shows how (an install command; code; a code file's definitions), and only a
 message right after the file came, or after answers served from its own study, can be served
-them: after the model answered something else, "it" may be that answer's subject.
+them by "it": after the model answered something else, "it" may be that answer's subject. Asked
+by the file's name ("how do I install cachetools?") they are served later too, re-validated.
 """
 
 from __future__ import annotations

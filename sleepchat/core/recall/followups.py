@@ -550,6 +550,18 @@ def match(
     return BY_NAME[name] if name is not None else None
 
 
+def names(text: str, documents: Sequence[str]) -> bool:
+    """Whether ``text`` calls one of ``documents`` by one of its names (not "it", "this"), as
+    a name: "a queue" is the thing, not the file queue.py."""
+    called, lowered = _by_name(documents), text.lower()
+    if called is None:
+        return False
+    return any(not _ARTICLE.search(lowered[: m.start()]) for m in called.finditer(lowered))
+
+
+_ARTICLE = re.compile(r"\b(?:a|an)\s+$")
+
+
 def as_document(text: str, documents: Sequence[str]) -> str:
     """``text`` in lower case, with each way it names one of ``documents`` ("this paper", "the
     attached file", "this library", a name) turned into "it"."""

@@ -6,10 +6,11 @@ after the last answer), an idle period precomputes its summary with the request 
 would send, stored as an answer to the "summary" follow-up intent (``core/recall/followups.py``):
 a message that is that intent, in any of its phrasings, is served it. Then, where the file shows
 how, the answers to how to install and how to use what it describes (``doc_intents``), each
-one of the questions a reader asks of it that the plan made room for, then the others. Like every
-follow-up's answer they stay current only until the next message. Before that, its key facts
-become notes (``doc_facts``). A long file is first studied section by section (``doc_study``):
-its summary, made from that outline, follows.
+one of the questions a reader asks of it that the plan made room for, then the others. Unlike a
+follow-up's answer they outlive the next message: re-validated like any prediction (kept,
+revised in place or dropped), and asked later by the file's name (``named``) they are served.
+Before that, its key facts become notes (``doc_facts``). A long file is first studied section
+by section (``doc_study``): its summary, made from that outline, follows.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from collections.abc import Sequence
 
 from sleepchat.core.memory import Memory, documents
 from sleepchat.core.memory.doc_sections import summary_request
-from sleepchat.core.memory.documents import is_code, subject_of
+from sleepchat.core.memory.documents import is_code, names_of, subject_of
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
-from sleepchat.core.recall import Recall, doc_intents
+from sleepchat.core.recall import Recall, doc_intents, followups
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.reflect_run import Run, user_turns
@@ -52,13 +53,40 @@ def to_study(
 def talked_of(memory: Memory, history: Sequence[Message]) -> list[Document]:
     """The documents a message after ``history`` is about ("it", "this library"): attached
     since its last message, or before replies served from their own study (after a file's
-    summary, "how do I install it?" still asks of the file)."""
+    summary, "how do I install it?" still asks of the file), or the file whose own answer the
+    last reply was (served later, asked by its name)."""
+
+    def made(reply: Message) -> Prediction | None:
+        found = memory.prediction(reply.prediction_id) if reply.prediction_id else None
+        return found if reply.source == "prediction" else None
 
     def studied(reply: Message) -> bool:
-        made = memory.prediction(reply.prediction_id) if reply.prediction_id else None
-        return reply.source == "prediction" and made is not None and made.intent in INTENTS
+        return (p := made(reply)) is not None and p.intent in INTENTS
 
-    return documents.talked_of(memory.documents.all, history, studied)
+    found = documents.talked_of(memory.documents.all, history, studied)
+    last = made(history[-1]) if history and not found else None
+    if last is not None and last.document is not None:
+        found = [d for d in memory.documents.all if d.id == last.document]
+    return found
+
+
+def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction | None:
+    """The answer a file's study made to ``text`` when it names the file ("what is cachetools
+    for?", "how do I install cachetools?") and is nothing but one of those questions: asked
+    any time later, while the answer is current (re-validated since). By "it" it is asked
+    only right after the file or its own answers (``talked_of``): later "it" may be another
+    thing the talk turned to."""
+    for doc in sorted(memory.documents.all, key=lambda d: (d.added, d.id), reverse=True):
+        names = names_of(doc)
+        if not followups.names(text, names):
+            continue
+        summary = followups.match(text, documents=names, just_attached=False)
+        intent = INTENT if summary is not None and summary.name == INTENT else None
+        intent = intent or doc_intents.match(text, names)
+        if intent is not None:
+            wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
+            return next((p for p in wanted if p.answer), None)
+    return None
 
 
 def _answered(current: Sequence[Prediction], intent: str, asked: str) -> bool:
@@ -100,7 +128,7 @@ async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> b
     wanted = requests(doc)
     for intent, asked in wanted:
         current = current_predictions(run.memory, run.history, ttl)
-        if not _answered(current, intent, asked) and not await precompute(run, intent, asked):
+        if not _answered(current, intent, asked) and not await precompute(run, doc, intent, asked):
             return True  # the next idle period goes on
     invited -= len(wanted) - 1  # how to install and use it are questions a reader asks too
     if invited > 0:
@@ -110,8 +138,9 @@ async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> b
     return True
 
 
-async def precompute(run: Run, intent: str, asked: str) -> bool:
-    """The answer to ``asked``, stored for ``intent``; False when it was not finished."""
+async def precompute(run: Run, doc: Document, intent: str, asked: str) -> bool:
+    """The answer to ``asked`` of ``doc``, stored for ``intent``; False when it was not
+    finished."""
     ttl = run.settings.prediction_ttl_turns
     current = current_predictions(run.memory, run.history, ttl)
     history = run.history
@@ -130,6 +159,7 @@ async def precompute(run: Run, intent: str, asked: str) -> bool:
                 based_on_message_id=history[-1].id if history else None,
                 based_on_turn=user_turns(history),
                 intent=intent,
+                document=doc.id,
             )
         )
     result = await predict_step.answer(run, asked, keep=placeholder)

@@ -11,7 +11,7 @@ other (stale once the conversation moves on). A message that is nothing but that
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sleepchat.core.memory.staleness import current_predictions
@@ -81,16 +81,21 @@ class Habits:
         when: float,
         *,
         documents: Sequence[str] = (),
+        files: Collection[str] = (),
     ) -> tuple[Prediction | None, list[Prediction]]:
         """Before the general matcher: the answer precomputed for the intent ``text`` is (None
         when it is none, or nothing was precomputed for it), and what the general matcher
         may serve (an intent's answer is served only through its intent: its canonical words
-        must not stand in for a longer question)."""
+        must not stand in for a longer question). ``files``: the ids of the documents
+        ``documents`` names, whose own study's answers may be served (first: "summarize it"
+        right after attaching is the file's summary); another file's never."""
         intent = await self.notice(text, previous, when, documents=documents)
-        found = served_for(intent, ready)
+        mine = [p for p in ready if p.document is None or p.document in files]
+        mine.sort(key=lambda p: p.document is None)
+        found = served_for(intent, mine)
         if intent is None and (asked := doc_intents.match(text, documents)) is not None:
             # how to install or use a file just attached (never a habit: not on an answer)
-            found = next((p for p in ready if p.intent == asked and p.answer), None)
+            found = next((p for p in mine if p.intent == asked and p.answer), None)
         return found, [p for p in ready if p.intent is None]
 
     async def top(self, n: int) -> list[Intent]:
@@ -117,8 +122,8 @@ async def precompute(run: Run, wanted: int) -> bool:
     current = {p.id for p in current_predictions(run.memory, history, ttl)}
     done: set[str] = set()
     for p in run.memory.predictions:
-        if p.intent is None or p.status != "fresh":
-            continue
+        if p.intent is None or p.document is not None or p.status != "fresh":
+            continue  # a file's own answers are not on the last answer: re-validated instead
         if p.id in current and (p.answer or p.partial):
             done.add(p.intent)  # answered, or cut and kept to be continued
         else:  # made on an earlier answer: an operation on an answer no longer the last

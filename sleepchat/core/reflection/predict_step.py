@@ -145,12 +145,17 @@ def revalidation_instructions(earlier: Sequence[Prediction], since: Sequence[str
 def split_fresh(run: Run) -> tuple[list[Prediction], list[Prediction]]:
     """The model's fresh predictions: those that account for the conversation, and the
     earlier ones. Questions the user queued have their own step (``queued``), follow-up intents
-    theirs (``followup_habits``)."""
+    theirs (``followup_habits``); a document's own answers (``document_step``) are re-validated
+    with the earlier ones once the talk moved on."""
     ttl = run.settings.prediction_ttl_turns
     turn = user_turns(run.history)
-    fresh = [p for p in run.memory.fresh_predictions(turn, ttl) if not (p.queued or p.intent)]
+    fresh = [
+        p
+        for p in run.memory.fresh_predictions(turn, ttl)
+        if not (p.queued or (p.intent and p.document is None))
+    ]
     now = [p for p in current_predictions(run.memory, run.history, ttl) if p in fresh]
-    return now, [p for p in fresh if p not in now]
+    return [p for p in now if p.document is None], [p for p in fresh if p not in now]
 
 
 def unfinished(memory: Memory, history: Sequence[Message], ttl: int) -> list[Prediction]:
@@ -374,6 +379,17 @@ async def answers(run: Run, recall: Recall, revise: Sequence[Prediction]) -> Non
         if result is None or not result.complete:
             run.wasted += result.tokens if result is not None else 0  # a revision is not kept
             return
+        if old.document is not None:  # a file's own answer stays its intent's, revised in place
+            await keep_answer(
+                run,
+                old,
+                result,
+                based_on_message_id=run.history[-1].id if run.history else None,
+                based_on_turn=user_turns(run.history),
+                validated_by=run.reflection.id,
+            )
+            await run.memory.recorder.record(Stats(predictions_revised=1))
+            continue
         await store(
             run, recall, old.question, result.text, answer_tokens=result.tokens, revised_from=old.id
         )

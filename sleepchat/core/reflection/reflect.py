@@ -374,7 +374,8 @@ class Reflector:
             run.steps.append("follow-ups")
         if level != "none":
             current, _earlier = predict_step.split_fresh(run)
-            wanted = run.settings.max_predictions - len(current) - len(revise)
+            revising = [p for p in revise if p.document is None]  # a file's: not questions
+            wanted = run.settings.max_predictions - len(current) - len(revising)
             if run.plan is not None:
                 wanted = min(wanted, run.plan.questions)
             await predict_step.questions(run, self.recall, wanted, revise)
