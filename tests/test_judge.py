@@ -344,6 +344,11 @@ async def test_a_server_answering_yes_or_no_is_read_from_its_first_word() -> Non
     backend = FakeBackend(lambda _m: next(said))
     margins = await backend.yes_margins([judge_messages("a", "b")] * 3)
     assert margins == [1.0, -1.0, -1.0]
+    # a yes past where the pair is settled ends the asking
+    said = iter(["yes", "yes"])
+    backend = FakeBackend(lambda _m: next(said))
+    asked = [judge_messages("a", "b")] * 2
+    assert await backend.yes_margins(asked, stop_outside=(-2, 0.5)) == [1.0]
     assert all(c.options.get("temperature") == 0.0 for c in backend.calls)
     assert all(c.num_predict is not None and c.num_predict <= 3 for c in backend.calls)
 

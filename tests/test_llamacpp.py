@@ -682,6 +682,15 @@ class TestRealModel:
         assert warm.prompt_ms * 2 < cold.prompt_ms
         await backend.aclose()
 
+    async def test_the_judge_stops_once_a_margin_settles_the_pair(self, smollm2: Any) -> None:
+        backend = LlamaCppBackend("smollm2", llama=smollm2, threads=MODEL_THREADS)
+        pair = judge_messages("How do I start a compost heap?", "how do i begin a compost heap")
+        asked = [pair, pair]
+        assert len(await backend.yes_margins(asked, stop_outside=(-1e6, 1e6))) == 2
+        assert len(await backend.yes_margins(asked, stop_outside=(-1e6, -1e5))) == 1  # above
+        assert len(await backend.yes_margins(asked, stop_outside=(1e5, 1e6))) == 1  # at or below
+        await backend.aclose()
+
     async def test_judging_a_question_leaves_the_chat_cache_warm(self, smollm2: Any) -> None:
         # The recall judge's prompt shares nothing with the chat's: without the cache being
         # kept, a miss after a judged pair would prefill the whole history again.
