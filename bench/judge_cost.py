@@ -4,11 +4,12 @@ on the embedded model, at the reply cap a session uses by default.
 For each conversation (MT-Bench's two-turn questions: pass ``../shared/conversations/
 mtbench.jsonl``, first N in file order): the first turn is answered (capped at 256 tokens: it is
 only the history); then a labelled pair that reaches the judge (``--pairs``, default the frozen
-``tests/data/recall_test4.jsonl``: pairs the word rules leave open, in file order, one a
-conversation) is judged as a session meets it: its predicted question readied while idle (the
-reflection's last step), then judged by ``judged_same`` at the model's shipped calibration (the
-second order asked only where the first does not settle the pair), and again with both orders
-always asked (the most a pair costs; the two arms alternate); then the second turn is generated
+``tests/data/recall_test4.jsonl``: pairs the word rules leave open, a rewording and a
+look-alike in turn, in file order, one a conversation) is judged as a session meets it: its
+predicted question readied while idle (the reflection's last step), then judged by
+``judged_same`` at the model's shipped calibration (the second order asked only where the first
+does not settle the pair), and again with both orders always asked (the most a pair costs; the
+two arms alternate); then the second turn is generated
 at the default cap (1,024 tokens) and timed: to its first token, to its 256th (where the
 benchmarks' capped replies end) and to its end. Prints the medians, the judge's share of each,
 and a judged miss's first token against no judge.
@@ -71,12 +72,14 @@ async def main() -> None:
     if cal is None:
         raise SystemExit(f"{args.model}: no shipped calibration to judge at")
     verifier = Verifier.default()
-    pairs: list[tuple[Pair, float]] = []
+    judged: dict[bool, list[tuple[Pair, float]]] = {True: [], False: []}
     for pair in load_pairs(args.pairs):
         verdict = verifier.check(pair.predicted, pair.asked)
         level = cal.level(judge_kind(verdict)) if verdict.judge else None
         if level is not None:
-            pairs.append((pair, level))
+            judged[pair.same].append((pair, level))
+    # A rewording, then a look-alike, in turn: hits and misses both cost what they cost.
+    pairs = [p for two in zip(judged[True], judged[False], strict=False) for p in two]
     backend = LlamaCppBackend(args.model, n_ctx=4096, seed=0)
     session: list[float] = []
     both: list[float] = []
