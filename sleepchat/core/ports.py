@@ -224,3 +224,10 @@ class Judge(Protocol):
     async def prepare(self, predicted: Sequence[str]) -> None:
         """While idle, whatever makes judging a question against ``predicted`` cheaper later."""
         ...
+
+
+def settled(margin: float, stop_outside: tuple[float, float] | None) -> bool:
+    """Whether a yes/no margin lies outside ``stop_outside`` (at or below its low end, or above
+    its high end), where it decides a judged pair and the questions after it need not be asked:
+    the contract of a model's ``yes_margins`` (core/recall/judge.py)."""
+    return stop_outside is not None and not stop_outside[0] < margin <= stop_outside[1]

@@ -42,8 +42,8 @@ from sleepchat.core.ports import (
     ChatStats,
     ModelOptions,
     StructuredMode,
+    settled,
 )
-from sleepchat.core.recall.judge import settled
 from sleepchat.llm.loops import LoopGuard
 from sleepchat.text import valid_text
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sleepchat.core.recall.judge import settled
+from sleepchat.core.ports import settled
 
 log = logging.getLogger("sleepchat.llm")
 

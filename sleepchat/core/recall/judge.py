@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from sleepchat.core.ports import ChatMessage, ModelOptions
+from sleepchat.core.ports import ChatMessage, ModelOptions, settled
 from sleepchat.core.recall.calibration import Calibration, FirstOrder
 from sleepchat.core.recall.verify import Verifier, judge_kind
 
@@ -101,12 +101,6 @@ def _clamped(margin: float) -> float:
 def mean(first: float, second: float) -> float:
     """The pair's margin: the two orders' mean, each clamped."""
     return (_clamped(first) + _clamped(second)) / 2
-
-
-def settled(margin: float, stop_outside: tuple[float, float] | None) -> bool:
-    """Whether ``margin`` lies outside ``stop_outside`` (at or below its low end, or above its
-    high end), where it decides the pair and the questions after it need not be asked."""
-    return stop_outside is not None and not stop_outside[0] < margin <= stop_outside[1]
 
 
 async def both_orders(
