@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sleepchat.core.memory.documents import estimate_tokens
+from sleepchat.core.memory.documents import estimate_tokens, subject_of
 from sleepchat.core.memory.user_memory import WORDS_WEIGHT  # one weight for both rankings
 from sleepchat.core.models import Document
 from sleepchat.core.reflection import quality
@@ -116,10 +116,13 @@ def studied(doc: Document) -> tuple[int, int] | None:
 def summary_request(doc: Document) -> str:
     """The request idle time precomputes a document's summary with."""
     # What else a reader asks of it first is in it too ("what is it, and who is it for?"), and
-    # its opening answers one asked for in a sentence or two.
+    # its opening answers one asked for in a sentence or two. Its subject named: asked "what
+    # it is", the 1.5B model said what the file was ("a README file for ghp-import"), not what
+    # ghp-import does, which is what "what is ghp-import for?" asks.
     return (
-        f"Summarize the attached document {doc.name}: first what it is, in one or two "
-        "sentences; then who it is for, and its main points (for code, what it provides)."
+        f"Summarize the attached document {doc.name}: first what {subject_of(doc)} is and "
+        "does, in one or two sentences; then who it is for, and its main points (for code, "
+        "what it provides)."
     )
 
 
