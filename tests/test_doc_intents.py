@@ -270,3 +270,31 @@ async def test_a_file_named_is_served_only_its_own_answers(store) -> None:
     await a.attach("harbour-README.md", None)  # removed: its answers go with it
     assert not [p for p in a.fresh_predictions if p.document == "d2"]
     assert (await ask(a, "How do I install harbour?")).message.source == "model"
+
+
+async def test_what_a_code_file_holds_is_what_it_provides_and_a_readmes_its_summary(
+    store, tmp_path: Path
+) -> None:
+    a, _, made = await studied(store, "ring.py", MODULE)
+    done = await ask(a, "so what does this module contain?")
+    assert done.message.source == "prediction" and done.message.content == made["api"].answer
+    # later, by its name, after another answer: the same (re-validated) answer
+    later = await Store.open(tmp_path / "later")
+    try:
+        b = await assistant(later, FakeBackend(reply, keeps_all))
+        await b.attach("ring.py", MODULE)
+        await b.reflect()
+        provides = next(p for p in b.predictions if p.intent == "api")
+        await ask(b, "Which terminal fonts look best?")
+        await b.reflect()
+        named = await ask(b, "what is in ring?")
+        assert named.message.source == "prediction" and named.message.content == provides.answer
+    finally:
+        await later.close()
+    other = await Store.open(tmp_path / "readme")
+    try:
+        readme, _, facts = await studied(other, "skyline-README.md", README)
+        done = await ask(readme, "what does this library contain?")
+        assert done.message.content == facts["summary"].answer  # no list of parts: its summary
+    finally:
+        await other.close()

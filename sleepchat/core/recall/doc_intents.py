@@ -120,6 +120,25 @@ def _table() -> dict[str, str]:
     return table_of([*listed.items(), (API, _api_phrasings())], "document")
 
 
+# Asked of a file, these are its summary; of a program file that has an answer on what it
+# provides, they ask for that (graphlib.py's summary, asked "what's in this module?", named
+# none of its classes).
+_CONTENTS = frozenset(
+    normalize(x)
+    for x in (
+        "what does it contain", "what is in it", "what it contains", "what is inside it",
+        "what does it include", "what does it have", "what does it provide", "what it provides",
+        "what does it offer", "what it offers", "what is in there",
+    )
+)  # fmt: skip
+
+
+def contents(text: str, documents: Sequence[str]) -> bool:
+    """Whether ``text`` asks what a file (called by one of ``documents``' names, "it" or
+    "this module") holds, and nothing else."""
+    return bool(documents) and normalize(as_document(text, documents)) in _CONTENTS
+
+
 def match(text: str, documents: Sequence[str]) -> str | None:
     """The intent ``text`` is nothing but, asked of a file just attached (``documents``: what
     those files may be called by), or None."""

@@ -93,6 +93,8 @@ class Habits:
         mine = [p for p in ready if p.document is None or p.document in files]
         mine.sort(key=lambda p: p.document is None)
         found = served_for(intent, mine)
+        if found is not None and found.document and doc_intents.contents(text, documents):
+            found = api_of(found.document, mine) or found
         if intent is None and (asked := doc_intents.match(text, documents)) is not None:
             # how to install or use a file just attached (never a habit: not on an answer)
             found = next((p for p in mine if p.intent == asked and p.answer), None)
@@ -103,6 +105,13 @@ class Habits:
         counts, last = await self._load()
         ranked = sorted(counts, key=lambda k: (counts[k], last.get(k, 0.0)), reverse=True)
         return [BY_NAME[k] for k in ranked[: max(0, n)]]
+
+
+def api_of(document: str, ready: Sequence[Prediction]) -> Prediction | None:
+    """What the file ``document`` provides, precomputed: the answer "what's in this module?"
+    asks for, where there is one."""
+    wanted = (p for p in ready if p.document == document and p.intent == doc_intents.API)
+    return next((p for p in wanted if p.answer), None)
 
 
 def served_for(intent: Intent | None, ready: Sequence[Prediction]) -> Prediction | None:
