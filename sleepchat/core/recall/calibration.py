@@ -105,7 +105,7 @@ class Calibration:
     model: str  # model_key()
     method: str  # how the model was asked: one of METHODS
     kinds: Mapping[str, KindLevel] = field(default_factory=dict)
-    judge_ms: float = 0.0  # mean time to judge one pair (both orders)
+    judge_ms: float = 0.0  # mean time to judge one pair as a session does
     measured: str = ""  # when, ISO date
     source: str = "calibrated here"
     first: FirstOrder = field(default_factory=FirstOrder)

@@ -10,6 +10,10 @@ the mean of the two orders served more rewordings at no look-alike than the lowe
 did on the labelled pairs (README, Recall); each order is clamped so that one order's
 certainty cannot carry the other.
 
+The first order is the cheap one (readied while idle, it prefills only the asked question): where
+the calibration says it settles a pair alone (above every look-alike's, or below every served
+rewording's), the second is not asked.
+
 A backend's answer is a margin: the log-odds of "yes" over "no" as the reply's first word where
 the model's log-probabilities are at hand (the embedded model), else +1 for a yes and -1 for
 anything else. A pair is the same only above the level calibrated for that model and that kind
@@ -101,18 +105,6 @@ def _clamped(margin: float) -> float:
 def mean(first: float, second: float) -> float:
     """The pair's margin: the two orders' mean, each clamped."""
     return (_clamped(first) + _clamped(second)) / 2
-
-
-async def both_orders(
-    model: YesNo, predicted: str, asked: str, options: ModelOptions | None = None
-) -> tuple[float, float]:
-    """Both orders' margins, the predicted question shown first in the first: what a
-    calibration needs of every pair."""
-    questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
-    margins = await model.yes_margins(questions, options=options)
-    if len(margins) != 2:
-        raise ValueError(f"the model answered {len(margins)} of 2 questions")
-    return margins[0], margins[1]
 
 
 def bounds(level: float, first: FirstOrder) -> tuple[float, float]:
