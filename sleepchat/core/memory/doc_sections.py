@@ -117,8 +117,8 @@ def summary_request(doc: Document) -> str:
     """The request idle time precomputes a document's summary with."""
     # What else a reader asks of it first is in it too ("what is it, and who is it for?"), and
     # its opening answers one asked for in a sentence or two. Its subject named: asked "what
-    # it is", the 1.5B model said what the file was ("a README file for ghp-import"), not what
-    # ghp-import does, which is what "what is ghp-import for?" asks.
+    # it is", the 1.5B model said what the file was ("a README file for" a tool), not what the
+    # tool does, which is what a reader asking what it is for wants.
     return (
         f"Summarize the attached document {doc.name}: first what {subject_of(doc)} is and "
         "does, in one or two sentences; then who it is for, and its main points (for code, "

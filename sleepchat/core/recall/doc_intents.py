@@ -121,7 +121,7 @@ def _table() -> dict[str, str]:
 
 
 # Asked of a file, these are its summary; of a program file that has an answer on what it
-# provides, they ask for that (graphlib.py's summary, asked "what's in this module?", named
+# provides, they ask for that (graphlib.py's summary, asked what the module held, named
 # none of its classes).
 _CONTENTS = frozenset(
     normalize(x)

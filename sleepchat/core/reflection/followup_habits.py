@@ -108,7 +108,7 @@ class Habits:
 
 
 def api_of(document: str, ready: Sequence[Prediction]) -> Prediction | None:
-    """What the file ``document`` provides, precomputed: the answer "what's in this module?"
+    """What the file ``document`` provides, precomputed: the answer "what does this module contain?"
     asks for, where there is one."""
     wanted = (p for p in ready if p.document == document and p.intent == doc_intents.API)
     return next((p for p in wanted if p.answer), None)
