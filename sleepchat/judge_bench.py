@@ -21,6 +21,7 @@ from dataclasses import astuple, dataclass
 from importlib import resources
 from typing import IO, TYPE_CHECKING
 
+from sleepchat.core.ports import settled
 from sleepchat.core.recall.calibration import (
     KINDS,
     LOG_ODDS,
@@ -38,7 +39,6 @@ from sleepchat.core.recall.judge import (
     bounds,
     judge_messages,
     mean,
-    settled,
     start_groups,
     verdict,
 )

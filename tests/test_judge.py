@@ -16,7 +16,7 @@ from support.core_assistant import ask, assistant, nothing_to_predict, reply
 from sleepchat import judge_bench
 from sleepchat.config import load_config
 from sleepchat.core.clock import FakeClock
-from sleepchat.core.ports import ChatMessage, ModelOptions
+from sleepchat.core.ports import ChatMessage, ModelOptions, settled
 from sleepchat.core.recall import Recall
 from sleepchat.core.recall.calibration import (
     LOG_ODDS,
@@ -31,7 +31,7 @@ from sleepchat.core.recall.calibration import (
     lookup,
     model_key,
 )
-from sleepchat.core.recall.judge import ModelJudge, judge_messages, settled
+from sleepchat.core.recall.judge import ModelJudge, judge_messages
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.recall_bench import Pair, prediction
 from sleepchat.runtime import build_judge, judge_key

@@ -330,7 +330,7 @@ class BaseBackend(ABC):
     ) -> list[float]:
         """The recall judge's yes/no questions (core/recall/judge.py): +1 for a reply that
         starts with "yes", -1 for any other, stopping after the first that settles the pair
-        (``stop_outside``: judge.settled). A backend that can read the model's log-probabilities
+        (``stop_outside``: ports.settled). A backend that can read the model's log-probabilities
         returns the log-odds of "yes" over "no" instead."""
         opts = options or ModelOptions()
         greedy = ModelOptions(opts.num_ctx, 0.0, opts.seed, dict(opts.extra))

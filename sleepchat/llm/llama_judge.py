@@ -195,7 +195,7 @@ def yes_margins(
     starts: Starts | None = None,
 ) -> list[float]:
     """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
-    stopping after the first that settles the pair (``stop_outside``: judge.settled). Each
+    stopping after the first that settles the pair (``stop_outside``: ports.settled). Each
     prompt prefills from the longest of ``starts`` it begins with, or from what the one before
     it left in the cache."""
     import numpy as np  # llama-cpp-python's own dependency

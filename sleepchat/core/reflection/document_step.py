@@ -25,7 +25,7 @@ from sleepchat.core.models import Document, Message, Prediction
 from sleepchat.core.recall import Recall, doc_intents, followups
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection import doc_facts, doc_study, predict_step
-from sleepchat.core.reflection.followup_habits import api_of
+from sleepchat.core.reflection.followup_habits import what_it_holds
 from sleepchat.core.reflection.reflect_run import Run, user_turns
 
 INTENT = "summary"
@@ -84,8 +84,8 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
         summary = followups.match(text, documents=names, just_attached=False)
         intent = INTENT if summary is not None and summary.name == INTENT else None
         intent = intent or doc_intents.match(text, names)
-        if intent == INTENT and doc_intents.contents(text, names):
-            intent = doc_intents.API if api_of(doc.id, ready) is not None else intent
+        if intent == INTENT and (holds := what_it_holds(doc.id, text, names, ready)):
+            return holds
         if intent is not None:
             wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
             return next((p for p in wanted if p.answer), None)

@@ -93,8 +93,8 @@ class Habits:
         mine = [p for p in ready if p.document is None or p.document in files]
         mine.sort(key=lambda p: p.document is None)
         found = served_for(intent, mine)
-        if found is not None and found.document and doc_intents.contents(text, documents):
-            found = api_of(found.document, mine) or found
+        if found is not None and found.document is not None:
+            found = what_it_holds(found.document, text, documents, mine) or found
         if intent is None and (asked := doc_intents.match(text, documents)) is not None:
             # how to install or use a file just attached (never a habit: not on an answer)
             found = next((p for p in mine if p.intent == asked and p.answer), None)
@@ -107,9 +107,13 @@ class Habits:
         return [BY_NAME[k] for k in ranked[: max(0, n)]]
 
 
-def api_of(document: str, ready: Sequence[Prediction]) -> Prediction | None:
-    """What the file ``document`` provides, precomputed: the answer "what does this module contain?"
-    asks for, where there is one."""
+def what_it_holds(
+    document: str, text: str, documents: Sequence[str], ready: Sequence[Prediction]
+) -> Prediction | None:
+    """When ``text`` asks what the file ``document`` holds ("what does this module contain?"),
+    what it provides, where that was precomputed; else None."""
+    if not doc_intents.contents(text, documents):
+        return None
     wanted = (p for p in ready if p.document == document and p.intent == doc_intents.API)
     return next((p for p in wanted if p.answer), None)
 
