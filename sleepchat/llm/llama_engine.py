@@ -428,6 +428,10 @@ class LlamaEngine:
             self._yes_no = (single_tokens(llama, YES), single_tokens(llama, NO))
         prompts = [self._tokens(messages) for messages in questions]
         self._use_threads(False)
+        # llama.cpp reads the abort flag the last request left it: a context shared with
+        # another engine (the tests share one model) may point at a flag freed since, which
+        # reads as "stop" (llama_decode returned 2). A judge question has no flag of its own.
+        self._abort.watch(llama, None)
         try:
             llama_cpp = import_llama_cpp()
             return yes_margins(
