@@ -304,3 +304,69 @@ async def test_the_questions_a_reader_asks_of_a_new_document_are_precomputed(sto
     assert "12 May in Lisbon" in idle.messages[0]["content"]
     done = await ask(a, invited)
     assert done.message.source == "prediction" and done.message.content == p.answer
+
+
+TOOL_README = (
+    "# ringlog\n\nA ring buffer for log lines.\n\n## Install\n\n    pip install ringlog\n\n"
+    "## Usage\n\n```python\nfrom ringlog import Ring\nring = Ring(100)\n```\n\n"
+    "`Ring.tail(n)` returns the last n lines; `Ring.dump(path)` writes them to a file.\n"
+)
+
+
+def reader_questions(requests: list[str], invited: str):  # type: ignore[no-untyped-def]
+    """A model that proposes ``invited`` when asked for questions, and records each request."""
+
+    def structured(messages: Sequence[ChatMessage], schema: type) -> str:
+        if schema.__name__ == "QuestionList":
+            requests.append(messages[-1]["content"])
+            return json.dumps({"questions": [invited]})
+        return json.dumps({"facts": [], "verdicts": [], "questions": []})
+
+    return structured
+
+
+async def test_a_readme_that_shows_install_and_usage_still_gets_a_readers_questions(store) -> None:
+    """How to install and use it are the file's own answers: they take no place from the
+    specific questions a reader asks of it."""
+    invited = "How do I write the last lines to a file with Ring.dump?"
+    requests: list[str] = []
+    backend = FakeBackend(reply, reader_questions(requests, invited))
+    a = await assistant(store, backend, predict="always")
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    made = {p.intent for p in a.predictions if p.answer}
+    assert {"summary", "install", "usage"} <= made
+    # as many as any idle period asks for (max_predictions)
+    assert any('I just attached the document "README.md". Suggest up to 3' in r for r in requests)
+    [p] = [p for p in a.predictions if p.question == invited]
+    done = await ask(a, invited)
+    assert done.message.source == "prediction" and done.message.content == p.answer
+
+
+async def test_after_an_answer_about_a_file_the_next_questions_are_a_readers(store) -> None:
+    invited = "What does Ring.tail return?"
+    requests: list[str] = []
+    backend = FakeBackend(reply, reader_questions(requests, invited))
+    a = await assistant(store, backend, predict="always")
+    await a.attach("README.md", TOOL_README)
+    await ask(a, "How big can a ring get?")  # asked at once: nothing studied yet
+    requests.clear()
+    await a.reflect()
+    [request] = [r for r in requests if "Following your last answer" in r]
+    assert 'I attached the document "README.md"' in request
+    assert "my situation" not in request
+    assert any(p.question == invited and p.answer for p in a.predictions)
+    done = await ask(a, invited)
+    assert done.message.source == "prediction"
+
+
+async def test_once_the_talk_left_the_file_the_next_questions_are_about_the_talk(store) -> None:
+    requests: list[str] = []
+    backend = FakeBackend(reply, reader_questions(requests, "Should I invite the press?"))
+    a = await assistant(store, backend, predict="always")
+    await a.attach("README.md", TOOL_README)
+    for question in ("Who comes to the party?", "Which day suits?", "What do we eat?", "Where?"):
+        await ask(a, question)
+    requests.clear()
+    await a.reflect()
+    assert requests and all("README.md" not in r and "my situation" in r for r in requests)

@@ -30,6 +30,7 @@ from sleepchat.core.reflection.reflect_run import Run, user_turns
 
 INTENT = "summary"
 INTENTS = (INTENT, *doc_intents.NAMES)  # what a file's study precomputes
+READING = 3  # a reader's first questions after attaching a file: taken to be about it
 
 
 def to_study(
@@ -69,6 +70,28 @@ def talked_of(memory: Memory, history: Sequence[Message]) -> list[Document]:
     if last is not None and last.document is not None:
         found = [d for d in memory.documents.all if d.id == last.document]
     return found
+
+
+def reading(memory: Memory, history: Sequence[Message]) -> Document | None:
+    """After an answer, the file the next question is likely about: the one the talk is about
+    (``talked_of``), else the newest, attached no more than ``READING`` questions ago (a
+    reader's first questions about a file are about it); None when the talk is elsewhere."""
+    found = talked_of(memory, history)
+    if found:
+        return max(found, key=lambda d: (d.added, d.id))
+    docs = memory.documents.all
+    if not docs:
+        return None
+    newest = max(docs, key=lambda d: (d.added, d.id))
+    ids = [m.id for m in history]
+    start = ids.index(newest.after_message_id) + 1 if newest.after_message_id in ids else 0
+    since = sum(1 for m in history[start:] if m.role == "user")
+    return newest if since <= READING else None
+
+
+def just_attached(doc: Document, history: Sequence[Message]) -> bool:
+    """Nothing was said since ``doc`` was attached."""
+    return doc.after_message_id == (history[-1].id if history else None)
 
 
 def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction | None:
@@ -133,7 +156,8 @@ async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> b
         current = current_predictions(run.memory, run.history, ttl)
         if not _answered(current, intent, asked) and not await precompute(run, doc, intent, asked):
             return True  # the next idle period goes on
-    invited -= len(wanted) - 1  # how to install and use it are questions a reader asks too
+    # The file's own answers are not among them: with how to install and use it counted, a
+    # README left no room for any question of the reader's own (most of what readers ask).
     if invited > 0:
         await predict_step.questions(run, recall, invited, document=doc.name)
         if answering:

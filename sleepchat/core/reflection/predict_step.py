@@ -94,7 +94,12 @@ def is_correction(text: str) -> bool:
 
 
 def question_instructions(
-    asked: Sequence[str], existing: Sequence[str], wanted: int, document: str | None = None
+    asked: Sequence[str],
+    existing: Sequence[str],
+    wanted: int,
+    document: str | None = None,
+    *,
+    following: bool = False,
 ) -> str:
     # No header or quoted samples: small models copy them verbatim as "questions". Users'
     # real follow-ups are short decisions about the advice just given ("Is it safe to force
@@ -107,11 +112,19 @@ def question_instructions(
         "thing you suggested, or whether it is safe or enough in my case. About my situation; "
         "each ends with a question mark. Do not ask me anything."
     ]
-    if document is not None:  # a file just attached: what a reader of it asks first
+    if document is not None:  # a file the talk is about: what a reader of it asks next
         name = json.dumps(document, ensure_ascii=False)
+        # After an answer about it, a reader's next question is another specific one about the
+        # file: asked about "my situation", the model wrote none a reader asks.
+        start = (
+            f"I attached the document {name}. Following your last answer, suggest up to "
+            f"{wanted} questions I might ask you about the document next."
+            if following
+            else f"I just attached the document {name}. Suggest up to {wanted} questions I "
+            "might ask you about it next."
+        )
         parts = [
-            f"I just attached the document {name}. Suggest up to {wanted} questions I might "
-            "ask you about it next. Each asks how to do one specific task with what it "
+            f"{start} Each asks how to do one specific task with what it "
             "describes, or about one specific thing it names (a function, an option, a number, "
             "a result), named in the question; not its summary or what it is for (answered "
             "already). Write each one in my own words, short, ending with a question mark. Do "
@@ -277,15 +290,18 @@ async def questions(
     wanted: int,
     revising: Sequence[Prediction] = (),
     document: str | None = None,
+    *,
+    following: bool = False,
 ) -> list[Prediction]:
     """Ask for new questions and store those that pass the gate (answers still empty).
-    ``document``: the name of a file just attached: the questions a reader asks of it."""
+    ``document``: the name of a file the talk is about: the questions a reader asks of it
+    (``following``: after an answer about it, else just attached)."""
     if wanted <= 0:
         return []
     current, _earlier = split_fresh(run)
     asked = [m.content for m in run.history if m.role == "user"]
     existing = [p.question for p in [*current, *revising]]
-    tail = question_instructions(asked, existing, wanted, document)
+    tail = question_instructions(asked, existing, wanted, document, following=following)
     before = run.tokens
     plan = await run.structured(
         tail, QuestionList, QUESTIONS_TOKENS, after_notes=True, salvage=finished_questions

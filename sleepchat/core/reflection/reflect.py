@@ -378,7 +378,16 @@ class Reflector:
             wanted = run.settings.max_predictions - len(current) - len(revising)
             if run.plan is not None:
                 wanted = min(wanted, run.plan.questions)
-            await predict_step.questions(run, self.recall, wanted, revise)
+            # Talking of a file: what a reader asks of it next, not of their situation.
+            doc = document_step.reading(run.memory, run.history)
+            await predict_step.questions(
+                run,
+                self.recall,
+                wanted,
+                revise,
+                document=None if doc is None else doc.name,
+                following=doc is None or not document_step.just_attached(doc, run.history),
+            )
             run.steps.append("questions")
         if level == "answers":
             await predict_step.answers(run, self.recall, revise)
