@@ -71,6 +71,12 @@ FROZEN = {
     "../../bench/doc_questions_test8.json": (
         "8bb90f9379dab0876bbd966288dcc643f6138d1cac51340d4b7f17be1812e120"
     ),
+    # and a ninth (tqdm's and toolz's READMEs, statistics.py, Stingray's JOSS paper), by another
+    # such helper on 2026-12-05 after the subject-named summary and what a code file holds were
+    # built, frozen unread
+    "../../bench/doc_questions_test9.json": (
+        "a8d148e59e3ca1d3c16e6ceb3220640246c41f928511ee844964dde122462739"
+    ),
 }
 
 

@@ -31,6 +31,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test6.json",
     ROOT / "bench" / "doc_questions_test7.json",
     ROOT / "bench" / "doc_questions_test8.json",
+    ROOT / "bench" / "doc_questions_test9.json",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
