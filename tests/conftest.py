@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from sleepchat.config import CONFIG_ENV, ENV_VARS
+from sleepchat.store import Store
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -53,6 +56,14 @@ def _isolated_env(
     # every variable the settings table reads, and the key Ollama's own client reads
     for var in (CONFIG_ENV, *ENV_VARS, "OLLAMA_API_KEY"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A real store in the test's own folder (``data``), closed after the test."""
+    s = await Store.open(tmp_path / "data")
+    yield s
+    await s.close()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +14,6 @@ from sleepchat.core.settings import CoreSettings
 from sleepchat.llm.base import BackendUnreachable, ModelOptions
 from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 def make(store: Store, backend: FakeBackend | None = None, **settings) -> Assistant:

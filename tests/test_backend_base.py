@@ -4,8 +4,7 @@ core reads the capabilities it declares (instead of guessing from a backend's na
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -115,13 +114,6 @@ async def test_the_defaults_a_backend_inherits() -> None:
 
 
 # -- the core reads the capabilities -------------------------------------------------------------
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 def assistant(store: Store, backend: BaseBackend, **settings: Any) -> Assistant:

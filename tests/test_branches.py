@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
@@ -35,13 +34,6 @@ async def run(events) -> list[Event]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def backend() -> FakeBackend:
     return FakeBackend(answer, structured)
-
-
-@pytest.fixture
-async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    store = await Store.open(tmp_path / "d")
-    yield store
-    await store.close()
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 
-import pytest
 from support.core_assistant import ask, assistant, nothing_to_predict
 
 from sleepchat.core.models import Prediction
@@ -44,13 +43,6 @@ class Freezing(FakeBackend):
             if answering and self.after is not None and words == self.after:
                 self.frozen.set()
                 await asyncio.Event().wait()  # a key will cancel it here
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 async def cut_by_a_key(a, backend: Freezing) -> None:  # type: ignore[no-untyped-def]

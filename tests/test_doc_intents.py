@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -48,13 +48,6 @@ async def studied(
     await a.attach(name, text)
     await a.reflect()
     return a, backend, {p.intent: p for p in a.predictions if p.intent}
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,8 @@ hold a fact from deep inside the file, and the request stays within the context 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
-import pytest
 from support.core_assistant import ask, assistant, nothing_to_predict
 
 from sleepchat.core.context import estimate
@@ -48,13 +46,6 @@ def answers_from_prompt(messages: Sequence[ChatMessage]) -> str:
     if "4,211 ships" in seen and "lighthouse" in messages[-1]["content"]:
         return "Ines Duarte's logbook recorded 4,211 ships."
     return "The document does not say."
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 def test_sections_hold_the_whole_text_cut_between_paragraphs() -> None:

@@ -8,10 +8,9 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
 from support.cli import events, run_cli, sleepchat
 from support.core_assistant import ask, assistant
 
@@ -64,13 +63,6 @@ def summarizer(messages: Sequence[ChatMessage]) -> str:
     """A summary from what the request holds: the years it was shown."""
     seen = " ".join(m["content"] for m in messages[:-1])
     return "Rebuilt in " + ", ".join(sorted(set(re.findall(r"rebuilt in (\d+)", seen))))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 async def attached(store: Store, backend: FakeBackend):  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -23,20 +23,12 @@ from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.export import to_json, to_markdown
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
-from sleepchat.store import Store
 
 LAUNCH = "# Launch plan\n\nThe launch is on 12 May in Lisbon. Budget: 40,000 euros.\n"
 
 
 def reply(messages: Sequence[ChatMessage]) -> str:
     return f"Answer to: {messages[-1]['content']}"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 def asked(backend: FakeBackend, question: str) -> list[ChatMessage]:

@@ -4,10 +4,8 @@ idle with exactly a chat turn's request, served only to a message that is that i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from support.cli import events, sleepchat
 from support.core_assistant import ask, assistant, nothing_to_predict, reply
 
@@ -15,17 +13,9 @@ from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection.followup_habits import Habits
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.llm.fake import FakeBackend
-from sleepchat.store import Store
 
 SHORTER = BY_NAME["shorter"].request
 EXAMPLE = BY_NAME["example"].request
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 def requests(backend: FakeBackend) -> list[str]:

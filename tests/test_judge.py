@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +95,6 @@ def _pair(text: str) -> tuple[str, str]:
     B, in whichever order they are shown."""
     found = dict(re.findall(r'Message ([AB]): "(.*)"', text))
     return found.get("A", ""), found.get("B", "")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 # the judge ------------------------------------------------------------------------------------
@@ -205,7 +198,6 @@ def test_the_question_names_both_messages_and_asks_for_yes_or_no() -> None:
     assert user["content"].startswith("Would the best reply to message A also be a complete")
     assert user["content"].endswith('Message A: "A?"\nMessage B: "B"')
     assert "yes or no" in user["content"]
-
 
 
 async def test_the_judge_readies_the_questions_predicted_and_judges_them_as_asked() -> None:

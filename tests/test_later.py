@@ -5,7 +5,6 @@ asked, never aged out by turn count, answered again when the conversation moved 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ from sleepchat.llm.fake import FakeBackend
 from sleepchat.store import Store
 
 QUEUED = "How do I keep the starter alive while I am away for two weeks?"
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 async def test_a_queued_question_is_answered_while_idle_and_served_when_asked(store) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -66,13 +65,6 @@ def test_a_repeated_block_is_a_loop_soon_after_its_third_copy(block: str) -> Non
 )
 def test_ordinary_text_is_not_a_loop(text: str) -> None:
     assert feed_words(LoopGuard(), text + " ") is None
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 async def reply(a: Assistant, events: AsyncIterator[object]) -> tuple[str, ReplyDone]:

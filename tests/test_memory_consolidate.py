@@ -5,8 +5,7 @@ sessions left alone; a new session's first question picks what is quoted."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 from support.core_assistant import ask, assistant, nothing_to_predict
@@ -25,13 +24,6 @@ T0 = 1_683_500_000.0
 
 def reply(messages: Sequence[ChatMessage]) -> str:
     return "Noted."
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 def chat(source: str, when: float, *said: str) -> Imported:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import pytest
 from support.core_assistant import ask, assistant
@@ -148,13 +147,6 @@ def test_speeds_read_from_replies_and_tolerant_of_a_damaged_record() -> None:
 def test_a_notes_list_cut_by_its_ceiling_keeps_the_facts_it_finished() -> None:
     raw = '{"facts": ["I bake on Sundays", "My oven runs hot", "I use rye fl'
     assert finished_facts(raw).facts == ["I bake on Sundays", "My oven runs hot"]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 async def measured(store: Store, **speed: object) -> None:

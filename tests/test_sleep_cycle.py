@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 
@@ -35,13 +34,6 @@ def structured(messages: Sequence[ChatMessage], schema: type) -> str:
     if schema.__name__ == "Facts":
         return json.dumps({"facts": ["The tomato leaves have brown spots"]})
     return json.dumps({"questions": [PREDICTED]})
-
-
-@pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -71,13 +70,6 @@ async def settle() -> None:
     """Let ready tasks run (the loop reacts to a clock move within a few steps)."""
     for _ in range(20):
         await asyncio.sleep(0)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ forgets and exports it."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,13 +21,6 @@ from sleepchat.store import Store
 
 def reply(messages: Sequence[ChatMessage]) -> str:
     return "Noted."
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "data")
-    yield s
-    await s.close()
 
 
 @pytest.mark.parametrize(
