@@ -5,8 +5,9 @@ a wording of the request without a whole benchmark run (about 5 s a turn on the 
 Each conversation is replayed on the embedded model: its context messages and real questions,
 each answered by the model (at most 256 tokens, at temperature 0); before each real question the
 request the reflection makes (``question_instructions``) is sent after the history, its
-questions cleaned and judged by the quality gate as a reflection would, and each kept one marked
-with the word rules' verdict against the real question (SAME, judge: left open, -: refused).
+questions cleaned and judged by the reflection's own quality gate (``gate``), and each kept one
+marked with the word rules' verdict against the real question (SAME, judge: left open, -:
+refused).
 
     python bench/next_questions.py --model PATH.gguf [--conversations FILE] [--ids a,b]
 """
@@ -25,10 +26,9 @@ from sleepchat.core.recall.verify import Verifier
 from sleepchat.core.reflection.predict_step import (
     MAX_PROPOSED,
     MIN_PROPOSED,
+    gate,
     question_instructions,
 )
-from sleepchat.core.reflection.quality import question_problem
-from sleepchat.core.reflection.question_text import clean_question
 
 SCHEMA = {
     "type": "object",
@@ -44,8 +44,7 @@ SCHEMA = {
 }
 
 
-def proposed(llm: Any, messages: list[dict[str, str]], asked: list[str]) -> list[str]:
-    tail = question_instructions(asked, [], 3)
+def proposed(llm: Any, messages: list[dict[str, str]], tail: str) -> list[str]:
     reply = llm.create_chat_completion(
         messages=[*messages, {"role": "user", "content": tail}],
         max_tokens=200,
@@ -86,21 +85,15 @@ def main() -> None:
         for text in conv["context"]:
             say(llm, messages, asked, text)
         for query in conv["queries"]:
-            kept: list[str] = []
-            for raw in proposed(llm, messages, asked):
-                question = clean_question(raw)
-                problem = question_problem(
-                    question,
-                    earlier=[*asked, *kept],
-                    conversation=[m["content"] for m in messages[1:]],
-                    user_said=asked,
-                )
+            tail = question_instructions(asked, [], 3)
+            conversation = [m["content"] for m in messages[1:]]
+            for question, problem in gate(
+                proposed(llm, messages, tail), tail, asked, conversation, asked, verifier
+            ):
                 verdict = verifier.check(question, query)
                 mark = "SAME" if verdict.same else "judge" if verdict.judge else "-"
                 print(f"   {'kept' if problem is None else 'drop'} {mark:5} {question}"
                       + (f"   [{problem}]" if problem else ""))  # fmt: skip
-                if problem is None:
-                    kept.append(question)
             print(f"  asked: {query}")
             say(llm, messages, asked, query)
 

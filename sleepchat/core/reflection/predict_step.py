@@ -322,12 +322,35 @@ async def screen(
     earlier: Sequence[str],
     verifier: Verifier | None = None,
 ) -> list[str]:
-    """Each proposed question judged alone by the quality gate (one bad item costs only
-    itself); each kept one counts as earlier for the next. Drops are logged and counted."""
+    """The proposed questions the quality gate keeps (``gate``); drops are logged and
+    counted."""
     conversation = [m.content for m in run.history]
     user_said = [m.content for m in run.history if m.role == "user"]
+    judged = gate(proposed, tail, earlier, conversation, user_said, verifier)
+    for question, problem in judged:
+        if problem is not None:
+            run.log.debug("proposed question dropped (%s): %r", problem, question[:200])
+    reasons = [problem for _question, problem in judged if problem is not None]
+    if reasons:
+        rid = run.reflection.id
+        run.log.info("reflection %s: proposed questions dropped: %s", rid, ", ".join(reasons))
+        await run.memory.recorder.record_dropped(questions=len(reasons))
+    return [question for question, problem in judged if problem is None]
+
+
+def gate(
+    proposed: Sequence[str],
+    tail: str,
+    earlier: Sequence[str],
+    conversation: Sequence[str],
+    user_said: Sequence[str],
+    verifier: Verifier | None = None,
+) -> list[tuple[str, str | None]]:
+    """Each proposed question cleaned and judged alone by the quality gate (one bad item costs
+    only itself), with why it is dropped (None: kept); each kept one counts as earlier for the
+    next. ``tail``: the request that asked for them (an echo of it is no question)."""
     kept: list[str] = []
-    reasons: list[str] = []
+    judged: list[tuple[str, str | None]] = []
     for raw in proposed:
         question = clean_question(raw)
         problem = "an echo of the instructions" if echoes(question, tail) else None
@@ -340,14 +363,8 @@ async def screen(
         )
         if problem is None:
             kept.append(question)
-        else:
-            reasons.append(problem)
-            run.log.debug("proposed question dropped (%s): %r", problem, question[:200])
-    if reasons:
-        rid = run.reflection.id
-        run.log.info("reflection %s: proposed questions dropped: %s", rid, ", ".join(reasons))
-        await run.memory.recorder.record_dropped(questions=len(reasons))
-    return kept
+        judged.append((question, problem))
+    return judged
 
 
 def echoes(text: str, instructions: str) -> bool:
