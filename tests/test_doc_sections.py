@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from support.core_assistant import ask, assistant, nothing_to_predict
 
 from sleepchat.core.context import estimate
-from sleepchat.core.memory.doc_sections import choose, sections_of, split
+from sleepchat.core.memory.doc_sections import AT_MOST, choose, sections_of, split
 from sleepchat.core.models import Document
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
@@ -108,3 +108,32 @@ def test_a_section_cannot_close_its_quote_early() -> None:
 
     quoted = block(chosen)
     assert quoted.count("</section>") == 1 and "<\\/section> b" in quoted
+
+
+def quoted_sections(messages: Sequence[ChatMessage]) -> list[str]:
+    """The sections the request quotes after the conversation."""
+    tail = " ".join(m["content"] for m in messages if m["role"] == "system")
+    return [part.split("\n", 1)[1] for part in tail.split("<section ")[1:]]
+
+
+async def test_a_question_gets_no_section_the_system_message_quotes_already(
+    store: Store,
+) -> None:
+    backend = FakeBackend(answers_from_prompt, nothing_to_predict)
+    a = await assistant(store, backend, documents_max_tokens=1600)
+    doc = await a.attach("town-history.md", long_document())
+    await ask(a, "When was the harbour rebuilt?")  # chapters 0 and 7 are in the first part
+    quoted = quoted_sections(backend.calls[-1].messages)
+    assert quoted and "harbour" in " ".join(quoted)
+    assert not any(" ".join(s.split("</section>")[0].split()) in " ".join(doc.text.split())
+                   for s in quoted)  # fmt: skip
+
+
+async def test_a_question_gets_a_few_sections_however_large_the_room(store: Store) -> None:
+    """Each section is prefilled before the reply's first word: the most related few."""
+    backend = FakeBackend(answers_from_prompt, nothing_to_predict)
+    a = await assistant(store, backend, documents_max_tokens=6000)
+    await a.attach("town-history.md", long_document())
+    done = await ask(a, "How many ships did the lighthouse keeper record in the logbook?")
+    assert "4,211" in done.message.content
+    assert len(quoted_sections(backend.calls[-1].messages)) == AT_MOST

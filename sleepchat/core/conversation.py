@@ -120,6 +120,7 @@ class Conversation:
         outline = doc_sections.outline_block(documents, budget) if summary else ""
         if outline:  # a summary is of the whole file: what each part says
             return outline
+        sections = doc_sections.unquoted(sections)
         scores = None
         if recall is not None:
             scores = await recall.similarities(question, [s.text for s in sections])

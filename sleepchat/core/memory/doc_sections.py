@@ -25,6 +25,11 @@ from sleepchat.core.models import Document
 from sleepchat.core.reflection import quality
 
 SECTION_TOKENS = 110  # a paragraph or two: what the embedding model reads whole (128 tokens)
+# Sections a question gets at most: each one is prefilled before the reply's first word (about
+# 15 s for the nine a 1,024-token room held, on the 1.5B model here). On the reader sets
+# measured so far, the section a right answer needed ranked first or second among those the
+# system message does not already quote, save one (eighth), for every question that needed one.
+AT_MOST = 4
 
 
 @dataclass(frozen=True)
@@ -72,14 +77,32 @@ def sections_of(documents: Sequence[Document]) -> list[Section]:
     return out
 
 
+def unquoted(sections: Sequence[Section]) -> list[Section]:
+    """``sections`` save those the system message quotes already (each long file's first
+    part): quoted again they would only take room and prefill time."""
+    out: list[Section] = []
+    head: Section | None = None  # the first section of the current file still to check
+    first = ""
+    for section in sections:
+        if head is None or section.document is not head.document:
+            head, first = section, " ".join(section.document.text.split())
+        if first and " ".join(section.text.split()) in first:
+            continue
+        first = ""  # past the first part: the rest of the file is not quoted
+        out.append(section)
+    return out
+
+
 def choose(
     sections: Sequence[Section],
     question: str,
     budget: int,
     scores: Sequence[float] | None = None,
+    at_most: int = AT_MOST,
 ) -> list[Section]:
-    """The sections most related to ``question`` within ``budget`` tokens, in the file's
-    order. ``scores``: the cosine of each section with the question (None: words only)."""
+    """The ``at_most`` sections most related to ``question`` within ``budget`` tokens, in the
+    file's order. ``scores``: the cosine of each section with the question (None: words
+    only)."""
     asked = quality.words(question)
 
     def related(index: int) -> float:
@@ -92,6 +115,8 @@ def choose(
     chosen: list[int] = []
     used = estimate_tokens(HEADER) + 4  # and the message's own markers
     for index in ranked:
+        if len(chosen) == at_most:
+            break
         cost = estimate_tokens(_quoted(sections[index])) + 1
         if used + cost > budget:
             continue
