@@ -25,10 +25,11 @@ from sleepchat.core.models import Document
 from sleepchat.core.reflection import quality
 
 SECTION_TOKENS = 110  # a paragraph or two: what the embedding model reads whole (128 tokens)
-# Sections a question gets at most: each one is prefilled before the reply's first word (about
-# 15 s for the nine a 1,024-token room held, on the 1.5B model here). On the reader sets
-# measured so far, the section a right answer needed ranked first or second among those the
-# system message does not already quote, save one (eighth), for every question that needed one.
+# Sections a question gets at most: each one is prefilled before the reply's first word (the
+# nine a 1,024-token room held took the 1.5B model 2.2x as long to it as four; README). On the
+# reader sets measured so far, the section a right answer needed ranked first or second among
+# those the system message does not already quote, save one (eighth), for every question that
+# needed one.
 AT_MOST = 4
 
 
@@ -81,11 +82,11 @@ def unquoted(sections: Sequence[Section]) -> list[Section]:
     """``sections`` save those the system message quotes already (each long file's first
     part): quoted again they would only take room and prefill time."""
     out: list[Section] = []
-    head: Section | None = None  # the first section of the current file still to check
-    first = ""
+    doc: Document | None = None  # the file whose sections these are
+    first = ""  # its first part, while its sections may still be in it
     for section in sections:
-        if head is None or section.document is not head.document:
-            head, first = section, " ".join(section.document.text.split())
+        if section.document is not doc:
+            doc, first = section.document, " ".join(section.document.text.split())
         if first and " ".join(section.text.split()) in first:
             continue
         first = ""  # past the first part: the rest of the file is not quoted
