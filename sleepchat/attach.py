@@ -15,8 +15,10 @@ from sleepchat.core.errors import CoreError
 MAX_BYTES = 20 * 1024 * 1024  # a text file this large is a dump, not something to read
 
 
-def read_document(text: str) -> tuple[str, str]:
-    """The name and text of the file at ``text`` (a path, ``~`` allowed)."""
+def checked_path(text: str) -> Path:
+    """The path ``text`` names (``~`` allowed), once it is a readable file of a size we read;
+    raises CoreError saying why not. Cheap: ``sleepchat -f PATH`` checks every path before
+    anything starts."""
     if not text.strip():
         raise CoreError("usage: /attach PATH — a text, Markdown, code or PDF file")
     path = Path(text.strip()).expanduser()
@@ -29,10 +31,21 @@ def read_document(text: str) -> tuple[str, str]:
                 f"cannot attach {path}: {size / 2**20:.0f} MB is too large (at most "
                 f"{MAX_BYTES // 2**20} MB) — attach the part you want to ask about"
             )
-        raw = path.read_bytes()
+        with path.open("rb"):
+            pass
     except FileNotFoundError:
         raise CoreError(f"cannot attach {path}: no such file — check the path") from None
     except OSError as exc:
+        raise CoreError(f"cannot attach {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def read_document(text: str) -> tuple[str, str]:
+    """The name and text of the file at ``text`` (a path, ``~`` allowed)."""
+    path = checked_path(text)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # gone or changed since the check
         raise CoreError(f"cannot attach {path}: {exc.strerror or exc}") from None
     if raw.startswith(b"%PDF"):
         return path.name, pdf_text(path, raw)

@@ -209,6 +209,27 @@ def test_script_attach_with_f_and_slash_commands(tmp_path: Path) -> None:
     assert json.loads(exported.stdout)["documents"] == []  # detached: gone from the session
 
 
+@pytest.mark.parametrize("mode", [["--json"], ["--plain"], []])
+def test_a_file_given_at_start_that_cannot_be_read_stops_before_anything_starts(
+    tmp_path: Path, mode: list[str]
+) -> None:
+    """Asked with it, the questions would be answered without the file: exit 2, one line."""
+    plan = tmp_path / "plan.md"
+    plan.write_text(LAUNCH)
+    for missing, why in ((tmp_path / "gone.md", "no such file"), (tmp_path, "it is a folder")):
+        with FakeOllama() as srv:
+            proc = sleepchat(
+                *mode, "-f", str(plan), "-f", str(missing), data=tmp_path / "d", host=srv.url,
+                stdin=b"When is the launch?\n",
+            )  # fmt: skip
+            assert srv.chat_requests == []
+        assert proc.returncode == 2 and proc.stdout == b""
+        [line] = proc.stderr.decode().splitlines()
+        assert line == f"sleepchat: cannot attach {missing}: {why}" + line.split(why)[1]
+        assert "—" in line  # and what to do
+    assert not (tmp_path / "d").exists()  # no session was opened
+
+
 @pytest.mark.parametrize(
     "asked",
     [
