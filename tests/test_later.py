@@ -92,6 +92,21 @@ async def test_a_queued_answer_never_ages_out_and_is_answered_again_when_stale(s
     assert done.prediction is not None and done.prediction.id == p.id
 
 
+async def test_a_question_queued_twice_is_one_question_answered_once(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await ask(a, "I keep a rye starter.")
+    first = await a.later(QUEUED)
+    again = await a.later("  " + QUEUED.upper() + " ")
+    assert again.id == first.id and [p.id for p in a.predictions if p.queued] == [first.id]
+    await a.reflect()
+    streamed = [c.messages[-1]["content"] for c in backend.calls if c.kind == "stream"]
+    assert streamed.count(QUEUED) == 1
+    # Once it has been served, the same question queued again is a new one.
+    await ask(a, QUEUED)
+    assert (await a.later(QUEUED)).id != first.id
+
+
 async def test_an_empty_question_is_refused_with_the_usage(store) -> None:
     a = await assistant(store, FakeBackend(reply))
     with pytest.raises(CoreError, match="/later"):

@@ -203,6 +203,11 @@ class Conversation:
         for (``queued``): based on the conversation as it is now, answered while idle."""
         if not question:
             raise CoreError("nothing to queue: write the question after /later")
+        same = " ".join(question.casefold().split())
+        for queued in self.memory.predictions:  # queued twice: still one question to answer
+            waiting = queued.queued and queued.status == "fresh"
+            if waiting and " ".join(queued.question.casefold().split()) == same:
+                return queued
         last = self.history[-1] if self.history else None
         prediction = await self.memory.save_prediction(
             Prediction(
