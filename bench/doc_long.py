@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import sys
-import tempfile
-from pathlib import Path
 
-from sleepchat.config import load_config
+from embedded import embedded
+
 from sleepchat.core.context import estimate
 from sleepchat.core.events import ReplyDone
 from sleepchat.core.settings import documents_room
-from sleepchat.runtime import build_assistant, build_backend, build_embedder, open_store
 
 TOPICS = ["harbour", "orchard", "railway", "library", "foundry", "vineyard", "observatory"]
 FACTS = [
@@ -58,48 +55,33 @@ def document() -> str:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="sleepchat-doclong-") as tmp:
-        config = load_config({"backend": "local", "data_dir": tmp}, dict(os.environ))
-        backend = await build_backend("local", config)
-        store = await open_store(Path(tmp))
-        settings = dataclasses.replace(
-            config.core_settings(), max_reply_tokens=48, sleep_enabled=False
-        )
-        embedder = await build_embedder(config, None)
-        a = build_assistant(backend, store, settings, embedder=embedder)
+    async with embedded(max_reply_tokens=48) as (a, settings):
         size = estimate(document())
         print(
-            f"model {backend.model}; document about {size:,} tokens; window "
+            f"model {a.model}; document about {size:,} tokens; window "
             f"{settings.options.num_ctx}; room for documents {documents_room(settings)}"
         )
         held = {"sections": 0, "first part": 0}
-        try:
-            for _fact, question, key in FACTS:
-                for arm in ("sections", "first part"):
-                    await a.new_session()
-                    doc = await a.attach("town-history.md", document())
-                    if arm == "first part":
-                        # What sleepchat did before: the first part only, no sections.
-                        conversation = a.conversation
-                        assert conversation is not None
-                        stored = dataclasses.replace(doc, source=None)
-                        conversation.memory.documents._docs[doc.id] = stored
-                    answer, prompt = "", None
-                    async for event in a.ask(question):
-                        if isinstance(event, ReplyDone):
-                            answer, prompt = event.message.content, event.message.prompt_tokens
-                    ok = key.lower() in answer.lower()
-                    held[arm] += ok
-                    print(
-                        f"[{arm:>10}] {'holds' if ok else 'MISSES'} {key!r} ({prompt} prompt "
-                        f"tokens): {question} -> {' '.join(answer.split())[:100]}"
-                    )
-        finally:
-            await a.close()
-            if embedder is not None:
-                await embedder.aclose()
-            await backend.aclose()
-            await store.close()
+        for _fact, question, key in FACTS:
+            for arm in ("sections", "first part"):
+                await a.new_session()
+                doc = await a.attach("town-history.md", document())
+                if arm == "first part":
+                    # What sleepchat did before: the first part only, no sections.
+                    conversation = a.conversation
+                    assert conversation is not None
+                    stored = dataclasses.replace(doc, source=None)
+                    conversation.memory.documents._docs[doc.id] = stored
+                answer, prompt = "", None
+                async for event in a.ask(question):
+                    if isinstance(event, ReplyDone):
+                        answer, prompt = event.message.content, event.message.prompt_tokens
+                ok = key.lower() in answer.lower()
+                held[arm] += ok
+                print(
+                    f"[{arm:>10}] {'holds' if ok else 'MISSES'} {key!r} ({prompt} prompt "
+                    f"tokens): {question} -> {' '.join(answer.split())[:100]}"
+                )
     for arm, n in held.items():
         print(f"{arm}: {n}/{len(FACTS)} answers hold the fact")
     sys.stdout.flush()

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import functools
 import inspect
-import os
 import shlex
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from sleepchat.config import load_config
+from embedded import embedded
+
 from sleepchat.core.events import ReplyChunk, ReplyDone
 from sleepchat.core.memory import doc_sections
-from sleepchat.runtime import build_assistant, build_backend, build_embedder, open_store
 
 QUESTIONS = [
     "What does the punctuation_chars option change?",
@@ -50,16 +47,8 @@ async def first_token(a, question: str) -> tuple[float, int | None]:  # type: ig
 
 async def main(rounds: int) -> None:
     text = Path(inspect.getsourcefile(shlex) or "").read_text("utf-8")
-    with tempfile.TemporaryDirectory(prefix="sleepchat-secttft-") as tmp:
-        config = load_config({"backend": "local", "data_dir": tmp}, dict(os.environ))
-        backend = await build_backend("local", config)
-        store = await open_store(Path(tmp))
-        settings = dataclasses.replace(
-            config.core_settings(), max_reply_tokens=8, sleep_enabled=False
-        )
-        embedder = await build_embedder(config, None)
-        a = build_assistant(backend, store, settings, embedder=embedder)
-        times: dict[tuple[str, str], list[float]] = {}
+    times: dict[tuple[str, str], list[float]] = {}
+    async with embedded(max_reply_tokens=8) as (a, _settings):
         try:
             for _ in range(rounds):
                 for question in QUESTIONS:
@@ -79,11 +68,6 @@ async def main(rounds: int) -> None:
                                   f"tokens): {question}", flush=True)  # fmt: skip
         finally:
             doc_sections.choose, doc_sections.unquoted = NOW
-            await a.close()
-            if embedder is not None:
-                await embedder.aclose()
-            await backend.aclose()
-            await store.close()
     med = {k: statistics.median(v) for k, v in times.items()}
     for arm in ("now", "before"):
         warm, cold = med[(arm, "after warm-up")], med[(arm, "at once")]
