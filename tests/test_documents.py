@@ -383,3 +383,35 @@ async def test_once_the_talk_left_the_file_the_next_questions_are_about_the_talk
     requests.clear()
     await a.reflect()
     assert requests and all("README.md" not in r and "my situation" in r for r in requests)
+
+
+def verdicts_given(verdicts: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+    def structured(messages: Sequence[ChatMessage], schema: type) -> str:
+        return json.dumps({"facts": [], "questions": [], "verdicts": verdicts})
+
+    return structured
+
+
+async def test_a_files_own_answers_outlive_a_revalidation_that_passes_them_over(store) -> None:
+    backend = FakeBackend(reply, verdicts_given([]))
+    a = await assistant(store, backend, predict="always")
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    [install] = [p for p in a.predictions if p.intent == "install" and p.answer]
+    await ask(a, "Does it work on Windows?")
+    await a.reflect()  # the model gives no verdict on any earlier prediction
+    done = await ask(a, "how do I install ringlog?")
+    assert done.message.source == "prediction" and done.message.content == install.answer
+
+
+async def test_a_files_own_answer_the_model_drops_is_gone(store) -> None:
+    backend = FakeBackend(reply, verdicts_given([{"id": "p2", "verdict": "drop"}]))
+    a = await assistant(store, backend, predict="always")
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    [install] = [p for p in a.predictions if p.intent == "install"]
+    assert install.id == "p2"
+    await ask(a, "I cannot use pip here, only conda.")
+    await a.reflect()
+    done = await ask(a, "how do I install ringlog?")
+    assert done.message.source == "model"

@@ -252,8 +252,13 @@ async def revalidate(run: Run, *, answers: bool) -> list[Prediction]:
     by = run.reflection.id
     revise: list[Prediction] = []
     delta = Stats()
+    given = ", ".join(f"{p.id} {verdicts.get(p.id, 'none')}" for p in earlier)
+    run.log.info("reflection %s: verdicts on the earlier predictions: %s", by, given)
     for p in earlier:
-        verdict = verdicts.get(p.id, "")
+        # A file's own answer the model passed over is kept: the file has not changed, and
+        # what was said since still revises it (below). A 1.5B model once gave no verdict for
+        # any of six, and a README's summary and install answer were lost for the next questions.
+        verdict = verdicts.get(p.id, "keep" if p.document is not None else "")
         since_p = said_since(p, run.history)
         if verdict == "keep" and (
             any(is_correction(t) for t in since_p) or quality.contradicted(p.answer, since_p)
