@@ -415,3 +415,59 @@ async def test_a_files_own_answer_the_model_drops_is_gone(store) -> None:
     await a.reflect()
     done = await ask(a, "how do I install ringlog?")
     assert done.message.source == "model"
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "what is ringlog and how do I install it?",
+        "What is it? How do I install it?",
+        "what's this library for, and how do i install it",
+    ],
+)
+async def test_two_of_a_files_own_questions_at_once_get_both_answers(store, asked) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    [summary] = [p for p in a.predictions if p.intent == "summary" and p.answer]
+    [install] = [p for p in a.predictions if p.intent == "install" and p.answer]
+    calls = len(backend.calls)
+    done = await ask(a, asked)
+    assert done.message.source == "prediction" and done.message.content == (
+        f"{summary.answer}\n\n{install.answer}"
+    )
+    assert len(backend.calls) == calls  # no model request
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "what is ringlog and does it need any dependencies?",  # a part none of them answers
+        "what is it and how do I uninstall it?",
+        "what is numpy and how do I install it?",  # another thing
+        "how do I install it and what is numpy?",
+    ],
+)
+async def test_a_question_with_a_part_the_file_did_not_answer_goes_to_the_model(
+    store, asked
+) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    done = await ask(a, asked)
+    assert done.message.source == "model"
+
+
+async def test_after_another_answer_both_questions_by_it_go_to_the_model(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    await ask(a, "Tell me about sourdough.")
+    await a.reflect()  # the file's answers re-validated: still current
+    assert (await ask(a, "what is it and how do I install it?")).message.source == "model"
+    await a.reflect()
+    named = await ask(a, "what is ringlog and how do I install it?")  # by its name: the file
+    assert named.message.source == "prediction"

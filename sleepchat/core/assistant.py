@@ -369,6 +369,9 @@ class Assistant:
                     if found is None:
                         # "how do I install cachetools?" later on: a file named, not "it"
                         found = document_step.named(conversation.memory, text, everything)
+                    if found is None:  # "what is cachetools and how do I install it?"
+                        memory = conversation.memory
+                        found = await document_step.both(memory, text, attached, everything)
                     result = None if found is not None else await self._recall.match(text, ready)
                     if result is not None and result.hit is not None and result.hit.answer:
                         found = result.hit

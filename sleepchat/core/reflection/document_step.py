@@ -15,6 +15,8 @@ by section (``doc_study``): its summary, made from that outline, follows.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Sequence
 
 from sleepchat.core.memory import Memory, documents
@@ -112,6 +114,66 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
         if intent is not None:
             wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
             return next((p for p in wanted if p.answer), None)
+    return None
+
+
+# Where a message asks a second question: a question mark, a semicolon, or "and" before a
+# question word ("what is tqdm and how do I install it?").
+_PARTS = re.compile(
+    r"\?\s*|;\s*|,?\s+and\s+(?=(?:how|what|what's|where|which|who|does|do|is|can|could)\b)",
+    re.IGNORECASE,
+)
+
+
+def intent_of(text: str, names: Sequence[str], *, just_attached: bool) -> str | None:
+    """The file's own question ``text`` is nothing but (its summary, how to install or use it),
+    asked of the file ``names`` calls it by, or "it" ``just_attached``; else None."""
+    summary = followups.match(text, documents=names, just_attached=just_attached)
+    if summary is not None:
+        return INTENT if summary.name == INTENT else None
+    return doc_intents.match(text, names)
+
+
+async def both(
+    memory: Memory, text: str, docs: Sequence[Document], ready: Sequence[Prediction]
+) -> Prediction | None:
+    """A message made of two or more of a file's own questions ("what is tqdm and how do I
+    install it?"): their precomputed answers, one after the other, stored as one answer to
+    it; None unless every part is one whose answer is ready. ``docs``: the files "it" may be
+    (the talk is about them); a file named by its name counts too."""
+    parts = [p.strip(" ,.!") for p in _PARTS.split(text)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2 or len(text) > 2 * followups.MAX_CHARS:
+        return None
+    for doc in sorted(memory.documents.all, key=lambda d: (d.added, d.id), reverse=True):
+        names = names_of(doc)
+        about = doc in docs
+        if not about and not followups.names(text, names):
+            continue
+        intents = [intent_of(p, names, just_attached=about) for p in parts]
+        if None in intents or len(set(intents)) < len(intents):
+            return None  # a part that is none of them, or the same one twice
+        answers = []
+        for intent in intents:
+            made = (p for p in ready if p.document == doc.id and p.intent == intent)
+            found = next((p for p in made if p.answer), None)
+            if found is None:
+                return None
+            answers.append(found)
+        first = answers[0]
+        return await memory.save_prediction(
+            dataclasses.replace(
+                first,
+                id="",
+                question=text,
+                answer="\n\n".join(p.answer for p in answers),
+                answer_tokens=None,
+                embedding=None,  # matched only here, never by the general matcher
+                embed_model=None,
+                intent=None,
+                created=max(p.created for p in answers),
+            )
+        )
     return None
 
 
