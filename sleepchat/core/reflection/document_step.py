@@ -118,7 +118,7 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
 
 
 # Where a message asks a second question: a question mark, a semicolon, or "and" before a
-# question word ("what is tqdm and how do I install it?").
+# question word ("what is cachetools and how do I install it?").
 _PARTS = re.compile(
     r"\?\s*|;\s*|,?\s+and\s+(?=(?:how|what|what's|where|which|who|does|do|is|can|could)\b)",
     re.IGNORECASE,
@@ -137,7 +137,7 @@ def intent_of(text: str, names: Sequence[str], *, just_attached: bool) -> str | 
 async def both(
     memory: Memory, text: str, docs: Sequence[Document], ready: Sequence[Prediction]
 ) -> Prediction | None:
-    """A message made of two or more of a file's own questions ("what is tqdm and how do I
+    """A message made of two or more of a file's own questions ("what is cachetools and how do I
     install it?"): their precomputed answers, one after the other, stored as one answer to
     it; None unless every part is one whose answer is ready. ``docs``: the files "it" may be
     (the talk is about them); a file named by its name counts too."""
