@@ -233,12 +233,13 @@ def _main(argv: Sequence[str] | None) -> int:
     # sleepchat uses no pydantic plugins; looking for them scans every installed package's
     # entry points, ~30 ms of each start.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    for path in getattr(args, "files", ()):  # unreadable: say so before anything starts
+    if getattr(args, "files", ()):  # one unreadable: say so before anything starts
         from sleepchat.attach import checked_path
         from sleepchat.core.errors import CoreError
 
         try:
-            checked_path(path)
+            for path in args.files:
+                checked_path(path)
         except CoreError as exc:
             _err(str(exc))
             return EXIT_USAGE

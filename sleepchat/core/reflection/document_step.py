@@ -35,6 +35,10 @@ INTENTS = (INTENT, *doc_intents.NAMES)  # what a file's study precomputes
 READING = 3  # a reader's first questions after attaching a file: taken to be about it
 
 
+def _newest_first(docs: Sequence[Document]) -> list[Document]:
+    return sorted(docs, key=lambda d: (d.added, d.id), reverse=True)
+
+
 def to_study(
     memory: Memory, history: Sequence[Message], ttl: int, *, sections_left: bool = False
 ) -> Document | None:
@@ -45,7 +49,7 @@ def to_study(
     docs = talked_of(memory, history)
     if not docs:
         return None
-    newest = max(docs, key=lambda d: (d.added, d.id))
+    newest = _newest_first(docs)[0]
     if doc_study.left(memory) is not None and not sections_left:
         return None  # a long file's summary is made from its outline, once studied whole
     current = current_predictions(memory, history, ttl)
@@ -80,11 +84,11 @@ def reading(memory: Memory, history: Sequence[Message]) -> Document | None:
     reader's first questions about a file are about it); None when the talk is elsewhere."""
     found = talked_of(memory, history)
     if found:
-        return max(found, key=lambda d: (d.added, d.id))
+        return _newest_first(found)[0]
     docs = memory.documents.all
     if not docs:
         return None
-    newest = max(docs, key=lambda d: (d.added, d.id))
+    newest = _newest_first(docs)[0]
     ids = [m.id for m in history]
     start = ids.index(newest.after_message_id) + 1 if newest.after_message_id in ids else 0
     since = sum(1 for m in history[start:] if m.role == "user")
@@ -102,19 +106,22 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
     any time later, while the answer is current (re-validated since). By "it" it is asked
     only right after the file or its own answers (``talked_of``): later "it" may be another
     thing the talk turned to."""
-    for doc in sorted(memory.documents.all, key=lambda d: (d.added, d.id), reverse=True):
+    for doc in _newest_first(memory.documents.all):
         names = names_of(doc)
         if not followups.names(text, names):
             continue
-        summary = followups.match(text, documents=names, just_attached=False)
-        intent = INTENT if summary is not None and summary.name == INTENT else None
-        intent = intent or doc_intents.match(text, names)
+        intent = intent_of(text, names, just_attached=False)
         if intent == INTENT and (holds := what_it_holds(doc.id, text, names, ready)):
             return holds
         if intent is not None:
-            wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
-            return next((p for p in wanted if p.answer), None)
+            return _ready_answer(ready, doc, intent)
     return None
+
+
+def _ready_answer(ready: Sequence[Prediction], doc: Document, intent: str) -> Prediction | None:
+    """The answer ``doc``'s study made for ``intent``, among ``ready``."""
+    wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
+    return next((p for p in wanted if p.answer), None)
 
 
 # Where a message asks a second question: a question mark, a semicolon, or "and" before a
@@ -129,8 +136,8 @@ def intent_of(text: str, names: Sequence[str], *, just_attached: bool) -> str | 
     """The file's own question ``text`` is nothing but (its summary, how to install or use it),
     asked of the file ``names`` calls it by, or "it" ``just_attached``; else None."""
     summary = followups.match(text, documents=names, just_attached=just_attached)
-    if summary is not None:
-        return INTENT if summary.name == INTENT else None
+    if summary is not None and summary.name == INTENT:
+        return INTENT
     return doc_intents.match(text, names)
 
 
@@ -145,7 +152,7 @@ async def both(
     parts = [p for p in parts if p]
     if len(parts) < 2 or len(text) > 2 * followups.MAX_CHARS:
         return None
-    for doc in sorted(memory.documents.all, key=lambda d: (d.added, d.id), reverse=True):
+    for doc in _newest_first(memory.documents.all):
         names = names_of(doc)
         about = doc in docs
         if not about and not followups.names(text, names):
@@ -153,13 +160,10 @@ async def both(
         intents = [intent_of(p, names, just_attached=about) for p in parts]
         if None in intents or len(set(intents)) < len(intents):
             return None  # a part that is none of them, or the same one twice
-        answers = []
-        for intent in intents:
-            made = (p for p in ready if p.document == doc.id and p.intent == intent)
-            found = next((p for p in made if p.answer), None)
-            if found is None:
-                return None
-            answers.append(found)
+        found = (_ready_answer(ready, doc, intent) for intent in intents if intent)
+        answers = [p for p in found if p is not None]
+        if len(answers) < len(intents):
+            return None  # one not ready
         first = answers[0]
         return await memory.save_prediction(
             dataclasses.replace(
