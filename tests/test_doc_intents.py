@@ -95,6 +95,48 @@ def test_what_a_code_file_provides_is_known_in_the_readers_words_and_no_more(
     assert doc_intents.match(text, NAMES) == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("which python versions does skyline support?", "requirements"),
+        ("what Python version do I need to run it", "requirements"),
+        ("does it bring in any dependencies?", "requirements"),
+        ("what are its requirements", "requirements"),
+        ("any deps?", "requirements"),
+        ("what does it depend on?", "requirements"),
+        ("how do I get it?", "install"),
+        ("does it run on python 2?", None),  # one version: the answer may not settle it
+        ("does it have any dependencies on numpy?", None),
+        ("which python version did you use?", None),
+        ("does it work on windows?", None),
+        ("what do the dependencies do?", None),
+    ],
+)
+def test_what_a_project_needs_is_known_in_the_readers_words_and_no_more(
+    text: str, intent: str | None
+) -> None:
+    assert doc_intents.match(text, NAMES) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "shows"),
+    [
+        ("## Requirements\n\n- a terminal\n", True),
+        ("Requires Python 3.9+ and nothing else.", True),
+        ("Skyline works on Python 3.10 or later.", True),
+        ("python >= 3.9", True),
+        ("skyline has no dependencies.", True),
+        ("We need python to be fast, so the core is in C.", False),  # no version, no list
+        ("This is a python 3 library.", False),
+    ],
+)
+def test_what_a_project_needs_is_precomputed_only_where_its_text_says(
+    text: str, shows: bool
+) -> None:
+    assert ("requirements" in doc_intents.shown(text)) is shows
+    assert "requirements" not in doc_intents.shown(text, code=True)  # imports are not it
+
+
 def test_without_a_file_just_attached_they_are_nothing() -> None:
     assert doc_intents.match("how do I install it?", []) is None
 
@@ -165,6 +207,20 @@ async def test_after_the_files_own_summary_it_is_still_the_file(store) -> None:
     # once the model answered something else, "it" may be that answer's subject
     await ask(a, "Which terminal fonts look best?")
     assert (await ask(a, "how do I use it?")).message.source == "model"
+
+
+async def test_what_a_project_needs_is_precomputed_and_served_with_how_to_install_it(
+    store,
+) -> None:
+    needs = README + "\n## Requirements\n\nPython 3.9 or later; no other dependencies.\n"
+    a, backend, made = await studied(store, text=needs)
+    assert set(made) == {"summary", "install", "usage", "requirements"}
+    assert made["requirements"].question.startswith("What does skyline need: which versions")
+    calls = len(backend.calls)
+    done = await ask(a, "how do I install it, and which Python versions does it support?")
+    assert done.message.source == "prediction"
+    assert done.message.content == f"{made['install'].answer}\n\n{made['requirements'].answer}"
+    assert len(backend.calls) == calls
 
 
 async def test_a_file_that_shows_no_install_gets_no_install_answer(store) -> None:

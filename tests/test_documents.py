@@ -423,6 +423,7 @@ async def test_a_files_own_answer_the_model_drops_is_gone(store) -> None:
         "what is ringlog and how do I install it?",
         "What is it? How do I install it?",
         "what's this package for, and how do i install it",
+        "tl;dr? how do I install it?",  # a semicolon inside a word does not split it
     ],
 )
 async def test_two_of_a_files_own_questions_at_once_get_both_answers(store, asked) -> None:

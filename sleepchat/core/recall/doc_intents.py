@@ -1,5 +1,6 @@
 """What a reader asks first of a file just attached, beside its summary: how to install what it
-describes, how to use it, and (of a code file) what it provides.
+describes, how to use it, what it needs (versions, dependencies) and (of a code file) what it
+provides.
 
 Like the summary (``followups``), each is a closed set of phrasings, and a message is one only
 when, form set aside, it is nothing but one of them with the file named by "it" or "this",
@@ -22,7 +23,8 @@ from sleepchat.core.recall.followups import MAX_CHARS, as_document, normalize, t
 INSTALL = "install"
 USAGE = "usage"
 API = "api"
-NAMES = (INSTALL, USAGE, API)
+REQUIRES = "requirements"
+NAMES = (INSTALL, USAGE, API, REQUIRES)
 
 # What a module provides, asked of its parts ("what classes does it have?", "list its
 # functions"): every way of naming them with every verb that asks for them.
@@ -55,12 +57,45 @@ def _api_phrasings() -> list[str]:
         "give me a list of its classes", "what can i import from it", "what can i import",
     ]  # fmt: skip
 
+
+# What a project needs, asked of its versions or of what it depends on ("which python versions
+# does it support?", "does it bring in any dependencies?"): never of one version ("does it run
+# on python 2?" is a question the answer may not settle).
+_PYTHON = ("python version", "python versions", "version of python", "versions of python", "python")
+_NEEDS = ("need", "require", "support", "work with", "run on", "target")
+_DEPENDENCIES = ("dependencies", "requirements", "prerequisites", "deps")
+_FOR_IT = ("", " for it", " to run it", " to use it")
+
+
+def _requirement_phrasings() -> list[str]:
+    asked = [f"{w} {p} does it {v}" for w in _WHICH for p in _PYTHON for v in _NEEDS]
+    asked += [f"{w} {p} do i need{t}" for w in _WHICH for p in _PYTHON for t in _FOR_IT]
+    asked += [f"{w} {p} is it tested on" for w in _WHICH for p in _PYTHON]
+    asked += [f"{w} {p} is it tested with" for w in _WHICH for p in _PYTHON]
+    asked += [f"{w} {p} are supported" for w in _WHICH for p in _PYTHON]
+    asked += [f"{w} {p} is required" for w in _WHICH for p in _PYTHON]
+    asked += [f"{w} are its {d}" for w in _WHICH for d in _DEPENDENCIES]
+    asked += [f"{w} are the {d}" for w in _WHICH for d in _DEPENDENCIES]
+    for d in _DEPENDENCIES:
+        asked += [d, f"its {d}", f"any {d}", f"list its {d}", f"list the {d}"]
+        asked += [f"does it {v} any {d}" for v in ("have", "need", "pull in", "bring in")]
+        asked += [f"does it have {d}", f"are there any {d}"]
+    return [
+        *asked,
+        "what does it depend on", "does it depend on anything", "what does it need",
+        "what does it require", "what do i need to run it", "what do i need to use it",
+        "system requirements", "supported python versions", "python requirements",
+        "minimum python version", "what is the minimum python version", "min python version",
+    ]  # fmt: skip
+
+
 _PHRASINGS = {
     INSTALL: """
         how do i install it | how to install it | how can i install it | how do you install it |
         how would i install it | how should i install it | how do i get it installed |
         how is it installed | how do i install | how to install | how can i install |
         install it | installing it | install | installation | installation instructions |
+        how do i get it | how can i get it | where do i get it | where can i get it |
         install instructions | installation steps | what is the install command |
         how do i add it to my project | what do i need to install""",
     USAGE: """
@@ -78,6 +113,15 @@ _PHRASINGS = {
 _INSTALLS = re.compile(
     r"(?im)\b(?:pip3?|pipx|conda|mamba|poetry|uv|npm|yarn|pnpm|cargo|gem|brew)\s+"
     r"(?:pip\s+)?(?:install|add)\b|^[#\s]*install(?:ation|ing)?\s*$"
+)
+# ... and what it needs: a section on it, a Python version or what it depends on, stated.
+_REQUIREMENTS = re.compile(
+    r"(?im)^[#=*\s]*(?:requirements|dependencies|prerequisites|compatibility|"
+    r"supported (?:python )?versions)\s*:?\s*$|\bpython_requires\b|\brequires[- ]python\b|"
+    r"\b(?:requires?|needs?|supports?|tested (?:on|with|against)|compatible with)\s+c?python\s*"
+    r"(?:>=|\u2265|~=|==)?\s*[23]\b|\bpython\s*(?:>=|\u2265|~=)\s*[23]\.\d|\bpython\s*(?:version\s+)?"
+    r"[23]\.\d+\s*(?:\+|or (?:later|newer|above|higher)|and (?:up|above|later|newer))|"
+    r"\bno (?:external |other |third[- ]party |runtime )?dependencies\b|\bdepends on\b"
 )
 _CODE = re.compile(
     r"(?m)```|^\s*>>> |^\s*(?:from\s+[\w.]+\s+)?import\s+\w|\.\. code(?:-block)?::|"
@@ -98,7 +142,9 @@ def shown(text: str, *, code: bool = False) -> list[str]:
     found = [INSTALL] if _INSTALLS.search(text) else []
     found += [USAGE] if _CODE.search(text) else []
     # a file of one definition: its summary says what it provides
-    return found + ([API] if code and len(_DEFINITIONS.findall(text)) > 1 else [])
+    found += [API] if code and len(_DEFINITIONS.findall(text)) > 1 else []
+    # a code file's imports are what it depends on, not what a reader installs
+    return found + ([REQUIRES] if not code and _REQUIREMENTS.search(text) else [])
 
 
 def request(intent: str, name: str) -> str:
@@ -106,6 +152,11 @@ def request(intent: str, name: str) -> str:
     (what it is of: "humanize", "shlex")."""
     if intent == INSTALL:
         return f"How do I install {name}?"
+    if intent == REQUIRES:
+        return (
+            f"What does {name} need: which versions of Python (or of its language) and which "
+            "platforms does it support, and what does it depend on?"
+        )
     if intent == API:
         return (
             f"What does {name} provide? List its public classes and functions, each with one "
@@ -117,7 +168,8 @@ def request(intent: str, name: str) -> str:
 @functools.cache
 def _table() -> dict[str, str]:
     listed = {intent: phrasings.split("|") for intent, phrasings in _PHRASINGS.items()}
-    return table_of([*listed.items(), (API, _api_phrasings())], "document")
+    asked = [*listed.items(), (API, _api_phrasings()), (REQUIRES, _requirement_phrasings())]
+    return table_of(asked, "document")
 
 
 # Asked of a file, these are its summary; of a program file that has an answer on what it

@@ -124,10 +124,10 @@ def _ready_answer(ready: Sequence[Prediction], doc: Document, intent: str) -> Pr
     return next((p for p in wanted if p.answer), None)
 
 
-# Where a message asks a second question: a question mark, a semicolon, or "and" before a
-# question word ("what is cachetools and how do I install it?").
+# Where a message asks a second question: a question mark, a semicolon (not tl;dr's), or "and"
+# before a question word ("what is cachetools and how do I install it?").
 _PARTS = re.compile(
-    r"\?\s*|;\s*|,?\s+and\s+(?=(?:how|what|what's|where|which|who|does|do|is|can|could)\b)",
+    r"\?\s*|(?<!\btl);\s*|,?\s+and\s+(?=(?:how|what|what's|where|which|who|does|do|is|can|could)\b)",
     re.IGNORECASE,
 )
 
