@@ -105,6 +105,9 @@ def test_what_a_code_file_provides_is_known_in_the_readers_words_and_no_more(
         ("any deps?", "requirements"),
         ("what does it depend on?", "requirements"),
         ("how do I get it?", "install"),
+        ("how do i instal it", "install"),  # a typo of its words
+        ("how do I uninstal it?", None),  # the typo of another word
+        ("which pyhton versions does it support", "requirements"),
         ("does it run on python 2?", None),  # one version: the answer may not settle it
         ("does it have any dependencies on numpy?", None),
         ("which python version did you use?", None),

@@ -60,6 +60,27 @@ def test_anything_beside_the_intent_is_no_match(text: str) -> None:
     assert name(text) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("give me an exmaple", "example"),
+        ("explain it more simpyl", "simpler"),
+        ("could you elaborte on that", "detail"),
+        ("how do I sue it", None),  # a word, not a typo: never changed
+        ("give me an ample", None),  # a real word too (and the first letter differs)
+        ("give me an exampel of a closure", None),  # respelt, it still says more
+    ],
+)
+def test_a_typo_of_the_catalogues_words_is_read_as_the_word(text: str, intent: str) -> None:
+    assert name(text) == intent
+
+
+def test_a_typo_of_a_files_reference_asks_for_its_summary() -> None:
+    found = match("whats this libary for?", documents=NAMES, just_attached=True)
+    assert found is not None and found.name == "summary"
+    assert match("whats this libary for?") is None  # no file: the library may be anything
+
+
 def test_each_request_is_its_own_intent_and_no_phrasing_is_two() -> None:
     # Building the table raises when a phrasing is all form or belongs to two intents.
     table = followups._table()

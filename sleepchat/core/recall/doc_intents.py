@@ -18,7 +18,14 @@ import functools
 import re
 from collections.abc import Sequence
 
-from sleepchat.core.recall.followups import MAX_CHARS, as_document, normalize, table_of
+from sleepchat.core.recall.followups import (
+    MAX_CHARS,
+    as_document,
+    normalize,
+    table_of,
+    vocabulary,
+)
+from sleepchat.core.recall.respell import respelled, words_of
 
 INSTALL = "install"
 USAGE = "usage"
@@ -196,4 +203,12 @@ def match(text: str, documents: Sequence[str]) -> str | None:
     those files may be called by), or None."""
     if not documents or len(text) > MAX_CHARS:
         return None
-    return _table().get(normalize(as_document(text, documents)))
+    found = _table().get(normalize(as_document(text, documents)))
+    if found is None and (fixed := respelled(text, _vocabulary(), keep=documents)) != text:
+        found = _table().get(normalize(as_document(fixed, documents)))  # "how do i instal it"
+    return found
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    return words_of(_table()) | vocabulary()

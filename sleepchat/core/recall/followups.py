@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sleepchat.core.recall.respell import respelled, words_of
+
 
 @dataclass(frozen=True)
 class Intent:
@@ -535,9 +537,23 @@ def match(
     """The intent ``text`` is nothing but, or None (any other content: another request).
     ``documents``: the names of the documents the message may name ("this paper", "this
     library" or a name is a file only then); ``just_attached``: one of them was attached
-    since the last message, so "it" and "this" alone are the file too ("what does it do?")."""
+    since the last message, so "it" and "this" alone are the file too ("what does it do?").
+    A typo of the catalogue's words is read as the word ("make it shortr")."""
     if len(text) > MAX_CHARS:
         return None
+    found = _match(text, documents, just_attached)
+    if found is None and (fixed := respelled(text, vocabulary(), keep=documents)) != text:
+        found = _match(fixed, documents, just_attached)
+    return found
+
+
+@functools.cache
+def vocabulary() -> frozenset[str]:
+    """The words this catalogue's phrasings and a document's references are written with."""
+    return words_of([*_table(), *_about_it(), _KINDS, _BRIEF, _REFERENCE.pattern])
+
+
+def _match(text: str, documents: Sequence[str], just_attached: bool) -> Intent | None:
     key = normalize(text)
     name = _table().get(key)
     if name is None and _summary(key, document=just_attached):

@@ -156,7 +156,7 @@ class Verifier:
         known = (x in self.lexicon) + (y in self.lexicon)
         if known == 2:
             return False
-        return one_slip(x, y) or (known == 1 and _vowel_for_vowel(x, y))
+        return one_slip(x, y) or (known == 1 and vowel_for_vowel(x, y))
 
 
 _KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -180,7 +180,7 @@ def _swapped(x: str, y: str) -> bool:
     return one_slip(x, y)
 
 
-def _vowel_for_vowel(x: str, y: str) -> bool:
+def vowel_for_vowel(x: str, y: str) -> bool:
     """One vowel written for another, past the first letter, in a word of 6+ letters."""
     if len(x) != len(y) or len(x) < 6:
         return False

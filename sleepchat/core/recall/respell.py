@@ -1,0 +1,43 @@
+"""Typos in the closed catalogues' phrasings ("whats this libary for?", "make it shortr").
+
+A catalogue matches a message only when, form set aside, it is one of its phrasings word for
+word, so one slip of the finger sent a reader's first question to the model. A word that is no
+English word (the shipped lexicon the verifier reads typos with) and is one slip from exactly
+one word the catalogue is written with is read as that word; a real word is never changed
+("sue" stays "sue", "uninstall" is two letters from "install"), nor a file's name.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+from sleepchat.core.recall.verify import load_lexicon, one_slip, vowel_for_vowel
+
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+@functools.cache
+def _lexicon() -> frozenset[str]:
+    return load_lexicon()
+
+
+def words_of(texts: Iterable[str]) -> frozenset[str]:
+    """The words ``texts`` are written with (a catalogue's vocabulary)."""
+    return frozenset(w.lower() for t in texts for w in _WORD.findall(t))
+
+
+def respelled(text: str, vocabulary: frozenset[str], keep: Iterable[str] = ()) -> str:
+    """``text`` with each typo of a ``vocabulary`` word written as that word; ``keep``: names
+    (a file's) left as they are."""
+    kept = words_of(keep)
+
+    def fixed(m: re.Match[str]) -> str:
+        word = m.group(0).lower()
+        if word in vocabulary or word in kept or word in _lexicon():
+            return m.group(0)
+        near = [v for v in vocabulary if one_slip(word, v) or vowel_for_vowel(word, v)]
+        return near[0] if len(near) == 1 else m.group(0)
+
+    return _WORD.sub(fixed, text)
