@@ -76,9 +76,9 @@ def test_a_typo_of_the_catalogues_words_is_read_as_the_word(text: str, intent: s
 
 
 def test_a_typo_of_a_files_reference_asks_for_its_summary() -> None:
-    found = match("whats this libary for?", documents=NAMES, just_attached=True)
+    found = match("what is this libary about?", documents=NAMES, just_attached=True)
     assert found is not None and found.name == "summary"
-    assert match("whats this libary for?") is None  # no file: the library may be anything
+    assert match("what is this libary about?") is None  # no file: the library may be anything
 
 
 def test_each_request_is_its_own_intent_and_no_phrasing_is_two() -> None:

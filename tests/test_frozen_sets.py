@@ -77,6 +77,14 @@ FROZEN = {
     "../../bench/doc_questions_test9.json": (
         "a8d148e59e3ca1d3c16e6ceb3220640246c41f928511ee844964dde122462739"
     ),
+    # and a tenth (SSALib's and wmpy-power's READMEs, plistlib.py, timeseriesflattener's JOSS
+    # paper), by another such helper on 2026-12-05 after the ninth's changes, frozen unread
+    "../../bench/doc_questions_test10.json": (
+        "933a3657c9e5e8aa45d2f09324910c5cbb24fed05ff7306dbf85ad69378a9213"
+    ),
+    # 120 recall pairs (60 rewordings, 60 look-alikes) by a fourth helper who read none of the
+    # code or data, on 2026-12-05, after the judge's first-order bounds shipped, frozen unread
+    "recall_test7.jsonl": "3e7e550b0ef73f3a4788524d714f644863893c508a9d18e16397815d5e3df8dc",
 }
 
 

@@ -32,6 +32,8 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test7.json",
     ROOT / "bench" / "doc_questions_test8.json",
     ROOT / "bench" / "doc_questions_test9.json",
+    ROOT / "bench" / "doc_questions_test10.json",
+    DATA / "recall_test7.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -86,6 +88,9 @@ REVIEWED |= {"as a table"}
 # written before, and measured the code before these rules).
 REVIEWED |= {"how do i get it", "is it tested on"}
 REVIEWED |= {"does it have"}
+# In the follow-up catalogue long before recall_test7.jsonl was written by a helper who read no
+# code (a message of it holds these everyday words; the set unread).
+REVIEWED |= {"for a child", "what are the disadvantages"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
