@@ -1,4 +1,4 @@
-"""Typos in the closed catalogues' phrasings ("what is this libary about?", "explain it more simpyl").
+"""Typos in the closed catalogues' phrasings ("what is this libary about?", "an exmaple").
 
 A catalogue matches a message only when, form set aside, it is one of its phrasings word for
 word, so one slip of the finger sent a reader's first question to the model. A word that is no
