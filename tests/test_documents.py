@@ -441,10 +441,25 @@ async def test_two_of_a_files_own_questions_at_once_get_both_answers(store, aske
     assert len(backend.calls) == calls  # no model request
 
 
+@pytest.mark.parametrize("asked", ["How do I install and use it?", "how to install it and run it"])
+async def test_one_how_of_two_verbs_gets_both_answers(store, asked) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    [install] = [p for p in a.predictions if p.intent == "install" and p.answer]
+    [usage] = [p for p in a.predictions if p.intent == "usage" and p.answer]
+    done = await ask(a, asked)
+    assert done.message.source == "prediction"
+    assert done.message.content == f"{install.answer}\n\n{usage.answer}"
+
+
 @pytest.mark.parametrize(
     "asked",
     [
-        "what is ringlog and does it need any dependencies?",  # a part none of them answers
+        "what is ringlog and is it faster than a deque?",  # a part none of them answers
+        "how do I install it and configure it?",
+        "how do I install and uninstall it?",
         "what is it and how do I uninstall it?",
         "what is numpy and how do I install it?",  # another thing
         "how do I install it and what is numpy?",

@@ -111,6 +111,8 @@ _PHRASINGS = {
         how do i start using it | how to get started | how to get started with it |
         getting started | quick start | quickstart | usage | basic usage | usage example |
         a usage example |
+        how do i get it running | how to get it running | how do i get it working |
+        how do i run it | how to run it | how can i run it |
         an example of using it | example of using it | an example of how to use it |
         how to use it with an example | how do i use it with an example""",
 }

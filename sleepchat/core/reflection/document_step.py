@@ -130,6 +130,19 @@ _PARTS = re.compile(
     r"\?\s*|(?<!\btl);\s*|,?\s+and\s+(?=(?:how|what|what's|where|which|who|does|do|is|can|could)\b)",
     re.IGNORECASE,
 )
+# Two verbs one "how do I" asks of ("how do I install it and get it running?", "how to install
+# and use it"): each is a question of its own.
+_HOW_BOTH = re.compile(r"^(how (?:do|can|would|should) i|how to)\s+(.+?),?\s+and\s+(.+)$", re.I)
+
+
+def parts_of(text: str) -> list[str]:
+    """The questions ``text`` asks, one by one."""
+    parts = []
+    for part in _PARTS.split(text):
+        part = part.strip(" ,.!")
+        how = _HOW_BOTH.match(part)
+        parts += [f"{how[1]} {how[2]}", f"{how[1]} {how[3]}"] if how else [part] if part else []
+    return parts
 
 
 def intent_of(text: str, names: Sequence[str], *, just_attached: bool) -> str | None:
@@ -148,8 +161,7 @@ async def both(
     install it?"): their precomputed answers, one after the other, stored as one answer to
     it; None unless every part is one whose answer is ready. ``docs``: the files "it" may be
     (the talk is about them); a file named by its name counts too."""
-    parts = [p.strip(" ,.!") for p in _PARTS.split(text)]
-    parts = [p for p in parts if p]
+    parts = parts_of(text)
     if len(parts) < 2 or len(text) > 2 * followups.MAX_CHARS:
         return None
     for doc in _newest_first(memory.documents.all):
