@@ -137,7 +137,7 @@ _HOW_BOTH = re.compile(r"^(how (?:do|can|would|should) i|how to)\s+(.+?),?\s+and
 
 def parts_of(text: str) -> list[str]:
     """The questions ``text`` asks, one by one."""
-    parts = []
+    parts: list[str] = []
     for part in _PARTS.split(text):
         part = part.strip(" ,.!")
         how = _HOW_BOTH.match(part)
