@@ -41,9 +41,10 @@ MIN_SHARE = 0.1
 # too), while the words kind's 88 bounded the kind's own classes.
 MIN_NEGATIVES = 30
 # How the model is asked and its two answers combined. A level measured another way (the lower
-# of both orders, before this version) means nothing here: such a record is not trusted.
-LOG_ODDS = "yes/no log-odds, both orders averaged"
-YES_NO = "yes/no, both orders averaged"
+# of both orders, or before the instruction said what rewording is) means nothing here: such a
+# record is not trusted.
+LOG_ODDS = "yes/no log-odds, both orders averaged, rewording described"
+YES_NO = "yes/no, both orders averaged, rewording described"
 METHODS = (LOG_ODDS, YES_NO)
 
 

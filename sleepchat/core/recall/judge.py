@@ -40,7 +40,16 @@ from sleepchat.core.recall.verify import Verifier, judge_kind
 # order must show the asked question first: with the predicted one first in both (the
 # instruction turned round, or the labels swapped) the 1.5B model served a third as many
 # rewordings above every look-alike (README, Recall).
-SYSTEM = "You are a careful assistant."
+# The system message says what rewording is and what is another question: on the 818 labelled
+# tune pairs the 1.5B model then served 174 of 225 rewordings above every look-alike, against
+# 147 with "You are a careful assistant." alone (README, Recall).
+SYSTEM = (
+    "You are a careful assistant. You decide whether two chat messages ask for the same reply. "
+    "People word one question in many ways: casual or terse, with typos, abbreviations or "
+    "fillers, as a request instead of a question, with synonyms or in another order; those ask "
+    "the same thing. Any change to what is asked about (the object, amount, unit, place, time, "
+    "person, platform, version, direction, or a negation) asks something else."
+)
 QUESTION = (
     "Would the best reply to message A also be a complete and correct reply to message B, with "
     "nothing changed (same object, amount, place, person, platform and purpose)? Answer only "
