@@ -417,41 +417,35 @@ async def test_a_files_own_answer_the_model_drops_is_gone(store) -> None:
     assert done.message.source == "model"
 
 
+SUMMARY_AND_INSTALL = ("summary", "install")
+
+
 @pytest.mark.parametrize(
-    "asked",
+    ("asked", "intents"),
     [
-        "what is ringlog and how do I install it?",
-        "What is it? How do I install it?",
-        "what's this package for, and how do i install it",
-        "tl;dr? how do I install it?",  # a semicolon inside a word does not split it
+        ("what is ringlog and how do I install it?", SUMMARY_AND_INSTALL),
+        ("What is it? How do I install it?", SUMMARY_AND_INSTALL),
+        ("what's this package for, and how do i install it", SUMMARY_AND_INSTALL),
+        # a semicolon inside a word does not split it
+        ("tl;dr? how do I install it?", SUMMARY_AND_INSTALL),
+        # one "how do I" of two verbs asks both
+        ("How do I install and use it?", ("install", "usage")),
+        ("how to install it and run it", ("install", "usage")),
     ],
 )
-async def test_two_of_a_files_own_questions_at_once_get_both_answers(store, asked) -> None:
+async def test_two_of_a_files_own_questions_at_once_get_both_answers(
+    store, asked, intents
+) -> None:
     backend = FakeBackend(reply, nothing_to_predict)
     a = await assistant(store, backend)
     await a.attach("README.md", TOOL_README)
     await a.reflect()
-    [summary] = [p for p in a.predictions if p.intent == "summary" and p.answer]
-    [install] = [p for p in a.predictions if p.intent == "install" and p.answer]
+    ready = {p.intent: p.answer for p in a.predictions if p.intent and p.answer}
     calls = len(backend.calls)
     done = await ask(a, asked)
-    assert done.message.source == "prediction" and done.message.content == (
-        f"{summary.answer}\n\n{install.answer}"
-    )
-    assert len(backend.calls) == calls  # no model request
-
-
-@pytest.mark.parametrize("asked", ["How do I install and use it?", "how to install it and run it"])
-async def test_one_how_of_two_verbs_gets_both_answers(store, asked) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("README.md", TOOL_README)
-    await a.reflect()
-    [install] = [p for p in a.predictions if p.intent == "install" and p.answer]
-    [usage] = [p for p in a.predictions if p.intent == "usage" and p.answer]
-    done = await ask(a, asked)
     assert done.message.source == "prediction"
-    assert done.message.content == f"{install.answer}\n\n{usage.answer}"
+    assert done.message.content == "\n\n".join(ready[i] for i in intents)
+    assert len(backend.calls) == calls  # no model request
 
 
 @pytest.mark.parametrize(
