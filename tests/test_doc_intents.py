@@ -140,6 +140,13 @@ def test_what_a_project_needs_is_precomputed_only_where_its_text_says(
     assert "requirements" not in doc_intents.shown(text, code=True)  # imports are not it
 
 
+def test_what_a_file_contains_is_known_with_a_typo_of_its_words() -> None:
+    assert doc_intents.contents("so what does this module contian?", NAMES)
+    assert doc_intents.contents("what is in skyline?", NAMES)
+    assert not doc_intents.contents("what does this module contian about cities?", NAMES)
+    assert not doc_intents.contents("what does this module contian?", [])
+
+
 def test_without_a_file_just_attached_they_are_nothing() -> None:
     assert doc_intents.match("how do I install it?", []) is None
 

@@ -197,7 +197,10 @@ _CONTENTS = frozenset(
 def contents(text: str, documents: Sequence[str]) -> bool:
     """Whether ``text`` asks what a file (called by one of ``documents``' names, "it" or
     "this module") holds, and nothing else."""
-    return bool(documents) and normalize(as_document(text, documents)) in _CONTENTS
+    if not documents:
+        return False
+    asked = (text, respelled(text, _vocabulary() | words_of(_CONTENTS), keep=documents))
+    return any(normalize(as_document(t, documents)) in _CONTENTS for t in asked)
 
 
 def match(text: str, documents: Sequence[str]) -> str | None:
