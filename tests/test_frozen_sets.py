@@ -82,6 +82,11 @@ FROZEN = {
     "../../bench/doc_questions_test10.json": (
         "933a3657c9e5e8aa45d2f09324910c5cbb24fed05ff7306dbf85ad69378a9213"
     ),
+    # and an eleventh, small (camels-attrs' and AutoEIS' READMEs, sbpy's JOSS paper), by another
+    # such helper on 2026-12-05 after the typo, two-verb and requirements rules, frozen unread
+    "../../bench/doc_questions_test11.json": (
+        "a3791dcfc699f1983b1e5a1f3e0feb416982ab6951577d79ca5769dd976e3e1f"
+    ),
     # 120 recall pairs (60 rewordings, 60 look-alikes) by a fourth helper who read none of the
     # code or data, on 2026-12-05, after the judge's first-order bounds shipped, frozen unread
     "recall_test7.jsonl": "3e7e550b0ef73f3a4788524d714f644863893c508a9d18e16397815d5e3df8dc",

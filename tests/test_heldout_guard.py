@@ -33,6 +33,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test8.json",
     ROOT / "bench" / "doc_questions_test9.json",
     ROOT / "bench" / "doc_questions_test10.json",
+    ROOT / "bench" / "doc_questions_test11.json",
     DATA / "recall_test7.jsonl",
 ]
 TUNE = [
@@ -94,6 +95,9 @@ REVIEWED |= {"how do i run it"}
 # In the follow-up catalogue long before recall_test7.jsonl was written by a helper who read no
 # code (a message of it holds these everyday words; the set unread).
 REVIEWED |= {"for a child", "what are the disadvantages"}
+# A model's description in the catalogue, older than doc_questions_test11.json (a question of it
+# holds these everyday words; the set unread).
+REVIEWED |= {"the command line and"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
