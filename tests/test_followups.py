@@ -81,6 +81,26 @@ def test_a_typo_of_a_files_reference_asks_for_its_summary() -> None:
     assert match("what is this libary about?") is None  # no file: the library may be anything
 
 
+@pytest.mark.parametrize(
+    ("asked", "summary"),
+    [
+        ("I attached the paper. Can you summarize it?", True),
+        ("hey, I just uploaded the file - what is it about?", True),
+        ("here is the report: tl;dr?", True),
+        ("ok i just put this library in, what does it realy do?", True),  # and a typo
+        ("I just attached the paper, what does table 2 show?", False),  # the question says more
+        ("I attached the paper", False),  # no question
+        ("I attached the paper, now write a poem", False),
+    ],
+)
+def test_saying_the_file_came_before_asking_for_its_summary_asks_nothing_more(
+    asked: str, summary: bool
+) -> None:
+    found = match(asked, documents=NAMES, just_attached=True)
+    assert (found is not None and found.name == "summary") is summary
+    assert match(asked, documents=NAMES) is None  # only right after a file came
+
+
 def test_each_request_is_its_own_intent_and_no_phrasing_is_two() -> None:
     # Building the table raises when a phrasing is all form or belongs to two intents.
     table = followups._table()

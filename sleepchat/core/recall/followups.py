@@ -541,16 +541,30 @@ def match(
     A typo of the catalogue's words is read as the word ("make it shortr")."""
     if len(text) > MAX_CHARS:
         return None
+    if just_attached:  # "I just attached the paper, …": saying so asks nothing
+        text = _ATTACHED.sub("", text, count=1) or text
     found = _match(text, documents, just_attached)
     if found is None and (fixed := respelled(text, vocabulary(), keep=documents)) != text:
         found = _match(fixed, documents, just_attached)
     return found
 
 
+# A reader's word that the file came, before the question about it ("hey, I just uploaded the
+# file - what …", "here's the paper: …"): only right after a file was attached.
+_ATTACHED = re.compile(
+    rf"^\s*(?:(?:yo|hey|hi|hello|ok|okay|so|alright)\b[,!]?\s+)?"
+    rf"(?:i(?:'ve| have)?\s+(?:just\s+)?"
+    rf"(?:dropped|attached|uploaded|added|pasted|put|loaded|shared)\s+(?:in\s+)?"
+    rf"|here(?:'s| is)\s+)(?:the|this|my|a)\s+{_KINDS}"
+    rf"(?:\s+(?:in|here|in here))?\s*[,.;:!\u2014-]+\s*",
+    re.IGNORECASE,
+)
+
+
 @functools.cache
 def vocabulary() -> frozenset[str]:
     """The words this catalogue's phrasings and a document's references are written with."""
-    return words_of([*_table(), *_about_it(), _KINDS, _BRIEF, _REFERENCE.pattern])
+    return words_of([*_table(), *_about_it(), *_HEDGES, _KINDS, _BRIEF, _REFERENCE.pattern])
 
 
 def _match(text: str, documents: Sequence[str], just_attached: bool) -> Intent | None:
