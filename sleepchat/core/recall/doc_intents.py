@@ -25,7 +25,7 @@ from sleepchat.core.recall.followups import (
     table_of,
     vocabulary,
 )
-from sleepchat.core.recall.respell import respelled, words_of
+from sleepchat.core.recall.respell import read_as_typed_or_respelled, words_of
 
 INSTALL = "install"
 USAGE = "usage"
@@ -199,8 +199,11 @@ def contents(text: str, documents: Sequence[str]) -> bool:
     "this module") holds, and nothing else."""
     if not documents:
         return False
-    asked = (text, respelled(text, _vocabulary() | words_of(_CONTENTS), keep=documents))
-    return any(normalize(as_document(t, documents)) in _CONTENTS for t in asked)
+
+    def read(asked: str) -> bool | None:
+        return normalize(as_document(asked, documents)) in _CONTENTS or None
+
+    return bool(read_as_typed_or_respelled(text, _contents_vocabulary(), documents, read))
 
 
 def match(text: str, documents: Sequence[str]) -> str | None:
@@ -208,12 +211,18 @@ def match(text: str, documents: Sequence[str]) -> str | None:
     those files may be called by), or None."""
     if not documents or len(text) > MAX_CHARS:
         return None
-    found = _table().get(normalize(as_document(text, documents)))
-    if found is None and (fixed := respelled(text, _vocabulary(), keep=documents)) != text:
-        found = _table().get(normalize(as_document(fixed, documents)))  # "how do i instal it"
-    return found
+
+    def read(asked: str) -> str | None:
+        return _table().get(normalize(as_document(asked, documents)))
+
+    return read_as_typed_or_respelled(text, _vocabulary(), documents, read)
 
 
 @functools.cache
 def _vocabulary() -> frozenset[str]:
     return words_of(_table()) | vocabulary()
+
+
+@functools.cache
+def _contents_vocabulary() -> frozenset[str]:
+    return _vocabulary() | words_of(_CONTENTS)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sleepchat.core.recall.respell import respelled, words_of
+from sleepchat.core.recall.respell import read_as_typed_or_respelled, words_of
 
 
 @dataclass(frozen=True)
@@ -543,10 +543,8 @@ def match(
         return None
     if just_attached:  # "I just attached the paper, …": saying so asks nothing
         text = _ATTACHED.sub("", text, count=1) or text
-    found = _match(text, documents, just_attached)
-    if found is None and (fixed := respelled(text, vocabulary(), keep=documents)) != text:
-        found = _match(fixed, documents, just_attached)
-    return found
+    read = functools.partial(_match, documents=documents, just_attached=just_attached)
+    return read_as_typed_or_respelled(text, vocabulary(), documents, read)
 
 
 # A reader's word that the file came, before the question about it ("hey, I just uploaded the

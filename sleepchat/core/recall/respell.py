@@ -9,18 +9,14 @@ one word the catalogue is written with is read as that word; a real word is neve
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from sleepchat.core.recall.verify import load_lexicon, one_slip, vowel_for_vowel
 
 _WORD = re.compile(r"[A-Za-z]+")
-
-
-@functools.cache
-def _lexicon() -> frozenset[str]:
-    return load_lexicon()
+T = TypeVar("T")
 
 
 def words_of(texts: Iterable[str]) -> frozenset[str]:
@@ -35,9 +31,20 @@ def respelled(text: str, vocabulary: frozenset[str], keep: Iterable[str] = ()) -
 
     def fixed(m: re.Match[str]) -> str:
         word = m.group(0).lower()
-        if word in vocabulary or word in kept or word in _lexicon():
+        if word in vocabulary or word in kept or word in load_lexicon():
             return m.group(0)
         near = [v for v in vocabulary if one_slip(word, v) or vowel_for_vowel(word, v)]
         return near[0] if len(near) == 1 else m.group(0)
 
     return _WORD.sub(fixed, text)
+
+
+def read_as_typed_or_respelled(
+    text: str, vocabulary: frozenset[str], keep: Iterable[str], read: Callable[[str], T | None]
+) -> T | None:
+    """What ``read`` finds in ``text`` as typed, else in ``text`` with its typos of
+    ``vocabulary`` words respelt (``keep``: names left as they are)."""
+    found = read(text)
+    if found is None and (fixed := respelled(text, vocabulary, keep)) != text:
+        found = read(fixed)
+    return found

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -88,6 +89,7 @@ _NUMBER_SHORTHAND = {"2": "to", "4": "for"}
 MAX_SLACK = 120
 
 
+@functools.cache  # read once: every verifier and the catalogues' typo reading share it
 def load_lexicon() -> frozenset[str]:
     """Whole words of the shipped WordPiece vocabulary: a word found there is not a typo."""
     text = resources.files("sleepchat.data").joinpath("minilm-vocab.txt").read_text("utf-8")
