@@ -15,6 +15,7 @@ from support.core_assistant import ask, assistant, nothing_to_predict
 from support.pdf import make_pdf
 
 from sleepchat.attach import read_document
+from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.errors import CoreError
 from sleepchat.core.ports import ModelOptions
@@ -23,6 +24,7 @@ from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.export import to_json, to_markdown
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
+from sleepchat.store import Store
 
 LAUNCH = "# Launch plan\n\nThe launch is on 12 May in Lisbon. Budget: 40,000 euros.\n"
 
@@ -326,6 +328,15 @@ TOOL_README = (
 )
 
 
+async def tool_readme_studied(store: Store) -> tuple[Assistant, FakeBackend]:
+    """An assistant whose idle period studied TOOL_README just attached, and its backend."""
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach("README.md", TOOL_README)
+    await a.reflect()
+    return a, backend
+
+
 def reader_questions(requests: list[str], invited: str):  # type: ignore[no-untyped-def]
     """A model that proposes ``invited`` when asked for questions, and records each request."""
 
@@ -436,10 +447,7 @@ SUMMARY_AND_INSTALL = ("summary", "install")
 async def test_two_of_a_files_own_questions_at_once_get_both_answers(
     store, asked, intents
 ) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("README.md", TOOL_README)
-    await a.reflect()
+    a, backend = await tool_readme_studied(store)
     ready = {p.intent: p.answer for p in a.predictions if p.intent and p.answer}
     calls = len(backend.calls)
     done = await ask(a, asked)
@@ -462,19 +470,13 @@ async def test_two_of_a_files_own_questions_at_once_get_both_answers(
 async def test_a_question_with_a_part_the_file_did_not_answer_goes_to_the_model(
     store, asked
 ) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("README.md", TOOL_README)
-    await a.reflect()
+    a, _ = await tool_readme_studied(store)
     done = await ask(a, asked)
     assert done.message.source == "model"
 
 
 async def test_after_another_answer_both_questions_by_it_go_to_the_model(store) -> None:
-    backend = FakeBackend(reply, nothing_to_predict)
-    a = await assistant(store, backend)
-    await a.attach("README.md", TOOL_README)
-    await a.reflect()
+    a, _ = await tool_readme_studied(store)
     await ask(a, "Tell me about sourdough.")
     await a.reflect()  # the file's answers re-validated: still current
     assert (await ask(a, "what is it and how do I install it?")).message.source == "model"
