@@ -146,8 +146,9 @@ def parts_of(text: str) -> list[str]:
 
 
 def intent_of(text: str, names: Sequence[str], *, just_attached: bool) -> str | None:
-    """The file's own question ``text`` is nothing but (its summary, how to install, use or run it),
-    asked of the file ``names`` calls it by, or "it" ``just_attached``; else None."""
+    """The file's own question ``text`` is nothing but (its summary, how to install or use it,
+    what it needs or provides), asked of the file ``names`` calls it by, or "it"
+    ``just_attached``; else None."""
     summary = followups.match(text, documents=names, just_attached=just_attached)
     if summary is not None and summary.name == INTENT:
         return INTENT
