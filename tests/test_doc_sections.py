@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from support.core_assistant import ask, assistant, nothing_to_predict
 
 from sleepchat.core.context import estimate
 from sleepchat.core.memory.doc_sections import AT_MOST, choose, sections_of, split
+from sleepchat.core.memory.documents import subject_of
 from sleepchat.core.models import Document
 from sleepchat.llm.base import ChatMessage
 from sleepchat.llm.fake import FakeBackend
@@ -137,3 +139,19 @@ async def test_a_question_gets_a_few_sections_however_large_the_room(store: Stor
     done = await ask(a, "How many ships did the lighthouse keeper record in the logbook?")
     assert "4,211" in done.message.content
     assert len(quoted_sections(backend.calls[-1].messages)) == AT_MOST
+
+
+@pytest.mark.parametrize(
+    "name, text, subject",
+    [
+        ("skyline-README.md", "# skyline\n\nDraws skylines.", "skyline"),
+        ("tern-README.md", "Description\n===========\n\n`tern` rounds dates.", "tern"),
+        ("tern-README.md", "## Getting started\n\nRun tern.", "tern"),
+        ("orbit-paper.md", "# Summary\n\nWe model orbits.", "orbit"),
+    ],
+)
+def test_a_file_opening_with_a_section_is_called_by_its_name(
+    name: str, text: str, subject: str
+) -> None:
+    # A README opening with "Description" once had its project called "Description".
+    assert subject_of(Document("d1", "s", name, text, 1, 10, 0.0)) == subject

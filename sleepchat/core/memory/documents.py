@@ -82,9 +82,15 @@ def talked_of(
 _NAME_WORDS = re.compile(r"(?i)[-_ .]*\b(?:readme|paper|joss|docs?|notes)\b[-_ .]*")
 _TITLE = re.compile(r"^(?:#{1,2}\s+(.+)|(.+)\n(?:=+|-+|\*+)\s*)$", re.MULTILINE)
 MAX_NAME_CHARS = 40
-# A paper's text (and some READMEs) opens with a section, not its title.
+# A paper's text (and many READMEs) opens with a section, not its title: a README opening with
+# "Description" named its project "Description".
 _SECTION_HEADINGS = frozenset(
-    {"summary", "abstract", "introduction", "overview", "background", "contents", "usage"}
+    {
+        *("summary", "abstract", "introduction", "overview", "background", "contents", "usage"),
+        *("description", "about", "synopsis", "motivation", "features", "installation"),
+        *("install", "quickstart", "quick start", "getting started", "requirements", "readme"),
+        *("table of contents", "documentation", "example", "examples", "license", "intro"),
+    }
 )
 
 
