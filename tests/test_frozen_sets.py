@@ -90,6 +90,13 @@ FROZEN = {
     # 120 recall pairs (60 rewordings, 60 look-alikes) by a fourth helper who read none of the
     # code or data, on 2026-12-05, after the judge's first-order bounds shipped, frozen unread
     "recall_test7.jsonl": "3e7e550b0ef73f3a4788524d714f644863893c508a9d18e16397815d5e3df8dc",
+    # a fifth such set of 120 pairs and a twelfth reader set (shortuuid's and haversine's
+    # READMEs, toposort's module), by two more helpers on 2026-12-05 (a new day's session),
+    # frozen unread and measured first on the code before it
+    "recall_test8.jsonl": "4c48cc9daa9290d4b22f37098ae610942b945f31a4303f35eb44b305e3349c01",
+    "../../bench/doc_questions_test12.json": (
+        "6eca87e16d7a713884d32781f2fa7520951c971080c3d1a0f5adcac87062c62a"
+    ),
 }
 
 

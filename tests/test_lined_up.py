@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sleepchat.core.recall.lined_up import inflection_clash, names, near_spelling
-from sleepchat.core.recall.verify import Verifier
+from sleepchat.core.recall.verify import Verifier, judge_kind
 
 VETOED = {
     "whose thing": [
@@ -45,6 +45,9 @@ VETOED = {
     "two known words a letter apart": [
         ("How long do I roast a duck?", "How long do I roast a dusk?"),
         ("What is the best sauce for a steak?", "What is the best source for a steak?"),
+        # words the tokenizer's vocabulary lacks: the shipped word list knows them
+        ("What can I cook in a wok?", "What can I cook in a work?"),
+        ("Where do I plug in my router?", "Where do I plug in my rooter?"),
     ],
     "a count for a definite thing": [
         ("Is one layer of primer enough for a door?", "Is the layer of primer enough for a door?"),
@@ -81,6 +84,8 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("How To Make Pancakes", "how to make a pancake"),
     ("How do I logout of Gmail?", "how do i log out of gmail"),
     ("How do I reset my phone?", "how do i reset my smartphone"),
+    ("How do I clean a wok?", "how do i clean a wokk"),  # a slip, not a word
+    ("Where do I plug in my router?", "where do i plug in my routr"),
 ]
 
 
@@ -119,3 +124,21 @@ def test_the_spelling_rules_one_by_one() -> None:
     assert not near_spelling("grean", "green", lexicon)  # a misspelling is not a word
     assert not near_spelling("made", "make", lexicon)  # a participle is the same verb
     assert names("Is Polars faster than Spark? I use pandas.") == {"polars", "spark"}
+
+
+@pytest.mark.parametrize(
+    "predicted, asked, kind",
+    [
+        ("How do I cook quinoa?", "How do I cook quinoa at high altitude?", "added"),
+        ("hey, how do I cook quinoa at high altitude?", "How do I cook quinoa?", "added"),
+        ("How do I cook quinoa?", "how do i prepare quinoa", "words"),
+        ("How do I cook quinoa?", "how do i cook quinao", "aligned"),
+    ],
+)
+def test_a_question_with_words_added_is_a_kind_of_its_own(
+    verifier: Verifier, predicted: str, asked: str, kind: str
+) -> None:
+    # One question is the other plus a qualifier ("at high altitude"): it may ask about less,
+    # so the judge decides it at a level of its own.
+    verdict = verifier.check(predicted, asked)
+    assert verdict.judge and judge_kind(verdict) == kind, verdict

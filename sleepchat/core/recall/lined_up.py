@@ -24,6 +24,10 @@ class Spelling:
 
     lexicon: frozenset[str] | None = None
     names: frozenset[str] = frozenset()
+    # A larger word list, for telling two real words spelt alike ("wok" / "work") apart only:
+    # the lexicon above lacks many ("wok", "router"), but a word found only here still counts
+    # as a possible typo when words are paired (a rarer word is more often a slip).
+    dictionary: frozenset[str] = frozenset()
     passive: frozenset[str] = frozenset()  # participles after "be" in either question
     generic: frozenset[str] = frozenset()  # words after "a"/"an" in either question
     words: frozenset[str] = frozenset()  # every word of both questions, as written
@@ -233,7 +237,7 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         heads = {x[: -len(end)], y[: -len(end)]}
         if x.endswith(end) and y.endswith(end) and x != y and heads <= _QUANTIFIERS:
             return "scope"
-    known = ctx.lexicon | ctx.names if ctx.lexicon is not None else None
+    known = ctx.lexicon | ctx.dictionary | ctx.names if ctx.lexicon is not None else None
     if near_spelling(x, y, known):
         return "spelt alike"
     return None
