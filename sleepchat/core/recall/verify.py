@@ -96,6 +96,14 @@ def load_lexicon() -> frozenset[str]:
     return frozenset(w for w in text.splitlines() if w.isalpha())
 
 
+@functools.cache
+def load_dictionary() -> frozenset[str]:
+    """The shipped English word list (scowl-words.NOTICE says whence): two words found there
+    and spelt alike are two words, not a typo of one."""
+    text = resources.files("sleepchat.data").joinpath("scowl-words.txt").read_text("utf-8")
+    return frozenset(text.split())
+
+
 @dataclass(frozen=True)
 class Verdict:
     same: bool
@@ -117,13 +125,16 @@ def judge_kind(verdict: Verdict) -> str:
 class Verifier:
     """Compares two questions; ``lexicon`` enables typo matching (None: exact words only)."""
 
-    def __init__(self, lexicon: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, lexicon: frozenset[str] | None = None, dictionary: frozenset[str] = frozenset()
+    ) -> None:
         self.lexicon = lexicon
+        self.dictionary = dictionary
         self._cache: dict[str, Question] = {}
 
     @classmethod
     def default(cls) -> Verifier:
-        return cls(load_lexicon())
+        return cls(load_lexicon(), load_dictionary())
 
     def parse(self, text: str) -> Question:
         q = self._cache.get(text)
@@ -144,7 +155,8 @@ class Verifier:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
         a, b = self.parse(predicted), self.parse(asked)
         a, b = _shorthand(a, b), _shorthand(b, a)
-        verdict = compare(a, b, self._typo, Spelling(self.lexicon, names(predicted) | names(asked)))
+        spelt = Spelling(self.lexicon, names(predicted) | names(asked), dictionary=self.dictionary)
+        verdict = compare(a, b, self._typo, spelt)
         if verdict.same and not same_form(predicted, asked):
             return Verdict(False, ALIGNED, judge=True)
         return verdict
