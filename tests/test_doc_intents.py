@@ -56,7 +56,13 @@ async def studied(
         ("How would I install this package?", "install"),
         ("How do I install skyline?", "install"),
         ("Installation?", "install"),
-        ("could you tell me how to install the library, please", None),  # "tell me how": more
+        ("could you tell me how to install the library, please", "install"),
+        ("explain how I'd use it", "usage"),  # asked to be told how, in a clause
+        ("and how I can install it?", "install"),
+        ("tell me where I can get it", "install"),
+        ("tell me how to install it on a Mac", None),
+        ("explain how I would uninstall it", None),
+        ("describe how it works", None),
         ("ok so how do I use it?", "usage"),
         ("show me how to use this library", "usage"),
         ("quick start?", "usage"),

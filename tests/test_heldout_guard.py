@@ -100,6 +100,9 @@ REVIEWED |= {"for a child", "what are the disadvantages"}
 # A model's description in the catalogue, older than doc_questions_test11.json (a question of it
 # holds these everyday words; the set unread).
 REVIEWED |= {"the command line and"}
+# doc_questions_test12.json, read after its one measurement: a how-question in a clause ("and
+# how I install it", "tell me how I can use it") now asks how; the set is tune for it from then.
+REVIEWED |= {"how i install it"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

@@ -104,7 +104,9 @@ _PHRASINGS = {
         install it | installing it | install | installation | installation instructions |
         how do i get it | how can i get it | where do i get it | where can i get it |
         install instructions | installation steps | what is the install command |
-        how do i add it to my project | what do i need to install""",
+        how do i add it to my project | what do i need to install |
+        how i install it | how i can install it | how i would install it | how i should install it |
+        how i get it | where i can get it | how i get it installed""",
     USAGE: """
         how do i use it | how to use it | how can i use it | how do you use it |
         how would i use it | how should i use it | how do i actually use it | how is it used |
@@ -114,7 +116,9 @@ _PHRASINGS = {
         how do i get it running | how to get it running | how do i get it working |
         how do i run it | how to run it | how can i run it |
         an example of using it | example of using it | an example of how to use it |
-        how to use it with an example | how do i use it with an example""",
+        how to use it with an example | how do i use it with an example |
+        how i use it | how i can use it | how i would use it | how i should use it |
+        how i run it | how i can run it | how i get it running""",
 }
 
 # What a file's text holds when it says how: a package manager's install command (or an
@@ -206,6 +210,10 @@ def contents(text: str, documents: Sequence[str]) -> bool:
     return bool(read_as_typed_or_respelled(text, _contents_vocabulary(), documents, read))
 
 
+# Asking to be told how ("tell me how I can install it", "explain how to use it") asks how.
+_TELL_HOW = re.compile(r"^(?:tell me|explain|show me|describe) (?=(?:how|where) )")
+
+
 def match(text: str, documents: Sequence[str]) -> str | None:
     """The intent ``text`` is nothing but, asked of a file just attached (``documents``: what
     those files may be called by), or None."""
@@ -213,7 +221,7 @@ def match(text: str, documents: Sequence[str]) -> str | None:
         return None
 
     def read(asked: str) -> str | None:
-        return _table().get(normalize(as_document(asked, documents)))
+        return _table().get(_TELL_HOW.sub("", normalize(as_document(asked, documents))))
 
     return read_as_typed_or_respelled(text, _vocabulary(), documents, read)
 
