@@ -57,7 +57,7 @@ ANSWERS_TIMED = 3  # answers generated to put the judge's cost beside
 @dataclass
 class Scored:
     pair: Pair
-    kind: str  # "aligned" or "words": each kind has its own level
+    kind: str  # judge_kind(): each kind has its own level
     first: float  # the first order's margin (the predicted question shown first)
     second: float
     first_ms: float  # what asking each order took
@@ -158,7 +158,7 @@ async def answer_ms(backend: BaseBackend, pairs: list[Pair], options: ModelOptio
 
 def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out: IO[str]) -> None:
     print(f"judge: {cal.method} on {cal.model}", file=out)
-    look_alikes = sum(k.negatives for k in cal.kinds.values())  # every level stands above all
+    look_alikes = sum(k.negatives for k in cal.kinds.values())  # a kind with few: above all
     for kind in KINDS:
         k = cal.kinds[kind]
         print(f"{kind} pairs: {k.positives} same, {k.negatives} different", file=out)

@@ -249,6 +249,14 @@ def test_a_kind_with_few_look_alikes_stands_above_every_look_alike() -> None:
     assert found.level == pytest.approx(1.4 + SAFETY)
 
 
+def test_a_kind_with_enough_look_alikes_of_its_own_stands_above_its_own() -> None:
+    # Questions with words added ("a rusty pan") drew the model's highest margins of all
+    # look-alikes: they must not hold up the level of a kind with look-alikes enough to bound.
+    words = [(1.0, True), (0.5, True), *looks(0.3)]
+    found = choose_level(words, others=[1.5, 0.9])
+    assert found.level == pytest.approx(0.3 + SAFETY) and found.hits == 2
+
+
 def test_too_few_look_alikes_of_a_kind_say_nothing_about_where_they_lie() -> None:
     # The first judge had one level for every kind; the kind without labelled look-alikes
     # (questions that line up after stems and typos) then served look-alikes of its own.
@@ -265,6 +273,9 @@ async def test_each_kind_of_open_pair_is_judged_at_its_own_level() -> None:
     assert judge.level(*aligned) is None
     assert not await judge.same(*aligned, "answer")  # lined up after stems: never judged
     assert (aligned[0], aligned[1]) not in model.asked
+    added = (PREDICTED, "how do i start a compost heap in a small shady garden")
+    assert judge.level(*added) is None  # a record made before this kind: never judged
+    assert not await judge.same(*added, "answer")
     judge = ModelJudge(model, calibration(0.5, aligned=0.9))
     assert judge.level(*aligned) == 0.9 and not await judge.same(*aligned, "answer")
     model.default = 1.0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sleepchat.core.recall.lined_up import inflection_clash, names, near_spelling
-from sleepchat.core.recall.verify import Verifier
+from sleepchat.core.recall.verify import Verifier, judge_kind
 
 VETOED = {
     "whose thing": [
@@ -125,3 +125,20 @@ def test_the_spelling_rules_one_by_one() -> None:
     assert not near_spelling("made", "make", lexicon)  # a participle is the same verb
     assert names("Is Polars faster than Spark? I use pandas.") == {"polars", "spark"}
 
+
+@pytest.mark.parametrize(
+    "predicted, asked, kind",
+    [
+        ("How do I cook quinoa?", "How do I cook quinoa at high altitude?", "added"),
+        ("hey, how do I cook quinoa at high altitude?", "How do I cook quinoa?", "added"),
+        ("How do I cook quinoa?", "how do i prepare quinoa", "words"),
+        ("How do I cook quinoa?", "how do i cook quinao", "aligned"),
+    ],
+)
+def test_a_question_with_words_added_is_a_kind_of_its_own(
+    verifier: Verifier, predicted: str, asked: str, kind: str
+) -> None:
+    # One question is the other plus a qualifier ("at high altitude"): it may ask about less,
+    # so the judge decides it at a level of its own.
+    verdict = verifier.check(predicted, asked)
+    assert verdict.judge and judge_kind(verdict) == kind, verdict

@@ -8,12 +8,16 @@ that model. Calibrations measured here for the models sleepchat suggests ship wi
 kind whose look-alikes the judge could not keep out, gets no judge for it: recall then serves
 what the word rules approve, and nothing else (fail closed).
 
-Each kind's level stands above every look-alike of any kind, and above its own if higher: two
-questions that line up word for word once stems, typos and synonyms are read ("aligned") hid
-look-alikes of their own (a stem shared by two words, a name taken for a typo of another, "my"
-for "a"): the first judge, with one level set on too few of them, served 31 of 150 held-out
-look-alikes, all aligned. The rules now veto those classes (lined_up.py), so few aligned
-look-alikes reach a judge: too few to place a level alone, hence the bound from all of them.
+A kind with enough look-alikes of its own (MIN_NEGATIVES) stands just above them; one with fewer
+stands above every look-alike of any kind. Two questions that line up word for word once stems,
+typos and synonyms are read ("aligned") hid look-alikes of their own (a stem shared by two words,
+a name taken for a typo of another, "my" for "a"): the first judge, with one level set on too
+few of them, served 31 of 150 held-out look-alikes, all aligned. The rules now veto those
+classes (lined_up.py), so few aligned look-alikes reach a judge: too few to place a level alone,
+hence the bound from all of them. One question that is the other with words added ("added":
+a pan that is rusty, a dish made without meat) asks about less, and the model said yes to those
+more readily than to any other look-alike; kept apart, they no longer set the level of the pairs
+whose words differ on both sides ("words").
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 
 STORE_KEY = "judge_calibrations"  # store meta: {model key: calibration}
 SHIPPED = "judge_calibrations.json"
-KINDS = ("aligned", "words")
+KINDS = ("aligned", "added", "words")
 # Above the highest margin a look-alike reached: margins move a little with the machine's
 # floating point and the model file's build, a tie must not serve, and a new look-alike may
 # sit a little above the highest one labelled.
@@ -164,12 +168,14 @@ def choose_level(
     scored: Sequence[tuple[float, bool]], others: Sequence[float] = ()
 ) -> KindLevel:
     """From (margin, labelled same) pairs of one kind, and the margins of the look-alikes of
-    the other kinds: the level just above every look-alike, or None when there are too few
-    look-alikes to place it or it serves too few of this kind's rewordings."""
+    the other kinds: the level just above every look-alike of this kind where it has enough of
+    them, else of every kind; None when there are too few look-alikes to place it or it serves
+    too few of this kind's rewordings."""
     negatives = [m for m, same in scored if not same]
     positives = [m for m, same in scored if same]
     top = max(negatives) if negatives else None
-    bound = max([*negatives, *others], default=None)
+    own = len(negatives) >= MIN_NEGATIVES
+    bound = max(negatives if own else [*negatives, *others], default=None)
     if bound is None or len(negatives) + len(others) < MIN_NEGATIVES:
         return KindLevel(None, len(positives), len(negatives), 0, top)
     level = bound + SAFETY

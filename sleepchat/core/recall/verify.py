@@ -109,6 +109,7 @@ class Verdict:
     same: bool
     reason: str  # why not (empty when same): one short phrase, for the bench and the log
     judge: bool = False  # not the same by form, not vetoed either: a judge may decide
+    added: bool = False  # the words one question lacks are all the other's additions
 
 
 SAME = Verdict(True, "")
@@ -118,8 +119,12 @@ ALIGNED = "same words only after stems, typos or synonyms"
 
 
 def judge_kind(verdict: Verdict) -> str:
-    """Which of the judge's calibrated kinds a verdict left open is: "aligned" or "words"."""
-    return "aligned" if verdict.reason == ALIGNED else "words"
+    """Which of the judge's calibrated kinds a verdict left open is: "aligned", "added" (one
+    question is the other with words added: "how do I cook quinoa at high altitude") or
+    "words"."""
+    if verdict.reason == ALIGNED:
+        return "aligned"
+    return "added" if verdict.added else "words"
 
 
 class Verifier:
@@ -338,7 +343,7 @@ def compare(
         if not (agreement and why.startswith("number")):
             return Verdict(False, why)
     if pairs is None:
-        left, structural = _unpaired(a.tokens, b.tokens)
+        left, structural, added = _unpaired(a.tokens, b.tokens)
         wa, wb = {t.word for t in a.tokens}, {t.word for t in b.tokens}
         only_a = [t.surface for t in a.tokens if t.word not in wb and t.kind == "word"]
         only_b = [t.surface for t in b.tokens if t.word not in wa and t.kind == "word"]
@@ -347,7 +352,7 @@ def compare(
             return Verdict(False, f"{clash} {left}")
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
         # may be a synonym the word rules do not know.
-        return Verdict(False, f"words {left}", judge=not structural)
+        return Verdict(False, f"words {left}", judge=not structural, added=added)
     for t in a.tokens:
         p = pairs[t.position]
         if t.role != p.role:
@@ -435,16 +440,16 @@ def _set(values: set[str]) -> str:
     return ",".join(sorted(values)) or "-"
 
 
-def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool]:
-    """The words of each side the other lacks, and whether any is a number, unit, symbol or
-    particle."""
+def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool, bool]:
+    """The words of each side the other lacks, whether any is a number, unit, symbol or
+    particle, and whether only one side has any (the other's words are all found there)."""
     wa = {t.word for t in a}
     wb = {t.word for t in b}
     only_a = [t for t in a if t.word not in wb]
     only_b = [t for t in b if t.word not in wa]
     structural = any(t.kind != "word" for t in only_a + only_b)
     text = f"{' '.join(t.word for t in only_a) or '-'} / {' '.join(t.word for t in only_b) or '-'}"
-    return text, structural
+    return text, structural, not only_a or not only_b
 
 
 # -- approval by form ----------------------------------------------------------------------
