@@ -97,6 +97,12 @@ FROZEN = {
     "../../bench/doc_questions_test12.json": (
         "6eca87e16d7a713884d32781f2fa7520951c971080c3d1a0f5adcac87062c62a"
     ),
+    # and a sixth pair set and a thirteenth reader set, by two more such helpers the same day,
+    # after the judge's added kind and the twelfth set's changes, frozen unread
+    "recall_test9.jsonl": "c35424be15790a9161b0ace843d601f651cb02e61aa9194e417a9e55e4e2b456",
+    "../../bench/doc_questions_test13.json": (
+        "38e446a7c98e6b19a1974f9f11473567c171430f3a00429ec138b4f2c4fb1b08"
+    ),
 }
 
 
