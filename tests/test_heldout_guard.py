@@ -133,6 +133,9 @@ PREDATING = {
     "what should i bring to a job interview",
     # recall_test8.jsonl, likewise: the judge tests' rewording, older than the set
     "how do i set up a compost",
+    # an everyday politeness formula, read as politeness since a rewording of the (long read)
+    # recall_heldout.jsonl was found to need it; fresh sets use it too
+    "if you don t mind me asking",
     # recall_test9.jsonl, likewise: the verifier tests' everyday questions, older than the set
     "what s the difference between tcp and udp",
     "how do i copy files from my",

@@ -122,6 +122,12 @@ SAME_BY_FORM = [
     ("How do I optimise SQL queries?", "How do I optimize SQL queries?"),
     ("How do I reverse a string in Python?", "hey, so um, how do i reverse a string in python?"),
     ("Which tent should I buy?", "Could you tell me which tent I should buy?"),  # indirect
+    # a discourse marker or an aside opening the message
+    ("How do I defrost a freezer?", "Oh, and by the way, how do I defrost a freezer?"),
+    ("How do I defrost a freezer?", "Well, okay, how do I defrost a freezer?"),
+    ("Why do cats purr?", "Right, just curious: why do cats purr?"),
+    ("Why do cats purr?", "If you don't mind me asking, why do cats purr?"),
+    ("Why do cats purr?", "One more thing - why do cats purr?"),
 ]
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
@@ -137,6 +143,9 @@ FOR_THE_JUDGE = [
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
     ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
+    # an opening word that is content, not a marker: never dropped
+    ("Is well water safe to drink?", "Well, is tap water safe to drink?"),
+    ("Why does right click not work?", "Right, why does left click not work?"),
 ]
 
 

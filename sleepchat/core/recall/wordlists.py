@@ -14,7 +14,7 @@ def _set(words: str) -> frozenset[str]:
 # -- form only: the same words written differently -------------------------------------------
 
 POLITE = [  # request, greeting and hedge formulas that wrap a question without changing it
-    r"if (?:it'?s ok(?:ay)? with you|you do(?:n'?t| not) mind|(?:at all )?possible"
+    r"if (?:it'?s ok(?:ay)? with you|you do(?:n'?t| not) mind(?: me asking)?|(?:at all )?possible"
     r"|you (?:can|could))",
     r"(?:i was|i am|i'm|just) wondering(?: if| whether)?(?: you could| you can)?",
     r"i wonder(?: if| whether)?(?: you could| you can)?",
@@ -24,6 +24,9 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"i (?:want|need) to know",
     r"(?:quick|random|dumb|silly|stupid|simple) (?:question|q)",
     r"out of curiosity",
+    r"just curious",
+    r"by the way",
+    r"one (?:more|last) (?:thing|question)",
     r"to be honest",
     r"(?:thanks|thank you)(?: (?:so|very) much| a lot| a ton)?(?: in advance)?",
     r"much appreciated",
@@ -56,6 +59,7 @@ HEDGE_RE = re.compile(
     r"(?:^|(?<=[,;:!?.]))\s*(?:you know|i mean|i think|like|yeah|eh|huh)\s*"
     r"(?=[,;:!?.]|$)"
     r"|\s+or (?:something|whatever|what|not|nah|no|nope)(?=\s*[?!.]*\s*$)"  # "... or not?"
+    r"|^\s*(?:right|well|alright|anyway)\s*(?=[,;:!?.])"  # "Right, so, how do I..."
 )
 # An imperative that asks a question: "Explain how to...", "Walk me through creating...".
 REQUEST_RE = re.compile(
@@ -67,8 +71,8 @@ REQUEST_RE = re.compile(
 # ("so much", "a well") they are words.
 INTERJECTIONS = _set(
     """
-    so um umm uh uhh er erm hm hmm ugh hi hey hello ok alright anyway anyways yeah
-    yes then dude bro man
+    so um umm uh uhh er erm hm hmm ugh hi hey hello ok okay alright anyway anyways yeah
+    yes then dude bro man oh ah also and
     """
 )
 # Filler anywhere: adverbs and chat noise that never change what is asked. Not "even", "just",
