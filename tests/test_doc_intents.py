@@ -54,6 +54,7 @@ async def studied(
     ("text", "intent"),
     [
         ("How would I install this package?", "install"),
+        ("so how would I install this thing?", "install"),  # a casual name for the project
         ("How do I install skyline?", "install"),
         ("Installation?", "install"),
         ("could you tell me how to install the library, please", "install"),
@@ -164,6 +165,7 @@ def test_without_a_file_just_attached_they_are_nothing() -> None:
         ("short summary pls: what's this module for and who would use it?", True),
         ("what's this module for and what functions does it provide?", False),  # a list of names
         ("who is it for?", True),
+        ("so what is this thing for", True),
         ("What are the main things skyline can do?", True),
         ("what is it and how do I install it?", False),  # the second is not in a summary
         ("what is it, and should I pick it over curses?", False),

@@ -404,7 +404,7 @@ MAX_CHARS = 160  # longer messages carry more than an intent
 # "make the document shorter" asks to shorten the document, not the last answer.
 _KINDS = (
     r"(?:document|doc|paper|file|article|readme|pdf|report|page|chapter|essay|post|code|module|"
-    r"script|text|library|lib|package|project|tool|framework|repo|repository|app)"
+    r"script|text|library|lib|package|project|tool|framework|repo|repository|app|thing)"
 )
 _DOCUMENT = re.compile(
     rf"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?{_KINDS}\b"
