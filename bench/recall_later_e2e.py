@@ -1,7 +1,8 @@
 """Recall end to end on a real model: for each labelled pair (P, A), a scripted session queues P
 with /later, idles until its answer is stored, then asks A. Was P's answer served?
 
-    python bench/recall_later_e2e.py PAIRS.jsonl --model PATH.gguf [--limit N] [--judge never]
+    python bench/recall_later_e2e.py PAIRS.jsonl --model PATH.gguf [--limit N] [--every N]
+        [--judge never]
 
 Each pair is its own session in a fresh data dir (the judge's calibration is then the shipped
 one). Replies are capped at --reply-tokens (default 128): what is measured is the match, not
@@ -48,13 +49,16 @@ def main() -> int:
     parser.add_argument("pairs")
     parser.add_argument("--model", required=True)
     parser.add_argument("--limit", type=int, default=0, help="pairs of each label (0: all)")
+    parser.add_argument(
+        "--every", type=int, default=1, help="every Nth pair of each label (a sample across styles)"
+    )
     parser.add_argument("--judge", default="auto", choices=["auto", "never"])
     parser.add_argument("--reply-tokens", type=int, default=128)
     args = parser.parse_args()
     rows = [json.loads(x) for x in Path(args.pairs).read_text("utf-8").splitlines() if x.strip()]
     chosen = []
     for label in (True, False):
-        same = [r for r in rows if r["same"] is label]
+        same = [r for r in rows if r["same"] is label][:: args.every]
         chosen += same[: args.limit] if args.limit else same
     served = {True: 0, False: 0}
     total = {True: 0, False: 0}
