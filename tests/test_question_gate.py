@@ -320,6 +320,14 @@ def test_the_frozen_restatements_are_dropped_and_follow_ups_kept() -> None:
     assert caught >= 49 and len(dropped) - caught <= 11
 
 
+def test_the_same_question_as_a_condition_or_a_time_is_a_repeat() -> None:
+    # Recall keeps "if" and "when" apart; as a need they are one, in either tense.
+    asked = ["What happens when I delete the browser cache?"]
+    for predicted in ("What happens if I delete the browser cache?",
+                      "What will happen if I delete the browser cache?"):  # fmt: skip
+        assert question_problem(predicted, earlier=asked) == quality.REPEAT
+
+
 @pytest.mark.parametrize(
     ("asked", "predicted"),
     [

@@ -71,6 +71,8 @@ LOOK_ALIKES = {
         ("Do we need a visa for Peru?", "Do I need a visa for Peru?"),
         ("What should I buy my wife for Christmas?", "What should I buy my boss for Christmas?"),
         ("What is my tax code?", "What is a tax code?"),  # "my X" is not "a X"
+        ("What do you think about Rust?", "What do I think about Rust?"),  # not "how do you"
+        ("How do I get to your office?", "How do you get to your office?"),  # not only "you"
     ],
     "time and tense": [
         ("Will the bakery be open tomorrow?", "Was the bakery open yesterday?"),
@@ -78,6 +80,8 @@ LOOK_ALIKES = {
         ("What's the weather this week?", "What's the weather next week?"),
         ("What was the GDP of France in 2020?", "What was the GDP of France in 2021?"),
         ("What changed when I moved?", "What changes when I move?"),  # -ed, not an auxiliary
+        ("What is the weather like in Oslo?", "What will the weather be like in Oslo?"),
+        ("What will the kids eat at camp?", "What does the kid eat at camp?"),  # a count too
     ],
     "question kind and modal": [
         ("Where is the nearest pharmacy?", "When is the nearest pharmacy open?"),
@@ -128,6 +132,7 @@ SAME_BY_FORM = [
     ("Why do cats purr?", "Right, just curious: why do cats purr?"),
     ("Why do cats purr?", "If you don't mind me asking, why do cats purr?"),
     ("Why do cats purr?", "One more thing - why do cats purr?"),
+    ("Why do onions sting?", "Sorry to bother you again - why do onions sting?"),
 ]
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
@@ -143,6 +148,10 @@ FOR_THE_JUDGE = [
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
     ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
+    # anyone's way for the asker's, the simple present for the future: a judge's to decide
+    ("how do i prune roses", "yo how do u prune roses lol"),
+    ("How long does paint take to dry?", "How long will paint take to dry?"),
+    ("What happens if I skip a dose?", "What will happen if I skip a dose?"),
     # an opening word that is content, not a marker: never dropped
     ("Is well water safe to drink?", "Well, is tap water safe to drink?"),
     ("Why does right click not work?", "Right, why does left click not work?"),

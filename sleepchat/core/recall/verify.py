@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -314,9 +315,9 @@ def compare(
         return Verdict(False, f"asks {a.wh_marker or '-'} / {b.wh_marker or '-'} what")
     if a.negations != b.negations:
         return Verdict(False, "negation")
-    if not _same_persons(a.persons, b.persons):
+    if not _same_persons(a.persons, b.persons) and not _generic_you(a, b):
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
-    if a.tenses != b.tenses:
+    if a.tenses != b.tenses and not _future_as_present(a, b):
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
     if _whose_differs(a, b):
         return Verdict(False, f"whose {_set(a.possessors)} / {_set(b.possessors)}")
@@ -336,7 +337,7 @@ def compare(
     clashes = [(t, u, _spelt_apart(t, u, typo, context)) for t, u in lined]
     # every -s that differs, "a dog" / "dogs" included, to tell agreement from a count
     flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
-    agreement = _agreement(a, b, flips)
+    agreement = _agreement(a, b, flips) or _after_will(a, b, flips)
     for _t, _u, why in clashes:
         if not why:
             continue
@@ -434,6 +435,44 @@ def _same_persons(a: set[str], b: set[str]) -> bool:
     if a - speaker != b - speaker:
         return False
     return not (a & speaker and b & speaker) or a & speaker == b & speaker
+
+
+_HOW_AUX = frozenset({"do", "can", "could", "would", "should"})
+_PRESENT_BE = frozenset({"is", "are", "am"})
+
+
+def _generic_you(a: Question, b: Question) -> bool:
+    """"How do you ..." for "how do I ...": anyone's way of doing it, which only a judge may
+    take for the asker's (never approved by form: the words differ)."""
+    if {frozenset(a.persons), frozenset(b.persons)} != {frozenset({"i"}), frozenset({"you"})}:
+        return False
+    you = a if a.persons == {"you"} else b
+    raw = you.raw
+    return any(
+        w == "you" and i >= 2 and raw[i - 1] in _HOW_AUX and raw[i - 2] == "how"
+        for i, w in enumerate(raw)
+    )
+
+
+def _after_will(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
+    """The -s a present verb takes where the future has "will" before it ("when will it
+    start" / "when it starts"), not a count changed."""
+    if len(numbers) != 1 or not _future_as_present(a, b):
+        return False
+    t, u = numbers[0]
+    future, verb = (a, t) if "future" in a.tenses else (b, u)
+    pairs = itertools.pairwise(future.raw)
+    return any(w == verb.surface and prev in ("will", "shall") for prev, w in pairs)
+
+
+def _future_as_present(a: Question, b: Question) -> bool:
+    """The future for the simple present ("how long will the glue take" / "how long does the
+    glue take"): both ask about the same events, and a judge may take one for the other. Not
+    against a present "be" ("what will the weather be" is not "what is the weather")."""
+    if a.tenses ^ b.tenses != {"future"} or a.tenses & b.tenses:
+        return False
+    present = b if "future" in a.tenses else a
+    return not (set(present.raw) & _PRESENT_BE)
 
 
 def _set(values: set[str]) -> str:

@@ -31,6 +31,8 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?:thanks|thank you)(?: (?:so|very) much| a lot| a ton)?(?: in advance)?",
     r"much appreciated",
     r"excuse me",
+    r"(?:sorry|apologies) (?:to|for) (?:bother(?:ing)?|trouble|troubling|disturb(?:ing)?) you"
+    r"(?:,? (?:again|but))*",
     r"good (?:morning|afternoon|evening|day)",
     r"hello there",
     r"(?:would|do) you mind(?: (?:telling|explaining|showing|describing)(?: to)?(?: me| us)?)?",
@@ -72,7 +74,7 @@ REQUEST_RE = re.compile(
 INTERJECTIONS = _set(
     """
     so um umm uh uhh er erm hm hmm ugh hi hey hello ok okay alright anyway anyways yeah
-    yes then dude bro man oh ah also and
+    yes then dude bro man oh ah also and yo
     """
 )
 # Filler anywhere: adverbs and chat noise that never change what is asked. Not "even", "just",

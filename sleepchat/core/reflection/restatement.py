@@ -60,9 +60,14 @@ def restates(question: str, asked: str) -> bool:
 _ANOTHER_NEED = ("negation", "person ", "scope", "spelt alike", "role of")
 
 
+# "What happens if I run it" and "… when I run it" are one need, though recall keeps them
+# apart (a condition is not a time).
+_CONDITION = re.compile(r"role of '[^']*': (?:if / when|when / if)$")
+
+
 def another_need(verdict: Verdict) -> bool:
     """The rules compared two questions and found they ask for different things."""
-    if verdict.same:
+    if verdict.same or _CONDITION.search(verdict.reason):
         return False
     structural = verdict.reason.startswith("words") and not verdict.judge
     return structural or verdict.reason.startswith(_ANOTHER_NEED)
