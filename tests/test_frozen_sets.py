@@ -105,6 +105,9 @@ FROZEN = {
     ),
     # a seventh pair set, by another such helper the same day after the opening-marker rule
     "recall_test10.jsonl": "9bd70a905afd69925d426e7dfea36e55497ef827d92197ee57b2f05845bd03bb",
+    # and an eighth, after the generic-you, future and sorry-to-bother rules (its brief named
+    # those styles among the others: it measures them)
+    "recall_test11.jsonl": "b6d1c4db10031358bedd6f563df0d9b62c83c297413379f3a1f7a7085505bb00",
 }
 
 

@@ -40,6 +40,7 @@ FROZEN = [
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
     DATA / "recall_test10.jsonl",
+    DATA / "recall_test11.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -109,6 +110,9 @@ REVIEWED |= {"how i install it"}
 # A request frame in the follow-up catalogue long before recall_test9.jsonl was written by a
 # helper who read no code (a message of it holds these everyday words; the set unread).
 REVIEWED |= {"could i see"}
+# Older than recall_test11.jsonl (written by a helper who read no code; the set unread): a
+# verifier example and a comment of the embedded judge share these everyday words with it.
+REVIEWED |= {"how do i clean my oven", "for each group"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
