@@ -11,7 +11,7 @@ question (a 1.5B model said yes to most of them), so the rules say no before it 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from sleepchat.core.recall.question import Question, Token, spelling
@@ -237,7 +237,7 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         heads = {x[: -len(end)], y[: -len(end)]}
         if x.endswith(end) and y.endswith(end) and x != y and heads <= _QUANTIFIERS:
             return "scope"
-    known = ctx.lexicon | ctx.dictionary | ctx.names if ctx.lexicon is not None else None
+    known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
     if near_spelling(x, y, known):
         return "spelt alike"
     return None
@@ -260,7 +260,18 @@ def unpaired_clash(only_a: Sequence[str], only_b: Sequence[str], ctx: Spelling) 
     return next((r for r in reasons if r), "")
 
 
-def near_spelling(x: str, y: str, lexicon: frozenset[str] | None) -> bool:
+@dataclass(frozen=True)
+class _AnyOf:
+    """Words found in any of ``sets``, without building their union (tens of thousands of
+    words) for each pair of words compared."""
+
+    sets: tuple[frozenset[str], ...]
+
+    def __contains__(self, word: object) -> bool:
+        return any(word in s for s in self.sets)
+
+
+def near_spelling(x: str, y: str, lexicon: Container[str] | None) -> bool:
     """Two known words one or two letters apart ("desert" / "dessert", "planner" /
     "planter"), or a name and a word ("Revolut" / "Revolt"): unpaired, they are look-alikes of
     each other, not two ways of saying one thing. A misspelling ("grean") is not a word."""
