@@ -131,7 +131,9 @@ def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Questio
             else:
                 text = sdist_member(folder, source)
                 text = text.split("\n---\n", 2)[-1].split("# References")[0].strip() + "\n"
-            file_name = Path(name).name if Path(name).suffix else name.replace(" ", "-") + ".md"
+            # "toposort.py (toposort module)" is attached as toposort.py, as a reader would.
+            file = name.split(" (")[0]
+            file_name = Path(file).name if Path(file).suffix else name.replace(" ", "-") + ".md"
             target = folder / file_name
             target.write_text(text, encoding="utf-8")
             return target

@@ -148,9 +148,12 @@ async def test_a_question_gets_a_few_sections_however_large_the_room(store: Stor
         ("tern-README.md", "Description\n===========\n\n`tern` rounds dates.", "tern"),
         ("tern-README.md", "## Getting started\n\nRun tern.", "tern"),
         ("orbit-paper.md", "# Summary\n\nWe model orbits.", "orbit"),
+        ("sorter.py (module)", '"""Sorts a graph of nodes.\n-----\n"""', "sorter"),
+        ("kite-notes.md", "A tiny library that flies paper kites\n===\n", "kite"),
+        ("kite-README.md", "# Kite: the kite library\n\nFlies kites.", "Kite: the kite library"),
     ],
 )
-def test_a_file_opening_with_a_section_is_called_by_its_name(
+def test_a_file_opening_with_a_section_or_a_sentence_is_called_by_its_name(
     name: str, text: str, subject: str
 ) -> None:
     # A README opening with "Description" once had its project called "Description".

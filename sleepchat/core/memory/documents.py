@@ -94,6 +94,12 @@ _SECTION_HEADINGS = frozenset(
 )
 
 
+# A heading that is a sentence names nothing: a module whose docstring opened with
+# "Implements a topological sort algorithm." above a rule of dashes was asked "How do I use
+# Implements a topological sort algorithm.?" while idle.
+_SENTENCE = re.compile(r"[.!?]$|^(?:\S+\s+){6,}")
+
+
 def names_of(doc: Document) -> list[str]:
     """What a reader may call ``doc`` by name: its file name, that name without its extension
     or the words that say what kind of file it is ("README", "paper"), and the title its text
@@ -128,7 +134,9 @@ def _title(doc: Document) -> str:
     if title is None:
         return ""
     text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
-    return "" if text.casefold() in _SECTION_HEADINGS else text
+    if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text):
+        return ""
+    return text
 
 
 def subject_of(doc: Document) -> str:
