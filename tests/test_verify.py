@@ -150,6 +150,14 @@ FOR_THE_JUDGE = [
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
     # anyone's way for the asker's, the simple present for the future: a judge's to decide
     ("how do i prune roses", "yo how do u prune roses lol"),
+    ("What grind size should I use for espresso?", "what grind size do u even use for espresso"),
+    ("How often should I descale my kettle?", "how often r u supposed to descale ur kettle"),
+    # a thing both ask about, named before the pronoun: the same thing, not a new person
+    ("How do I stop my parrot biting?", "how do i stop my parrot biting, he nips everyone lol"),
+    ("How can I keep ants out of my garden shed?",
+     "how can i keep the ants out of my garden shed, they keep coming back"),
+    # a how-question's last word is a particle, no preposition of "how"
+    ("How do I make my market stall stand out?", "tips on making my market stall stand out"),
     ("How long does paint take to dry?", "How long will paint take to dry?"),
     ("What happens if I skip a dose?", "What will happen if I skip a dose?"),
     # an opening word that is content, not a marker: never dropped
@@ -201,6 +209,14 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Is Python faster than Java?", "Is Java faster than Python?"),
         ("Where is the nearest pharmacy?", "Why is the nearest pharmacy?"),
         ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
+        ("How do I turn the heater on?", "How do I turn the heater off?"),
+        # "you" the assistant, not anyone: its skill, its view, a request to it
+        ("How good am I at chess?", "How good are you at chess?"),
+        ("Which editor should I use?", "Which editor do you prefer?"),
+        ("What should I think about the ending?", "What do you think about the ending?"),
+        # a third person with nothing named before them is someone else
+        ("How do I ask my landlord for a refund?", "How does she ask her landlord for a refund?"),
+        ("How can I help my son with maths?", "how can they help my son with maths"),
     ]
     for a, b in vetoed:
         verdict = verifier.check(a, b)

@@ -454,7 +454,10 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         j = len(out) - 1
         while j > 0 and out[j] in CLAUSE_BREAKS:
             j -= 1
-        if j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS:
+        # "How" is no preposition's object: one last in a how-question is a particle ("how do
+        # I get it out", "how do I turn it off"), content like any particle.
+        stranded = j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS
+        if stranded and (not kind.startswith("how") or out[j] == "for"):
             found = out.pop(j)  # stranded at the end: "what ... at?"
     if found == "for" and kind.startswith("how "):
         found = ""

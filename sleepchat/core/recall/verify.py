@@ -55,6 +55,8 @@ from sleepchat.core.recall.wordlists import (
     FILLER,
     INTERJECTIONS,
     MARKERS,
+    PERSON,
+    WH,
 )
 
 # Synonyms (both directions): they line two questions up for the judge and the candidate score,
@@ -300,9 +302,16 @@ def _whose_differs(a: Question, b: Question) -> bool:
     """Another person's thing ("my handwriting" / "your handwriting"), or someone's thing
     against none ("my postcode" / "a postcode": a value, not a definition; "my husband" / "I"),
     except in a how-to question ("how do I clean my oven" / "how to clean an oven")."""
-    if a.possessors == b.possessors:
-        return False
+    if a.possessors == b.possessors or (_generic_you(a, b) and _mine_yours(a, b)):
+        return False  # "your car" after a generic "you" is anyone's car, the asker's too
     return bool(a.possessors and b.possessors) or not _method(a, b)
+
+
+def _mine_yours(a: Question, b: Question) -> bool:
+    return {frozenset(a.possessors), frozenset(b.possessors)} == {
+        frozenset({"i"}),
+        frozenset({"you"}),
+    }
 
 
 def compare(
@@ -315,7 +324,8 @@ def compare(
         return Verdict(False, f"asks {a.wh_marker or '-'} / {b.wh_marker or '-'} what")
     if a.negations != b.negations:
         return Verdict(False, "negation")
-    if not _same_persons(a.persons, b.persons) and not _generic_you(a, b):
+    same_people = _same_persons(a.persons, b.persons) or _generic_you(a, b)
+    if not same_people and not _anaphora(a, b):
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
     if a.tenses != b.tenses and not _future_as_present(a, b):
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
@@ -438,20 +448,66 @@ def _same_persons(a: set[str], b: set[str]) -> bool:
 
 
 _HOW_AUX = frozenset({"do", "can", "could", "would", "should"})
+# "Are you" asks the assistant ("how good are you at French"), save with these after it.
+_ARE_AUX = frozenset({"are", "r"})
+_DUTY = frozenset({"supposed", "meant", "allowed", "expected"})
 _PRESENT_BE = frozenset({"is", "are", "am"})
+# After "do you" these ask the assistant itself ("what do you think", "which do you prefer").
+_OWN_VIEW = frozenset(
+    {
+        *("think", "recommend", "suggest", "prefer", "like", "love", "mean", "know"),
+        *("remember", "want", "feel", "believe", "reckon", "advise", "say"),
+    }
+)
+_HEDGES = frozenset({"even", "really", "just", "usually", "normally", "actually"})
 
 
 def _generic_you(a: Question, b: Question) -> bool:
-    """"How do you ..." for "how do I ...": anyone's way of doing it, which only a judge may
-    take for the asker's (never approved by form: the words differ)."""
+    """"How do you ...", "what grind size do u use", "how often are you meant to ...": anyone's
+    way of doing it, for "how do I ...". A judge may take it for the asker's; it is
+    never approved by form (the words differ). Not a yes/no ("can you" asks the assistant),
+    nor the assistant's own view ("what do you think")."""
     if {frozenset(a.persons), frozenset(b.persons)} != {frozenset({"i"}), frozenset({"you"})}:
         return False
     you = a if a.persons == {"you"} else b
+    if you.kind in ("yesno", "choice", "other"):
+        return False
     raw = you.raw
-    return any(
-        w == "you" and i >= 2 and raw[i - 1] in _HOW_AUX and raw[i - 2] == "how"
-        for i, w in enumerate(raw)
+    first = raw.index("you")
+    after = [w for w in raw[first + 1 :] if w not in _HEDGES]
+    asked_before = any(w in WH for w in raw[: first - 1])
+    duty = raw[first - 1] in _ARE_AUX and bool(after) and after[0] in _DUTY
+    return (
+        first >= 2
+        and (raw[first - 1] in _HOW_AUX or duty)
+        and asked_before
+        and not (after and after[0] in _OWN_VIEW)
     )
+
+
+_THIRD = frozenset({"he", "she", "they"})
+_DETERMINERS = frozenset({"my", "our", "the", "this", "these", "those"})
+
+
+def _anaphora(a: Question, b: Question) -> bool:
+    """"How do I stop my parrot biting, he nips everyone": a third person who is a thing both
+    ask about, named before ("my parrot"), not someone new ("how does she ask her landlord").
+    Only a judge may take the pair for the same (the pronoun is no form word, so it is never
+    approved by form)."""
+    if a.persons == b.persons:
+        return False
+    more, other = (a, b) if a.persons > b.persons else (b, a)
+    if not more.persons > other.persons or not more.persons - other.persons <= _THIRD:
+        return False
+    shared = set(other.raw)
+    raw = more.raw
+    for i, w in enumerate(raw):
+        if PERSON.get(w) in _THIRD and not any(
+            raw[j - 1] in _DETERMINERS and raw[j] in shared and raw[j] not in CLOSED_CLASS
+            for j in range(1, i)
+        ):
+            return False
+    return True
 
 
 def _after_will(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
