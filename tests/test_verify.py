@@ -158,6 +158,14 @@ FOR_THE_JUDGE = [
      "how can i keep the ants out of my garden shed, they keep coming back"),
     # a how-question's last word is a particle, no preposition of "how"
     ("How do I make my market stall stand out?", "tips on making my market stall stand out"),
+    # "the best way to" asks how; "frequently" is "often"; a perfect for its simple form
+    ("How do I descale a coffee machine?", "What's the simplest way to descale a coffee machine?"),
+    ("What would be the quickest way to thaw shrimp?", "How can I thaw shrimp quickly?"),
+    ("How often should I dust bookshelves?", "How frequently should I dust bookshelves?"),
+    ("What do I do if my toddler swallows a coin?",
+     "What do I do if my toddler has swallowed a coin?"),
+    ("My cat broke a vase, are the shards dangerous to her?",
+     "My cat has broken a vase, are the shards dangerous to her?"),
     ("How long does paint take to dry?", "How long will paint take to dry?"),
     ("What happens if I skip a dose?", "What will happen if I skip a dose?"),
     # an opening word that is content, not a marker: never dropped
@@ -210,6 +218,8 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Where is the nearest pharmacy?", "Why is the nearest pharmacy?"),
         ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
         ("How do I turn the heater on?", "How do I turn the heater off?"),
+        ("What way does the canal flow?", "How does the canal flow?"),
+        ("Does my hamster eat carrots?", "Has my hamster eaten carrots?"),
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),
         ("Which editor should I use?", "Which editor do you prefer?"),

@@ -268,9 +268,13 @@ def _kind(words: list[str]) -> str:
             clause_start, subordinate = True, False
         if w == "or":
             has_or = True
+        if clause_start and w in INTERJECTIONS:
+            continue  # "ok so can you ...": the question starts after them
         if w == "how":
             if nxt in SPECIFIC_HOW:
                 return f"how {nxt}"
+            if nxt == "frequently":
+                return "how often"
             return "why" if nxt == "come" else "how"
         if w == "when" and nxt not in AUX and nxt != "to":
             clause_start = False
@@ -283,6 +287,8 @@ def _kind(words: list[str]) -> str:
                 return "how much"
             if nxt in {"place", "city", "country"}:
                 return "where"
+            if _WAY_TO.match(" ".join(words[i + 1 : i + 9])):
+                return "how"  # "what's the best way to ...", not "what way does it go"
         if w in {"whom", "whose"}:
             return "who"
         if w in WH:
@@ -328,6 +334,9 @@ def compatible_kinds(a: str, b: str) -> bool:
 
 
 _OPENERS = CLAUSE_BREAKS | INTERJECTIONS
+_WAY_TO = re.compile(
+    r"(?:is|are|(?:would|could|might) be) (?:the|a|an|some) (?:\w+ ){0,2}ways? to\b"
+)
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").
 CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS

@@ -348,8 +348,10 @@ def compare(
     # every -s that differs, "a dog" / "dogs" included, to tell agreement from a count
     flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
     agreement = _agreement(a, b, flips) or _after_will(a, b, flips)
-    for _t, _u, why in clashes:
-        if not why:
+    for t, u, why in clashes:
+        if not why or (
+            why.startswith("tense") and _perfect_for_simple(a, b, [t.surface], [u.surface])
+        ):
             continue
         if not (agreement and why.startswith("number")):
             return Verdict(False, why)
@@ -359,6 +361,8 @@ def compare(
         only_a = [t.surface for t in a.tokens if t.word not in wb and t.kind == "word"]
         only_b = [t.surface for t in b.tokens if t.word not in wa and t.kind == "word"]
         clash = unpaired_clash(only_a, only_b, context)
+        if clash == "tense" and _perfect_for_simple(a, b, only_a, only_b):
+            return Verdict(False, ALIGNED, judge=True)
         if clash:
             return Verdict(False, f"{clash} {left}")
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
@@ -506,6 +510,45 @@ def _anaphora(a: Question, b: Question) -> bool:
             raw[j - 1] in _DETERMINERS and raw[j] in shared and raw[j] not in CLOSED_CLASS
             for j in range(1, i)
         ):
+            return False
+    return True
+
+
+_HAVE = frozenset({"has", "have"})
+_PERFECT_ADVERBS = frozenset({"just", "already", "recently", "ever"})
+_SUBORDINATORS = frozenset({"if", "when", "after", "once", "since", "because", "before"})
+
+
+def _perfect_for_simple(a: Question, b: Question, only_a: list[str], only_b: list[str]) -> bool:
+    """"If my toddler has swallowed a coin" for "if my toddler swallows a coin", "the puppy
+    has chewed a cable" for "the puppy chewed a cable": the present perfect of an event for its
+    simple form in a statement or a subordinate clause asks about the same event; a judge
+    decides (the words differ). Not for a question's own verb ("does it bite" / "has it
+    bitten")."""
+    if len(only_a) != 1 or len(only_b) != 1:
+        return False
+    sides = ((a.raw, only_a[0], b.raw, only_b[0]), (b.raw, only_b[0], a.raw, only_a[0]))
+    return any(
+        _after_have(perfect, p) and not _after_have(simple, q) and _plain(simple, q)
+        for perfect, p, simple, q in sides
+    )
+
+
+def _after_have(raw: list[str], word: str) -> bool:
+    if word not in raw:
+        return False
+    before = [w for w in raw[: raw.index(word)] if w not in _PERFECT_ADVERBS]
+    return bool(before) and before[-1] in _HAVE
+
+
+def _plain(raw: list[str], word: str) -> bool:
+    """``word`` is a statement's verb or a subordinate clause's, not after an auxiliary."""
+    if word not in raw:
+        return False
+    for w in reversed(raw[: raw.index(word)]):
+        if w in _SUBORDINATORS or w in CLAUSE_BREAKS:
+            return True
+        if w in AUX or w == "to":
             return False
     return True
 

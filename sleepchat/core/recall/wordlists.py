@@ -16,7 +16,8 @@ def _set(words: str) -> frozenset[str]:
 POLITE = [  # request, greeting and hedge formulas that wrap a question without changing it
     r"if (?:it'?s ok(?:ay)? with you|you do(?:n'?t| not) mind(?: me asking)?|(?:at all )?possible"
     r"|you (?:can|could))",
-    r"(?:i was|i am|i'm|just) wondering(?: if| whether)?(?: you could| you can)?",
+    r"(?:i was|i am|i'm|just)(?: just| really)? wondering(?: if| whether)?(?: you could| you can)?",
+    r"i(?:'m| am| was) (?:just )?curious(?: about this| to know)?",
     r"i wonder(?: if| whether)?(?: you could| you can)?",
     r"i(?:'ve| have) been (?:thinking|wondering)(?: about (?:it|this|that))?",
     r"i was hoping(?: that)?(?: you (?:could|can|would|might))?",
