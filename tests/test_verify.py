@@ -133,6 +133,14 @@ SAME_BY_FORM = [
     ("Why do cats purr?", "If you don't mind me asking, why do cats purr?"),
     ("Why do cats purr?", "One more thing - why do cats purr?"),
     ("Why do onions sting?", "Sorry to bother you again - why do onions sting?"),
+    ("How do I fold a fitted sheet?",
+     "Sorry if this is a silly question but how do I fold a fitted sheet?"),
+    ("How long do bananas keep?", "So my question is, how long do bananas keep?"),
+    ("How do I fold a fitted sheet?", "I was just wondering, how do I fold a fitted sheet?"),
+    # units and chat spellings written out, emphasis
+    ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
+    ("How many ml are in a cup?", "How many millilitres are in a cup?"),
+    ("How often should I oil my bike chain?", "how often shud i oil my bike chain, thanks!!"),
 ]
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
@@ -219,6 +227,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
         ("How do I turn the heater on?", "How do I turn the heater off?"),
         ("What way does the canal flow?", "How does the canal flow?"),
+        ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Does my hamster eat carrots?", "Has my hamster eaten carrots?"),
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),

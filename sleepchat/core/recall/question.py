@@ -120,7 +120,9 @@ _TOKEN_RE = re.compile(
 
 
 def _words(text: str) -> list[str]:
-    return _TOKEN_RE.findall(text)
+    # "km/h" is a unit, not a path; "!!" is emphasis, not an operator.
+    words = _TOKEN_RE.findall(re.sub(r"\bkm/h\b", "kmh", text))
+    return [w if w.strip("!") else "!" for w in words]
 
 
 def _number(tok: str) -> str:

@@ -39,9 +39,12 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?:would|do) you mind(?: (?:telling|explaining|showing|describing)(?: to)?(?: me| us)?)?",
     r"(?:can|could|would|will) you(?: please| kindly| possibly)*"
     r" (?:(?:tell|show|explain to|give|remind|teach) (?:me|us)|explain|describe|list"
-    r"|recommend|suggest|help (?:me|us)(?: (?:understand|figure out|find out))?"
+    r"|recommend|suggest|help (?:me|us)(?: (?:understand|figure out|find out|out))?"
     r"|let (?:me|us) know)",
     r"(?:please )?help (?:me|us) (?:understand|figure out|find out)",
+    r"sorry if (?:this|it|that) (?:is|sounds) (?:a |such a )?(?:dumb|silly|stupid|basic|naive"
+    r"|obvious)(?: question| one| q)?(?:,? but)?",
+    r"(?:i guess |so )?my question is",
     r"(?:do|would) you (?:happen to )?know",
     r"any idea",
     r"in general",
@@ -142,7 +145,8 @@ CHAT_SPELLINGS = {
     "vs.": "vs", "versus": "vs", "v.s.": "vs", "wat": "what", "wut": "what", "rly": "really",
     "nite": "night", "jan": "january", "feb": "february", "aug": "august",
     "sept": "september", "oct": "october", "nov": "november", "tues": "tuesday",
-    "thurs": "thursday", "ty": "thank you", "idk": "", "nvm": "", "omg": "", "smh": "",
+    "thurs": "thursday", "shud": "should", "ty": "thank you", "idk": "", "nvm": "", "omg": "",
+    "smh": "",
 }
 # Abbreviations of content words: most have another reading ("temp" work, "db" decibels,
 # "med" medium, "max" a name), so they widen what a judge is asked and never approve alone.
@@ -208,7 +212,8 @@ UNITS = {
     "milligrams": "mg", "gram": "gram", "grams": "gram", "kg": "kg", "kgs": "kg",
     "kilo": "kg", "kilos": "kg", "kilogram": "kg", "kilograms": "kg", "lb": "lb",
     "lbs": "lb", "pound": "lb", "pounds": "lb", "oz": "oz", "ounce": "oz", "ounces": "oz",
-    "ml": "ml", "millilitre": "ml", "milliliter": "ml", "l": "liter", "litre": "liter",
+    "ml": "ml", "millilitre": "ml", "milliliter": "ml", "millilitres": "ml",
+    "milliliters": "ml", "l": "liter", "litre": "liter",
     "liter": "liter", "litres": "liter", "liters": "liter", "celsius": "celsius",
     "centigrade": "celsius", "fahrenheit": "fahrenheit", "kelvin": "kelvin",
     "watt": "watt", "watts": "watt", "kw": "kw", "kilowatt": "kw", "kilowatts": "kw",
