@@ -170,6 +170,7 @@ FOR_THE_JUDGE = [
     ("How do I descale a coffee machine?", "What's the simplest way to descale a coffee machine?"),
     ("What would be the quickest way to thaw shrimp?", "How can I thaw shrimp quickly?"),
     ("How often should I dust bookshelves?", "How frequently should I dust bookshelves?"),
+    ("How long should I steam broccoli?", "how long to steam broccoli"),
     ("What do I do if my toddler swallows a coin?",
      "What do I do if my toddler has swallowed a coin?"),
     ("My cat broke a vase, are the shards dangerous to her?",

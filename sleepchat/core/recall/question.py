@@ -407,8 +407,10 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             continue  # part of the question kind
         elif prev == "what" and w == "time" and q.kind == "when":
             continue  # "what time" asks "when"
-        elif w == "to" and prev in INFINITIVE_AFTER:
-            continue  # "how to bake" asks what "how do I bake" asks
+        elif w == "to" and (
+            prev in INFINITIVE_AFTER or (prev in SPECIFIC_HOW and words[i - 2 : i - 1] == ["how"])
+        ):
+            continue  # "how (long) to bake" asks what "how (long) do I bake" asks
         if w in COORDINATORS or (w in SYMMETRIC_JOINERS and symmetric):
             group += 1
             marker_run = False
