@@ -171,6 +171,8 @@ FOR_THE_JUDGE = [
     ("What would be the quickest way to thaw shrimp?", "How can I thaw shrimp quickly?"),
     ("How often should I dust bookshelves?", "How frequently should I dust bookshelves?"),
     ("How long should I steam broccoli?", "how long to steam broccoli"),
+    # a phrasal verb for a verb (a particle on one side only, words on both)
+    ("How do I remove chewing gum from hair?", "gum stuck in my hair, how do i get it out"),
     ("What do I do if my toddler swallows a coin?",
      "What do I do if my toddler has swallowed a coin?"),
     ("My cat broke a vase, are the shards dangerous to her?",

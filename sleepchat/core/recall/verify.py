@@ -578,14 +578,26 @@ def _set(values: set[str]) -> str:
     return ",".join(sorted(values)) or "-"
 
 
+def _words_too(only_a: list[Token], only_b: list[Token]) -> bool:
+    """Both sides have a word of their own beside any particle."""
+    return all(any(t.kind == "word" for t in side) for side in (only_a, only_b))
+
+
 def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool, bool]:
     """The words of each side the other lacks, whether any is a number, unit, symbol or
-    particle, and whether only one side has any (the other's words are all found there)."""
+    particle (save a phrasal verb's), and whether only one side has any (the other's words are
+    all found there)."""
     wa = {t.word for t in a}
     wb = {t.word for t in b}
     only_a = [t for t in a if t.word not in wb]
     only_b = [t for t in b if t.word not in wa]
-    structural = any(t.kind != "word" for t in only_a + only_b)
+    kinds_a = {t.kind for t in only_a} - {"word"}
+    kinds_b = {t.kind for t in only_b} - {"word"}
+    # A phrasal verb for a verb ("get it out" / "remove"): a particle on one side only, among
+    # words that differ on both, may be a synonym; a particle against another, or a number,
+    # unit or symbol, is not.
+    phrasal = {frozenset(kinds_a), frozenset(kinds_b)} == {frozenset(), frozenset({"particle"})}
+    structural = bool(kinds_a or kinds_b) and not (phrasal and _words_too(only_a, only_b))
     text = f"{' '.join(t.word for t in only_a) or '-'} / {' '.join(t.word for t in only_b) or '-'}"
     return text, structural, not only_a or not only_b
 
