@@ -234,6 +234,8 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Does my hamster eat carrots?", "Has my hamster eaten carrots?"),
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),
+        ("How fast can I type on a phone?", "How fast can you type on a phone?"),
+        ("Where would I go for a quiet weekend?", "Where would you go for a quiet weekend?"),
         ("Which editor should I use?", "Which editor do you prefer?"),
         ("What should I think about the ending?", "What do you think about the ending?"),
         # a third person with nothing named before them is someone else

@@ -451,7 +451,9 @@ def _same_persons(a: set[str], b: set[str]) -> bool:
     return not (a & speaker and b & speaker) or a & speaker == b & speaker
 
 
-_HOW_AUX = frozenset({"do", "can", "could", "would", "should"})
+# "Can you" and "would you" ask what the assistant can do or would choose ("how fast can you
+# type", "where would you go"): the 1.5B judge took four of seven such for the asker's.
+_HOW_AUX = frozenset({"do", "should"})
 # "Are you" asks the assistant ("how good are you at French"), save with these after it.
 _ARE_AUX = frozenset({"are", "r"})
 _DUTY = frozenset({"supposed", "meant", "allowed", "expected"})
