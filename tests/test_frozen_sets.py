@@ -108,6 +108,13 @@ FROZEN = {
     # and an eighth, after the generic-you, future and sorry-to-bother rules (its brief named
     # those styles among the others: it measures them)
     "recall_test11.jsonl": "b6d1c4db10031358bedd6f563df0d9b62c83c297413379f3a1f7a7085505bb00",
+    # a ninth pair set and a fourteenth reader set (termcolor's README, SpiralMap's JOSS paper,
+    # mccabe.py), by two more such helpers on 2026-12-06 (a new day's session), frozen unread;
+    # the pair set measured first on the code before that day's rules
+    "recall_test12.jsonl": "a78a992975e099ef0a841da8f1034fff0ff04fb6419299985c13918b28344594",
+    "../../bench/doc_questions_test14.json": (
+        "88f5116e5fef9a3df7ac669a986e0a931feaecdac1c0ddc9ac61c2719690dc78"
+    ),
 }
 
 

@@ -36,11 +36,13 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test11.json",
     ROOT / "bench" / "doc_questions_test12.json",
     ROOT / "bench" / "doc_questions_test13.json",
+    ROOT / "bench" / "doc_questions_test14.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
     DATA / "recall_test10.jsonl",
     DATA / "recall_test11.jsonl",
+    DATA / "recall_test12.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",

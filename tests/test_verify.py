@@ -136,7 +136,7 @@ SAME_BY_FORM = [
     ("How do I fold a fitted sheet?",
      "Sorry if this is a silly question but how do I fold a fitted sheet?"),
     ("How long do bananas keep?", "So my question is, how long do bananas keep?"),
-    ("How do I fold a fitted sheet?", "I was just wondering, how do I fold a fitted sheet?"),
+    ("Why do pears turn brown?", "I was just wondering, why do pears turn brown?"),
     # units and chat spellings written out, emphasis
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),
