@@ -137,6 +137,7 @@ SAME_BY_FORM = [
      "Sorry if this is a silly question but how do I fold a fitted sheet?"),
     ("How long do bananas keep?", "So my question is, how long do bananas keep?"),
     ("Why do pears turn brown?", "I was just wondering, why do pears turn brown?"),
+    ("Can you summarise the history of Rome?", "Summarise the history of Rome for me."),
     # units and chat spellings written out, emphasis
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),
@@ -171,6 +172,7 @@ FOR_THE_JUDGE = [
     ("What would be the quickest way to thaw shrimp?", "How can I thaw shrimp quickly?"),
     ("How often should I dust bookshelves?", "How frequently should I dust bookshelves?"),
     ("How long should I steam broccoli?", "how long to steam broccoli"),
+    ("What are the stages of grief?", "Explain the stages of grief to me."),
     # a phrasal verb for a verb (a particle on one side only, words on both)
     ("How do I remove chewing gum from hair?", "gum stuck in my hair, how do i get it out"),
     ("What do I do if my toddler swallows a coin?",
@@ -231,6 +233,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("How do I turn the heater on?", "How do I turn the heater off?"),
         ("What way does the canal flow?", "How does the canal flow?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
+        ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("Does my hamster eat carrots?", "Has my hamster eaten carrots?"),
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),

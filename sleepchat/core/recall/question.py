@@ -245,12 +245,20 @@ def stem(word: str) -> str:
 
 
 def _strip_politeness(text: str) -> str:
+    asked = [w for m in POLITE_RE.finditer(text) for w in m.group(0).split()]
     text = POLITE_RE.sub(" , ", text)
     text = HEDGE_RE.sub(" , ", text)
     # An imperative opening that asks for an answer, at the start of any clause.
     parts = re.split(r"([,;:?!.]\s*)", text)
-    return "".join(REQUEST_RE.sub("", p.strip()) if i % 2 == 0 else p for i, p in
+    request = set(asked) & REQUEST_VERBS or any(REQUEST_RE.match(p.strip()) for p in parts[::2])
+    text = "".join(REQUEST_RE.sub("", p.strip()) if i % 2 == 0 else p for i, p in
                    enumerate(parts))
+    # "List the symptoms for me", "explain it to me": who the answer is for, in a request,
+    # not what is asked ("is running good for me?" keeps it).
+    return _FOR_ME.sub("", text) if request else text
+
+
+_FOR_ME = re.compile(r"\s+(?:for|to) (?:me|us)(?=[\s?!.,]*$)")
 
 
 def _kind(words: list[str]) -> str:

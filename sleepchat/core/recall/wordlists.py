@@ -38,7 +38,7 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"hello there",
     r"(?:would|do) you mind(?: (?:telling|explaining|showing|describing)(?: to)?(?: me| us)?)?",
     r"(?:can|could|would|will) you(?: please| kindly| possibly)*"
-    r" (?:(?:tell|show|explain to|give|remind|teach) (?:me|us)|explain|describe|list"
+    r" (?:(?:tell|show|explain to|give|remind|teach) (?:me|us)|explain|describe|list|summari[sz]e"
     r"|recommend|suggest|help (?:me|us)(?: (?:understand|figure out|find out|out))?"
     r"|let (?:me|us) know)",
     r"(?:please )?help (?:me|us) (?:understand|figure out|find out)",
@@ -70,7 +70,7 @@ HEDGE_RE = re.compile(
 # An imperative that asks a question: "Explain how to...", "Walk me through creating...".
 REQUEST_RE = re.compile(
     r"^(?:please |kindly )*(?:(?:tell|show|teach|remind|give) (?:me|us)(?: about)?"
-    r"|explain(?: to (?:me|us))?|describe|list|walk (?:me|us) through"
+    r"|explain(?: to (?:me|us))?|describe|list|summari[sz]e|walk (?:me|us) through"
     r"|help (?:me|us)(?: understand)?|let (?:me|us) know)\b"
 )
 # Interjections: filler at the start of a clause ("So, um, ok, how do I..."); elsewhere
@@ -310,5 +310,5 @@ INFINITIVE_AFTER = frozenset(WH) | {"whether"}
 # Request verbs ask for a kind of answer ("list" is not "explain"): the formula is politeness.
 REQUEST_VERBS = frozenset(
     {"explain", "describe", "list", "recommend", "suggest", "show", "teach", "remind", "give",
-     "walk", "help"}
+     "walk", "help", "summarize", "summarise"}
 )
