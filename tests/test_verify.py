@@ -138,6 +138,7 @@ SAME_BY_FORM = [
     ("How long do bananas keep?", "So my question is, how long do bananas keep?"),
     ("Why do pears turn brown?", "I was just wondering, why do pears turn brown?"),
     ("Can you summarise the history of Rome?", "Summarise the history of Rome for me."),
+    ("Can my boss read my work email?", "sorry dumb q but can my boss read my work email"),
     # units and chat spellings written out, emphasis
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),
@@ -173,6 +174,8 @@ FOR_THE_JUDGE = [
     ("How often should I dust bookshelves?", "How frequently should I dust bookshelves?"),
     ("How long should I steam broccoli?", "how long to steam broccoli"),
     ("What are the stages of grief?", "Explain the stages of grief to me."),
+    ("Is it worth renting a car in Iceland?", "renting a car in iceland, worth it or nah"),
+    ("How do I sharpen my kitchen knives?", "how do u sharpen my kitchen knives pls"),
     # a phrasal verb for a verb (a particle on one side only, words on both)
     ("How do I remove chewing gum from hair?", "gum stuck in my hair, how do i get it out"),
     ("What do I do if my toddler swallows a coin?",

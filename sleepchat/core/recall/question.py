@@ -331,7 +331,11 @@ def request_verbs(text: str) -> list[str]:
 
 def kind_of(text: str) -> str:
     """The kind of answer ``text`` asks for: "how long", "when", "yesno", "choice", ..."""
-    return _kind(canonical(_words(_strip_politeness(expand(text)))))
+    return _tagged(_kind(canonical(_words(_strip_politeness(expand(text))))), text)
+
+
+def _tagged(kind: str, text: str) -> str:
+    return "yesno" if kind == "other" and _YESNO_TAG.search(text.casefold()) else kind
 
 
 def compatible_kinds(a: str, b: str) -> bool:
@@ -345,8 +349,10 @@ def compatible_kinds(a: str, b: str) -> bool:
 
 _OPENERS = CLAUSE_BREAKS | INTERJECTIONS
 _WAY_TO = re.compile(
-    r"(?:is|are|(?:would|could|might) be) (?:the|a|an|some) (?:\w+ ){0,2}ways? to\b"
+    r"(?:is|are|(?:would|could|might) be) (?:the|a|an|some) (?:\w+ ){0,2}ways? (?:to|2)\b"
 )
+# "..., worth it or nah?": a fragment the tag makes a yes/no question.
+_YESNO_TAG = re.compile(r"\bor (?:nah|not|no|nope)\W*$")
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").
 CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS
@@ -359,7 +365,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     if fix is not None:
         words = [fix(w) for w in words]
     words = canonical(words)
-    kind = _kind(words)
+    kind = _tagged(_kind(words), text)
     words, wh_marker = _wh_preposition(words, kind)
     q = Question(text, kind, None, 0, set(), set(), raw=list(words), wh_marker=wh_marker)
     clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)

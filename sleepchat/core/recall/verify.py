@@ -473,9 +473,10 @@ def _generic_you(a: Question, b: Question) -> bool:
     way of doing it, for "how do I ...". A judge may take it for the asker's; it is
     never approved by form (the words differ). Not a yes/no ("can you" asks the assistant),
     nor the assistant's own view ("what do you think")."""
-    if {frozenset(a.persons), frozenset(b.persons)} != {frozenset({"i"}), frozenset({"you"})}:
+    # "how do u sharpen my knives": the asker may own the thing anyone's way is asked for
+    you, other = (a, b) if "you" in a.persons else (b, a)
+    if other.persons != {"i"} or you.persons not in ({"you"}, {"you", "i"}):
         return False
-    you = a if a.persons == {"you"} else b
     if you.kind in ("yesno", "choice", "other"):
         return False
     raw = you.raw

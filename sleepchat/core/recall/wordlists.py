@@ -42,8 +42,8 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"|recommend|suggest|help (?:me|us)(?: (?:understand|figure out|find out|out))?"
     r"|let (?:me|us) know)",
     r"(?:please )?help (?:me|us) (?:understand|figure out|find out)",
-    r"sorry if (?:this|it|that) (?:is|sounds) (?:a |such a )?(?:dumb|silly|stupid|basic|naive"
-    r"|obvious)(?: question| one| q)?(?:,? but)?",
+    r"sorry(?: if (?:this|it|that) (?:is|sounds))? (?:a |such a )?(?:dumb|silly|stupid|basic"
+    r"|naive|obvious)(?: question| one| q)?(?:,? but)?",
     r"(?:i guess |so )?my question is",
     r"(?:do|would) you (?:happen to )?know",
     r"any idea",
