@@ -15,10 +15,11 @@ from sleepchat.core.errors import CoreError
 MAX_BYTES = 20 * 1024 * 1024  # a text file this large is a dump, not something to read
 
 
-def checked_path(text: str) -> Path:
+def checked_path(text: str, *, probe: bool = True) -> Path:
     """The path ``text`` names (``~`` allowed), once it is a readable file of a size we read;
     raises CoreError saying why not. Cheap: ``sleepchat -f PATH`` checks every path before
-    anything starts."""
+    anything starts. ``probe``: open it to see it can be read (a reader that reads it at once
+    learns that anyway)."""
     if not text.strip():
         raise CoreError("usage: /attach PATH — a text, Markdown, code or PDF file")
     path = Path(text.strip()).expanduser()
@@ -31,8 +32,9 @@ def checked_path(text: str) -> Path:
                 f"cannot attach {path}: {size / 2**20:.0f} MB is too large (at most "
                 f"{MAX_BYTES // 2**20} MB) — attach the part you want to ask about"
             )
-        with path.open("rb"):
-            pass
+        if probe:
+            with path.open("rb"):
+                pass
     except FileNotFoundError:
         raise CoreError(f"cannot attach {path}: no such file — check the path") from None
     except OSError as exc:
@@ -42,10 +44,10 @@ def checked_path(text: str) -> Path:
 
 def read_document(text: str) -> tuple[str, str]:
     """The name and text of the file at ``text`` (a path, ``~`` allowed)."""
-    path = checked_path(text)
+    path = checked_path(text, probe=False)
     try:
         raw = path.read_bytes()
-    except OSError as exc:  # gone or changed since the check
+    except OSError as exc:  # unreadable, or gone since the check
         raise CoreError(f"cannot attach {path}: {exc.strerror or exc}") from None
     if raw.startswith(b"%PDF"):
         return path.name, pdf_text(path, raw)
