@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from sleepchat.core.recall.question import parse
-from sleepchat.core.recall.verify import Verifier, one_slip, same_form
+from sleepchat.core.recall.verify import Verifier, judge_kind, one_slip, same_form
 
 LOOK_ALIKES = {
     "direction": [
@@ -296,3 +296,11 @@ def test_a_question_is_taken_apart_into_kind_roles_and_slots() -> None:
     assert [t.word for t in parse("Is $1,000 enough?").tokens[:2]] == ["1000", "usd"]
     assert parse("Should I buy a Mac or a PC?").kind == "choice"
     assert parse("When I land, how do I get a taxi?").kind == "how"
+
+
+def test_how_frequently_is_how_often_word_for_word(verifier: Verifier) -> None:
+    # the kind word is no content word left over: the pair lines up, judged at that level
+    verdict = verifier.check(
+        "How often should I dust bookshelves?", "How frequently should I dust bookshelves?"
+    )
+    assert verdict.judge and judge_kind(verdict) == "aligned", verdict

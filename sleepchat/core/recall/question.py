@@ -417,7 +417,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             continue
         elif _dropped(w, nxt):
             continue
-        elif prev == "how" and w in SPECIFIC_HOW | {"come"}:
+        elif prev == "how" and w in SPECIFIC_HOW | {"come", "frequently"}:
             continue  # part of the question kind
         elif prev == "what" and w == "time" and q.kind == "when":
             continue  # "what time" asks "when"
