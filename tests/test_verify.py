@@ -237,6 +237,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("What way does the canal flow?", "How does the canal flow?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
+        # a shared word under opposite markers, whatever else differs
+        ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
+        ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),
         ("Does my hamster eat carrots?", "Has my hamster eaten carrots?"),
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),

@@ -360,6 +360,9 @@ def compare(
         wa, wb = {t.word for t in a.tokens}, {t.word for t in b.tokens}
         only_a = [t.surface for t in a.tokens if t.word not in wb and t.kind == "word"]
         only_b = [t.surface for t in b.tokens if t.word not in wa and t.kind == "word"]
+        flipped = _opposite_roles(a.tokens, b.tokens)
+        if flipped:
+            return Verdict(False, flipped)
         clash = unpaired_clash(only_a, only_b, context)
         if clash == "tense" and _perfect_for_simple(a, b, only_a, only_b):
             return Verdict(False, ALIGNED, judge=True)
@@ -579,6 +582,28 @@ def _future_as_present(a: Question, b: Question) -> bool:
 
 def _set(values: set[str]) -> str:
     return ",".join(sorted(values)) or "-"
+
+
+# Markers that say the opposite of each other about the word they govern.
+_OPPOSITE = frozenset(
+    frozenset(pair)
+    for pair in (
+        ("before", "after"), ("to", "from"), ("with", "without"), ("above", "below"),
+        ("over", "under"), ("in", "out"), ("into", "from"), ("for", "against"),
+    )
+)  # fmt: skip
+
+
+def _opposite_roles(a: list[Token], b: list[Token]) -> str:
+    """A word both questions hold once, governed by opposite markers ("swim after eating" /
+    "swim before eating", "from Rome" / "to Rome"): another question whatever the other words
+    ("" when none). Checked where not every word pairs, so a judge never sees it."""
+    for t in a:
+        same = [u for u in b if u.word == t.word]
+        once = len(same) == 1 and sum(x.word == t.word for x in a) == 1
+        if once and frozenset({t.role, same[0].role}) in _OPPOSITE:
+            return f"role of {t.surface!r}: {t.role} / {same[0].role}"
+    return ""
 
 
 def _words_too(only_a: list[Token], only_b: list[Token]) -> bool:
