@@ -244,6 +244,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),
         ("How fast can I type on a phone?", "How fast can you type on a phone?"),
+        ("What should I buy my mum for her birthday?",
+         "What should I buy your mum for her birthday?"),
+        ("How do I descale my kettle?", "how do I descale your kettle"),
         ("Where would I go for a quiet weekend?", "Where would you go for a quiet weekend?"),
         ("Which editor should I use?", "Which editor do you prefer?"),
         ("What should I think about the ending?", "What do you think about the ending?"),

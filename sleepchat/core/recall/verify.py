@@ -480,16 +480,15 @@ def _generic_you(a: Question, b: Question) -> bool:
     you, other = (a, b) if "you" in a.persons else (b, a)
     if other.persons != {"i"} or you.persons not in ({"you"}, {"you", "i"}):
         return False
-    if you.kind in ("yesno", "choice", "other"):
-        return False
     raw = you.raw
-    first = raw.index("you")
+    if you.kind in ("yesno", "choice", "other") or "you" not in raw[2:]:
+        return False  # "your" alone ("my mom" / "your mom") is someone's, not anyone's
+    first = raw.index("you", 2)
     after = [w for w in raw[first + 1 :] if w not in _HEDGES]
     asked_before = any(w in WH for w in raw[: first - 1])
     duty = raw[first - 1] in _ARE_AUX and bool(after) and after[0] in _DUTY
     return (
-        first >= 2
-        and (raw[first - 1] in _HOW_AUX or duty)
+        (raw[first - 1] in _HOW_AUX or duty)
         and asked_before
         and not (after and after[0] in _OWN_VIEW)
     )
