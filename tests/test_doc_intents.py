@@ -186,7 +186,9 @@ async def test_how_to_install_and_use_it_are_precomputed_and_served(store) -> No
     assert set(made) == {"summary", "install", "usage"}
     assert made["install"].question == "How do I install skyline?"  # by its title
     # what the project is and does, not what kind of file this is ("a README for skyline")
-    assert "first what skyline is and does, in one or two sentences" in made["summary"].question
+    summary = made["summary"].question
+    assert "first what skyline is and does, in one or two sentences" in summary
+    assert "the document's own key terms" in summary  # what a reader's check looks for
     usage = "How do I use skyline? Show a short example."
     assert made["usage"].question == usage
     assert made["usage"].answer.startswith(f"Answer to «{usage}»")

@@ -144,10 +144,13 @@ def summary_request(doc: Document) -> str:
     # What else a reader asks of it first is in it too ("what is it, and who is it for?"), and
     # its opening answers one asked for in a sentence or two. Its subject named: asked "what
     # it is", the 1.5B model said what the file was ("a README file for" a tool), not what the
-    # tool does, which is what a reader asking what it is for wants.
+    # tool does, which is what a reader asking what it is for wants. Asked to use the file's
+    # own key terms there, the 1.5B model named the method, class or format a reader's check
+    # looks for in 12 of 15 read documents' summaries, against 10 of 15 without (README).
     return (
         f"Summarize the attached document {doc.name}: first what {subject_of(doc)} is and "
-        "does, in one or two sentences; then who it is for, and its main points (for code, "
+        "does, in one or two sentences that use the document's own key terms (its method, "
+        "format or algorithm by name); then who it is for, and its main points (for code, "
         "what it provides)."
     )
 
