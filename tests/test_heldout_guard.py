@@ -43,6 +43,7 @@ FROZEN = [
     DATA / "recall_test10.jsonl",
     DATA / "recall_test11.jsonl",
     DATA / "recall_test12.jsonl",
+    DATA / "recall_test13.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -115,6 +116,9 @@ REVIEWED |= {"could i see"}
 # Older than recall_test11.jsonl (written by a helper who read no code; the set unread): a
 # verifier example and a comment of the embedded judge share these everyday words with it.
 REVIEWED |= {"how do i clean my oven", "for each group"}
+# In a file's install phrasings long before recall_test13.jsonl was written by a helper who read
+# no code (a message of it holds these everyday words; the set unread).
+REVIEWED |= {"how to install"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
