@@ -175,7 +175,6 @@ FOR_THE_JUDGE = [
     ("How long should I steam broccoli?", "how long to steam broccoli"),
     ("What are the stages of grief?", "Explain the stages of grief to me."),
     ("Is it worth renting a car in Iceland?", "renting a car in iceland, worth it or nah"),
-    ("How do I sharpen my kitchen knives?", "how do u sharpen my kitchen knives pls"),
     # a phrasal verb for a verb (a particle on one side only, words on both)
     ("How do I remove chewing gum from hair?", "gum stuck in my hair, how do i get it out"),
     ("What do I do if my toddler swallows a coin?",
@@ -247,6 +246,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("What should I buy my mum for her birthday?",
          "What should I buy your mum for her birthday?"),
         ("How do I descale my kettle?", "how do I descale your kettle"),
+        ("How should I label my spice jars neatly?", "How do you label my spice jars neatly?"),
         ("Where would I go for a quiet weekend?", "Where would you go for a quiet weekend?"),
         ("Which editor should I use?", "Which editor do you prefer?"),
         ("What should I think about the ending?", "What do you think about the ending?"),

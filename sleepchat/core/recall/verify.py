@@ -476,10 +476,11 @@ def _generic_you(a: Question, b: Question) -> bool:
     way of doing it, for "how do I ...". A judge may take it for the asker's; it is
     never approved by form (the words differ). Not a yes/no ("can you" asks the assistant),
     nor the assistant's own view ("what do you think")."""
-    # "how do u sharpen my knives": the asker may own the thing anyone's way is asked for
-    you, other = (a, b) if "you" in a.persons else (b, a)
-    if other.persons != {"i"} or you.persons not in ({"you"}, {"you", "i"}):
+    # Not with the asker's own thing beside it: "how do you keep my data safe" asks the one
+    # addressed what they do (a fresh pair set's look-alike the judge served, once allowed).
+    if {frozenset(a.persons), frozenset(b.persons)} != {frozenset({"i"}), frozenset({"you"})}:
         return False
+    you = a if a.persons == {"you"} else b
     raw = you.raw
     if you.kind in ("yesno", "choice", "other") or "you" not in raw[2:]:
         return False  # "your" alone ("my mom" / "your mom") is someone's, not anyone's
