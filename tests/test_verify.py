@@ -139,6 +139,10 @@ SAME_BY_FORM = [
     ("Why do pears turn brown?", "I was just wondering, why do pears turn brown?"),
     ("Can you summarise the history of Rome?", "Summarise the history of Rome for me."),
     ("Can my boss read my work email?", "sorry dumb q but can my boss read my work email"),
+    ("How would I hem trousers?",
+     "Sorry to bother, how would I hem trousers, if that makes sense? thx"),
+    ("Is it better to rent or buy a kayak?", "ngl is it better to rent or buy a kayak"),
+    ("How do I stop hiccups?", "how do i stop hiccups?? pls help"),
     # units and chat spellings written out, emphasis
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),

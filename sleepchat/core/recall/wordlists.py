@@ -32,7 +32,7 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?:thanks|thank you)(?: (?:so|very) much| a lot| a ton)?(?: in advance)?",
     r"much appreciated",
     r"excuse me",
-    r"(?:sorry|apologies) (?:to|for) (?:bother(?:ing)?|trouble|troubling|disturb(?:ing)?) you"
+    r"(?:sorry|apologies) (?:to|for) (?:bother(?:ing)?|trouble|troubling|disturb(?:ing)?)(?: you)?"
     r"(?:,? (?:again|but))*",
     r"good (?:morning|afternoon|evening|day)",
     r"hello there",
@@ -45,6 +45,7 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"sorry(?: if (?:this|it|that) (?:is|sounds))? (?:a |such a )?(?:dumb|silly|stupid|basic"
     r"|naive|obvious)(?: question| one| q)?(?:,? but)?",
     r"(?:i guess |so )?my question is",
+    r"if (?:that|this|it) makes(?: any)? sense",
     r"(?:do|would) you (?:happen to )?know",
     r"any idea",
     r"in general",
@@ -65,6 +66,7 @@ HEDGE_RE = re.compile(
     r"(?:^|(?<=[,;:!?.]))\s*(?:you know|i mean|i think|like|yeah|eh|huh)\s*"
     r"(?=[,;:!?.]|$)"
     r"|\s+or (?:something|whatever|what|not|nah|no|nope)(?=\s*[?!.]*\s*$)"  # "... or not?"
+    r"|\s*(?:please|pls|plz) help(?: me)?(?=\s*[?!.]*\s*$)"  # "... ?? pls help"
     r"|^\s*(?:right|well|alright|anyway)\s*(?=[,;:!?.])"  # "Right, so, how do I..."
 )
 # An imperative that asks a question: "Explain how to...", "Walk me through creating...".
@@ -145,8 +147,8 @@ CHAT_SPELLINGS = {
     "vs.": "vs", "versus": "vs", "v.s.": "vs", "wat": "what", "wut": "what", "rly": "really",
     "nite": "night", "jan": "january", "feb": "february", "aug": "august",
     "sept": "september", "oct": "october", "nov": "november", "tues": "tuesday",
-    "thurs": "thursday", "shud": "should", "ty": "thank you", "idk": "", "nvm": "", "omg": "",
-    "smh": "",
+    "thurs": "thursday", "shud": "should", "ty": "thank you", "thx": "thanks", "idk": "",
+    "nvm": "", "omg": "", "smh": "", "ngl": "", "tbh": "",
 }
 # Abbreviations of content words: most have another reading ("temp" work, "db" decibels,
 # "med" medium, "max" a name), so they widen what a judge is asked and never approve alone.
