@@ -143,6 +143,12 @@ SAME_BY_FORM = [
      "Sorry to bother, how would I hem trousers, if that makes sense? thx"),
     ("Is it better to rent or buy a kayak?", "ngl is it better to rent or buy a kayak"),
     ("How do I stop hiccups?", "how do i stop hiccups?? pls help"),
+    # a phrase moved whole from the front to the end
+    ("How do I show line numbers in Vim?", "In Vim, how do I show line numbers?"),
+    ("Can I get a refund if my train is late?", "If my train is late, can I get a refund?"),
+    ("How do I get from Leeds to York by bus?", "By bus, how do I get from Leeds to York?"),
+    ("In Word, how do I add page numbers?", "How do I add page numbers in Word?"),
+    ("When does the museum open on Sunday?", "On Sunday, when does the museum open?"),
     # units and chat spellings written out, emphasis
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),
@@ -154,8 +160,6 @@ FOR_THE_JUDGE = [
     ("How do I reboot my modem?", "How can I reboot the modem?"),  # modal, "my" / "the"
     ("Could you tell me how to boil an egg?", "How do I boil an egg?"),  # "I" / none
     ("Please explain how DNS works.", "How does DNS work?"),  # works / work
-    ("In Word, how do I add page numbers?", "How do I add page numbers in Word?"),  # reorder
-    ("When does the museum open on Sunday?", "On Sunday, when does the museum open?"),
     ("Do I need a passport to go to Peru?", "do i need a passport 2 go to peru"),
     ("How do I cancel my Netflix subscription?", "how do I cancle my netflix subscription"),
     ("How long is the flight to Tokyo?", "how lnog is the flight to Tokyo?"),  # typo in "long"
@@ -240,6 +244,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("What way does the canal flow?", "How does the canal flow?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
+        ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),

@@ -22,6 +22,7 @@ import dataclasses
 import difflib
 import functools
 import itertools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -701,15 +702,32 @@ def _subject(words: list[str]) -> bool:
 
 
 def same_form(a: str, b: str) -> bool:
-    """The same question written differently in form only (see ``form``), or with the two
-    sides of "A or B" ("A vs B", "between A and B") swapped."""
+    """The same question written differently in form only (see ``form``), with the two sides
+    of "A or B" ("A vs B", "between A and B") swapped, or with a phrase moved whole from the
+    front to the end ("In winter, how should I feed hens?")."""
     fa, fb = form(a), form(b)
     if fa == fb:
         return True
     if len(fa) != len(fb) or sorted(fa) != sorted(fb):
         return False
+    if form(_fronted_to_end(a)) == fb or fa == form(_fronted_to_end(b)):
+        return True
     joins = [k for k, w in enumerate(fa) if w in _SWAP or (w == "and" and "between" in fa[:k])]
     return any(_sides_swapped(fa, k, fb) for k in joins)
+
+
+# A phrase before the question, its marker and words kept whole: moved to the end it says the
+# same ("from London, how do I get to Paris" / "how do I get to Paris from London").
+_FRONTED = re.compile(
+    r"^\s*((?:in|on|at|for|with|without|over|under|during|after|before|from|to|by|if|when)\b"
+    r"[^,;:?!.]{1,60}),\s*(.+?)[\s?!.]*$",
+    re.IGNORECASE,
+)
+
+
+def _fronted_to_end(text: str) -> str:
+    m = _FRONTED.match(text)
+    return f"{m.group(2)} {m.group(1)}?" if m else text
 
 
 def _sides_swapped(a: list[str], k: int, b: list[str]) -> bool:
