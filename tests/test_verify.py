@@ -149,6 +149,10 @@ SAME_BY_FORM = [
     ("How do I get from Leeds to York by bus?", "By bus, how do I get from Leeds to York?"),
     ("In Word, how do I add page numbers?", "How do I add page numbers in Word?"),
     ("When does the museum open on Sunday?", "On Sunday, when does the museum open?"),
+    # a request to be shown how is the how-question
+    ("How do I wax a snowboard?", "Walk me through waxing a snowboard."),
+    ("How do I plan a cycling route?", "walk me through planning a cycling route"),
+    ("How do I knit a scarf?", "Show me how to knit a scarf."),
     # units and chat spellings written out, emphasis
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),

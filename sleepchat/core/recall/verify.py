@@ -708,6 +708,8 @@ def same_form(a: str, b: str) -> bool:
     fa, fb = form(a), form(b)
     if fa == fb:
         return True
+    if any(form(x) == fb for x in _how_do_i(a)) or any(fa == form(x) for x in _how_do_i(b)):
+        return True
     if len(fa) != len(fb) or sorted(fa) != sorted(fb):
         return False
     if form(_fronted_to_end(a)) == fb or fa == form(_fronted_to_end(b)):
@@ -723,6 +725,26 @@ _FRONTED = re.compile(
     r"[^,;:?!.]{1,60}),\s*(.+?)[\s?!.]*$",
     re.IGNORECASE,
 )
+
+
+# A request to be shown how is the how-question: "walk me through repotting a fern" / "show me
+# how to repot a fern" / "how do I repot a fern".
+_WALK_THROUGH = re.compile(
+    r"^\s*(?:please\s+)?(?:walk|talk|take) me through\s+(\w+)ing\b(.*)$", re.IGNORECASE
+)
+_SHOW_HOW = re.compile(r"^\s*(?:please\s+)?show me how to\s+(.*)$", re.IGNORECASE)
+
+
+def _how_do_i(text: str) -> list[str]:
+    """``text`` as "how do I ...", when it asks to be walked through or shown how: each way the
+    gerund's verb may be spelt ("chang-ing": chang, change), for the other side to confirm."""
+    if m := _SHOW_HOW.match(text):
+        return [f"how do I {m.group(1)}"]
+    if m := _WALK_THROUGH.match(text):
+        root, rest = m.group(1), m.group(2)
+        verbs = {root, root + "e"} | ({root[:-1]} if root[-2:-1] == root[-1:] else set())
+        return [f"how do I {verb}{rest}" for verb in sorted(verbs)]
+    return []
 
 
 def _fronted_to_end(text: str) -> str:
