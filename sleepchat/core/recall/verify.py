@@ -303,16 +303,15 @@ def _whose_differs(a: Question, b: Question) -> bool:
     """Another person's thing ("my handwriting" / "your handwriting"), or someone's thing
     against none ("my postcode" / "a postcode": a value, not a definition; "my husband" / "I"),
     except in a how-to question ("how do I clean my oven" / "how to clean an oven")."""
-    if a.possessors == b.possessors or (_generic_you(a, b) and _mine_yours(a, b)):
+    generic = _generic_you(a, b) and _i_and_you(a.possessors, b.possessors)
+    if a.possessors == b.possessors or generic:
         return False  # "your car" after a generic "you" is anyone's car, the asker's too
     return bool(a.possessors and b.possessors) or not _method(a, b)
 
 
-def _mine_yours(a: Question, b: Question) -> bool:
-    return {frozenset(a.possessors), frozenset(b.possessors)} == {
-        frozenset({"i"}),
-        frozenset({"you"}),
-    }
+def _i_and_you(x: set[str], y: set[str]) -> bool:
+    """One side "I" alone, the other "you" alone."""
+    return {frozenset(x), frozenset(y)} == {frozenset({"i"}), frozenset({"you"})}
 
 
 def compare(
@@ -479,7 +478,7 @@ def _generic_you(a: Question, b: Question) -> bool:
     nor the assistant's own view ("what do you think")."""
     # Not with the asker's own thing beside it: "how do you keep my data safe" asks the one
     # addressed what they do (a fresh pair set's look-alike the judge served, once allowed).
-    if {frozenset(a.persons), frozenset(b.persons)} != {frozenset({"i"}), frozenset({"you"})}:
+    if not _i_and_you(a.persons, b.persons):
         return False
     you = a if a.persons == {"you"} else b
     raw = you.raw
