@@ -118,6 +118,9 @@ FROZEN = {
     # a tenth pair set, by another such helper the same day after that day's rules (its brief
     # asked for some look-alikes with casual spelling or filler on top of the one change)
     "recall_test13.jsonl": "c30fd3aa05542d79f9dec49e7cf7b3b29a9c101f633f8501a03da752944f9ab9",
+    # an eleventh pair set, by another such helper on 2026-12-06 (a new day's session), frozen
+    # unread and measured first on the matcher as the day before left it
+    "recall_test14.jsonl": "4988b57057de9d5e4f711b254b4c94a0562f2e3449bed64d28b423c668a7c2e1",
 }
 
 

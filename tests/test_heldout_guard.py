@@ -44,6 +44,7 @@ FROZEN = [
     DATA / "recall_test11.jsonl",
     DATA / "recall_test12.jsonl",
     DATA / "recall_test13.jsonl",
+    DATA / "recall_test14.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -119,6 +120,9 @@ REVIEWED |= {"how do i clean my oven", "for each group"}
 # In a file's install phrasings long before recall_test13.jsonl was written by a helper who read
 # no code (a message of it holds these everyday words; the set unread).
 REVIEWED |= {"how to install"}
+# A verifier docstring's example, older than recall_test14.jsonl (written by a helper who read
+# no code; a message of it holds these everyday words; the set unread).
+REVIEWED |= {"what is the weather"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
