@@ -754,6 +754,47 @@ class TestRealModel:
         assert cost_ready <= size + 24 < cost_fresh / 2, (cost_ready, size, cost_fresh)
         assert max(abs(x - y) for x, y in zip(readied, again, strict=True)) < 0.1, (readied, again)
 
+    async def test_a_judge_cancelled_mid_question_stops_inside_its_step(
+        self, smollm2: Any
+    ) -> None:
+        """A draft judged while the user typed is dropped when other text is sent: the model
+        stops inside the step it is in (no second question evaluated), the chat's cache is
+        put back, and the next request runs."""
+        evaluated: list[int] = []
+        go_on = threading.Event()
+        judging: list[asyncio.Future[list[float]]] = []
+
+        def hold_first(tokens: Sequence[int]) -> None:
+            if not judging:
+                return  # the chat turn before it
+            evaluated.append(len(tokens))
+            if len(evaluated) == 1:
+                loop.call_soon_threadsafe(judging[0].cancel)
+                go_on.wait(30)  # the step runs once the cancel has set the request's flag
+
+        loop = asyncio.get_running_loop()
+        backend = LlamaCppBackend("smollm2", llama=EvalWatched(smollm2, hold_first))
+        history = filler("judge-cut", 4)
+        await collect(backend, [*history, {"role": "user", "content": "hi"}], num_predict=1)
+        chat = list(smollm2.input_ids[: smollm2.n_tokens])
+        pair = ("How do I start a compost heap?", "how do i begin a compost heap")
+        task = asyncio.ensure_future(
+            backend.yes_margins([judge_messages(*pair), judge_messages(*pair[::-1])])
+        )
+        judging.append(task)
+        await asyncio.wait({task})
+        assert task.cancelled()
+        go_on.set()
+        await backend.load()  # waits for the worker to end the cancelled question
+        assert len(evaluated) == 1  # cut inside its first step: the second order never ran
+        judging.clear()
+        assert list(smollm2.input_ids[: smollm2.n_tokens]) == chat
+        text, stats = await collect(
+            backend, [*history, {"role": "user", "content": "And tulips?"}], num_predict=4
+        )
+        assert stats.completion_tokens and text.strip()
+        await backend.aclose()
+
     async def test_a_reflection_cut_inside_a_step_keeps_what_it_cached(self, smollm2: Any) -> None:
         """llama.cpp itself stops mid-step when the request's stop flag is set (its abort check),
         keeps the chunks before it, and the next request prefills only the rest."""

@@ -419,19 +419,20 @@ class LlamaEngine:
         self,
         questions: Sequence[Sequence[ChatMessage]],
         stop_outside: tuple[float, float] | None = None,
+        stop: threading.Event | None = None,
     ) -> list[float]:
         """The recall judge's questions: log-odds of "yes" over "no" for each (llama_judge.py);
-        the chat's cache is kept."""
+        the chat's cache is kept. ``stop`` set: fewer margins (the caller is gone)."""
         self.load()
         llama = self._llama
         if self._yes_no is None:
             self._yes_no = (single_tokens(llama, YES), single_tokens(llama, NO))
         prompts = [self._tokens(messages) for messages in questions]
         self._use_threads(False)
-        # llama.cpp reads the abort flag the last request left it: a context shared with
+        # llama.cpp checks this request's own flag inside each step: a context shared with
         # another engine (the tests share one model) may point at a flag freed since, which
-        # reads as "stop" (llama_decode returned 2). A judge question has no flag of its own.
-        self._abort.watch(llama, None)
+        # reads as "stop" (llama_decode returned 2).
+        self._abort.watch(llama, stop)
         try:
             llama_cpp = import_llama_cpp()
             return yes_margins(
@@ -442,11 +443,16 @@ class LlamaEngine:
                 self._yes_no,
                 stop_outside,
                 self.judge_starts,
+                stop,
             )
         except BackendError:
             raise
         except Exception as exc:  # llama.cpp's own failures: the judge then serves nothing
+            if stop is not None and stop.is_set() and aborted(exc):
+                return []  # cut mid-step: the chat's cache was put back all the same
             raise BackendError(f"the embedded model could not judge ({exc})") from None
+        finally:
+            self._abort.watch(llama, None)  # the flag may go away with its request
 
     def keep_judge_starts(
         self,

@@ -193,11 +193,12 @@ def yes_margins(
     ids: tuple[list[int], list[int]],
     stop_outside: tuple[float, float] | None = None,
     starts: Starts | None = None,
+    stop: threading.Event | None = None,
 ) -> list[float]:
     """log P(yes) - log P(no) for the first token after each prompt (a rendered question),
-    stopping after the first that settles the pair (``stop_outside``: ports.settled). Each
-    prompt prefills from the longest of ``starts`` it begins with, or from what the one before
-    it left in the cache."""
+    stopping after the first that settles the pair (``stop_outside``: ports.settled), or with
+    fewer when ``stop`` is set (nobody waits for them). Each prompt prefills from the longest
+    of ``starts`` it begins with, or from what the one before it left in the cache."""
     import numpy as np  # llama-cpp-python's own dependency
 
     yes, no = ids
@@ -206,6 +207,7 @@ def yes_margins(
     vocab = int(llama._n_vocab)
     tiny = 1e-300  # a word the model rules out entirely: a large margin, not an infinite one
     margins: list[float] = []
+    stop = stop or threading.Event()
     with chat_cache_kept(llama, llama_cpp):
         for tokens in prompts:
             kept = starts.best(tokens) if starts is not None else None
@@ -215,9 +217,11 @@ def yes_margins(
             # The logits read are the last token's: evaluated with the rest, or again alone when
             # the whole question is cached (a step of its own costs a decode step: ~50 ms).
             if common_prefix(llama.input_ids[: llama.n_tokens], tokens) < len(tokens):
-                prefill(tokens, len(tokens), threading.Event())
+                if not prefill(tokens, len(tokens), stop):
+                    break
             else:
-                prefill(tokens, len(tokens) - 1, threading.Event())
+                if not prefill(tokens, len(tokens) - 1, stop):
+                    break
                 llama.eval(tokens[-1:])
             logits = np.ctypeslib.as_array(
                 llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1), shape=(vocab,)

@@ -111,18 +111,24 @@ class LlamaCppBackend(BaseBackend):
         options: ModelOptions | None = None,
         stop_outside: tuple[float, float] | None = None,
     ) -> list[float]:
-        """Log-odds of "yes" over "no" from the model's logits, holding the slot."""
+        """Log-odds of "yes" over "no" from the model's logits, holding the slot; a cancel
+        stops the model inside its step (a draft judged while the user typed is dropped so)."""
         if self._closed:
             raise BackendUnavailable(CLOSED)
         async with self._slot:
             loop = asyncio.get_running_loop()
+            stop = StopFlag()
             try:
                 work = loop.run_in_executor(
-                    self._worker, self._engine.yes_margins, questions, stop_outside
+                    self._worker, self._engine.yes_margins, questions, stop_outside, stop
                 )
             except RuntimeError:  # executor shut down
                 raise BackendUnavailable(CLOSED) from None
-            return await work
+            try:
+                return await work
+            except asyncio.CancelledError:
+                stop.set()
+                raise
 
     async def keep_judge_starts(
         self,

@@ -21,6 +21,7 @@ import functools
 import logging
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -156,6 +157,8 @@ class RecallResult:
 VECTOR_CACHE = 20_000
 EMBED_STEP = 256  # new texts embedded per step (about 0.7 s with the built-in model)
 JUDGE_PREPARED = 7  # the newest predictions the judge readies itself for while idle
+# Verdicts kept: a question judged while it was typed is not judged again when it is sent.
+VERDICTS = 64
 
 
 class Recall:
@@ -178,6 +181,12 @@ class Recall:
         self.failure: str | None = None  # why embedding recall stopped (None: it did not)
         self._vectors: dict[str, list[float]] = {}  # text -> vector (this model's)
         self._seen: set[str] = set()  # texts ranked before: their vectors are kept
+        # (judge, predicted, its answer, asked) -> the judge's verdict: the same pair is the
+        # same question to the same judge, so a draft's verdict stands when the draft is sent.
+        # Keyed by the judge's id, the judge kept beside its verdicts so that id is not reused.
+        self._verdicts: OrderedDict[tuple[int, str, str, str], tuple[Judge, bool]] = (
+            OrderedDict()
+        )
 
     @property
     def method(self) -> RecallMethod:
@@ -259,12 +268,21 @@ class Recall:
         return out
 
     async def _judged_same(self, p: Prediction, question: str) -> bool:
-        assert self.judge is not None
+        judge = self.judge
+        assert judge is not None
+        key = (id(judge), p.question, p.answer, question)
+        if key in self._verdicts:
+            self._verdicts.move_to_end(key)
+            return self._verdicts[key][1]
         try:
-            return await self.judge.same(p.question, question, p.answer)
+            same = await judge.same(p.question, question, p.answer)
         except Exception as exc:  # a failed judge serves nothing, the question goes on
             self.log.info("the recall judge failed: %s", _one_line(exc))
-            return False
+            return False  # not kept: the next time may not fail
+        self._verdicts[key] = (judge, same)
+        while len(self._verdicts) > VERDICTS:
+            self._verdicts.popitem(last=False)
+        return same
 
     async def prepare_judge(self, predictions: Sequence[Prediction]) -> None:
         """While idle: the judge readies itself for the questions predicted with an answer (an
