@@ -22,6 +22,7 @@ from sleepchat.script_io import OutputClosed
 from sleepchat.text import clean_input, clip, terminal_safe
 
 if TYPE_CHECKING:
+    from prompt_toolkit.buffer import Buffer
     from prompt_toolkit.history import History
 
 EXIT_INTERRUPTED = 130
@@ -75,7 +76,12 @@ async def run_plain(
             history=_history(config.resolved_data_dir()),
             key_bindings=keys,
         )
-        prompt.default_buffer.on_text_changed += lambda _buf: a.touch()
+
+        def typed(buffer: Buffer) -> None:
+            a.touch()
+            a.draft(buffer.text)  # judged once typing pauses (core/drafts.py)
+
+        prompt.default_buffer.on_text_changed += typed
         runner = ScriptRunner(a)
         for path in files:  # -f PATH, as /attach would
             await runner.handle(f"/attach {path}")

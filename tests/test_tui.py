@@ -197,6 +197,28 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         assert not a.reflecting
 
 
+async def test_the_box_hands_its_text_to_the_core_as_it_is_typed(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    """What the box holds reaches ``Assistant.draft`` (judged once typing pauses), but not
+    while a reply streams: the model is busy, and what is typed then is sent later."""
+    srv.configure(token_delay=0.05)
+    app, _clock = make_app(make_config(tmp_path / "d", srv.url))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        a = _assistant(app)
+        drafts: list[str] = []
+        a.draft = drafts.append  # type: ignore[method-assign]
+        await pilot.press(*"Why?")
+        assert drafts[-1] == "Why?" and len(drafts) == 4
+        await pilot.press("enter")
+        await until(pilot, lambda: app.streaming)
+        drafts.clear()
+        await pilot.press(*"next")
+        assert drafts == []
+        await until(pilot, lambda: not app.streaming)
+
+
 async def test_note_edit_forget_undo(srv: FakeOllama, tmp_path: Path) -> None:
     app, clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:

@@ -19,6 +19,7 @@ from typing import Any
 from sleepchat.core import branches
 from sleepchat.core.clock import Clock, SystemClock
 from sleepchat.core.conversation import Conversation
+from sleepchat.core.drafts import Drafts
 from sleepchat.core.errors import CoreError, UnknownNoteError, UnknownSessionError
 from sleepchat.core.events import (
     Event,
@@ -95,6 +96,7 @@ class Assistant:
         self._user_memory = UserMemory(store, self._clock)  # kept across sessions
         self._user_memory_loaded = False
         self._conversation: Conversation | None = None  # the open session
+        self._drafts = Drafts(self._clock, self._judge_draft, self._log)
         self._sleep = SleepLoop(
             self._idle,
             self._clock,
@@ -328,6 +330,7 @@ class Assistant:
             raise CoreError("nothing to send: the message is empty")
         conversation = await self._for_input()
         old = branches.editable(conversation, editing) if editing is not None else None
+        await self._drafts.settle(text)  # its verdict, if it is this text; else out of the way
         with self._idle.turn():
             hints: list[tuple[str, str]] = []
             if old is not None:
@@ -499,6 +502,25 @@ class Assistant:
         conversation.memory_changed(conversation.history)
         self.touch()  # input: the idle period that studies it (or its absence) starts now
         return doc
+
+    def draft(self, text: str) -> None:
+        """The message box holds ``text`` now (front ends call it on every change, beside
+        ``touch()``): once typing pauses, a question the recall judge must decide is judged,
+        so sending it as it is does not wait for the judge (``core/drafts.py``)."""
+        self._drafts.update(clean_input(text))
+
+    async def _judge_draft(self, text: str) -> None:
+        conversation = self._conversation
+        if (
+            conversation is None
+            or self._recall.judge is None
+            or self._idle.in_turn
+            or not conversation.settings.sleep_enabled
+        ):
+            return
+        ready = conversation.current_predictions(conversation.history)
+        if ready:
+            await self._recall.match(text, ready)  # the verdict is kept; nothing is served
 
     # -- the sleep cycle ---------------------------------------------------------------------
     def touch(self) -> None:

@@ -18,7 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Button, Static
+from textual.widgets import Button, Static, TextArea
 from textual.worker import Worker
 
 from sleepchat.core.errors import CoreError
@@ -147,6 +147,14 @@ class ChatView(Vertical):
             event.prompt.remember(text)
             event.prompt.clear()
             self.send(text)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        # Judged once typing pauses (core/drafts.py): a question sent as typed does not wait
+        # for the recall judge. Not while a reply streams or a sent message is rewritten.
+        a = self.assistant
+        box = event.text_area is self.prompt and self.editing is None
+        if box and a is not None and not self.streaming:
+            a.draft(self.prompt.text)
 
     # -- editing a message -------------------------------------------------------------------
     def on_user_message_edit(self, event: UserMessage.Edit) -> None:
