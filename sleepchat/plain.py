@@ -78,8 +78,7 @@ async def run_plain(
         )
 
         def typed(buffer: Buffer) -> None:
-            a.touch()
-            a.draft(buffer.text)  # judged once typing pauses (core/drafts.py)
+            a.touch(draft=buffer.text)  # readied once typing pauses (core/drafts.py)
 
         prompt.default_buffer.on_text_changed += typed
         runner = ScriptRunner(a)

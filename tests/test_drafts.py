@@ -1,5 +1,6 @@
-"""A question judged while it is typed: sent as it is, it does not wait for the recall judge;
-sent otherwise, or before typing paused, it is judged as before and never waits for a draft."""
+"""A question readied while it is typed: sent as it is, it waits neither for the recall judge
+nor for its request's prefill; sent otherwise, or before typing paused, it is asked as before
+and never waits for a draft."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from typing import Any
 
 import pytest
 from support.core_assistant import ask, assistant, nothing_to_predict, reply
+from test_doc_sections import FACT, answers_from_prompt, long_document
 from test_judge import PREDICTED, REWORDED, Scripted, calibration
 
 from sleepchat.core.assistant import Assistant
 from sleepchat.core.clock import FakeClock
 from sleepchat.core.drafts import PAUSE
-from sleepchat.core.ports import ChatMessage
+from sleepchat.core.ports import WARM_UP_TOKENS, ChatMessage
 from sleepchat.core.recall.judge import ModelJudge
-from sleepchat.llm.fake import FakeBackend
+from sleepchat.llm.fake import FakeBackend, FakeCall
 
 OTHER = "how do i set up a compost heap in a tiny garden"  # a rewording too, another text
 
@@ -63,7 +65,7 @@ async def planted(store: Any, margin: float) -> tuple[Assistant, Slow]:
 
 async def typed(a: Assistant, text: str, pause: float = PAUSE) -> None:
     """The box holds ``text``, then the keys rest ``pause`` seconds."""
-    a.draft(text)
+    a.touch(draft=text)
     await asyncio.sleep(0)  # the draft's task starts its pause
     assert isinstance(a.clock, FakeClock)
     a.clock.advance(pause)
@@ -106,7 +108,7 @@ async def test_a_draft_changed_before_sending_is_judged_again(store) -> None:
 async def test_a_question_sent_while_its_draft_is_judged_waits_for_that_verdict(store) -> None:
     a, model = await planted(store, 2.0)
     model.gate = asyncio.Event()
-    a.draft(REWORDED)
+    a.touch(draft=REWORDED)
     await asyncio.sleep(0)
     assert isinstance(a.clock, FakeClock)
     a.clock.advance(PAUSE)
@@ -123,7 +125,7 @@ async def test_a_question_sent_while_its_draft_is_judged_waits_for_that_verdict(
 async def test_other_text_sent_while_a_draft_is_judged_cancels_the_draft(store) -> None:
     a, model = await planted(store, -3.0)
     model.gate = asyncio.Event()
-    a.draft(OTHER)
+    a.touch(draft=OTHER)
     await asyncio.sleep(0)
     assert isinstance(a.clock, FakeClock)
     a.clock.advance(PAUSE)
@@ -143,3 +145,58 @@ async def test_commands_and_empty_boxes_are_not_judged(store) -> None:
     for text in ("", "   ", f"/later {REWORDED}"):
         await typed(a, text)
     assert model.calls == 0
+
+
+# the reply's request, warmed while typed ---------------------------------------------------------
+
+
+def warm_ups(backend: FakeBackend) -> list[FakeCall]:
+    """The warm-ups sent for a question waiting (the sleep cycle's run in the background)."""
+    return [
+        c
+        for c in backend.calls
+        if c.kind == "stream" and c.num_predict == WARM_UP_TOKENS and not c.background
+    ]
+
+
+async def test_a_typed_question_has_its_replys_request_processed_before_it_is_sent(
+    store,
+) -> None:
+    """A long document's sections and the question are what a reply adds to the cached prefix:
+    warmed while typed, the reply's request is exactly what the server processed already."""
+    backend = FakeBackend(answers_from_prompt, nothing_to_predict)
+    a = await assistant(store, backend, documents_max_tokens=1600)
+    await ask(a, "I am reading about the history of our town.")
+    await a.attach("town-history.md", long_document())
+    question = "How many ships did the lighthouse keeper record in the logbook?"
+    await typed(a, question)
+    [warm] = warm_ups(backend)
+    assert any(FACT in m["content"] for m in warm.messages)  # its section, before the question
+    assert warm.messages[-1] == {"role": "user", "content": question}
+    done = await ask(a, question)
+    assert "4,211" in done.message.content
+    assert backend.calls[-1].messages == warm.messages  # nothing left to prefill but the reply
+    assert len(warm_ups(backend)) == 1
+
+
+async def test_a_typed_question_a_prediction_answers_is_not_warmed(store) -> None:
+    a, _model = await planted(store, 2.0)
+    backend = a._backend
+    assert isinstance(backend, FakeBackend)
+    await typed(a, REWORDED)  # the judge serves it: no reply will be asked for
+    assert warm_ups(backend) == []
+    await typed(a, "What should I never put in a compost heap?")  # nothing answers it
+    assert len(warm_ups(backend)) == 1
+
+
+async def test_nothing_is_readied_while_a_reply_streams(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    backend.gate = asyncio.Event()
+    sent = asyncio.ensure_future(ask(a, "Tell me about compost."))
+    await asyncio.wait_for(backend.started.wait(), 5)
+    calls = len(backend.calls)
+    await typed(a, "And worms?")
+    assert len(backend.calls) == calls
+    backend.gate.set()
+    await asyncio.wait_for(sent, 5)

@@ -24,6 +24,7 @@ from support.tui_app import (
     until,
 )
 
+from sleepchat.core.drafts import PAUSE
 from sleepchat.devtools.fake_ollama import FakeOllama
 from sleepchat.tui.app import SleepchatApp
 from sleepchat.tui.memory_views import NoteEditor, NoteList, PredictionList
@@ -197,25 +198,56 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         assert not a.reflecting
 
 
-async def test_the_box_hands_its_text_to_the_core_as_it_is_typed(
+async def test_a_question_typed_in_the_box_is_prefilled_before_it_is_sent(
     srv: FakeOllama, tmp_path: Path
 ) -> None:
-    """What the box holds reaches ``Assistant.draft`` (judged once typing pauses), but not
-    while a reply streams: the model is busy, and what is typed then is sent later."""
-    srv.configure(token_delay=0.05)
+    """Once the keys rest, the question in the box is sent to the server as a warm-up (its
+    reply's request, all but the answer): sent, its request finds its whole prompt cached."""
+    app, clock = make_app(make_config(tmp_path / "d", srv.url))
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot, app)
+        await ask(pilot, app, "Tell me about tomatoes")
+        before = len(srv.chat_requests)
+        await pilot.press(*"Why do they crack?")
+        clock.advance(PAUSE)
+        await until(pilot, lambda: len(srv.chat_requests) > before)
+        [warm] = srv.chat_requests[before:]
+        assert (warm.body or {})["messages"][-1]["content"] == "Why do they crack?"
+        await pilot.press("enter")
+        await until(pilot, lambda: not app.streaming and len(_assistant(app).history) == 4)
+        [sent] = srv.chat_requests[before + 1 :]
+        assert (sent.body or {})["messages"] == (warm.body or {})["messages"]
+        # Nothing left to prefill but the last token, which a server evaluates again for its
+        # logits (the question alone is four of the fake's tokens).
+        assert sent.cached_tokens == sent.prompt_tokens - 1
+
+
+async def test_nothing_typed_is_readied_while_a_reply_streams(
+    srv: FakeOllama, tmp_path: Path
+) -> None:
+    """While a reply streams the model is busy: what is typed then is readied only later."""
     app, _clock = make_app(make_config(tmp_path / "d", srv.url))
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         a = _assistant(app)
         drafts: list[str] = []
-        a.draft = drafts.append  # type: ignore[method-assign]
+        touch = a.touch
+
+        def recorded(draft: str | None = None) -> None:
+            if draft is not None:
+                drafts.append(draft)
+            touch(draft)
+
+        a.touch = recorded  # type: ignore[method-assign]
         await pilot.press(*"Why?")
-        assert drafts[-1] == "Why?" and len(drafts) == 4
+        assert drafts[-1] == "Why?"
+        srv.then(hang=True)  # the reply streams until stopped
         await pilot.press("enter")
         await until(pilot, lambda: app.streaming)
         drafts.clear()
         await pilot.press(*"next")
         assert drafts == []
+        await pilot.press("escape")
         await until(pilot, lambda: not app.streaming)
 
 

@@ -96,7 +96,7 @@ class Assistant:
         self._user_memory = UserMemory(store, self._clock)  # kept across sessions
         self._user_memory_loaded = False
         self._conversation: Conversation | None = None  # the open session
-        self._drafts = Drafts(self._clock, self._judge_draft, self._log)
+        self._drafts = Drafts(self._clock, self._ready_draft, self._log)
         self._sleep = SleepLoop(
             self._idle,
             self._clock,
@@ -503,30 +503,34 @@ class Assistant:
         self.touch()  # input: the idle period that studies it (or its absence) starts now
         return doc
 
-    def draft(self, text: str) -> None:
-        """The message box holds ``text`` now (front ends call it on every change, beside
-        ``touch()``): once typing pauses, a question the recall judge must decide is judged,
-        so sending it as it is does not wait for the judge (``core/drafts.py``)."""
-        self._drafts.update(clean_input(text))
-
-    async def _judge_draft(self, text: str) -> None:
+    async def _ready_draft(self, text: str) -> None:
+        """Typing paused on ``text``: the recall judge's verdict on it (kept for the match),
+        and, unless a prediction answers it, its reply's request all but the answer, so a
+        question sent as typed waits for neither."""
         conversation = self._conversation
-        if (
-            conversation is None
-            or self._recall.judge is None
-            or self._idle.in_turn
-            or not conversation.settings.sleep_enabled
-        ):
+        if conversation is None or self._idle.in_turn:
             return
-        ready = conversation.current_predictions(conversation.history)
-        if ready:
-            await self._recall.match(text, ready)  # the verdict is kept; nothing is served
+        settings = conversation.settings
+        hints: list[tuple[str, str]] = []
+        # as the match after the follow-up intents sees them (an intent's answer is its own)
+        ready = [p for p in conversation.current_predictions(conversation.history) if not p.intent]
+        if settings.sleep_enabled and ready:
+            result = await self._recall.match(text, ready)
+            if result.hit is not None and result.hit.answer:
+                return  # served at once when sent
+            hints = self._recall.hints(text, result, settings.recall_hints)
+        sections = await conversation.document_sections(text, self._recall)
+        await self._replies.warm(conversation, text, hints, sections)
 
     # -- the sleep cycle ---------------------------------------------------------------------
-    def touch(self) -> None:
+    def touch(self, draft: str | None = None) -> None:
         """Any input: restart the idle clock and cancel an in-flight reflection at once (when
-        it holds the server's only slot)."""
+        it holds the server's only slot). ``draft``: the message box holds that text now
+        (front ends pass it on every change): once typing pauses, what sending it would ask of
+        the model first is done (``core/drafts.py``)."""
         self._sleep.touch()
+        if draft is not None:
+            self._drafts.update(clean_input(draft))
 
     async def preempt(self) -> None:
         """Cancel an in-flight reflection and wait for it to record itself as cancelled."""

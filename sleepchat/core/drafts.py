@@ -1,14 +1,17 @@
-"""Judging a question while it is typed: what the message box holds, once typing pauses.
+"""A question readied while it is typed: what the message box holds, once typing pauses.
 
-A question the word rules leave to the recall judge waits for it (a few hundred ms on the
-embedded 1.5B model, the asked question's prefill), hit or miss. Typing is time too: when the
-keys pause for ``PAUSE`` seconds, the text in the box is matched as if sent, and the judge's
-verdict is kept (``Recall`` keeps verdicts). When it is sent as it is, the match finds the
-verdict and asks nothing; a draft still judging is awaited (the same work the question would
-start), any other draft is cancelled first, so a question never waits for a draft it does not
-use (the embedded model stops inside a step).
+Sending a question can wait for two things before its first word: the recall judge (a few
+hundred ms on the embedded 1.5B model, for a question the word rules leave to it) and the
+prefill of what the request adds to the cached prefix (the question, and a long document's
+sections: seconds on two cores). Typing is time too: when the keys rest for ``PAUSE`` seconds,
+the text in the box is matched as if sent (the judge's verdict is kept: ``Recall`` keeps
+verdicts) and, unless a prediction answers it, its reply's request is sent to the server as a
+warm-up, all but the answer. Sent as it is, the match finds the verdict and the reply finds its
+prompt cached. A draft still at work when the same text is sent is awaited (it does what the
+question would do first); any other draft is cancelled, so a question never waits for a draft
+it does not use (the embedded model stops inside its step).
 
-Nothing is served from a draft and nothing is stored: a draft only readies a verdict.
+Nothing is served from a draft and nothing is stored.
 """
 
 from __future__ import annotations
@@ -19,42 +22,44 @@ from collections.abc import Awaitable, Callable
 
 from sleepchat.core.clock import Clock
 
-# Keys a second apart are typing; a shorter pause would judge half-typed words (each judge a
-# few hundred ms of both cores), a longer one would start after most people press Enter.
+# Keys a second apart are typing; a shorter pause would ready half-typed words (each time a
+# few hundred ms of both cores at least), a longer one would start after most people press Enter.
 PAUSE = 0.4
 
 
 class Drafts:
-    """The one draft being judged; ``judge`` matches a text as a question would be matched."""
+    """The one draft being readied; ``ready`` does for a text what sending it does first."""
 
     def __init__(
-        self, clock: Clock, judge: Callable[[str], Awaitable[None]], log: logging.Logger
+        self, clock: Clock, ready: Callable[[str], Awaitable[None]], log: logging.Logger
     ) -> None:
         self.clock = clock
-        self._judge = judge
+        self._ready = ready
         self.log = log
         self._task: asyncio.Task[None] | None = None
         self._text = ""
-        self._judging = False  # past the pause: the judge is at work on ``_text``
+        self._working = False  # past the pause: ``_text`` is being readied
 
     def update(self, text: str) -> None:
-        """The message box now holds ``text``: judge it once typing pauses (a draft of other
-        text is dropped)."""
+        """The message box now holds ``text``: ready it once typing pauses (a draft of other
+        text is dropped; an empty box drops nothing, since sending empties it)."""
+        if not text.strip():
+            return  # the box emptied: sent (the question settles its draft) or cleared
         if text == self._text and self._task is not None and not self._task.done():
             return
         self.cancel()
-        if not text.strip() or text.lstrip().startswith("/"):  # a command is not a question
+        if text.lstrip().startswith("/"):  # a command is not a question
             return
-        self._text, self._judging = text, False
+        self._text, self._working = text, False
         self._task = asyncio.get_running_loop().create_task(self._run(text))
 
     async def _run(self, text: str) -> None:
         await self.clock.sleep_until(self.clock.monotonic() + PAUSE)
-        self._judging = True
+        self._working = True
         try:
-            await self._judge(text)
+            await self._ready(text)
         except Exception as exc:  # a draft's failure is the question's to meet, if sent
-            self.log.info("could not judge the draft: %s", exc)
+            self.log.info("could not ready the draft: %s", exc)
 
     def cancel(self) -> None:
         if self._task is not None and not self._task.done():
@@ -62,12 +67,12 @@ class Drafts:
         self._task, self._text = None, ""
 
     async def settle(self, text: str) -> None:
-        """Before ``text`` is matched: a draft of it already judging is awaited; any other is
-        cancelled and its end awaited (the model's one slot is free after)."""
-        task, judging, same = self._task, self._judging, text == self._text
+        """Before ``text`` is matched: a draft of it already being readied is awaited; any other
+        is cancelled and its end awaited (the model's one slot is free after)."""
+        task, working, same = self._task, self._working, text == self._text
         self._task, self._text = None, ""
         if task is None or task.done():
             return
-        if not (same and judging):
+        if not (same and working):
             task.cancel()
         await asyncio.wait({task})  # its own cancel is not ours: a cancelled question still ends

@@ -7,14 +7,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 
 from sleepchat.core.clock import Clock
 from sleepchat.core.conversation import Conversation
 from sleepchat.core.errors import BackendError, BackendUnreachable
 from sleepchat.core.events import Event, ReplyChunk, ReplyDone, ReplyFailed, ReplyStarted
 from sleepchat.core.models import Cut, Message
-from sleepchat.core.ports import Backend, ChatStats
+from sleepchat.core.ports import Backend, ChatMessage, ChatStats
 from sleepchat.core.prompts import chat_messages
 from sleepchat.core.settings import reply_cap
 
@@ -55,6 +55,26 @@ def continued(original: Message, more: Message) -> Message:
     )
 
 
+def request(
+    conversation: Conversation,
+    history: Sequence[Message],
+    question: str,
+    hints: list[tuple[str, str]],
+    sections: str,
+) -> list[ChatMessage]:
+    """The messages a reply to ``question`` after ``history`` sends (a typed question is warmed
+    with the very same)."""
+    notes = conversation.note_texts
+    return chat_messages(
+        conversation.settings.system_prompt,
+        history,
+        question,
+        notes=notes,
+        hints=hints,
+        sections=sections,
+    )
+
+
 class ReplyMaker:
     """Streams one model reply as events and stores it: the user message is already stored; a
     reply cut by an error or a cancel is stored too, marked interrupted."""
@@ -86,10 +106,7 @@ class ReplyMaker:
         question = user.content
         if continuing is not None:
             history, question = list(conversation.history), CONTINUE_PROMPT
-        notes = conversation.note_texts
-        messages = chat_messages(
-            settings.system_prompt, history, question, notes=notes, hints=hints, sections=sections
-        )
+        messages = request(conversation, history, question, hints, sections)
         yield ReplyStarted(user.session_id, user, "model", continues=continuing)
         parts: list[str] = []
         stats: ChatStats | None = None
@@ -144,6 +161,20 @@ class ReplyMaker:
         if stats.notice:
             self.log.info("reply %s: %s", reply.id, stats.notice)
         yield ReplyDone(reply, notice=stats.notice)
+
+    async def warm(
+        self, conversation: Conversation, question: str, hints: list[tuple[str, str]], sections: str
+    ) -> None:
+        """While ``question`` is typed (not stored yet): have the server process the request a
+        reply to it would send, all but the answer, so that sending it prefills next to nothing
+        (a server without a prefix cache would forget it: nothing is sent)."""
+        if not self.backend.capabilities.prefix_cache:
+            return
+        settings = conversation.settings
+        messages = request(conversation, conversation.history, question, hints, sections)
+        await self.backend.warm_up(
+            messages, options=settings.options, keep_alive=settings.keep_alive
+        )
 
     async def _store(
         self,

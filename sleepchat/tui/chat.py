@@ -154,7 +154,7 @@ class ChatView(Vertical):
         a = self.assistant
         box = event.text_area is self.prompt and self.editing is None
         if box and a is not None and not self.streaming:
-            a.draft(self.prompt.text)
+            a.touch(draft=self.prompt.text)
 
     # -- editing a message -------------------------------------------------------------------
     def on_user_message_edit(self, event: UserMessage.Edit) -> None:
