@@ -421,7 +421,7 @@ def test_unknown_key_without_a_close_match_lists_the_valid_keys(
         ("sleep: {max_predictions: 11}\n", "'sleep.max_predictions' must be an integer between 0 and 10, got 11"),
         ("sleep: {prediction_ttl_turns: 0}\n", "'sleep.prediction_ttl_turns' must be an integer ≥ 1, got 0"),
         ("sleep: {enabled: maybe}\n", "'sleep.enabled' must be true or false, got 'maybe'"),
-        ("sleep: [1, 2]\n", "'sleep' must be a mapping with the keys enabled, idle_seconds, budget_tokens, cooldown_seconds, max_predictions, prediction_ttl_turns, warm_up, predict, followups, got [1, 2]"),
+        ("sleep: [1, 2]\n", "'sleep' must be a mapping with the keys enabled, idle_seconds, budget_tokens, cooldown_seconds, max_predictions, prediction_ttl_turns, warm_up, while_typing, predict, followups, got [1, 2]"),
         ("recall: {method: magic}\n", "'recall.method' must be one of 'auto', 'embedding', 'lexical', got 'magic'"),
         ("recall: {threshold: 1.5}\n", "'recall.threshold' must be a number between 0 and 1 or null, got 1.5"),
         ("backend: docker\n", "'backend' must be one of 'auto', 'ollama', 'local', 'openai', got 'docker'"),

@@ -200,3 +200,12 @@ async def test_nothing_is_readied_while_a_reply_streams(store) -> None:
     assert len(backend.calls) == calls
     backend.gate.set()
     await asyncio.wait_for(sent, 5)
+
+
+async def test_with_while_typing_off_nothing_leaves_before_enter(store) -> None:
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend, ready_typed=False)
+    await ask(a, "Tell me about compost.")
+    calls = len(backend.calls)
+    await typed(a, "And worms?")
+    assert len(backend.calls) == calls

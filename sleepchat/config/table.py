@@ -151,6 +151,12 @@ class SleepConfig:
         "First in a reflection, a one-token request so the server's cache holds the chat prefix.",
         core="warm_up",
     )
+    while_typing: bool = setting(
+        True,
+        "Once the keys rest, the question in the box is matched and, unless a prediction "
+        "answers it, sent as a one-token request, so sending it prefills next to nothing.",
+        core="ready_typed",
+    )
     predict: Literal["auto", "always", "never"] = setting(
         "auto",
         "Precompute answers: auto (while predictions hit or nearly hit), always, or never.",

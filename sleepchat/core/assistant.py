@@ -508,7 +508,7 @@ class Assistant:
         and, unless a prediction answers it, its reply's request all but the answer, so a
         question sent as typed waits for neither."""
         conversation = self._conversation
-        if conversation is None or self._idle.in_turn:
+        if conversation is None or self._idle.in_turn or not conversation.settings.ready_typed:
             return
         settings = conversation.settings
         hints: list[tuple[str, str]] = []

@@ -23,6 +23,9 @@ class CoreSettings:
     max_predictions: int = 3
     prediction_ttl_turns: int = 3
     warm_up: bool = True
+    # The question in the box readied once the keys rest (core/drafts.py): matched, and warmed
+    # unless a prediction answers it.
+    ready_typed: bool = True
     # Precompute answers always, never, or as long as predictions hit or nearly hit (auto).
     predict: PredictSetting = "auto"
     # Follow-ups on the last answer ("shorter", "an example") this user asks most, precomputed
