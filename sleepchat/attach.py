@@ -42,6 +42,19 @@ def checked_path(text: str, *, probe: bool = True) -> Path:
     return path
 
 
+# A package's entry file says nothing by its own name: "__init__.py" is known by its folder.
+ENTRY_FILES = frozenset(
+    {"__init__.py", "__main__.py", "index.js", "index.ts", "mod.rs", "lib.rs", "main.go"}
+)
+
+
+def document_name(path: Path) -> str:
+    """The name a file is attached under: its own, or with its folder for a package's entry
+    file ("inflect/__init__.py")."""
+    folder = path.resolve().parent.name
+    return f"{folder}/{path.name}" if path.name in ENTRY_FILES and folder else path.name
+
+
 def read_document(text: str) -> tuple[str, str]:
     """The name and text of the file at ``text`` (a path, ``~`` allowed)."""
     path = checked_path(text, probe=False)
@@ -50,7 +63,7 @@ def read_document(text: str) -> tuple[str, str]:
     except OSError as exc:  # unreadable, or gone since the check
         raise CoreError(f"cannot attach {path}: {exc.strerror or exc}") from None
     if raw.startswith(b"%PDF"):
-        return path.name, pdf_text(path, raw)
+        return document_name(path), pdf_text(path, raw)
     if b"\x00" in raw[:8192]:
         raise CoreError(f"cannot attach {path}: a binary file — attach text, Markdown or code")
     try:
@@ -59,7 +72,7 @@ def read_document(text: str) -> tuple[str, str]:
         raise CoreError(
             f"cannot attach {path}: not UTF-8 text — convert it (iconv -t UTF-8 {path.name})"
         ) from None
-    return path.name, body
+    return document_name(path), body
 
 
 def pdf_text(path: Path, raw: bytes) -> str:

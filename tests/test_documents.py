@@ -483,3 +483,38 @@ async def test_after_another_answer_both_questions_by_it_go_to_the_model(store) 
     await a.reflect()
     named = await ask(a, "what is ringlog and how do I install it?")  # by its name: the file
     assert named.message.source == "prediction"
+
+
+PACKAGE = '''"""Turns words into their plural forms."""
+
+
+def plural(word):
+    """The plural of ``word``."""
+    return word + "s"
+
+
+def singular(word):
+    """The singular of ``word``."""
+    return word[:-1]
+'''
+
+
+async def test_a_packages_entry_file_is_known_by_its_folder(store, tmp_path: Path) -> None:
+    """``/attach plurals/__init__.py`` is the plurals package, not "__init__": the idle period
+    precomputes what plurals is and provides under that name, and a reader asking by it is
+    served."""
+    (tmp_path / "plurals").mkdir()
+    path = tmp_path / "plurals" / "__init__.py"
+    path.write_text(PACKAGE, encoding="utf-8")
+    name, text = read_document(str(path))
+    assert name == "plurals/__init__.py"
+    assert read_document(str(tmp_path / "plurals" / "." / "__init__.py"))[0] == name
+    backend = FakeBackend(reply, nothing_to_predict)
+    a = await assistant(store, backend)
+    await a.attach(name, text)
+    await a.reflect()
+    summary = next(p for p in a.predictions if p.question.startswith("Summarize"))
+    assert "first what plurals is and does" in summary.question  # not "what __init__ is"
+    done = await ask(a, "What is plurals for?")
+    assert done.message.source == "prediction" and done.prediction is not None
+    assert done.prediction.id == summary.id

@@ -109,7 +109,14 @@ def names_of(doc: Document) -> list[str]:
     return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
 
 
+# A package's entry file attached with its folder ("inflect/__init__.py") is the folder's.
+_ENTRY = re.compile(r"^(?P<folder>[^/]+)/(?:__init__|__main__|index|mod|lib|main)\.\w+$")
+
+
 def _stem(doc: Document) -> str:
+    entry = _ENTRY.match(doc.name)
+    if entry:
+        return entry["folder"]
     return doc.name.rsplit(".", 1)[0] if "." in doc.name[1:] else doc.name
 
 
