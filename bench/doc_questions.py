@@ -130,11 +130,20 @@ def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Questio
                 text = metadata.metadata(package).get_payload()  # type: ignore[attr-defined]
             else:
                 text = sdist_member(folder, source)
-                text = text.split("\n---\n", 2)[-1].split("# References")[0].strip() + "\n"
-            # "toposort.py (toposort module)" is attached as toposort.py, as a reader would.
+                if Path(source["member"]).name == "paper.md":  # its body, no front matter
+                    text = text.split("\n---\n", 2)[-1].split("# References")[0].strip() + "\n"
+            # "toposort.py (toposort module)" is attached as toposort.py, as a reader would; a
+            # module named without its file ("inflection module") as the archive holds it
+            # (inflection/__init__.py), not as Markdown.
             file = name.split(" (")[0]
-            file_name = Path(file).name if Path(file).suffix else name.replace(" ", "-") + ".md"
-            target = folder / file_name
+            member = Path(source.get("member", ""))
+            if Path(file).suffix:
+                target = folder / Path(file).name
+            elif member.suffix == ".py":
+                target = folder / member.parent.name / member.name
+                target.parent.mkdir(exist_ok=True)
+            else:
+                target = folder / (name.replace(" ", "-") + ".md")
             target.write_text(text, encoding="utf-8")
             return target
 

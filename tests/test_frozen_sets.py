@@ -121,6 +121,11 @@ FROZEN = {
     # an eleventh pair set, by another such helper on 2026-12-06 (a new day's session), frozen
     # unread and measured first on the matcher as the day before left it
     "recall_test14.jsonl": "4988b57057de9d5e4f711b254b4c94a0562f2e3449bed64d28b423c668a7c2e1",
+    # a fifteenth reader set (pathspec's README, spopt's JOSS paper, inflection's module) by
+    # another such helper the same day, frozen unread
+    "../../bench/doc_questions_test15.json": (
+        "4acdb02f6545f53ed4d4b6214a2a2005d60504c9897d7e0e38baa8605ebe8784"
+    ),
 }
 
 
