@@ -47,12 +47,15 @@ async def first_token(a, question: str) -> tuple[float, int | None]:  # type: ig
     return (first if first is not None else time.perf_counter() - began), prompt
 
 
-async def typed(a, question: str) -> None:  # type: ignore[no-untyped-def]
-    """The question typed into the box, the keys resting until its draft is readied."""
+async def typed(a, question: str) -> float:  # type: ignore[no-untyped-def]
+    """The question typed into the box, the keys resting until its draft is readied: how long
+    that was (s, from the last key)."""
+    began = time.perf_counter()
     a.touch(draft=question)
     task = a._drafts._task
     assert task is not None
     await task
+    return time.perf_counter() - began
 
 
 async def main(rounds: int, before: bool) -> None:
@@ -75,7 +78,8 @@ async def main(rounds: int, before: bool) -> None:
                             if state in ("after warm-up", "typed"):
                                 await a.warm_up()  # what an idle period leaves cached
                             if state == "typed":
-                                await typed(a, question)
+                                rested = await typed(a, question)
+                                print(f"   (the keys rested {rested:.2f} s)", flush=True)
                             took, prompt = await first_token(a, question)
                             times.setdefault((arm, state), []).append(took)
                             print(f"{arm:>6} {state:>13} {took:6.2f} s ({prompt} prompt "
