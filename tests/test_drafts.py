@@ -209,3 +209,15 @@ async def test_with_while_typing_off_nothing_leaves_before_enter(store) -> None:
     calls = len(backend.calls)
     await typed(a, "And worms?")
     assert len(backend.calls) == calls
+
+
+async def test_closing_drops_a_draft_being_readied(store) -> None:
+    a, model = await planted(store, -3.0)
+    model.gate = asyncio.Event()
+    a.touch(draft=OTHER)
+    await asyncio.sleep(0)
+    assert isinstance(a.clock, FakeClock)
+    a.clock.advance(PAUSE)
+    await asyncio.wait_for(model.entered.wait(), 5)
+    await asyncio.wait_for(a.close(), 5)
+    assert model.cancelled == 1

@@ -577,4 +577,5 @@ class Assistant:
         return await memory.recorder.overall() if overall else memory.stats
 
     async def close(self) -> None:
+        await self._drafts.settle("")  # a draft being readied is dropped, not left running
         await self.preempt()
