@@ -16,7 +16,7 @@ each document's source is an installed package's README (at the version the set 
 it names one: schedule 1.2.2 and tomli 2.5.0 for the second set), a standard-library module, or
 a member of a source archive on the package index pinned by its SHA-256.
 
-Usage: python bench/doc_questions.py [--set FILE]
+Usage: python bench/doc_questions.py [--set FILE] [--answers FILE]
 """
 
 from __future__ import annotations
@@ -183,7 +183,12 @@ def replies(events: list[dict[str, object]]) -> list[dict[str, object]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", type=Path, help="a JSON set of documents and questions")
-    docs = from_set(parser.parse_args().set) if parser.parse_args().set else DOCS
+    parser.add_argument(
+        "--answers", type=Path, help="write every answer whole here (JSON lines), to read after"
+    )
+    args = parser.parse_args()
+    docs = from_set(args.set) if args.set else DOCS
+    kept = args.answers.open("w", encoding="utf-8") if args.answers else None
     served = right = asked = 0
     ratios = []
     with tempfile.TemporaryDirectory(prefix="sleepchat-docq-") as tmp:
@@ -216,6 +221,10 @@ def main() -> None:
                     f"{reply.get('ttft_ms')} ms: {q.text} -> {' '.join(text.split())[:90]}"
                 )
                 print(f"    predicted then: {predicted}")
+                if kept is not None:
+                    row = {"document": name, "question": q.text, "holds": list(q.holds)}
+                    row |= {"served": from_idle, "right": ok, "answer": text}
+                    kept.write(json.dumps(row) + "\n")
             warm_ms, cold_ms = studied[0].get("ttft_ms"), cold[0].get("ttft_ms")
             if isinstance(warm_ms, int | float) and isinstance(cold_ms, int | float) and cold_ms:
                 ratios.append(warm_ms / cold_ms)
@@ -228,6 +237,8 @@ def main() -> None:
     )
     if ratios:
         print("first-question TTFT after idle / at once: " + ", ".join(f"{r:.2f}" for r in ratios))
+    if kept is not None:
+        kept.close()
 
 
 if __name__ == "__main__":
