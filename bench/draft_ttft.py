@@ -1,5 +1,5 @@
 """A judged miss's time to first token with the question readied while typed, side by side in one
-run on the embedded model: four arms, each pair in a fresh session of its own per arm.
+run on the embedded model: five arms, each pair in a fresh session of its own per arm.
 
 For each labelled pair the word rules leave to the judge (``--pairs``, default the frozen
 ``tests/data/recall_test4.jsonl``, a rewording and a look-alike in turn, in file order): the
@@ -11,7 +11,9 @@ other question is asked
   once the draft is readied (its verdict kept, and for a miss its request warmed: a user who
   rests the keys for the pause and that work before pressing Enter; how long is printed);
 - ``hasty``: handed to the draft, and sent the moment typing has paused long enough for the
-  draft to start (the worst case: the question waits for the draft it just started).
+  draft to start (the worst case: the question waits for the draft it just started);
+- ``quick``: sent 0.25 s after the last key, before the pause is over: readied only when the
+  question ends with "?" (its draft starts at once), otherwise asked as after Enter.
 The arms' order turns with each pair. Prints each arm's first token for the misses (medians)
 and their ratios to ``none``; hits are counted apart (they are served, ~0 ms, in judged
 arms).
@@ -39,7 +41,8 @@ from sleepchat.recall_bench import Pair, load_pairs
 from sleepchat.runtime import judge_key, open_runtime
 
 TEST4 = Path(__file__).resolve().parents[1] / "tests" / "data" / "recall_test4.jsonl"
-ARMS = ("none", "enter", "typed", "hasty")
+ARMS = ("none", "enter", "typed", "hasty", "quick")
+QUICK = 0.25  # s from the last key to Enter
 
 
 def judged_pairs(path: Path, model: str, count: int) -> list[Pair]:
@@ -82,6 +85,9 @@ async def arm(a: Assistant, pair: Pair, name: str) -> tuple[bool, float, float |
         elif name == "hasty":
             a.touch(draft=pair.asked)
             await asyncio.sleep(PAUSE + 0.05)  # the draft has just started
+        elif name == "quick":
+            a.touch(draft=pair.asked)
+            await asyncio.sleep(QUICK)
         done = await asked(a, pair.asked)
     finally:
         a._recall.judge = judge

@@ -221,3 +221,15 @@ async def test_closing_drops_a_draft_being_readied(store) -> None:
     await asyncio.wait_for(model.entered.wait(), 5)
     await asyncio.wait_for(a.close(), 5)
     assert model.cancelled == 1
+
+
+async def test_a_question_mark_readies_the_draft_without_a_pause(store) -> None:
+    """People often press Enter right after the "?": its draft starts at once."""
+    a, model = await planted(store, -3.0)
+    await typed(a, REWORDED + "?", pause=0.0)
+    calls = model.calls
+    assert calls >= 1
+    a.touch(draft=REWORDED + "? and")  # typing goes on: the next draft waits for a pause
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert model.calls == calls

@@ -239,8 +239,8 @@ async def test_nothing_typed_is_readied_while_a_reply_streams(
             touch(draft)
 
         a.touch = recorded  # type: ignore[method-assign]
-        await pilot.press(*"Why?")
-        assert drafts[-1] == "Why?"
+        await pilot.press(*"Why not")
+        assert drafts[-1] == "Why not"
         srv.then(hang=True)  # the reply streams until stopped
         await pilot.press("enter")
         await until(pilot, lambda: app.streaming)

@@ -3,13 +3,13 @@
 Sending a question can wait for two things before its first word: the recall judge (a few
 hundred ms on the embedded 1.5B model, for a question the word rules leave to it) and the
 prefill of what the request adds to the cached prefix (the question, and a long document's
-sections: seconds on two cores). Typing is time too: when the keys rest for ``PAUSE`` seconds,
-the text in the box is matched as if sent (the judge's verdict is kept: ``Recall`` keeps
-verdicts) and, unless a prediction answers it, its reply's request is sent to the server as a
-warm-up, all but the answer. Sent as it is, the match finds the verdict and the reply finds its
-prompt cached. A draft still at work when the same text is sent is awaited (it does what the
-question would do first); any other draft is cancelled, so a question never waits for a draft
-it does not use (the embedded model stops inside its step).
+sections: seconds on two cores). Typing is time too: when the keys rest for ``PAUSE`` seconds
+(at once after a question mark), the text in the box is matched as if sent (the judge's verdict
+is kept: ``Recall`` keeps verdicts) and, unless a prediction answers it, its reply's request is
+sent to the server as a warm-up, all but the answer. Sent as it is, the match finds the verdict
+and the reply finds its prompt cached. A draft still at work when the same text is sent is
+awaited (it does what the question would do first); any other draft is cancelled, so a question
+never waits for a draft it does not use (the embedded model stops inside its step).
 
 Nothing is served from a draft and nothing is stored.
 """
@@ -25,6 +25,9 @@ from sleepchat.core.clock import Clock
 # Keys a second apart are typing; a shorter pause would ready half-typed words (each time a
 # few hundred ms of both cores at least), a longer one would start after most people press Enter.
 PAUSE = 0.4
+# A question mark ends a question: readied at once, so a question sent right after its "?" has
+# its draft that much further on (a key after it drops the draft, as any key does).
+ENDED = "?"
 
 
 class Drafts:
@@ -54,7 +57,8 @@ class Drafts:
         self._task = asyncio.get_running_loop().create_task(self._run(text))
 
     async def _run(self, text: str) -> None:
-        await self.clock.sleep_until(self.clock.monotonic() + PAUSE)
+        if not text.rstrip().endswith(ENDED):
+            await self.clock.sleep_until(self.clock.monotonic() + PAUSE)
         self._working = True
         try:
             await self._ready(text)
