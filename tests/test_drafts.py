@@ -73,6 +73,16 @@ async def typed(a: Assistant, text: str, pause: float = PAUSE) -> None:
         await asyncio.sleep(0)
 
 
+async def held_in_judge(a: Assistant, model: Slow, text: str) -> None:
+    """``text`` typed, the keys resting, and its draft held inside the judge."""
+    model.gate = asyncio.Event()
+    a.touch(draft=text)
+    await asyncio.sleep(0)
+    assert isinstance(a.clock, FakeClock)
+    a.clock.advance(PAUSE)
+    await asyncio.wait_for(model.entered.wait(), 5)
+
+
 @pytest.mark.parametrize("margin", [2.0, -3.0])
 async def test_a_question_sent_as_typed_does_not_wait_for_the_judge(store, margin: float) -> None:
     a, model = await planted(store, margin)
@@ -107,12 +117,7 @@ async def test_a_draft_changed_before_sending_is_judged_again(store) -> None:
 
 async def test_a_question_sent_while_its_draft_is_judged_waits_for_that_verdict(store) -> None:
     a, model = await planted(store, 2.0)
-    model.gate = asyncio.Event()
-    a.touch(draft=REWORDED)
-    await asyncio.sleep(0)
-    assert isinstance(a.clock, FakeClock)
-    a.clock.advance(PAUSE)
-    await asyncio.wait_for(model.entered.wait(), 5)
+    await held_in_judge(a, model, REWORDED)
     sent = asyncio.ensure_future(ask(a, REWORDED))
     await asyncio.sleep(0)
     assert not sent.done()
@@ -124,12 +129,7 @@ async def test_a_question_sent_while_its_draft_is_judged_waits_for_that_verdict(
 
 async def test_other_text_sent_while_a_draft_is_judged_cancels_the_draft(store) -> None:
     a, model = await planted(store, -3.0)
-    model.gate = asyncio.Event()
-    a.touch(draft=OTHER)
-    await asyncio.sleep(0)
-    assert isinstance(a.clock, FakeClock)
-    a.clock.advance(PAUSE)
-    await asyncio.wait_for(model.entered.wait(), 5)
+    await held_in_judge(a, model, OTHER)
     sent = asyncio.ensure_future(ask(a, REWORDED))
     for _ in range(5):
         await asyncio.sleep(0)
@@ -213,12 +213,7 @@ async def test_with_while_typing_off_nothing_leaves_before_enter(store) -> None:
 
 async def test_closing_drops_a_draft_being_readied(store) -> None:
     a, model = await planted(store, -3.0)
-    model.gate = asyncio.Event()
-    a.touch(draft=OTHER)
-    await asyncio.sleep(0)
-    assert isinstance(a.clock, FakeClock)
-    a.clock.advance(PAUSE)
-    await asyncio.wait_for(model.entered.wait(), 5)
+    await held_in_judge(a, model, OTHER)
     await asyncio.wait_for(a.close(), 5)
     assert model.cancelled == 1
 
