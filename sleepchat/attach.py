@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from sleepchat.core.errors import CoreError
+from sleepchat.core.memory.documents import ENTRY_FILES
 
 MAX_BYTES = 20 * 1024 * 1024  # a text file this large is a dump, not something to read
 
@@ -40,12 +41,6 @@ def checked_path(text: str, *, probe: bool = True) -> Path:
     except OSError as exc:
         raise CoreError(f"cannot attach {path}: {exc.strerror or exc}") from None
     return path
-
-
-# A package's entry file says nothing by its own name: "__init__.py" is known by its folder.
-ENTRY_FILES = frozenset(
-    {"__init__.py", "__main__.py", "index.js", "index.ts", "mod.rs", "lib.rs", "main.go"}
-)
 
 
 def document_name(path: Path) -> str:

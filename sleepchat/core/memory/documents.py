@@ -109,14 +109,17 @@ def names_of(doc: Document) -> list[str]:
     return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
 
 
-# A package's entry file attached with its folder ("inflect/__init__.py") is the folder's.
-_ENTRY = re.compile(r"^(?P<folder>[^/]+)/(?:__init__|__main__|index|mod|lib|main)\.\w+$")
+# A package's entry file says nothing by its own name: it is attached with its folder
+# ("inflect/__init__.py", sleepchat/attach.py) and known by the folder.
+ENTRY_FILES = frozenset(
+    {"__init__.py", "__main__.py", "index.js", "index.ts", "mod.rs", "lib.rs", "main.go"}
+)
 
 
 def _stem(doc: Document) -> str:
-    entry = _ENTRY.match(doc.name)
-    if entry:
-        return entry["folder"]
+    folder, _, file = doc.name.rpartition("/")
+    if folder and "/" not in folder and file in ENTRY_FILES:
+        return folder
     return doc.name.rsplit(".", 1)[0] if "." in doc.name[1:] else doc.name
 
 
