@@ -508,9 +508,11 @@ class Assistant:
         and, unless a prediction answers it, its reply's request all but the answer, so a
         question sent as typed waits for neither."""
         conversation = self._conversation
-        if conversation is None or self._idle.in_turn or not conversation.settings.ready_typed:
+        if conversation is None or self._idle.in_turn:
             return
         settings = conversation.settings
+        if not settings.ready_typed:
+            return
         hints: list[tuple[str, str]] = []
         # as the match after the follow-up intents sees them (an intent's answer is its own)
         ready = [p for p in conversation.current_predictions(conversation.history) if not p.intent]
