@@ -130,12 +130,12 @@ def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Questio
                 text = metadata.metadata(package).get_payload()  # type: ignore[attr-defined]
             else:
                 text = sdist_member(folder, source)
-                if Path(source["member"]).name == "paper.md":  # its body, no front matter
+                if Path(source["member"]).stem == "paper":  # its body, no front matter
                     text = text.split("\n---\n", 2)[-1].split("# References")[0].strip() + "\n"
-            # "toposort.py (toposort module)" is attached as toposort.py, as a reader would; a
-            # module named without its file ("inflection module") as the archive holds it
-            # (inflection/__init__.py), not as Markdown.
-            file = name.split(" (")[0]
+            # "toposort.py (toposort module)" and "retrying retrying.py" are attached as toposort.py
+            # and retrying.py, as a reader would; a module named without its file ("inflection
+            # module") as the archive holds it (inflection/__init__.py), not as Markdown.
+            file = name.split(" (")[0].split()[-1]
             member = Path(source.get("member", ""))
             if Path(file).suffix:
                 target = folder / Path(file).name

@@ -126,6 +126,13 @@ FROZEN = {
     "../../bench/doc_questions_test15.json": (
         "4acdb02f6545f53ed4d4b6214a2a2005d60504c9897d7e0e38baa8605ebe8784"
     ),
+    # a twelfth pair set, by another such helper in the session after, frozen unread
+    "recall_test15.jsonl": "ab548e77b01731c629c47074819a6fd05879fbc8fa65299686c16df262bb2e07",
+    # a sixteenth reader set (ftfy's README, Nashpy's JOSS paper, retrying's module) by another
+    # such helper in the session after, frozen unread
+    "../../bench/doc_questions_test16.json": (
+        "bf6874f5b12eafb91fd5c8569d8a4ce7e58140e8a5e623f902a184e1dcc5b112"
+    ),
 }
 
 

@@ -38,6 +38,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test13.json",
     ROOT / "bench" / "doc_questions_test14.json",
     ROOT / "bench" / "doc_questions_test15.json",
+    ROOT / "bench" / "doc_questions_test16.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -46,6 +47,7 @@ FROZEN = [
     DATA / "recall_test12.jsonl",
     DATA / "recall_test13.jsonl",
     DATA / "recall_test14.jsonl",
+    DATA / "recall_test15.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -124,6 +126,9 @@ REVIEWED |= {"how to install"}
 # A verifier docstring's example, older than recall_test14.jsonl (written by a helper who read
 # no code; a message of it holds these everyday words; the set unread).
 REVIEWED |= {"what is the weather"}
+# The table intent's phrasing, in the catalogue since 2026-12-03, before recall_test15.jsonl was
+# written (found by this guard; the set otherwise unread).
+REVIEWED |= {"in a table"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -164,6 +169,9 @@ PREDATING = {
     # catalogue test's phrasing written the day before the set (found by this guard; the set
     # otherwise unread)
     "so what does this library actually do",
+    # recall_test15.jsonl (a helper who read no code): the recall tests' everyday egg question,
+    # written 2026-11-27, shares five words with one of its pairs (found by this guard)
+    "how long should i boil an egg for a soft yolk",
 }
 
 
