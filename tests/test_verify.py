@@ -195,6 +195,18 @@ FOR_THE_JUDGE = [
      "My cat has broken a vase, are the shards dangerous to her?"),
     ("How long does paint take to dry?", "How long will paint take to dry?"),
     ("What happens if I skip a dose?", "What will happen if I skip a dose?"),
+    # a marker dropped as its word turns modifier or subject; "what amount" and "the best
+    # method to" ask how much and how; a slip in the noun that makes a what-question "when"
+    ("How do I charge a phone with a weak battery?",
+     "phone battery's weak, how would i charge it?"),
+    ("How do I rename a tag in Mercurial?", "rename mercurial tag how"),
+    ("How do I cool my room if it gets too hot at night?",
+     "My room gets too hot at night, how do I cool it?"),
+    ("Which nutrients do lentils mostly provide?",
+     "What are the nutrients mostly provided by lentils?"),
+    ("How much should I pay a dog walker?", "What is a fair amount to pay a dog walker?"),
+    ("How do I get moss off a roof?", "What is the safest method to get moss off a roof?"),
+    ("What is the best time to prune apple trees?", "What is the best tmie to prune apple trees?"),
     # an opening word that is content, not a marker: never dropped
     ("Is well water safe to drink?", "Well, is tap water safe to drink?"),
     ("Why does right click not work?", "Right, why does left click not work?"),
@@ -252,6 +264,12 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),
+        # a marker that says where from or on what, dropped: another thing asked about
+        ("How do I scrape rust from a bike?", "How do I scrape bike rust?"),
+        ("Can I take snacks on a ferry?", "Can I take ferry snacks?"),
+        # a marker moved to another word, or swapped for another
+        ("Can I pay with cash in Norway?", "Can I pay with Norway cash?"),
+        ("Which sauce goes with lamb?", "Which sauce goes in lamb?"),
         ("Does my hamster eat carrots?", "Has my hamster eaten carrots?"),
         # "you" the assistant, not anyone: its skill, its view, a request to it
         ("How good am I at chess?", "How good are you at chess?"),
@@ -322,4 +340,10 @@ def test_how_frequently_is_how_often_word_for_word(verifier: Verifier) -> None:
     verdict = verifier.check(
         "How often should I dust bookshelves?", "How frequently should I dust bookshelves?"
     )
+    assert verdict.judge and judge_kind(verdict) == "aligned", verdict
+
+
+def test_a_dropped_marker_is_judged_at_the_level_of_words_that_line_up(verifier: Verifier) -> None:
+    # every word pairs; only "in" is gone: the stricter level, not the one for other words
+    verdict = verifier.check("How do I rename a tag in Mercurial?", "rename mercurial tag how")
     assert verdict.judge and judge_kind(verdict) == "aligned", verdict

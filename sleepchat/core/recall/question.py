@@ -291,13 +291,14 @@ def _kind(words: list[str]) -> str:
             continue  # "when I arrive": a subordinate clause, not the question
         if w == "what":
             ahead = set(words[i + 1 : i + 5])
-            if ahead & {"time", "day", "date", "year", "month"}:
+            after = " ".join(words[i + 1 : i + 9])
+            if ahead & _WHEN_NOUNS:
                 return "when"
-            if ahead & {"price", "cost"}:
+            if ahead & {"price", "cost"} or _AMOUNT.match(after):
                 return "how much"
-            if nxt in {"place", "city", "country"}:
+            if nxt in _PLACE_NOUNS:
                 return "where"
-            if _WAY_TO.match(" ".join(words[i + 1 : i + 9])):
+            if _WAY_TO.match(after):
                 return "how"  # "what's the best way to ...", not "what way does it go"
         if w in {"whom", "whose"}:
             return "who"
@@ -349,13 +350,23 @@ def compatible_kinds(a: str, b: str) -> bool:
 
 _OPENERS = CLAUSE_BREAKS | INTERJECTIONS
 _WAY_TO = re.compile(
-    r"(?:is|are|(?:would|could|might) be) (?:the|a|an|some) (?:\w+ ){0,2}ways? (?:to|2)\b"
+    r"(?:is|are|(?:would|could|might) be) (?:the|a|an|some) (?:\w+ ){0,2}"
+    r"(?:ways?|methods?|approach(?:es)?|techniques?) (?:to|2|for)\b"
 )
+# "what is a fair amount to pay", "what amount of water": how much.
+_AMOUNT = re.compile(
+    r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,2}amount\b"
+)
+_WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month"})
+_PLACE_NOUNS = frozenset({"place", "city", "country"})
 # "..., worth it or nah?": a fragment the tag makes a yes/no question.
 _YESNO_TAG = re.compile(r"\bor (?:nah|not|no|nope)\W*$")
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").
 CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS
+# The nouns that decide a "what" question's kind ("what tiem" is a when-question): a slip of
+# the finger in them is read as the word, as in the closed classes.
+KIND_NOUNS = _WHEN_NOUNS | _PLACE_NOUNS | {"price", "cost", "amount", "way", "method"}
 
 
 def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:

@@ -40,6 +40,7 @@ from sleepchat.core.recall.lined_up import (
 )
 from sleepchat.core.recall.question import (
     CLOSED_CLASS,
+    KIND_NOUNS,
     Question,
     Token,
     compatible_kinds,
@@ -126,7 +127,7 @@ def judge_kind(verdict: Verdict) -> str:
     """Which of the judge's calibrated kinds a verdict left open is: "aligned", "added" (one
     question is the other with words added: "how do I cook quinoa at high altitude") or
     "words"."""
-    if verdict.reason == ALIGNED:
+    if verdict.reason == ALIGNED or verdict.reason.startswith("role of"):  # every word pairs
         return "aligned"
     return "added" if verdict.added else "words"
 
@@ -157,7 +158,7 @@ class Verifier:
         """A misspelt closed-class word ("lnog" after "how") read as the word meant."""
         if self.lexicon is None or word in self.lexicon or not word.isalpha():
             return word
-        return next((w for w in sorted(CLOSED_CLASS) if _swapped(word, w)), word)
+        return next((w for w in sorted(CLOSED_CLASS | KIND_NOUNS) if _swapped(word, w)), word)
 
     def check(self, predicted: str, asked: str) -> Verdict:
         if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
@@ -371,10 +372,11 @@ def compare(
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
         # may be a synonym the word rules do not know.
         return Verdict(False, f"words {left}", judge=not structural, added=added)
-    for t in a.tokens:
-        p = pairs[t.position]
-        if t.role != p.role:
-            return Verdict(False, f"role of {t.surface!r}: {t.role or '-'} / {p.role or '-'}")
+    moved = [(t, pairs[t.position]) for t in a.tokens if t.role != pairs[t.position].role]
+    if moved:
+        t, p = moved[0]
+        why = f"role of {t.surface!r}: {t.role or '-'} / {p.role or '-'}"
+        return Verdict(False, why, judge=_role_dropped(a.tokens, b.tokens, moved))
     back = {p.position: t for t in a.tokens for p in (pairs[t.position],)}
     if not _in_order(a.tokens, pairs, a.strict) or not _in_order(b.tokens, back, b.strict):
         return Verdict(False, "order")
@@ -604,6 +606,24 @@ def _opposite_roles(a: list[Token], b: list[Token]) -> str:
         if once and frozenset({t.role, same[0].role}) in _OPPOSITE:
             return f"role of {t.surface!r}: {t.role} / {same[0].role}"
     return ""
+
+
+# Markers a rewording drops as it makes the word a modifier or the subject ("a trip in winter" /
+# "a winter trip", "for a beginner, how ..." / "how ... a beginner"). Not "from", "to", "on",
+# "of": "paint from wood" / "wood paint", "food on a plane" / "plane food" ask other things.
+_DROPPABLE = frozenset({"in", "with", "for", "as", "by", "if", "at", "during"})
+
+
+def _role_dropped(a: list[Token], b: list[Token], moved: list[tuple[Token, Token]]) -> bool:
+    """Every word whose marker differs has a droppable one on one side only, and no marker went
+    to another word ("Kelvin to Celsius" / "Celsius to Kelvin"): a rewording the words
+    alone cannot tell ("with CSS" / "in CSS" is not: "wine with fish" / "wine in fish")."""
+    roles_a, roles_b = {t.role for t in a}, {u.role for u in b}
+    for t, u in moved:
+        marker, other = (t.role, roles_b) if t.role else (u.role, roles_a)
+        if (t.role and u.role) or marker not in _DROPPABLE or marker in other:
+            return False
+    return True
 
 
 def _words_too(only_a: list[Token], only_b: list[Token]) -> bool:
