@@ -373,16 +373,23 @@ def compare(
         # may be a synonym the word rules do not know.
         return Verdict(False, f"words {left}", judge=not structural, added=added)
     moved = [(t, pairs[t.position]) for t in a.tokens if t.role != pairs[t.position].role]
+    dropped = ""
     if moved:
         t, p = moved[0]
-        why = f"role of {t.surface!r}: {t.role or '-'} / {p.role or '-'}"
-        return Verdict(False, why, judge=_role_dropped(a.tokens, b.tokens, moved))
+        dropped = f"role of {t.surface!r}: {t.role or '-'} / {p.role or '-'}"
+        if not _role_dropped(a.tokens, b.tokens, moved):
+            return Verdict(False, dropped)
+    # A word whose marker dropped moves as it should ("in winter" / "a winter trip"); the
+    # others keep their order within their phrase.
+    gone_a, gone_b = {t.position for t, _ in moved}, {u.position for _, u in moved}
     back = {p.position: t for t in a.tokens for p in (pairs[t.position],)}
-    if not _in_order(a.tokens, pairs, a.strict) or not _in_order(b.tokens, back, b.strict):
+    kept_a = [t for t in a.tokens if t.position not in gone_a]
+    kept_b = [u for u in b.tokens if u.position not in gone_b]
+    if not _in_order(kept_a, pairs, a.strict) or not _in_order(kept_b, back, b.strict):
         return Verdict(False, "order")
     if negation_moved(a, b, pairs):
         return Verdict(False, "negation moved")
-    return SAME
+    return Verdict(False, dropped, judge=True) if dropped else SAME
 
 
 def _lined_up(
