@@ -133,6 +133,11 @@ FROZEN = {
     "../../bench/doc_questions_test16.json": (
         "bf6874f5b12eafb91fd5c8569d8a4ce7e58140e8a5e623f902a184e1dcc5b112"
     ),
+    # a seventeenth (pyotp's README, spaghetti's JOSS paper, docopt.py) by another such helper
+    # the same session, frozen unread
+    "../../bench/doc_questions_test17.json": (
+        "496fbae594e14f85f61d255a73bfc8b685396e92bc13f9810a6d6eac1f64a56f"
+    ),
 }
 
 

@@ -39,6 +39,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test14.json",
     ROOT / "bench" / "doc_questions_test15.json",
     ROOT / "bench" / "doc_questions_test16.json",
+    ROOT / "bench" / "doc_questions_test17.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
