@@ -150,7 +150,12 @@ async def test_a_question_gets_a_few_sections_however_large_the_room(store: Stor
         ("orbit-paper.md", "# Summary\n\nWe model orbits.", "orbit"),
         ("sorter.py (module)", '"""Sorts a graph of nodes.\n-----\n"""', "sorter"),
         ("kite-notes.md", "A tiny library that flies paper kites\n===\n", "kite"),
-        ("kite-README.md", "# Kite: the kite library\n\nFlies kites.", "Kite: the kite library"),
+        # a name with its tagline is called by the name ("How do I install Kite?")
+        ("kite-README.md", "# Kite: the kite library\n\nFlies kites.", "Kite"),
+        ("kite-README.md", "Kite -- flies kites\n===\n", "Kite"),
+        ("kite-README.md", "# Kite — the kite library\n", "Kite"),
+        ("kite-README.md", "# Paper kites of Japan: a field guide\n", "kite"),  # a sentence
+        ("x-README.md", "# git-kite\n\nFlies kites.", "git-kite"),  # a hyphen in a name
     ],
 )
 def test_a_file_opening_with_a_section_or_a_sentence_is_called_by_its_name(

@@ -146,7 +146,13 @@ def _title(doc: Document) -> str:
     text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
     if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text):
         return ""
-    return text
+    name, tagline = _TAGLINE.split(text, maxsplit=1) if _TAGLINE.search(text) else (text, "")
+    return name if tagline and len(name.split()) <= 3 else text
+
+
+# "ftfy: fixes text for you", "Kite — the kite library": the project is called by the name
+# before its tagline ("How do I install ftfy: fixes text for you?" was precomputed).
+_TAGLINE = re.compile(r"\s*(?::|\s[-–—]{1,2})\s+")
 
 
 def subject_of(doc: Document) -> str:
