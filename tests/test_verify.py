@@ -157,6 +157,8 @@ SAME_BY_FORM = [
     ("Is 60 km/h fast for a bicycle?", "is 60kph fast for a bicycle"),
     ("How many ml are in a cup?", "How many millilitres are in a cup?"),
     ("How often should I oil my bike chain?", "how often shud i oil my bike chain, thanks!!"),
+    # a fragment asking whether it is worth it is the yes/no question
+    ("Is a used e-bike worth it?", "used e-bike worth it??"),
 ]
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
@@ -207,6 +209,8 @@ FOR_THE_JUDGE = [
     ("How much should I pay a dog walker?", "What is a fair amount to pay a dog walker?"),
     ("How do I get moss off a roof?", "What is the safest method to get moss off a roof?"),
     ("What is the best time to prune apple trees?", "What is the best tmie to prune apple trees?"),
+    # a fragment asking whether it is worth it is a yes/no question
+    ("Is it worth learning Latin as an adult?", "learning latin as an adult, worth it?"),
     # an opening word that is content, not a marker: never dropped
     ("Is well water safe to drink?", "Well, is tap water safe to drink?"),
     ("Why does right click not work?", "Right, why does left click not work?"),

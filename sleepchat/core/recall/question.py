@@ -359,8 +359,10 @@ _AMOUNT = re.compile(
 )
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month"})
 _PLACE_NOUNS = frozenset({"place", "city", "country"})
-# "..., worth it or nah?": a fragment the tag makes a yes/no question.
-_YESNO_TAG = re.compile(r"\bor (?:nah|not|no|nope)\W*$")
+# "..., worth it or nah?": a fragment the tag makes a yes/no question; so does "worth it"
+# ("learning latin as an adult, worth it?", "worth it to go from v2 to v3?"), asked only of
+# yes/no questions.
+_YESNO_TAG = re.compile(r"\bor (?:nah|not|no|nope)\W*$|\bworth it\b")
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").
 CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS
