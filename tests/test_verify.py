@@ -209,6 +209,10 @@ FOR_THE_JUDGE = [
     ("How much should I pay a dog walker?", "What is a fair amount to pay a dog walker?"),
     ("How do I get moss off a roof?", "What is the safest method to get moss off a roof?"),
     ("What is the best time to prune apple trees?", "What is the best tmie to prune apple trees?"),
+    # how often or how long I should do a thing: to my thing or to one, the same routine
+    ("How long should I charge a new phone battery?",
+     "how long should i charge my new phone battery"),
+    ("How often should I sharpen a kitchen knife?", "how often do i sharpen my kitchen knife"),
     # a fragment asking whether it is worth it is a yes/no question
     ("Is it worth learning Latin as an adult?", "learning latin as an adult, worth it?"),
     # an opening word that is content, not a marker: never dropped
@@ -271,6 +275,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # a marker that says where from or on what, dropped: another thing asked about
         ("How do I scrape rust from a bike?", "How do I scrape bike rust?"),
         ("Can I take snacks on a ferry?", "Can I take ferry snacks?"),
+        # how long my thing lasts is a value, not a routine of mine
+        ("How long is my phone warranty?", "How long is a phone warranty?"),
+        ("How often does my boiler need a service?", "How often does a boiler need a service?"),
         # a marker dropped, beside a negation moved to another clause: still vetoed
         ("Why is the heater not warm when the door is open in winter?",
          "Why is the winter heater warm when the door is not open?"),

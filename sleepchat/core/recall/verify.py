@@ -300,12 +300,22 @@ def _method(a: Question, b: Question) -> bool:
     return "how" in (a.kind, b.kind) and {a.kind, b.kind} <= {"how", "other"}
 
 
+def _my_routine(a: Question, b: Question) -> bool:
+    """How often or how long I should do a thing to my thing or to one ("how often should I
+    water my fern" / "... a fern"): the asker's own doing, whoever's thing ("how long is my
+    warranty" asks a value: no "I" does anything)."""
+    return (
+        a.kind == b.kind and a.kind in {"how often", "how long"} and a.persons == b.persons == {"i"}
+        and {a.modal, b.modal} <= {"should", None}
+    )
+
+
 def _whose_differs(a: Question, b: Question) -> bool:
     """Another person's thing ("my handwriting" / "your handwriting"), or someone's thing
     against none ("my postcode" / "a postcode": a value, not a definition; "my husband" / "I"),
     except in a how-to question ("how do I clean my oven" / "how to clean an oven")."""
     generic = _generic_you(a, b) and _i_and_you(a.possessors, b.possessors)
-    if a.possessors == b.possessors or generic:
+    if a.possessors == b.possessors or generic or _my_routine(a, b):
         return False  # "your car" after a generic "you" is anyone's car, the asker's too
     return bool(a.possessors and b.possessors) or not _method(a, b)
 
