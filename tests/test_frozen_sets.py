@@ -128,6 +128,8 @@ FROZEN = {
     ),
     # a twelfth pair set, by another such helper in the session after, frozen unread
     "recall_test15.jsonl": "ab548e77b01731c629c47074819a6fd05879fbc8fa65299686c16df262bb2e07",
+    # a thirteenth pair set, by another such helper the same session after the day's rules
+    "recall_test16.jsonl": "e051a14959184830f74997f25d35a06808665a5da7804e4684512e95d61dd570",
     # a sixteenth reader set (ftfy's README, Nashpy's JOSS paper, retrying's module) by another
     # such helper in the session after, frozen unread
     "../../bench/doc_questions_test16.json": (

@@ -49,6 +49,7 @@ FROZEN = [
     DATA / "recall_test13.jsonl",
     DATA / "recall_test14.jsonl",
     DATA / "recall_test15.jsonl",
+    DATA / "recall_test16.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -173,6 +174,9 @@ PREDATING = {
     # recall_test15.jsonl (a helper who read no code): the recall tests' everyday egg question,
     # written 2026-11-27, shares five words with one of its pairs (found by this guard)
     "how long should i boil an egg for a soft yolk",
+    # recall_test16.jsonl (a helper who read no code): the phrasal-verb rule's example, written
+    # earlier on 2026-12-06, is an everyday phrase of one of its pairs (found by this guard)
+    "how do i get it out",
 }
 
 
