@@ -146,7 +146,7 @@ def _title(doc: Document) -> str:
     text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
     if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text):
         return ""
-    name, tagline = _TAGLINE.split(text, maxsplit=1) if _TAGLINE.search(text) else (text, "")
+    name, *tagline = _TAGLINE.split(text, maxsplit=1)
     return name if tagline and len(name.split()) <= 3 else text
 
 

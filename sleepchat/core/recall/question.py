@@ -294,7 +294,7 @@ def _kind(words: list[str]) -> str:
             after = " ".join(words[i + 1 : i + 9])
             if ahead & _WHEN_NOUNS:
                 return "when"
-            if ahead & {"price", "cost"} or _AMOUNT.match(after):
+            if ahead & _PRICE_NOUNS or _AMOUNT.match(after):
                 return "how much"
             if nxt in _PLACE_NOUNS:
                 return "where"
@@ -358,6 +358,7 @@ _AMOUNT = re.compile(
     r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,2}amount\b"
 )
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month"})
+_PRICE_NOUNS = frozenset({"price", "cost"})
 _PLACE_NOUNS = frozenset({"place", "city", "country"})
 # "..., worth it or nah?": a fragment the tag makes a yes/no question; so does "worth it"
 # ("learning latin as an adult, worth it?", "worth it to go from v2 to v3?"), asked only of
@@ -368,7 +369,7 @@ _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "m
 CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS
 # The nouns that decide a "what" question's kind ("what tiem" is a when-question): a slip of
 # the finger in them is read as the word, as in the closed classes.
-KIND_NOUNS = _WHEN_NOUNS | _PLACE_NOUNS | {"price", "cost", "amount", "way", "method"}
+KIND_NOUNS = _WHEN_NOUNS | _PRICE_NOUNS | _PLACE_NOUNS | {"amount", "way", "method"}
 
 
 def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:

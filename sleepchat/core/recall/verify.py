@@ -132,6 +132,10 @@ def judge_kind(verdict: Verdict) -> str:
     return "added" if verdict.added else "words"
 
 
+# The words a slip of the finger is read back to, in a fixed order (sorted once, not per word).
+_FIXABLE = tuple(sorted(CLOSED_CLASS | KIND_NOUNS))
+
+
 class Verifier:
     """Compares two questions; ``lexicon`` enables typo matching (None: exact words only)."""
 
@@ -158,7 +162,7 @@ class Verifier:
         """A misspelt closed-class word ("lnog" after "how") read as the word meant."""
         if self.lexicon is None or word in self.lexicon or not word.isalpha():
             return word
-        return next((w for w in sorted(CLOSED_CLASS | KIND_NOUNS) if _swapped(word, w)), word)
+        return next((w for w in _FIXABLE if _swapped(word, w)), word)
 
     def check(self, predicted: str, asked: str) -> Verdict:
         if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
