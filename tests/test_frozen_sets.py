@@ -140,6 +140,12 @@ FROZEN = {
     "../../bench/doc_questions_test17.json": (
         "496fbae594e14f85f61d255a73bfc8b685396e92bc13f9810a6d6eac1f64a56f"
     ),
+    # a fourteenth pair set and an eighteenth reader set (colorama's README, corner's JOSS
+    # paper, six.py), by two more such helpers in the session after, frozen unread
+    "recall_test17.jsonl": "b5039f36428b03bd5439ac794c0496183f7d275dae644652c1a893bf16d7d430",
+    "../../bench/doc_questions_test18.json": (
+        "027121119184ac11b1b2c4af04f0efbcb3938bdaf753ddf624076789bc0803d2"
+    ),
 }
 
 
