@@ -489,8 +489,22 @@ async def test_canned_structured_replies_validate_against_the_schema(
 # the demo server -------------------------------------------------------------------------
 
 
-async def test_demo_server_streams_and_answers_any_schema() -> None:
+# Started from a script in the background, a process inherits SIGINT ignored: Ctrl-C's signal
+# and a kill must stop the demo server all the same, never leave it running.
+@pytest.mark.parametrize(
+    "stop, ignoring",
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, True)],
+    ids=["ctrl-c", "ctrl-c-in-background", "kill"],
+)
+async def test_demo_server_streams_and_answers_any_schema(
+    stop: signal.Signals, ignoring: bool
+) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def background() -> None:
+        if ignoring:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -504,6 +518,7 @@ async def test_demo_server_streams_and_answers_any_schema() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=background,
     )
     try:
         assert proc.stderr is not None
@@ -517,5 +532,8 @@ async def test_demo_server_streams_and_answers_any_schema() -> None:
         assert plan.steps
         await backend.aclose()
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        proc.send_signal(stop)
+        try:
+            assert proc.wait(timeout=10) == 0
+        finally:
+            proc.kill()

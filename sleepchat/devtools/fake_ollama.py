@@ -21,6 +21,7 @@ import json
 import math
 import re
 import select
+import signal
 import socket
 import sys
 import threading
@@ -708,11 +709,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    # Ctrl-C and a polite kill both stop it, even when started in the background, where the
+    # shell has it ignore SIGINT and Python then raises no KeyboardInterrupt.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: fake._stopping.set())
     print(f"fake Ollama listening on {fake.url} (Ctrl-C to stop)", file=sys.stderr)
     try:
-        fake._stopping.wait()
-    except KeyboardInterrupt:
-        pass
+        while not fake._stopping.wait(0.5):
+            pass  # a wait with a timeout lets the handler run on the main thread
     finally:
         fake.close()
     return 0
