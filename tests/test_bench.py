@@ -50,8 +50,9 @@ async def test_quick_bench_reports_every_figure() -> None:
     assert summary["resume_history_tokens"] > 200
     # a hit forced by asking a prediction verbatim beats the model answering it
     assert summary["forced_hit_speedup"] > 5
-    # a miss starts about as fast as asking without sleep (the warm-up left the cache right)
-    assert 0.5 < summary["miss_ttft_ratio"] < 2
+    # a miss starts no slower than asking without sleep would, give or take a busy machine
+    # (the warm-up left the cache right; faster is fine: it had less to prefill)
+    assert 0 < summary["miss_ttft_ratio"] < 2
     (res,) = results
     assert [t.source for t in res.sleep] == ["prediction", "model"]
     assert res.sleep[1].best_question is not None  # how close the best prediction came
