@@ -123,6 +123,8 @@ SAME_BY_FORM = [
     ("How do I make a cake without eggs?", "how do i make a cake w/o eggs"),
     ("Can you explain how a VPN works?", "can u explain how a VPN works pls"),  # chat, polite
     ("What colour is the sky on Mars?", "What color is the sky on Mars?"),  # spelling
+    # a hedge, however it is said
+    ("Can hamsters eat grapes?", "I was kind of curious, can hamsters eat grapes?"),
     ("How do I optimise SQL queries?", "How do I optimize SQL queries?"),
     ("How do I reverse a string in Python?", "hey, so um, how do i reverse a string in python?"),
     ("Which tent should I buy?", "Could you tell me which tent I should buy?"),  # indirect
@@ -215,6 +217,32 @@ FOR_THE_JUDGE = [
     ("How often should I sharpen a kitchen knife?", "how often do i sharpen my kitchen knife"),
     # a fragment asking whether it is worth it is a yes/no question
     ("Is it worth learning Latin as an adult?", "learning latin as an adult, worth it?"),
+    # what causes or makes a thing happen asks why it happens; how two things differ asks
+    # what the difference is
+    ("Why do my glasses fog up in the cold?", "What causes my glasses to fog up in the cold?"),
+    ("Why does my laptop fan get so loud?", "what makes my laptop fan get so loud"),
+    ("Why did the old bridge collapse?", "What caused the old bridge to collapse?"),
+    ("What is the difference between a crocodile and an alligator?",
+     "Crocodiles and alligators: how do they each differ?"),
+    # the verb's -s moves to "does" when a question becomes a clause, whatever follows it
+    ("How does a dishwasher heat water during a cycle?",
+     "Explain how a dishwasher heats water during a cycle."),
+    ("Why does my cat knead on blankets?", "My cat kneads on blankets. Why is that?"),
+    # a preposition its question word left behind, before a closing phrase; a verb's
+    # particle there is no such preposition
+    ("At what speed does a cheetah run in short bursts?",
+     "What speed does a cheetah run at in short bursts?"),
+    ("What do I do when my parrot throws up after meals?",
+     "What do I do when my parrot vomits after meals?"),
+    # shortenings of a word or a term
+    ("How can I switch on two-factor authentication for a bank account?",
+     "how can i switch on 2fa for a bank acct"),
+    # a greeting and a hedge in front of it
+    ("How do I oil a bike chain?",
+     "Hi there, hope you are doing well. I was just wondering, would you know how to oil a "
+     "bike chain?"),
+    # "would" with a past "if" asks what the present asks
+    ("What happens if I skip a car service?", "What would happen if I skipped a car service?"),
     # an opening word that is content, not a marker: never dropped
     ("Is well water safe to drink?", "Well, is tap water safe to drink?"),
     ("Why does right click not work?", "Right, why does left click not work?"),
@@ -295,6 +323,12 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Where would I go for a quiet weekend?", "Where would you go for a quiet weekend?"),
         ("Which editor should I use?", "Which editor do you prefer?"),
         ("What should I think about the ending?", "What do you think about the ending?"),
+        # a cause asked in the past is not a cause asked now; what should happen is no
+        # hypothetical; the subject's own -s is a count
+        ("Why do my tomatoes split?", "What caused my tomatoes to split?"),
+        ("What happens if I skip a car service?", "What should happen if I skip a car service?"),
+        ("What does the hamster eat in spring?", "What the hamsters eat in spring?"),
+        ("What happens if I miss the bus?", "What happened when I missed the bus?"),
         # a third person with nothing named before them is someone else
         ("How do I ask my landlord for a refund?", "How does she ask her landlord for a refund?"),
         ("How can I help my son with maths?", "how can they help my son with maths"),

@@ -283,6 +283,8 @@ def _kind(words: list[str]) -> str:
         if w == "how":
             if nxt in SPECIFIC_HOW:
                 return f"how {nxt}"
+            if _DIFFER & set(words[i + 1 : _clause_end(words, i)]):
+                return "what"  # "how do A and B differ": what the difference is
             if nxt == "frequently":
                 return "how often"
             return "why" if nxt == "come" else "how"
@@ -290,6 +292,8 @@ def _kind(words: list[str]) -> str:
             clause_start = False
             continue  # "when I arrive": a subordinate clause, not the question
         if w == "what":
+            if _causing(words, i) and not _DIFFER & set(words[i + 1 : _clause_end(words, i)]):
+                return "why"  # "what causes X to fail" asks why X fails
             ahead = set(words[i + 1 : i + 5])
             after = " ".join(words[i + 1 : i + 9])
             if ahead & _WHEN_NOUNS:
@@ -357,6 +361,29 @@ _WAY_TO = re.compile(
 _AMOUNT = re.compile(
     r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,2}amount\b"
 )
+# What makes a thing happen is why it happens: "what causes a bike chain to slip",
+# "what is causing my screen to flicker", "what makes ice float" (and so the "to" before
+# the effect's verb goes); "what caused it" asks why it happened. Not "what makes A different
+# from B": what the difference is.
+_CAUSES = frozenset({"causes", "caused", "cause", "causing", "makes", "made", "make", "making"})
+# "How do A and B differ?", "how is A different from B?": the difference between them.
+_DIFFER = frozenset({"differ", "different", "differs"})
+
+
+def _causing(words: list[str], i: int) -> bool:
+    """``words[i]`` ("what") opens a question on the cause: "what causes", "what is causing",
+    "what might be causing" (not "what cause should I support?": a noun there)."""
+    after = words[i + 1 : i + 4]
+    if after[:1] and after[0] in {"causes", "caused", "makes", "made"}:
+        return True
+    verb = next((w for w in after if w in {"causing", "making"}), "")
+    return bool(verb) and all(w in AUX or w in MODALS for w in after[: after.index(verb)])
+
+
+def _clause_end(words: list[str], i: int) -> int:
+    return next((j for j in range(i + 1, len(words)) if words[j] in CLAUSE_BREAKS), len(words))
+
+
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month"})
 _PRICE_NOUNS = frozenset({"price", "cost"})
 _PLACE_NOUNS = frozenset({"place", "city", "country"})
@@ -385,6 +412,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)
     role, group, marker_run, n_clause = "", 0, False, 0
     symmetric = False  # the clause compares: "to"/"with" join like "and"
+    causing = False  # after "what causes": the "to" before the effect's verb is not a marker
     negated: set[int] = set()  # indices into ``clause`` of words a negation negates
     for i, w in enumerate(words):
         prev = words[i - 1] if i else ""
@@ -435,6 +463,14 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             continue  # part of the question kind
         elif prev == "what" and w == "time" and q.kind == "when":
             continue  # "what time" asks "when"
+        elif w in _CAUSES and q.kind == "why" and "what" in words[max(0, i - 3) : i]:
+            causing = True
+            if w in {"caused", "made"}:
+                q.tenses.add("past")  # "what caused the delays": why they happened
+            continue  # "what causes X to V" asks "why does X V"
+        elif w == "to" and causing:
+            causing = False
+            continue
         elif w == "to" and (
             prev in INFINITIVE_AFTER or (prev in SPECIFIC_HOW and words[i - 2 : i - 1] == ["how"])
         ):
@@ -487,14 +523,22 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         return words, ""
     out = list(words)
     found = ""
+    j = len(out) - 1
+    while j > 0 and out[j] in CLAUSE_BREAKS:
+        j -= 1
     for i, w in enumerate(out[:-1]):
-        if w in MARKERS and out[i + 1] in WH and (i == 0 or out[i - 1] in CLAUSE_BREAKS):
+        fronted = i == 0 or out[i - 1] in CLAUSE_BREAKS
+        # "the server listens on which port?": the question word left in place, last
+        between = out[i + 1 : j]
+        in_place = i + 3 >= j and not any(x in MARKERS or x in CLAUSE_BREAKS for x in between)
+        if w in MARKERS and out[i + 1] in WH and (fronted or in_place):
             found = out.pop(i)  # pied-piped: "at what", "in which", "for how long"
             break
     else:
-        j = len(out) - 1
-        while j > 0 and out[j] in CLAUSE_BREAKS:
-            j -= 1
+        # "what port does it listen on by default?": stranded before a closing phrase
+        last = max((k for k in range(1, j + 1) if out[k] in MARKERS), default=0)
+        if 0 < j - last <= 3 and last > 1 and out[last - 1] in _STRANDED:
+            j = last - 1
         # "How" is no preposition's object: one last in a how-question is a particle ("how do
         # I get it out", "how do I turn it off"), content like any particle.
         stranded = j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS
@@ -503,6 +547,12 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
     if found == "for" and kind.startswith("how "):
         found = ""
     return out, SAME_MARKER.get(found, found)
+
+
+# The prepositions a question word leaves at the end of its clause ("which port does it listen
+# on"), not particles of a verb ("throw up", "turn off").
+_STRANDED = frozenset({"to", "from", "into", "onto", "by", "for", "with", "in", "on", "at", "of",
+                       "about", "through", "under", "as"})
 
 
 def _dropped(w: str, nxt: str) -> bool:

@@ -362,10 +362,11 @@ def compare(
     clashes = [(t, u, _spelt_apart(t, u, typo, context)) for t, u in lined]
     # every -s that differs, "a dog" / "dogs" included, to tell agreement from a count
     flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
-    agreement = _agreement(a, b, flips) or _after_will(a, b, flips)
+    agreement = _agreement(a, b, flips) or _after_will(a, b, flips) or _would(a, b, flips)
     for t, u, why in clashes:
         if not why or (
-            why.startswith("tense") and _perfect_for_simple(a, b, [t.surface], [u.surface])
+            why.startswith("tense")
+            and (_perfect_for_simple(a, b, [t.surface], [u.surface]) or _unreal_if(a, b, t, u))
         ):
             continue
         if not (agreement and why.startswith("number")):
@@ -428,17 +429,31 @@ def _number_flip(t: Token, u: Token, spelt: Spelling) -> bool:
 def _agreement(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
     """The -s moved between a noun and its verb, not a count changed: "a dog barks" / "dogs
     bark" (one word gains it as the other loses it), "how DNS works" / "how does DNS work"
-    (the verb, last in its clause, gives it to "does")."""
+    (the verb, last in its clause or after its subject, gives it to "does")."""
     if len(numbers) == 2:
         (t1, _), (t2, _) = numbers
         return t1.surface.endswith("s") != t2.surface.endswith("s")
     if len(numbers) == 1 and ("does" in a.raw) != ("does" in b.raw):
         t, u = numbers[0]
         plural = t if t.surface.endswith("s") else u
-        side = a if plural is t else b
+        side, base = (a, u) if plural is t else (b, t)
         last = max((x.position for x in side.tokens if x.clause == plural.clause), default=-1)
-        return plural.position == last and "does" not in side.raw
+        if "does" in side.raw:
+            return False
+        return plural.position == last or _after_subject(b if side is a else a, base)
     return False
+
+
+def _after_subject(q: Question, verb: Token) -> bool:
+    """``verb`` comes after "does" with a word of its clause between them: the verb of "does
+    <subject> <verb>" ("how does a water softener work on well water" / "how a water softener
+    works on well water"), not the subject itself ("what does the dog eat" / "what the dogs
+    eat")."""
+    does = q.raw.index("does")
+    if verb.surface not in q.raw[does + 1 :]:
+        return False
+    between = q.raw[does + 1 : q.raw.index(verb.surface, does + 1)]
+    return any(x.surface in between for x in q.tokens if x.clause == verb.clause)
 
 
 def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Spelling) -> str:
@@ -519,7 +534,6 @@ def _generic_you(a: Question, b: Question) -> bool:
 
 
 _THIRD = frozenset({"he", "she", "they"})
-_DETERMINERS = frozenset({"my", "our", "the", "this", "these", "those"})
 
 
 def _anaphora(a: Question, b: Question) -> bool:
@@ -534,13 +548,20 @@ def _anaphora(a: Question, b: Question) -> bool:
         return False
     shared = set(other.raw)
     raw = more.raw
+    # "Kettles and teapots: how do they each differ?": a bare plural both name is "they" too
+    stems = {t.word for t in other.tokens}
+    plurals = {t.surface for t in more.tokens if t.surface.endswith("s") and t.word in stems}
     for i, w in enumerate(raw):
         if PERSON.get(w) in _THIRD and not any(
-            raw[j - 1] in _DETERMINERS and raw[j] in shared and raw[j] not in CLOSED_CLASS
-            for j in range(1, i)
+            (j and raw[j - 1] in _DETERMINERS and raw[j] in shared and raw[j] not in CLOSED_CLASS)
+            or (w in _THEY and raw[j] in plurals)
+            for j in range(i)
         ):
             return False
     return True
+
+
+_THEY = frozenset({"they", "them", "their"})
 
 
 _HAVE = frozenset({"has", "have"})
@@ -591,6 +612,32 @@ def _after_will(a: Question, b: Question, numbers: list[tuple[Token, Token]]) ->
     future, verb = (a, t) if "future" in a.tenses else (b, u)
     pairs = itertools.pairwise(future.raw)
     return any(w == verb.surface and prev in ("will", "shall") for prev, w in pairs)
+
+
+def _would(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
+    """The -s a present verb takes where a hypothetical has "would" before it ("what would
+    happen if I skipped it" / "what happens if I skip it"); not against another modal ("what
+    should happen")."""
+    if len(numbers) != 1:
+        return False
+    t, u = numbers[0]
+    plural, base, hypothetical = (t, u, b) if t.surface.endswith("s") else (u, t, a)
+    present = a if hypothetical is b else b
+    if present.modal or "would" in present.raw:
+        return False
+    pairs = itertools.pairwise(hypothetical.raw)
+    return plural.word == base.word and any(
+        prev == "would" and w == base.surface for prev, w in pairs
+    )
+
+
+def _unreal_if(a: Question, b: Question, t: Token, u: Token) -> bool:
+    """The past of an "if" clause under "would" is no past: "what would happen if I skipped
+    it" asks what "what happens if I skip it" asks."""
+    if t.role != "if" or u.role != "if":
+        return False
+    past, other = (a, b) if t.surface.endswith("ed") else (b, a)
+    return "would" in past.raw and "would" not in other.raw
 
 
 def _future_as_present(a: Question, b: Question) -> bool:

@@ -16,8 +16,11 @@ def _set(words: str) -> frozenset[str]:
 POLITE = [  # request, greeting and hedge formulas that wrap a question without changing it
     r"if (?:it'?s ok(?:ay)? with you|you do(?:n'?t| not) mind(?: me asking)?|(?:at all )?possible"
     r"|you (?:can|could))",
-    r"(?:i was|i am|i'm|just)(?: just| really)? wondering(?: if| whether)?(?: you could| you can)?",
-    r"i(?:'m| am| was) (?:just )?curious(?: about this| to know)?",
+    r"(?:i was|i am|i'm|just)(?: just| really| kind of| sort of| kinda| sorta)? wondering"
+    r"(?: if| whether)?(?: you (?:could|can|might|would)(?: (?:happen to )?know)?)?",
+    r"i(?:'m| am| was) (?:just |really |kind of |sort of |kinda |sorta )?curious"
+    r"(?: about this| to know)?",
+    r"(?:i )?hope you(?:'re| are) (?:doing )?(?:well|good|ok(?:ay)?)(?: today)?",
     r"i wonder(?: if| whether)?(?: you could| you can)?",
     r"i(?:'ve| have) been (?:thinking|wondering)(?: about (?:it|this|that))?",
     r"i was hoping(?: that)?(?: you (?:could|can|would|might))?",
@@ -169,6 +172,14 @@ WORD_ABBREVIATIONS = {
     "lib": "library", "libs": "libraries", "src": "source", "dest": "destination",
     "eqn": "equation", "sqrt": "square root", "num": "number", "nums": "numbers",
     "deg": "degrees", "veg": "vegetables", "veggies": "vegetables", "wknd": "weekend",
+    # shortenings people type for a word or a term they mean in full
+    "vit": "vitamin", "vits": "vitamins", "acct": "account", "accts": "accounts",
+    "2fa": "two-factor authentication",
+    "mfa": "multi-factor authentication", "win10": "windows 10", "win11": "windows 11",
+    "fridge": "refrigerator", "fav": "favorite", "fave": "favorite", "faves": "favorites",
+    "pw": "password", "pwd": "password", "amt": "amount", "mgr": "manager",
+    "dept": "department", "convo": "conversation", "recs": "recommendations",
+    "hubby": "husband", "tv": "television", "aircon": "air conditioner",
 }
 ABBREVIATIONS = {**CHAT_SPELLINGS, **WORD_ABBREVIATIONS}
 SPELLING = {  # British -> American forms that no suffix rule covers
