@@ -146,6 +146,11 @@ FROZEN = {
     "../../bench/doc_questions_test18.json": (
         "027121119184ac11b1b2c4af04f0efbcb3938bdaf753ddf624076789bc0803d2"
     ),
+    # a nineteenth (parse's README, exoplanet's JOSS paper, appdirs.py) by another such helper
+    # the same session, frozen unread
+    "../../bench/doc_questions_test19.json": (
+        "7a2ccefc7d5a5b2a6c5a31fcdb0e24941f84db92d44bd003cdaed4b2aa197226"
+    ),
 }
 
 
