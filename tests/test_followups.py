@@ -150,6 +150,9 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "so what does this library actually do?",
         "what exactly is the attached paper about",
         "what is this package even for",
+        # a question on what it is, then a request for the summary, or the other way round
+        "What does this library do? Sum it up briefly.",
+        "Give me an overview. What is the paper about?",
     ],
 )
 def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) -> None:
@@ -185,6 +188,9 @@ def test_a_summary_of_the_attached_document_is_the_summary_intent(asked: str) ->
         "summarize what you said about the paper",
         "what does the library actually do with timezones?",  # a hedge beside a part of it
         "what does this function really do?",
+        # what it is, then another request: the other one is asked too
+        "What does this library do? Show me an example.",
+        "What is the paper about? Who wrote it?",
     ],
 )
 def test_a_document_named_with_more_or_another_operation_is_not(asked: str) -> None:

@@ -497,12 +497,12 @@ def _without_brevity(key: str) -> str:
 def _summary(key: str, *, document: bool) -> bool:
     """``key`` (a normal form) asks for the summary, perhaps with its length; ``document``: a
     document is named in it, so "what is it about" asks for the file's, and so do two or more
-    such questions joined ("what is it, and who uses it?", "a summary please: what is it good
-    for and who is it for?")."""
+    such questions joined or one after the other ("what is it, and who uses it?", "a summary
+    please: what is it good for and who is it for?", "what does it do? sum it up briefly")."""
     for form in (key, _without_brevity(key)):
         if _one_summary(form, document=document):
             return True
-        if document and " and " in form:
+        if document:
             parts = [p.split() for p in form.split(" and ")]
             if all(_summary_part(p) for p in parts):
                 return True
