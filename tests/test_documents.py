@@ -254,7 +254,8 @@ async def test_an_attached_document_is_summarised_while_idle_and_served(store, a
     assert "document" in reflection.steps
     [summary] = [p for p in a.predictions if p.intent == "summary"]
     assert summary.answer.startswith("Answer to: Summarize the attached document plan.md:")
-    [idle] = [c for c in backend.calls if c.messages[-1]["content"] == summary.question]
+    # (sampled again: the echo holds few of the file's own words, see test_doc_summary_samples)
+    idle = next(c for c in backend.calls if c.messages[-1]["content"] == summary.question)
     assert "12 May in Lisbon" in idle.messages[0]["content"]  # asked as a chat turn would be
     calls = len(backend.calls)
     done = await ask(a, asked)

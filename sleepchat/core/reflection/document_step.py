@@ -20,11 +20,12 @@ import re
 from collections.abc import Sequence
 
 from sleepchat.core.memory import Memory, documents
+from sleepchat.core.memory.doc_lead import opening
 from sleepchat.core.memory.doc_sections import summary_request
 from sleepchat.core.memory.documents import is_code, names_of, subject_of
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
-from sleepchat.core.recall import Recall, doc_intents, followups
+from sleepchat.core.recall import Recall, content_words, doc_intents, followups
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.followup_habits import what_it_holds
@@ -276,4 +277,46 @@ async def precompute(run: Run, doc: Document, intent: str, asked: str) -> bool:
         return False
     await predict_step.keep_answer(run, placeholder, result)
     run.predictions += result.complete
+    if result.complete and intent == INTENT:
+        await _resample(run, doc, placeholder, asked, result)
     return result.complete
+
+
+# Of a small model's summaries of one file, sampled as a chat turn samples them, some say what
+# the file is in its own terms and some paraphrase them away ("network analysis" for the
+# "spatial network" a reader looks for): idle time samples a few more while a summary misses
+# words of the file's own description, and keeps the one that holds most of them.
+SUMMARY_SAMPLES = 3
+
+
+def key_terms(doc: Document) -> frozenset[str]:
+    """The content words of the first sentence of the document's own description (stemmed as
+    recall stems them): what it is, not every detail its opening goes on with."""
+    return frozenset(content_words(opening(doc)))
+
+
+def terms_held(text: str, terms: frozenset[str]) -> int:
+    return len(terms & content_words(text).keys())
+
+
+async def _resample(
+    run: Run, doc: Document, kept: Prediction, asked: str, first: predict_step.Answer
+) -> None:
+    """Sample the summary again, with the same request, while the best so far misses some of
+    the document's key terms; a better complete one replaces the stored answer. A sample cut
+    by a key or the budget is dropped (the stored one stays)."""
+    terms = key_terms(doc)
+    best = terms_held(first.text, terms)
+    for _ in range(SUMMARY_SAMPLES - 1):
+        if best == len(terms):
+            return
+        again = await predict_step.answer(run, asked)
+        if again is None or not again.complete:
+            run.wasted += again.tokens if again is not None else 0
+            return
+        held = terms_held(again.text, terms)
+        if held > best:
+            best = held
+            await predict_step.keep_answer(run, kept, again)
+        else:
+            run.wasted += again.tokens
