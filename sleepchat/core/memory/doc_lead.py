@@ -35,7 +35,7 @@ _MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|`{1,2}([^`]*)`{1,2}|\*{1,2}([^*]+
 
 
 def lead_of(doc: Document) -> str:
-    """The document's own opening description, or "" when it has none worth quoting."""
+    """The document's own opening description, or "" when it has none worth reading."""
     text = doc.source or doc.text
     title = _FRONT_TITLE.search(text[:2000]) if text.startswith("---\n") else None
     if title:  # a paper's front matter: its title says what it is
