@@ -283,7 +283,7 @@ def _kind(words: list[str]) -> str:
         if w == "how":
             if nxt in SPECIFIC_HOW:
                 return f"how {nxt}"
-            if _DIFFER & set(words[i + 1 : _clause_end(words, i)]):
+            if _asks_difference(words, i):
                 return "what"  # "how do A and B differ": what the difference is
             if nxt == "frequently":
                 return "how often"
@@ -292,7 +292,7 @@ def _kind(words: list[str]) -> str:
             clause_start = False
             continue  # "when I arrive": a subordinate clause, not the question
         if w == "what":
-            if _causing(words, i) and not _DIFFER & set(words[i + 1 : _clause_end(words, i)]):
+            if _causing(words, i) and not _asks_difference(words, i):
                 return "why"  # "what causes X to fail" asks why X fails
             ahead = set(words[i + 1 : i + 5])
             after = " ".join(words[i + 1 : i + 9])
@@ -380,8 +380,10 @@ def _causing(words: list[str], i: int) -> bool:
     return bool(verb) and all(w in AUX or w in MODALS for w in after[: after.index(verb)])
 
 
-def _clause_end(words: list[str], i: int) -> int:
-    return next((j for j in range(i + 1, len(words)) if words[j] in CLAUSE_BREAKS), len(words))
+def _asks_difference(words: list[str], i: int) -> bool:
+    """The clause the question word ``words[i]`` opens asks how things differ."""
+    end = next((j for j in range(i + 1, len(words)) if words[j] in CLAUSE_BREAKS), len(words))
+    return bool(_DIFFER & set(words[i + 1 : end]))
 
 
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month"})
@@ -527,11 +529,13 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
     while j > 0 and out[j] in CLAUSE_BREAKS:
         j -= 1
     for i, w in enumerate(out[:-1]):
+        if w not in MARKERS or out[i + 1] not in WH:
+            continue
         fronted = i == 0 or out[i - 1] in CLAUSE_BREAKS
         # "the server listens on which port?": the question word left in place, last
         between = out[i + 1 : j]
         in_place = i + 3 >= j and not any(x in MARKERS or x in CLAUSE_BREAKS for x in between)
-        if w in MARKERS and out[i + 1] in WH and (fronted or in_place):
+        if fronted or in_place:
             found = out.pop(i)  # pied-piped: "at what", "in which", "for how long"
             break
     else:

@@ -610,8 +610,12 @@ def _after_will(a: Question, b: Question, numbers: list[tuple[Token, Token]]) ->
         return False
     t, u = numbers[0]
     future, verb = (a, t) if "future" in a.tenses else (b, u)
-    pairs = itertools.pairwise(future.raw)
-    return any(w == verb.surface and prev in ("will", "shall") for prev, w in pairs)
+    return _right_after(future, verb.surface, ("will", "shall"))
+
+
+def _right_after(q: Question, word: str, before: tuple[str, ...]) -> bool:
+    """``word`` stands right after one of ``before`` somewhere in ``q``."""
+    return any(w == word and prev in before for prev, w in itertools.pairwise(q.raw))
 
 
 def _would(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
@@ -621,14 +625,10 @@ def _would(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool
     if len(numbers) != 1:
         return False
     t, u = numbers[0]
-    plural, base, hypothetical = (t, u, b) if t.surface.endswith("s") else (u, t, a)
-    present = a if hypothetical is b else b
+    base, hypothetical, present = (u, b, a) if t.surface.endswith("s") else (t, a, b)
     if present.modal or "would" in present.raw:
         return False
-    pairs = itertools.pairwise(hypothetical.raw)
-    return plural.word == base.word and any(
-        prev == "would" and w == base.surface for prev, w in pairs
-    )
+    return _right_after(hypothetical, base.surface, ("would",))
 
 
 def _unreal_if(a: Question, b: Question, t: Token, u: Token) -> bool:
