@@ -151,6 +151,9 @@ FROZEN = {
     "../../bench/doc_questions_test19.json": (
         "7a2ccefc7d5a5b2a6c5a31fcdb0e24941f84db92d44bd003cdaed4b2aa197226"
     ),
+    # a fifteenth pair set (120 pairs) by another such helper, written the session after and
+    # frozen unread before the change it measures
+    "recall_test18.jsonl": "2a93f7f8848cc58e38e07475f6e60d0d1ed185e9a9dddd4f1a5b16ce651db9f8",
 }
 
 
