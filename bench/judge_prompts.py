@@ -6,8 +6,9 @@ are the 818 shipped for calibration, all read while the rules were written.
 Ways (``--way``, repeatable): ``shipped``; ``examples`` (worked examples in the system message);
 ``turns`` (worked examples as earlier turns of the chat); ``plain`` (the asked question read
 plain: shortenings written out, greetings, hedges and chat filler dropped, a word that is no
-word and one slip from a word of the predicted question read as that word); ``self`` (the
-margin less each question's margin asked against itself, at a few weights).
+word and one slip from a word of the predicted question read as that word); ``shorthand``
+(a sentence more in the system message: misspellings, slang and shorthand ask the same); ``self``
+(the margin less each question's margin asked against itself, at a few weights).
 
     python bench/judge_prompts.py --model PATH.gguf [--way W ...] [--pairs F ...]
 """
@@ -66,6 +67,10 @@ EXAMPLES = [
 ]
 # Six of them as earlier turns of the chat, a rewording and a look-alike in turn.
 TURNS = [EXAMPLES[n] for n in (2, 3, 10, 9, 6, 11)]
+SHORTHAND = (
+    " Misspelt words, slang, chat shorthand, greetings and missing little words do not change "
+    "what is asked."
+)
 Messages = Callable[[str, str], list[ChatMessage]]
 DROPPED = FILLER - {"very", "quite", "really", "actually", "maybe", "perhaps"}
 
@@ -74,6 +79,12 @@ def with_examples(a: str, b: str) -> list[ChatMessage]:
     shown = "\n".join(f'A: "{x}" B: "{y}" -> {yes}' for x, y, yes in EXAMPLES)
     messages = judge.judge_messages(a, b)
     messages[0] = {"role": "system", "content": f"{judge.SYSTEM} Examples:\n{shown}"}
+    return messages
+
+
+def with_shorthand(a: str, b: str) -> list[ChatMessage]:
+    messages = judge.judge_messages(a, b)
+    messages[0] = {"role": "system", "content": judge.SYSTEM + SHORTHAND}
     return messages
 
 
@@ -137,7 +148,7 @@ def served(pairs: list[tuple[Pair, str]], scores: list[float]) -> tuple[int, dic
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
-    ways = ["shipped", "examples", "turns", "plain", "self"]
+    ways = ["shipped", "examples", "turns", "plain", "shorthand", "self"]
     parser.add_argument("--way", action="append", choices=ways)
     parser.add_argument("--pairs", action="append")
     args = parser.parse_args()
@@ -166,6 +177,7 @@ async def main() -> None:
                 "shipped": lambda: shipped,
                 "examples": lambda: margins(model, pairs, with_examples, as_asked),
                 "turns": lambda: margins(model, pairs, as_turns, as_asked),
+                "shorthand": lambda: margins(model, pairs, with_shorthand, as_asked),
                 "plain": lambda: margins(model, pairs, judge.judge_messages, read_plain),
             }[way]()
             if not isinstance(scores, list):
