@@ -22,11 +22,10 @@ from collections.abc import Callable
 
 from sleepchat.core.ports import ChatMessage
 from sleepchat.core.recall import judge
-from sleepchat.core.recall.calibration import KINDS, choose_level
 from sleepchat.core.recall.question import expand
 from sleepchat.core.recall.verify import Verifier, judge_kind
 from sleepchat.core.recall.wordlists import FILLER, HEDGE_RE, INTERJECTIONS, POLITE_RE
-from sleepchat.judge_bench import tune_pairs_path
+from sleepchat.judge_bench import kind_levels, tune_pairs_path
 from sleepchat.llm.llamacpp import LlamaCppBackend
 from sleepchat.recall_bench import Pair, load_all
 
@@ -75,17 +74,18 @@ Messages = Callable[[str, str], list[ChatMessage]]
 DROPPED = FILLER - {"very", "quite", "really", "actually", "maybe", "perhaps"}
 
 
-def with_examples(a: str, b: str) -> list[ChatMessage]:
-    shown = "\n".join(f'A: "{x}" B: "{y}" -> {yes}' for x, y, yes in EXAMPLES)
-    messages = judge.judge_messages(a, b)
-    messages[0] = {"role": "system", "content": f"{judge.SYSTEM} Examples:\n{shown}"}
+def with_system(extra: str) -> Messages:
+    """The judge's questions with ``extra`` after the shipped system message."""
+
+    def messages(a: str, b: str) -> list[ChatMessage]:
+        out = judge.judge_messages(a, b)
+        out[0] = {"role": "system", "content": judge.SYSTEM + extra}
+        return out
+
     return messages
 
 
-def with_shorthand(a: str, b: str) -> list[ChatMessage]:
-    messages = judge.judge_messages(a, b)
-    messages[0] = {"role": "system", "content": judge.SYSTEM + SHORTHAND}
-    return messages
+SHOWN = "\n".join(f'A: "{x}" B: "{y}" -> {yes}' for x, y, yes in EXAMPLES)
 
 
 def as_turns(a: str, b: str) -> list[ChatMessage]:
@@ -134,15 +134,10 @@ async def margins(
 
 def served(pairs: list[tuple[Pair, str]], scores: list[float]) -> tuple[int, dict[str, str]]:
     """Rewordings served at the levels a calibration on these pairs would set, by kind."""
-    total, by_kind = 0, {}
-    for kind in KINDS:
-        own = [(s, p.same) for (p, k), s in zip(pairs, scores, strict=True) if k == kind]
-        others = [s for (p, k), s in zip(pairs, scores, strict=True) if k != kind and not p.same]
-        level = choose_level(own, others).level
-        hits = sum(1 for s, same in own if same and level is not None and s > level)
-        by_kind[kind] = f"{hits}/{sum(same for _, same in own)}"
-        total += hits
-    return total, by_kind
+    levels = kind_levels([(k, s, p.same) for (p, k), s in zip(pairs, scores, strict=True)])
+    hits = {kind: k.hits if k.level is not None else 0 for kind, k in levels.items()}
+    by_kind = {kind: f"{hits[kind]}/{k.positives}" for kind, k in levels.items()}
+    return sum(hits.values()), by_kind
 
 
 async def main() -> None:
@@ -159,6 +154,12 @@ async def main() -> None:
     model = LlamaCppBackend(args.model, n_ctx=4096, seed=0)
     as_asked: Callable[[Pair], str] = lambda p: p.asked  # noqa: E731
     read_plain: Callable[[Pair], str] = lambda p: plain(p.asked, p.predicted, verifier)  # noqa: E731
+    ways_shown: dict[str, tuple[Messages, Callable[[Pair], str]]] = {
+        "examples": (with_system(f" Examples:\n{SHOWN}"), as_asked),
+        "turns": (as_turns, as_asked),
+        "shorthand": (with_system(SHORTHAND), as_asked),
+        "plain": (judge.judge_messages, read_plain),
+    }
     try:
         shipped = await margins(model, pairs, judge.judge_messages, as_asked)
         for way in args.way or ways:
@@ -173,15 +174,11 @@ async def main() -> None:
                     ]
                     print(f"self (predicted x{a}, asked x{b})", *served(pairs, scores), flush=True)
                 continue
-            scores = {
-                "shipped": lambda: shipped,
-                "examples": lambda: margins(model, pairs, with_examples, as_asked),
-                "turns": lambda: margins(model, pairs, as_turns, as_asked),
-                "shorthand": lambda: margins(model, pairs, with_shorthand, as_asked),
-                "plain": lambda: margins(model, pairs, judge.judge_messages, read_plain),
-            }[way]()
-            if not isinstance(scores, list):
-                scores = await scores
+            if way == "shipped":
+                scores = shipped
+            else:
+                messages, shown = ways_shown[way]
+                scores = await margins(model, pairs, messages, shown)
             print(way, *served(pairs, scores), flush=True)
     finally:
         await model.aclose()

@@ -31,6 +31,7 @@ from sleepchat.core.recall.calibration import (
     YES_NO,
     Calibration,
     FirstOrder,
+    KindLevel,
     choose_first,
     choose_level,
 )
@@ -107,16 +108,25 @@ async def score_pairs(
     return out
 
 
-def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration:
+def kind_levels(scored: Sequence[tuple[str, float, bool]]) -> dict[str, KindLevel]:
+    """Each kind's level from (kind, margin, labelled same) of every judged pair."""
     kinds = {}
     for kind in KINDS:
-        others = [s.margin for s in scored if s.kind != kind and not s.pair.same]
-        found = choose_level([(s.margin, s.pair.same) for s in scored if s.kind == kind], others)
-        kinds[kind] = dataclasses.replace(
-            found,
-            level=None if found.level is None else round(found.level, 4),
-            max_false=None if found.max_false is None else round(found.max_false, 4),
+        others = [m for k, m, same in scored if k != kind and not same]
+        kinds[kind] = choose_level([(m, same) for k, m, same in scored if k == kind], others)
+    return kinds
+
+
+def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration:
+    found = kind_levels([(s.kind, s.margin, s.pair.same) for s in scored])
+    kinds = {
+        kind: dataclasses.replace(
+            level,
+            level=None if level.level is None else round(level.level, 4),
+            max_false=None if level.max_false is None else round(level.max_false, 4),
         )
+        for kind, level in found.items()
+    }
     by_levels = [(s.first, s.pair.same, served_by(s, kinds[s.kind].level)) for s in scored]
     chosen = choose_first(by_levels)
     first = FirstOrder(*(None if v is None else round(v, 4) for v in astuple(chosen)))
