@@ -186,13 +186,16 @@ async def test_a_key_cancels_a_running_reflection(srv: FakeOllama, tmp_path: Pat
         before = len(srv.chat_requests)
         srv.then(hang=True)  # the reflection's first request never answers
         await idle_passes(app, clock)
-        await until(pilot, lambda: len(srv.chat_requests) > before)
+        await until(pilot, lambda: any(r.hung for r in srv.chat_requests[before:]))
+        [hung] = [r for r in srv.chat_requests[before:] if r.hung]
         assert a.reflecting
         assert "reflecting" in app.status_text()
         await pilot.press("x")
         await until(pilot, lambda: not a.reflecting)
         await until(pilot, lambda: [r.status for r in a.reflections][-1:] == ["cancelled"])
-        assert await asyncio.to_thread(srv.wait_for_disconnect, 5.0)  # the request was dropped
+        # The request was dropped (the message names every request, should another take the hang).
+        dropped = await asyncio.to_thread(srv.wait_until, lambda _: hung.disconnected, 5.0)
+        assert dropped, "\n".join(r.describe() for r in srv.recorded(None))
         assert app.prompt.text == "x"
         await until(pilot, lambda: "reflecting" not in app.status_text())
         assert not a.reflecting

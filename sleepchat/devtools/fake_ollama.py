@@ -75,6 +75,20 @@ class RecordedRequest:
     reloaded: bool = False  # the model was (re)loaded for this request
     disconnected: bool = False  # the client left before the reply was complete
     dropped: bool = False  # the server dropped the connection on purpose
+    hung: bool = False  # it took a ``hang`` behaviour: never answered
+
+    def describe(self) -> str:
+        """One line for a failing test's message: what it asked and how it ended."""
+        messages = (self.body or {}).get("messages") or [{}]
+        last = " ".join(str(messages[-1].get("content", "")).split())[:60]
+        states = {
+            "started": self.started_at is not None,
+            "finished": self.finished_at is not None,
+            "disconnected": self.disconnected,
+            "hung": self.hung,
+        }
+        shown = ", ".join(name for name, held in states.items() if held) or "waiting"
+        return f"{self.method} {self.path} [{shown}] {last!r}"
 
 
 def split_tokens(text: str) -> list[str]:
@@ -522,6 +536,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake._changed(rec, status=step.status)
             return
         if step.hang:
+            fake._changed(rec, hung=True)
             self._pause(math.inf)
             self._gone(rec)
             return
