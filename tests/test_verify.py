@@ -161,6 +161,16 @@ SAME_BY_FORM = [
     ("How often should I oil my bike chain?", "how often shud i oil my bike chain, thanks!!"),
     # a fragment asking whether it is worth it is the yes/no question
     ("Is a used e-bike worth it?", "used e-bike worth it??"),
+    # a hedge that says what the asker does not know, as a clause of its own
+    ("Can rabbits eat celery?", "I'm not really sure about this - can rabbits eat celery?"),
+    ("Why do leap years exist?", "I really have no clue; why do leap years exist?"),
+    ("How do I rewire a lamp plug?",
+     "I hope this isn't a silly question, but how do I rewire a lamp plug?"),
+    ("How do I pair my earbuds with my laptop?",
+     "how do i pair my earbuds with my laptop cant figure it out"),
+    # the copula closing a question put as a clause
+    ("What's a good way to season a wok?",
+     "I was wondering what a good way to season a wok is."),
 ]
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
@@ -243,6 +253,11 @@ FOR_THE_JUDGE = [
      "bike chain?"),
     # "would" with a past "if" asks what the present asks
     ("What happens if I skip a car service?", "What would happen if I skipped a car service?"),
+    # a verb in the passive on one side: it moves after its object, the rest keeps its order
+    ("How should I store a cut avocado?", "How should a cut avocado be stored?"),
+    ("How do I compress a folder on Linux?", "On Linux, how can a folder be compressed?"),
+    # what one can do to reach a thing asks how to reach it
+    ("How can I keep my cat off the counters?", "What can I do to keep my cat off the counters?"),
     # an opening word that is content, not a marker: never dropped
     ("Is well water safe to drink?", "Well, is tap water safe to drink?"),
     ("Why does right click not work?", "Right, why does left click not work?"),
@@ -297,6 +312,12 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),
+        # who does what to whom, with no passive to move the verb
+        ("Can my neighbour report me to the council?", "Can I report my neighbour to the council?"),
+        # a negation inside what is asked is no hedge; nor what is done to a thing
+        ("Should I tell my boss I am not sure about the deadline?",
+         "Should I tell my boss I am sure about the deadline?"),
+        ("How do I treat my cat?", "What can I do to my cat?"),
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),

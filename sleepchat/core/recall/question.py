@@ -302,7 +302,7 @@ def _kind(words: list[str]) -> str:
                 return "how much"
             if nxt in _PLACE_NOUNS:
                 return "where"
-            if _WAY_TO.match(after):
+            if _WAY_TO.match(after) or _DO_TO.match(after):
                 return "how"  # "what's the best way to ...", not "what way does it go"
         if w in {"whom", "whose"}:
             return "who"
@@ -354,8 +354,14 @@ def compatible_kinds(a: str, b: str) -> bool:
 
 _OPENERS = CLAUSE_BREAKS | INTERJECTIONS
 _WAY_TO = re.compile(
-    r"(?:is|are|(?:would|could|might) be) (?:the|a|an|some) (?:\w+ ){0,2}"
+    r"(?:(?:is|are|(?:would|could|might) be) )?(?:the|a|an|some) (?:\w+ ){0,2}"
     r"(?:ways?|methods?|approach(?:es)?|techniques?) (?:to|2|for)\b"
+)  # the copula may close the clause: "tell me what a good way to season a wok is"
+# "what can I do to sleep better" asks how to; "what can I do to my car" asks what to do to it.
+_DO_TO = re.compile(
+    r"(?:can|could|should|do|would|will|must) (?:i|we|you|one) do (?:to|2) "
+    r"(?!(?:the|a|an|my|your|his|her|our|their|its|it|this|that|these|those|him|them|me|us)\b)"
+    r"\w"
 )
 # "what is a fair amount to pay", "what amount of water": how much.
 _AMOUNT = re.compile(
@@ -474,9 +480,11 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             causing = False
             continue
         elif w == "to" and (
-            prev in INFINITIVE_AFTER or (prev in SPECIFIC_HOW and words[i - 2 : i - 1] == ["how"])
+            prev in INFINITIVE_AFTER
+            or (prev in SPECIFIC_HOW and words[i - 2 : i - 1] == ["how"])
+            or (prev == "do" and q.kind == "how" and "what" in words[max(0, i - 5) : i])
         ):
-            continue  # "how (long) to bake" asks what "how (long) do I bake" asks
+            continue  # "how (long) to bake", "what can I do to bake": "how (long) do I bake"
         if w in COORDINATORS or (w in SYMMETRIC_JOINERS and symmetric):
             group += 1
             marker_run = False

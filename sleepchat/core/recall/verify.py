@@ -401,10 +401,31 @@ def compare(
     kept_a = [t for t in a.tokens if t.position not in gone_a]
     kept_b = [u for u in b.tokens if u.position not in gone_b]
     if not _in_order(kept_a, pairs, a.strict) or not _in_order(kept_b, back, b.strict):
-        return Verdict(False, "order")
+        # A verb put in the passive on one side moves after its object ("should I roast a
+        # chicken" / "should a chicken be roasted"): every other word keeps its order, and the
+        # judge decides, as for words lined up after stems ("can my landlord sue me" / "can I
+        # sue my landlord" has no passive and stays vetoed). A marker the passive moved is its
+        # doing ("worked by"), not another need.
+        voiced = _voice_changed(a, b, pairs)
+        kept_a = [t for t in kept_a if t.position not in voiced]
+        kept_b = [u for u in kept_b if back[u.position].position not in voiced]
+        in_order = _in_order(kept_a, pairs, a.strict) and _in_order(kept_b, back, b.strict)
+        if not voiced or not in_order:
+            return Verdict(False, "order")
+        dropped = ALIGNED
     if negation_moved(a, b, pairs):
         return Verdict(False, "negation moved")
     return Verdict(False, dropped, judge=True) if dropped else SAME
+
+
+def _voice_changed(a: Question, b: Question, pairs: dict[int, Token]) -> set[int]:
+    """Positions in ``a`` of the verbs that are a passive participle on one side only."""
+    pa, pb = passives(a), passives(b)
+    return {
+        t.position
+        for t in a.tokens
+        if t.kind == "word" and (t.surface in pa) != (pairs[t.position].surface in pb)
+    }
 
 
 def _lined_up(

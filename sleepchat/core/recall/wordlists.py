@@ -62,6 +62,17 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?:please|kindly) advise",
     r"many thanks",
     r"hi there",
+    # Negated hedges about the asker, not the question: "I'm not quite sure - is honey vegan?",
+    # "I really have no clue: why...", "hope it isn't a naive one, but...". A clause of their
+    # own (a mark after them): "not sure if I should" is what is asked.
+    r"i (?:am|was) not (?:totally |really |entirely |quite |completely |too |exactly )?sure"
+    r"(?: about (?:this|it|that))?(?=\s*[-–—,;:.!?])",
+    r"i (?:honestly |really |genuinely |literally )?(?:have|had|got) no (?:idea|clue)"
+    r"(?=\s*[-–—,;:.!?])",
+    r"(?:i )?hope (?:this|it) is not (?:a |such a )?(?:dumb|silly|stupid|basic|naive|obvious)"
+    r"(?: question| one| q)?(?:,? but)?",
+    # "... to my pc, can't figure it out": a complaint closing the question.
+    r"(?:i )?(?:can|could) not (?:figure|work) (?:it|this) out(?=\s*[?!.]*\s*$)",
 ]
 POLITE_RE = re.compile(r"\b(?:" + "|".join(POLITE) + r")\b")
 # Hedges that are filler only as a clause of their own: ", you know?", "I mean, ...".
