@@ -256,6 +256,8 @@ FOR_THE_JUDGE = [
     # a verb in the passive on one side: it moves after its object, the rest keeps its order
     ("How should I store a cut avocado?", "How should a cut avocado be stored?"),
     ("How do I compress a folder on Linux?", "On Linux, how can a folder be compressed?"),
+    # a consonant doubled into no word at all is a slip ("hoping" / "hopping" are two words)
+    ("Why does my parrot sneeze after eating?", "Why does my parrot sneeze after eatting?"),
     # what one can do to reach a thing asks how to reach it
     ("How can I keep my cat off the counters?", "What can I do to keep my cat off the counters?"),
     # an opening word that is content, not a marker: never dropped

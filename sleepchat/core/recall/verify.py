@@ -482,7 +482,7 @@ def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Sp
     x, y = t.surface, u.surface
     if t.kind != "word" or spelling(x.replace("-", "")) == spelling(y.replace("-", "")):
         return ""
-    if doubled(x, y, spelt.lexicon):
+    if doubled(x, y, spelt.lexicon, spelt.dictionary):
         return f"two words {x!r} / {y!r}"
     named = x in spelt.names or y in spelt.names
     if named and not _transposed(x, y):  # "Muinch" is a slip of the fingers; "Mixtral" a name
