@@ -154,6 +154,11 @@ FROZEN = {
     # a fifteenth pair set (120 pairs) by another such helper, written the session after and
     # frozen unread before the change it measures
     "recall_test18.jsonl": "2a93f7f8848cc58e38e07475f6e60d0d1ed185e9a9dddd4f1a5b16ce651db9f8",
+    # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
+    # another such helper, written after the session's recall rules and frozen unread
+    "../../bench/doc_questions_test20.json": (
+        "b930d4c68a23edda3bbd53e36e1f10bb56afd119406825e5665cb3d535c9dc65"
+    ),
 }
 
 
