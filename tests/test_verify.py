@@ -258,6 +258,9 @@ FOR_THE_JUDGE = [
     ("How do I compress a folder on Linux?", "On Linux, how can a folder be compressed?"),
     # a consonant doubled into no word at all is a slip ("hoping" / "hopping" are two words)
     ("Why does my parrot sneeze after eating?", "Why does my parrot sneeze after eatting?"),
+    # a verb's particle closing the question is no question word's preposition
+    ("What is a good camera to buy for a beginner?",
+     "whats a good camera for me, im only starting out"),
     # what one can do to reach a thing asks how to reach it
     ("How can I keep my cat off the counters?", "What can I do to keep my cat off the counters?"),
     # an opening word that is content, not a marker: never dropped
@@ -320,6 +323,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Should I tell my boss I am not sure about the deadline?",
          "Should I tell my boss I am sure about the deadline?"),
         ("How do I treat my cat?", "What can I do to my cat?"),
+        ("Which drawer did I put the keys in?", "Which drawer did I take the keys out?"),
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),

@@ -554,6 +554,8 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         # "How" is no preposition's object: one last in a how-question is a particle ("how do
         # I get it out", "how do I turn it off"), content like any particle.
         stranded = j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS
+        # "... about to go out?", "... just starting out": a verb's particle, not "out of what"
+        stranded = stranded and out[j] not in _PARTICLES_ONLY
         if stranded and (not kind.startswith("how") or out[j] == "for"):
             found = out.pop(j)  # stranded at the end: "what ... at?"
     if found == "for" and kind.startswith("how "):
@@ -565,6 +567,10 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
 # on"), not particles of a verb ("throw up", "turn off").
 _STRANDED = frozenset({"to", "from", "into", "onto", "by", "for", "with", "in", "on", "at", "of",
                        "about", "through", "under", "as"})
+
+
+# Markers that close a clause as a verb's particle, never as a question word's preposition.
+_PARTICLES_ONLY = frozenset({"out", "up", "off", "down", "away", "back"})
 
 
 def _dropped(w: str, nxt: str) -> bool:
