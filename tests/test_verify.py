@@ -256,6 +256,8 @@ FOR_THE_JUDGE = [
     # a verb in the passive on one side: it moves after its object, the rest keeps its order
     ("How should I store a cut avocado?", "How should a cut avocado be stored?"),
     ("How do I compress a folder on Linux?", "On Linux, how can a folder be compressed?"),
+    # a letter more that makes no word is a slip ("cape" / "cap" are two words)
+    ("How do I repot a potato plant?", "How do I repot a potatoe plant?"),
     # a consonant doubled into no word at all is a slip ("hoping" / "hopping" are two words)
     ("Why does my parrot sneeze after eating?", "Why does my parrot sneeze after eatting?"),
     # a verb's particle closing the question is no question word's preposition
@@ -324,6 +326,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
          "Should I tell my boss I am sure about the deadline?"),
         ("How do I treat my cat?", "What can I do to my cat?"),
         ("Which drawer did I put the keys in?", "Which drawer did I take the keys out?"),
+        ("Where can I buy a cape?", "Where can I buy a cap?"),  # two known words
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),

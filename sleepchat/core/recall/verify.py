@@ -489,9 +489,18 @@ def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Sp
         return f"name {x!r} / {y!r}"
     if t.word == u.word and (one_word(x, y) or not typo(x, y)):
         clash = inflection_clash(x, y, spelt.lexicon, spelt.passive, spelt.generic)
+        if clash == "two words" and _unknown(x, spelt) != _unknown(y, spelt) and typo(x, y):
+            return ""  # "tomatoe" is no word: a slip of "tomato" ("cape" / "cap" are two)
         if clash:
             return f"{clash} {x!r} / {y!r}"
     return ""
+
+
+def _unknown(word: str, spelt: Spelling) -> bool:
+    """No word of the lexicon or the larger word list (only when both are at hand)."""
+    if spelt.lexicon is None or not spelt.dictionary:
+        return False
+    return word not in spelt.lexicon and word not in spelt.dictionary
 
 
 def _transposed(x: str, y: str) -> bool:
