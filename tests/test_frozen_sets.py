@@ -154,6 +154,9 @@ FROZEN = {
     # a fifteenth pair set (120 pairs) by another such helper, written the session after and
     # frozen unread before the change it measures
     "recall_test18.jsonl": "2a93f7f8848cc58e38e07475f6e60d0d1ed185e9a9dddd4f1a5b16ce651db9f8",
+    # a sixteenth pair set (120 pairs) by another such helper, written at this session's start
+    # (before its recall rules) and frozen unread
+    "recall_test19.jsonl": "ee63d55ed021809cd3c9f5c452c3ca25c4824686872d15c6e1b8d1c56f06ccbb",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written after the session's recall rules and frozen unread
     "../../bench/doc_questions_test20.json": (

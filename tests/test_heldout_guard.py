@@ -55,6 +55,7 @@ FROZEN = [
     DATA / "recall_test16.jsonl",
     DATA / "recall_test17.jsonl",
     DATA / "recall_test18.jsonl",
+    DATA / "recall_test19.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -192,6 +193,9 @@ PREDATING = {
     # before recall_test11.jsonl, is an everyday question of one of its pairs (found by this
     # guard; the one pair seen by the search that showed where the example was)
     "how do i clean my oven",
+    # recall_test19.jsonl (a helper who read no code): the verifier tests' everyday cat
+    # question, written 2026-12-05, is a whole question of one of its pairs (found by this guard)
+    "why do cats purr",
 }
 
 
