@@ -157,6 +157,9 @@ FROZEN = {
     # a sixteenth pair set (120 pairs) by another such helper, written at this session's start
     # (before its recall rules) and frozen unread
     "recall_test19.jsonl": "ee63d55ed021809cd3c9f5c452c3ca25c4824686872d15c6e1b8d1c56f06ccbb",
+    # a seventeenth (120 pairs) by another such helper, written while this session's recall
+    # rules were made (it could not see them) and frozen unread
+    "recall_test20.jsonl": "7937f4e82ecb3e5e54364d470a2055ed00b26986c2d2c66fefceefe61d44d22f",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written after the session's recall rules and frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -56,6 +56,7 @@ FROZEN = [
     DATA / "recall_test17.jsonl",
     DATA / "recall_test18.jsonl",
     DATA / "recall_test19.jsonl",
+    DATA / "recall_test20.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -143,6 +144,9 @@ REVIEWED |= {"in a sentence or two"}
 # The simpler intent's phrasing, in the catalogue since it began, before recall_test18.jsonl was
 # written (found by this guard; the set otherwise unread).
 REVIEWED |= {"in simple terms"}
+# The step-by-step intent's phrasing, in the catalogue since 2026-12-03, before recall_test20.jsonl
+# was written (found by this guard; the set otherwise unread).
+REVIEWED |= {"step by step"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
