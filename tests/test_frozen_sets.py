@@ -165,6 +165,15 @@ FROZEN = {
     "../../bench/doc_questions_test20.json": (
         "b930d4c68a23edda3bbd53e36e1f10bb56afd119406825e5665cb3d535c9dc65"
     ),
+    # a twenty-first (python-box's README, TESPy's JOSS paper, xmltodict.py) and a
+    # twenty-second (xmltodict's README, PyHeatDemand's JOSS paper again, jsonpointer.py) by
+    # two more such helpers the same session, frozen unread for a later measurement
+    "../../bench/doc_questions_test21.json": (
+        "2740f4c18729ec674143ba215592f83c1186dd276d09f48b735dc88aea77770b"
+    ),
+    "../../bench/doc_questions_test22.json": (
+        "56f3b325d7c6b59686f01e2b0148fbabd524a7a08e3e19bcca1684aba17a3c92"
+    ),
 }
 
 

@@ -43,6 +43,8 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test18.json",
     ROOT / "bench" / "doc_questions_test19.json",
     ROOT / "bench" / "doc_questions_test20.json",
+    ROOT / "bench" / "doc_questions_test21.json",
+    ROOT / "bench" / "doc_questions_test22.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
