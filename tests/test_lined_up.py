@@ -48,6 +48,9 @@ VETOED = {
         # words the tokenizer's vocabulary lacks: the shipped word list knows them
         ("What can I cook in a wok?", "What can I cook in a work?"),
         ("Where do I plug in my router?", "Where do I plug in my rooter?"),
+        # their first letters differ too
+        ("How do I keep rats out of my shed?", "How do I keep bats out of my shed?"),
+        ("Is a pear a good snack for a toddler?", "Is a bear a good snack for a toddler?"),
     ],
     "a count for a definite thing": [
         ("Is one layer of primer enough for a door?", "Is the layer of primer enough for a door?"),
@@ -121,6 +124,7 @@ def test_the_spelling_rules_one_by_one() -> None:
     assert inflection_clash("needed", "need", lexicon, frozenset({"needed"})) == ""  # passive
     assert inflection_clash("cape", "cap", lexicon) == "two words"
     assert near_spelling("desert", "dessert", lexicon)
+    assert near_spelling("affect", "effect", lexicon)  # a first letter apart
     assert not near_spelling("grean", "green", lexicon)  # a misspelling is not a word
     assert not near_spelling("made", "make", lexicon)  # a participle is the same verb
     assert names("Is Polars faster than Spark? I use pandas.") == {"polars", "spark"}

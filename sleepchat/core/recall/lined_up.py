@@ -280,7 +280,7 @@ def near_spelling(x: str, y: str, lexicon: Container[str] | None) -> bool:
     "planter"), or a name and a word ("Revolut" / "Revolt"): unpaired, they are look-alikes of
     each other, not two ways of saying one thing. A misspelling ("grean") is not a word."""
     x, y = spelling(x), spelling(y)
-    if min(len(x), len(y)) < 3 or abs(len(x) - len(y)) > 2 or x[:1] != y[:1]:
+    if min(len(x), len(y)) < 3 or abs(len(x) - len(y)) > 2:
         return False
     if (lexicon is not None and not (x in lexicon and y in lexicon)) or one_word(x, y):
         return False
