@@ -161,7 +161,7 @@ FROZEN = {
     # rules were made (it could not see them) and frozen unread
     "recall_test20.jsonl": "7937f4e82ecb3e5e54364d470a2055ed00b26986c2d2c66fefceefe61d44d22f",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
-    # another such helper, written after the session's recall rules and frozen unread
+    # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
         "b930d4c68a23edda3bbd53e36e1f10bb56afd119406825e5665cb3d535c9dc65"
     ),
