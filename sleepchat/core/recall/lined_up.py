@@ -199,16 +199,22 @@ def _lemma(word: str) -> str:
     return (IRREGULAR.get(word) or _base(word)[0]).rstrip("e")
 
 
-def doubled(
-    x: str, y: str, lexicon: frozenset[str] | None, dictionary: frozenset[str] = frozenset()
-) -> bool:
+def unknown(word: str, ctx: Spelling) -> bool:
+    """No word of the lexicon or the larger word list (False unless both are at hand)."""
+    if ctx.lexicon is None or not ctx.dictionary:
+        return False
+    return word not in ctx.lexicon and word not in ctx.dictionary
+
+
+def doubled(x: str, y: str, ctx: Spelling) -> bool:
     """One word with a consonant doubled before its ending, the other a known word without
     ("scraping" / "scrapping", "hoping" / "hopping"): two verbs, not a slip ("runing" is no
     word, so it is a slip of "running"; nor is "eatting", a slip of "eating")."""
     short, long_ = sorted((x, y), key=len)
+    lexicon = ctx.lexicon
     if len(long_) != len(short) + 1 or lexicon is None or short not in lexicon:
         return False
-    if dictionary and long_ not in lexicon and long_ not in dictionary:
+    if unknown(long_, ctx):
         return False
     for i in range(1, len(long_) - 1):
         if (

@@ -36,6 +36,7 @@ from sleepchat.core.recall.lined_up import (
     negation_moved,
     one_word,
     passives,
+    unknown,
     unpaired_clash,
 )
 from sleepchat.core.recall.question import (
@@ -351,10 +352,11 @@ def compare(
     if not a.tokens and not b.tokens:
         return Verdict(a.kind == b.kind, "" if a.kind == b.kind else "nothing to compare")
     pairs = _pair(a.tokens, b.tokens, typo)
+    passive_a, passive_b = passives(a), passives(b)
     # "upgraded" / "upgrade" is another tense whether or not every other word lines up.
     context = dataclasses.replace(
         spelt,
-        passive=passives(a) | passives(b),
+        passive=passive_a | passive_b,
         generic=generic(a) | generic(b),
         words=frozenset(a.raw) | frozenset(b.raw),
     )
@@ -406,7 +408,7 @@ def compare(
         # judge decides, as for words lined up after stems ("can my landlord sue me" / "can I
         # sue my landlord" has no passive and stays vetoed). A marker the passive moved is its
         # doing ("worked by"), not another need.
-        voiced = _voice_changed(a, b, pairs)
+        voiced = _voice_changed(a, pairs, passive_a, passive_b)
         kept_a = [t for t in kept_a if t.position not in voiced]
         kept_b = [u for u in kept_b if back[u.position].position not in voiced]
         in_order = _in_order(kept_a, pairs, a.strict) and _in_order(kept_b, back, b.strict)
@@ -418,9 +420,11 @@ def compare(
     return Verdict(False, dropped, judge=True) if dropped else SAME
 
 
-def _voice_changed(a: Question, b: Question, pairs: dict[int, Token]) -> set[int]:
-    """Positions in ``a`` of the verbs that are a passive participle on one side only."""
-    pa, pb = passives(a), passives(b)
+def _voice_changed(
+    a: Question, pairs: dict[int, Token], pa: frozenset[str], pb: frozenset[str]
+) -> set[int]:
+    """Positions in ``a`` of the verbs that are a passive participle (``pa``, ``pb``: each
+    side's) on one side only."""
     return {
         t.position
         for t in a.tokens
@@ -482,25 +486,18 @@ def _spelt_apart(t: Token, u: Token, typo: Callable[[str, str], bool], spelt: Sp
     x, y = t.surface, u.surface
     if t.kind != "word" or spelling(x.replace("-", "")) == spelling(y.replace("-", "")):
         return ""
-    if doubled(x, y, spelt.lexicon, spelt.dictionary):
+    if doubled(x, y, spelt):
         return f"two words {x!r} / {y!r}"
     named = x in spelt.names or y in spelt.names
     if named and not _transposed(x, y):  # "Muinch" is a slip of the fingers; "Mixtral" a name
         return f"name {x!r} / {y!r}"
     if t.word == u.word and (one_word(x, y) or not typo(x, y)):
         clash = inflection_clash(x, y, spelt.lexicon, spelt.passive, spelt.generic)
-        if clash == "two words" and _unknown(x, spelt) != _unknown(y, spelt) and typo(x, y):
+        if clash == "two words" and unknown(x, spelt) != unknown(y, spelt) and typo(x, y):
             return ""  # "tomatoe" is no word: a slip of "tomato" ("cape" / "cap" are two)
         if clash:
             return f"{clash} {x!r} / {y!r}"
     return ""
-
-
-def _unknown(word: str, spelt: Spelling) -> bool:
-    """No word of the lexicon or the larger word list (only when both are at hand)."""
-    if spelt.lexicon is None or not spelt.dictionary:
-        return False
-    return word not in spelt.lexicon and word not in spelt.dictionary
 
 
 def _transposed(x: str, y: str) -> bool:
