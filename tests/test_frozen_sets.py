@@ -160,6 +160,9 @@ FROZEN = {
     # a seventeenth (120 pairs) by another such helper, written while this session's recall
     # rules were made (it could not see them) and frozen unread
     "recall_test20.jsonl": "7937f4e82ecb3e5e54364d470a2055ed00b26986c2d2c66fefceefe61d44d22f",
+    # an eighteenth (120 pairs) by another such helper, written at the start of the session
+    # after (2026-12-06, before any of its changes) and frozen unread
+    "recall_test21.jsonl": "2e3f0180ec2e8f34f65da5efef0ea957b8664e59a0e9a9ea04bfa38a61b5bd96",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
