@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from sleepchat.core.recall.lined_up import inflection_clash, names, near_spelling
+from sleepchat.core.recall.lined_up import derived, inflection_clash, names, near_spelling
 from sleepchat.core.recall.verify import Verifier, judge_kind
 
 VETOED = {
@@ -52,6 +52,12 @@ VETOED = {
         ("How do I keep rats out of my shed?", "How do I keep bats out of my shed?"),
         ("Is a pear a good snack for a toddler?", "Is a bear a good snack for a toddler?"),
     ],
+    "another word from the same root": [
+        ("What does a pharmacist do all day?", "What does a pharmacy do all day?"),
+        ("Is my car insurance deductible too high?", "Is my car insurance deduction too high?"),
+        ("Is the generic brand just as good?", "Is the general brand just as good?"),
+        ("How do I keep my desk organized?", "How do I keep my desk organic?"),
+    ],
     "a count for a definite thing": [
         ("Is one layer of primer enough for a door?", "Is the layer of primer enough for a door?"),
     ],
@@ -89,6 +95,10 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("How do I reset my phone?", "how do i reset my smartphone"),
     ("How do I clean a wok?", "how do i clean a wokk"),  # a slip, not a word
     ("Where do I plug in my router?", "where do i plug in my routr"),
+    # a word and the same word with an ending added name one thing
+    ("How can I lower my electricity bill?", "how can i lower my electric bill"),
+    ("What are the benefits of meditation?", "what are the benefits of meditating"),
+    ("How do I find a good photographer?", "how do i find good photographers"),
 ]
 
 
@@ -127,6 +137,11 @@ def test_the_spelling_rules_one_by_one() -> None:
     assert near_spelling("affect", "effect", lexicon)  # a first letter apart
     assert not near_spelling("grean", "green", lexicon)  # a misspelling is not a word
     assert not near_spelling("made", "make", lexicon)  # a participle is the same verb
+    assert not near_spelling("meditation", "meditating", lexicon)  # one verb's noun and -ing
+    assert derived("deduction", "deductible") and derived("pharmacist", "pharmacy")
+    assert not derived("electric", "electricity")  # the word, an ending added
+    assert not derived("dehydrated", "dehydration")  # one verb's participle and its noun
+    assert not derived("houses", "housing")  # a root of four letters: too short to tell
     assert names("Is Polars faster than Spark? I use pandas.") == {"polars", "spark"}
 
 

@@ -250,7 +250,25 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
     if near_spelling(x, y, known):
         return "spelt alike"
+    if known is not None and x in known and y in known and derived(x, y):
+        return "derived"
     return None
+
+
+ROOT = 5  # letters two words derived from one root share at least ("deduct", "employ")
+
+
+def derived(x: str, y: str) -> bool:
+    """Two words made from one root with other endings, neither the other with an ending added
+    ("deduction" / "deductible", "pharmacist" / "pharmacy", "organic" / "organized"): another
+    thing or person, where "electric" / "electricity" or "meditate" / "meditation" name one."""
+    bx, by = (_base(spelling(w))[0].rstrip("e") for w in (x, y))
+    if bx.startswith(by) or by.startswith(bx):
+        return False
+    root = 0
+    while root < min(len(bx), len(by)) and bx[root] == by[root]:
+        root += 1
+    return root >= ROOT
 
 
 def unpaired_clash(only_a: Sequence[str], only_b: Sequence[str], ctx: Spelling) -> str:
@@ -290,6 +308,8 @@ def near_spelling(x: str, y: str, lexicon: Container[str] | None) -> bool:
         return False
     if (lexicon is not None and not (x in lexicon and y in lexicon)) or one_word(x, y):
         return False
+    if {x[-3:], y[-3:]} == {"ion", "ing"} and x[:-3] == y[:-3]:
+        return False  # one verb's noun and its -ing ("meditation" / "meditating")
     return _distance(x, y) <= (1 if min(len(x), len(y)) < 5 else 2)
 
 
