@@ -163,6 +163,9 @@ FROZEN = {
     # an eighteenth (120 pairs) by another such helper, written at the start of the session
     # after (2026-12-06, before any of its changes) and frozen unread
     "recall_test21.jsonl": "2e3f0180ec2e8f34f65da5efef0ea957b8664e59a0e9a9ea04bfa38a61b5bd96",
+    # a nineteenth (120 pairs) by another such helper, written after this session's first
+    # recall rule (it could not see it) and frozen unread
+    "recall_test22.jsonl": "61aed74abedec4893fe1f30a72292d815de8dcfd68e96398812262d842ca636e",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -60,6 +60,7 @@ FROZEN = [
     DATA / "recall_test19.jsonl",
     DATA / "recall_test20.jsonl",
     DATA / "recall_test21.jsonl",
+    DATA / "recall_test22.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -154,6 +155,9 @@ REVIEWED |= {"step by step"}
 # worked example in question.py (older still), before recall_test21.jsonl was written (found
 # by this guard; the set otherwise unread).
 REVIEWED |= {"what are the drawbacks", "what temperature does water boil at"}
+# The direction check's example in verify.py (since 2026-11-27), before recall_test22.jsonl was
+# written (found by this guard; the set otherwise unread).
+REVIEWED |= {"celsius to kelvin"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

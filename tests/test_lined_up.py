@@ -96,7 +96,7 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("How do I clean a wok?", "how do i clean a wokk"),  # a slip, not a word
     ("Where do I plug in my router?", "where do i plug in my routr"),
     # a word and the same word with an ending added name one thing
-    ("How can I lower my electricity bill?", "how can i lower my electric bill"),
+    ("Who reads the electricity meter in my flat?", "who reads the electric meter in my flat"),
     ("What are the benefits of meditation?", "what are the benefits of meditating"),
     ("How do I find a good photographer?", "how do i find good photographers"),
 ]
