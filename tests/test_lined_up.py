@@ -161,3 +161,37 @@ def test_a_question_with_words_added_is_a_kind_of_its_own(
     # so the judge decides it at a level of its own.
     verdict = verifier.check(predicted, asked)
     assert verdict.judge and judge_kind(verdict) == kind, verdict
+
+
+NARROWER = [  # a word put before one both questions hold asks of a kind of that thing
+    (
+        "What are the best podcasts for learning Italian?",
+        "What are the best free podcasts for learning Italian?",
+    ),
+    ("How do I clean a leather sofa?", "How do I clean a white leather sofa?"),
+    ("How long do I boil potatoes?", "How long do I boil sweet potatoes?"),
+    ("Which laptop is best for video editing?", "Which gaming laptop is best for video editing?"),
+]
+ADDED_STILL_OPEN = [  # words added that leave the question as asked: the judge's to decide
+    ("How often should I brush my rabbit?", "how often am I supposed to brush my rabbit"),
+    ("How do I dry herbs without using an oven?", "how do i dry herbs w/o an oven"),
+    ("How do I cook quinoa?", "How do I cook quinoa at high altitude?"),  # after the words
+]
+
+
+@pytest.mark.parametrize("predicted, asked", NARROWER)
+def test_a_word_added_before_a_shared_word_narrows_the_question(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    for a, b in ((predicted, asked), (asked, predicted)):
+        verdict = verifier.check(a, b)
+        assert not verdict.same and not verdict.judge, (a, b, verdict)
+        assert verdict.reason.startswith("narrower"), verdict
+
+
+@pytest.mark.parametrize("predicted, asked", ADDED_STILL_OPEN)
+def test_words_added_elsewhere_still_go_to_the_judge(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    for a, b in ((predicted, asked), (asked, predicted)):
+        assert verifier.check(a, b).judge, (a, b)

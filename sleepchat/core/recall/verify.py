@@ -386,6 +386,9 @@ def compare(
             return Verdict(False, ALIGNED, judge=True)
         if clash:
             return Verdict(False, f"{clash} {left}")
+        narrower = _narrowed(a, b) if added and not structural else ""
+        if narrower:
+            return Verdict(False, f"narrower {narrower!r}")
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
         # may be a synonym the word rules do not know.
         return Verdict(False, f"words {left}", judge=not structural, added=added)
@@ -724,6 +727,34 @@ def _role_dropped(a: list[Token], b: list[Token], moved: list[tuple[Token, Token
 def _words_too(only_a: list[Token], only_b: list[Token]) -> bool:
     """Both sides have a word of their own beside any particle."""
     return all(any(t.kind == "word" for t in side) for side in (only_a, only_b))
+
+
+# Words that, right before another, do not make it a kind of itself: hedges and intensifiers
+# ("how do I even ask", "super tight").
+_NOT_NARROWING = FILLER | INTERJECTIONS | {"even", "just", "ever", "still", "pretty", "super"}
+
+
+def _narrowed(a: Question, b: Question) -> str:
+    """The words one question adds right before a content word both hold ("a white leather
+    sofa", "sweet potatoes", "a gaming laptop"): they ask of a kind of that thing, another
+    question ("" when there are none). Words added at either end, ending in a function word
+    ("am I supposed to brush"), moved from elsewhere in the other ("a passport for Canada" /
+    "a Canada passport") or a verb after a preposition ("without using an oven") leave it as
+    asked."""
+    short, long_ = sorted((a, b), key=lambda q: len(q.raw))
+    content = {t.surface for t in long_.tokens}
+    shared = content & {t.surface for t in short.tokens}
+    x, y = short.raw, long_.raw
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes():
+        if tag != "insert" or j1 == 0 or j2 >= len(y):
+            continue
+        added, last = y[j1:j2], y[j2 - 1]
+        if last not in content or last in _NOT_NARROWING or y[j2] not in shared:
+            continue
+        if set(added) & set(x) or (y[j1 - 1] in MARKERS and last.endswith("ing")):
+            continue
+        return " ".join(added)
+    return ""
 
 
 def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool, bool]:
