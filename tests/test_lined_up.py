@@ -175,7 +175,7 @@ NARROWER = [  # a word put before one both questions hold asks of a kind of that
 ADDED_STILL_OPEN = [  # words added that leave the question as asked: the judge's to decide
     ("How often should I brush my rabbit?", "how often am I supposed to brush my rabbit"),
     ("How do I dry herbs without using an oven?", "how do i dry herbs w/o an oven"),
-    ("How do I cook quinoa?", "How do I cook quinoa at high altitude?"),  # after the words
+    ("How do I cook quinoa?", "How do I cook quinoa at high altitude?"),  # after the thing
 ]
 
 

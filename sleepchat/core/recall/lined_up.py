@@ -255,7 +255,7 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     return None
 
 
-ROOT = 5  # letters two words derived from one root share at least ("deduct", "employ")
+ROOT = 5  # letters two words derived from one root share at least ("deduct", "pharmac")
 
 
 def derived(x: str, y: str) -> bool:
