@@ -166,6 +166,9 @@ FROZEN = {
     # a nineteenth (120 pairs) by another such helper, written after this session's first
     # recall rule (it could not see it) and frozen unread
     "recall_test22.jsonl": "61aed74abedec4893fe1f30a72292d815de8dcfd68e96398812262d842ca636e",
+    # a twentieth (120 pairs) by another such helper, written after this session's two recall
+    # rules (it could not see them) and frozen unread
+    "recall_test23.jsonl": "09a86db4415d5aef7ec5d2ff4ff15f3ec5c4175d5d20c5e4668c43f25422529a",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -61,6 +61,7 @@ FROZEN = [
     DATA / "recall_test20.jsonl",
     DATA / "recall_test21.jsonl",
     DATA / "recall_test22.jsonl",
+    DATA / "recall_test23.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -158,6 +159,9 @@ REVIEWED |= {"what are the drawbacks", "what temperature does water boil at"}
 # The direction check's example in verify.py (since 2026-11-27), before recall_test22.jsonl was
 # written (found by this guard; the set otherwise unread).
 REVIEWED |= {"celsius to kelvin"}
+# The table intent's phrasing (since 2026-12-03) and a document's "table of contents" (since
+# 2026-12-05), before recall_test23.jsonl was written (found by this guard; otherwise unread).
+REVIEWED |= {"make a table", "table of contents"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -211,6 +215,10 @@ PREDATING = {
     # recall_test19.jsonl (a helper who read no code): the verifier tests' everyday cat
     # question, written 2026-12-05, is a whole question of one of its pairs (found by this guard)
     "why do cats purr",
+    # recall_test23.jsonl (a helper who read no code): the verifier tests' coffee-grind
+    # question, written earlier on 2026-12-06, shares its words with one of its pairs (found by
+    # this guard)
+    "what grind size should i use for",
 }
 
 
