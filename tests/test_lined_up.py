@@ -148,8 +148,8 @@ def test_the_spelling_rules_one_by_one() -> None:
 @pytest.mark.parametrize(
     "predicted, asked, kind",
     [
-        ("How do I cook quinoa?", "How do I cook quinoa at high altitude?", "added"),
-        ("hey, how do I cook quinoa at high altitude?", "How do I cook quinoa?", "added"),
+        ("How do I cook quinoa?", "How am I supposed to cook quinoa?", "added"),
+        ("hey, how am I supposed to cook quinoa?", "How do I cook quinoa?", "added"),
         ("How do I cook quinoa?", "how do i prepare quinoa", "words"),
         ("How do I cook quinoa?", "how do i cook quinao", "aligned"),
     ],
@@ -157,8 +157,9 @@ def test_the_spelling_rules_one_by_one() -> None:
 def test_a_question_with_words_added_is_a_kind_of_its_own(
     verifier: Verifier, predicted: str, asked: str, kind: str
 ) -> None:
-    # One question is the other plus a qualifier ("at high altitude"): it may ask about less,
-    # so the judge decides it at a level of its own.
+    # One question is the other with words added: it may ask about less, so the judge decides
+    # it at a level of its own (a qualifier of the thing, before it or after the question, is
+    # vetoed: below).
     verdict = verifier.check(predicted, asked)
     assert verdict.judge and judge_kind(verdict) == kind, verdict
 
@@ -171,11 +172,27 @@ NARROWER = [  # a word put before one both questions hold asks of a kind of that
     ("How do I clean a leather sofa?", "How do I clean a white leather sofa?"),
     ("How long do I boil potatoes?", "How long do I boil sweet potatoes?"),
     ("Which laptop is best for video editing?", "Which gaming laptop is best for video editing?"),
+    # a clause after the whole of the other question: for what, where, when or whom
+    (
+        "How long should I rest after a workout?",
+        "How long should I rest after a workout with a sore knee?",
+    ),
+    (
+        "Which houseplants are easy to care for?",
+        "Which houseplants are easy to care for in a dark flat?",
+    ),
+    (
+        "How many calories should I eat each day?",
+        "How many calories should I eat each day to gain weight?",
+    ),
+    ("How do I learn to code?", "How do I learn to code without a degree?"),
 ]
 ADDED_STILL_OPEN = [  # words added that leave the question as asked: the judge's to decide
     ("How often should I brush my rabbit?", "how often am I supposed to brush my rabbit"),
     ("How do I dry herbs without using an oven?", "how do i dry herbs w/o an oven"),
-    ("How do I cook quinoa?", "How do I cook quinoa at high altitude?"),  # after the thing
+    # a closing hedge: how to answer, not what
+    ("How do tides work?", "how do tides work, in a nutshell?"),
+    ("Does a dishwasher save water?", "does a dishwasher save water at all"),
 ]
 
 

@@ -745,7 +745,13 @@ def _narrowed(a: Question, b: Question) -> str:
     content = {t.surface for t in long_.tokens}
     shared = content & {t.surface for t in short.tokens}
     x, y = short.raw, long_.raw
+    while x and x[-1] in _END:
+        x = x[:-1]
+    while y and y[-1] in _END:
+        y = y[:-1]
     for tag, _, _, j1, j2 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes():
+        if tag == "insert" and j1 > 0 and j2 == len(y) and _purpose(y[j1:], content, x):
+            return " ".join(y[j1:])
         if tag != "insert" or j1 == 0 or j2 >= len(y):
             continue
         added, last = y[j1:j2], y[j2 - 1]
@@ -755,6 +761,29 @@ def _narrowed(a: Question, b: Question) -> str:
             continue
         return " ".join(added)
     return ""
+
+
+_END = frozenset({"?", "!", "."})
+# Closing phrases that hedge or ask how to answer, not what: "..., in short?", "... at all?"
+_STOCK_ENDINGS = frozenset(
+    {
+        "in short", "in brief", "in a nutshell", "in practice", "in theory", "on average",
+        "at all", "as a rule", "in real life", "if anyone knows", "for example", "for instance",
+    }
+)  # fmt: skip
+
+
+def _purpose(added: list[str], content: set[str], other: list[str]) -> bool:
+    """Words added after the whole of the other question that say for what, where or when
+    ("... each day to gain weight", "... after a workout with a sore knee"): a preposition or
+    "to" and then a word of substance the other question does not hold anywhere."""
+    words = [w for w in added[1:] if w in content and w not in _NOT_NARROWING]
+    return (
+        added[0] in MARKERS
+        and " ".join(added) not in _STOCK_ENDINGS
+        and bool(words)
+        and not set(words) & set(other)
+    )
 
 
 def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool, bool]:
