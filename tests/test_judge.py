@@ -273,9 +273,12 @@ async def test_each_kind_of_open_pair_is_judged_at_its_own_level() -> None:
     assert judge.level(*aligned) is None
     assert not await judge.same(*aligned, "answer")  # lined up after stems: never judged
     assert (aligned[0], aligned[1]) not in model.asked
-    added = (PREDICTED, "how do i start a compost heap in a small shady garden")
+    added = (PREDICTED, "how am i supposed to start a compost heap in a small garden")
     assert judge.level(*added) is None  # a record made before this kind: never judged
     assert not await judge.same(*added, "answer")
+    narrower = (PREDICTED, "how do i start a compost heap in a small shady garden")
+    assert judge.level(*narrower) is None  # the rules veto it: never judged, whatever the level
+    assert not await judge.same(*narrower, "answer") and narrower not in model.asked
     judge = ModelJudge(model, calibration(0.5, aligned=0.9))
     assert judge.level(*aligned) == 0.9 and not await judge.same(*aligned, "answer")
     model.default = 1.0

@@ -173,8 +173,10 @@ class ModelJudge:
         self.spent_ms = 0.0  # what judging cost so far (shown next to what answers cost)
 
     def level(self, predicted: str, asked: str) -> float | None:
-        """The level for this pair's kind; None when its kind is never judged."""
-        return self.calibration.level(judge_kind(self.verifier.check(predicted, asked)))
+        """The level for this pair's kind; None when its kind is never judged, or when the
+        rules decide the pair themselves (a veto is never put to the judge)."""
+        verdict = self.verifier.check(predicted, asked)
+        return self.calibration.level(judge_kind(verdict)) if verdict.judge else None
 
     async def prepare(self, predicted: Sequence[str]) -> None:
         """While idle: what the questions about each of ``predicted`` share before the asked
