@@ -755,6 +755,8 @@ def _narrowed(a: Question, b: Question) -> str:
         if tag != "insert" or j1 == 0 or j2 >= len(y):
             continue
         added, last = y[j1:j2], y[j2 - 1]
+        if last == "is" and len(added) > 1 and _owner(added[-2], long_.text):
+            added, last = [*added[:-2], added[-2] + "'s"], added[-2]  # read as "child is"
         if last not in content or last in _NOT_NARROWING or y[j2] not in shared:
             continue
         if set(added) & set(x) or (y[j1 - 1] in MARKERS and last.endswith("ing")):
@@ -764,6 +766,12 @@ def _narrowed(a: Question, b: Question) -> str:
 
 
 _END = frozenset({"?", "!", "."})
+
+
+def _owner(word: str, text: str) -> bool:
+    """``word`` is written as an owner in ``text`` ("my aunt's"), which the contractions read as
+    "aunt is"."""
+    return re.search(rf"\b{re.escape(word)}['\u2019]s\b", text.lower()) is not None
 # Closing phrases that hedge or ask how to answer, not what: "..., in short?", "... at all?"
 _STOCK_ENDINGS = frozenset(
     {
