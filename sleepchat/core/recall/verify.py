@@ -39,6 +39,7 @@ from sleepchat.core.recall.lined_up import (
     unknown,
     unpaired_clash,
 )
+from sleepchat.core.recall.narrower import narrowed
 from sleepchat.core.recall.question import (
     CLOSED_CLASS,
     KIND_NOUNS,
@@ -386,7 +387,7 @@ def compare(
             return Verdict(False, ALIGNED, judge=True)
         if clash:
             return Verdict(False, f"{clash} {left}")
-        narrower = _narrowed(a, b) if added and not structural else ""
+        narrower = narrowed(a, b) if added and not structural else ""
         if narrower:
             return Verdict(False, f"narrower {narrower!r}")
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
@@ -727,71 +728,6 @@ def _role_dropped(a: list[Token], b: list[Token], moved: list[tuple[Token, Token
 def _words_too(only_a: list[Token], only_b: list[Token]) -> bool:
     """Both sides have a word of their own beside any particle."""
     return all(any(t.kind == "word" for t in side) for side in (only_a, only_b))
-
-
-# Words that, right before another, do not make it a kind of itself: hedges and intensifiers
-# ("how do I even ask", "super tight").
-_NOT_NARROWING = FILLER | INTERJECTIONS | {"even", "just", "ever", "still", "pretty", "super"}
-
-
-def _narrowed(a: Question, b: Question) -> str:
-    """The words one question adds right before a content word both hold ("a white leather
-    sofa", "sweet potatoes", "a gaming laptop"): they ask of a kind of that thing, another
-    question ("" when there are none). Words added at either end, ending in a function word
-    ("am I supposed to brush"), moved from elsewhere in the other ("a passport for Canada" /
-    "a Canada passport") or a verb after a preposition ("without using an oven") leave it as
-    asked."""
-    short, long_ = sorted((a, b), key=lambda q: len(q.raw))
-    content = {t.surface for t in long_.tokens}
-    shared = content & {t.surface for t in short.tokens}
-    x, y = short.raw, long_.raw
-    while x and x[-1] in _END:
-        x = x[:-1]
-    while y and y[-1] in _END:
-        y = y[:-1]
-    for tag, _, _, j1, j2 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes():
-        if tag == "insert" and j1 > 0 and j2 == len(y) and _purpose(y[j1:], content, x):
-            return " ".join(y[j1:])
-        if tag != "insert" or j1 == 0 or j2 >= len(y):
-            continue
-        added, last = y[j1:j2], y[j2 - 1]
-        if last == "is" and len(added) > 1 and _owner(added[-2], long_.text):
-            added, last = [*added[:-2], added[-2] + "'s"], added[-2]  # read as "child is"
-        if last not in content or last in _NOT_NARROWING or y[j2] not in shared:
-            continue
-        if set(added) & set(x) or (y[j1 - 1] in MARKERS and last.endswith("ing")):
-            continue
-        return " ".join(added)
-    return ""
-
-
-_END = frozenset({"?", "!", "."})
-
-
-def _owner(word: str, text: str) -> bool:
-    """``word`` is written as an owner in ``text`` ("my aunt's"), which the contractions read as
-    "aunt is"."""
-    return re.search(rf"\b{re.escape(word)}['\u2019]s\b", text.lower()) is not None
-# Closing phrases that hedge or ask how to answer, not what: "..., in short?", "... at all?"
-_STOCK_ENDINGS = frozenset(
-    {
-        "in short", "in brief", "in a nutshell", "in practice", "in theory", "on average",
-        "at all", "as a rule", "in real life", "if anyone knows", "for example", "for instance",
-    }
-)  # fmt: skip
-
-
-def _purpose(added: list[str], content: set[str], other: list[str]) -> bool:
-    """Words added after the whole of the other question that say for what, where or when
-    ("... each day to gain weight", "... after a workout with a sore knee"): a preposition or
-    "to" and then a word of substance the other question does not hold anywhere."""
-    words = [w for w in added[1:] if w in content and w not in _NOT_NARROWING]
-    return (
-        added[0] in MARKERS
-        and " ".join(added) not in _STOCK_ENDINGS
-        and bool(words)
-        and not set(words) & set(other)
-    )
 
 
 def _unpaired(a: list[Token], b: list[Token]) -> tuple[str, bool, bool]:

@@ -1,0 +1,81 @@
+"""Questions that ask for a narrower case of another: the words one adds to the other.
+
+When one question is the other with words added, the judge decides whether they change what is
+asked, and a small model often says they do not when they do. Some shapes always narrow what is
+asked, and the rules veto them before the judge is asked: a word put right before a word both
+hold ("a white leather sofa", "my aunt's password"), or a clause after the whole question that
+says for what, where or when ("... each day to gain weight").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from sleepchat.core.recall.question import Question
+from sleepchat.core.recall.wordlists import FILLER, INTERJECTIONS, MARKERS
+
+# Words that, right before another, do not make it a kind of itself: hedges and intensifiers
+# ("how do I even ask", "super tight").
+_NOT_NARROWING = FILLER | INTERJECTIONS | {"even", "just", "ever", "still", "pretty", "super"}
+
+_END = frozenset({"?", "!", "."})
+
+
+def _owner(word: str, text: str) -> bool:
+    """``word`` is written as an owner in ``text`` ("my aunt's"), which the contractions read as
+    "aunt is"."""
+    return re.search(rf"\b{re.escape(word)}['\u2019]s\b", text.lower()) is not None
+
+
+# Closing phrases that hedge or ask how to answer, not what: "..., in short?", "... at all?"
+_STOCK_ENDINGS = frozenset(
+    {
+        "in short", "in brief", "in a nutshell", "in practice", "in theory", "on average",
+        "at all", "as a rule", "in real life", "if anyone knows", "for example", "for instance",
+    }
+)  # fmt: skip
+
+
+def _purpose(added: list[str], content: set[str], other: list[str]) -> bool:
+    """Words added after the whole of the other question that say for what, where or when
+    ("... each day to gain weight", "... after a workout with a sore knee"): a preposition or
+    "to" and then a word of substance the other question does not hold anywhere."""
+    words = [w for w in added[1:] if w in content and w not in _NOT_NARROWING]
+    return (
+        added[0] in MARKERS
+        and " ".join(added) not in _STOCK_ENDINGS
+        and bool(words)
+        and not set(words) & set(other)
+    )
+
+
+def narrowed(a: Question, b: Question) -> str:
+    """The words one question adds that narrow what the other asks ("" when there are none):
+    words right before a content word both hold ("a white leather sofa", "sweet potatoes", "my
+    aunt's password") ask of a kind of that thing, and so does a clause after the whole
+    question (``_purpose``). Words added at the start, ending in a function word ("am I
+    supposed to brush"), moved from elsewhere in the other ("a passport for Canada" / "a Canada
+    passport") or a verb after a preposition ("without using an oven") leave it as asked."""
+    short, long_ = sorted((a, b), key=lambda q: len(q.raw))
+    content = {t.surface for t in long_.tokens}
+    shared = content & {t.surface for t in short.tokens}
+    x, y = short.raw, long_.raw
+    while x and x[-1] in _END:
+        x = x[:-1]
+    while y and y[-1] in _END:
+        y = y[:-1]
+    for tag, _, _, j1, j2 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes():
+        if tag == "insert" and j1 > 0 and j2 == len(y) and _purpose(y[j1:], content, x):
+            return " ".join(y[j1:])
+        if tag != "insert" or j1 == 0 or j2 >= len(y):
+            continue
+        added, last = y[j1:j2], y[j2 - 1]
+        if last == "is" and len(added) > 1 and _owner(added[-2], long_.text):
+            added, last = [*added[:-2], added[-2] + "'s"], added[-2]  # read as "child is"
+        if last not in content or last in _NOT_NARROWING or y[j2] not in shared:
+            continue
+        if set(added) & set(x) or (y[j1 - 1] in MARKERS and last.endswith("ing")):
+            continue
+        return " ".join(added)
+    return ""
