@@ -99,6 +99,12 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("Who reads the electricity meter in my flat?", "who reads the electric meter in my flat"),
     ("What are the benefits of meditation?", "what are the benefits of meditating"),
     ("How do I find a good photographer?", "how do i find good photographers"),
+    # words one question adds that leave it as asked (the narrower ones are below)
+    ("How often should I brush my rabbit?", "how often am I supposed to brush my rabbit"),
+    ("How do I dry herbs without using an oven?", "how do i dry herbs w/o an oven"),
+    # a closing hedge: how to answer, not what
+    ("How do tides work?", "how do tides work, in a nutshell?"),
+    ("Does a dishwasher save water?", "does a dishwasher save water at all"),
 ]
 
 
@@ -190,13 +196,6 @@ NARROWER = [  # a word put before one both questions hold asks of a kind of that
     ),
     ("How do I learn to code?", "How do I learn to code without a degree?"),
 ]
-ADDED_STILL_OPEN = [  # words added that leave the question as asked: the judge's to decide
-    ("How often should I brush my rabbit?", "how often am I supposed to brush my rabbit"),
-    ("How do I dry herbs without using an oven?", "how do i dry herbs w/o an oven"),
-    # a closing hedge: how to answer, not what
-    ("How do tides work?", "how do tides work, in a nutshell?"),
-    ("Does a dishwasher save water?", "does a dishwasher save water at all"),
-]
 
 
 @pytest.mark.parametrize("predicted, asked", NARROWER)
@@ -207,11 +206,3 @@ def test_a_word_added_before_a_shared_word_narrows_the_question(
         verdict = verifier.check(a, b)
         assert not verdict.same and not verdict.judge, (a, b, verdict)
         assert verdict.reason.startswith("narrower"), verdict
-
-
-@pytest.mark.parametrize("predicted, asked", ADDED_STILL_OPEN)
-def test_words_added_elsewhere_still_go_to_the_judge(
-    verifier: Verifier, predicted: str, asked: str
-) -> None:
-    for a, b in ((predicted, asked), (asked, predicted)):
-        assert verifier.check(a, b).judge, (a, b)
