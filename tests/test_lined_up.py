@@ -102,6 +102,8 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     # words one question adds that leave it as asked (the narrower ones are below)
     ("How often should I brush my rabbit?", "how often am I supposed to brush my rabbit"),
     ("How do I dry herbs without using an oven?", "how do i dry herbs w/o an oven"),
+    # "just" as a hedge, not a part
+    ("Can I use rye flour in this bread?", "can i just use rye flour in this bread"),
     # a closing hedge: how to answer, not what
     ("How do tides work?", "how do tides work, in a nutshell?"),
     ("Does a dishwasher save water?", "does a dishwasher save water at all"),
@@ -195,6 +197,9 @@ NARROWER = [  # a word put before one both questions hold asks of a kind of that
         "How many calories should I eat each day to gain weight?",
     ),
     ("How do I learn to code?", "How do I learn to code without a degree?"),
+    # a part of the thing, or some of them: "just the ...", "only my ..."
+    ("How do I clean my fridge?", "How do I clean just the fridge seals?"),
+    ("How do I back up my laptop?", "How do I back up only my documents on my laptop?"),
 ]
 
 

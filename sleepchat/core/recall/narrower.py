@@ -4,7 +4,8 @@ When one question is the other with words added, the judge decides whether they 
 asked, and a small model often says they do not when they do. Some shapes always narrow what is
 asked, and the rules veto them before the judge is asked: a word put right before a word both
 hold ("a white leather sofa", "my aunt's password"), or a clause after the whole question that
-says for what, where or when ("... each day to gain weight").
+says for what, where or when ("... each day to gain weight"), and a part of the thing asked
+about ("just the filter").
 """
 
 from __future__ import annotations
@@ -79,3 +80,16 @@ def narrowed(a: Question, b: Question) -> str:
             continue
         return " ".join(added)
     return ""
+
+
+# "Just the filter", "only my photos": a part of the thing, or some of them, not the whole.
+_ONLY = re.compile(r"\b(?:just|only) (?:the|my|your|our|this|these|those) \w+")
+
+
+def restricted(a: str, b: str) -> str:
+    """The part one question restricts itself to that the other does not ("how do I clean the
+    dishwasher" / "... just the filter"): "" when both or neither do."""
+    found = [_ONLY.search(text.lower()) for text in (a, b)]
+    if bool(found[0]) == bool(found[1]):
+        return ""
+    return next(m.group(0) for m in found if m)

@@ -39,7 +39,7 @@ from sleepchat.core.recall.lined_up import (
     unknown,
     unpaired_clash,
 )
-from sleepchat.core.recall.narrower import narrowed
+from sleepchat.core.recall.narrower import narrowed, restricted
 from sleepchat.core.recall.question import (
     CLOSED_CLASS,
     KIND_NOUNS,
@@ -388,6 +388,7 @@ def compare(
         if clash:
             return Verdict(False, f"{clash} {left}")
         narrower = narrowed(a, b) if added and not structural else ""
+        narrower = narrower or restricted(a.text, b.text)
         if narrower:
             return Verdict(False, f"narrower {narrower!r}")
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
