@@ -339,12 +339,17 @@ def passives(q: Question) -> frozenset[str]:
     return frozenset(out)
 
 
+def owners(text: str) -> frozenset[str]:
+    """The words ``text`` writes as owners ("my aunt's"): gone from the parsed words, whose
+    contractions read the "'s" as "is"."""
+    return frozenset(re.findall(r"([a-z]+)['\u2019]s\b", text.lower()))
+
+
 def generic(q: Question) -> frozenset[str]:
     """Words after "a"/"an" (an adjective may come between): "a list" is any list; and
     a possessive's "'s", often written without its apostrophe ("writers block")."""
     words = q.raw
-    owners = set(re.findall(r"([a-z]+)['\u2019]s\b", q.text.lower()))  # gone from raw by then
-    return frozenset(owners) | frozenset(
+    return owners(q.text) | frozenset(
         w
         for i, w in enumerate(words)
         if "a" in words[max(0, i - 2) : i] or "an" in words[max(0, i - 2) : i]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from sleepchat.core.recall.lined_up import owners
 from sleepchat.core.recall.question import Question
 from sleepchat.core.recall.wordlists import FILLER, INTERJECTIONS, MARKERS
 
@@ -21,12 +22,6 @@ from sleepchat.core.recall.wordlists import FILLER, INTERJECTIONS, MARKERS
 _NOT_NARROWING = FILLER | INTERJECTIONS | {"even", "just", "ever", "still", "pretty", "super"}
 
 _END = frozenset({"?", "!", "."})
-
-
-def _owner(word: str, text: str) -> bool:
-    """``word`` is written as an owner in ``text`` ("my aunt's"), which the contractions read as
-    "aunt is"."""
-    return re.search(rf"\b{re.escape(word)}['\u2019]s\b", text.lower()) is not None
 
 
 # Closing phrases that hedge or ask how to answer, not what: "..., in short?", "... at all?"
@@ -72,7 +67,7 @@ def narrowed(a: Question, b: Question) -> str:
         if tag != "insert" or j1 == 0 or j2 >= len(y):
             continue
         added, last = y[j1:j2], y[j2 - 1]
-        if last == "is" and len(added) > 1 and _owner(added[-2], long_.text):
+        if last == "is" and len(added) > 1 and added[-2] in owners(long_.text):
             added, last = [*added[:-2], added[-2] + "'s"], added[-2]  # read as "child is"
         if last not in content or last in _NOT_NARROWING or y[j2] not in shared:
             continue
