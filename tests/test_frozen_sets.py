@@ -169,6 +169,9 @@ FROZEN = {
     # a twentieth (120 pairs) by another such helper, written after this session's two recall
     # rules (it could not see them) and frozen unread
     "recall_test23.jsonl": "09a86db4415d5aef7ec5d2ff4ff15f3ec5c4175d5d20c5e4668c43f25422529a",
+    # a twenty-first (120 pairs) by another such helper, written at the start of the next
+    # session (2026-12-06) before its first rule and frozen unread
+    "recall_test24.jsonl": "47f195f2bfe99133e5de62736e494c12261f81e5e2afa5b5481c384f0a044f4d",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
