@@ -62,6 +62,7 @@ FROZEN = [
     DATA / "recall_test21.jsonl",
     DATA / "recall_test22.jsonl",
     DATA / "recall_test23.jsonl",
+    DATA / "recall_test24.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -219,6 +220,10 @@ PREDATING = {
     # question, written earlier on 2026-12-06, shares its words with one of its pairs (found by
     # this guard)
     "what grind size should i use for",
+    # recall_test24.jsonl (a helper who read no code): the verifier tests' airport direction
+    # look-alike, written 2026-11-27, shares its opening with one of its pairs (found by this
+    # guard)
+    "how do i get from the airport to",
 }
 
 
