@@ -114,6 +114,15 @@ SAME_BY_FORM = [
     ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
     ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),
     ("How long does it take to drive 100 miles?", "how long does it take to drive 100 mi"),
+    # a yes/no question asked indirectly; rates, thousands, decades and counts in compounds
+    # as people type them
+    ("Is it safe to eat raw oat flour?", "i wonder if it's safe to eat raw oat flour"),
+    ("Is ten hours a week of guitar practice enough?", "is 10 hrs/wk of guitar practice enough"),
+    ("What retirement savings should I have in my thirties?",
+     "what retirement savings should i have in my 30s?"),
+    ("Is a used car with about 150,000 km on it worth buying?",
+     "is a used car w/ ~150k km on it worth buying"),
+    ("What should I pack for a five-day hike?", "what should i pack for a 5 day hike"),
     ("How many grams of protein in 2 eggs?", "how many grams of protein in two eggs?"),
     ("What's the difference between TCP and UDP?", "What's the difference between UDP and TCP?"),
     ("Should I learn Rust or Go?", "Should I learn Go or Rust?"),  # symmetric
@@ -227,6 +236,13 @@ FOR_THE_JUDGE = [
     ("How often should I sharpen a kitchen knife?", "how often do i sharpen my kitchen knife"),
     # a fragment asking whether it is worth it is a yes/no question
     ("Is it worth learning Latin as an adult?", "learning latin as an adult, worth it?"),
+    # ... as is one without its "is it", or asked indirectly; a fragment asks what its noun asks
+    ("Can I plant garlic in spring?", "let me know whether I can plant garlic in spring"),
+    ("Is it okay to water succulents in winter?", "ok to water succulents in winter?"),
+    ("How much does it cost to reupholster a chair?", "approx cost to reupholster a chair?"),
+    ("When is the best time to repot a bonsai?", "best time to repot a bonsai?"),
+    # initials of units read back where the other question has them in full
+    ("How many kilometres per litre does a scooter get?", "how many kpl does a scooter get?"),
     # what causes or makes a thing happen asks why it happens; how two things differ asks
     # what the difference is
     ("Why do my glasses fog up in the cold?", "What causes my glasses to fog up in the cold?"),
@@ -327,6 +343,13 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("How do I treat my cat?", "What can I do to my cat?"),
         ("Which drawer did I put the keys in?", "Which drawer did I take the keys out?"),
         ("Where can I buy a cape?", "Where can I buy a cap?"),  # two known words
+        # shorthand read back never makes another number, unit, decade or age the same
+        ("How many megabytes is a photo?", "How many megabits is a photo?"),
+        ("How many mg of iron does a toddler need?",
+         "How many micrograms of iron does a toddler need?"),
+        ("Can I retire with 500k saved?", "Can I retire with 50,000 saved?"),
+        ("What should I invest in during my 20s?", "What should I invest in during my thirties?"),
+        ("What should my 6yo wear to a wedding?", "What should my 16-year-old wear to a wedding?"),
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),

@@ -336,11 +336,23 @@ def request_verbs(text: str) -> list[str]:
 
 def kind_of(text: str) -> str:
     """The kind of answer ``text`` asks for: "how long", "when", "yesno", "choice", ..."""
-    return _tagged(_kind(canonical(_words(_strip_politeness(expand(text))))), text)
+    return _tagged(canonical(_words(_strip_politeness(expand(text)))), text)
 
 
-def _tagged(kind: str, text: str) -> str:
-    return "yesno" if kind == "other" and _YESNO_TAG.search(text.casefold()) else kind
+def _tagged(words: list[str], text: str) -> str:
+    """The kind of ``words``, and of a question that has no question word: "... or nah?",
+    "do you know whether ...", "ok to ...?" are yes/no (or a choice); a fragment asks what its head
+    noun asks ("approx cost to fix it?" how much, "best time to sow?" when)."""
+    kind = _kind(words)
+    if kind != "other":
+        return kind
+    folded = text.casefold()
+    if _YESNO_TAG.search(folded):
+        return "yesno"
+    if _INDIRECT_YESNO.search(expand(text)):
+        return "choice" if "or" in words else "yesno"
+    fragment = _kind(["what", "is", *words])
+    return fragment if fragment in {"how much", "when", "where"} else kind
 
 
 def compatible_kinds(a: str, b: str) -> bool:
@@ -399,6 +411,14 @@ _PLACE_NOUNS = frozenset({"place", "city", "country"})
 # ("learning latin as an adult, worth it?", "worth it to go from v2 to v3?"), asked only of
 # yes/no questions.
 _YESNO_TAG = re.compile(r"\bor (?:nah|not|no|nope)\W*$|\bworth it\b")
+# An indirect yes/no question ("do you know whether ...", "wondering if ...") or one without its
+# "is it" ("ok to run in the rain?"), read in the expanded text.
+_INDIRECT_YESNO = re.compile(
+    r"\b(?:wonder(?:ing)?|know|tell (?:me|us)|ask(?:ing)?|sure|check|find out|confirm)"
+    r" (?:if|whether)\b"
+    r"|^\W*whether\b"
+    r"|^\W*(?:ok|okay|safe|bad|normal|possible|legal|necessary|fine|dangerous|alright) (?:to|if)\b"
+)
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").
 CLOSED_CLASS = frozenset(WH) | SPECIFIC_HOW | AUX | frozenset(MODALS) | NEGATIONS
@@ -414,7 +434,11 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     if fix is not None:
         words = [fix(w) for w in words]
     words = canonical(words)
-    kind = _tagged(_kind(words), text)
+    kind = _tagged(words, text)
+    if kind in {"yesno", "choice"} and _INDIRECT_YESNO.search(expand(text)):
+        lead = next((i for i, w in enumerate(words) if w not in CLAUSE_BREAKS), 0)
+        if words[lead:lead + 1] in (["if"], ["whether"]):
+            del words[lead]  # "tell me if I can ...": the question is "can I ..."
     words, wh_marker = _wh_preposition(words, kind)
     q = Question(text, kind, None, 0, set(), set(), raw=list(words), wh_marker=wh_marker)
     clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)

@@ -60,6 +60,7 @@ from sleepchat.core.recall.wordlists import (
     INTERJECTIONS,
     MARKERS,
     PERSON,
+    UNIT_NAMES,
     WH,
 )
 
@@ -146,6 +147,8 @@ class Verifier:
     ) -> None:
         self.lexicon = lexicon
         self.dictionary = dictionary
+        # words both lists know are words, not shorthand ("win", "car")
+        self._common = dictionary & lexicon if lexicon is not None else dictionary
         self._cache: dict[str, Question] = {}
 
     @classmethod
@@ -170,9 +173,13 @@ class Verifier:
         if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
         a, b = self.parse(predicted), self.parse(asked)
-        a, b = _shorthand(a, b), _shorthand(b, a)
         spelt = Spelling(self.lexicon, names(predicted) | names(asked), dictionary=self.dictionary)
         verdict = compare(a, b, self._typo, spelt)
+        read_a, read_b = _shorthand(a, b, self._common), _shorthand(b, a, self._common)
+        if not (verdict.same or verdict.judge) and (read_a is not a or read_b is not b):
+            # Shorthand read back only opens a pair the words as written veto; a pair the
+            # judge weighs as written keeps its level ("nyc" for "new york city").
+            verdict = compare(read_a, read_b, self._typo, spelt)
         if verdict.same and not same_form(predicted, asked):
             return Verdict(False, ALIGNED, judge=True)
         return verdict
@@ -234,19 +241,44 @@ def one_slip(x: str, y: str) -> bool:
     return short >= 5 and any(long_[:i] + long_[i + 1 :] == s for i in range(1, len(long_)))
 
 
-def _shorthand(q: Question, other: Question) -> Question:
-    """Read "2"/"4" as to/for where the other question has that word between the same words."""
-    if not any(w in _NUMBER_SHORTHAND for w in q.raw):
-        return q
+def _shorthand(q: Question, other: Question, known: frozenset[str] = frozenset()) -> Question:
+    """Read shorthand back where the other question has the full words in the same place:
+    "2"/"4" as to/for, a content word's start or letters in order ("trad" / "traditional",
+    "hwy" / "highway") and initials ("hdd" / "hard disk drive"). Elsewhere they stay as
+    written ("2 cups")."""
     words = list(q.raw)
     changed = False
+    content = {t.surface for t in q.tokens} | {t.surface for t in other.tokens}
     sm = difflib.SequenceMatcher(a=q.raw, b=other.raw, autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
-        one_for_one = op == "replace" and i2 - i1 == 1 and j2 - j1 == 1
-        if one_for_one and _NUMBER_SHORTHAND.get(q.raw[i1]) == other.raw[j1]:
-            words[i1] = other.raw[j1]
+        if op != "replace" or i2 - i1 != 1:
+            continue
+        short, full = q.raw[i1], other.raw[j1:j2]
+        if j2 - j1 == 1 and _NUMBER_SHORTHAND.get(short) == full[0]:
+            words[i1] = full[0]
+            changed = True
+        elif {short, full[0], full[-1]} <= content and _abbreviates(short, full, known):
+            words[i1] = " ".join(full)
             changed = True
     return parse_words(q.text, words) if changed else q
+
+
+def _abbreviates(short: str, full: list[str], known: frozenset[str]) -> bool:
+    """``short`` is typed for ``full``: its initials, or a much shorter start of one word
+    ("trad") or its consonants in order ("hwy"). Never a common word ("win" is not "windows"),
+    a word of its own ("vegan" is not "vegetarian") or a unit, whose shorthand is another
+    unit ("mb" is not "megabit")."""
+    if not short.isalpha() or len(short) < 2 or short in known or short in UNIT_NAMES:
+        return False
+    if len(full) > 1 or any(w in UNIT_NAMES for w in full):
+        return len(full) == len(short) > 1 and "".join(w[0] for w in full) == short
+    word = full[0]
+    if not word.isalpha() or word[0] != short[0] or len(short) > min(5, len(word) - 2):
+        return False
+    if word.startswith(short):
+        return True
+    letters = iter(word)
+    return sum(c in "aeiou" for c in short) <= 1 and all(c in letters for c in short)
 
 
 def parse_words(text: str, words: list[str]) -> Question:

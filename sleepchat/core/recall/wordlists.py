@@ -106,6 +106,13 @@ FILLER = _set(
     very maybe perhaps
     """
 )
+_COUNTS = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve",
+)
+_DECADES = (
+    "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties", "nineties"
+)
 CONTRACTIONS = [
     (r"\bwon'?t\b", "will not"),
     (r"\bcan'?t\b", "can not"),
@@ -149,6 +156,22 @@ CONTRACTIONS = [
     (r"\b2day\b", "today"),
     (r"\b(?:2morrow|2moro|2mrw)\b", "tomorrow"),
     (r"\b2nite\b", "tonight"),
+    # A rate written three ways: "hrs/wk", "hours per week", "hours a week" (the one kept: a
+    # marker would set the week apart from the hours).
+    (r"(?:(?<=[a-z])/|\bper )(?=(?:day|week|wk|month|mo|year|yr|hour|hr|night|minute|min)s?\b)",
+     " a "),
+    (r"(?<=[a-z])/(?=(?:person|serving|head)s?\b)", " per "),
+    # a count in a compound as people type it: "a four-year-old", "a 4yo", "a 4 year old trip"
+    *((rf"(?<![\w-]){word}-(?=[a-z])", f"{n} ") for n, word in enumerate(_COUNTS, start=1)),
+    (r"(\d)-(?=[a-z])", r"\1 "),
+    (r"(?<=\d) ?(?:yo|y/o)\b", " year-old"),
+    (r"\b(year|month|week)s? old\b", r"\1-old"),
+    (r"~\s*(?=\d)", "about "),  # "~100k miles"
+    (r"\b(\d+)k\b", r"\g<1>000"),  # thousands: "a 50k salary"
+    # an age or an era by its decade, a number: "in my 20s", "in my twenties", "the 90s"
+    *((rf"\b(my|your|his|her|their|our|the|early|mid|late)[ -]{d}0'?s\b", rf"\1 {d}0 decade")
+      for d in "23456789"),
+    *((rf"\b{name}\b", f"{d}0 decade") for d, name in zip("23456789", _DECADES, strict=True)),
 ]
 CONTRACTIONS_RE = [(re.compile(p), r) for p, r in CONTRACTIONS]
 # Chat spellings of one word ("u", "thru"), time units and short month names: form only, so
@@ -185,7 +208,7 @@ WORD_ABBREVIATIONS = {
     "deg": "degrees", "veg": "vegetables", "veggies": "vegetables", "wknd": "weekend",
     # shortenings people type for a word or a term they mean in full
     "vit": "vitamin", "vits": "vitamins", "acct": "account", "accts": "accounts",
-    "2fa": "two-factor authentication",
+    "2fa": "2 factor authentication",  # as "two-factor" reads
     "mfa": "multi-factor authentication", "win10": "windows 10", "win11": "windows 11",
     "fridge": "refrigerator", "fav": "favorite", "fave": "favorite", "faves": "favorites",
     "pw": "password", "pwd": "password", "amt": "amount", "mgr": "manager",
