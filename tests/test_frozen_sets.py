@@ -172,6 +172,9 @@ FROZEN = {
     # a twenty-first (120 pairs) by another such helper, written at the start of the next
     # session (2026-12-06) before its first rule and frozen unread
     "recall_test24.jsonl": "47f195f2bfe99133e5de62736e494c12261f81e5e2afa5b5481c384f0a044f4d",
+    # a twenty-second (120 pairs) by another such helper, written after that session's first
+    # rule (it could not see it) and frozen unread
+    "recall_test25.jsonl": "e141dcd3df612e3372b628f9979838ff2ffccbc51a4950e37d43b2a51a461bd9",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -63,6 +63,7 @@ FROZEN = [
     DATA / "recall_test22.jsonl",
     DATA / "recall_test23.jsonl",
     DATA / "recall_test24.jsonl",
+    DATA / "recall_test25.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -224,6 +225,12 @@ PREDATING = {
     # look-alike, written 2026-11-27, shares its opening with one of its pairs (found by this
     # guard)
     "how do i get from the airport to",
+    # recall_test25.jsonl (a helper who read no code): the verifier tests' toddler question
+    # (written earlier on 2026-12-06) and the queued-question tests' sourdough starter
+    # (2026-12-04) are everyday questions of two of its pairs (found by this guard)
+    "what do i do if my toddler swallows a",
+    "what do i do if my toddler has swallowed a",
+    "how do i keep my sourdough starter alive while i",
 }
 
 
