@@ -123,6 +123,11 @@ SAME_BY_FORM = [
     ("Is a used car with about 150,000 km on it worth buying?",
      "is a used car w/ ~150k km on it worth buying"),
     ("What should I pack for a five-day hike?", "what should i pack for a 5 day hike"),
+    ("Is it normal for a kitten to eat 6 times a day?",
+     "is it normal for a kitten to eat like 6 times a day"),
+    ("Can I mix bleach and vinegar for cleaning grout?",
+     "can i mix bleach & vinegar for cleaning grout"),
+    ("When can I take the ferry to Skye?", "tell me when I can take the ferry to Skye"),
     ("How many grams of protein in 2 eggs?", "how many grams of protein in two eggs?"),
     ("What's the difference between TCP and UDP?", "What's the difference between UDP and TCP?"),
     ("Should I learn Rust or Go?", "Should I learn Go or Rust?"),  # symmetric
@@ -243,6 +248,18 @@ FOR_THE_JUDGE = [
     ("When is the best time to repot a bonsai?", "best time to repot a bonsai?"),
     # initials of units read back where the other question has them in full
     ("How many kilometres per litre does a scooter get?", "how many kpl does a scooter get?"),
+    # an arrow for "to", "while" for "when"; minutes asked in number are how long; a deadline
+    # asks when; a question word asked in place; a method asked of anyone ("would you")
+    ("What is the fastest way to get from Oslo airport to the city centre?",
+     "fastest way oslo airport -> city centre?"),
+    ("How do I keep my phone charged when hiking?", "How do I keep my phone charged while hiking?"),
+    ("How long should I poach a salmon fillet?",
+     "How many minutes should I poach a salmon fillet?"),
+    ("When is the deadline to register a car?", "What is the deadline to register a car?"),
+    ("What temperature should a hot tub be kept at?",
+     "A hot tub should be kept at what temperature?"),
+    ("How do I descale an espresso machine?", "How would you descale an espresso machine?"),
+    ("How do I fold a fitted sheet?", "explain how u fold a fitted sheet"),
     # what causes or makes a thing happen asks why it happens; how two things differ asks
     # what the difference is
     ("Why do my glasses fog up in the cold?", "What causes my glasses to fog up in the cold?"),
@@ -350,6 +367,11 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Can I retire with 500k saved?", "Can I retire with 50,000 saved?"),
         ("What should I invest in during my 20s?", "What should I invest in during my thirties?"),
         ("What should my 6yo wear to a wedding?", "What should my 16-year-old wear to a wedding?"),
+        # minutes of a rate are a count; "after" is not "while"
+        ("How long should I poach a salmon fillet?",
+         "How many minutes a day should I poach a salmon fillet?"),
+        ("How do I keep my phone charged when hiking?",
+         "How do I keep my phone charged after hiking?"),
         # a shared word under opposite markers, whatever else differs
         ("Is it safe to swim after eating?", "ok to swim before eating or nah"),
         ("How do I fly from Rome to Paris cheaply?", "How do I fly to Rome from Paris?"),

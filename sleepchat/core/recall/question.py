@@ -281,6 +281,8 @@ def _kind(words: list[str]) -> str:
         if clause_start and w in INTERJECTIONS:
             continue  # "ok so can you ...": the question starts after them
         if w == "how":
+            if _HOW_MANY_UNITS.match(" ".join(words[i + 1 : i + 5])):
+                return "how long"  # "how many minutes should I boil it", not "... a day"
             if nxt in SPECIFIC_HOW:
                 return f"how {nxt}"
             if _asks_difference(words, i):
@@ -288,6 +290,8 @@ def _kind(words: list[str]) -> str:
             if nxt == "frequently":
                 return "how often"
             return "why" if nxt == "come" else "how"
+        if w == "when" and _indirect_when(words, i):
+            return "when"  # "(tell me) when we can go": the question, asked indirectly
         if w == "when" and nxt not in AUX and nxt != "to":
             clause_start = False
             continue  # "when I arrive": a subordinate clause, not the question
@@ -314,6 +318,15 @@ def _kind(words: list[str]) -> str:
     if yesno:
         return "choice" if has_or else "yesno"
     return "other"
+
+
+def _indirect_when(words: list[str], i: int) -> bool:
+    """``words[i]`` opens the whole question as "when" + a person + a modal, an indirect
+    question."""
+    return (
+        i == 0 and words[1:2] != [] and words[1] in PERSON and words[2:3] != []
+        and words[2] in MODALS and words[3:4] != [","]
+    )
 
 
 def form_words(text: str) -> list[str]:
@@ -404,7 +417,12 @@ def _asks_difference(words: list[str], i: int) -> bool:
     return bool(_DIFFER & set(words[i + 1 : end]))
 
 
-_WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month"})
+_WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month", "deadline"})
+# "how many minutes" asks how long; "how many hours a day" asks how many, of a rate.
+_HOW_MANY_UNITS = re.compile(
+    r"(?:many|much) (?:seconds|minutes|hours|days|weeks|months|years|time)(?= |$)"
+    r"(?! (?:a|an|per|each|every|in a|in an|of)\b)"
+)
 _PRICE_NOUNS = frozenset({"price", "cost"})
 _PLACE_NOUNS = frozenset({"place", "city", "country"})
 # "..., worth it or nah?": a fragment the tag makes a yes/no question; so does "worth it"
@@ -439,6 +457,8 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
         lead = next((i for i, w in enumerate(words) if w not in CLAUSE_BREAKS), 0)
         if words[lead:lead + 1] in (["if"], ["whether"]):
             del words[lead]  # "tell me if I can ...": the question is "can I ..."
+    if kind == "when" and _indirect_when(words, 0):
+        words[1], words[2] = words[2], words[1]  # "when we can" asks "when can we"
     words, wh_marker = _wh_preposition(words, kind)
     q = Question(text, kind, None, 0, set(), set(), raw=list(words), wh_marker=wh_marker)
     clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)
@@ -569,6 +589,11 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         in_place = i + 3 >= j and not any(x in MARKERS or x in CLAUSE_BREAKS for x in between)
         if fronted or in_place:
             found = out.pop(i)  # pied-piped: "at what", "in which", "for how long"
+            if not fronted:  # asked in place: the words keep the order of the fronted question
+                start = max((k + 1 for k in range(i) if out[k] in CLAUSE_BREAKS), default=0)
+                phrase = out[i:j]
+                del out[i:j]
+                out[start:start] = phrase
             break
     else:
         # "what port does it listen on by default?": stranded before a closing phrase

@@ -251,15 +251,21 @@ def _shorthand(q: Question, other: Question, known: frozenset[str] = frozenset()
     content = {t.surface for t in q.tokens} | {t.surface for t in other.tokens}
     sm = difflib.SequenceMatcher(a=q.raw, b=other.raw, autojunk=False)
     for op, i1, i2, j1, j2 in sm.get_opcodes():
-        if op != "replace" or i2 - i1 != 1:
+        if op != "replace":
             continue
-        short, full = q.raw[i1], other.raw[j1:j2]
-        if j2 - j1 == 1 and _NUMBER_SHORTHAND.get(short) == full[0]:
-            words[i1] = full[0]
-            changed = True
-        elif {short, full[0], full[-1]} <= content and _abbreviates(short, full, known):
-            words[i1] = " ".join(full)
-            changed = True
+        # word for word ("ok 2 go" / "okay to go"), or one word for the words it stands for
+        if i2 - i1 == j2 - j1:
+            spans = [(i, (j1 + i - i1, j1 + i - i1 + 1)) for i in range(i1, i2)]
+        else:
+            spans = [(i1, (j1, j2))] if i2 - i1 == 1 else []
+        for i, (start, end) in spans:
+            short, full = q.raw[i], other.raw[start:end]
+            if len(full) == 1 and _NUMBER_SHORTHAND.get(short) == full[0]:
+                words[i] = full[0]
+                changed = True
+            elif {short, full[0], full[-1]} <= content and _abbreviates(short, full, known):
+                words[i] = " ".join(full)
+                changed = True
     return parse_words(q.text, words) if changed else q
 
 
@@ -584,14 +590,18 @@ def _generic_you(a: Question, b: Question) -> bool:
         return False
     you = a if a.persons == {"you"} else b
     raw = you.raw
-    if you.kind in ("yesno", "choice", "other") or "you" not in raw[2:]:
+    # "(explain) how you fold it": the question word right before "you"
+    start = 1 if raw[:1] == ["how"] else 2
+    if you.kind in ("yesno", "choice", "other") or "you" not in raw[start:]:
         return False  # "your" alone ("my mom" / "your mom") is someone's, not anyone's
-    first = raw.index("you", 2)
+    first = raw.index("you", start)
     after = [w for w in raw[first + 1 :] if w not in _HEDGES]
-    asked_before = any(w in WH for w in raw[: first - 1])
+    asked_before = any(w in WH for w in raw[: max(first - 1, 1)])
     duty = raw[first - 1] in _ARE_AUX and bool(after) and after[0] in _DUTY
+    # a method asked of anyone: "how would you store it", "how you fold it"
+    method = you.kind == "how" and raw[first - 1] in {"would", "how"}
     return (
-        (raw[first - 1] in _HOW_AUX or duty)
+        (raw[first - 1] in _HOW_AUX or duty or method)
         and asked_before
         and not (after and after[0] in _OWN_VIEW)
     )

@@ -167,6 +167,9 @@ CONTRACTIONS = [
     (r"(?<=\d) ?(?:yo|y/o)\b", " year-old"),
     (r"\b(year|month|week)s? old\b", r"\1-old"),
     (r"~\s*(?=\d)", "about "),  # "~100k miles"
+    (r"(?<=[a-z] )like (?=\d)", ""),  # "sleeps like 14 hours": a hedge
+    (r"(?<=[a-z]) & (?=[a-z])", " and "),
+    (r" ?-+> ?", " to "),  # "station -> hotel"
     (r"\b(\d+)k\b", r"\g<1>000"),  # thousands: "a 50k salary"
     # an age or an era by its decade, a number: "in my 20s", "in my twenties", "the 90s"
     *((rf"\b(my|your|his|her|their|our|the|early|mid|late)[ -]{d}0'?s\b", rf"\1 {d}0 decade")
@@ -294,7 +297,10 @@ MARKERS = _set(
     """
 )
 # Prepositions that govern the same way: "during a heatwave" is "in a heatwave".
-SAME_MARKER = {"during": "in", "into": "in", "onto": "on", "towards": "toward", "till": "until"}
+SAME_MARKER = {
+    "during": "in", "into": "in", "onto": "on", "towards": "toward", "till": "until",
+    "while": "when", "whenever": "when",  # "while camping" is "when camping"
+}
 # Relations that read the same both ways: after one of these (stemmed), "to", "with", "from",
 # "as" join two things like "and" does ("compare X to Y" = "compare Y to X").
 SYMMETRIC = frozenset({"compar", "comparison", "differ", "differen", "similar", "sam", "alik"})
