@@ -250,6 +250,8 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
     if near_spelling(x, y, known):
         return "spelt alike"
+    if known is not None and x not in known and y not in known and vowel_for_vowel(x, y, 5):
+        return "spelt alike"  # two rare words a vowel apart ("ileum" / "ilium"): no list knows
     if known is not None and x in known and y in known and derived(x, y):
         return "derived"
     return None
@@ -297,6 +299,14 @@ class _AnyOf:
 
     def __contains__(self, word: object) -> bool:
         return any(word in s for s in self.sets)
+
+
+def vowel_for_vowel(x: str, y: str, shortest: int = 6) -> bool:
+    """One vowel written for another, past the first letter, in a word of 6+ letters."""
+    if len(x) != len(y) or len(x) < shortest:
+        return False
+    diff = [i for i in range(len(x)) if x[i] != y[i]]
+    return len(diff) == 1 and diff[0] > 0 and x[diff[0]] in "aeiouy" and y[diff[0]] in "aeiouy"
 
 
 def near_spelling(x: str, y: str, lexicon: Container[str] | None) -> bool:

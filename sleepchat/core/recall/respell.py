@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sleepchat.core.recall.verify import load_lexicon, one_slip, vowel_for_vowel
+from sleepchat.core.recall.lined_up import vowel_for_vowel
+from sleepchat.core.recall.verify import load_lexicon, one_slip
 
 _WORD = re.compile(r"[A-Za-z]+")
 T = TypeVar("T")

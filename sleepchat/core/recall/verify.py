@@ -38,6 +38,7 @@ from sleepchat.core.recall.lined_up import (
     passives,
     unknown,
     unpaired_clash,
+    vowel_for_vowel,
 )
 from sleepchat.core.recall.narrower import narrowed, restricted
 from sleepchat.core.recall.question import (
@@ -215,14 +216,6 @@ def _swapped(x: str, y: str) -> bool:
         if len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]]:
             return x[diff[1]] == y[diff[0]]
     return one_slip(x, y)
-
-
-def vowel_for_vowel(x: str, y: str) -> bool:
-    """One vowel written for another, past the first letter, in a word of 6+ letters."""
-    if len(x) != len(y) or len(x) < 6:
-        return False
-    diff = [i for i in range(len(x)) if x[i] != y[i]]
-    return len(diff) == 1 and diff[0] > 0 and x[diff[0]] in "aeiouy" and y[diff[0]] in "aeiouy"
 
 
 def one_slip(x: str, y: str) -> bool:
