@@ -175,6 +175,9 @@ FROZEN = {
     # a twenty-second (120 pairs) by another such helper, written after that session's first
     # rule (it could not see it) and frozen unread
     "recall_test25.jsonl": "e141dcd3df612e3372b628f9979838ff2ffccbc51a4950e37d43b2a51a461bd9",
+    # a twenty-third (120 pairs) by another such helper, written after that session's third
+    # rule (it could not see them) and frozen unread
+    "recall_test26.jsonl": "ae5cf278d1b903013ba000712d601d5d564bfa1f78b3a396d6147eb03b47470b",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

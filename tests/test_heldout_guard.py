@@ -64,6 +64,7 @@ FROZEN = [
     DATA / "recall_test23.jsonl",
     DATA / "recall_test24.jsonl",
     DATA / "recall_test25.jsonl",
+    DATA / "recall_test26.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
