@@ -260,6 +260,12 @@ FOR_THE_JUDGE = [
      "A hot tub should be kept at what temperature?"),
     ("How do I descale an espresso machine?", "How would you descale an espresso machine?"),
     ("How do I fold a fitted sheet?", "explain how u fold a fitted sheet"),
+    # a particle, a modal closing an "if" clause are not the question's; quoted words are what is
+    # asked about, not how
+    ("What should I do if my kayak rolls over?", "What should I do if my kayak capsizes?"),
+    ("Where should I go if a toothache can't wait until Monday?",
+     "Where do I need to go if a toothache can't wait until Monday?"),
+    ("How do I say 'where is the exit' in Greek?", "Translate 'where is the exit' into Greek."),
     # what causes or makes a thing happen asks why it happens; how two things differ asks
     # what the difference is
     ("Why do my glasses fog up in the cold?", "What causes my glasses to fog up in the cold?"),

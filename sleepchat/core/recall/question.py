@@ -320,6 +320,16 @@ def _kind(words: list[str]) -> str:
     return "other"
 
 
+# Words quoted (the Welsh for 'who are you', said how): what is asked about, not how.
+_QUOTED = re.compile(r"\"[^\"]{1,80}\"|(?<!\w)'[^']{1,80}'(?!\w)|“[^”]{1,80}”")
+
+
+def _unquoted(expanded: str, fix: Callable[[str], str] | None) -> list[str]:
+    """The words of ``expanded`` with each quoted span one word, for the question's kind."""
+    words = _words(_QUOTED.sub(" quoted ", expanded))
+    return canonical([fix(w) for w in words] if fix is not None else words)
+
+
 def _indirect_when(words: list[str], i: int) -> bool:
     """``words[i]`` opens the whole question as "when" + a person + a modal, an indirect
     question."""
@@ -452,7 +462,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     if fix is not None:
         words = [fix(w) for w in words]
     words = canonical(words)
-    kind = _tagged(words, text)
+    kind = _tagged(_unquoted(expanded, fix) if _QUOTED.search(expanded) else words, text)
     if kind in {"yesno", "choice"} and _INDIRECT_YESNO.search(expand(text)):
         lead = next((i for i, w in enumerate(words) if w not in CLAUSE_BREAKS), 0)
         if words[lead:lead + 1] in (["if"], ["whether"]):
@@ -466,6 +476,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     symmetric = False  # the clause compares: "to"/"with" join like "and"
     causing = False  # after "what causes": the "to" before the effect's verb is not a marker
     negated: set[int] = set()  # indices into ``clause`` of words a negation negates
+    subordinate = False  # inside "if ...", "because ...", up to the next mark
     for i, w in enumerate(words):
         prev = words[i - 1] if i else ""
         nxt = words[i + 1] if i + 1 < len(words) else ""
@@ -473,7 +484,10 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             _close_clause(q, clause, n_clause, negated)
             clause, role, group, marker_run, symmetric = [], "", 0, False, False
             n_clause, negated = n_clause + 1, set()
+            subordinate = False
             continue
+        if w in SUBORDINATORS and not (w == "when" and nxt in AUX):
+            subordinate = True  # "... if someone can not breathe": not the question's modal
         if _new_clause(w, nxt, role, clause):
             _close_clause(q, clause, n_clause, negated)  # "if I use X does Y change": no comma
             clause, role, group, marker_run, symmetric = [], "", 0, False, False
@@ -507,7 +521,8 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
         elif w in ("though", "tho") and (nxt in CLAUSE_BREAKS or not nxt):
             continue
         elif w in MODALS:
-            q.modal = q.modal or MODALS[w]
+            if not subordinate:
+                q.modal = q.modal or MODALS[w]
             continue
         elif _dropped(w, nxt):
             continue
@@ -603,6 +618,12 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         # "How" is no preposition's object: one last in a how-question is a particle ("how do
         # I get it out", "how do I turn it off"), content like any particle.
         stranded = j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS
+        # "what should I do if my boat tips over": the "if" clause's particle, not the question's
+        asked = next((k for k, x in enumerate(out) if x in WH), 0)
+        stranded = stranded and not any(
+            out[k] in SUBORDINATORS and not (out[k] == "when" and out[k + 1] in AUX)
+            for k in range(asked + 1, j)
+        )
         # "... about to go out?", "... just starting out": a verb's particle, not "out of what"
         stranded = stranded and out[j] not in _PARTICLES_ONLY
         if stranded and (not kind.startswith("how") or out[j] == "for"):
