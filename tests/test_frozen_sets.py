@@ -178,6 +178,9 @@ FROZEN = {
     # a twenty-third (120 pairs) by another such helper, written after that session's third
     # rule (it could not see them) and frozen unread
     "recall_test26.jsonl": "ae5cf278d1b903013ba000712d601d5d564bfa1f78b3a396d6147eb03b47470b",
+    # a twenty-fourth (120 pairs) by another such helper, written after that session's fourth
+    # rule (it could not see them) and frozen unread
+    "recall_test27.jsonl": "96d96930f8a8fe652f257403e8a7f11da44205d2f0aa1583b750b46bd779cf04",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

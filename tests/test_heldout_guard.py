@@ -65,6 +65,7 @@ FROZEN = [
     DATA / "recall_test24.jsonl",
     DATA / "recall_test25.jsonl",
     DATA / "recall_test26.jsonl",
+    DATA / "recall_test27.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -165,6 +166,9 @@ REVIEWED |= {"celsius to kelvin"}
 # The table intent's phrasing (since 2026-12-03) and a document's "table of contents" (since
 # 2026-12-05), before recall_test23.jsonl was written (found by this guard; otherwise unread).
 REVIEWED |= {"make a table", "table of contents"}
+# The simpler intent's "for a five-year-old" (in the catalogue since 2026-12-03), before
+# recall_test27.jsonl was written (found by this guard; the set otherwise unread).
+REVIEWED |= {"for a five"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -232,6 +236,12 @@ PREDATING = {
     "what do i do if my toddler swallows a",
     "what do i do if my toddler has swallowed a",
     "how do i keep my sourdough starter alive while i",
+    # recall_test27.jsonl (a helper who read no code): three of the verifier tests' everyday
+    # questions (apple trees, a scarf, written earlier on 2026-12-06; an espresso machine, this
+    # session's, before the set) are everyday questions of its pairs (found by this guard)
+    "what is the best time to prune apple trees",
+    "how do i knit a scarf",
+    "how do i descale an espresso machine",
 }
 
 
