@@ -169,7 +169,7 @@ CONTRACTIONS = [
     (r"~\s*(?=\d)", "about "),  # "~100k miles"
     (r"(?<=[a-z] )like (?=\d)", ""),  # "sleeps like 14 hours": a hedge
     (r"(?<=[a-z]) & (?=[a-z])", " and "),
-    (r" ?-+> ?", " to "),  # "station -> hotel"
+    (r"(?<=[a-z]) -+> (?=[a-z])", " to "),  # "station -> hotel", not code's "f() -> int"
     (r"\b(\d+)k\b", r"\g<1>000"),  # thousands: "a 50k salary"
     # an age or an era by its decade, a number: "in my 20s", "in my twenties", "the 90s"
     *((rf"\b(my|your|his|her|their|our|the|early|mid|late)[ -]{d}0'?s\b", rf"\1 {d}0 decade")
