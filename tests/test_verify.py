@@ -114,8 +114,8 @@ SAME_BY_FORM = [
     ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
     ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),
     ("How long does it take to drive 100 miles?", "how long does it take to drive 100 mi"),
-    # a yes/no question asked indirectly; rates, thousands, decades and counts in compounds
-    # as people type them
+    # a yes/no or when-question asked indirectly; rates, thousands, decades, counts in
+    # compounds, "like" before a number and "&" as people type them
     ("Is it safe to eat raw oat flour?", "i wonder if it's safe to eat raw oat flour"),
     ("Is ten hours a week of guitar practice enough?", "is 10 hrs/wk of guitar practice enough"),
     ("What retirement savings should I have in my thirties?",
