@@ -302,7 +302,8 @@ class _AnyOf:
 
 
 def vowel_for_vowel(x: str, y: str, shortest: int = 6) -> bool:
-    """One vowel written for another, past the first letter, in a word of 6+ letters."""
+    """One vowel written for another, past the first letter, in a word of ``shortest``+
+    letters."""
     if len(x) != len(y) or len(x) < shortest:
         return False
     diff = [i for i in range(len(x)) if x[i] != y[i]]

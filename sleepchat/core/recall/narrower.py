@@ -46,6 +46,14 @@ def _purpose(added: list[str], content: set[str], other: list[str]) -> bool:
     )
 
 
+def _unclosed(words: list[str]) -> list[str]:
+    """``words`` without the marks that close the question."""
+    end = len(words)
+    while end and words[end - 1] in _END:
+        end -= 1
+    return words[:end]
+
+
 def narrowed(a: Question, b: Question) -> str:
     """The words one question adds that narrow what the other asks ("" when there are none):
     words right before a content word both hold ("a white leather sofa", "sweet potatoes", "my
@@ -56,11 +64,7 @@ def narrowed(a: Question, b: Question) -> str:
     short, long_ = sorted((a, b), key=lambda q: len(q.raw))
     content = {t.surface for t in long_.tokens}
     shared = content & {t.surface for t in short.tokens}
-    x, y = short.raw, long_.raw
-    while x and x[-1] in _END:
-        x = x[:-1]
-    while y and y[-1] in _END:
-        y = y[:-1]
+    x, y = _unclosed(short.raw), _unclosed(long_.raw)
     for tag, _, _, j1, j2 in difflib.SequenceMatcher(a=x, b=y, autojunk=False).get_opcodes():
         if tag == "insert" and j1 > 0 and j2 == len(y) and _purpose(y[j1:], content, x):
             return " ".join(y[j1:])

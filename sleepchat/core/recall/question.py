@@ -324,9 +324,9 @@ def _kind(words: list[str]) -> str:
 _QUOTED = re.compile(r"\"[^\"]{1,80}\"|(?<!\w)'[^']{1,80}'(?!\w)|“[^”]{1,80}”")
 
 
-def _unquoted(expanded: str, fix: Callable[[str], str] | None) -> list[str]:
-    """The words of ``expanded`` with each quoted span one word, for the question's kind."""
-    words = _words(_QUOTED.sub(" quoted ", expanded))
+def _read(expanded: str, fix: Callable[[str], str] | None) -> list[str]:
+    """The words of ``expanded``, closed-class typos fixed, numbers and units canonical."""
+    words = _words(expanded)
     return canonical([fix(w) for w in words] if fix is not None else words)
 
 
@@ -334,8 +334,8 @@ def _indirect_when(words: list[str], i: int) -> bool:
     """``words[i]`` opens the whole question as "when" + a person + a modal, an indirect
     question."""
     return (
-        i == 0 and words[1:2] != [] and words[1] in PERSON and words[2:3] != []
-        and words[2] in MODALS and words[3:4] != [","]
+        i == 0 and len(words) > 2 and words[1] in PERSON and words[2] in MODALS
+        and words[3:4] != [","]
     )
 
 
@@ -458,11 +458,10 @@ KIND_NOUNS = _WHEN_NOUNS | _PRICE_NOUNS | _PLACE_NOUNS | {"amount", "way", "meth
 def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     """``fix`` corrects a typo in a closed-class word (it knows the vocabulary)."""
     expanded = _strip_politeness(expand(text))
-    words = _words(expanded)
-    if fix is not None:
-        words = [fix(w) for w in words]
-    words = canonical(words)
-    kind = _tagged(_unquoted(expanded, fix) if _QUOTED.search(expanded) else words, text)
+    words = _read(expanded, fix)
+    # each quoted span one word for the kind: what is asked about, not how
+    unquoted = _QUOTED.sub(" quoted ", expanded)
+    kind = _tagged(_read(unquoted, fix) if unquoted != expanded else words, text)
     if kind in {"yesno", "choice"} and _INDIRECT_YESNO.search(expand(text)):
         lead = next((i for i, w in enumerate(words) if w not in CLAUSE_BREAKS), 0)
         if words[lead:lead + 1] in (["if"], ["whether"]):

@@ -176,11 +176,12 @@ class Verifier:
         a, b = self.parse(predicted), self.parse(asked)
         spelt = Spelling(self.lexicon, names(predicted) | names(asked), dictionary=self.dictionary)
         verdict = compare(a, b, self._typo, spelt)
-        read_a, read_b = _shorthand(a, b, self._common), _shorthand(b, a, self._common)
-        if not (verdict.same or verdict.judge) and (read_a is not a or read_b is not b):
+        if not (verdict.same or verdict.judge):
             # Shorthand read back only opens a pair the words as written veto; a pair the
             # judge weighs as written keeps its level ("nyc" for "new york city").
-            verdict = compare(read_a, read_b, self._typo, spelt)
+            read_a, read_b = _shorthand(a, b, self._common), _shorthand(b, a, self._common)
+            if read_a is not a or read_b is not b:
+                verdict = compare(read_a, read_b, self._typo, spelt)
         if verdict.same and not same_form(predicted, asked):
             return Verdict(False, ALIGNED, judge=True)
         return verdict
