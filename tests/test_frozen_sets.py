@@ -181,6 +181,9 @@ FROZEN = {
     # a twenty-fourth (120 pairs) by another such helper, written after that session's fourth
     # rule (it could not see them) and frozen unread
     "recall_test27.jsonl": "96d96930f8a8fe652f257403e8a7f11da44205d2f0aa1583b750b46bd779cf04",
+    # a twenty-fifth (120 pairs) by another such helper, written at the start of the next
+    # session (2026-12-06, before any of its changes) and frozen unread
+    "recall_test28.jsonl": "e96b2a923aed05dbd1185b49a545b4dea1f02944ecce3c648e9c8213754cba8c",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

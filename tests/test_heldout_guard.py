@@ -66,6 +66,7 @@ FROZEN = [
     DATA / "recall_test25.jsonl",
     DATA / "recall_test26.jsonl",
     DATA / "recall_test27.jsonl",
+    DATA / "recall_test28.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -242,6 +243,10 @@ PREDATING = {
     "what is the best time to prune apple trees",
     "how do i knit a scarf",
     "how do i descale an espresso machine",
+    # recall_test28.jsonl (a helper who read no code): the verifier tests' filler opening
+    # (written 2026-12-06, before the set) is a filler opening of one of its pairs (found by
+    # this guard)
+    "sorry if this is a silly question but how do i",
 }
 
 
