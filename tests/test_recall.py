@@ -70,8 +70,9 @@ FORM_ONLY = [
         "What's the difference between a tuple and a list?",
     ),
     ("Can you tell me when the party starts?", "can u tell me when the party starts pls"),
+    ("How often should I water the tomatos?", "How often should I water the tomatoes?"),
 ]
-# Rewordings beyond form (other words, stems, typos, synonyms, a modal): the word rules do not
+# Rewordings beyond form (other words, stems, synonyms, a modal): the word rules do not
 # veto them, so a judge decides; without one they are misses (a miss is cheaper than a false
 # hit). The frozen calibration is tests/test_recall_pairs.py.
 FOR_THE_JUDGE = [
@@ -85,7 +86,6 @@ FOR_THE_JUDGE = [
         "What is the difference between a list and a tuple?",
         "What's the difference between lists and tuples?",
     ),
-    ("How often should I water the tomatos?", "How often should I water the tomatoes?"),
 ]
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from sleepchat.core.recall.question import parse
-from sleepchat.core.recall.verify import Verifier, judge_kind, one_slip, same_form
+from sleepchat.core.recall.slips import one_slip
+from sleepchat.core.recall.verify import Verifier, judge_kind, same_form
 
 LOOK_ALIKES = {
     "direction": [
@@ -187,14 +188,31 @@ SAME_BY_FORM = [
      "I was wondering what a good way to season a wok is."),
 ]
 
+# Slips of the finger: a word no word list knows, one slip from the word the other question
+# has, is that word; with nothing else different the two are the same, no judge needed.
+SLIPS = [
+    ("How do I cancel my Netflix subscription?", "how do I cancle my netflix subscription"),
+    ("How long is the flight to Tokyo?", "how lnog is the flight to Tokyo?"),  # typo in "long"
+    ("What is the best time to prune apple trees?", "What is the best tmie to prune apple trees?"),
+    # a letter more that makes no word is a slip ("cape" / "cap" are two words)
+    ("How do I repot a potato plant?", "How do I repot a potatoe plant?"),
+    # a consonant doubled into no word at all is a slip ("hoping" / "hopping" are two words)
+    ("Why does my parrot sneeze after eating?", "Why does my parrot sneeze after eatting?"),
+    # several slips, and one in the predicted question
+    ("How do I defrost a freezer quickly?", "how do i defrsot a frezer quickyl"),
+    ("How do I thread a sewing machien?", "How do I thread a sewing machine?"),
+]
+
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a slip between two words the lists do not know: it may be two names ("kubectl" / "kubctl")
+    ("How do I install kubectl on a Mac?", "How do I install kubctl on a Mac?"),
+    # a slip plus another difference: still the judge's
+    ("How do I defrost a freezer?", "How can I defrsot the freezer?"),
     ("How do I reboot my modem?", "How can I reboot the modem?"),  # modal, "my" / "the"
     ("Could you tell me how to boil an egg?", "How do I boil an egg?"),  # "I" / none
     ("Please explain how DNS works.", "How does DNS work?"),  # works / work
     ("Do I need a passport to go to Peru?", "do i need a passport 2 go to peru"),
-    ("How do I cancel my Netflix subscription?", "how do I cancle my netflix subscription"),
-    ("How long is the flight to Tokyo?", "how lnog is the flight to Tokyo?"),  # typo in "long"
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
     ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
@@ -234,7 +252,6 @@ FOR_THE_JUDGE = [
      "What are the nutrients mostly provided by lentils?"),
     ("How much should I pay a dog walker?", "What is a fair amount to pay a dog walker?"),
     ("How do I get moss off a roof?", "What is the safest method to get moss off a roof?"),
-    ("What is the best time to prune apple trees?", "What is the best tmie to prune apple trees?"),
     # how often or how long I should do a thing: to my thing or to one, the same routine
     ("How long should I charge a new phone battery?",
      "how long should i charge my new phone battery"),
@@ -295,10 +312,6 @@ FOR_THE_JUDGE = [
     # a verb in the passive on one side: it moves after its object, the rest keeps its order
     ("How should I store a cut avocado?", "How should a cut avocado be stored?"),
     ("How do I compress a folder on Linux?", "On Linux, how can a folder be compressed?"),
-    # a letter more that makes no word is a slip ("cape" / "cap" are two words)
-    ("How do I repot a potato plant?", "How do I repot a potatoe plant?"),
-    # a consonant doubled into no word at all is a slip ("hoping" / "hopping" are two words)
-    ("Why does my parrot sneeze after eating?", "Why does my parrot sneeze after eatting?"),
     # a verb's particle closing the question is no question word's preposition
     ("What is a good camera to buy for a beginner?",
      "whats a good camera for me, im only starting out"),
@@ -326,12 +339,28 @@ def test_a_look_alike_is_refused_both_ways(verifier: Verifier, predicted: str, a
         assert verdict.reason
 
 
-@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM)
+@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM + SLIPS)
 def test_the_same_question_in_another_form_passes(
     verifier: Verifier, predicted: str, asked: str
 ) -> None:
     for a, b in ((predicted, asked), (asked, predicted)):
         assert verifier.check(a, b).same, verifier.check(a, b).reason
+
+
+@pytest.mark.parametrize(
+    "predicted, asked",
+    [
+        ("How long is the hiking trail?", "How long is the hiking trial?"),  # both words
+        ("How do I plant a lupin?", "How do I plant a lupine?"),  # both known, not slips
+        # a capitalised name is its own spelling
+        ("How do I share a board in Trello?", "How do I share a board in Trelo?"),
+    ],
+)
+def test_known_words_and_names_a_slip_apart_are_never_read_as_one(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    for a, b in ((predicted, asked), (asked, predicted)):
+        assert not verifier.check(a, b).same
 
 
 @pytest.mark.parametrize("predicted, asked", FOR_THE_JUDGE)
@@ -452,7 +481,7 @@ def test_without_a_vocabulary_nothing_counts_as_a_typo() -> None:
     assert not bare.check("How do I set the battery?", "How do I set the batery?").same
     assert bare.check("How do I set the battery?", "how do I set the battery").same
     typo = Verifier.default().check("How do I set the battery?", "How do I set the batery?")
-    assert not typo.same and typo.judge  # with a vocabulary a typo is the judge's to decide
+    assert typo.same  # with the word lists, a slip that makes no word is read as the word
 
 
 def test_a_question_is_taken_apart_into_kind_roles_and_slots() -> None:

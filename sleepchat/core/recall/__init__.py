@@ -30,7 +30,8 @@ from typing import Literal
 from sleepchat.core.models import Prediction
 from sleepchat.core.ports import Embedder, Judge, Ranker
 from sleepchat.core.recall.question import compatible_kinds, expand, kind_of, stem
-from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier, one_slip
+from sleepchat.core.recall.slips import one_slip
+from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier
 from sleepchat.core.recall.wordlists import SPECIFIC_HOW
 from sleepchat.errors import one_line
 

@@ -25,7 +25,8 @@ from sleepchat.core.recall.followups import (
     table_of,
     vocabulary,
 )
-from sleepchat.core.recall.respell import read_as_typed_or_respelled, words_of
+from sleepchat.core.recall.respell import read_as_typed_or_respelled
+from sleepchat.core.recall.slips import words_of
 
 INSTALL = "install"
 USAGE = "usage"

@@ -21,7 +21,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sleepchat.core.recall.respell import read_as_typed_or_respelled, words_of
+from sleepchat.core.recall.respell import read_as_typed_or_respelled
+from sleepchat.core.recall.slips import words_of
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from sleepchat.core.recall.question import Question, Token, spelling
+from sleepchat.core.recall.slips import vowel_for_vowel
 
 
 @dataclass(frozen=True)
@@ -299,15 +300,6 @@ class _AnyOf:
 
     def __contains__(self, word: object) -> bool:
         return any(word in s for s in self.sets)
-
-
-def vowel_for_vowel(x: str, y: str, shortest: int = 6) -> bool:
-    """One vowel written for another, past the first letter, in a word of ``shortest``+
-    letters."""
-    if len(x) != len(y) or len(x) < shortest:
-        return False
-    diff = [i for i in range(len(x)) if x[i] != y[i]]
-    return len(diff) == 1 and diff[0] > 0 and x[diff[0]] in "aeiouy" and y[diff[0]] in "aeiouy"
 
 
 def near_spelling(x: str, y: str, lexicon: Container[str] | None) -> bool:

@@ -9,35 +9,13 @@ one word the catalogue is written with is read as that word; a real word is neve
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sleepchat.core.recall.lined_up import vowel_for_vowel
-from sleepchat.core.recall.verify import load_lexicon, one_slip
+from sleepchat.core.recall.slips import respelled
+from sleepchat.core.recall.verify import load_lexicon
 
-_WORD = re.compile(r"[A-Za-z]+")
 T = TypeVar("T")
-
-
-def words_of(texts: Iterable[str]) -> frozenset[str]:
-    """The words ``texts`` are written with (a catalogue's vocabulary)."""
-    return frozenset(w.lower() for t in texts for w in _WORD.findall(t))
-
-
-def respelled(text: str, vocabulary: frozenset[str], keep: Iterable[str] = ()) -> str:
-    """``text`` with each typo of a ``vocabulary`` word written as that word; ``keep``: names
-    (a file's) left as they are."""
-    kept = words_of(keep)
-
-    def fixed(m: re.Match[str]) -> str:
-        word = m.group(0).lower()
-        if word in vocabulary or word in kept or word in load_lexicon():
-            return m.group(0)
-        near = [v for v in vocabulary if one_slip(word, v) or vowel_for_vowel(word, v)]
-        return near[0] if len(near) == 1 else m.group(0)
-
-    return _WORD.sub(fixed, text)
 
 
 def read_as_typed_or_respelled(
@@ -46,6 +24,8 @@ def read_as_typed_or_respelled(
     """What ``read`` finds in ``text`` as typed, else in ``text`` with its typos of
     ``vocabulary`` words respelt (``keep``: names left as they are)."""
     found = read(text)
-    if found is None and (fixed := respelled(text, vocabulary, keep)) != text:
-        found = read(fixed)
+    if found is None:
+        fixed = respelled(text, vocabulary, load_lexicon().__contains__, keep)
+        if fixed != text:
+            found = read(fixed)
     return found

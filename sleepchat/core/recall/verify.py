@@ -13,7 +13,9 @@ paraphrases there (a swapped direction is 0.997 cosine), so this check decides, 
   decide which pairs are worth asking (those that still line up word for word after them), never
   that a pair is the same: "hop" and "hope" stem alike, a product name missing from the
   vocabulary looks like a typo of another, not every "resolve" is "fix". Without a judge such a
-  pair is a miss.
+  pair is a miss. One exception: a word neither word list knows, one slip of the finger from
+  the known word the other question has ("recomended"), is that word; a pair that differs in
+  nothing else is the same.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from sleepchat.core.recall.lined_up import (
     passives,
     unknown,
     unpaired_clash,
-    vowel_for_vowel,
 )
 from sleepchat.core.recall.narrower import narrowed, restricted
 from sleepchat.core.recall.question import (
@@ -53,6 +54,7 @@ from sleepchat.core.recall.question import (
     spelling,
     stem,
 )
+from sleepchat.core.recall.slips import one_slip, respelled, vowel_for_vowel, words_of
 from sleepchat.core.recall.wordlists import (
     AUX,
     CLAUSE_BREAKS,
@@ -183,8 +185,24 @@ class Verifier:
             if read_a is not a or read_b is not b:
                 verdict = compare(read_a, read_b, self._typo, spelt)
         if verdict.same and not same_form(predicted, asked):
+            if self._slipped(predicted, asked) or self._slipped(asked, predicted):
+                return SAME
             return Verdict(False, ALIGNED, judge=True)
         return verdict
+
+    def _slipped(self, right: str, typed: str) -> bool:
+        """``typed`` is ``right`` in form once each of its words that no word list knows is
+        read as the known word of ``right`` it is one slip from ("recomended" / "recommended").
+        Both lists must not know it: "pears" is no typo of "pearls", "chai" none of "chia"
+        (an unknown word on both sides stays the judge's), nor is a name a typo."""
+        if self.lexicon is None:
+            return False
+        vocabulary = frozenset(w for w in words_of([right]) - names(right) if self._known(w))
+        fixed = respelled(typed, vocabulary, self._known, keep=names(typed))
+        return fixed != typed and same_form(right, fixed)
+
+    def _known(self, word: str) -> bool:
+        return word in self.dictionary or (self.lexicon is not None and word in self.lexicon)
 
     def _typo(self, x: str, y: str) -> bool:
         """A misspelling: at least one of the two is not a word (two words are two words).
@@ -198,18 +216,6 @@ class Verifier:
         return one_slip(x, y) or (known == 1 and vowel_for_vowel(x, y))
 
 
-_KEYBOARD = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-
-
-def _adjacent(a: str, b: str) -> bool:
-    """Neighbouring keys on a QWERTY keyboard (a slip of the finger, not another vowel)."""
-    rows = {c: (r, i) for r, row in enumerate(_KEYBOARD) for i, c in enumerate(row)}
-    if a not in rows or b not in rows:
-        return False
-    (ra, ia), (rb, ib) = rows[a], rows[b]
-    return abs(ra - rb) <= 1 and abs(ia - ib) <= 1 and (ra, ia) != (rb, ib)
-
-
 def _swapped(x: str, y: str) -> bool:
     """Two neighbouring letters swapped (or one slip in a longer word): "hwo", "wehn"."""
     if (len(x) == len(y) >= 3 and x[0] == y[0]) or len(x) == len(y) == 3:
@@ -217,22 +223,6 @@ def _swapped(x: str, y: str) -> bool:
         if len(diff) == 2 and diff[1] == diff[0] + 1 and x[diff[0]] == y[diff[1]]:
             return x[diff[1]] == y[diff[0]]
     return one_slip(x, y)
-
-
-def one_slip(x: str, y: str) -> bool:
-    """One inserted, dropped or swapped letter, or one replaced by a neighbouring key; never
-    the first letter (a different first letter or prefix makes a different word:
-    typical/atypical, heat/preheat) and never in a short word."""
-    if x == y or x[:1] != y[:1] or abs(len(x) - len(y)) > 1:
-        return False
-    short = min(len(x), len(y))
-    if len(x) == len(y):
-        diff = [i for i in range(len(x)) if x[i] != y[i]]
-        if len(diff) == 2 and diff[1] == diff[0] + 1:
-            return short >= 4 and x[diff[0]] == y[diff[1]] and x[diff[1]] == y[diff[0]]
-        return len(diff) == 1 and short >= 5 and _adjacent(x[diff[0]], y[diff[0]])
-    s, long_ = (x, y) if len(x) < len(y) else (y, x)
-    return short >= 5 and any(long_[:i] + long_[i + 1 :] == s for i in range(1, len(long_)))
 
 
 def _shorthand(q: Question, other: Question, known: frozenset[str] = frozenset()) -> Question:
