@@ -203,6 +203,15 @@ SLIPS = [
     ("How do I thread a sewing machien?", "How do I thread a sewing machine?"),
 ]
 
+# A modal that only makes the question polite or hypothetical asks what the plain one asks.
+POLITE_MODALS = [
+    ("How can I reseal a bathtub?", "How could I reseal a bathtub?"),
+    ("How do I wire a dimmer switch?", "how would i wire a dimmer switch"),
+    ("How long does it take for plaster to dry?", "How long will it take for plaster to dry?"),
+    ("What happens if I overwater a cactus?", "What will happen if I overwater a cactus?"),
+    ("Can I compost citrus peels?", "Could I compost citrus peels?"),
+]
+
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
     # a slip between two words the lists do not know: it may be two names ("kubectl" / "kubctl")
@@ -240,7 +249,6 @@ FOR_THE_JUDGE = [
     ("My cat broke a vase, are the shards dangerous to her?",
      "My cat has broken a vase, are the shards dangerous to her?"),
     ("How long does paint take to dry?", "How long will paint take to dry?"),
-    ("What happens if I skip a dose?", "What will happen if I skip a dose?"),
     # a marker dropped as its word turns modifier or subject; "what amount" and "the best
     # method to" ask how much and how; a slip in the noun that makes a what-question "when"
     ("How do I charge a phone with a weak battery?",
@@ -339,7 +347,7 @@ def test_a_look_alike_is_refused_both_ways(verifier: Verifier, predicted: str, a
         assert verdict.reason
 
 
-@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM + SLIPS)
+@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM + SLIPS + POLITE_MODALS)
 def test_the_same_question_in_another_form_passes(
     verifier: Verifier, predicted: str, asked: str
 ) -> None:
@@ -352,6 +360,9 @@ def test_the_same_question_in_another_form_passes(
     [
         ("How long is the hiking trail?", "How long is the hiking trial?"),  # both words
         ("How do I plant a lupin?", "How do I plant a lupine?"),  # both known, not slips
+        # "could ... have" asks about a past
+        ("Can I avoid the late fee?", "Could I have avoided the late fee?"),
+        ("How do I know the tyre is flat?", "How would I have known the tyre was flat?"),
         # a capitalised name is its own spelling
         ("How do I share a board in Trello?", "How do I share a board in Trelo?"),
     ],

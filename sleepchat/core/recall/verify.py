@@ -850,6 +850,7 @@ def same_form(a: str, b: str) -> bool:
     """The same question written differently in form only (see ``form``), with the two sides
     of "A or B" ("A vs B", "between A and B") swapped, or with a phrase moved whole from the
     front to the end ("In winter, how should I feed hens?")."""
+    a, b = _plain_modals(a), _plain_modals(b)
     fa, fb = form(a), form(b)
     if fa == fb:
         return True
@@ -861,6 +862,23 @@ def same_form(a: str, b: str) -> bool:
         return True
     joins = [k for k, w in enumerate(fa) if w in _SWAP or (w == "and" and "between" in fa[:k])]
     return any(_sides_swapped(fa, k, fb) for k in joins)
+
+
+# A modal that only makes the question polite or hypothetical asks what the plain one asks:
+# "could I" / "can I" (not "could I have": a past), "how would I" / "how do I", "how long will
+# it take" / "how long does it take", "what will happen" / "what happens".
+_MODALS = (
+    (re.compile(r"\bcould (i|you|we|one)\b(?! have\b)", re.IGNORECASE), r"can \1"),
+    (re.compile(r"\bhow would (i|you|we|one)\b(?! have\b)", re.IGNORECASE), r"how do \1"),
+    (re.compile(r"\bhow (long|much) will (it|this|that)\b", re.IGNORECASE), r"how \1 does \2"),
+    (re.compile(r"\bwhat will happen\b", re.IGNORECASE), "what happens"),
+)
+
+
+def _plain_modals(text: str) -> str:
+    for pattern, plain in _MODALS:
+        text = pattern.sub(plain, text)
+    return text
 
 
 # A phrase before the question, its marker and words kept whole: moved to the end it says the
