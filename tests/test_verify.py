@@ -212,6 +212,18 @@ POLITE_MODALS = [
     ("Can I compost citrus peels?", "Could I compost citrus peels?"),
 ]
 
+# A hope for help, a sign-off and "go about" + a gerund wrap a question without changing it.
+WRAPPED = [
+    ("How do I renew a fishing licence?",
+     "Good morning, I hope you could help me out. How do I renew a fishing licence? Thanks!"),
+    ("Is it worth buying a dehumidifier for a basement?",
+     "Good evening, I hope you can help me, is it worth buying a dehumidifier for a basement?"),
+    ("How do I patch a bike tube?", "Hi! How do I patch a bike tube? Cheers."),
+    ("How do I patch a bike tube?", "how would I go about patching a bike tube"),
+    ("How do I request an old payslip?",
+     "So how do I actually go about requesting an old payslip?"),
+]
+
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
     # a slip between two words the lists do not know: it may be two names ("kubectl" / "kubctl")
@@ -347,7 +359,7 @@ def test_a_look_alike_is_refused_both_ways(verifier: Verifier, predicted: str, a
         assert verdict.reason
 
 
-@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM + SLIPS + POLITE_MODALS)
+@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM + SLIPS + POLITE_MODALS + WRAPPED)
 def test_the_same_question_in_another_form_passes(
     verifier: Verifier, predicted: str, asked: str
 ) -> None:
@@ -360,6 +372,8 @@ def test_the_same_question_in_another_form_passes(
     [
         ("How long is the hiking trail?", "How long is the hiking trial?"),  # both words
         ("How do I plant a lupin?", "How do I plant a lupine?"),  # both known, not slips
+        # "cheers" inside the question is a word
+        ("How do you say cheers in Swedish?", "How do you say thanks in Swedish?"),
         # "could ... have" asks about a past
         ("Can I avoid the late fee?", "Could I have avoided the late fee?"),
         ("How do I know the tyre is flat?", "How would I have known the tyre was flat?"),

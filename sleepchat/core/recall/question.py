@@ -349,7 +349,8 @@ def form_words(text: str) -> list[str]:
 def request_verbs(text: str) -> list[str]:
     """The answer-shaping verbs of the request formulas ``form_words`` strips, sorted."""
     text = expand(text, form_only=True)
-    spans = [m.group(0) for m in POLITE_RE.finditer(text)]
+    # "I hope you can help" asks for no answer of a shape: its "help" is no request verb
+    spans = [m.group(0) for m in POLITE_RE.finditer(text) if "hope" not in m.group(0).split()]
     for part in re.split(r"[,;:?!.]", HEDGE_RE.sub(" , ", POLITE_RE.sub(" , ", text))):
         m = REQUEST_RE.match(part.strip())
         if m:

@@ -896,18 +896,30 @@ _WALK_THROUGH = re.compile(
     r"^\s*(?:please\s+)?(?:walk|talk|take) me through\s+(\w+)ing\b(.*)$", re.IGNORECASE
 )
 _SHOW_HOW = re.compile(r"^\s*(?:please\s+)?show me how to\s+(.*)$", re.IGNORECASE)
+# "How do I go about renewing it" asks how to renew it.
+_GO_ABOUT = re.compile(
+    r"^(.*?\bhow (?:do|can|should) (?:i|you|we|one))(?: \w+ly| actually| just)?"
+    r" (?:go|set) about (\w+)ing\b(.*)$",
+    re.IGNORECASE,
+)
 
 
 def _how_do_i(text: str) -> list[str]:
-    """``text`` as "how do I ...", when it asks to be walked through or shown how: each way the
-    gerund's verb may be spelt ("chang-ing": chang, change), for the other side to confirm."""
+    """``text`` as "how do I ...", when it asks to be walked through or shown how, or how to go
+    about a thing: each way the gerund's verb may be spelt, for the other side to confirm."""
     if m := _SHOW_HOW.match(text):
         return [f"how do I {m.group(1)}"]
     if m := _WALK_THROUGH.match(text):
-        root, rest = m.group(1), m.group(2)
-        verbs = {root, root + "e"} | ({root[:-1]} if root[-2:-1] == root[-1:] else set())
-        return [f"how do I {verb}{rest}" for verb in sorted(verbs)]
+        return [f"how do I {verb}{m.group(2)}" for verb in _gerund_roots(m.group(1))]
+    if m := _GO_ABOUT.match(text):
+        return [f"{m.group(1)} {verb}{m.group(3)}" for verb in _gerund_roots(m.group(2))]
     return []
+
+
+def _gerund_roots(root: str) -> list[str]:
+    """Each way the verb of "<root>ing" may be spelt: "chang" is change, "gett" get."""
+    verbs = {root, root + "e"} | ({root[:-1]} if root[-2:-1] == root[-1:] else set())
+    return sorted(verbs)
 
 
 def _fronted_to_end(text: str) -> str:

@@ -21,6 +21,7 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"i(?:'m| am| was) (?:just |really |kind of |sort of |kinda |sorta )?curious"
     r"(?: about this| to know)?",
     r"(?:i )?hope you(?:'re| are) (?:doing )?(?:well|good|ok(?:ay)?)(?: today)?",
+    r"(?:i )?hope you (?:can|could|might) help(?: me| us)?(?: out)?(?: with (?:this|something))?",
     r"i wonder(?: if| whether)?(?: you could| you can)?",
     r"i(?:'ve| have) been (?:thinking|wondering)(?: about (?:it|this|that))?",
     r"i was hoping(?: that)?(?: you (?:could|can|would|might))?",
@@ -61,6 +62,8 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?:does )?any(?:one|body) know",
     r"(?:please|kindly) advise",
     r"many thanks",
+    r"cheers(?=\s*[!.]*\s*$)",  # a sign-off closing the message; elsewhere a word
+    r"(?:go|set) about(?= \w+ing\b)",  # "how do I go about renewing ..."
     r"hi there",
     # Negated hedges about the asker, not the question: "I'm not quite sure - is honey vegan?",
     # "I really have no clue: why...", "hope it isn't a naive one, but...". A clause of their
