@@ -226,6 +226,12 @@ WRAPPED = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # "at" a measure only repeats the question word's noun; "from" too for an age
+    ("What humidity should a cigar humidor be at?", "What humidity should a cigar humidor be?"),
+    ("What speed should a ceiling fan run at in winter?",
+     "What speed should a ceiling fan run in winter?"),
+    ("At what age can a puppy start obedience classes?",
+     "A puppy can start obedience classes from what age?"),
     # a slip between two words the lists do not know: it may be two names ("kubectl" / "kubctl")
     ("How do I install kubectl on a Mac?", "How do I install kubctl on a Mac?"),
     # a slip plus another difference: still the judge's

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sleepchat.core.recall.slips import one_slip
 from sleepchat.core.recall.wordlists import (
     ABBREVIATIONS,
     AUX,
@@ -592,6 +593,7 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         return words, ""
     out = list(words)
     found = ""
+    head: list[str] = []  # the words after the question word
     j = len(out) - 1
     while j > 0 and out[j] in CLAUSE_BREAKS:
         j -= 1
@@ -604,6 +606,7 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         in_place = i + 3 >= j and not any(x in MARKERS or x in CLAUSE_BREAKS for x in between)
         if fronted or in_place:
             found = out.pop(i)  # pied-piped: "at what", "in which", "for how long"
+            head = out[i + 1 : i + 3]
             if not fronted:  # asked in place: the words keep the order of the fronted question
                 start = max((k + 1 for k in range(i) if out[k] in CLAUSE_BREAKS), default=0)
                 phrase = out[i:j]
@@ -628,9 +631,28 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         stranded = stranded and out[j] not in _PARTICLES_ONLY
         if stranded and (not kind.startswith("how") or out[j] == "for"):
             found = out.pop(j)  # stranded at the end: "what ... at?"
+            head = out[asked + 1 : asked + 3]
     if found == "for" and kind.startswith("how "):
         found = ""
+    if found in ("at", "from") and _at_a_measure(head, found):
+        found = ""
     return out, SAME_MARKER.get(found, found)
+
+
+# A value a thing is set, kept or done at: the "at" before or after a question word that asks
+# for a temperature, a humidity or a speed only repeats what the noun asks.
+_MEASURES = frozenset({
+    "temperature", "temp", "humidity", "speed", "pressure", "level", "setting", "height",
+    "altitude", "age", "rate", "angle", "depth", "heat", "frequency",
+})
+
+
+def _at_a_measure(head: list[str], found: str) -> bool:
+    """The question word's noun, within its next two words, is a measure (a temperature, an
+    age, a speed) or a slip of one; "from" only for an age: the youngest age a thing may start
+    is the age it starts at."""
+    noun = next((w for w in head if w in _MEASURES or any(one_slip(w, m) for m in _MEASURES)), "")
+    return bool(noun) and (found == "at" or noun == "age")
 
 
 # The prepositions a question word leaves at the end of its clause ("which port does it listen
