@@ -184,6 +184,9 @@ FROZEN = {
     # a twenty-fifth (120 pairs) by another such helper, written at the start of the next
     # session (2026-12-06, before any of its changes) and frozen unread
     "recall_test28.jsonl": "e96b2a923aed05dbd1185b49a545b4dea1f02944ecce3c648e9c8213754cba8c",
+    # a twenty-sixth (120 pairs) by another such helper, written after that session's first
+    # three recall rules (it could not see them) and frozen unread
+    "recall_test29.jsonl": "5121f954cae6ea6eeb041158ee532a4cf5aa4ec12497f0060d9a03b25f0521f3",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
