@@ -37,6 +37,8 @@ LOOK_ALIKES = {
         ("Is 1 TB enough for photos?", "Is 1 GB enough for photos?"),
         ("Is a 100 Mbps line fast?", "Is a 100 Kbps line fast?"),
         ("Is $50 a good budget?", "Is 50 euros a good budget?"),
+        # a unit's letters are never read as another unit's name
+        ("How many megabytes fit on a DVD?", "How many megabits fit on a DVD?"),
     ],
     "negation and opposites": [
         ("How do I enable dark mode?", "How do I disable dark mode?"),
@@ -226,6 +228,9 @@ WRAPPED = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a unit's letters with no number before them may stand for a word the other has there
+    ("What's the keyboard shortcut to undo in Figma?", "what's the kb shortcut to undo in figma"),
+    ("How do I open Microsoft Excel in safe mode?", "how do i open ms excel in safe mode"),
     # "at" a measure only repeats the question word's noun; "from" too for an age
     ("What humidity should a cigar humidor be at?", "What humidity should a cigar humidor be?"),
     ("What speed should a ceiling fan run at in winter?",

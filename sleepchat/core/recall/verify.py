@@ -247,18 +247,25 @@ def _shorthand(q: Question, other: Question, known: frozenset[str] = frozenset()
             if len(full) == 1 and _NUMBER_SHORTHAND.get(short) == full[0]:
                 words[i] = full[0]
                 changed = True
-            elif {short, full[0], full[-1]} <= content and _abbreviates(short, full, known):
+            elif {short, full[0], full[-1]} <= content and _abbreviates(
+                short, full, known, measured=i > 0 and q.raw[i - 1][:1].isdigit()
+            ):
                 words[i] = " ".join(full)
                 changed = True
     return parse_words(q.text, words) if changed else q
 
 
-def _abbreviates(short: str, full: list[str], known: frozenset[str]) -> bool:
+def _abbreviates(
+    short: str, full: list[str], known: frozenset[str], measured: bool = False
+) -> bool:
     """``short`` is typed for ``full``: its initials, or a much shorter start of one word
     ("trad") or its consonants in order ("hwy"). Never a common word ("win" is not "windows"),
-    a word of its own ("vegan" is not "vegetarian") or a unit, whose shorthand is another
-    unit ("mb" is not "megabit")."""
-    if not short.isalpha() or len(short) < 2 or short in known or short in UNIT_NAMES:
+    a word of its own ("vegan" is not "vegetarian"), a unit after a number (``measured``) or
+    one read for another unit ("mb" is not "megabit"); a unit's letters with no number before
+    them may stand for a word ("a kb shortcut", a keyboard's)."""
+    if not short.isalpha() or len(short) < 2 or short in known:
+        return False
+    if short in UNIT_NAMES and (measured or any(_unit_word(w) for w in full)):
         return False
     if len(full) > 1 or any(w in UNIT_NAMES for w in full):
         return len(full) == len(short) > 1 and "".join(w[0] for w in full) == short
@@ -269,6 +276,14 @@ def _abbreviates(short: str, full: list[str], known: frozenset[str]) -> bool:
         return True
     letters = iter(word)
     return sum(c in "aeiou" for c in short) <= 1 and all(c in letters for c in short)
+
+
+# The roots of unit names a metric prefix makes another unit of ("megabit", "kilolitre").
+_UNIT_ROOTS = ("byte", "bit", "meter", "metre", "gram", "liter", "litre", "watt", "hertz", "volt")
+
+
+def _unit_word(word: str) -> bool:
+    return word in UNIT_NAMES or any(root in word for root in _UNIT_ROOTS)
 
 
 def parse_words(text: str, words: list[str]) -> Question:
