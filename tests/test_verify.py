@@ -228,6 +228,8 @@ WRAPPED = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # "what would cause" asks why, as "what causes" does
+    ("What causes a ceiling fan to wobble?", "What would cause a ceiling fan to wobble?"),
     # a unit's letters with no number before them may stand for a word the other has there
     ("What's the keyboard shortcut to undo in Figma?", "what's the kb shortcut to undo in figma"),
     ("How do I open Microsoft Excel in safe mode?", "how do i open ms excel in safe mode"),

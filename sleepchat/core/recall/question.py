@@ -415,10 +415,15 @@ _DIFFER = frozenset({"differ", "different", "differs"})
 
 def _causing(words: list[str], i: int) -> bool:
     """``words[i]`` ("what") opens a question on the cause: "what causes", "what is causing",
-    "what might be causing" (not "what cause should I support?": a noun there)."""
+    "what might be causing", a modal before "cause" or "make" (not "what cause should I
+    support?": a noun there)."""
     after = words[i + 1 : i + 4]
     if after[:1] and after[0] in {"causes", "caused", "makes", "made"}:
         return True
+    if after[:1] and (after[0] in MODALS or after[0] == "would") and after[1:2] in (
+        ["cause"], ["make"]
+    ):
+        return True  # the modal makes it no other question
     verb = next((w for w in after if w in {"causing", "making"}), "")
     return bool(verb) and all(w in AUX or w in MODALS for w in after[: after.index(verb)])
 
