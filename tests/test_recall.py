@@ -71,6 +71,7 @@ FORM_ONLY = [
     ),
     ("Can you tell me when the party starts?", "can u tell me when the party starts pls"),
     ("How often should I water the tomatos?", "How often should I water the tomatoes?"),
+    ("How do I install the dependencies?", "how to install dependencies"),
 ]
 # Rewordings beyond form (other words, stems, synonyms, a modal): the word rules do not
 # veto them, so a judge decides; without one they are misses (a miss is cheaper than a false
@@ -79,7 +80,6 @@ FOR_THE_JUDGE = [
     ("How long should I bake the cake?", "How long do I bake the cake for?"),
     ("What time does the party start?", "When does the party start?"),
     ("How do I reset my printer?", "How can I reset the printer?"),
-    ("How do I install the dependencies?", "how to install dependencies"),
     ("When is the best time to plant garlic?", "What's the best time to plant garlic?"),
     ("How do I begin the presentation?", "How should I start my presentation?"),
     (

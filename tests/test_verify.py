@@ -205,9 +205,18 @@ SLIPS = [
     ("How do I thread a sewing machien?", "How do I thread a sewing machine?"),
 ]
 
-# A modal that only makes the question polite or hypothetical asks what the plain one asks.
+# A modal that only makes the question polite or hypothetical asks what the plain one asks, and
+# the asker's own "how do I" or "what should I" what the infinitive asks ("how to", "what to").
 POLITE_MODALS = [
     ("How can I reseal a bathtub?", "How could I reseal a bathtub?"),
+    ("Could you tell me how to boil an egg?", "How do I boil an egg?"),
+    ("How do I descale an espresso machine?", "How would you descale an espresso machine?"),
+    ("How should I season a carbon steel pan?", "how to season a carbon steel pan"),
+    ("What should I do if my pilot light goes out?", "What do I do if my pilot light goes out?"),
+    ("When should I aerate a lawn?", "Tell me when to aerate a lawn."),
+    ("How do I oil a bike chain?",
+     "Hi there, hope you are doing well. I was just wondering, would you know how to oil a "
+     "bike chain?"),
     ("How do I wire a dimmer switch?", "how would i wire a dimmer switch"),
     ("How long does it take for plaster to dry?", "How long will it take for plaster to dry?"),
     ("What happens if I overwater a cactus?", "What will happen if I overwater a cactus?"),
@@ -242,9 +251,8 @@ FOR_THE_JUDGE = [
     # a slip between two words the lists do not know: it may be two names ("kubectl" / "kubctl")
     ("How do I install kubectl on a Mac?", "How do I install kubctl on a Mac?"),
     # a slip plus another difference: still the judge's
-    ("How do I defrost a freezer?", "How can I defrsot the freezer?"),
+    ("How do I defrost a freezer?", "How do I thaw out a frezer?"),
     ("How do I reboot my modem?", "How can I reboot the modem?"),  # modal, "my" / "the"
-    ("Could you tell me how to boil an egg?", "How do I boil an egg?"),  # "I" / none
     ("Please explain how DNS works.", "How does DNS work?"),  # works / work
     ("Do I need a passport to go to Peru?", "do i need a passport 2 go to peru"),
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
@@ -308,7 +316,6 @@ FOR_THE_JUDGE = [
     ("When is the deadline to register a car?", "What is the deadline to register a car?"),
     ("What temperature should a hot tub be kept at?",
      "A hot tub should be kept at what temperature?"),
-    ("How do I descale an espresso machine?", "How would you descale an espresso machine?"),
     ("How do I fold a fitted sheet?", "explain how u fold a fitted sheet"),
     # a particle, a modal closing an "if" clause are not the question's; quoted words are what is
     # asked about, not how
@@ -336,10 +343,6 @@ FOR_THE_JUDGE = [
     # shortenings of a word or a term
     ("How can I switch on two-factor authentication for a bank account?",
      "how can i switch on 2fa for a bank acct"),
-    # a greeting and a hedge in front of it
-    ("How do I oil a bike chain?",
-     "Hi there, hope you are doing well. I was just wondering, would you know how to oil a "
-     "bike chain?"),
     # "would" with a past "if" asks what the present asks
     ("What happens if I skip a car service?", "What would happen if I skipped a car service?"),
     # a verb in the passive on one side: it moves after its object, the rest keeps its order

@@ -865,11 +865,14 @@ def same_form(a: str, b: str) -> bool:
     """The same question written differently in form only (see ``form``), with the two sides
     of "A or B" ("A vs B", "between A and B") swapped, or with a phrase moved whole from the
     front to the end ("In winter, how should I feed hens?")."""
+    shown_a, shown_b = _how_do_i(a), _how_do_i(b)  # read from the words as written
     a, b = _plain_modals(a), _plain_modals(b)
     fa, fb = form(a), form(b)
     if fa == fb:
         return True
-    if any(form(x) == fb for x in _how_do_i(a)) or any(fa == form(x) for x in _how_do_i(b)):
+    if any(form(_plain_modals(x)) == fb for x in shown_a) or any(
+        fa == form(_plain_modals(x)) for x in shown_b
+    ):
         return True
     if len(fa) != len(fb) or sorted(fa) != sorted(fb):
         return False
@@ -887,6 +890,25 @@ _MODALS = (
     (re.compile(r"\bhow would (i|you|we|one)\b(?! have\b)", re.IGNORECASE), r"how do \1"),
     (re.compile(r"\bhow (long|much) will (it|this|that)\b", re.IGNORECASE), r"how \1 does \2"),
     (re.compile(r"\bwhat will happen\b", re.IGNORECASE), "what happens"),
+    # the asker's own how-to, what-to, when-to is the infinitive's: "how do I ..." / "how to ..."
+    # (asked indirectly too: "tell me how I can ...")
+    (
+        re.compile(
+            r"\bhow (?:(?:do|can|should) (?:i|you|one|we)|(?:i|you|one|we) (?:can|should))"
+            r" (?!have\b)",
+            re.IGNORECASE,
+        ),
+        "how to ",
+    ),
+    (
+        re.compile(
+            r"\b(what|when|where|which(?: \w+)?) (?:(?:should|can) (?:i|one|we)|(?:i|one|we)"
+            r" (?:should|can)) (?!have\b)",
+            re.IGNORECASE,
+        ),
+        r"\1 to ",
+    ),
+    (re.compile(r"\bwhat do (?:i|you|one|we) do\b", re.IGNORECASE), "what to do"),
 )
 
 
@@ -913,7 +935,7 @@ _WALK_THROUGH = re.compile(
 _SHOW_HOW = re.compile(r"^\s*(?:please\s+)?show me how to\s+(.*)$", re.IGNORECASE)
 # "How do I go about renewing it" asks how to renew it.
 _GO_ABOUT = re.compile(
-    r"^(.*?\bhow (?:do|can|should) (?:i|you|we|one))(?: \w+ly| actually| just)?"
+    r"^(.*?\bhow (?:do|can|could|should|would) (?:i|you|we|one))(?: \w+ly| actually| just)?"
     r" (?:go|set) about (\w+)ing\b(.*)$",
     re.IGNORECASE,
 )
