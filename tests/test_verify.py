@@ -223,8 +223,11 @@ POLITE_MODALS = [
     ("Can I compost citrus peels?", "Could I compost citrus peels?"),
 ]
 
-# A hope for help, a sign-off and "go about" + a gerund wrap a question without changing it.
+# A hope for help, a sign-off and "go about" + a gerund wrap a question without changing it;
+# a thing named alone, or told to be told, asks what "what is" it asks.
 WRAPPED = [
+    ("What is the boiling point of olive oil?", "tell me the boiling point of olive oil"),
+    ("What are the rules of croquet?", "rules of croquet?"),
     ("How do I renew a fishing licence?",
      "Good morning, I hope you could help me out. How do I renew a fishing licence? Thanks!"),
     ("Is it worth buying a dehumidifier for a basement?",

@@ -874,6 +874,8 @@ def same_form(a: str, b: str) -> bool:
         fa == form(_plain_modals(x)) for x in shown_b
     ):
         return True
+    if (_WHAT_IS.match(a) and fa[1:] == fb) or (_WHAT_IS.match(b) and fb[1:] == fa):
+        return True  # "what is the offside rule" / "tell me the offside rule" / "offside rule?"
     if len(fa) != len(fb) or sorted(fa) != sorted(fb):
         return False
     if form(_fronted_to_end(a)) == fb or fa == form(_fronted_to_end(b)):
@@ -910,6 +912,10 @@ _MODALS = (
     ),
     (re.compile(r"\bwhat do (?:i|you|one|we) do\b", re.IGNORECASE), "what to do"),
 )
+
+
+# A question that names a thing and asks what it is: the thing named alone asks the same.
+_WHAT_IS = re.compile(r"^\W*what(?:'s|s| is| are)\b", re.IGNORECASE)
 
 
 def _plain_modals(text: str) -> str:
