@@ -212,6 +212,7 @@ POLITE_MODALS = [
     ("Could you tell me how to boil an egg?", "How do I boil an egg?"),
     ("How do I descale an espresso machine?", "How would you descale an espresso machine?"),
     ("How should I season a carbon steel pan?", "how to season a carbon steel pan"),
+    ("How do I mute a group chat on WhatsApp?", "how do u mute a group chat on whatsapp lol"),
     ("What should I do if my pilot light goes out?", "What do I do if my pilot light goes out?"),
     ("When should I aerate a lawn?", "Tell me when to aerate a lawn."),
     ("How do I oil a bike chain?",

@@ -896,7 +896,7 @@ _MODALS = (
     # (asked indirectly too: "tell me how I can ...")
     (
         re.compile(
-            r"\bhow (?:(?:do|can|should) (?:i|you|one|we)|(?:i|you|one|we) (?:can|should))"
+            r"\bhow (?:(?:do|can|should) (?:i|you|u|one|we)|(?:i|you|u|one|we) (?:can|should))"
             r" (?!have\b)",
             re.IGNORECASE,
         ),
