@@ -212,7 +212,7 @@ POLITE_MODALS = [
     ("Could you tell me how to boil an egg?", "How do I boil an egg?"),
     ("How do I descale an espresso machine?", "How would you descale an espresso machine?"),
     ("How should I season a carbon steel pan?", "how to season a carbon steel pan"),
-    ("How do I mute a group chat on WhatsApp?", "how do u mute a group chat on whatsapp lol"),
+    ("how do i prune roses", "yo how do u prune roses lol"),
     ("What should I do if my pilot light goes out?", "What do I do if my pilot light goes out?"),
     ("When should I aerate a lawn?", "Tell me when to aerate a lawn."),
     ("How do I oil a bike chain?",
@@ -262,8 +262,7 @@ FOR_THE_JUDGE = [
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
     ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
-    # anyone's way for the asker's, the simple present for the future: a judge's to decide
-    ("how do i prune roses", "yo how do u prune roses lol"),
+    # anyone's thing for the asker's, the simple present for the future: a judge's to decide
     ("What grind size should I use for espresso?", "what grind size do u even use for espresso"),
     ("How often should I descale my kettle?", "how often r u supposed to descale ur kettle"),
     # a thing both ask about, named before the pronoun: the same thing, not a new person
