@@ -76,6 +76,7 @@ LOOK_ALIKES = {
         ("What is my tax code?", "What is a tax code?"),  # "my X" is not "a X"
         ("What do you think about Rust?", "What do I think about Rust?"),  # not "how do you"
         ("How do I get to your office?", "How do you get to your office?"),  # not only "you"
+
     ],
     "time and tense": [
         ("Will the bakery be open tomorrow?", "Was the bakery open yesterday?"),
@@ -219,6 +220,7 @@ POLITE_MODALS = [
      "Hi there, hope you are doing well. I was just wondering, would you know how to oil a "
      "bike chain?"),
     ("How do I wire a dimmer switch?", "how would i wire a dimmer switch"),
+    ("How do I unlock my nephew's tablet?", "how do i unlock my nephew's tablet"),
     ("How long does it take for plaster to dry?", "How long will it take for plaster to dry?"),
     ("What happens if I overwater a cactus?", "What will happen if I overwater a cactus?"),
     ("Can I compost citrus peels?", "Could I compost citrus peels?"),
@@ -405,6 +407,24 @@ def test_known_words_and_names_a_slip_apart_are_never_read_as_one(
 ) -> None:
     for a, b in ((predicted, asked), (asked, predicted)):
         assert not verifier.check(a, b).same
+
+
+@pytest.mark.parametrize(
+    "predicted, asked",
+    [
+        ("How do I add my niece to my phone plan?", "How do I get added to my niece's phone plan?"),
+        ("Can I cancel my own gym membership online?",
+         "Can I cancel my uncle's gym membership online?"),
+        ("How do I reset my password?", "How do I reset my roommate's password?"),
+    ],
+)
+def test_a_persons_thing_is_theirs_and_never_left_to_a_judge(
+    verifier: Verifier, predicted: str, asked: str
+) -> None:
+    """ "my niece's plan" is not "my plan": vetoed, not weighed by a judge that may say yes."""
+    for a, b in ((predicted, asked), (asked, predicted)):
+        verdict = verifier.check(a, b)
+        assert not verdict.same and not verdict.judge, verdict
 
 
 @pytest.mark.parametrize("predicted, asked", FOR_THE_JUDGE)
