@@ -181,8 +181,7 @@ NARROWER = [  # a word put before one both questions hold asks of a kind of that
     ("How long do I boil potatoes?", "How long do I boil sweet potatoes?"),
     ("Which laptop is best for video editing?", "Which gaming laptop is best for video editing?"),
     # whose it is: an owner put before the thing
-    ("How do I reset my password?", "How do I reset my aunt's password?"),
-    ("Where do I renew my library card?", "Where do I renew my daughter’s library card?"),
+    ("How do I reset my password?", "How do I reset my cat's password?"),
     # a clause after the whole of the other question: for what, where, when or whom
     (
         "How long should I rest after a workout?",

@@ -231,6 +231,9 @@ POLITE_MODALS = [
 WRAPPED = [
     ("What is the boiling point of olive oil?", "tell me the boiling point of olive oil"),
     ("What are the rules of croquet?", "rules of croquet?"),
+    # accents are spelling
+    ("What are the rules of pétanque?", "rules of petanque?"),
+    ("How do I make crème brûlée?", "how do i make creme brulee"),
     ("How do I renew a fishing licence?",
      "Good morning, I hope you could help me out. How do I renew a fishing licence? Thanks!"),
     ("Is it worth buying a dehumidifier for a basement?",
@@ -416,6 +419,7 @@ def test_known_words_and_names_a_slip_apart_are_never_read_as_one(
         ("Can I cancel my own gym membership online?",
          "Can I cancel my uncle's gym membership online?"),
         ("How do I reset my password?", "How do I reset my roommate's password?"),
+        ("Where do I renew my library card?", "Where do I renew my daughter’s library card?"),
     ],
 )
 def test_a_persons_thing_is_theirs_and_never_left_to_a_judge(

@@ -99,10 +99,13 @@ _COUNTRY_RE = re.compile(r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])")
 
 @functools.lru_cache(maxsize=64)  # the same messages are compared again and again
 def expand(text: str, form_only: bool = False) -> str:
-    """Lowercase, unicode-folded, contractions and chat abbreviations written out (with
-    ``form_only``, only the chat spellings of one word: "temp" may not be "temperature")."""
+    """Lowercase, unicode-folded (accents dropped), contractions and chat abbreviations written
+    out (with ``form_only``, only the chat spellings of one word: "temp" may not be
+    "temperature")."""
     text = text.replace("²", " squared").replace("³", " cubed")  # before NFKC makes them digits
     text = unicodedata.normalize("NFKC", text)
+    # accents are spelling: "café" is "cafe" (the words below are ASCII letters)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = _COUNTRY_RE.sub("usa", text).lower()  # "the US" is a country, not "us"
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     for pattern, repl in CONTRACTIONS_RE:
