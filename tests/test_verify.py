@@ -201,6 +201,9 @@ SLIPS = [
     ("How do I repot a potato plant?", "How do I repot a potatoe plant?"),
     # a consonant doubled into no word at all is a slip ("hoping" / "hopping" are two words)
     ("Why does my parrot sneeze after eating?", "Why does my parrot sneeze after eatting?"),
+    # a slip in a person's word ("thier", "yuor") is that person
+    ("Should kittens share their litter tray?", "Should kittens share thier litter tray?"),
+    ("Can I use your charger?", "Can I use yuor charger?"),
     # several slips, and one in the predicted question
     ("How do I defrost a freezer quickly?", "how do i defrsot a frezer quickyl"),
     ("How do I thread a sewing machien?", "How do I thread a sewing machine?"),

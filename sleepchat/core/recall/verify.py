@@ -138,8 +138,9 @@ def judge_kind(verdict: Verdict) -> str:
     return "added" if verdict.added else "words"
 
 
-# The words a slip of the finger is read back to, in a fixed order (sorted once, not per word).
-_FIXABLE = tuple(sorted(CLOSED_CLASS | KIND_NOUNS))
+# The words a slip of the finger is read back to, in a fixed order (sorted once, not per word):
+# the closed classes, the nouns that decide a kind and the persons ("thier", "yuor").
+_FIXABLE = tuple(sorted(CLOSED_CLASS | KIND_NOUNS | frozenset(PERSON)))
 
 
 class Verifier:
