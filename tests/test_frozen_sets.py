@@ -187,6 +187,9 @@ FROZEN = {
     # a twenty-sixth (120 pairs) by another such helper, written after that session's first
     # three recall rules (it could not see them) and frozen unread
     "recall_test29.jsonl": "5121f954cae6ea6eeb041158ee532a4cf5aa4ec12497f0060d9a03b25f0521f3",
+    # a twenty-seventh (120 pairs) by another such helper, written after all but the last of
+    # that session's recall rules (it could not see them) and frozen unread
+    "recall_test30.jsonl": "4876dc3f9a0dbd1757834e973df7e021657353445514e89f64284eaa5bc83a6f",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

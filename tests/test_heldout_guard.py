@@ -68,6 +68,7 @@ FROZEN = [
     DATA / "recall_test27.jsonl",
     DATA / "recall_test28.jsonl",
     DATA / "recall_test29.jsonl",
+    DATA / "recall_test30.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
