@@ -249,6 +249,8 @@ WRAPPED = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a day named for a person is no one's thing
+    ("Is Father's Day a holiday?", "is fathers day a holiday"),
     # "what would cause" asks why, as "what causes" does
     ("What causes a ceiling fan to wobble?", "What would cause a ceiling fan to wobble?"),
     # a unit's letters with no number before them may stand for a word the other has there

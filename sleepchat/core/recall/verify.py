@@ -194,8 +194,8 @@ class Verifier:
     def _slipped(self, right: str, typed: str) -> bool:
         """``typed`` is ``right`` in form once each of its words that no word list knows is
         read as the known word of ``right`` it is one slip from ("recomended" / "recommended").
-        Both lists must not know it: "pears" is no typo of "pearls", "chai" none of "chia"
-        (an unknown word on both sides stays the judge's), nor is a name a typo."""
+        Both lists must not know it: "trial" is no typo of "trail", and a slip between two
+        unknown words ("kubctl" / "kubectl") stays the judge's, nor is a name a typo."""
         if self.lexicon is None:
             return False
         vocabulary = frozenset(w for w in words_of([right]) - names(right) if self._known(w))
@@ -867,12 +867,12 @@ def same_form(a: str, b: str) -> bool:
     of "A or B" ("A vs B", "between A and B") swapped, or with a phrase moved whole from the
     front to the end ("In winter, how should I feed hens?")."""
     shown_a, shown_b = _how_do_i(a), _how_do_i(b)  # read from the words as written
-    a, b = _plain_modals(a), _plain_modals(b)
+    a, b = _plain_forms(a), _plain_forms(b)
     fa, fb = form(a), form(b)
     if fa == fb:
         return True
-    if any(form(_plain_modals(x)) == fb for x in shown_a) or any(
-        fa == form(_plain_modals(x)) for x in shown_b
+    if any(form(_plain_forms(x)) == fb for x in shown_a) or any(
+        fa == form(_plain_forms(x)) for x in shown_b
     ):
         return True
     if (_WHAT_IS.match(a) and fa[1:] == fb) or (_WHAT_IS.match(b) and fb[1:] == fa):
@@ -885,10 +885,10 @@ def same_form(a: str, b: str) -> bool:
     return any(_sides_swapped(fa, k, fb) for k in joins)
 
 
-# A modal that only makes the question polite or hypothetical asks what the plain one asks:
-# "could I" / "can I" (not "could I have": a past), "how would I" / "how do I", "how long will
-# it take" / "how long does it take", "what will happen" / "what happens".
-_MODALS = (
+# Plain forms. A modal that only makes the question polite or hypothetical asks what the plain
+# one asks: "could I" / "can I" (not "could I have": a past), "how would I" / "how do I", "how
+# long will it take" / "how long does it take", "what will happen" / "what happens".
+_PLAIN_FORMS = (
     (re.compile(r"\bcould (i|you|we|one)\b(?! have\b)", re.IGNORECASE), r"can \1"),
     (re.compile(r"\bhow would (i|you|we|one)\b(?! have\b)", re.IGNORECASE), r"how do \1"),
     (re.compile(r"\bhow (long|much) will (it|this|that)\b", re.IGNORECASE), r"how \1 does \2"),
@@ -915,14 +915,14 @@ _MODALS = (
 )
 
 
-# A question that names a thing and asks what it is: the thing named alone asks the same.
-_WHAT_IS = re.compile(r"^\W*what(?:'s|s| is| are)\b", re.IGNORECASE)
-
-
-def _plain_modals(text: str) -> str:
-    for pattern, plain in _MODALS:
+def _plain_forms(text: str) -> str:
+    for pattern, plain in _PLAIN_FORMS:
         text = pattern.sub(plain, text)
     return text
+
+
+# A question that names a thing and asks what it is: the thing named alone asks the same.
+_WHAT_IS = re.compile(r"^\W*what(?:'s|s| is| are)\b", re.IGNORECASE)
 
 
 # A phrase before the question, its marker and words kept whole: moved to the end it says the

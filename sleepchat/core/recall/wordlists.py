@@ -133,13 +133,14 @@ CONTRACTIONS = [
     (r"'ll\b", " will"),
     (r"'d\b", " would"),
     (r"'m\b", " am"),
-    # A person's thing keeps its owner: "my wife's card" is her card, not mine ("wife her card").
-    (r"\b(wife|mom|mum|mother|daughter|sister|girlfriend|grandma|grandmother|aunt|niece)'s\b",
-     r"\1 her"),
-    (r"\b(husband|dad|father|son|brother|boyfriend|grandpa|grandfather|uncle|nephew)'s\b",
-     r"\1 his"),
+    # A person's thing keeps its owner: "my wife's card" is her card, not mine ("wife her card");
+    # a day named for them is no one's ("Mother's Day").
+    (r"\b(wife|mom|mum|mother|daughter|sister|girlfriend|grandma|grandmother|aunt|niece)'s\b"
+     r"(?! day\b)", r"\1 her"),
+    (r"\b(husband|dad|father|son|brother|boyfriend|grandpa|grandfather|uncle|nephew)'s\b"
+     r"(?! day\b)", r"\1 his"),
     (r"\b(friend|partner|boss|kid|child|baby|toddler|teen|teenager|neighbou?r|landlord|roommate"
-     r"|coworker|colleague|parent|spouse)'s\b", r"\1 their"),
+     r"|coworker|colleague|parent|spouse)'s\b(?! day\b)", r"\1 their"),
     (r"'s\b", " is"),  # "what's"; another possessive "'s" becomes an auxiliary, dropped anyway
     (r"\bgonna\b", "going to"),
     (r"\bwanna\b", "want to"),
