@@ -247,6 +247,14 @@ WRAPPED = [
      "So how do I actually go about requesting an old payslip?"),
 ]
 
+# Shortenings with no other reading a question gives them are spellings of their word.
+SHORT = [
+    ("How can I switch on two-factor authentication for a bank account?",
+     "how can i switch on 2fa for a bank acct"),
+    ("Roughly how many people live in Oslo?", "roughly how many ppl live in oslo?"),
+    ("How do I edit the configuration of my router?", "How do I edit the config of my router?"),
+]
+
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
     # a day named for a person is no one's thing
@@ -353,9 +361,8 @@ FOR_THE_JUDGE = [
      "What speed does a cheetah run at in short bursts?"),
     ("What do I do when my parrot throws up after meals?",
      "What do I do when my parrot vomits after meals?"),
-    # shortenings of a word or a term
-    ("How can I switch on two-factor authentication for a bank account?",
-     "how can i switch on 2fa for a bank acct"),
+    # a shortening with another reading ("temp": temporary)
+    ("What is the temp of a fridge?", "What is the temperature of a fridge?"),
     # "would" with a past "if" asks what the present asks
     ("What happens if I skip a car service?", "What would happen if I skipped a car service?"),
     # a verb in the passive on one side: it moves after its object, the rest keeps its order
@@ -388,7 +395,9 @@ def test_a_look_alike_is_refused_both_ways(verifier: Verifier, predicted: str, a
         assert verdict.reason
 
 
-@pytest.mark.parametrize("predicted, asked", SAME_BY_FORM + SLIPS + POLITE_MODALS + WRAPPED)
+@pytest.mark.parametrize(
+    "predicted, asked", SAME_BY_FORM + SLIPS + POLITE_MODALS + WRAPPED + SHORT
+)
 def test_the_same_question_in_another_form_passes(
     verifier: Verifier, predicted: str, asked: str
 ) -> None:

@@ -229,6 +229,15 @@ WORD_ABBREVIATIONS = {
     "dept": "department", "convo": "conversation", "recs": "recommendations",
     "hubby": "husband", "tv": "television", "aircon": "air conditioner",
 }
+# Those with no other reading a question gives them are spellings of their word, as chat's are.
+CHAT_SPELLINGS.update({
+    w: WORD_ABBREVIATIONS[w]
+    for w in (
+        "info", "approx", "config", "k8s", "govt", "appt", "appts", "bday", "xmas", "wknd",
+        "veggies", "ppl", "qty", "eqn", "smth", "sth", "vacay", "fridge", "fav", "fave", "faves",
+        "acct", "accts", "convo", "hubby", "aircon", "win10", "win11", "2fa",
+    )
+})
 ABBREVIATIONS = {**CHAT_SPELLINGS, **WORD_ABBREVIATIONS}
 SPELLING = {  # British -> American forms that no suffix rule covers
     "grey": "gray", "aluminium": "aluminum", "tyre": "tire", "tyres": "tires",
