@@ -86,6 +86,9 @@ LOOK_ALIKES = {
         ("What changed when I moved?", "What changes when I move?"),  # -ed, not an auxiliary
         ("What is the weather like in Oslo?", "What will the weather be like in Oslo?"),
         ("What will the kids eat at camp?", "What does the kid eat at camp?"),  # a count too
+        # "could ... have" asks about a past
+        ("Can I avoid the late fee?", "Could I have avoided the late fee?"),
+        ("How do I know the tyre is flat?", "How would I have known the tyre was flat?"),
     ],
     "question kind and modal": [
         ("Where is the nearest pharmacy?", "When is the nearest pharmacy open?"),
@@ -108,6 +111,12 @@ LOOK_ALIKES = {
         ("Is quick sand dangerous?", "Is fast sand dangerous?"),
         ("Is kid leather durable?", "Is child leather durable?"),
         ("How do I resolve a DNS name?", "How do I fix a DNS name?"),
+        # two known words a slip apart are two words, not a slip; a capitalised name is its
+        # own spelling; "cheers" inside the question is a word, not a sign-off
+        ("How long is the hiking trail?", "How long is the hiking trial?"),
+        ("How do I plant a lupin?", "How do I plant a lupine?"),
+        ("How do I share a board in Trello?", "How do I share a board in Trelo?"),
+        ("How do you say cheers in Swedish?", "How do you say thanks in Swedish?"),
     ],
 }
 
@@ -403,27 +412,6 @@ def test_the_same_question_in_another_form_passes(
 ) -> None:
     for a, b in ((predicted, asked), (asked, predicted)):
         assert verifier.check(a, b).same, verifier.check(a, b).reason
-
-
-@pytest.mark.parametrize(
-    "predicted, asked",
-    [
-        ("How long is the hiking trail?", "How long is the hiking trial?"),  # both words
-        ("How do I plant a lupin?", "How do I plant a lupine?"),  # both known, not slips
-        # "cheers" inside the question is a word
-        ("How do you say cheers in Swedish?", "How do you say thanks in Swedish?"),
-        # "could ... have" asks about a past
-        ("Can I avoid the late fee?", "Could I have avoided the late fee?"),
-        ("How do I know the tyre is flat?", "How would I have known the tyre was flat?"),
-        # a capitalised name is its own spelling
-        ("How do I share a board in Trello?", "How do I share a board in Trelo?"),
-    ],
-)
-def test_known_words_and_names_a_slip_apart_are_never_read_as_one(
-    verifier: Verifier, predicted: str, asked: str
-) -> None:
-    for a, b in ((predicted, asked), (asked, predicted)):
-        assert not verifier.check(a, b).same
 
 
 @pytest.mark.parametrize(
