@@ -190,6 +190,9 @@ FROZEN = {
     # a twenty-seventh (120 pairs) by another such helper, written after all but the last of
     # that session's recall rules (it could not see them) and frozen unread
     "recall_test30.jsonl": "4876dc3f9a0dbd1757834e973df7e021657353445514e89f64284eaa5bc83a6f",
+    # a twenty-eighth (120 pairs) by another such helper, written while that session's last
+    # recall rules were made (it could not see them) and frozen unread
+    "recall_test31.jsonl": "3371b94658a378d75d4abee67e6609a060da668ed2fbc2dd47521e621de60193",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

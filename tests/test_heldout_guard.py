@@ -69,6 +69,7 @@ FROZEN = [
     DATA / "recall_test28.jsonl",
     DATA / "recall_test29.jsonl",
     DATA / "recall_test30.jsonl",
+    DATA / "recall_test31.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -175,6 +176,10 @@ REVIEWED |= {"for a five"}
 # A docstring of the negation check in lined_up.py (since 2026-12-04), before recall_test29.jsonl
 # was written (found by this guard; the set otherwise unread).
 REVIEWED |= {"in the other"}
+# recall_test28.jsonl and recall_test29.jsonl, read after their one measurement: a pressure's
+# unit written out is now its letters, so those sets are tune for it from then
+# (recall_test31.jsonl, written before by a helper who read no code, measures it).
+REVIEWED |= {"per square inch"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

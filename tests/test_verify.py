@@ -117,6 +117,7 @@ LOOK_ALIKES = {
         ("How do I plant a lupin?", "How do I plant a lupine?"),
         ("How do I share a board in Trello?", "How do I share a board in Trelo?"),
         ("How do you say cheers in Swedish?", "How do you say thanks in Swedish?"),
+        ("How do I reset a PS4?", "How do I reset a PS5?"),
     ],
 }
 
@@ -262,10 +263,24 @@ SHORT = [
      "how can i switch on 2fa for a bank acct"),
     ("Roughly how many people live in Oslo?", "roughly how many ppl live in oslo?"),
     ("How do I edit the configuration of my router?", "How do I edit the config of my router?"),
+    # a unit's name in full or in letters, a console's name
+    ("What tyre pressure in pounds per square inch suits a scooter?",
+     "what tyre pressure in psi suits a scooter?"),
+    ("What temperature in Fahrenheit should a smoker run at?",
+     "What temperature in °F should a smoker run at?"),
+    ("How do I pair a PlayStation 5 controller?", "how do i pair a ps5 controller"),
+    # a hedge about the asker, closed by "but"
+    ("Can I freeze hummus?", "I'm not really sure about this, but can I freeze hummus?"),
 ]
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a fragment closed by "normal?", a thing "ok for" a use, "or nah?" before more words:
+    # yes/no questions
+    ("Is it normal for a kitten to sneeze a lot?", "kitten sneezing all day, normal?"),
+    ("Is it acceptable to wear sandals to an office?", "sandals ok for an office?"),
+    ("Do I need a licence to fish in a lake?",
+     "do i need a licence to fish in a lake or nah? im in leeds"),
     # a day named for a person is no one's thing
     ("Is Father's Day a holiday?", "is fathers day a holiday"),
     # "what would cause" asks why, as "what causes" does

@@ -448,7 +448,10 @@ _PLACE_NOUNS = frozenset({"place", "city", "country"})
 # "..., worth it or nah?": a fragment the tag makes a yes/no question; so does "worth it"
 # ("learning latin as an adult, worth it?", "worth it to go from v2 to v3?"), asked only of
 # yes/no questions.
-_YESNO_TAG = re.compile(r"\bor (?:nah|not|no|nope)\W*$|\bworth it\b")
+_YESNO_TAG = re.compile(
+    r"\bor (?:nah|not|no|nope)\W*$|\bworth it\b"
+    r"|\b(?:ok|okay|normal|safe|fine|allowed)\W*$"  # "newborn hiccups all day, normal??"
+)
 # An indirect yes/no question ("do you know whether ...", "wondering if ...") or one without its
 # "is it" ("ok to run in the rain?"), read in the expanded text.
 _INDIRECT_YESNO = re.compile(
@@ -456,6 +459,7 @@ _INDIRECT_YESNO = re.compile(
     r" (?:if|whether)\b"
     r"|^\W*whether\b"
     r"|^\W*(?:ok|okay|safe|bad|normal|possible|legal|necessary|fine|dangerous|alright) (?:to|if)\b"
+    r"|^\W*(?:\w+ ){1,4}(?:ok|okay|safe|fine|allowed) (?:for|with|if|to)\b"  # "jeans ok for ..."
 )
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").

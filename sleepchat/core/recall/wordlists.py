@@ -69,7 +69,7 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     # "I really have no clue: why...", "hope it isn't a naive one, but...". A clause of their
     # own (a mark after them): "not sure if I should" is what is asked.
     r"i (?:am|was) not (?:totally |really |entirely |quite |completely |too |exactly )?sure"
-    r"(?: about (?:this|it|that))?(?=\s*[-–—,;:.!?])",
+    r"(?: about (?:this|it|that))?(?:,? but\b|(?=\s*[-–—,;:.!?]))",  # "..., but can I ...?"
     r"i (?:honestly |really |genuinely |literally )?(?:have|had|got) no (?:idea|clue)"
     r"(?=\s*[-–—,;:.!?])",
     r"(?:i )?hope (?:this|it) is not (?:a |such a )?(?:dumb|silly|stupid|basic|naive|obvious)"
@@ -83,6 +83,7 @@ HEDGE_RE = re.compile(
     r"(?:^|(?<=[,;:!?.]))\s*(?:you know|i mean|i think|like|yeah|eh|huh)\s*"
     r"(?=[,;:!?.]|$)"
     r"|\s+or (?:something|whatever|what|not|nah|no|nope)(?=\s*[?!.]*\s*$)"  # "... or not?"
+    r"|\s+or (?:nah|nope)(?=\s*[?!.,])"  # "... or nah? I'm in Leeds"
     r"|\s*(?:please|pls|plz) help(?: me)?(?=\s*[?!.]*\s*$)"  # "... ?? pls help"
     r"|^\s*(?:right|well|alright|anyway)\s*(?=[,;:!?.])"  # "Right, so, how do I..."
 )
@@ -142,6 +143,10 @@ CONTRACTIONS = [
     (r"\b(friend|partner|boss|kid|child|baby|toddler|teen|teenager|neighbou?r|landlord|roommate"
      r"|coworker|colleague|parent|spouse)'s\b(?! day\b)", r"\1 their"),
     (r"'s\b", " is"),  # "what's"; another possessive "'s" becomes an auxiliary, dropped anyway
+    (r"\bpounds? per square inch\b", "psi"),
+    (r"°\s*f\b", " fahrenheit"),  # "in °F": the scale, with or without a number
+    (r"°\s*c\b", " celsius"),
+    (r"\bdegrees? (fahrenheit|celsius)\b", r"\1"),
     (r"\bgonna\b", "going to"),
     (r"\bwanna\b", "want to"),
     (r"\bgotta\b", "have to"),
@@ -228,6 +233,7 @@ WORD_ABBREVIATIONS = {
     "pw": "password", "pwd": "password", "amt": "amount", "mgr": "manager",
     "dept": "department", "convo": "conversation", "recs": "recommendations",
     "hubby": "husband", "tv": "television", "aircon": "air conditioner",
+    "ps3": "playstation 3", "ps4": "playstation 4", "ps5": "playstation 5",
 }
 # Those with no other reading a question gives them are spellings of their word, as chat's are.
 CHAT_SPELLINGS.update({
@@ -235,7 +241,8 @@ CHAT_SPELLINGS.update({
     for w in (
         "info", "approx", "config", "k8s", "govt", "appt", "appts", "bday", "xmas", "wknd",
         "veggies", "ppl", "qty", "eqn", "smth", "sth", "vacay", "fridge", "fav", "fave", "faves",
-        "acct", "accts", "convo", "hubby", "aircon", "win10", "win11", "2fa",
+        "acct", "accts", "convo", "hubby", "aircon", "win10", "win11", "2fa", "ps3", "ps4",
+        "ps5",
     )
 })
 ABBREVIATIONS = {**CHAT_SPELLINGS, **WORD_ABBREVIATIONS}
