@@ -50,17 +50,27 @@ def words_of(texts: Iterable[str]) -> frozenset[str]:
 
 
 def respelled(
-    text: str, vocabulary: frozenset[str], is_word: Callable[[str], bool], keep: Iterable[str] = ()
+    text: str,
+    vocabulary: frozenset[str],
+    is_word: Callable[[str], bool],
+    keep: Iterable[str] = (),
+    vowels: frozenset[str] | None = None,
 ) -> str:
     """``text`` with each word that is no word (``is_word``) and one slip from exactly one
-    ``vocabulary`` word written as that word; ``keep``: names left as they are."""
+    ``vocabulary`` word written as that word, or one vowel for another of a word in ``vowels``
+    (None: any of the vocabulary); ``keep``: names left as they are."""
     kept = words_of(keep)
+    vowel_words = vocabulary if vowels is None else vocabulary & vowels
 
     def fixed(m: re.Match[str]) -> str:
         word = m.group(0).lower()
         if word in vocabulary or word in kept or is_word(word):
             return m.group(0)
-        near = [v for v in vocabulary if one_slip(word, v) or vowel_for_vowel(word, v)]
+        near = [
+            v
+            for v in vocabulary
+            if one_slip(word, v) or (v in vowel_words and vowel_for_vowel(word, v))
+        ]
         return near[0] if len(near) == 1 else m.group(0)
 
     return _WORD.sub(fixed, text)

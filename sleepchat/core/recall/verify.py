@@ -199,19 +199,21 @@ class Verifier:
         if self.lexicon is None:
             return False
         vocabulary = frozenset(w for w in words_of([right]) - names(right) if self._known(w))
-        fixed = respelled(typed, vocabulary, self._known, keep=names(typed))
+        # a vowel for a vowel only of an everyday word (the tokenizer's): a word no list knows
+        # may be another of a rarer one ("butene" / "butane")
+        fixed = respelled(typed, vocabulary, self._known, keep=names(typed), vowels=self.lexicon)
         return fixed != typed and same_form(right, fixed)
 
     def _known(self, word: str) -> bool:
         return word in self.dictionary or (self.lexicon is not None and word in self.lexicon)
 
     def _typo(self, x: str, y: str) -> bool:
-        """A misspelling: at least one of the two is not a word (two words are two words).
-        A slip of the finger between two non-words; a misspelt vowel ("seperate") only of a
-        known word."""
+        """A misspelling: at least one of the two is not a word in either list (two words are
+        two words, though the tokenizer knows neither: "grate" / "grater"). A slip of the
+        finger between two non-words; a misspelt vowel ("seperate") only of a known word."""
         if self.lexicon is None or not (x.isalpha() and y.isalpha()):
             return False
-        known = (x in self.lexicon) + (y in self.lexicon)
+        known = self._known(x) + self._known(y)
         if known == 2:
             return False
         return one_slip(x, y) or (known == 1 and vowel_for_vowel(x, y))
@@ -274,7 +276,7 @@ def _abbreviates(
     if not word.isalpha() or word[0] != short[0] or len(short) > min(5, len(word) - 2):
         return False
     if word.startswith(short):
-        return True
+        return len(short) <= len(word) - 3  # much shorter: "whisk" is no "whisker" typed short
     letters = iter(word)
     return sum(c in "aeiou" for c in short) <= 1 and all(c in letters for c in short)
 
