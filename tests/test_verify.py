@@ -287,6 +287,7 @@ FOR_THE_JUDGE = [
     ("Is Father's Day a holiday?", "is fathers day a holiday"),
     # "what would cause" asks why, as "what causes" does
     ("What causes a ceiling fan to wobble?", "What would cause a ceiling fan to wobble?"),
+    ("What could cause a dishwasher to leak?", "What might be causing a dishwasher to leak?"),
     # a unit's letters with no number before them may stand for a word the other has there
     ("What's the keyboard shortcut to undo in Figma?", "what's the kb shortcut to undo in figma"),
     ("How do I open Microsoft Excel in safe mode?", "how do i open ms excel in safe mode"),

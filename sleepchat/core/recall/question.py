@@ -428,7 +428,8 @@ def _causing(words: list[str], i: int) -> bool:
     ):
         return True  # the modal makes it no other question
     verb = next((w for w in after if w in {"causing", "making"}), "")
-    return bool(verb) and all(w in AUX or w in MODALS for w in after[: after.index(verb)])
+    before = after[: after.index(verb)] if verb else []
+    return bool(verb) and all(w in AUX or w in MODALS or w in ("be", "been") for w in before)
 
 
 def _asks_difference(words: list[str], i: int) -> bool:
