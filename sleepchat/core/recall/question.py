@@ -500,7 +500,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             n_clause, negated = n_clause + 1, set()
             subordinate = False
             continue
-        if w in SUBORDINATORS and not (w == "when" and nxt in AUX):
+        if _subordinating(words, i):
             subordinate = True  # "... if someone can not breathe": not the question's modal
         if _new_clause(w, nxt, role, clause):
             _close_clause(q, clause, n_clause, negated)  # "if I use X does Y change": no comma
@@ -636,10 +636,7 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
         stranded = j > 0 and out[j] in MARKERS and out[j - 1] not in MARKERS
         # "what should I do if my boat tips over": the "if" clause's particle, not the question's
         asked = next((k for k, x in enumerate(out) if x in WH), 0)
-        stranded = stranded and not any(
-            out[k] in SUBORDINATORS and not (out[k] == "when" and out[k + 1] in AUX)
-            for k in range(asked + 1, j)
-        )
+        stranded = stranded and not any(_subordinating(out, k) for k in range(asked + 1, j))
         # "... about to go out?", "... just starting out": a verb's particle, not "out of what"
         stranded = stranded and out[j] not in _PARTICLES_ONLY
         if stranded and (not kind.startswith("how") or out[j] == "for"):
@@ -650,6 +647,13 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
     if found in ("at", "from") and _at_a_measure(head, found):
         found = ""
     return out, SAME_MARKER.get(found, found)
+
+
+def _subordinating(words: list[str], k: int) -> bool:
+    """``words[k]`` opens a subordinate clause ("if", "because", "when I ..."; not the
+    question's own "when is ...")."""
+    nxt = words[k + 1] if k + 1 < len(words) else ""
+    return words[k] in SUBORDINATORS and not (words[k] == "when" and nxt in AUX)
 
 
 # A value a thing is set, kept or done at: the "at" before or after a question word that asks

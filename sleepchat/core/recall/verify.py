@@ -177,7 +177,8 @@ class Verifier:
         if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
         a, b = self.parse(predicted), self.parse(asked)
-        spelt = Spelling(self.lexicon, names(predicted) | names(asked), dictionary=self.dictionary)
+        named_p, named_a = names(predicted), names(asked)
+        spelt = Spelling(self.lexicon, named_p | named_a, dictionary=self.dictionary)
         verdict = compare(a, b, self._typo, spelt)
         if not (verdict.same or verdict.judge):
             # Shorthand read back only opens a pair the words as written veto; a pair the
@@ -186,22 +187,26 @@ class Verifier:
             if read_a is not a or read_b is not b:
                 verdict = compare(read_a, read_b, self._typo, spelt)
         if verdict.same and not same_form(predicted, asked):
-            if self._slipped(predicted, asked) or self._slipped(asked, predicted):
+            slipped = self._slipped(predicted, asked, named_p, named_a)
+            if slipped or self._slipped(asked, predicted, named_a, named_p):
                 return SAME
             return Verdict(False, ALIGNED, judge=True)
         return verdict
 
-    def _slipped(self, right: str, typed: str) -> bool:
+    def _slipped(
+        self, right: str, typed: str, right_names: frozenset[str], typed_names: frozenset[str]
+    ) -> bool:
         """``typed`` is ``right`` in form once each of its words that no word list knows is
         read as the known word of ``right`` it is one slip from ("recomended" / "recommended").
         Both lists must not know it: "trial" is no typo of "trail", and a slip between two
-        unknown words ("kubctl" / "kubectl") stays the judge's, nor is a name a typo."""
+        unknown words ("kubctl" / "kubectl") stays the judge's, nor is a name (``*_names``) a
+        typo."""
         if self.lexicon is None:
             return False
-        vocabulary = frozenset(w for w in words_of([right]) - names(right) if self._known(w))
+        vocabulary = frozenset(w for w in words_of([right]) - right_names if self._known(w))
         # a vowel for a vowel only of an everyday word (the tokenizer's): a word no list knows
         # may be another of a rarer one ("butene" / "butane")
-        fixed = respelled(typed, vocabulary, self._known, keep=names(typed), vowels=self.lexicon)
+        fixed = respelled(typed, vocabulary, self._known, keep=typed_names, vowels=self.lexicon)
         return fixed != typed and same_form(right, fixed)
 
     def _known(self, word: str) -> bool:
@@ -868,20 +873,20 @@ def same_form(a: str, b: str) -> bool:
     """The same question written differently in form only (see ``form``), with the two sides
     of "A or B" ("A vs B", "between A and B") swapped, or with a phrase moved whole from the
     front to the end ("In winter, how should I feed hens?")."""
-    shown_a, shown_b = _how_do_i(a), _how_do_i(b)  # read from the words as written
-    a, b = _plain_forms(a), _plain_forms(b)
-    fa, fb = form(a), form(b)
+    pa, pb = _plain_forms(a), _plain_forms(b)
+    fa, fb = form(pa), form(pb)
     if fa == fb:
         return True
-    if any(form(_plain_forms(x)) == fb for x in shown_a) or any(
-        fa == form(_plain_forms(x)) for x in shown_b
+    # a request to be shown how is read from the words as written
+    if any(form(_plain_forms(x)) == fb for x in _how_do_i(a)) or any(
+        fa == form(_plain_forms(x)) for x in _how_do_i(b)
     ):
         return True
-    if (_WHAT_IS.match(a) and fa[1:] == fb) or (_WHAT_IS.match(b) and fb[1:] == fa):
+    if (_WHAT_IS.match(pa) and fa[1:] == fb) or (_WHAT_IS.match(pb) and fb[1:] == fa):
         return True  # "what is the offside rule" / "tell me the offside rule" / "offside rule?"
     if len(fa) != len(fb) or sorted(fa) != sorted(fb):
         return False
-    if form(_fronted_to_end(a)) == fb or fa == form(_fronted_to_end(b)):
+    if form(_fronted_to_end(pa)) == fb or fa == form(_fronted_to_end(pb)):
         return True
     joins = [k for k, w in enumerate(fa) if w in _SWAP or (w == "and" and "between" in fa[:k])]
     return any(_sides_swapped(fa, k, fb) for k in joins)
