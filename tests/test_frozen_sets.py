@@ -207,6 +207,15 @@ FROZEN = {
     "../../bench/doc_questions_test22.json": (
         "56f3b325d7c6b59686f01e2b0148fbabd524a7a08e3e19bcca1684aba17a3c92"
     ),
+    # a twenty-third (pymannkendall's README, pycm's JOSS paper, scikit-posthocs' _outliers.py)
+    # and a twenty-fourth (drms' README, opem's JOSS paper, astroplan's periodic.py) by one more
+    # such helper at a new session's start, before any change of it, frozen unread
+    "../../bench/doc_questions_test23.json": (
+        "438336a4d4ed91631be9ebfc7082c1becd074590ca815fe799a90ee0070e22a1"
+    ),
+    "../../bench/doc_questions_test24.json": (
+        "c94c4e45c2ba0ff0fece9a0b60fd6cefb9841cd11c73658811fd77a9fa4693b5"
+    ),
 }
 
 

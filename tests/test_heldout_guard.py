@@ -45,6 +45,8 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test20.json",
     ROOT / "bench" / "doc_questions_test21.json",
     ROOT / "bench" / "doc_questions_test22.json",
+    ROOT / "bench" / "doc_questions_test23.json",
+    ROOT / "bench" / "doc_questions_test24.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -180,6 +182,9 @@ REVIEWED |= {"in the other"}
 # unit written out is now its letters, so those sets are tune for it from then
 # (recall_test31.jsonl, written before by a helper who read no code, measures it).
 REVIEWED |= {"per square inch"}
+# doc_questions_test23/24 were frozen unread at a session's start; a requirements phrasing of
+# the document intents (5fdb64d, sessions older) is in one of them.
+REVIEWED |= {"are there any"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
