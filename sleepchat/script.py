@@ -326,13 +326,20 @@ class ScriptRunner:
         if self.json_mode:
             self.emit({"type": "attached", **document_view(doc)})
             return
+        window = self.assistant.grown_window
+        grown = (
+            f"; the context window is {window:,} tokens while it is attached (documents.max_window)"
+            if window
+            else ""
+        )
         if doc.whole:
-            self.diag(f"attached {doc.id} {doc.name} (about {doc.tokens} tokens)")
+            self.diag(f"attached {doc.id} {doc.name} (about {doc.tokens} tokens{grown})")
         else:
             self.diag(
                 f"attached {doc.id} {doc.name}: the prompt holds its first {doc.tokens} of "
-                f"about {doc.total_tokens} tokens (the room for documents: half of "
-                "options.num_ctx unless documents.max_tokens sets it)"
+                f"about {doc.total_tokens} tokens (the room for documents: half of the context "
+                "window, which grows up to documents.max_window, unless documents.max_tokens "
+                "sets it)"
                 + (
                     "; each question also gets the parts of the rest related to it"
                     if doc.source

@@ -70,11 +70,13 @@ class Yes:
     def __init__(self) -> None:
         self.asked: list[tuple[str, str]] = []
 
-    async def same(self, predicted: str, asked: str, answer: str) -> bool:
+    async def same(
+        self, predicted: str, asked: str, answer: str, options: object = None
+    ) -> bool:
         self.asked.append((predicted, asked))
         return True
 
-    async def prepare(self, predicted: object) -> None:
+    async def prepare(self, predicted: object, options: object = None) -> None:
         """Nothing to ready."""
 
 

@@ -834,6 +834,20 @@ class TestRealModel:
         assert stats.completion_tokens
         await backend.aclose()
 
+    async def test_a_request_for_a_larger_window_loads_the_model_again_with_it(self) -> None:
+        """The core grows the window to hold an attached file whole: the history that overflows
+        the window the model was loaded with is not trimmed in the window the request asks for,
+        nor by a request that asks for none."""
+        backend = LlamaCppBackend("smollm2", n_ctx=512, threads=MODEL_THREADS)
+        wider = ModelOptions(num_ctx=2048)
+        history = filler("wider", 12)
+        _, stats = await collect(backend, history, num_predict=4, options=wider)
+        assert stats.notice is None  # nothing dropped: the whole history fits
+        assert stats.prompt_tokens is not None and stats.prompt_tokens > 512
+        _, smaller = await collect(backend, history, num_predict=4)  # no window asked: kept
+        assert smaller.notice is None
+        await backend.aclose()
+
     async def test_a_corrupt_gguf_is_refused_naming_the_file(self, tmp_path: Path) -> None:
         junk = tmp_path / "broken.gguf"
         junk.write_bytes(b"GGUF" + bytes(range(256)) * 16)

@@ -98,13 +98,15 @@ class Judge:
         self.answer, self.error = answer, error
         self.asked: list[tuple[str, str, str]] = []
 
-    async def same(self, predicted: str, asked: str, answer: str) -> bool:
+    async def same(
+        self, predicted: str, asked: str, answer: str, options: object = None
+    ) -> bool:
         self.asked.append((predicted, asked, answer))
         if self.error is not None:
             raise self.error
         return self.answer
 
-    async def prepare(self, predicted: object) -> None:
+    async def prepare(self, predicted: object, options: object = None) -> None:
         """Nothing to ready."""
 
 

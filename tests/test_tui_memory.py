@@ -114,13 +114,15 @@ async def test_the_docs_tab_shows_each_attached_file_with_its_size_and_detaches_
     tmp_path: Path,
 ) -> None:
     with FakeOllama(reply=lambda request: "Noted.") as srv:
-        app, _ = make_app(make_config(tmp_path / "d", srv.url, documents_max_tokens=400))
+        app, _ = make_app(make_config(tmp_path / "d", srv.url))
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot, app)
             a = app.assistant
             assert a is not None
             await a.attach("plan.md", "Launch on 12 May in Lisbon. Budget 40,000 euros.")
-            await a.attach("report.txt", "\n".join(f"Line {i} of the report." for i in range(400)))
+            # longer than the largest window holds whole (documents.max_window)
+            lines = (f"Line {i} of the report." for i in range(1200))
+            await a.attach("report.txt", "\n".join(lines))
             documents = app.panel.query_one(DocumentList)
             await until(pilot, lambda: documents.option_count == 2)
             app.panel.show_tab("documents")

@@ -213,9 +213,18 @@ class DocumentsConfig:
     max_tokens: int | None = setting(
         None,
         "Tokens of attached documents every request quotes (after the system prompt); null: "
-        "half of options.num_ctx. A longer file keeps its first part, and says so.",
+        "half of the context window (options.num_ctx, grown up to documents.max_window). A "
+        "longer file keeps its first part, and says so.",
         ge=100,
         core="documents_max_tokens",
+    )
+    max_window: int = setting(
+        8192,
+        "The context window grows up to this many tokens while attached files need it, so a "
+        "file that fits in half of it is quoted whole (the model reloads once); 0 keeps "
+        "options.num_ctx. Not for OpenAI-compatible servers, whose window is their own.",
+        ge=0,
+        core="documents_max_window",
     )
 
 

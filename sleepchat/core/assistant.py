@@ -29,7 +29,7 @@ from sleepchat.core.events import (
 )
 from sleepchat.core.idle import IdleClock
 from sleepchat.core.memory import Memory
-from sleepchat.core.memory.documents import names_of
+from sleepchat.core.memory.documents import estimate_tokens, names_of, used_by
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.models import (
@@ -50,7 +50,7 @@ from sleepchat.core.reflection import document_step, followup_habits
 from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
-from sleepchat.core.settings import CoreSettings, documents_room
+from sleepchat.core.settings import CoreSettings, documents_room, grown_window, with_window
 from sleepchat.core.sleep import SleepLoop, yields_to_input
 from sleepchat.text import clean_input, clip
 
@@ -375,7 +375,10 @@ class Assistant:
                     if found is None:  # "what is cachetools and how do I install it?"
                         memory = conversation.memory
                         found = await document_step.both(memory, text, attached, everything)
-                    result = None if found is not None else await self._recall.match(text, ready)
+                    options = conversation.settings.options
+                    result = None
+                    if found is None:
+                        result = await self._recall.match(text, ready, options)
                     if result is not None and result.hit is not None and result.hit.answer:
                         found = result.hit
                     if found is not None:
@@ -468,6 +471,16 @@ class Assistant:
         return c.own_settings.system_prompt if c else self._base.system_prompt
 
     @property
+    def grown_window(self) -> int | None:
+        """The context window requests use now when it grew to hold the attached files (the
+        front ends say so as a file is attached); None while it is the configured one."""
+        c = self._conversation
+        if c is None:
+            return None
+        window = c.settings.options.num_ctx
+        return window if window != c.own_settings.options.num_ctx else None
+
+    @property
     def documents(self) -> list[Document]:
         return self._conversation.memory.documents.all if self._conversation else []
 
@@ -493,7 +506,10 @@ class Assistant:
             if not body:
                 raise CoreError(f"{name} is empty: nothing to attach")
             try:
-                budget = documents_room(conversation.settings)
+                # The window grows, where it may, to hold this file whole with the others.
+                wanted = used_by(documents.all) + estimate_tokens(body)
+                own = conversation.own_settings
+                budget = documents_room(with_window(own, grown_window(own, wanted)))
                 last = conversation.history[-1].id if conversation.history else None
                 doc = await documents.attach(name, body, budget, last)
             except ValueError as exc:
@@ -517,7 +533,7 @@ class Assistant:
         # as the match after the follow-up intents sees them (an intent's answer is its own)
         ready = [p for p in conversation.current_predictions(conversation.history) if not p.intent]
         if settings.sleep_enabled and ready:
-            result = await self._recall.match(text, ready)
+            result = await self._recall.match(text, ready, settings.options)
             if result.hit is not None and result.hit.answer:
                 return  # served at once when sent
             hints = self._recall.hints(text, result, settings.recall_hints)

@@ -26,14 +26,14 @@ from sleepchat.core.events import (
     SessionChanged,
 )
 from sleepchat.core.memory import Memory, doc_sections
-from sleepchat.core.memory.documents import names_of, prompt_block, quoted_by
+from sleepchat.core.memory.documents import names_of, prompt_block, quoted_by, used_by
 from sleepchat.core.memory.staleness import current_predictions, servable
 from sleepchat.core.memory.user_memory import MemoryItem, UserMemory
 from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
 from sleepchat.core.recall import Recall, RecallResult, followups
-from sleepchat.core.settings import CoreSettings, documents_room
+from sleepchat.core.settings import CoreSettings, documents_room, grown_window, with_window
 
 
 class Conversation:
@@ -69,12 +69,15 @@ class Conversation:
     def settings(self) -> CoreSettings:
         """The settings this session's requests use: the attached documents and the recalled
         memory items quoted in the system message, after the system prompt (the part of every
-        request that stays put: memory/documents.py says why there)."""
-        blocks = [prompt_block(self.memory.documents.all), memory_block(self.recalled)]
+        request that stays put: memory/documents.py says why there), in a context window
+        grown for the documents where they need it (``grown_window``)."""
+        documents = self.memory.documents.all
+        settings = with_window(self._settings, grown_window(self._settings, used_by(documents)))
+        blocks = [prompt_block(documents), memory_block(self.recalled)]
         if not any(blocks):
-            return self._settings
-        prompt = "\n\n".join([self._settings.system_prompt, *filter(None, blocks)])
-        return dataclasses.replace(self._settings, system_prompt=prompt)
+            return settings
+        prompt = "\n\n".join([settings.system_prompt, *filter(None, blocks)])
+        return dataclasses.replace(settings, system_prompt=prompt)
 
     @settings.setter
     def settings(self, settings: CoreSettings) -> None:
@@ -111,7 +114,7 @@ class Conversation:
         sections = doc_sections.sections_of(documents)
         if not sections:
             return ""
-        budget = documents_room(self._settings) - quoted_by(documents)
+        budget = documents_room(self.settings) - quoted_by(documents)
         names = [name for d in documents for name in names_of(d)]
         intent = followups.match(question, documents=names)
         summary = (intent is not None and intent.name == "summary") or any(

@@ -102,6 +102,10 @@ class Capabilities:
     # A reply can start from text already generated (``chat_stream(prefix=...)``): the model
     # goes on from it instead of starting over, so idle work cut by a key is continued later.
     continues: bool = False
+    # A request's ``num_ctx`` is the model's context window (loaded again when it changes, as
+    # Ollama does), so the window can grow to hold an attached file whole; an OpenAI-compatible
+    # server's window is its own.
+    sets_window: bool = False
 
 
 class Backend(Protocol):
@@ -219,9 +223,13 @@ class Judge(Protocol):
 
     name: str
 
-    async def same(self, predicted: str, asked: str, answer: str) -> bool: ...
+    # ``options``: the session's, as its chat requests carry them (a window grown for a file):
+    # a judge's request with others would make the server load the model again.
+    async def same(
+        self, predicted: str, asked: str, answer: str, options: ModelOptions | None = None
+    ) -> bool: ...
 
-    async def prepare(self, predicted: Sequence[str]) -> None:
+    async def prepare(self, predicted: Sequence[str], options: ModelOptions | None = None) -> None:
         """While idle, whatever makes judging a question against ``predicted`` cheaper later."""
         ...
 

@@ -91,7 +91,9 @@ class SessionProfile:
         self.backend = backend
         self.store = store
         self.events = events
-        self.base = base  # as configured
+        # As configured; a server whose window is its own keeps it for files too.
+        grows = backend.capabilities.sets_window
+        self.base = base if grows else dataclasses.replace(base, documents_max_window=0)
         self.default_model = backend.model
 
     async def apply(self, session: Session) -> CoreSettings:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
@@ -34,6 +35,9 @@ class CoreSettings:
     # Tokens of attached documents every request may quote (memory/documents.py); None: half
     # the context window (documents_room).
     documents_max_tokens: int | None = None
+    # The context window grows up to this many tokens while attached files need it (half of it
+    # theirs), so a file that fits is quoted whole and cached; 0: never (documents_room).
+    documents_max_window: int = 8192
     # The user's memory across sessions (memory/user_memory.py): kept and quoted unless off,
     # or this run is private; at most this many tokens of it quoted per request.
     memory_enabled: bool = True
@@ -52,6 +56,31 @@ class CoreSettings:
 # The context window assumed where none is set (the server's own: Ollama's and llama.cpp's
 # usual 4,096).
 DEFAULT_CONTEXT = 4096
+
+
+# A grown window is a multiple of this: files attached one after another reload the model at
+# most once per step.
+WINDOW_STEP = 1024
+
+
+def grown_window(settings: CoreSettings, documents_tokens: int) -> int:
+    """The context window for requests that quote ``documents_tokens`` of attached files: the
+    configured one, or, where the files need more than half of it, as much as holds them in
+    half (up to ``documents_max_window``; never when the user set the room for documents)."""
+    window = settings.options.num_ctx or DEFAULT_CONTEXT
+    wanted = 2 * documents_tokens
+    cap = settings.documents_max_window
+    if settings.documents_max_tokens is not None or wanted <= window or cap <= window:
+        return window
+    return min(cap, -(-wanted // WINDOW_STEP) * WINDOW_STEP)
+
+
+def with_window(settings: CoreSettings, window: int) -> CoreSettings:
+    """``settings`` with requests sent for a context window of ``window`` tokens."""
+    if window == (settings.options.num_ctx or DEFAULT_CONTEXT):
+        return settings  # a window left to the server stays so
+    options = dataclasses.replace(settings.options, num_ctx=window)
+    return dataclasses.replace(settings, options=options)
 
 
 def documents_room(settings: CoreSettings) -> int:

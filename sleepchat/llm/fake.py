@@ -65,6 +65,7 @@ class FakeBackend(BaseBackend):
         fail_after_chunks: int | None = None,
         embedder: Callable[[str], list[float]] | None = None,
         parallel_slots: int = 1,
+        sets_window: bool = False,
     ) -> None:
         self.responder = responder
         self.structured = structured
@@ -81,6 +82,7 @@ class FakeBackend(BaseBackend):
             prefix_cache=True,
             parallel_slots=parallel_slots,
             continues=True,
+            sets_window=sets_window,
         )
         self.calls: list[FakeCall] = []
         # Released to let a held stream continue; tests use it to freeze a request mid-way.

@@ -221,6 +221,16 @@ class LlamaEngine:
         eos = llama.token_eos()
         return lambda token: token == eos
 
+    def use_window(self, n_ctx: int | None) -> None:
+        """A request's context window: the model is loaded again with it when it differs from
+        the loaded one (the core grows it to hold an attached file whole), as Ollama loads a
+        model again for another ``num_ctx``; a model handed in (tests) keeps its own."""
+        if not n_ctx or n_ctx == self.n_ctx or not self.owns_llama:
+            return
+        self.n_ctx = n_ctx
+        if self._llama is not None:
+            self.free()  # its cache is of the old window: the next step loads and prefills anew
+
     def free(self) -> None:
         if self._llama is not None and hasattr(self._llama, "close"):
             try:
@@ -348,6 +358,7 @@ class LlamaEngine:
         self, req: ChatRequest, stop: threading.Event, emit: Callable[[object], None]
     ) -> ChatStats | None:
         started = time.perf_counter()
+        self.use_window(req.options.num_ctx)
         load_ms = self.load()
         llama = self._llama
         self._abort.watch(llama, stop)
@@ -420,9 +431,11 @@ class LlamaEngine:
         questions: Sequence[Sequence[ChatMessage]],
         stop_outside: tuple[float, float] | None = None,
         stop: threading.Event | None = None,
+        n_ctx: int | None = None,
     ) -> list[float]:
         """The recall judge's questions: log-odds of "yes" over "no" for each (llama_judge.py);
         the chat's cache is kept. ``stop`` set: fewer margins (the caller is gone)."""
+        self.use_window(n_ctx)
         self.load()
         llama = self._llama
         if self._yes_no is None:
@@ -459,11 +472,13 @@ class LlamaEngine:
         groups: Sequence[Sequence[Sequence[ChatMessage]]],
         stop: threading.Event,
         background: bool = True,
+        n_ctx: int | None = None,
     ) -> int:
         """Evaluate and keep the start each group of judge questions shares (llama_judge.py);
         the chat's cache is kept. Returns how many starts were evaluated."""
         if self.judge_starts is None:
             return 0
+        self.use_window(n_ctx)
         self.load()
         rendered = [[self._tokens(messages) for messages in group] for group in groups]
         self._use_threads(background)  # idle work leaves a core to the app

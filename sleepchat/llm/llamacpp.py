@@ -46,6 +46,7 @@ class LlamaCppBackend(BaseBackend):
         parallel_slots=1,
         reply_tokens=REPLY_TOKENS,
         continues=True,
+        sets_window=True,
     )
 
     def __init__(
@@ -119,8 +120,9 @@ class LlamaCppBackend(BaseBackend):
             loop = asyncio.get_running_loop()
             stop = StopFlag()
             try:
+                window = options.num_ctx if options is not None else None
                 work = loop.run_in_executor(
-                    self._worker, self._engine.yes_margins, questions, stop_outside, stop
+                    self._worker, self._engine.yes_margins, questions, stop_outside, stop, window
                 )
             except RuntimeError:  # executor shut down
                 raise BackendUnavailable(CLOSED) from None
@@ -145,8 +147,9 @@ class LlamaCppBackend(BaseBackend):
             loop = asyncio.get_running_loop()
             stop = threading.Event()
             try:
+                window = options.num_ctx if options is not None else None
                 work = loop.run_in_executor(
-                    self._worker, self._engine.keep_judge_starts, groups, stop, background
+                    self._worker, self._engine.keep_judge_starts, groups, stop, background, window
                 )
             except RuntimeError:  # executor shut down
                 raise BackendUnavailable(CLOSED) from None

@@ -62,7 +62,7 @@ class OllamaBackend(BaseBackend):
     # Ollama serves one request at a time unless OLLAMA_NUM_PARALLEL says otherwise, and stops
     # generating when its client disconnects. Embeddings need an embedding model (recall).
     capabilities = Capabilities(
-        structured="schema", embeddings=True, prefix_cache=True, parallel_slots=1
+        structured="schema", embeddings=True, prefix_cache=True, parallel_slots=1, sets_window=True
     )
 
     def __init__(

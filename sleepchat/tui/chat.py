@@ -267,6 +267,8 @@ class ChatView(Vertical):
             part = "" if doc.whole else f", its first {doc.tokens} of {doc.total_tokens} tokens"
             if doc.source:
                 part += " quoted, and the parts of the rest each question is about"
+            if window := a.grown_window:
+                part += f"; a context window of {window:,} tokens holds it"
             self.notify(f"Attached {doc.name} ({doc.id}{part}): studied while you are idle.")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -207,8 +207,8 @@ class Documents:
         if room < min(MIN_PART, total):  # a few words of a file would only mislead
             raise ValueError(
                 f"the attached documents already fill their room ({max_tokens} tokens) — detach "
-                "one (/detach ID), or raise options.num_ctx (half is theirs) or "
-                "documents.max_tokens"
+                "one (/detach ID), or raise documents.max_window or options.num_ctx (half is "
+                "theirs) or documents.max_tokens"
             )
         # A longer file: its first part here, half the room; the rest of the room holds the
         # sections each question is about.

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from sleepchat.core.models import Prediction
-from sleepchat.core.ports import Embedder, Judge, Ranker
+from sleepchat.core.ports import Embedder, Judge, ModelOptions, Ranker
 from sleepchat.core.recall.question import compatible_kinds, expand, kind_of, stem
 from sleepchat.core.recall.slips import one_slip
 from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier
@@ -229,7 +229,14 @@ class Recall:
         scored, _method, _error = await self._score(question, predictions)
         return scored
 
-    async def match(self, question: str, predictions: Sequence[Prediction]) -> RecallResult:
+    async def match(
+        self,
+        question: str,
+        predictions: Sequence[Prediction],
+        options: ModelOptions | None = None,
+    ) -> RecallResult:
+        """The prediction that answers ``question``, if any; ``options``: the session's model
+        options, for a judge's requests."""
         scored, method, error = await self._score(question, predictions)
         if error is not None:
             return RecallResult(None, 0.0, [], method, "embedding failed", error)
@@ -246,7 +253,7 @@ class Recall:
                 break
             if verdict.judge and self.judge is not None and not asked_judge:
                 asked_judge = True
-                if await self._judged_same(p, question):
+                if await self._judged_same(p, question, options):
                     hit, reason, judged = p, "", True
                     break
                 reason = reason or f"judge: another question ({verdict.reason})"
@@ -268,7 +275,9 @@ class Recall:
                 out.append((p.question, p.answer))
         return out
 
-    async def _judged_same(self, p: Prediction, question: str) -> bool:
+    async def _judged_same(
+        self, p: Prediction, question: str, options: ModelOptions | None = None
+    ) -> bool:
         judge = self.judge
         assert judge is not None
         key = (id(judge), p.question, p.answer, question)
@@ -276,7 +285,7 @@ class Recall:
             self._verdicts.move_to_end(key)
             return self._verdicts[key][1]
         try:
-            same = await judge.same(p.question, question, p.answer)
+            same = await judge.same(p.question, question, p.answer, options)
         except Exception as exc:  # a failed judge serves nothing, the question goes on
             self.log.info("the recall judge failed: %s", _one_line(exc))
             return False  # not kept: the next time may not fail
@@ -285,14 +294,16 @@ class Recall:
             self._verdicts.popitem(last=False)
         return same
 
-    async def prepare_judge(self, predictions: Sequence[Prediction]) -> None:
+    async def prepare_judge(
+        self, predictions: Sequence[Prediction], options: ModelOptions | None = None
+    ) -> None:
         """While idle: the judge readies itself for the questions predicted with an answer (an
-        intent's answers are matched by the intent, never judged)."""
+        intent's answers are matched by the intent, never judged); ``options``: the session's."""
         ready = [p.question for p in predictions if p.answer and p.intent is None]
         if self.judge is None or not ready:
             return
         try:
-            await self.judge.prepare(ready[-JUDGE_PREPARED:])
+            await self.judge.prepare(ready[-JUDGE_PREPARED:], options)
         except Exception as exc:  # judging then evaluates those starts itself: slower, not wrong
             self.log.info("the recall judge could not prepare: %s", _one_line(exc))
 

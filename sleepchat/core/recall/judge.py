@@ -165,7 +165,9 @@ class ModelJudge:
         if not calibration.usable:
             raise ValueError(f"no calibrated level for {calibration.model}")
         self.model = model
-        self.options = options  # the chat's own: a server keeps the model loaded as it is
+        # The chat's own, unless a question brings the session's: a server keeps the model
+        # loaded as it is.
+        self.options = options
         self.calibration = calibration
         self.verifier = verifier or Verifier.default()
         self.name = f"{calibration.method} on {calibration.model}"
@@ -178,26 +180,29 @@ class ModelJudge:
         verdict = self.verifier.check(predicted, asked)
         return self.calibration.level(judge_kind(verdict)) if verdict.judge else None
 
-    async def prepare(self, predicted: Sequence[str]) -> None:
+    async def prepare(self, predicted: Sequence[str], options: ModelOptions | None = None) -> None:
         """While idle: what the questions about each of ``predicted`` share before the asked
         question is evaluated now, so judging a pair later prefills only the asked one."""
         texts = [p for p in predicted if len(p) <= MAX_CHARS]
-        await self.model.keep_judge_starts(start_groups(texts), options=self.options)
+        await self.model.keep_judge_starts(start_groups(texts), options=options or self.options)
 
-    async def same(self, predicted: str, asked: str, answer: str) -> bool:
+    async def same(
+        self, predicted: str, asked: str, answer: str, options: ModelOptions | None = None
+    ) -> bool:
         if max(len(predicted), len(asked)) > MAX_CHARS:
             return False
         level = self.level(predicted, asked)
         if level is None:
             return False
         started = time.perf_counter()
+        options = options or self.options
         try:
             # Kept already when prepared while idle; else evaluated now, once for both orders.
             await self.model.keep_judge_starts(
-                start_groups([predicted]), options=self.options, background=False
+                start_groups([predicted]), options=options, background=False
             )
             first = self.calibration.first
-            return await judged_same(self.model, predicted, asked, level, first, self.options)
+            return await judged_same(self.model, predicted, asked, level, first, options)
         finally:
             self.calls += 1
             self.spent_ms += (time.perf_counter() - started) * 1000

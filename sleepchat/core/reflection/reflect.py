@@ -403,7 +403,8 @@ class Reflector:
         """Last, once the answers are kept: the judge readies itself for the predictions a
         question may now be matched with (the chat's cache stays as the warm-up left it)."""
         ttl = run.settings.prediction_ttl_turns
-        await self.recall.prepare_judge(current_predictions(run.memory, run.history, ttl))
+        ready = current_predictions(run.memory, run.history, ttl)
+        await self.recall.prepare_judge(ready, run.settings.options)
 
     async def _count_skipped(self, run: Run, level: predict_policy.Level) -> None:
         """What the policy saved: the answers an ``answers`` reflection would have computed,
