@@ -193,6 +193,10 @@ FROZEN = {
     # a twenty-eighth (120 pairs) by another such helper, written while that session's last
     # recall rules were made (it could not see them) and frozen unread
     "recall_test31.jsonl": "3371b94658a378d75d4abee67e6609a060da668ed2fbc2dd47521e621de60193",
+    # a twenty-ninth pair set (120 pairs) by another helper who read no code, written at this
+    # session's start while the rule for the asker's own one was made (it could not see it),
+    # frozen unread
+    "recall_test32.jsonl": "17f21e60773d1274977c296ee9443948678ba0bcf9885d18da1dd7fad933e23c",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -72,6 +72,7 @@ FROZEN = [
     DATA / "recall_test29.jsonl",
     DATA / "recall_test30.jsonl",
     DATA / "recall_test31.jsonl",
+    DATA / "recall_test32.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
