@@ -76,6 +76,16 @@ LOOK_ALIKES = {
         ("What is my tax code?", "What is a tax code?"),  # "my X" is not "a X"
         ("What do you think about Rust?", "What do I think about Rust?"),  # not "how do you"
         ("How do I get to your office?", "How do you get to your office?"),  # not only "you"
+        # the asker's own one is not what a kind of thing is or measures, nor a stand-in for
+        # the asker the other question does not name
+        ("What is a MAC address?", "What is my MAC address?"),
+        ("What is a time signature?", "What is my time signature?"),  # read as a "when"
+        ("How heavy is a ferret?", "How heavy is my ferret?"),
+        ("How much does a ferret weigh?", "how much does my ferret weigh"),
+        ("Who is a notary?", "who is my notary"),
+        ("Can I eat figs?", "Can my ferret eat figs?"),
+        ("Can ferrets eat figs?", "can my sister eat figs"),
+        ("How much water should I drink on a hike?", "How much should my dog drink on a hike?"),
 
     ],
     "time and tense": [
@@ -307,6 +317,14 @@ FOR_THE_JUDGE = [
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
     ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
+    # what holds for any one of a kind of thing, asked of the asker's own one
+    ("Can ferrets eat figs?", "can my ferret eat figs"),
+    ("Are ferrets or rabbits easier to litter train?",
+     "is my ferret or my rabbit easier to litter train"),
+    ("Why do kettles get limescale?", "why does my old kettle get limescale"),
+    ("How long does it take to house-train a ferret?",
+     "how long does it take to house-train my ferret"),
+    ("What is a good bedding for ferrets?", "whats a good bedding for my ferret"),
     # anyone's thing for the asker's, the simple present for the future: a judge's to decide
     ("What grind size should I use for espresso?", "what grind size do u even use for espresso"),
     ("How often should I descale my kettle?", "how often r u supposed to descale ur kettle"),

@@ -25,7 +25,7 @@ import difflib
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -364,11 +364,70 @@ def _my_routine(a: Question, b: Question) -> bool:
 def _whose_differs(a: Question, b: Question) -> bool:
     """Another person's thing ("my handwriting" / "your handwriting"), or someone's thing
     against none ("my postcode" / "a postcode": a value, not a definition; "my husband" / "I"),
-    except in a how-to question ("how do I clean my oven" / "how to clean an oven")."""
+    except in a how-to question ("how do I clean my oven" / "how to clean an oven") and for the
+    asker's own one of what the other asks about in general (``_own_one``)."""
     generic = _generic_you(a, b) and _i_and_you(a.possessors, b.possessors)
     if a.possessors == b.possessors or generic or _my_routine(a, b):
         return False  # "your car" after a generic "you" is anyone's car, the asker's too
+    if _own_one(a, b) or _own_one(b, a):
+        return False
     return bool(a.possessors and b.possessors) or not _method(a, b)
+
+
+def _own_one(general: Question, mine: Question) -> bool:
+    """``mine`` asks of the asker's own one of what ``general`` asks about in general ("can
+    ferrets eat grapes" / "can my ferret eat grapes", "why do kettles get limescale" / "why
+    does my kettle get limescale"): each "my" owns a thing ``general`` names, and no one else
+    comes in. Not
+    someone who stands in for the asker ("can I eat figs" / "can my ferret eat figs": the
+    ferret is not named on the other side), nor a value of the asker's own one ("what is a MAC
+    address" / "what is my MAC address", "how heavy is a ferret" / "... my ferret": what a
+    thing is or measures, asked of one, is that one's)."""
+    owned = _owned_things(general, mine)
+    if not owned:
+        return False
+    # "what is a time signature" reads as a "when" question: its opening word says what it asks.
+    if general.kind in _OF_ITS_PART or general.raw[:1] in (["what"], ["which"], ["who"]):
+        return all(t.role != "" for t in owned)  # "the best diet for a ferret" is any one's
+    return general.kind in _OF_ANY_ONE
+
+
+def _owned_things(general: Question, mine: Question) -> list[Token]:
+    """The tokens of ``general`` that each "my" of ``mine`` owns, where every one owns one and
+    only the asker owns anything; else none."""
+    if general.possessors or mine.possessors != {"i"} or not general.persons <= {"i"}:
+        return []
+    named = {t.word: t for t in general.tokens}
+    owned = [_owned(mine.raw, i, named) for i, w in enumerate(mine.raw) if w in ("my", "mine")]
+    return [] if None in owned else [t for t in owned if t is not None]
+
+
+def _owned_agreement(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
+    """Things in general against the asker's own one ("can ferrets eat figs" / "can my ferret
+    eat figs"): the owned thing's -s is not a count."""
+    for general, mine, side in ((a, b, 0), (b, a, 1)):
+        if numbers and _own_one(general, mine):
+            owned = {t.position for t in _owned_things(general, mine)}
+            return all(pair[side].position in owned for pair in numbers)
+    return False
+
+
+# What holds for any one of a kind of thing: whether it can (or which of two), why, when, how.
+_OF_ANY_ONE = frozenset({"yesno", "choice", "why", "when", "how"})
+# A value: of the asker's own one where the thing itself is asked about ("how long is my
+# warranty"), of any one where it is not ("how long to recover from a sprained ankle").
+_OF_ITS_PART = frozenset({"what", "which", "how often", "how long"})
+# Words between "my" and the thing it owns ("my new kettle").
+_OWNED_AFTER = frozenset({"new", "old", "own", "little", "young", "first", "brand"})
+
+
+def _owned(words: Sequence[str], at: int, named: dict[str, Token]) -> Token | None:
+    """The token of ``named`` that the "my" at ``at`` owns: the word after it, or after one of
+    a few words that describe it ("my new kettle"); None when it is not named."""
+    after = words[at + 1 : at + 3]
+    if after and after[0] in _OWNED_AFTER:
+        after = after[1:]
+    return named.get(stem(after[0])) if after else None
 
 
 def _i_and_you(x: set[str], y: set[str]) -> bool:
@@ -411,6 +470,7 @@ def compare(
     # every -s that differs, "a dog" / "dogs" included, to tell agreement from a count
     flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
     agreement = _agreement(a, b, flips) or _after_will(a, b, flips) or _would(a, b, flips)
+    agreement = agreement or _owned_agreement(a, b, flips)
     for t, u, why in clashes:
         if not why or (
             why.startswith("tense")
