@@ -197,6 +197,9 @@ FROZEN = {
     # session's start while the rule for the asker's own one was made (it could not see it),
     # frozen unread
     "recall_test32.jsonl": "17f21e60773d1274977c296ee9443948678ba0bcf9885d18da1dd7fad933e23c",
+    # a thirtieth (120 pairs) by another such helper, written while the session's next rules
+    # were made from recall_test32's measured misses (it could not see them), frozen unread
+    "recall_test33.jsonl": "80c9556182ad39658983c12a4eb4b705120e13d63ff07a953a62e56f8925f6fd",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

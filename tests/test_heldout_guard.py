@@ -73,6 +73,7 @@ FROZEN = [
     DATA / "recall_test30.jsonl",
     DATA / "recall_test31.jsonl",
     DATA / "recall_test32.jsonl",
+    DATA / "recall_test33.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
