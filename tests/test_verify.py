@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sleepchat.core.recall.question import parse
+from sleepchat.core.recall.question import expand, parse
 from sleepchat.core.recall.slips import one_slip
 from sleepchat.core.recall.verify import Verifier, judge_kind, same_form
 
@@ -41,6 +41,8 @@ LOOK_ALIKES = {
         ("How many megabytes fit on a DVD?", "How many megabits fit on a DVD?"),
     ],
     "negation and opposites": [
+        # a negated clause about the asker's situation is what is asked, not a hedge
+        ("How do I clean suede boots?", "I do not own a brush, but how do I clean suede boots?"),
         ("How do I enable dark mode?", "How do I disable dark mode?"),
         ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
         ("How do I log in to GitHub?", "How do I log out of GitHub?"),
@@ -112,6 +114,7 @@ LOOK_ALIKES = {
         ("How do I remove the first line of a file?", "How do I remove the last line of a file?"),
         ("What's the best restaurant in Tokyo?", "What's the cheapest restaurant in Tokyo?"),
         ("How many calories in one egg?", "How many calories in two eggs?"),
+        ("How far is a quarter mile in meters?", "How far is 3/4 mile in meters?"),
         ("How do I lower my rent?", "How do I lower my rent as a student?"),
         ("Are some of the roads closed?", "Are the roads closed?"),
     ],
@@ -136,6 +139,12 @@ LOOK_ALIKES = {
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
     ("What is the capital of Peru?", "whats the capital of peru"),  # casing, contraction
+    # a fraction in words or figures before a measure; a plan's letter in brackets; a hedge
+    # about the asking, negated or not
+    ("How far is a quarter mile in meters?", "how far is 1/4 mile in meters"),
+    ("Can I borrow from my 403(b)?", "can i borrow from my 403b"),
+    ("How long do I steep green tea?",
+     "I hope you don't mind me asking, how long do I steep green tea?"),
     ("Is 16GB RAM enough for video editing?", "is 16 GB RAM enough for video editing"),  # units
     ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
     ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),
@@ -317,6 +326,10 @@ FOR_THE_JUDGE = [
     ("How long should I simmer soup?", "How long do I simmer soup for?"),
     ("How do I begin a podcast?", "How do I start a podcast?"),  # synonym
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
+    # "is there a way to" asks how to
+    ("How can I unshrink a wool sweater?", "Is there a way to unshrink a wool sweater?"),
+    ("How do I clean suede boots?",
+     "Not sure whether you could help me with it, but how do I clean suede boots?"),
     # what holds for any one of a kind of thing, asked of the asker's own one
     ("Can ferrets eat figs?", "can my ferret eat figs"),
     ("Are ferrets or rabbits easier to litter train?",
@@ -599,6 +612,10 @@ def test_a_question_is_taken_apart_into_kind_roles_and_slots() -> None:
     assert [t.word for t in parse("Is $1,000 enough?").tokens[:2]] == ["1000", "usd"]
     assert parse("Should I buy a Mac or a PC?").kind == "choice"
     assert parse("When I land, how do I get a taxi?").kind == "how"
+    assert parse("Are hiking poles worth it for someone who has bad knees?").kind == "yesno"
+    assert parse("Is there any easy way to descale a kettle?").kind == "how"
+    assert parse("Is there a way out of the maze?").kind == "yesno"
+    assert expand("due 1/4/2025, a quarter of the year") == "due 1/4/2025, a quarter of the year"
 
 
 def test_how_frequently_is_how_often_word_for_word(verifier: Verifier) -> None:

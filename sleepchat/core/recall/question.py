@@ -314,8 +314,13 @@ def _kind(words: list[str]) -> str:
                 return "how"  # "what's the best way to ...", not "what way does it go"
         if w in {"whom", "whose"}:
             return "who"
+        if w == "who" and i and words[i - 1] in _PEOPLE:
+            clause_start = False
+            continue  # "better for someone who cycles": who it is for, not a "who" question
         if w in WH:
             return "what" if w == "which" else w
+        if clause_start and w in ("is", "are") and _THERE_WAY.match(" ".join(words[i : i + 7])):
+            return "how"  # "is there a way to X" asks how to X
         if clause_start and w in AUX:
             yesno = True
         clause_start = False
@@ -324,6 +329,16 @@ def _kind(words: list[str]) -> str:
     return "other"
 
 
+# "Is there a way to", "are there any easy ways to": how to.
+_THERE_WAY = re.compile(r"(?:is|are) there (?:(?:a|an|any|some) )?(?:\w+ )?ways? (?:to|2)\b")
+# People a relative "who" describes ("for someone who cycles to work").
+_PEOPLE = frozenset(
+    {
+        "someone", "somebody", "anyone", "anybody", "everyone", "everybody", "people", "person",
+        "persons", "those", "one", "beginners", "students", "kids", "children", "adults",
+        "parents",
+    }
+)
 # Words quoted (the Welsh for 'who are you', said how): what is asked about, not how.
 _QUOTED = re.compile(r"\"[^\"]{1,80}\"|(?<!\w)'[^']{1,80}'(?!\w)|“[^”]{1,80}”")
 

@@ -5,6 +5,7 @@ which small word classes carry structure. General English, not fitted to any que
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 
 def _set(words: str) -> frozenset[str]:
@@ -74,6 +75,11 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?=\s*[-–—,;:.!?])",
     r"(?:i )?hope (?:this|it) is not (?:a |such a )?(?:dumb|silly|stupid|basic|naive|obvious)"
     r"(?: question| one| q)?(?:,? but)?",
+    # ... and about the asking: "hope you don't mind my asking", "not sure whether you could
+    # help with it, but".
+    r"(?:and )?(?:i )?hope you do not mind(?: me| my)? asking",
+    r"(?:i am )?(?:not sure|do not know)(?: if| whether) you (?:can|could|would be able to) help"
+    r"(?: me| us)?(?: (?:with|on) (?:this|that|it))?(?:,? but\b)?",
     # "... to my pc, can't figure it out": a complaint closing the question.
     r"(?:i )?(?:can|could) not (?:figure|work) (?:it|this) out(?=\s*[?!.]*\s*$)",
 ]
@@ -117,7 +123,12 @@ _COUNTS = (
 _DECADES = (
     "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties", "nineties"
 )
-CONTRACTIONS = [
+# Measures a fraction in words is of ("a quarter cup"), not a year's quarter.
+_MEASURES = (
+    r"(?:cups?|teaspoons?|tsp|tablespoons?|tbsp|pounds?|lbs?|ounces?|oz|miles?|inch(?:es)?|"
+    r"hours?|hrs?|liters?|litres?|gallons?|kilos?|kg|grams?|acres?)\b"
+)
+CONTRACTIONS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\bwon'?t\b", "will not"),
     (r"\bcan'?t\b", "can not"),
     (r"\bcannot\b", "can not"),
@@ -186,7 +197,14 @@ CONTRACTIONS = [
     (r"(?<=[a-z] )like (?=\d)", ""),  # "sleeps like 14 hours": a hedge
     (r"(?<=[a-z]) & (?=[a-z])", " and "),
     (r"(?<=[a-z]) -+> (?=[a-z])", " to "),  # "station -> hotel", not code's "f() -> int"
+    (r"\b(\d+)\(([a-z])\)", r"\1\2"),  # a plan's letter in brackets: "401(k)" is "401k"
     (r"\b(\d+)k\b", r"\g<1>000"),  # thousands: "a 50k salary"
+    # a fraction in figures or words before a measure: "1/4 cup", "a quarter cup", "three
+    # quarters of a mile" (never a date's "1/4/2025", nor a year's quarter)
+    (r"(?<![\d/])([13])[/⁄]4(?![\d/])", lambda m: "0.25" if m[1] == "1" else "0.75"),
+    (r"(?<![\d/])1[/⁄]2(?![\d/])", "0.5"),
+    (rf"\b(?:a |one )?quarter(?: of an?)?(?= {_MEASURES})", "0.25"),
+    (rf"\b(?:three|3) quarters(?: of an?)?(?= {_MEASURES})", "0.75"),
     # an age or an era by its decade, a number: "in my 20s", "in my twenties", "the 90s"
     *((rf"\b(my|your|his|her|their|our|the|early|mid|late)[ -]{d}0'?s\b", rf"\1 {d}0 decade")
       for d in "23456789"),
