@@ -378,11 +378,10 @@ def _own_one(general: Question, mine: Question) -> bool:
     """``mine`` asks of the asker's own one of what ``general`` asks about in general ("can
     ferrets eat grapes" / "can my ferret eat grapes", "why do kettles get limescale" / "why
     does my kettle get limescale"): each "my" owns a thing ``general`` names, and no one else
-    comes in. Not
-    someone who stands in for the asker ("can I eat figs" / "can my ferret eat figs": the
-    ferret is not named on the other side), nor a value of the asker's own one ("what is a MAC
-    address" / "what is my MAC address", "how heavy is a ferret" / "... my ferret": what a
-    thing is or measures, asked of one, is that one's)."""
+    comes in. Not someone who stands in for the asker ("can I eat figs" / "can my ferret eat
+    figs": the ferret is not named on the other side), nor a value of the asker's own one
+    ("what is a MAC address" / "what is my MAC address", "how heavy is a ferret" / "... my
+    ferret": what a thing is or measures, asked of one, is that one's)."""
     owned = _owned_things(general, mine)
     if not owned:
         return False
