@@ -215,6 +215,10 @@ def test_without_an_attached_document_this_paper_is_not_the_last_answer() -> Non
         "What's the main idea of this paper?",
         "what exactly does this module do?",
         "what would i use this library for",
+        # what a paper presents, proposes or introduces
+        "Could you sum up what this paper is presenting?",
+        "what does the paper propose?",
+        "explain what this report introduces",
     ],
 )
 def test_what_a_named_document_is_for_is_its_summary(asked: str) -> None:
@@ -229,6 +233,7 @@ def test_what_a_named_document_is_for_is_its_summary(asked: str) -> None:
         "what does pendulum do with timezones?",
         "what is the purpose of this function",
         "is pendulum for python 2?",
+        "what is the paper presenting at the meetup in May?",
     ],
 )
 def test_a_name_with_more_or_a_part_is_not(asked: str) -> None:

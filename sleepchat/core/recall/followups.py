@@ -444,7 +444,9 @@ _ABOUT_IT = """
     what is the goal of it | what is its goal | what does it provide | what does it offer |
     what is the use of it | what am i looking at | what is it trying to do |
     what does it aim to do | what is the big picture | a high level overview of it |
-    high level overview of it | overview"""
+    high level overview of it | overview | what does it present | what it presents |
+    what is it presenting | what it is presenting | what does it propose | what it proposes |
+    what does it introduce | what it introduces | what it describes"""
 # What else a summary of a file tells (its request asks for them), asked alone or with the
 # forms above ("what is it, and who is it for?"). Not what a module exports or which functions
 # it has: a list of names a summary may leave out (on shlex.py the 1.5B's did).
