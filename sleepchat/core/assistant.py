@@ -50,7 +50,7 @@ from sleepchat.core.reflection import document_step, followup_habits
 from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
 from sleepchat.core.session_lookup import find_session
-from sleepchat.core.settings import CoreSettings, documents_room, grown_window, with_window
+from sleepchat.core.settings import CoreSettings, documents_room, for_documents
 from sleepchat.core.sleep import SleepLoop, yields_to_input
 from sleepchat.text import clean_input, clip
 
@@ -508,8 +508,7 @@ class Assistant:
             try:
                 # The window grows, where it may, to hold this file whole with the others.
                 wanted = used_by(documents.all) + estimate_tokens(body)
-                own = conversation.own_settings
-                budget = documents_room(with_window(own, grown_window(own, wanted)))
+                budget = documents_room(for_documents(conversation.own_settings, wanted))
                 last = conversation.history[-1].id if conversation.history else None
                 doc = await documents.attach(name, body, budget, last)
             except ValueError as exc:

@@ -33,7 +33,7 @@ from sleepchat.core.memory.user_memory import prompt_block as memory_block
 from sleepchat.core.models import Message, Note, Prediction, Role, Session, new_id
 from sleepchat.core.ports import StorePort
 from sleepchat.core.recall import Recall, RecallResult, followups
-from sleepchat.core.settings import CoreSettings, documents_room, grown_window, with_window
+from sleepchat.core.settings import CoreSettings, documents_room, for_documents
 
 
 class Conversation:
@@ -72,7 +72,7 @@ class Conversation:
         request that stays put: memory/documents.py says why there), in a context window
         grown for the documents where they need it (``grown_window``)."""
         documents = self.memory.documents.all
-        settings = with_window(self._settings, grown_window(self._settings, used_by(documents)))
+        settings = for_documents(self._settings, used_by(documents))
         blocks = [prompt_block(documents), memory_block(self.recalled)]
         if not any(blocks):
             return settings

@@ -75,8 +75,10 @@ def grown_window(settings: CoreSettings, documents_tokens: int) -> int:
     return min(cap, -(-wanted // WINDOW_STEP) * WINDOW_STEP)
 
 
-def with_window(settings: CoreSettings, window: int) -> CoreSettings:
-    """``settings`` with requests sent for a context window of ``window`` tokens."""
+def for_documents(settings: CoreSettings, documents_tokens: int) -> CoreSettings:
+    """``settings`` with requests sent in the window ``documents_tokens`` of attached files
+    take (``grown_window``)."""
+    window = grown_window(settings, documents_tokens)
     if window == (settings.options.num_ctx or DEFAULT_CONTEXT):
         return settings  # a window left to the server stays so
     options = dataclasses.replace(settings.options, num_ctx=window)

@@ -374,21 +374,22 @@ def _whose_differs(a: Question, b: Question) -> bool:
     return bool(a.possessors and b.possessors) or not _method(a, b)
 
 
-def _own_one(general: Question, mine: Question) -> bool:
-    """``mine`` asks of the asker's own one of what ``general`` asks about in general ("can
+def _own_one(general: Question, mine: Question) -> list[Token]:
+    """The tokens of ``general`` that ``mine``'s "my" owns, where ``mine`` asks of the asker's
+    own one of what ``general`` asks about in general ("can
     ferrets eat grapes" / "can my ferret eat grapes", "why do kettles get limescale" / "why
     does my kettle get limescale"): each "my" owns a thing ``general`` names, and no one else
     comes in. Not someone who stands in for the asker ("can I eat figs" / "can my ferret eat
     figs": the ferret is not named on the other side), nor a value of the asker's own one
     ("what is a MAC address" / "what is my MAC address", "how heavy is a ferret" / "... my
-    ferret": what a thing is or measures, asked of one, is that one's)."""
+    ferret": what a thing is or measures, asked of one, is that one's); else none."""
     owned = _owned_things(general, mine)
-    if not owned:
-        return False
     # "what is a time signature" reads as a "when" question: its opening word says what it asks.
     if general.kind in _OF_ITS_PART or general.raw[:1] in (["what"], ["which"], ["who"]):
-        return all(t.role != "" for t in owned)  # "the best diet for a ferret" is any one's
-    return general.kind in _OF_ANY_ONE
+        holds = all(t.role != "" for t in owned)  # "the best diet for a ferret" is any one's
+    else:
+        holds = general.kind in _OF_ANY_ONE
+    return owned if holds else []
 
 
 def _owned_things(general: Question, mine: Question) -> list[Token]:
@@ -404,9 +405,10 @@ def _owned_things(general: Question, mine: Question) -> list[Token]:
 def _owned_agreement(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool:
     """Things in general against the asker's own one ("can ferrets eat figs" / "can my ferret
     eat figs"): the owned thing's -s is not a count."""
+    if not numbers:
+        return False
     for general, mine, side in ((a, b, 0), (b, a, 1)):
-        if numbers and _own_one(general, mine):
-            owned = {t.position for t in _owned_things(general, mine)}
+        if owned := {t.position for t in _own_one(general, mine)}:
             return all(pair[side].position in owned for pair in numbers)
     return False
 
