@@ -200,6 +200,9 @@ FROZEN = {
     # a thirtieth (120 pairs) by another such helper, written while the session's next rules
     # were made from recall_test32's measured misses (it could not see them), frozen unread
     "recall_test33.jsonl": "80c9556182ad39658983c12a4eb4b705120e13d63ff07a953a62e56f8925f6fd",
+    # a thirty-first by one more such helper at a new session's start, before any change of it,
+    # frozen unread
+    "recall_test34.jsonl": "bb88affcb85e5931c0559d9964f249dbc6efe78fdb311654e60b1d6d2dfc7e8b",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
