@@ -266,9 +266,9 @@ PREDATING = {
     # (written 2026-12-06, before the set) is a filler opening of one of its pairs (found by
     # this guard)
     "sorry if this is a silly question but how do i",
-    # recall_test34.jsonl (a helper who read no code): the added kind's quinoa example (verify.py
-    # and its tests, since 2026-12-04) and the verifier tests' kettle question (2026-12-06) are everyday
-    # questions of two of its pairs (found by this guard)
+    # recall_test34.jsonl (a helper who read no code): the added kind's quinoa example
+    # (verify.py and its tests, since 2026-12-04) and the verifier tests' kettle question
+    # (2026-12-06) are everyday questions of two of its pairs (found by this guard)
     "how do i cook quinoa",
     "how do i descale my kettle",
 }
