@@ -141,6 +141,20 @@ async def test_a_question_gets_a_few_sections_however_large_the_room(store: Stor
     assert len(quoted_sections(backend.calls[-1].messages)) == AT_MOST
 
 
+HEADER = """---
+title: 'Kite: a library for flying kites at dusk'
+tags:
+  - Python
+authors:
+  - name: A. Flyer
+    affiliation: 1
+date: 1 May 2024
+bibliography: paper.bib
+---
+
+"""
+
+
 @pytest.mark.parametrize(
     "name, text, subject",
     [
@@ -156,6 +170,11 @@ async def test_a_question_gets_a_few_sections_however_large_the_room(store: Stor
         ("kite-README.md", "# Kite — the kite library\n", "Kite"),
         ("kite-README.md", "# Paper kites of Japan: a field guide\n", "kite"),  # a sentence
         ("x-README.md", "# git-kite\n\nFlies kites.", "git-kite"),  # a hyphen in a name
+        # a paper's YAML header: its title names it, the line above its closing "---" never
+        ("paper.md", f"{HEADER}# Summary\n\nWe fly kites.", "Kite"),
+        ("paper", HEADER.replace("title: 'Kite: a library for flying kites at dusk'\n", ""),
+         "paper"),
+        ("kite-paper.md", HEADER.replace("title: 'Kite: a", "title: 'A"), "kite"),
     ],
 )
 def test_a_file_opening_with_a_section_or_a_sentence_is_called_by_its_name(

@@ -138,14 +138,34 @@ def is_code(doc: Document) -> bool:
     return bool(_PROGRAM.search(doc.name))
 
 
+# A YAML header before the text (a paper's title, authors, ... and "bibliography: paper.bib"
+# above its closing "---", which read as a heading called every such paper "bibliography"):
+# its title is the file's, and no line of it is a heading.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_TITLE = re.compile(r"(?m)^title:[ \t]*(['\"]?)(.+?)\1[ \t]*$")
+
+
 def _title(doc: Document) -> str:
     """The title the file's text opens with ("" when it opens with a section, or is code)."""
-    title = None if _CODE_FILE.search(doc.name) else _TITLE.search((doc.source or doc.text)[:2000])
+    if _CODE_FILE.search(doc.name):
+        return ""
+    opening = (doc.source or doc.text)[:8000]
+    header = _FRONT_MATTER.match(opening)
+    if header is not None and (named := _FRONT_TITLE.search(header[1])):
+        name = _named(named[2])  # a title by its place: a long one names it before a colon
+        return "" if _SENTENCE.search(name) else name
+    title = _TITLE.search(opening[header.end() if header else 0 :][:2000])
     if title is None:
         return ""
     text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
     if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text):
         return ""
+    return _named(text)
+
+
+def _named(title: str) -> str:
+    """What a title calls its project: the name before its tagline."""
+    text = re.sub(r"[`*_\[\]]", "", title).strip()
     name, *tagline = _TAGLINE.split(text, maxsplit=1)
     return name if tagline and len(name.split()) <= 3 else text
 
