@@ -848,6 +848,20 @@ class TestRealModel:
         assert smaller.notice is None
         await backend.aclose()
 
+    async def test_a_window_too_large_for_memory_is_named_with_its_fix(self) -> None:
+        """A file attached grows the window a request asks for; a window whose cache does not
+        fit is not reported as a corrupt file."""
+        backend = LlamaCppBackend("smollm2", n_ctx=512, threads=MODEL_THREADS)
+        huge = ModelOptions(num_ctx=8_000_000)  # its cache would need hundreds of GB
+        with pytest.raises(BackendUnavailable) as caught:
+            await collect(backend, filler("huge", 1), num_predict=4, options=huge)
+        said = str(caught.value)
+        assert "context window of 8000000 tokens did not fit in memory" in said
+        assert "documents.max_window" in said and "corrupt" not in said
+        _, stats = await collect(backend, filler("small", 1), num_predict=4)  # its own again
+        assert stats.prompt_tokens
+        await backend.aclose()
+
     async def test_a_corrupt_gguf_is_refused_naming_the_file(self, tmp_path: Path) -> None:
         junk = tmp_path / "broken.gguf"
         junk.write_bytes(b"GGUF" + bytes(range(256)) * 16)

@@ -26,6 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -116,6 +117,7 @@ class LlamaEngine:
     ) -> None:
         self.model = model
         self.n_ctx = n_ctx
+        self._fitted = n_ctx  # the window of the last load that fitted in memory
         self.threads = threads
         self.seed = seed
         self._llama: Any = llama  # injected (tests) or loaded by load()
@@ -155,13 +157,21 @@ class LlamaEngine:
                 kwargs["seed"] = self.seed
             try:
                 self._llama = llama_cpp.Llama(model_path=str(path), **kwargs)
-            except (ValueError, RuntimeError, OSError):
-                # llama.cpp says only "Failed to load model from file": the file is the news.
+            except ValueError as exc:
+                if "llama_context" not in str(exc):
+                    raise self._unreadable(path) from None
+                # The file loaded; the window's cache did not fit (a file attached grows it):
+                # a request that asks for no window gets the one that last fitted.
+                wanted, self.n_ctx = self.n_ctx, self._fitted
                 raise BackendUnavailable(
-                    f"model file {path} could not be loaded — it is corrupt or not a GGUF model "
-                    f"llama.cpp can read; re-download it or {FIX}"
+                    f"model {path.name} loaded, but a context window of {wanted} tokens "
+                    "did not fit in memory — set documents.max_window (or options.num_ctx) "
+                    "lower in the config, or detach the large file"
                 ) from None
+            except (RuntimeError, OSError):
+                raise self._unreadable(path) from None
             self.owns_llama = True
+            self._fitted = self.n_ctx
             # Quiet llama.cpp's error lines too (Llama(verbose=False) leaves them on): it logs
             # each cancel inside a step as one, and sleepchat reports real failures itself.
             logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL)
@@ -172,6 +182,14 @@ class LlamaEngine:
                 self.free()
             raise
         return (time.perf_counter() - started) * 1000
+
+    @staticmethod
+    def _unreadable(path: Path) -> BackendUnavailable:
+        # llama.cpp says only "Failed to load model from file": the file is the news.
+        return BackendUnavailable(
+            f"model file {path} could not be loaded — it is corrupt or not a GGUF model "
+            f"llama.cpp can read; re-download it or {FIX}"
+        )
 
     def _setup_template(self) -> None:
         llama = self._llama
