@@ -1,15 +1,16 @@
 """What a reader asks first of a file just attached, beside its summary: how to install what it
-describes, how to use it, what it needs (versions, dependencies) and (of a code file) what it
-provides.
+describes, how to use it, what it needs (versions, dependencies), (of a code file) what it
+provides and (of prose that compares it with other tools) why it (``doc_need``).
 
 Like the summary (``followups``), each is a closed set of phrasings, and a message is one only
 when, form set aside, it is nothing but one of them with the file named by "it" or "this",
 "this library" or its own name: "how do I install it on Windows?" or "how do I use it with
 asyncio?" say more, and stay questions for the matcher. Their answers are precomputed only for
-a file whose text shows how (an install command; code; a code file's definitions), and only a
-message right after the file came, or after answers served from its own study, can be served
-them by "it": after the model answered something else, "it" may be that answer's subject. Asked
-by the file's name ("how do I install cachetools?") they are served later too, re-validated.
+a file whose text shows how (an install command; code; a code file's definitions; a statement
+of need), and only a message right after the file came, or after answers served from its own
+study, can be served them by "it": after the model answered something else, "it" may be that
+answer's subject. Asked by the file's name ("how do I install cachetools?") they are served
+later too, re-validated.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import functools
 import re
 from collections.abc import Sequence
 
+from sleepchat.core.recall import doc_need
 from sleepchat.core.recall.followups import (
     MAX_CHARS,
     as_document,
@@ -32,7 +34,8 @@ INSTALL = "install"
 USAGE = "usage"
 API = "api"
 REQUIRES = "requirements"
-NAMES = (INSTALL, USAGE, API, REQUIRES)
+NEED = doc_need.NEED
+NAMES = (INSTALL, USAGE, API, NEED, REQUIRES)
 
 # What a module provides, asked of its parts ("what classes does it have?", "list its
 # functions"): every way of naming them with every verb that asks for them.
@@ -157,6 +160,7 @@ def shown(text: str, *, code: bool = False) -> list[str]:
     found += [USAGE] if _CODE.search(text) else []
     # a file of one definition: its summary says what it provides
     found += [API] if code and len(_DEFINITIONS.findall(text)) > 1 else []
+    found += [NEED] if not code and doc_need.SHOWN.search(text) else []
     # a code file's imports are what it depends on, not what a reader installs
     return found + ([REQUIRES] if not code and _REQUIREMENTS.search(text) else [])
 
@@ -171,6 +175,8 @@ def request(intent: str, name: str) -> str:
             f"What does {name} need: which versions of Python (or of its language) and which "
             "platforms does it support, and what does it depend on?"
         )
+    if intent == NEED:
+        return doc_need.request(name)
     if intent == API:
         return (
             f"What does {name} provide? List its public classes and functions, each with one "
@@ -224,7 +230,17 @@ def match(text: str, documents: Sequence[str]) -> str | None:
     def read(asked: str) -> str | None:
         return _table().get(_TELL_HOW.sub("", normalize(as_document(asked, documents))))
 
-    return read_as_typed_or_respelled(text, _vocabulary(), documents, read)
+    found = read_as_typed_or_respelled(text, _vocabulary(), documents, read)
+    return found if found is not None or doc_need.asked(text, documents) is None else NEED
+
+
+def answers(intent: str, text: str, documents: Sequence[str], answer: str) -> bool:
+    """Whether ``answer``, precomputed for ``intent``, answers ``text`` (of that intent): an
+    answer on why the file, where other tools exist, only names every tool ``text`` names."""
+    if intent != NEED:
+        return True
+    tools = doc_need.asked(text, documents)
+    return tools is not None and doc_need.fits(answer, tools)
 
 
 @functools.cache

@@ -115,14 +115,21 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
         if intent == INTENT and (holds := what_it_holds(doc.id, text, names, ready)):
             return holds
         if intent is not None:
-            return _ready_answer(ready, doc, intent)
+            return _ready_answer(ready, doc, intent, text)
     return None
 
 
-def _ready_answer(ready: Sequence[Prediction], doc: Document, intent: str) -> Prediction | None:
-    """The answer ``doc``'s study made for ``intent``, among ``ready``."""
+def _ready_answer(
+    ready: Sequence[Prediction], doc: Document, intent: str, asked: str
+) -> Prediction | None:
+    """The answer ``doc``'s study made for ``intent``, among ``ready``, if it answers
+    ``asked`` (a question of that intent)."""
     wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
-    return next((p for p in wanted if p.answer), None)
+    names = names_of(doc)
+    return next(
+        (p for p in wanted if p.answer and doc_intents.answers(intent, asked, names, p.answer)),
+        None,
+    )
 
 
 # Where a message asks a second question: a question mark, a semicolon (not tl;dr's), or "and"
@@ -174,7 +181,8 @@ async def both(
         intents = [intent_of(p, names, just_attached=about) for p in parts]
         if None in intents or len(set(intents)) < len(intents):
             return None  # a part that is none of them, or the same one twice
-        found = (_ready_answer(ready, doc, intent) for intent in intents if intent)
+        pairs = zip(intents, parts, strict=True)
+        found = (_ready_answer(ready, doc, i, part) for i, part in pairs if i)
         answers = [p for p in found if p is not None]
         if len(answers) < len(intents):
             return None  # one not ready

@@ -97,7 +97,16 @@ class Habits:
             found = what_it_holds(found.document, text, documents, mine) or found
         if intent is None and (asked := doc_intents.match(text, documents)) is not None:
             # how to install or use a file just attached (never a habit: not on an answer)
-            found = next((p for p in mine if p.intent == asked and p.answer), None)
+            found = next(
+                (
+                    p
+                    for p in mine
+                    if p.intent == asked
+                    and p.answer
+                    and doc_intents.answers(asked, text, documents, p.answer)
+                ),
+                None,
+            )
         return found, [p for p in ready if p.intent is None]
 
     async def top(self, n: int) -> list[Intent]:
