@@ -110,6 +110,7 @@ LOOK_ALIKES = {
         ("What can I say in an interview?", "What should I say in an interview?"),
     ],
     "scope and quantifier": [
+        ("Is a dehumidifier worth buying?", "Is renting a dehumidifier worth it?"),
         ("How do I delete a folder?", "How do I delete all folders?"),
         ("How do I remove the first line of a file?", "How do I remove the last line of a file?"),
         ("What's the best restaurant in Tokyo?", "What's the cheapest restaurant in Tokyo?"),
@@ -220,6 +221,11 @@ SAME_BY_FORM = [
     # the copula closing a question put as a clause
     ("What's a good way to season a wok?",
      "I was wondering what a good way to season a wok is."),
+    # what is worth doing, in any of its three orders
+    ("Is it worth buying a dehumidifier?", "Is buying a dehumidifier really worth it?"),
+    ("Is it worth learning Esperanto?", "is esperanto worth learning"),
+    ("Is it worth repairing a 12-year-old dishwasher if it only leaks a little?",
+     "If it only leaks a little, is repairing a 12-year-old dishwasher worth it?"),
 ]
 
 # Slips of the finger: a word no word list knows, one slip from the word the other question
@@ -494,6 +500,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
     verifier: Verifier,
 ) -> None:
     vetoed = [
+        ("Is it worth learning Esperanto?", "is esperanto worth learning in 2 weeks"),
+        ("Is repairing a 12-year-old dishwasher worth it?",
+         "Is repairing a 2-year-old dishwasher worth it?"),
         ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
         ("Is 30 mg of caffeine a lot?", "Is 30 g of caffeine a lot?"),
         ("Should I water the cactus in winter?", "Should I not water the cactus in winter?"),

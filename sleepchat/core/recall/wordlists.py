@@ -128,6 +128,8 @@ _MEASURES = (
     r"(?:cups?|teaspoons?|tsp|tablespoons?|tbsp|pounds?|lbs?|ounces?|oz|miles?|inch(?:es)?|"
     r"hours?|hrs?|liters?|litres?|gallons?|kilos?|kg|grams?|acres?)\b"
 )
+# Words of one phrase: no mark between them but a number's ("150,000 km", "1.5 litres").
+_PHRASE = r"(?:[a-z0-9' -]|(?<=\d)[,.](?=\d))+?"
 CONTRACTIONS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"\bwon'?t\b", "will not"),
     (r"\bcan'?t\b", "can not"),
@@ -205,6 +207,12 @@ CONTRACTIONS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"(?<![\d/])1[/⁄]2(?![\d/])", "0.5"),
     (rf"\b(?:a |one )?quarter(?: of an?)?(?= {_MEASURES})", "0.25"),
     (rf"\b(?:three|3) quarters(?: of an?)?(?= {_MEASURES})", "0.75"),
+    # what is worth doing, in its three orders: "is buying a kayak worth it" and "is a kayak
+    # worth buying" ask "is it worth buying a kayak"
+    (rf"\b(is|are|was|were) (?!it\b)([a-z]+ing) ({_PHRASE}) (?:(?:actually|really|even) )?"
+     r"worth it\b", r"\1 it worth \2 \3"),
+    (rf"\b(is|are|was|were) (?!it\b)({_PHRASE}) (?:(?:actually|really|even|still) )?worth "
+     r"([a-z]+ing)\b", r"\1 it worth \3 \2"),
     # an age or an era by its decade, a number: "in my 20s", "in my twenties", "the 90s"
     *((rf"\b(my|your|his|her|their|our|the|early|mid|late)[ -]{d}0'?s\b", rf"\1 {d}0 decade")
       for d in "23456789"),
