@@ -334,6 +334,11 @@ FOR_THE_JUDGE = [
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
     # "is there a way to" asks how to
     ("How can I unshrink a wool sweater?", "Is there a way to unshrink a wool sweater?"),
+    # why a thing happened, in the past or the present perfect
+    ("Why did my meringue weep?", "Why has my meringue wept?"),
+    ("Why didn't my tulip bulbs come up this spring?",
+     "Why haven't my tulip bulbs come up this spring?"),
+    ("Why did the lake freeze so early?", "why has the lake frozen so early"),
     ("How do I clean suede boots?",
      "Not sure whether you could help me with it, but how do I clean suede boots?"),
     # what holds for any one of a kind of thing, asked of the asker's own one
@@ -500,6 +505,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
     verifier: Verifier,
 ) -> None:
     vetoed = [
+        # what happened once is not what happens each time, nor is a yes/no of it
+        ("Why did my meringue weep?", "Why does my meringue weep?"),
+        ("Did the parrot bite anyone?", "Has the parrot bitten anyone?"),
         ("Is it worth learning Esperanto?", "is esperanto worth learning in 2 weeks"),
         ("Is repairing a 12-year-old dishwasher worth it?",
          "Is repairing a 2-year-old dishwasher worth it?"),

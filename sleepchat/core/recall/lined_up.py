@@ -144,7 +144,9 @@ PARTICIPLES = _forms(
     ridden:ride hidden:hide bitten:bite beaten:beat forgotten:forget gotten:get got:get
     brought:bring thought:think caught:catch taught:teach fought:fight read:read led:lead
     fled:flee bled:bleed bred:breed slept:sleep swept:sweep felt:feel dealt:deal dug:dig
-    hung:hang struck:strike stuck:stick spun:spin shot:shoot
+    hung:hang struck:strike stuck:stick spun:spin shot:shoot risen:rise begun:begin
+    thrown:throw flown:fly shaken:shake woken:wake shrunk:shrink swollen:swell sunk:sink
+    sung:sing swum:swim
     """
 )
 PASTS = _forms(
@@ -153,7 +155,7 @@ PASTS = _forms(
     chose:choose spoke:speak froze:freeze stole:steal rode:ride fell:fall knew:know grew:grow
     threw:throw drew:draw flew:fly wore:wear tore:tear began:begin sang:sing sank:sink
     swam:swim drank:drink rang:ring saw:see forgot:forget hid:hide shook:shake woke:wake
-    rose:rise became:become
+    rose:rise became:become shrank:shrink
     """
 )
 IRREGULAR = {**PARTICIPLES, **PASTS}

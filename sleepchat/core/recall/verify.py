@@ -449,7 +449,7 @@ def compare(
     same_people = _same_persons(a.persons, b.persons) or _generic_you(a, b)
     if not same_people and not _anaphora(a, b):
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
-    if a.tenses != b.tenses and not _future_as_present(a, b):
+    if a.tenses != b.tenses and not _future_as_present(a, b) and not _past_as_perfect(a, b):
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
     if _whose_differs(a, b):
         return Verdict(False, f"whose {_set(a.possessors)} / {_set(b.possessors)}")
@@ -475,7 +475,11 @@ def compare(
     for t, u, why in clashes:
         if not why or (
             why.startswith("tense")
-            and (_perfect_for_simple(a, b, [t.surface], [u.surface]) or _unreal_if(a, b, t, u))
+            and (
+                _perfect_for_simple(a, b, [t.surface], [u.surface])
+                or _unreal_if(a, b, t, u)
+                or _past_as_perfect(a, b)
+            )
         ):
             continue
         if not (agreement and why.startswith("number")):
@@ -489,7 +493,9 @@ def compare(
         if flipped:
             return Verdict(False, flipped)
         clash = unpaired_clash(only_a, only_b, context)
-        if clash == "tense" and _perfect_for_simple(a, b, only_a, only_b):
+        if clash == "tense" and (
+            _perfect_for_simple(a, b, only_a, only_b) or _past_as_perfect(a, b)
+        ):
             return Verdict(False, ALIGNED, judge=True)
         if clash:
             return Verdict(False, f"{clash} {left}")
@@ -790,6 +796,17 @@ def _future_as_present(a: Question, b: Question) -> bool:
         return False
     present = b if "future" in a.tenses else a
     return not (set(present.raw) & _PRESENT_BE)
+
+
+def _past_as_perfect(a: Question, b: Question) -> bool:
+    """Why a thing happened, in the past or the present perfect ("why did my sauce split" /
+    "why has my sauce split"): one event, its cause asked either way. Only "why", the perfect's
+    "has" put before the subject as a question's own: "why does it split" asks what it does
+    each time, and "why it has split" leaves the tense to a clause."""
+    if a.kind != "why" or b.kind != "why" or a.tenses ^ b.tenses != {"past"}:
+        return False
+    perfect = b if "past" in a.tenses else a
+    return perfect.raw[1:2] in (["has"], ["have"])
 
 
 def _set(values: set[str]) -> str:
