@@ -334,6 +334,10 @@ FOR_THE_JUDGE = [
     ("What is the temp in Oslo?", "What is the temperature in Oslo?"),  # word abbreviation
     # "is there a way to" asks how to
     ("How can I unshrink a wool sweater?", "Is there a way to unshrink a wool sweater?"),
+    # anyone's duty typed without its "are", for the asker's own ("how often u supposed to")
+    ("How often should I descale my coffee maker?",
+     "how often u supposed to descale a coffee maker"),
+    ("How long should I steep green tea?", "how long u gotta let green tea brew"),
     # why a thing happened, in the past or the present perfect
     ("Why did my meringue weep?", "Why has my meringue wept?"),
     ("Why didn't my tulip bulbs come up this spring?",
@@ -508,6 +512,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # what happened once is not what happens each time, nor is a yes/no of it
         ("Why did my meringue weep?", "Why does my meringue weep?"),
         ("Did the parrot bite anyone?", "Has the parrot bitten anyone?"),
+        ("How often should I oil my chainsaw?", "how often u want me to oil ur chainsaw"),
         ("Is it worth learning Esperanto?", "is esperanto worth learning in 2 weeks"),
         ("Is repairing a 12-year-old dishwasher worth it?",
          "Is repairing a 2-year-old dishwasher worth it?"),

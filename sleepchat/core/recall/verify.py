@@ -352,11 +352,12 @@ def _method(a: Question, b: Question) -> bool:
 
 
 def _my_routine(a: Question, b: Question) -> bool:
-    """How often or how long I should do a thing to my thing or to one ("how often should I
-    water my fern" / "... a fern"): the asker's own doing, whoever's thing ("how long is my
-    warranty" asks a value: no "I" does anything)."""
+    """How often or how long I (or anyone: "how often are u meant to") should do a thing to
+    my thing or to one ("how often should I water my fern" / "... a fern"): the asker's own
+    doing, whoever's thing ("how long is my warranty" asks a value: no "I" does anything)."""
+    asker = a.persons == b.persons == {"i"} or _generic_you(a, b)
     return (
-        a.kind == b.kind and a.kind in {"how often", "how long"} and a.persons == b.persons == {"i"}
+        a.kind == b.kind and a.kind in {"how often", "how long"} and asker
         and {a.modal, b.modal} <= {"should", None}
     )
 
@@ -642,6 +643,7 @@ _HOW_AUX = frozenset({"do", "should"})
 # "Are you" asks the assistant ("how good are you at French"), save with these after it.
 _ARE_AUX = frozenset({"are", "r"})
 _DUTY = frozenset({"supposed", "meant", "allowed", "expected"})
+_OBLIGED = (["have", "to"], ["need", "to"], ["got", "to"], ["ought", "to"])
 _PRESENT_BE = frozenset({"is", "are", "am"})
 # After "do you" these ask the assistant itself ("what do you think", "which do you prefer").
 _OWN_VIEW = frozenset(
@@ -671,7 +673,11 @@ def _generic_you(a: Question, b: Question) -> bool:
     first = raw.index("you", start)
     after = [w for w in raw[first + 1 :] if w not in _HEDGES]
     asked_before = any(w in WH for w in raw[: max(first - 1, 1)])
-    duty = raw[first - 1] in _ARE_AUX and bool(after) and after[0] in _DUTY
+    # "how often are you meant to", and typed without the "are" ("how often u supposed to",
+    # "how often u gotta"): what anyone has to do
+    duty = bool(after) and (after[0] in _DUTY or after[:2] in _OBLIGED) and (
+        raw[first - 1] in _ARE_AUX or raw[first - 1] not in AUX
+    )
     # a method asked of anyone: "how would you store it", "how you fold it"
     method = you.kind == "how" and raw[first - 1] in {"would", "how"}
     return (
