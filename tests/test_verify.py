@@ -335,9 +335,8 @@ FOR_THE_JUDGE = [
     # "is there a way to" asks how to
     ("How can I unshrink a wool sweater?", "Is there a way to unshrink a wool sweater?"),
     # anyone's duty typed without its "are", for the asker's own ("how often u supposed to")
-    ("How often should I descale my coffee maker?",
-     "how often u supposed to descale a coffee maker"),
-    ("How long should I steep green tea?", "how long u gotta let green tea brew"),
+    ("How often should I oil my sewing machine?", "how often u supposed to oil a sewing machine"),
+    ("How long should I soak dried chickpeas?", "how long u gotta leave dried chickpeas in water"),
     # why a thing happened, in the past or the present perfect
     ("Why did my meringue weep?", "Why has my meringue wept?"),
     ("Why didn't my tulip bulbs come up this spring?",
