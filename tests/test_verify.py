@@ -337,6 +337,9 @@ FOR_THE_JUDGE = [
     # anyone's duty typed without its "are", for the asker's own ("how often u supposed to")
     ("How often should I oil my sewing machine?", "how often u supposed to oil a sewing machine"),
     ("How long should I soak dried chickpeas?", "how long u gotta leave dried chickpeas in water"),
+    # a duty asked with "have to": its "to" marks no role
+    ("How long should I soak dried chickpeas?", "how long do I have to soak dried chickpeas"),
+    ("Do I have to declare a gift from my aunt?", "Will I have to declare a gift from my aunt?"),
     # why a thing happened, in the past or the present perfect
     ("Why did my meringue weep?", "Why has my meringue wept?"),
     ("Why didn't my tulip bulbs come up this spring?",
@@ -512,6 +515,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Why did my meringue weep?", "Why does my meringue weep?"),
         ("Did the parrot bite anyone?", "Has the parrot bitten anyone?"),
         ("How often should I oil my chainsaw?", "how often u want me to oil ur chainsaw"),
+        ("Do I have to tip a sherpa in Nepal?", "Can I tip a sherpa in Nepal?"),
         ("Is it worth learning Esperanto?", "is esperanto worth learning in 2 weeks"),
         ("Is repairing a 12-year-old dishwasher worth it?",
          "Is repairing a 2-year-old dishwasher worth it?"),

@@ -207,6 +207,10 @@ CONTRACTIONS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"(?<![\d/])1[/⁄]2(?![\d/])", "0.5"),
     (rf"\b(?:a |one )?quarter(?: of an?)?(?= {_MEASURES})", "0.25"),
     (rf"\b(?:three|3) quarters(?: of an?)?(?= {_MEASURES})", "0.75"),
+    # a duty asked with "have to" is asked with "must" ("how long do I have to soak them"): its
+    # "to" marks no role
+    (r"\b(?:do|does) (i|you|we|they|he|she|it|one) (?:really )?ha(?:ve|s) to\b", r"must \1"),
+    (r"\bwill (i|you|we|they|he|she|it|one) (?:really )?have to\b", r"will \1 must"),
     # what is worth doing, in its three orders: "is buying a kayak worth it" and "is a kayak
     # worth buying" ask "is it worth buying a kayak"
     (rf"\b(is|are|was|were) (?!it\b)([a-z]+ing) ({_PHRASE}) (?:(?:actually|really|even) )?"
