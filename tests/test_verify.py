@@ -337,6 +337,11 @@ FOR_THE_JUDGE = [
     # anyone's duty typed without its "are", for the asker's own ("how often u supposed to")
     ("How often should I oil my sewing machine?", "how often u supposed to oil a sewing machine"),
     ("How long should I soak dried chickpeas?", "how long u gotta leave dried chickpeas in water"),
+    # what one was to do, asked in the past: the same rule or method
+    ("How long should I rest a brisket after smoking it?",
+     "How long was I supposed to rest the brisket after smoking it?"),
+    ("Do I need to blanch kale before freezing it?",
+     "Did I need to blanch the kale before freezing it?"),
     # a duty asked with "have to": its "to" marks no role
     ("How long should I soak dried chickpeas?", "how long do I have to soak dried chickpeas"),
     ("Do I have to declare a gift from my aunt?", "Will I have to declare a gift from my aunt?"),
@@ -516,6 +521,10 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Did the parrot bite anyone?", "Has the parrot bitten anyone?"),
         ("How often should I oil my chainsaw?", "how often u want me to oil ur chainsaw"),
         ("Do I have to tip a sherpa in Nepal?", "Can I tip a sherpa in Nepal?"),
+        # what happened is not the rule ("was I charged", "did I blanch it")
+        ("How much should I pay for a brisket?", "How much was I charged for the brisket?"),
+        ("Do I need to blanch kale before freezing it?",
+         "Did I blanch the kale before freezing it?"),
         ("Is it worth learning Esperanto?", "is esperanto worth learning in 2 weeks"),
         ("Is repairing a 12-year-old dishwasher worth it?",
          "Is repairing a 2-year-old dishwasher worth it?"),

@@ -450,7 +450,9 @@ def compare(
     same_people = _same_persons(a.persons, b.persons) or _generic_you(a, b)
     if not same_people and not _anaphora(a, b):
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
-    if a.tenses != b.tenses and not _future_as_present(a, b) and not _past_as_perfect(a, b):
+    if a.tenses != b.tenses and not (
+        _future_as_present(a, b) or _past_as_perfect(a, b) or _past_duty(a, b)
+    ):
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
     if _whose_differs(a, b):
         return Verdict(False, f"whose {_set(a.possessors)} / {_set(b.possessors)}")
@@ -813,6 +815,23 @@ def _past_as_perfect(a: Question, b: Question) -> bool:
         return False
     perfect = b if "past" in a.tenses else a
     return perfect.raw[1:2] in (["has"], ["have"])
+
+
+# What one was to do, asked in the past ("what temperature was I supposed to cook it to", "did
+# I need to defrost it first"): the rule or the method, which the present asks too.
+_PAST_DUTY = re.compile(
+    r"\b(?:was|were) (?:i|we|you|they|he|she) (?:supposed|meant|allowed|expected|required) to\b"
+    r"|\bdid (?:i|we|you|they|he|she) (?:need|have|ought) to\b"
+)
+
+
+def _past_duty(a: Question, b: Question) -> bool:
+    """The past of a duty for its present ("was I meant to soak them" / "should I soak them"):
+    the judge decides, as the words differ."""
+    if a.tenses ^ b.tenses != {"past"} or a.tenses & b.tenses:
+        return False
+    past = a if "past" in a.tenses else b
+    return bool(_PAST_DUTY.search(" ".join(past.raw)))
 
 
 def _set(values: set[str]) -> str:
