@@ -218,6 +218,11 @@ SAME_BY_FORM = [
      "I hope this isn't a silly question, but how do I rewire a lamp plug?"),
     ("How do I pair my earbuds with my laptop?",
      "how do i pair my earbuds with my laptop cant figure it out"),
+    # a hedge about the asker's knack
+    ("How do I pin a tab in Firefox?",
+     "I'm not very tech-savvy, so how do I pin a tab in Firefox?"),
+    ("How do I archive a channel in Slack?",
+     "I'm not great with tech, but how do I archive a channel in Slack?"),
     # the copula closing a question put as a clause
     ("What's a good way to season a wok?",
      "I was wondering what a good way to season a wok is."),
@@ -521,6 +526,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Did the parrot bite anyone?", "Has the parrot bitten anyone?"),
         ("How often should I oil my chainsaw?", "how often u want me to oil ur chainsaw"),
         ("Do I have to tip a sherpa in Nepal?", "Can I tip a sherpa in Nepal?"),
+        ("Is my router good enough for streaming?", "Is my router not good enough for streaming?"),
         # what happened is not the rule ("was I charged", "did I blanch it")
         ("How much should I pay for a brisket?", "How much was I charged for the brisket?"),
         ("Do I need to blanch kale before freezing it?",

@@ -71,6 +71,11 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     # own (a mark after them): "not sure if I should" is what is asked.
     r"i (?:am|was) not (?:totally |really |entirely |quite |completely |too |exactly )?sure"
     r"(?: about (?:this|it|that))?(?:,? but\b|(?=\s*[-–—,;:.!?]))",  # "..., but can I ...?"
+    # ... and about the asker's knack: "I'm not very techy, but", "not great with computers, so"
+    r"i am (?:honestly |really |just )?not (?:very |that |too |so |great |good |the best |the "
+    r"most )*(?:techy|tech[- ]savvy|technical|handy|computer[- ]savvy|(?:good|great) with "
+    r"(?:computers|tech|technology|phones|tools|this stuff)|an? (?:expert|pro|techie))"
+    r"(?:,? (?:but|so)\b|(?=\s*[-–—,;:.!?]))",
     r"i (?:honestly |really |genuinely |literally )?(?:have|had|got) no (?:idea|clue)"
     r"(?=\s*[-–—,;:.!?])",
     r"(?:i )?hope (?:this|it) is not (?:a |such a )?(?:dumb|silly|stupid|basic|naive|obvious)"
