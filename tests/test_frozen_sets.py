@@ -203,6 +203,9 @@ FROZEN = {
     # a thirty-first by one more such helper at a new session's start, before any change of it,
     # frozen unread
     "recall_test34.jsonl": "bb88affcb85e5931c0559d9964f249dbc6efe78fdb311654e60b1d6d2dfc7e8b",
+    # a thirty-second by another such helper, written while rules were made from recall_test34's
+    # measured misses (it could not see them), frozen unread
+    "recall_test35.jsonl": "fa04b4c89772d2c7bb0f5cb4672019ef80f54e5c4984b1fedd61fe77c5866929",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

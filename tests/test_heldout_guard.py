@@ -76,6 +76,7 @@ FROZEN = [
     DATA / "recall_test32.jsonl",
     DATA / "recall_test33.jsonl",
     DATA / "recall_test34.jsonl",
+    DATA / "recall_test35.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -275,6 +276,9 @@ PREDATING = {
     # (2026-12-06) are everyday questions of two of its pairs (found by this guard)
     "how do i cook quinoa",
     "how do i descale my kettle",
+    # recall_test35.jsonl (a helper who read no code): the verifier tests' late-train refund
+    # question (2026-12-06) opens as one of its pairs does (found by this guard)
+    "can i get a refund if my",
 }
 
 
