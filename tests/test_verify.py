@@ -218,6 +218,8 @@ SAME_BY_FORM = [
      "I hope this isn't a silly question, but how do I rewire a lamp plug?"),
     ("How do I pair my earbuds with my laptop?",
      "how do i pair my earbuds with my laptop cant figure it out"),
+    # a word hyphened on one side only ("carry on" read "on" as a particle left at the end)
+    ("Which snacks can I take in my carry-on?", "which snacks can i take in my carry on"),
     # a hedge about the asker's knack
     ("How do I pin a tab in Firefox?",
      "I'm not very tech-savvy, so how do I pin a tab in Firefox?"),
@@ -342,6 +344,8 @@ FOR_THE_JUDGE = [
     # anyone's duty typed without its "are", for the asker's own ("how often u supposed to")
     ("How often should I oil my sewing machine?", "how often u supposed to oil a sewing machine"),
     ("How long should I soak dried chickpeas?", "how long u gotta leave dried chickpeas in water"),
+    # another country's spelling of a name no word list knows is not another name
+    ("How do I colourise my terminal prompt?", "How do I colorize my terminal prompt?"),
     # what one was to do, asked in the past: the same rule or method
     ("How long should I rest a brisket after smoking it?",
      "How long was I supposed to rest the brisket after smoking it?"),
@@ -527,6 +531,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("How often should I oil my chainsaw?", "how often u want me to oil ur chainsaw"),
         ("Do I have to tip a sherpa in Nepal?", "Can I tip a sherpa in Nepal?"),
         ("Is my router good enough for streaming?", "Is my router not good enough for streaming?"),
+        # names no word list knows, and nothing else, on both sides: two things
+        ("What are the side effects of Lipitor?", "What are the side effects of Lisinopril?"),
+        ("How do I export playlists from Deezer?", "how do i export playlists from qobuz"),
         # what happened is not the rule ("was I charged", "did I blanch it")
         ("How much should I pay for a brisket?", "How much was I charged for the brisket?"),
         ("Do I need to blanch kale before freezing it?",

@@ -176,6 +176,7 @@ class Verifier:
     def check(self, predicted: str, asked: str) -> Verdict:
         if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
+        predicted, asked = hyphened(predicted, asked), hyphened(asked, predicted)
         a, b = self.parse(predicted), self.parse(asked)
         named_p, named_a = names(predicted), names(asked)
         spelt = Spelling(self.lexicon, named_p | named_a, dictionary=self.dictionary)
@@ -502,6 +503,14 @@ def compare(
             return Verdict(False, ALIGNED, judge=True)
         if clash:
             return Verdict(False, f"{clash} {left}")
+        stems = (
+            [t.word for t in a.tokens if t.word not in wb and t.kind == "word"],
+            [t.word for t in b.tokens if t.word not in wa and t.kind == "word"],
+        )
+        if _names_apart(only_a, only_b, context, typo) and not any(
+            _one_edit(x, y) for x in stems[0] for y in stems[1]
+        ):
+            return Verdict(False, f"names {left}")
         narrower = narrowed(a, b) if added and not structural else ""
         narrower = narrower or restricted(a.text, b.text)
         if narrower:
@@ -823,6 +832,44 @@ _PAST_DUTY = re.compile(
     r"\b(?:was|were) (?:i|we|you|they|he|she) (?:supposed|meant|allowed|expected|required) to\b"
     r"|\bdid (?:i|we|you|they|he|she) (?:need|have|ought) to\b"
 )
+
+
+def _names_apart(
+    only_a: list[str], only_b: list[str], spelt: Spelling, typo: Callable[[str, str], bool]
+) -> bool:
+    """What differs is names on both sides and nothing else ("rent in Austin" / "in denver",
+    "Gmail" / "Outlook"): no word list knows them, so no synonym or stem pairs them, and two
+    names are two places or things unless one is a slip of the other ("Austrailia")."""
+    if not only_a or not only_b or spelt.lexicon is None:
+        return False
+    known = [w for w in (*only_a, *only_b) if w in spelt.lexicon or w in spelt.dictionary]
+    if known or any(len(w) < 3 for w in (*only_a, *only_b)):
+        return False
+    return not any(
+        typo(x, y) or typo(y, x) or _one_edit(x, y) for x in only_a for y in only_b
+    )  # a slip, or a spelling of another country's ("colourise" / "colorize": by stems too)
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """One letter put in, left out or changed ("colourise" / "colorise")."""
+    if abs(len(x) - len(y)) > 1:
+        return False
+    if len(x) == len(y):
+        return sum(p != q for p, q in zip(x, y, strict=True)) <= 1
+    short, long_ = sorted((x, y), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+_HYPHENED = re.compile(r"\b[a-zA-Z]+(?:-[a-zA-Z]+)+\b")
+
+
+def hyphened(text: str, other: str) -> str:
+    """``text`` with the words ``other`` hyphens ("carry-on", "long-haul") hyphened as there:
+    spelt apart ("a follow up"), the second read as a particle."""
+    for word in {m[0].lower() for m in _HYPHENED.finditer(other)}:
+        apart = r"\s+".join(re.escape(part) for part in word.split("-"))
+        text = re.sub(rf"(?i)\b{apart}\b", word, text)
+    return text
 
 
 def _past_duty(a: Question, b: Question) -> bool:
