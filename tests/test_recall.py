@@ -17,6 +17,7 @@ from sleepchat.core.recall import (
     DEFAULT_THRESHOLDS,
     Recall,
     content_words,
+    cosine,
     intent,
     lexical_similarity,
 )
@@ -278,6 +279,21 @@ async def test_embedding_recall_caches_prediction_vectors() -> None:
     assert len(embedder.calls[0]) == 3  # the question and both predictions, in one request
     await recall.match("Which frosting?", preds)
     assert len(embedder.calls[1]) == 1  # only the question: prediction vectors were cached
+
+
+async def test_slips_of_a_predictions_words_do_not_hide_it_from_the_candidates() -> None:
+    """Typed with slips, a short question's vector is far from the prediction's: read with
+    the slips as the prediction's words it is a candidate, and the verifier (here: the judge)
+    reads it as typed."""
+    embedder, judge = BagOfWords(), Judge()
+    recall = Recall(embedder, judge=judge)
+    preds = [prediction("Can I refreeze thawed shrimp?", "p1")]
+    typed = "can i refreze thawd shrmp"
+    assert cosine(bag_of_words(typed), bag_of_words(preds[0].question)) < recall.threshold
+    result = await recall.match(typed, preds)
+    assert result.hit is not None and result.hit.id == "p1" and result.judged
+    assert judge.asked == [(preds[0].question, typed, f"answer to {preds[0].question}")]
+    assert embedder.calls[-1] == ["can i refreeze thawed shrimp"]
 
 
 async def test_embedding_candidates_still_pass_the_verifier() -> None:
