@@ -88,7 +88,10 @@ async def test_a_scripted_session_reflects_and_the_next_start_serves_a_hit(
     config = tmp_path / "config.yaml"
     config.write_text(
         "max_reply_tokens: 60\noptions: {temperature: 0.2, seed: 7}\n"
-        "sleep: {cooldown_seconds: 0, budget_tokens: 600, max_predictions: 2}\n"
+        # an idle period long enough for the plan to fit questions on a machine slowed by the
+        # suite's other workers (at 16 tok/s a 20 s period fits notes only)
+        "sleep: {cooldown_seconds: 0, budget_tokens: 600, max_predictions: 2, "
+        "idle_seconds: 120}\n"
     )
     cmd = [sys.executable, "-m", "sleepchat", "--script", "-", "--json", "--config", str(config)]
     cmd += ["--backend", "openai", "--host", server.url, "--model", ALIAS]
