@@ -171,6 +171,12 @@ def test_without_a_file_just_attached_they_are_nothing() -> None:
         ("what is it, and should I pick it over curses?", False),
         ("summarize it and translate it to French", False),
         ("what does it do and what does it not do", False),
+        # run on with a filler "like", or with the length in the middle
+        ("hm what does skyline do exactly, like who would use it", True),
+        ("what problem is skyline solving?", True),
+        ("pls sum up this readme in a couple of sentences - is skyline a library, and what "
+         "problem is it solving", False),  # a yes/no the summary may not settle
+        ("sum up this readme in a couple of sentences, what is skyline and what does it do", True),
     ],
 )
 def test_summary_questions_joined_are_the_summary_of_a_file_just_attached(

@@ -170,6 +170,8 @@ bibliography: paper.bib
         ("kite-README.md", "# Kite — the kite library\n", "Kite"),
         ("kite-README.md", "# Paper kites of Japan: a field guide\n", "kite"),  # a sentence
         ("x-README.md", "# git-kite\n\nFlies kites.", "git-kite"),  # a hyphen in a name
+        ("kite-2.4.1-README.md", "Flies kites.\n", "kite"),  # a source archive's version
+        ("kite-v3.0-paper.md", "## Summary\n\nFlies kites.\n", "kite"),
         # a paper's YAML header: its title names it, the line above its closing "---" never
         ("paper.md", f"{HEADER}# Summary\n\nWe fly kites.", "Kite"),
         ("paper", HEADER.replace("title: 'Kite: a library for flying kites at dusk'\n", ""),

@@ -101,12 +101,18 @@ _SENTENCE = re.compile(r"[.!?]$|^(?:\S+\s+){6,}")
 
 
 def names_of(doc: Document) -> list[str]:
-    """What a reader may call ``doc`` by name: its file name, that name without its extension
-    or the words that say what kind of file it is ("README", "paper"), and the title its text
-    opens with (a README's project name), when short."""
+    """What a reader may call ``doc`` by name: its file name, that name without its extension,
+    the words that say what kind of file it is ("README", "paper") or a version
+    ("fooof-1.1.1-README.md" is fooof's), and the title its text opens with (a README's project
+    name), when short."""
     stem = _stem(doc)
-    names = {doc.name, stem, _NAME_WORDS.sub(" ", stem).strip(" -_."), _title(doc)}
+    plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
+    names = {doc.name, stem, plain, _VERSION.sub("", plain), _title(doc)}
     return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
+
+
+# A release's number after a project's name, as a source archive's folder has it.
+_VERSION = re.compile(r"(?i)[-_ ]v?\d+(?:\.\d+)+(?:[-.]?(?:a|b|rc|dev|post)\d*)?$")
 
 
 # A package's entry file says nothing by its own name: it is attached with its folder
@@ -177,9 +183,11 @@ _TAGLINE = re.compile(r"\s*(?::|\s[-–—]{1,2})\s+")
 
 def subject_of(doc: Document) -> str:
     """What the file is of, as a reader calls it: its title when short, else its name without
-    extension and kind words ("psrqpy" for psrqpy-JOSS-paper.md), else its name."""
+    extension, kind words and version ("psrqpy" for psrqpy-JOSS-paper.md, "fooof" for
+    fooof-1.1.1-README.md), else its name."""
     stem = _stem(doc)
-    for name in (_title(doc), _NAME_WORDS.sub(" ", stem).strip(" -_."), stem):
+    plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
+    for name in (_title(doc), _VERSION.sub("", plain), plain, stem):
         if 2 <= len(name) <= MAX_NAME_CHARS:
             return name
     return doc.name

@@ -439,6 +439,7 @@ _ABOUT_IT = """
     what exactly does it do | what is it meant for | what is it useful for |
     what would i use it for | when would i use it | why use it |
     what problem does it solve | what problems does it solve | what does it solve |
+    what problem is it solving | what problems is it solving | what is it solving |
     what is the purpose of it | what is its purpose | purpose of it | its purpose |
     what is the main idea of it | the main idea of it | what is the idea of it |
     what is the goal of it | what is its goal | what does it provide | what does it offer |
@@ -506,10 +507,15 @@ def _summary(key: str, *, document: bool) -> bool:
         if _one_summary(form, document=document):
             return True
         if document:
-            parts = [p.split() for p in form.split(" and ")]
+            # joined by "and", or run on with a filler "like" ("what does it do like what is
+            # it for")
+            parts = [p.split() for p in _JOINED.split(form)]
             if all(_summary_part(p) for p in parts):
                 return True
     return False
+
+
+_JOINED = re.compile(r" and | like (?=(?:what|how|who|why|when|where|which) )")
 
 
 def _one_summary(form: str, *, document: bool) -> bool:
@@ -525,13 +531,12 @@ def _one_summary(form: str, *, document: bool) -> bool:
 def _summary_part(words: list[str]) -> bool:
     """One of the questions joined in a summary request of a document, or a summary request
     run on into one ("summary please what is it for")."""
-    if _one_summary(" ".join(_strip(words)), document=True):
-        return True
-    return any(
-        _one_summary(" ".join(_strip(words[:i])), document=True)
-        and _one_summary(" ".join(_strip(words[i:])), document=True)
-        for i in range(1, len(words))
-    )
+
+    def one(part: list[str]) -> bool:  # with its length, too ("sum it up in a few sentences")
+        form = " ".join(_strip(part))
+        return any(_one_summary(f, document=True) for f in (form, _without_brevity(form)))
+
+    return one(words) or any(one(words[:i]) and one(words[i:]) for i in range(1, len(words)))
 
 
 def match(
