@@ -507,9 +507,7 @@ def compare(
             [t.word for t in a.tokens if t.word not in wb and t.kind == "word"],
             [t.word for t in b.tokens if t.word not in wa and t.kind == "word"],
         )
-        if _names_apart(only_a, only_b, context, typo) and not any(
-            _one_edit(x, y) for x in stems[0] for y in stems[1]
-        ):
+        if _names_apart(only_a, only_b, stems, context, typo):
             return Verdict(False, f"names {left}")
         narrower = narrowed(a, b) if added and not structural else ""
         narrower = narrower or restricted(a.text, b.text)
@@ -835,19 +833,23 @@ _PAST_DUTY = re.compile(
 
 
 def _names_apart(
-    only_a: list[str], only_b: list[str], spelt: Spelling, typo: Callable[[str, str], bool]
+    only_a: list[str],
+    only_b: list[str],
+    stems: tuple[list[str], list[str]],
+    spelt: Spelling,
+    typo: Callable[[str, str], bool],
 ) -> bool:
-    """What differs is names on both sides and nothing else ("rent in Austin" / "in denver",
-    "Gmail" / "Outlook"): no word list knows them, so no synonym or stem pairs them, and two
-    names are two places or things unless one is a slip of the other ("Austrailia")."""
+    """What differs is names on both sides and nothing else ("Lipitor" / "Lisinopril", "Deezer"
+    / "Qobuz"): no word list knows them, so no synonym or stem pairs them, and two names are
+    two things unless one is a slip of the other ("Austrailia") or another country's spelling
+    ("colourise" / "colorize", one letter apart by their stems)."""
     if not only_a or not only_b or spelt.lexicon is None:
         return False
     known = [w for w in (*only_a, *only_b) if w in spelt.lexicon or w in spelt.dictionary]
     if known or any(len(w) < 3 for w in (*only_a, *only_b)):
         return False
-    return not any(
-        typo(x, y) or typo(y, x) or _one_edit(x, y) for x in only_a for y in only_b
-    )  # a slip, or a spelling of another country's ("colourise" / "colorize": by stems too)
+    slips = any(typo(x, y) or typo(y, x) or _one_edit(x, y) for x in only_a for y in only_b)
+    return not slips and not any(_one_edit(x, y) for x in stems[0] for y in stems[1])
 
 
 def _one_edit(x: str, y: str) -> bool:
