@@ -491,8 +491,9 @@ def compare(
     if pairs is None:
         left, structural, added = _unpaired(a.tokens, b.tokens)
         wa, wb = {t.word for t in a.tokens}, {t.word for t in b.tokens}
-        only_a = [t.surface for t in a.tokens if t.word not in wb and t.kind == "word"]
-        only_b = [t.surface for t in b.tokens if t.word not in wa and t.kind == "word"]
+        apart_a = [t for t in a.tokens if t.word not in wb and t.kind == "word"]
+        apart_b = [t for t in b.tokens if t.word not in wa and t.kind == "word"]
+        only_a, only_b = [t.surface for t in apart_a], [t.surface for t in apart_b]
         flipped = _opposite_roles(a.tokens, b.tokens)
         if flipped:
             return Verdict(False, flipped)
@@ -503,10 +504,7 @@ def compare(
             return Verdict(False, ALIGNED, judge=True)
         if clash:
             return Verdict(False, f"{clash} {left}")
-        stems = (
-            [t.word for t in a.tokens if t.word not in wb and t.kind == "word"],
-            [t.word for t in b.tokens if t.word not in wa and t.kind == "word"],
-        )
+        stems = ([t.word for t in apart_a], [t.word for t in apart_b])
         if _names_apart(only_a, only_b, stems, context, typo):
             return Verdict(False, f"names {left}")
         narrower = narrowed(a, b) if added and not structural else ""

@@ -115,17 +115,16 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
         if intent == INTENT and (holds := what_it_holds(doc.id, text, names, ready)):
             return holds
         if intent is not None:
-            return _ready_answer(ready, doc, intent, text)
+            return _ready_answer(ready, doc, intent, text, names)
     return None
 
 
 def _ready_answer(
-    ready: Sequence[Prediction], doc: Document, intent: str, asked: str
+    ready: Sequence[Prediction], doc: Document, intent: str, asked: str, names: Sequence[str]
 ) -> Prediction | None:
     """The answer ``doc``'s study made for ``intent``, among ``ready``, if it answers
-    ``asked`` (a question of that intent)."""
+    ``asked`` (a question of that intent; ``names``: what ``doc`` is called by)."""
     wanted = (p for p in ready if p.document == doc.id and p.intent == intent)
-    names = names_of(doc)
     return next(
         (p for p in wanted if p.answer and doc_intents.answers(intent, asked, names, p.answer)),
         None,
@@ -182,7 +181,7 @@ async def both(
         if None in intents or len(set(intents)) < len(intents):
             return None  # a part that is none of them, or the same one twice
         pairs = zip(intents, parts, strict=True)
-        found = (_ready_answer(ready, doc, i, part) for i, part in pairs if i)
+        found = (_ready_answer(ready, doc, i, part, names) for i, part in pairs if i)
         answers = [p for p in found if p is not None]
         if len(answers) < len(intents):
             return None  # one not ready
