@@ -158,22 +158,25 @@ def _title(doc: Document) -> str:
     opening = (doc.source or doc.text)[:8000]
     header = _FRONT_MATTER.match(opening)
     if header is not None and (named := _FRONT_TITLE.search(header[1])):
-        name = _named(named[2])  # a title by its place: a long one names it before a colon
+        name = _named(_plain_title(named[2]))  # by its place: a long one names it before a colon
         return "" if _SENTENCE.search(name) else name
     title = _TITLE.search(opening[header.end() if header else 0 :][:2000])
     if title is None:
         return ""
-    text = re.sub(r"[`*_\[\]]", "", title.group(1) or title.group(2) or "").strip()
+    text = _plain_title(title.group(1) or title.group(2) or "")
     if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text):
         return ""
     return _named(text)
 
 
+def _plain_title(title: str) -> str:
+    return re.sub(r"[`*_\[\]]", "", title).strip()  # Markdown's marks are no part of a name
+
+
 def _named(title: str) -> str:
-    """What a title calls its project: the name before its tagline."""
-    text = re.sub(r"[`*_\[\]]", "", title).strip()
-    name, *tagline = _TAGLINE.split(text, maxsplit=1)
-    return name if tagline and len(name.split()) <= 3 else text
+    """What a title (its marks taken out) calls its project: the name before its tagline."""
+    name, *tagline = _TAGLINE.split(title, maxsplit=1)
+    return name if tagline and len(name.split()) <= 3 else title
 
 
 # "ftfy: fixes text for you", "Kite — the kite library": the project is called by the name
