@@ -206,6 +206,9 @@ FROZEN = {
     # a thirty-second by another such helper, written while rules were made from recall_test34's
     # measured misses (it could not see them), frozen unread
     "recall_test35.jsonl": "fa04b4c89772d2c7bb0f5cb4672019ef80f54e5c4984b1fedd61fe77c5866929",
+    # a thirty-third by one more such helper at a new session's start, before any change of it,
+    # frozen unread
+    "recall_test36.jsonl": "d263ce9f3e8f9ed1c3b040feea4b42bfb44f6ddb7638dd66c21dba9dc1125fee",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

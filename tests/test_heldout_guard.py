@@ -77,6 +77,7 @@ FROZEN = [
     DATA / "recall_test33.jsonl",
     DATA / "recall_test34.jsonl",
     DATA / "recall_test35.jsonl",
+    DATA / "recall_test36.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -283,6 +284,10 @@ PREDATING = {
     # recall_test35.jsonl (a helper who read no code): the verifier tests' late-train refund
     # question (2026-12-06) opens as one of its pairs does (found by this guard)
     "can i get a refund if my",
+    # recall_test36.jsonl (a helper who read no code): the verifier tests' filler opening about
+    # a silly question (written 2026-12-06, before the set) opens one of its pairs (found by this
+    # guard)
+    "i hope this isn t a silly question but",
 }
 
 
