@@ -43,6 +43,10 @@ LOOK_ALIKES = {
     "negation and opposites": [
         # a negated clause about the asker's situation is what is asked, not a hedge
         ("How do I clean suede boots?", "I do not own a brush, but how do I clean suede boots?"),
+        # ... and so is one about the thing asked of, beside a hedge about the asking
+        ("How do I season a wok?",
+         "Not to trouble you, but how do I season a wok? It is not steel."),
+        ("How do I fold a fitted sheet?", "how do I fold a fitted sheet with no worries"),
         ("How do I enable dark mode?", "How do I disable dark mode?"),
         ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
         ("How do I log in to GitHub?", "How do I log out of GitHub?"),
@@ -146,6 +150,10 @@ SAME_BY_FORM = [
     ("Can I borrow from my 403(b)?", "can i borrow from my 403b"),
     ("How long do I steep green tea?",
      "I hope you don't mind me asking, how long do I steep green tea?"),
+    # ... or what asking costs the reader: a bother, a laugh, no worries if not
+    ("Where do otters sleep?", "Hope this isn't too much trouble - where do otters sleep?"),
+    ("Where do otters sleep?", "I don't want to pester you, but where do otters sleep?"),
+    ("Where do otters sleep?", "don't laugh, but where do otters sleep? no worries if not"),
     ("Is 16GB RAM enough for video editing?", "is 16 GB RAM enough for video editing"),  # units
     ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
     ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),

@@ -85,6 +85,18 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?:and )?(?:i )?hope you do not mind(?: me| my)? asking",
     r"(?:i am )?(?:not sure|do not know)(?: if| whether) you (?:can|could|would be able to) help"
     r"(?: me| us)?(?: (?:with|on) (?:this|that|it))?(?:,? but\b)?",
+    # ... and about what asking costs the reader: "hope this isn't a bother", "not to bug you,
+    # but", "no worries if not", "don't laugh, but". A clause of their own.
+    r"(?:i )?hope (?:this|it|that) is not (?:a |too much (?:of )?a |too much |much of a )?"
+    r"(?:bother|trouble|problem|imposition|hassle|pain)(?:,? but\b|(?=\s*[-–—,;:.!?]|$))",
+    r"(?:i )?hope (?:this|it|that) is (?:ok(?:ay)?|fine|alright|all right) to ask"
+    r"(?:,? but\b|(?=\s*[-–—,;:.!?]|$))",
+    r"(?:i )?(?:do not|did not) (?:mean|want) to (?:bother|trouble|disturb|pester|bug) you"
+    r"(?:,? but\b|(?=\s*[-–—,;:.!?]|$))",
+    r"not to (?:bother|trouble|disturb|pester|bug) you(?:,? but\b|(?=\s*[-–—,;:.!?]|$))",
+    r"(?:(?<=^)|(?<=[-–—,;:.!?] ))no (?:pressure|worries)(?: if not| at all)?"
+    r"(?:,? but\b|(?=\s*[-–—,;:.!?]|$))",
+    r"(?:please )?(?:do not) (?:laugh|judge(?: me)?)(?:,? but\b|(?=\s*[-–—,;:.!?]|$))",
     # "... to my pc, can't figure it out": a complaint closing the question.
     r"(?:i )?(?:can|could) not (?:figure|work) (?:it|this) out(?=\s*[?!.]*\s*$)",
 ]
