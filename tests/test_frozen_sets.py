@@ -209,6 +209,9 @@ FROZEN = {
     # a thirty-third by one more such helper at a new session's start, before any change of it,
     # frozen unread
     "recall_test36.jsonl": "d263ce9f3e8f9ed1c3b040feea4b42bfb44f6ddb7638dd66c21dba9dc1125fee",
+    # a thirty-fourth by another such helper, written while rules were made from recall_test36's
+    # measured misses (it could not see them), frozen unread
+    "recall_test37.jsonl": "0a5337f9944965f6e2bea6aeb3628fe5761d63aa00e2f29b92d758d55daccbe2",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -78,6 +78,7 @@ FROZEN = [
     DATA / "recall_test34.jsonl",
     DATA / "recall_test35.jsonl",
     DATA / "recall_test36.jsonl",
+    DATA / "recall_test37.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -288,6 +289,13 @@ PREDATING = {
     # a silly question (written 2026-12-06, before the set) opens one of its pairs (found by this
     # guard)
     "i hope this isn t a silly question but",
+    # recall_test37.jsonl (a helper who read no code): a comment on request verbs in question.py
+    # (written 2026-12-06, before the set) quotes a greeting that is a sentence of one of its
+    # pairs (found by this guard)
+    "i hope you can help",
+    # ... and the verifier tests' reupholstering cost (2026-12-06) is an everyday question of one
+    # of its pairs (found by this guard)
+    "how much does it cost to reupholster a chair",
 }
 
 
