@@ -43,6 +43,12 @@ LOOK_ALIKES = {
     "negation and opposites": [
         # a negated clause about the asker's situation is what is asked, not a hedge
         ("How do I clean suede boots?", "I do not own a brush, but how do I clean suede boots?"),
+        # a particle moved keeps its sense; so does a verb of keeping from
+        ("How do I switch on the porch light?", "how do I switch the porch light off"),
+        ("How do I stop my hamster from chewing the cage?",
+         "how do i get my hamster to start chewing the cage"),
+        ("How do I stop my hamster from chewing the cage?",
+         "How can I keep my hamster from chewing the bars?"),
         # ... and so is one about the thing asked of, beside a hedge about the asking
         ("How do I season a wok?",
          "Not to trouble you, but how do I season a wok? It is not steel."),
@@ -150,6 +156,16 @@ SAME_BY_FORM = [
     ("Can I borrow from my 403(b)?", "can i borrow from my 403b"),
     ("How long do I steep green tea?",
      "I hope you don't mind me asking, how long do I steep green tea?"),
+    # a particle after its object, or before it; keeping a thing from doing, said three ways
+    ("How do I clear out the gutters?", "how do i clear the gutters out"),
+    ("Should I pay off my mortgage early?", "should I pay my mortgage off early"),
+    ("How do I hang up a hammock?", "how do I hang a hammock up"),
+    ("How do I stop my hamster from chewing the cage?",
+     "how do i get my hamster to quit chewing the cage"),
+    ("How do I stop my hamster from chewing the cage?",
+     "How can I keep my hamster from chewing the cage?"),
+    ("How do I stop my hamster from chewing the cage?",
+     "how do i stop my hamster chewing the cage"),
     # ... or what asking costs the reader: a bother, a laugh, no worries if not
     ("Where do otters sleep?", "Hope this isn't too much trouble - where do otters sleep?"),
     ("Where do otters sleep?", "I don't want to pester you, but where do otters sleep?"),

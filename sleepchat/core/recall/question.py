@@ -282,8 +282,8 @@ def _kind(words: list[str]) -> str:
             clause_start, subordinate = True, False
         if w == "or":
             has_or = True
-        if clause_start and w in INTERJECTIONS:
-            continue  # "ok so can you ...": the question starts after them
+        if clause_start and (w in INTERJECTIONS or w in FILLER):
+            continue  # "ok so can you ...", "honestly is it ...": the question starts after them
         if w == "how":
             if _HOW_MANY_UNITS.match(" ".join(words[i + 1 : i + 5])):
                 return "how long"  # "how many minutes should I boil it", not "... a day"
@@ -499,6 +499,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     if kind == "when" and _indirect_when(words, 0):
         words[1], words[2] = words[2], words[1]  # "when we can" asks "when can we"
     words, wh_marker = _wh_preposition(words, kind)
+    words = reordered(words)
     q = Question(text, kind, None, 0, set(), set(), raw=list(words), wh_marker=wh_marker)
     clause: list[tuple[str, str, int]] = []  # (word or "" for a marker slot, role, group)
     role, group, marker_run, n_clause = "", 0, False, 0
@@ -580,7 +581,8 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
         if w == "between" and any(x in COORDINATORS for x in words[i + 1 :]):
             continue  # "the difference between X and Y" = "X vs Y: the difference"
         if w in MARKERS:
-            if not marker_run:
+            # a clause after a particle is the clause's ("fogging up when wearing a mask")
+            if not marker_run or (w in SUBORDINATORS and clause[-1:] and not clause[-1][0]):
                 role = SAME_MARKER.get(w, w)
             marker_run = True
             clause.append(("", role, group))
@@ -695,6 +697,113 @@ _STRANDED = frozenset({"to", "from", "into", "onto", "by", "for", "with", "in", 
 
 # Markers that close a clause as a verb's particle, never as a question word's preposition.
 _PARTICLES_ONLY = frozenset({"out", "up", "off", "down", "away", "back"})
+
+
+# A verb's particle after its object, where it is moved to stand before it ("pay my loan off
+# early" is "pay off my loan early"): "on" only last in its clause ("turn the heater on").
+_SHIFTED = _PARTICLES_ONLY | {"on"}
+_ARTICLES = frozenset({"a", "an", "the", "this", "these", "those", "its"}) | POSSESSIVE
+# ... and what may follow such a particle: an adverb of how or when, not an object.
+_AFTER_PARTICLE = frozenset({
+    "early", "fast", "faster", "quick", "quicker", "now", "today", "tonight", "tomorrow", "first",
+    "again", "later", "soon", "sooner", "yet", "already", "completely", "properly", "safely",
+})  # fmt: skip
+# ... or a phrase of place, time or manner ("turn the lights off at night"); not "from", "of"
+# or "to": "keep slugs away from", "get wax out of" are prepositions of two words.
+_OPENS_PHRASE = SUBORDINATORS | {"for", "with", "without", "in", "at", "on", "by", "during"}
+_BEFORE_VERB = frozenset({"i", "you", "we", "they", "he", "she", "u", "to"})
+_NOT_IN_OBJECT = MARKERS | AUX | DROPPED.difference(_ARTICLES) | set(PERSON) | NEGATIONS
+
+
+def particle_first(words: list[str]) -> list[str]:
+    """A particle moved to stand right after its verb: "throw old paint out" reads as "throw
+    out old paint". The object is up to four words (an article or a possessive first, if any)
+    after a word that is no grammar word, and the particle closes the clause or comes before a
+    preposition, a conjunction or an adverb; anything else is left as typed."""
+    out = list(words)
+    for i in range(2, len(out)):
+        nxt = out[i + 1] if i + 1 < len(out) else ""
+        if out[i] not in _SHIFTED or out[i - 1] in MARKERS:
+            continue
+        closes = not nxt or nxt in CLAUSE_BREAKS
+        if out[i] == "on" and not closes:
+            continue
+        if not (closes or nxt in _AFTER_PARTICLE or nxt in COORDINATORS or nxt in _OPENS_PHRASE
+                or (nxt.endswith("ly") and len(nxt) > 4)):
+            continue
+        start = i
+        while start > 0 and i - start < 4 and out[start - 1][:1].isalpha() and (
+            out[start - 1] not in _NOT_IN_OBJECT or out[start - 1] in _ARTICLES
+        ) and out[start - 1] not in WH and out[start - 1] not in FILLER:
+            start -= 1
+            if out[start] in _ARTICLES:
+                break  # an article or a possessive opens the object
+        if out[start] not in _ARTICLES:
+            # no article: the verb is the first word, right after its subject or "to" ("how do I
+            # throw old paint out"); "the light just came on" has no object to move past
+            if start > i - 2 or out[start - 1] not in _BEFORE_VERB:
+                continue
+            start += 1
+        if not _a_verb(out[start - 1] if start > 0 else ""):
+            continue
+        out[start:i + 1] = [out[i], *out[start:i]]
+    return out
+
+
+# Keeping a thing from doing something, said three ways: "get (make) X to stop (quit) V-ing",
+# "keep (prevent) X from V-ing", "stop X V-ing" all read as "stop X from V-ing".
+_CAUSE = frozenset({"get", "make", "getting", "making"})
+_CEASE = frozenset({"stop", "quit"})
+_PREVENT = frozenset({"keep", "prevent", "keeping", "preventing", "stop", "stopping"})
+
+
+def _keeping_from(words: list[str]) -> list[str]:
+    out = list(words)
+    for i, w in enumerate(out):
+        if w not in _CAUSE and w not in _PREVENT:
+            continue
+        end = i + 1
+        while end < len(out) and end - i <= 4 and out[end][:1].isalpha() and (
+            out[end] not in _NOT_IN_OBJECT or out[end] in _ARTICLES or out[end] in PERSON
+        ) and out[end] not in _CEASE and not _doing(out[end]):
+            end += 1
+        thing = out[i + 1 : end]
+        rest = out[end:]
+        if not thing:
+            continue
+        if w in _CAUSE and rest[:1] == ["to"]:
+            rest = rest[1:]
+        if w in _CAUSE and rest[:1] and rest[0] in _CEASE and _doing(rest[1] if rest[1:] else ""):
+            out[i:] = ["stop", *thing, "from", *rest[1:]]
+        elif w in _PREVENT and rest[:1] == ["from"] and _doing(rest[1] if rest[1:] else ""):
+            out[i:] = ["stop", *thing, *rest]
+        elif w in ("stop", "stopping") and _doing(rest[0] if rest else ""):
+            out[i:] = ["stop", *thing, "from", *rest]
+    return out
+
+
+def _doing(word: str) -> bool:
+    """``word`` is a verb's -ing form, not a noun spelt so ("ceiling", "morning")."""
+    return len(word) > 5 and word.endswith("ing") and word not in _ING_NOUNS
+
+
+_ING_NOUNS = frozenset({
+    "morning", "evening", "ceiling", "building", "clothing", "bedding", "wedding", "something",
+    "nothing", "anything", "everything", "pudding", "stuffing", "frosting", "housing", "parking",
+    "flooring", "roofing", "siding", "plumbing", "lighting", "heating", "wiring", "shipping",
+    "spring", "string", "earring", "awning", "railing", "painting", "drawing", "filling",
+})  # fmt: skip
+
+
+def reordered(words: list[str]) -> list[str]:
+    """``words`` with a particle before its object and keeping from doing said one way."""
+    return _keeping_from(particle_first(words))
+
+
+def _a_verb(word: str) -> bool:
+    """``word`` may be the verb of a particle: a word, and none of grammar or filler."""
+    closed = word in _NOT_IN_OBJECT or word in WH or word in FILLER or word in INTERJECTIONS
+    return word[:1].isalpha() and not closed and word not in _ARTICLES and word not in MODALS
 
 
 def _dropped(w: str, nxt: str) -> bool:

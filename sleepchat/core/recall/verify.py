@@ -50,6 +50,7 @@ from sleepchat.core.recall.question import (
     compatible_kinds,
     form_words,
     parse,
+    reordered,
     request_verbs,
     spelling,
     stem,
@@ -1034,6 +1035,8 @@ def same_form(a: str, b: str) -> bool:
         return True
     if (_WHAT_IS.match(pa) and fa[1:] == fb) or (_WHAT_IS.match(pb) and fb[1:] == fa):
         return True  # "what is the offside rule" / "tell me the offside rule" / "offside rule?"
+    if reordered(fa) == reordered(fb):
+        return True  # "pay my loan off" / "pay off my loan"; "keep it from" / "stop it from"
     if len(fa) != len(fb) or sorted(fa) != sorted(fb):
         return False
     if form(_fronted_to_end(pa)) == fb or fa == form(_fronted_to_end(pb)):
