@@ -43,6 +43,10 @@ LOOK_ALIKES = {
     "negation and opposites": [
         # a negated clause about the asker's situation is what is asked, not a hedge
         ("How do I clean suede boots?", "I do not own a brush, but how do I clean suede boots?"),
+        # a unit counted by its letters is that unit; another country is another place
+        ("How many g of fibre does a pear have?",
+         "how many mg of fibre does a pear have"),
+        ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the US"),
         # a particle moved keeps its sense; so does a verb of keeping from
         ("How do I switch on the porch light?", "how do I switch the porch light off"),
         ("How do I stop my hamster from chewing the cage?",
@@ -166,6 +170,11 @@ SAME_BY_FORM = [
      "How can I keep my hamster from chewing the cage?"),
     ("How do I stop my hamster from chewing the cage?",
      "how do i stop my hamster chewing the cage"),
+    # a country's name or its letters; a modal or "what" without its vowels; a unit counted
+    ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the UK"),
+    ("What wine shd I serve with lamb?", "What wine should I serve with lamb?"),
+    ("How many g of fibre does a pear have?",
+     "how many grams of fiber does a pear have"),
     # ... or what asking costs the reader: a bother, a laugh, no worries if not
     ("Where do otters sleep?", "Hope this isn't too much trouble - where do otters sleep?"),
     ("Where do otters sleep?", "I don't want to pester you, but where do otters sleep?"),

@@ -94,7 +94,10 @@ def _abbreviations_re(table: dict[str, str]) -> re.Pattern[str]:
 
 _ABBREVIATIONS_RE = _abbreviations_re(ABBREVIATIONS)
 _CHAT_RE = _abbreviations_re(CHAT_SPELLINGS)
-_COUNTRY_RE = re.compile(r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])")
+_COUNTRY_RE = re.compile(
+    r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])|\b[Uu]nited [Ss]tates(?: of [Aa]merica)?\b"
+)
+_KINGDOM_RE = re.compile(r"\b(?:U\.K\.?(?![\w.])|[Uu]nited [Kk]ingdom\b)")
 
 
 @functools.lru_cache(maxsize=64)  # the same messages are compared again and again
@@ -106,7 +109,8 @@ def expand(text: str, form_only: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text)
     # accents are spelling: "café" is "cafe" (the words below are ASCII letters)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = _COUNTRY_RE.sub("usa", text).lower()  # "the US" is a country, not "us"
+    text = _COUNTRY_RE.sub("usa", text)  # "the US" is a country, not "us"
+    text = _KINGDOM_RE.sub("uk", text).lower()
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
     for pattern, repl in CONTRACTIONS_RE:
         text = pattern.sub(repl, text)
@@ -169,6 +173,8 @@ def canonical(words: list[str]) -> list[str]:
             out.append(SYMBOLS[w])
         elif w in UNITS:
             out.append(UNITS[w])
+        elif w in UNITS_AFTER_NUMBER and out[-2:] in (["how", "many"], ["how", "much"]):
+            out.append(UNITS_AFTER_NUMBER[w])  # "how many g of protein": the unit counted
         else:
             out.append(w)
         i += 1

@@ -251,6 +251,9 @@ CHAT_SPELLINGS = {
     "nite": "night", "jan": "january", "feb": "february", "aug": "august",
     "sept": "september", "oct": "october", "nov": "november", "tues": "tuesday",
     "thurs": "thursday", "shud": "should", "ty": "thank you", "thx": "thanks", "idk": "",
+    # the modals and question words with their vowels dropped, and thanks so
+    "shd": "should", "shld": "should", "wld": "would", "wud": "would", "cld": "could",
+    "cud": "could", "wht": "what", "whn": "when", "thnks": "thanks", "thnx": "thanks",
     "nvm": "", "omg": "", "smh": "", "ngl": "", "tbh": "",
 }
 # Abbreviations of content words: most have another reading ("temp" work, "db" decibels,
