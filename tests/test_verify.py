@@ -43,6 +43,9 @@ LOOK_ALIKES = {
     "negation and opposites": [
         # a negated clause about the asker's situation is what is asked, not a hedge
         ("How do I clean suede boots?", "I do not own a brush, but how do I clean suede boots?"),
+        # a thing named first is still whose it is; so is a thing a clause before says
+        ("Can I compost citrus peels?", "citrus peels - can my neighbour compost them?"),
+        ("Can I compost citrus peels?", "my citrus peels went mouldy - can i compost them?"),
         # a unit counted by its letters is that unit; another country is another place
         ("How many g of fibre does a pear have?",
          "how many mg of fibre does a pear have"),
@@ -170,6 +173,10 @@ SAME_BY_FORM = [
      "How can I keep my hamster from chewing the cage?"),
     ("How do I stop my hamster from chewing the cage?",
      "how do i stop my hamster chewing the cage"),
+    # the thing asked of named first, then asked of by "it" / "them" or by a verb left bare
+    ("Can I compost citrus peels?", "citrus peels - can i compost them?"),
+    ("Is it fine to drink water from a dehumidifier?",
+     "Water from a dehumidifier: is it fine to drink?"),
     # a country's name or its letters; a modal or "what" without its vowels; a unit counted
     ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the UK"),
     ("What wine shd I serve with lamb?", "What wine should I serve with lamb?"),

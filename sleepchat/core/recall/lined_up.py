@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sleepchat.core.recall.question import Question, Token, spelling
 from sleepchat.core.recall.slips import vowel_for_vowel
+from sleepchat.core.recall.wordlists import PARTICIPLES, PASTS
 
 
 @dataclass(frozen=True)
@@ -127,37 +128,6 @@ def inflection_clash(
     return ""
 
 
-def _forms(text: str) -> dict[str, str]:
-    return dict(pair.split(":") for pair in text.split())
-
-
-# Irregular participles ("how is tofu made" asks "how do you make tofu": a passive is a
-# rewording the judge may decide, not a word spelt like "make") and simple pasts (a past is
-# another tense: "what went wrong" / "what goes wrong").
-PARTICIPLES = _forms(
-    """
-    made:make fed:feed grown:grow done:do seen:see taken:take given:give written:write
-    known:know shown:show built:build sold:sell bought:buy kept:keep left:leave held:hold
-    found:find told:tell paid:pay laid:lay sent:send spent:spend lent:lend bent:bend meant:mean
-    run:run won:win worn:wear torn:tear sewn:sew sown:sow drawn:draw drunk:drink eaten:eat
-    fallen:fall frozen:freeze chosen:choose spoken:speak stolen:steal broken:break driven:drive
-    ridden:ride hidden:hide bitten:bite beaten:beat forgotten:forget gotten:get got:get
-    brought:bring thought:think caught:catch taught:teach fought:fight read:read led:lead
-    fled:flee bled:bleed bred:breed slept:sleep swept:sweep felt:feel dealt:deal dug:dig
-    hung:hang struck:strike stuck:stick spun:spin shot:shoot risen:rise begun:begin
-    thrown:throw flown:fly shaken:shake woken:wake shrunk:shrink swollen:swell sunk:sink
-    sung:sing swum:swim
-    """
-)
-PASTS = _forms(
-    """
-    went:go broke:break ran:run came:come gave:give took:take wrote:write ate:eat drove:drive
-    chose:choose spoke:speak froze:freeze stole:steal rode:ride fell:fall knew:know grew:grow
-    threw:throw drew:draw flew:fly wore:wear tore:tear began:begin sang:sing sank:sink
-    swam:swim drank:drink rang:ring saw:see forgot:forget hid:hide shook:shake woke:wake
-    rose:rise became:become shrank:shrink
-    """
-)
 IRREGULAR = {**PARTICIPLES, **PASTS}
 _PAST = frozenset(PASTS) | (frozenset(PARTICIPLES) - {"read", "run"})
 

@@ -34,6 +34,7 @@ from sleepchat.core.recall.wordlists import (
     MODALS,
     NEGATIONS,
     NUMBER_WORDS,
+    PASTS,
     PERSON,
     POLITE_RE,
     POSSESSIVE,
@@ -271,6 +272,64 @@ def _strip_politeness(text: str) -> str:
 _FOR_ME = re.compile(r"\s+(?:for|to) (?:me|us)(?=[\s?!.,]*$)")
 
 
+def _plain(text: str) -> str:
+    """``text`` without its politeness, and a thing named before the question put back in it."""
+    return _topic_in_place(_strip_politeness(text))
+
+
+# A thing named first, then the question about it: "citrus peels - can I compost them?",
+# "water from a dehumidifier: is it fine to drink?".
+_TOPIC = re.compile(
+    r"^[\s,]*(?P<thing>[a-z0-9][^,;:?!.\-–—]{0,60}?)\s*(?:[-–—:]|,)\s*"
+    r"(?P<asked>(?:how|what|when|where|which|why|who|is|are|can|could|should|do|does|will|would)"
+    r"\b[^,;:?!.\-–—]*?)\s*[?!.]*\s*$"
+)
+_OBJECT_PRONOUN = re.compile(r"\b(?:it|them)\b")
+_SUBJECTS = frozenset({"i", "you", "u", "we", "he", "she", "they"})
+
+
+def _takes_object(word: str, after: list[str]) -> bool:
+    """``word`` reads as a verb with its object after it: an -s or -ed ending before a word that
+    is no preposition, conjunction or relative ("refuses veggies", not "panels on a roof")."""
+    if len(word) <= 3 or not word.endswith(("s", "ed")) or not after:
+        return False
+    nxt = after[0]
+    return nxt not in MARKERS and nxt not in COORDINATORS and nxt not in ("that", "which", "who")
+
+
+def _topic_in_place(text: str) -> str:
+    """The thing named before a question that asks of it by "it" (or by a verb left without
+    its object at the end) put where the pronoun or the object stands: "can I compost citrus
+    peels", "is it fine to drink water from a dehumidifier". Only a thing: words with no
+    subject, question word or verb of their own but a relative clause's ("that was opened")."""
+    m = _TOPIC.match(text)
+    if m is None:
+        return text
+    words = m.group("thing").split()
+    while words and (words[0] in INTERJECTIONS or words[0] in FILLER):
+        del words[0]
+    if not 0 < len(words) <= 7 or words[0] in MARKERS:
+        return text  # a phrase of place or time moved first is another rule's (verify.py)
+    for k, w in enumerate(words):
+        relative = k > 0 and words[k - 1] in ("that", "which", "who")
+        if w in _SUBJECTS or w in WH or ((w in AUX or w in MODALS) and not relative):
+            return text
+        if k > 0 and not relative and (w in PASTS or _takes_object(w, words[k + 1 : k + 2])):
+            return text  # a clause: "my pipe froze", "my toddler refuses veggies"
+    thing, asked = " ".join(words), m.group("asked")
+    spots = [
+        p for p in _OBJECT_PRONOUN.finditer(asked)
+        if asked[: p.start()].split()[-1:] and asked[: p.start()].split()[-1] not in AUX
+        and asked[p.end():].split()[:1] not in (["is"], ["was"], ["will"], ["does"])
+    ]
+    if spots:  # the first names it, those after refer to it: "freeze it and reheat it"
+        first = spots[0]
+        return f"{asked[: first.start()]}{thing}{asked[first.end():]}?"
+    if re.search(r"\bto [a-z]+$", asked):
+        return f"{asked} {thing}?"
+    return text
+
+
 def _kind(words: list[str]) -> str:
     """What kind of answer is asked for: a wh-kind, "yesno", "choice" or "other"."""
     clause_start = True
@@ -367,7 +426,7 @@ def _indirect_when(words: list[str], i: int) -> bool:
 def form_words(text: str) -> list[str]:
     """``text``'s words with only form normalised: case, contractions, chat spellings,
     politeness, numbers and units. Nothing is stemmed, corrected or dropped yet."""
-    return canonical(_words(_strip_politeness(expand(text, form_only=True))))
+    return canonical(_words(_plain(expand(text, form_only=True))))
 
 
 
@@ -385,7 +444,7 @@ def request_verbs(text: str) -> list[str]:
 
 def kind_of(text: str) -> str:
     """The kind of answer ``text`` asks for: "how long", "when", "yesno", "choice", ..."""
-    return _tagged(canonical(_words(_strip_politeness(expand(text)))), text)
+    return _tagged(canonical(_words(_plain(expand(text)))), text)
 
 
 def _tagged(words: list[str], text: str) -> str:
@@ -493,7 +552,7 @@ KIND_NOUNS = _WHEN_NOUNS | _PRICE_NOUNS | _PLACE_NOUNS | {"amount", "way", "meth
 
 def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     """``fix`` corrects a typo in a closed-class word (it knows the vocabulary)."""
-    expanded = _strip_politeness(expand(text))
+    expanded = _plain(expand(text))
     words = _read(expanded, fix)
     # each quoted span one word for the kind: what is asked about, not how
     unquoted = _QUOTED.sub(" quoted ", expanded)
