@@ -249,6 +249,64 @@ async def test_what_a_project_needs_is_precomputed_and_served_with_how_to_instal
     assert len(backend.calls) == calls
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("license?", "license"),
+        ("whats the licence on this", "license"),
+        ("what license is skyline released under?", "license"),
+        ("is it open source?", "license"),
+        ("how should I cite it?", "citation"),
+        ("if I use it in my thesis, how do I cite it?", "citation"),
+        ("does it have a DOI?", "citation"),
+        ("bibtex?", "citation"),
+        ("can I use it commercially?", None),  # what the licence allows: the model's
+        ("what license does numpy use?", None),  # another project
+        ("is it open source and free to use at work?", None),
+        ("how do I cite the paper it is based on?", None),
+        ("who should I credit in my slides?", None),
+    ],
+)
+def test_its_licence_and_how_to_cite_it_are_known_in_the_readers_words_and_no_more(
+    text: str, intent: str | None
+) -> None:
+    assert doc_intents.match(text, NAMES) == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("## License\n\nSee LICENSE.txt.\n", ["license"]),
+        ("Skyline is released under the BSD 3-Clause License.", ["license"]),
+        ("Licensed under the Apache License, Version 2.0.", ["license"]),
+        ("Citation\n--------\n\nDOI: 10.5281/zenodo.1234\n", ["citation"]),
+        ("Please cite doi.org/10.21105/joss.01234 if you use it.", ["citation"]),
+        ("We compare licenses of many projects and how papers cite them.", []),
+    ],
+)
+def test_a_licence_and_a_citation_are_precomputed_only_where_its_text_gives_them(
+    text: str, shown: list[str]
+) -> None:
+    assert [i for i in doc_intents.shown(text) if i in ("license", "citation")] == shown
+
+
+async def test_its_licence_and_citation_are_precomputed_and_served_once_asked_twice(
+    store,
+) -> None:
+    given = README + "\n## Citing\n\nPlease cite doi:10.5281/zenodo.42.\n\n## License\n\nMIT\n"
+    a, backend, made = await studied(store, text=given)
+    assert {"license", "citation"} <= set(made)
+    assert made["license"].question.startswith("What license is skyline released under?")
+    calls = len(backend.calls)
+    done = await ask(a, "If I use it in my thesis, how am I supposed to cite it? Is there a DOI?")
+    assert done.message.source == "prediction"
+    assert done.message.content == made["citation"].answer  # the one answer, not twice
+    licence = await ask(a, "and what's the licence?")
+    assert licence.message.source == "prediction"
+    assert licence.message.content == made["license"].answer
+    assert len(backend.calls) == calls
+
+
 async def test_a_file_that_shows_no_install_gets_no_install_answer(store) -> None:
     tally = '"""Counting."""\n\ndef tally(xs):\n    return len(xs)\n'
     a, _, made_ = await studied(store, "tally.py", tally)

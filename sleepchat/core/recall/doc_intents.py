@@ -1,16 +1,17 @@
 """What a reader asks first of a file just attached, beside its summary: how to install what it
 describes, how to use it, what it needs (versions, dependencies), (of a code file) what it
-provides and (of prose that compares it with other tools) why it (``doc_need``).
+provides, (of prose that compares it with other tools) why it (``doc_need``), its licence and
+how to cite it.
 
 Like the summary (``followups``), each is a closed set of phrasings, and a message is one only
 when, form set aside, it is nothing but one of them with the file named by "it" or "this",
 "this library" or its own name: "how do I install it on Windows?" or "how do I use it with
 asyncio?" say more, and stay questions for the matcher. Their answers are precomputed only for
 a file whose text shows how (an install command; code; a code file's definitions; a statement
-of need), and only a message right after the file came, or after answers served from its own
-study, can be served them by "it": after the model answered something else, "it" may be that
-answer's subject. Asked by the file's name ("how do I install cachetools?") they are served
-later too, re-validated.
+of need; a licence named; a citation or DOI), and only a message right after the file came, or
+after answers served from its own study, can be served them by "it": after the model answered
+something else, "it" may be that answer's subject. Asked by the file's name ("how do I install
+cachetools?") they are served later too, re-validated.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ USAGE = "usage"
 API = "api"
 REQUIRES = "requirements"
 NEED = doc_need.NEED
-NAMES = (INSTALL, USAGE, API, NEED, REQUIRES)
+LICENSE = "license"
+CITE = "citation"
+NAMES = (INSTALL, USAGE, API, NEED, REQUIRES, LICENSE, CITE)
 
 # What a module provides, asked of its parts ("what classes does it have?", "list its
 # functions"): every way of naming them with every verb that asks for them.
@@ -123,6 +126,22 @@ _PHRASINGS = {
         how to use it with an example | how do i use it with an example |
         how i use it | how i can use it | how i would use it | how i should use it |
         how i run it | how i can run it | how i get it running""",
+    LICENSE: """
+        license | licence | its license | the license | what license | which license |
+        what is the license | what is its license | what license is it under |
+        what license is it released under | what license does it use | what license does it have |
+        what license is it | which license is it under | which license does it use |
+        what is the license on it | what license is on it | what license does it come with |
+        how is it licensed | what is it licensed under | under what license is it released |
+        what are the license terms | is it open source | is it free software""",
+    CITE: """
+        how do i cite it | how should i cite it | how to cite it | how to cite | how can i cite it |
+        how am i supposed to cite it | how would i cite it | how do i reference it |
+        how should i reference it | how to reference it | citation | its citation |
+        what is the citation | is there a citation | what should i cite | what do i cite |
+        is there a doi | does it have a doi | what is the doi | what is its doi | doi |
+        is there a paper i can cite | is there a paper to cite | bibtex | a bibtex entry |
+        is there a bibtex entry | how do i cite it in a paper | how should i cite it in a paper""",
 }
 
 # What a file's text holds when it says how: a package manager's install command (or an
@@ -139,6 +158,17 @@ _REQUIREMENTS = re.compile(
     r"(?:>=|\u2265|~=|==)?\s*[23]\b|\bpython\s*(?:>=|\u2265|~=)\s*[23]\.\d|\bpython\s*(?:version\s+)?"
     r"[23]\.\d+\s*(?:\+|or (?:later|newer|above|higher)|and (?:up|above|later|newer))|"
     r"\bno (?:external |other |third[- ]party |runtime )?dependencies\b|\bdepends on\b"
+)
+# ... its licence: a section on it, or one named ("MIT License", "licensed under", "GPLv3").
+_LICENSE = re.compile(
+    r"(?im)^[#=*\s]*licen[cs]e\s*:?\s*$|\blicen[cs]ed under\b|\b(?:mit|bsd|apache|isc|mpl|"
+    r"l?gpl|agpl|mozilla public|gnu (?:lesser |affero )?general public)(?:[- ]?v?\d(?:\.\d)?)?"
+    r"[- ](?:\d-clause )?licen[cs]e\b|\bl?gplv\d\b"
+)
+# ... and how to cite it: a section on it, a DOI, a BibTeX entry.
+_CITATION = re.compile(
+    r"(?im)^[#=*\s]*(?:citation|citing|how to cite|cite)\b[^\n]{0,30}$|\bdoi\.org/|"
+    r"\bdoi:\s*10\.|@(?:article|misc|software|inproceedings)\{|\bplease cite\b"
 )
 _CODE = re.compile(
     r"(?m)```|^\s*>>> |^\s*(?:from\s+[\w.]+\s+)?import\s+\w|\.\. code(?:-block)?::|"
@@ -162,7 +192,9 @@ def shown(text: str, *, code: bool = False) -> list[str]:
     found += [API] if code and len(_DEFINITIONS.findall(text)) > 1 else []
     found += [NEED] if not code and doc_need.SHOWN.search(text) else []
     # a code file's imports are what it depends on, not what a reader installs
-    return found + ([REQUIRES] if not code and _REQUIREMENTS.search(text) else [])
+    found += [REQUIRES] if not code and _REQUIREMENTS.search(text) else []
+    found += [LICENSE] if _LICENSE.search(text) else []
+    return found + ([CITE] if _CITATION.search(text) else [])
 
 
 def request(intent: str, name: str) -> str:
@@ -177,6 +209,12 @@ def request(intent: str, name: str) -> str:
         )
     if intent == NEED:
         return doc_need.request(name)
+    if intent == LICENSE:
+        return f"What license is {name} released under? Say it as the document states it."
+    if intent == CITE:
+        return (
+            f"How do I cite {name}? Give the citation, DOI or BibTeX entry the document gives."
+        )
     if intent == API:
         return (
             f"What does {name} provide? List its public classes and functions, each with one "
@@ -185,9 +223,18 @@ def request(intent: str, name: str) -> str:
     return f"How do I use {name}? Show a short example."
 
 
+_IN_A_PAPER = tuple(
+    f"if i use it in {x}" for x in ("a paper", "a research paper", "my paper", "my research",
+                                   "my thesis", "a publication")
+)
+
+
 @functools.cache
 def _table() -> dict[str, str]:
     listed = {intent: phrasings.split("|") for intent, phrasings in _PHRASINGS.items()}
+    listed[LICENSE] += [x.replace("license", "licence") for x in listed[LICENSE]]
+    # asked for a paper's sake: "if I use it in a paper, how should I cite it?"
+    listed[CITE] += [f"{use} {x}" for use in _IN_A_PAPER for x in listed[CITE]]
     asked = [*listed.items(), (API, _api_phrasings()), (REQUIRES, _requirement_phrasings())]
     return table_of(asked, "document")
 

@@ -178,12 +178,16 @@ async def both(
         if not about and not followups.names(text, names):
             continue
         intents = [intent_of(p, names, just_attached=about) for p in parts]
-        if None in intents or len(set(intents)) < len(intents):
-            return None  # a part that is none of them, or the same one twice
-        pairs = zip(intents, parts, strict=True)
+        if None in intents:
+            return None  # a part that is none of them
+        # one asked twice in other words ("how do I cite it? is there a DOI?") is asked once
+        first_asked: dict[str | None, str] = {}
+        for intent, part in zip(intents, parts, strict=True):
+            first_asked.setdefault(intent, part)
+        pairs = list(first_asked.items())
         found = (_ready_answer(ready, doc, i, part, names) for i, part in pairs if i)
         answers = [p for p in found if p is not None]
-        if len(answers) < len(intents):
+        if len(answers) < len(pairs):
             return None  # one not ready
         first = answers[0]
         return await memory.save_prediction(
