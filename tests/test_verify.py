@@ -50,6 +50,10 @@ LOOK_ALIKES = {
         ("How many g of fibre does a pear have?",
          "how many mg of fibre does a pear have"),
         ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the US"),
+        # a quoted number is no measure; a judgement asked of the doing is still that one
+        ('What does the "7" on the dial mean?', "What does the 7 inch on the dial mean?"),
+        ("Is it hard to plane oak by hand?", "is planing oak by hand cheap?"),
+        ("What do I do if my roommate won't pay rent?", "What will I do if my roommate pays rent?"),
         # a particle moved keeps its sense; so does a verb of keeping from
         ("How do I switch on the porch light?", "how do I switch the porch light off"),
         ("How do I stop my hamster from chewing the cage?",
@@ -177,6 +181,11 @@ SAME_BY_FORM = [
     ("Can I compost citrus peels?", "citrus peels - can i compost them?"),
     ("Is it fine to drink water from a dehumidifier?",
      "Water from a dehumidifier: is it fine to drink?"),
+    # a hedge about the wording; inches marked; teaching a thing to stop is stopping it
+    ("Which knot holds a tarp best?",
+     "not really sure how to word this, but which knot holds a tarp best?"),
+    ("Is a 32 inch monitor too big for coding?", 'is a 32" monitor too big for coding'),
+    ("How can I train a parrot to stop screaming?", "how can i get a parrot to quit screaming"),
     # a country's name or its letters; a modal or "what" without its vowels; a unit counted
     ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the UK"),
     ("What wine shd I serve with lamb?", "What wine should I serve with lamb?"),
@@ -349,6 +358,12 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # asked in place ("costs how much"), of the doing ("is planing oak hard"), or of what a
+    # person will not do in an "if" clause: the same words in their roles, left to the judge
+    ("How much does a cello lesson cost?", "a cello lesson costs how much?"),
+    ("Is it hard to plane oak by hand?", "is planing oak by hand hard?"),
+    ("What do I do if my roommate won't pay rent?",
+     "What do I do if my roommate isn't paying rent?"),
     # a fragment closed by "normal?", a thing "ok for" a use, "or nah?" before more words:
     # yes/no questions
     ("Is it normal for a kitten to sneeze a lot?", "kitten sneezing all day, normal?"),

@@ -98,6 +98,7 @@ _CHAT_RE = _abbreviations_re(CHAT_SPELLINGS)
 _COUNTRY_RE = re.compile(
     r"\b(?:US|USA|U\.S\.A?\.?)(?![\w.])|\b[Uu]nited [Ss]tates(?: of [Aa]merica)?\b"
 )
+_INCHES = re.compile(r'(?<![\w"“./])(\d+(?:[./]\d+)?)(?:"|″|”)(?=\s+[A-Za-z])')
 _KINGDOM_RE = re.compile(r"\b(?:U\.K\.?(?![\w.])|[Uu]nited [Kk]ingdom\b)")
 
 
@@ -110,6 +111,7 @@ def expand(text: str, form_only: bool = False) -> str:
     text = unicodedata.normalize("NFKC", text)
     # accents are spelling: "café" is "cafe" (the words below are ASCII letters)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = _INCHES.sub(r"\1 inch", text)  # 'a 1/4" bit'
     text = _COUNTRY_RE.sub("usa", text)  # "the US" is a country, not "us"
     text = _KINGDOM_RE.sub("uk", text).lower()
     text = text.replace("’", "'").replace("‘", "'").replace("`", "'")
@@ -444,7 +446,7 @@ def request_verbs(text: str) -> list[str]:
 
 def kind_of(text: str) -> str:
     """The kind of answer ``text`` asks for: "how long", "when", "yesno", "choice", ..."""
-    return _tagged(canonical(_words(_plain(expand(text)))), text)
+    return _tagged(_wh_first(canonical(_words(_plain(expand(text))))), text)
 
 
 def _tagged(words: list[str], text: str) -> str:
@@ -553,16 +555,17 @@ KIND_NOUNS = _WHEN_NOUNS | _PRICE_NOUNS | _PLACE_NOUNS | {"amount", "way", "meth
 def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     """``fix`` corrects a typo in a closed-class word (it knows the vocabulary)."""
     expanded = _plain(expand(text))
-    words = _read(expanded, fix)
+    words = _wh_first(_read(expanded, fix))
     # each quoted span one word for the kind: what is asked about, not how
     unquoted = _QUOTED.sub(" quoted ", expanded)
-    kind = _tagged(_read(unquoted, fix) if unquoted != expanded else words, text)
+    kind = _tagged(_wh_first(_read(unquoted, fix)) if unquoted != expanded else words, text)
     if kind in {"yesno", "choice"} and _INDIRECT_YESNO.search(expand(text)):
         lead = next((i for i, w in enumerate(words) if w not in CLAUSE_BREAKS), 0)
         if words[lead:lead + 1] in (["if"], ["whether"]):
             del words[lead]  # "tell me if I can ...": the question is "can I ..."
     if kind == "when" and _indirect_when(words, 0):
         words[1], words[2] = words[2], words[1]  # "when we can" asks "when can we"
+    words = _it_to_do(words)
     words, wh_marker = _wh_preposition(words, kind)
     words = reordered(words)
     q = Question(text, kind, None, 0, set(), set(), raw=list(words), wh_marker=wh_marker)
@@ -603,6 +606,8 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             if w in POSSESSIVE or (w == "her" and _content_word(nxt)):
                 q.possessors.add(PERSON[w])
             continue
+        elif w == "will" and subordinate:
+            continue  # "if my landlord will not return it": a refusal, not a future
         elif w in TENSE or (w == "going" and nxt == "to"):
             q.tenses.add(TENSE.get(w, "future"))
             if w in TENSE:
@@ -731,6 +736,66 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
     return out, SAME_MARKER.get(found, found)
 
 
+# What doing a thing is, asked of the doing ("is planing oak hard?") or of "it" ("is it hard to
+# plane oak?"): the judgements a yes/no question passes on an act.
+_JUDGED = frozenset({
+    "safe", "ok", "okay", "fine", "bad", "good", "healthy", "unhealthy", "dangerous", "legal",
+    "illegal", "normal", "necessary", "possible", "smart", "wise", "better", "worse", "harmful",
+    "risky", "easy", "hard", "difficult", "worth", "worthwhile", "allowed",
+})  # fmt: skip
+
+
+def _it_to_do(words: list[str]) -> list[str]:
+    """A question on doing a thing asked with the doing first put as "is it ... to do": "is
+    planing oak hard" reads "is it hard to planing oak" (stems pair "planing" with "plane"), "is
+    learning Welsh worth it" reads "is it worth learning Welsh"."""
+    for i, w in enumerate(words):
+        if w not in ("is", "are", "was") or (i and words[i - 1] not in CLAUSE_BREAKS):
+            continue
+        if not _doing(words[i + 1] if i + 1 < len(words) else ""):
+            return words
+        end = next((k for k in range(i + 2, min(len(words), i + 7)) if words[k] in _JUDGED), 0)
+        if not end or any(x in CLAUSE_BREAKS or x in AUX or x in WH for x in words[i + 2 : end]):
+            return words
+        act, judged, rest = words[i + 1 : end], words[end], words[end + 1 :]
+        if judged == "worth":
+            rest = rest[1:] if rest[:1] == ["it"] else rest
+            return [*words[: i + 1], "it", judged, *act, *rest]
+        return [*words[: i + 1], "it", judged, "to", *act, *rest]
+    return words
+
+
+def _wh_first(words: list[str]) -> list[str]:
+    """A question word left in place after its verb put first with the rest of its clause: "a
+    cello lesson costs how much" reads as "how much a cello lesson costs". Not after a
+    preposition (``_wh_preposition`` moves those), nor in a clause that opens with an auxiliary
+    ("do you know what ...") or already asked by a question word."""
+    start = 0
+    for i, w in enumerate(words):
+        if w in CLAUSE_BREAKS:
+            start = i + 1
+            continue
+        if w not in WH or i - start < 2:
+            continue
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        # "how many" and its kin, or a question word closing the clause ("... closes when?");
+        # another is a clause of its own ("... fading when I wash them", "... couch how do I")
+        if not ((w == "how" and nxt in SPECIFIC_HOW) or (w != "how" and nxt in CLAUSE_BREAKS)
+                or (w != "how" and not nxt)):
+            continue
+        clause = words[start:i]
+        prev = words[i - 1]
+        if prev in MARKERS or prev in COORDINATORS or prev in PERSON or prev in AUX:
+            return words  # "for how long"; "ask him what"; "is what": not asked in place
+        if any(x in WH or x in AUX or x in MODALS or x in SUBORDINATORS for x in clause):
+            return words
+        if clause[0] in INTERJECTIONS or clause[0] in FILLER:
+            return words
+        end = next((k for k in range(i, len(words)) if words[k] in CLAUSE_BREAKS), len(words))
+        return [*words[:start], *words[i:end], *clause, *words[end:]]
+    return words
+
+
 def _subordinating(words: list[str], k: int) -> bool:
     """``words[k]`` opens a subordinate clause ("if", "because", "when I ..."; not the
     question's own "when is ...")."""
@@ -815,9 +880,9 @@ def particle_first(words: list[str]) -> list[str]:
     return out
 
 
-# Keeping a thing from doing something, said three ways: "get (make) X to stop (quit) V-ing",
+# Keeping a thing from doing something, said three ways: "get (make, teach) X to stop V-ing",
 # "keep (prevent) X from V-ing", "stop X V-ing" all read as "stop X from V-ing".
-_CAUSE = frozenset({"get", "make", "getting", "making"})
+_CAUSE = frozenset({"get", "make", "getting", "making", "teach", "train", "teaching", "training"})
 _CEASE = frozenset({"stop", "quit"})
 _PREVENT = frozenset({"keep", "prevent", "keeping", "preventing", "stop", "stopping"})
 

@@ -80,6 +80,11 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"(?=\s*[-–—,;:.!?])",
     r"(?:i )?hope (?:this|it) is not (?:a |such a )?(?:dumb|silly|stupid|basic|naive|obvious)"
     r"(?: question| one| q)?(?:,? but)?",
+    # ... and about how to ask it: "not really sure how to word this, but", "I don't know
+    # how to put it, but".
+    r"(?:i am |i was |i )?(?:not (?:totally |really |quite |entirely |exactly )?sure|do not know)"
+    r" how to (?:phrase|word|ask|put|say) (?:this|it|that)(?: question)?(?: exactly)?"
+    r"(?:,? but\b|(?=\s*[-–—,;:.!?]))",
     # ... and about the asking: "hope you don't mind my asking", "not sure whether you could
     # help with it, but".
     r"(?:and )?(?:i )?hope you do not mind(?: me| my)? asking",
