@@ -94,6 +94,11 @@ def test_install_and_usage_are_known_in_the_readers_words_and_no_more(
         ("what does the draw function return?", None),
         ("what functions does it call?", None),  # what it uses, not what it provides
         ("which classes should I subclass?", None),
+        # its parts in its own domain's word
+        ("what buffers are in this module?", "api"),
+        ("which checks does skyline define", "api"),
+        ("what buffers does it need?", None),
+        ("what buffers are in numpy?", None),
     ],
 )
 def test_what_a_code_file_provides_is_known_in_the_readers_words_and_no_more(
@@ -341,6 +346,31 @@ async def test_what_a_code_file_provides_is_precomputed_and_served(store) -> Non
     assert asked.startswith("What does ring provide? List its public classes and functions")
     calls = len(backend.calls)
     done = await ask(a, "which classes and functions does this module give me?")
+    assert done.message.source == "prediction" and done.message.content == made["api"].answer
+    assert len(backend.calls) == calls
+
+
+async def test_its_parts_asked_in_their_domains_word_are_not_served_an_answer_without_it(
+    store,
+) -> None:
+    a, backend, made = await studied(store, "ring.py", MODULE)
+    calls = len(backend.calls)
+    # the fake model's answer lists Ring and drain without calling them buffers
+    answer = made["api"].answer
+    assert "buffer" not in answer.lower()
+    assert (await ask(a, "what buffers are in this module?")).message.source == "model"
+    assert len(backend.calls) > calls
+    assert doc_intents.answers("api", "what buffers are in it?", ["ring"], "Ring: a buffer.")
+    assert not doc_intents.answers("api", "what buffers are in it?", ["ring"], answer)
+
+
+async def test_its_parts_asked_in_their_domains_word_are_served_an_answer_using_it(
+    store,
+) -> None:
+    # a module whose answer says the word (its own name here)
+    a, backend, made = await studied(store, "buffer_kit.py", MODULE)
+    calls = len(backend.calls)
+    done = await ask(a, "which buffers does this module provide?")
     assert done.message.source == "prediction" and done.message.content == made["api"].answer
     assert len(backend.calls) == calls
 

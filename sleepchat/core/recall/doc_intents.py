@@ -268,6 +268,20 @@ def contents(text: str, documents: Sequence[str]) -> bool:
 _TELL_HOW = re.compile(r"^(?:tell me|explain|show me|describe) (?=(?:how|where) )")
 
 
+# What a module provides, asked in its own domain's word ("what checks are in this file?", "which
+# metrics does it define?"): its parts by another name. Served only an answer that uses the word.
+_KINDS_OF_PART = re.compile(
+    r"^(?:what|which) ([a-z]{3,}s) (?:are (?:there )?in _|are there|does _ (?:have|provide|define|"
+    r"offer|include|implement|contain|export|expose|come with))$"
+)
+
+
+def _part_named(text: str, documents: Sequence[str]) -> str | None:
+    """The plural noun ``text`` names the file's parts by, if that is all it asks."""
+    m = _KINDS_OF_PART.match(normalize(as_document(text, documents)))
+    return m.group(1) if m else None
+
+
 def match(text: str, documents: Sequence[str]) -> str | None:
     """The intent ``text`` is nothing but, asked of a file just attached (``documents``: what
     those files may be called by), or None."""
@@ -275,7 +289,8 @@ def match(text: str, documents: Sequence[str]) -> str | None:
         return None
 
     def read(asked: str) -> str | None:
-        return _table().get(_TELL_HOW.sub("", normalize(as_document(asked, documents))))
+        normal = _TELL_HOW.sub("", normalize(as_document(asked, documents)))
+        return _table().get(normal) or (API if _KINDS_OF_PART.match(normal) else None)
 
     found = read_as_typed_or_respelled(text, _vocabulary(), documents, read)
     return found if found is not None or doc_need.asked(text, documents) is None else NEED
@@ -283,7 +298,13 @@ def match(text: str, documents: Sequence[str]) -> str | None:
 
 def answers(intent: str, text: str, documents: Sequence[str], answer: str) -> bool:
     """Whether ``answer``, precomputed for ``intent``, answers ``text`` (of that intent): an
-    answer on why the file, where other tools exist, only names every tool ``text`` names."""
+    answer on why the file, where other tools exist, only names every tool ``text`` names; one
+    on what a module provides, asked of its parts in another word, only uses that word."""
+    if intent == API:
+        # "what checks are in it": an answer that never says "check" lists something else
+        part = _part_named(text, documents)
+        noun = part[:-1] if part else ""
+        return part is None or part in _PARTS or re.search(rf"\b{noun}", answer, re.I) is not None
     if intent != NEED:
         return True
     tools = doc_need.asked(text, documents)
