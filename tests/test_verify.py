@@ -54,7 +54,10 @@ LOOK_ALIKES = {
         ('What does the "7" on the dial mean?', "What does the 7 inch on the dial mean?"),
         ("Is it hard to plane oak by hand?", "is planing oak by hand cheap?"),
         ("What do I do if my roommate won't pay rent?", "What will I do if my roommate pays rent?"),
-        # a particle moved keeps its sense; so does a verb of keeping from
+        # a particle moved keeps its sense, and stays a word: "up" is not "away"; so does a verb
+        # of keeping from
+        ("How do I put the tent up?", "how do I put the tent away"),
+        ("How do I put a filter on the lens?", "how do I put the lens on a filter"),
         ("How do I switch on the porch light?", "how do I switch the porch light off"),
         ("How do I stop my hamster from chewing the cage?",
          "how do i get my hamster to start chewing the cage"),

@@ -829,55 +829,77 @@ _STRANDED = frozenset({"to", "from", "into", "onto", "by", "for", "with", "in", 
 _PARTICLES_ONLY = frozenset({"out", "up", "off", "down", "away", "back"})
 
 
-# A verb's particle after its object, where it is moved to stand before it ("pay my loan off
-# early" is "pay off my loan early"): "on" only last in its clause ("turn the heater on").
-_SHIFTED = _PARTICLES_ONLY | {"on"}
+# A verb's particle before its object, moved to stand after it ("pay off my loan early" is "pay
+# my loan off early"): there it stays a word of its own ("put the tent up" is not "... away"),
+# where before the object it would read as a preposition.
 _ARTICLES = frozenset({"a", "an", "the", "this", "these", "those", "its"}) | POSSESSIVE
-# ... and what may follow such a particle: an adverb of how or when, not an object.
+# ... where the object closes the clause or an adverb of how or when follows it ("put out a
+# fire in the kitchen" keeps its "in" phrase's role).
 _AFTER_PARTICLE = frozenset({
     "early", "fast", "faster", "quick", "quicker", "now", "today", "tonight", "tomorrow", "first",
     "again", "later", "soon", "sooner", "yet", "already", "completely", "properly", "safely",
 })  # fmt: skip
-# ... or a phrase of place, time or manner ("turn the lights off at night"); not "from", "of"
-# or "to": "keep slugs away from", "get wax out of" are prepositions of two words.
-_OPENS_PHRASE = SUBORDINATORS | {"for", "with", "without", "in", "at", "on", "by", "during"}
 _BEFORE_VERB = frozenset({"i", "you", "we", "they", "he", "she", "u", "to"})
 _NOT_IN_OBJECT = MARKERS | AUX | DROPPED.difference(_ARTICLES) | set(PERSON) | NEGATIONS
 
 
-def particle_first(words: list[str]) -> list[str]:
-    """A particle moved to stand right after its verb: "throw old paint out" reads as "throw
-    out old paint". The object is up to four words (an article or a possessive first, if any)
-    after a word that is no grammar word, and the particle closes the clause or comes before a
-    preposition, a conjunction or an adverb; anything else is left as typed."""
-    out = list(words)
-    for i in range(2, len(out)):
-        nxt = out[i + 1] if i + 1 < len(out) else ""
-        if out[i] not in _SHIFTED or out[i - 1] in MARKERS:
+def particle_last(words: list[str]) -> list[str]:
+    """A verb's particle moved after its object: "throw out old paint" reads as "throw old paint
+    out"; and "on" (a preposition as often) before it, only where it closes the clause ("turn
+    the heater on" reads as "turn on the heater"). The verb follows its subject or "to" (or is
+    a gerund before an article: "worth paying off my loan"), the object is one to four words
+    and closes the clause or comes before a conjunction or an adverb; anything else is left as
+    typed."""
+    out = _on_first(words)
+    for i in range(2, len(out) - 1):
+        particle, verb = out[i], out[i - 1]
+        if particle not in _PARTICLES_ONLY or not _a_verb(verb):
             continue
-        closes = not nxt or nxt in CLAUSE_BREAKS
-        if out[i] == "on" and not closes:
+        articled = out[i + 1] in _ARTICLES
+        gerund = verb.endswith("ing") and len(verb) > 5 and articled
+        if out[i - 2] not in _BEFORE_VERB and not gerund:
             continue
-        if not (closes or nxt in _AFTER_PARTICLE or nxt in COORDINATORS or nxt in _OPENS_PHRASE
-                or (nxt.endswith("ly") and len(nxt) > 4)):
+        end = i + 2 if articled else i + 1
+        while end < len(out) and end - i <= 4 and _in_object(out[end]):
+            end += 1
+        if end == i + 1 or (articled and end == i + 2):
+            continue  # no object
+        nxt = out[end] if end < len(out) else ""
+        if nxt and nxt not in CLAUSE_BREAKS and nxt not in _AFTER_PARTICLE and (
+            nxt not in COORDINATORS and not (nxt.endswith("ly") and len(nxt) > 4)
+        ):
             continue
-        start = i
-        while start > 0 and i - start < 4 and out[start - 1][:1].isalpha() and (
-            out[start - 1] not in _NOT_IN_OBJECT or out[start - 1] in _ARTICLES
-        ) and out[start - 1] not in WH and out[start - 1] not in FILLER:
-            start -= 1
-            if out[start] in _ARTICLES:
-                break  # an article or a possessive opens the object
-        if out[start] not in _ARTICLES:
-            # no article: the verb is the first word, right after its subject or "to" ("how do I
-            # throw old paint out"); "the light just came on" has no object to move past
-            if start > i - 2 or out[start - 1] not in _BEFORE_VERB:
-                continue
-            start += 1
-        if not _a_verb(out[start - 1] if start > 0 else ""):
-            continue
-        out[start:i + 1] = [out[i], *out[start:i]]
+        out[i:end] = [*out[i + 1 : end], particle]
     return out
+
+
+def _on_first(words: list[str]) -> list[str]:
+    """ "turn the heater on" read as "turn on the heater": an "on" closing its clause after an
+    object opened by an article or a possessive, after the verb."""
+    out = list(words)
+    for i in range(3, len(out)):
+        if out[i] != "on" or not (i + 1 == len(out) or out[i + 1] in CLAUSE_BREAKS):
+            continue
+        # the object opens with an article, or (as form reads it, without one) right after a
+        # verb that follows "I" or "to"
+        start = next((k for k in range(i - 1, max(0, i - 5), -1) if out[k] in _ARTICLES), 0)
+        words_at = start + 1
+        if not start:
+            start = next(
+                (k for k in range(i - 1, max(1, i - 4), -1) if out[k - 2] in _BEFORE_VERB), 0
+            )
+            words_at = start
+        if not start or words_at == i or not all(_in_object(w) for w in out[words_at:i]):
+            continue
+        if not _a_verb(out[start - 1]):
+            continue
+        out[start:i + 1] = ["on", *out[start:i]]
+    return out
+
+
+def _in_object(word: str) -> bool:
+    closed = word in _NOT_IN_OBJECT or word in WH or word in FILLER or word in _AFTER_PARTICLE
+    return word[:1].isalnum() and not closed and not word.endswith("ly")
 
 
 # Keeping a thing from doing something, said three ways: "get (make, teach) X to stop V-ing",
@@ -926,8 +948,8 @@ _ING_NOUNS = frozenset({
 
 
 def reordered(words: list[str]) -> list[str]:
-    """``words`` with a particle before its object and keeping from doing said one way."""
-    return _keeping_from(particle_first(words))
+    """``words`` with a particle after its object and keeping from doing said one way."""
+    return _keeping_from(particle_last(words))
 
 
 def _a_verb(word: str) -> bool:
