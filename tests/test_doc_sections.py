@@ -172,6 +172,10 @@ bibliography: paper.bib
         ("x-README.md", "# git-kite\n\nFlies kites.", "git-kite"),  # a hyphen in a name
         ("kite-2.4.1-README.md", "Flies kites.\n", "kite"),  # a source archive's version
         ("kite-v3.0-paper.md", "## Summary\n\nFlies kites.\n", "kite"),
+        # a title asked as a question, or opening like one, names nothing; a file named after
+        # its release's folder is of that project
+        ("kite-3.1.0-design.md", "# Why not…\n\nWhy kites?\n", "kite"),
+        ("kite-notes.md", "# How it works\n\nThe string.\n", "kite"),
         # a paper's YAML header: its title names it, the line above its closing "---" never
         ("paper.md", f"{HEADER}# Summary\n\nWe fly kites.", "Kite"),
         ("paper", HEADER.replace("title: 'Kite: a library for flying kites at dusk'\n", ""),

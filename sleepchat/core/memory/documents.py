@@ -97,7 +97,9 @@ _SECTION_HEADINGS = frozenset(
 # A heading that is a sentence names nothing: a module whose docstring opened with
 # "Implements a topological sort algorithm." above a rule of dashes was asked "How do I use
 # Implements a topological sort algorithm.?" while idle.
-_SENTENCE = re.compile(r"[.!?]$|^(?:\S+\s+){6,}")
+# Nor does a question or a phrase that opens like one: attrs's design note, titled "Why not…",
+# was studied as "Why not…".
+_SENTENCE = re.compile(r"[.!?…:]$|^(?:\S+\s+){6,}|^(?i:why|how|what|when|where|who)\b")
 
 
 def names_of(doc: Document) -> list[str]:
@@ -107,12 +109,20 @@ def names_of(doc: Document) -> list[str]:
     name), when short."""
     stem = _stem(doc)
     plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
-    names = {doc.name, stem, plain, _VERSION.sub("", plain), _title(doc)}
+    names = {doc.name, stem, plain, _VERSION.sub("", plain), _title(doc), _released(stem)}
     return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
 
 
 # A release's number after a project's name, as a source archive's folder has it.
 _VERSION = re.compile(r"(?i)[-_ ]v?\d+(?:\.\d+)+(?:[-.]?(?:a|b|rc|dev|post)\d*)?$")
+# ... and a file of that folder named after it ("attrs-23.2.0-why.md" is attrs's).
+_RELEASE_FILE = re.compile(r"^([A-Za-z][\w.]*?)[-_ ]v?\d+(?:\.\d+)+[-_ ]\w")
+
+
+def _released(stem: str) -> str:
+    """The project a file named with a release's folder belongs to ("" when it names none)."""
+    m = _RELEASE_FILE.match(stem)
+    return m[1] if m else ""
 
 
 # A package's entry file says nothing by its own name: it is attached with its folder
@@ -190,7 +200,7 @@ def subject_of(doc: Document) -> str:
     fooof-1.1.1-README.md), else its name."""
     stem = _stem(doc)
     plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
-    for name in (_title(doc), _VERSION.sub("", plain), plain, stem):
+    for name in (_title(doc), _released(stem), _VERSION.sub("", plain), plain, stem):
         if 2 <= len(name) <= MAX_NAME_CHARS:
             return name
     return doc.name
