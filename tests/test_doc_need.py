@@ -54,6 +54,10 @@ def compares(messages: Sequence[ChatMessage]) -> str:
         ("how is it different from scikit-learn", ["scikit learn"]),
         ("marmotsim vs TunnelKit", ["tunnelkit"]),
         ("why would I pick this over Digger?", ["digger"]),
+        ("so why would I use marmotsim instead of just Digger?", ["digger"]),
+        # a tool of Python's own, said so
+        ("how is it different from Python's built-in csv module?", ["csv"]),
+        ("how does it compare to the standard library's sqlite3", ["sqlite3"]),
         # more than why it: a clause where a tool goes, or a question of its own
         ("why not just use a loop over the rows of my table to count burrows?", None),
         ("what's wrong with my code", None),
@@ -72,7 +76,12 @@ def test_why_it_is_known_in_the_readers_words_and_no_more(
 def test_it_is_precomputed_only_for_prose_that_compares_itself_with_others() -> None:
     assert "need" in doc_intents.shown(PAPER)
     assert "need" in doc_intents.shown("Unlike existing libraries, ours streams.")
+    # a design note asking why not the others, a heading of one against another, a replacement
+    assert "need" in doc_intents.shown("# Why not…\n\n## … Digger?\n\nDigger digs less.\n")
+    assert "need" in doc_intents.shown("## marmotsim vs Digger\n\nFaster.\n")
+    assert "need" in doc_intents.shown("A drop-in replacement for the csv module.\n")
     assert "need" not in doc_intents.shown("# burrow\n\nDigs burrows.\n")
+    assert "need" not in doc_intents.shown("## Why\n\nBecause burrows matter.\n")
     assert "need" not in doc_intents.shown('"""Unlike other packages."""\n', code=True)
 
 

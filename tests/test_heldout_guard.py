@@ -200,6 +200,9 @@ REVIEWED |= {"why not just use", "why not just", "how is it different from"}
 # "is solving" was not served, and the summary intent now takes the progressive; that set is
 # tune for it from then.
 REVIEWED |= {"what problem is it solving"}
+# The why-it intent's "instead of just" / "rather than just" (doc_need.py, 2026-12-07) were read
+# from doc_questions_test26's attrs question once measured: that set is tune for them.
+REVIEWED |= {"instead of just", "rather than just"}
 # The citation intent of a file (doc_intents.py, 2026-12-07) was read from a reader question of
 # a read set (doc_questions_test16's ftfy question asks how to cite it in a research paper and
 # whether there is a DOI): that set is tune for it. "how do i cite" and "how to cite" are also

@@ -32,6 +32,8 @@ SHOWN = re.compile(
     r"|\b(?:existing|other|similar|alternative)\s+(?:open[- ]source\s+|python\s+)?(?:tools|"
     r"packages|libraries|software|implementations|solutions|frameworks|codes)\b"
     r"|\bunlike\s+(?:other|existing|many|most)\b"
+    # a design note asking "Why not ...?" of the others, a heading "X vs Y", a replacement
+    r"|^#+\s*why not\b|^#+\s.*\b(?:vs\.?|versus)\s|\b(?:drop-in|suitable|modern) replacement for\b"
 )
 
 # The others it is compared with: named (the slot) or not.
@@ -56,7 +58,7 @@ _AGAINST = (
         f"why {who}{verb} it {than} {{o}}"
         for who in ("", "would i ", "should i ", "would anyone ", "would you ")
         for verb in ("use", "choose", "pick", "go with", "prefer")
-        for than in ("instead of", "over", "rather than")
+        for than in ("instead of", "over", "rather than", "instead of just", "rather than just")
     ),
     "why not just use {o}",
     "why not use {o}", "why not just {o}", "why not {o}", "how is it better than {o}",
@@ -159,6 +161,17 @@ def _split(run: list[str]) -> list[list[str]]:
 MAX_TOOL_WORDS = 3
 
 
+# Where a tool is (Python's own): "python's built-in encodings.idna" names encodings.idna.
+_BUILT_IN = re.compile(
+    r"\b(?:(?:the|python(?: is| s)?|python 3(?: is| s)?)\s+)?(?:built in|builtin|standard library"
+    r"(?: is| s)?|stdlib(?: is| s)?)"
+    r"(?:\s+module)?\s+(?=\w)"
+)
+
+# ... and what kind of thing it is, after its name ("the csv module", "the Digger package").
+_KIND_AFTER = re.compile(r"(?<=\w)\s+(?:module|package|library)$")
+
+
 def asked(text: str, documents: Sequence[str]) -> list[str] | None:
     """The tools ``text`` names (none: it asks of others in general) when it is nothing but why
     the file ``documents`` calls it by, where other tools exist; else None."""
@@ -168,7 +181,8 @@ def asked(text: str, documents: Sequence[str]) -> list[str] | None:
     first, then = _phrasings()
     tools: list[str] = []
     for i, part in enumerate(parts):
-        key = _ACCORDING.sub("", normalize(part))
+        key = _BUILT_IN.sub(" ", _ACCORDING.sub("", normalize(part)))
+        key = _KIND_AFTER.sub("", key.strip())
         slotted, named = _slotted(key)
         if slotted in first and (named or TOOL not in slotted.split()):
             tools += named
