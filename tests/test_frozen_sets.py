@@ -212,6 +212,9 @@ FROZEN = {
     # a thirty-fourth by another such helper, written while rules were made from recall_test36's
     # measured misses (it could not see them), frozen unread
     "recall_test37.jsonl": "0a5337f9944965f6e2bea6aeb3628fe5761d63aa00e2f29b92d758d55daccbe2",
+    # a thirty-fifth by another such helper, written while rules were made from recall_test36's
+    # and recall_test37's measured misses (it could not see them), frozen unread
+    "recall_test38.jsonl": "938a5bb951e057973fa3cc10c6e5a42f3204618fc38387c2155033b7097107d1",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

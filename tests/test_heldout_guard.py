@@ -79,6 +79,7 @@ FROZEN = [
     DATA / "recall_test35.jsonl",
     DATA / "recall_test36.jsonl",
     DATA / "recall_test37.jsonl",
+    DATA / "recall_test38.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -203,6 +204,9 @@ REVIEWED |= {"what problem is it solving"}
 # The why-it intent's "instead of just" / "rather than just" (doc_need.py, 2026-12-07) were read
 # from doc_questions_test26's attrs question once measured: that set is tune for them.
 REVIEWED |= {"instead of just", "rather than just"}
+# The step-by-step intent's "walk me through it" (in the catalogue since 2026-12-03), before
+# recall_test38.jsonl was written (found by this guard; the set otherwise unread).
+REVIEWED |= {"walk me through it"}
 # The citation intent of a file (doc_intents.py, 2026-12-07) was read from a reader question of
 # a read set (doc_questions_test16's ftfy question asks how to cite it in a research paper and
 # whether there is a DOI): that set is tune for it. "how do i cite" and "how to cite" are also
@@ -307,6 +311,9 @@ PREDATING = {
     # ... and the verifier tests' reupholstering cost (2026-12-06) is an everyday question of one
     # of its pairs (found by this guard)
     "how much does it cost to reupholster a chair",
+    # recall_test38.jsonl (a helper who read no code): the verifier tests' sneezing kitten
+    # (written 2026-12-06, before the set) opens one of its pairs (found by this guard)
+    "is it normal for a kitten to sneeze a lot",
 }
 
 
