@@ -50,6 +50,10 @@ LOOK_ALIKES = {
         ("How many g of fibre does a pear have?",
          "how many mg of fibre does a pear have"),
         ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the US"),
+        # a refusal now is not a failure then; a question asked of the past still is
+        ("Why won't my lawnmower start?", "why didn't my lawnmower start"),
+        ("How did I descale a steam iron?",
+         "My iron was spitting brown water earlier. How do I descale a steam iron?"),
         # a quoted number is no measure; a judgement asked of the doing is still that one
         ('What does the "7" on the dial mean?', "What does the 7 inch on the dial mean?"),
         ("Is it hard to plane oak by hand?", "is planing oak by hand cheap?"),
@@ -367,6 +371,10 @@ FOR_THE_JUDGE = [
     ("Is it hard to plane oak by hand?", "is planing oak by hand hard?"),
     ("What do I do if my roommate won't pay rent?",
      "What do I do if my roommate isn't paying rent?"),
+    # "why won't it" asks of a refusal, not the future; a scene told first is not the question
+    ("Why won't my lawnmower start?", "why isn't my lawnmower starting"),
+    ("How do I descale a steam iron?",
+     "My iron was spitting brown water earlier. How do I descale a steam iron?"),
     # a fragment closed by "normal?", a thing "ok for" a use, "or nah?" before more words:
     # yes/no questions
     ("Is it normal for a kitten to sneeze a lot?", "kitten sneezing all day, normal?"),

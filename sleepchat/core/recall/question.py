@@ -575,9 +575,13 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     causing = False  # after "what causes": the "to" before the effect's verb is not a marker
     negated: set[int] = set()  # indices into ``clause`` of words a negation negates
     subordinate = False  # inside "if ...", "because ...", up to the next mark
+    told: list[tuple[int, str]] = []  # each tense word's clause: (clause, tense)
+    asking = -1  # the clause the question is asked in (its question word, or its inversion)
     for i, w in enumerate(words):
         prev = words[i - 1] if i else ""
         nxt = words[i + 1] if i + 1 < len(words) else ""
+        if asking < 0 and (w in WH or (w in AUX and (not i or prev in CLAUSE_BREAKS))):
+            asking = n_clause
         if w in CLAUSE_BREAKS:
             _close_clause(q, clause, n_clause, negated)
             clause, role, group, marker_run, symmetric = [], "", 0, False, False
@@ -606,10 +610,10 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             if w in POSSESSIVE or (w == "her" and _content_word(nxt)):
                 q.possessors.add(PERSON[w])
             continue
-        elif w == "will" and subordinate:
-            continue  # "if my landlord will not return it": a refusal, not a future
+        elif w == "will" and (subordinate or (nxt == "not" and q.kind == "why")):
+            continue  # "if my landlord will not return it", "why won't it start": a refusal
         elif w in TENSE or (w == "going" and nxt == "to"):
-            q.tenses.add(TENSE.get(w, "future"))
+            told.append((n_clause, TENSE.get(w, "future")))
             if w in TENSE:
                 continue
         elif w == "like" and (not clause or prev in CLAUSE_BREAKS):
@@ -666,6 +670,9 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             continue
         clause.append((w, role, group))
     _close_clause(q, clause, n_clause, negated)
+    # What was told before the question ("my iron was spitting brown water earlier; how should
+    # it be descaled?") sets the scene, not the question's time: its tense is not the question's.
+    q.tenses |= {tense for at, tense in told if asking < 0 or at >= asking}
     return q
 
 
