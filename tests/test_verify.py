@@ -50,6 +50,9 @@ LOOK_ALIKES = {
         ("How many g of fibre does a pear have?",
          "how many mg of fibre does a pear have"),
         ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the US"),
+        # an opening time is when, not how long; a cure is no cause
+        ("How long does the museum stay open?", "what is the opening time of the museum?"),
+        ("What causes cramps in the calf?", "what is the cure for cramps in the calf?"),
         # a refusal now is not a failure then; a question asked of the past still is
         ("Why won't my lawnmower start?", "why didn't my lawnmower start"),
         ("How did I descale a steam iron?",
@@ -188,6 +191,8 @@ SAME_BY_FORM = [
     ("Can I compost citrus peels?", "citrus peels - can i compost them?"),
     ("Is it fine to drink water from a dehumidifier?",
      "Water from a dehumidifier: is it fine to drink?"),
+    # the cause asked by its noun
+    ("What causes cramps in the calf?", "what is the cause of cramps in the calf?"),
     # a hedge about the wording; inches marked; teaching a thing to stop is stopping it
     ("Which knot holds a tarp best?",
      "not really sure how to word this, but which knot holds a tarp best?"),
@@ -371,6 +376,10 @@ FOR_THE_JUDGE = [
     ("Is it hard to plane oak by hand?", "is planing oak by hand hard?"),
     ("What do I do if my roommate won't pay rent?",
      "What do I do if my roommate isn't paying rent?"),
+    # a noun that asks how long or how far, as the question word does
+    ("How long does a washing machine last?", "what's the average lifespan of a washing machine?"),
+    ("How far is Oslo from Bergen?", "what is the distance between Oslo and Bergen?"),
+    ("How long does bread dough take to proof?", "what is the proofing time for bread dough?"),
     # "why won't it" asks of a refusal, not the future; a scene told first is not the question
     ("Why won't my lawnmower start?", "why isn't my lawnmower starting"),
     ("How do I descale a steam iron?",

@@ -275,8 +275,19 @@ _FOR_ME = re.compile(r"\s+(?:for|to) (?:me|us)(?=[\s?!.,]*$)")
 
 
 def _plain(text: str) -> str:
-    """``text`` without its politeness, and a thing named before the question put back in it."""
+    """``text`` without its politeness, and a thing named before the question put back in it;
+    its cause asked by the noun asked as "what causes" ("what is the cause of calf cramps")."""
+    text = _CAUSE_OF.sub(lambda m: "what caused" if m[1] in _PAST_BE else "what causes", text)
     return _topic_in_place(_strip_politeness(text))
+
+
+_PAST_BE = ("was",)
+# The cause, one ("what is the cause of"): "what are the main causes of" asks for a list, as
+# "describe the main causes of" does.
+_CAUSE_OF = re.compile(
+    r"\bwhat (is|was) (?:the )?(?:most common |usual |likely |real )?(?:cause|reason) "
+    r"(?:of|for|behind)\b"
+)
 
 
 # A thing named first, then the question about it: "citrus peels - can I compost them?",
@@ -371,6 +382,10 @@ def _kind(words: list[str]) -> str:
                 return "why"  # "what causes X to fail" asks why X fails
             ahead = set(words[i + 1 : i + 5])
             after = " ".join(words[i + 1 : i + 9])
+            if ahead & _DURATION_NOUNS or _TAKES_TIME.search(after):
+                return "how long"  # "what is the lifespan of", "what is the germination time"
+            if "distance" in ahead:
+                return "how far"
             if ahead & _WHEN_NOUNS:
                 return "when"
             if ahead & _PRICE_NOUNS or _AMOUNT.match(after):
@@ -462,7 +477,7 @@ def _tagged(words: list[str], text: str) -> str:
     if _INDIRECT_YESNO.search(expand(text)):
         return "choice" if "or" in words else "yesno"
     fragment = _kind(["what", "is", *words])
-    return fragment if fragment in {"how much", "when", "where"} else kind
+    return fragment if fragment in {"how much", "when", "where", "how long", "how far"} else kind
 
 
 def compatible_kinds(a: str, b: str) -> bool:
@@ -527,6 +542,11 @@ _HOW_MANY_UNITS = re.compile(
     r"(?! (?:a|an|per|each|every|in a|in an|of)\b)"
 )
 _PRICE_NOUNS = frozenset({"price", "cost"})
+# How long a thing lasts or takes, named by a noun.
+_DURATION_NOUNS = frozenset({"lifespan", "duration", "lifetime", "longevity"})
+_TAKES_TIME = re.compile(
+    r"^(?:\w+ ){0,3}(?!(?:open|clos|start|end|meet|boarding|check)ing\b)\w+(?:ion|ing) time\b"
+)
 _PLACE_NOUNS = frozenset({"place", "city", "country"})
 # "..., worth it or nah?": a fragment the tag makes a yes/no question; so does "worth it"
 # ("learning latin as an adult, worth it?", "worth it to go from v2 to v3?"), asked only of
