@@ -50,6 +50,10 @@ LOOK_ALIKES = {
         ("How many g of fibre does a pear have?",
          "how many mg of fibre does a pear have"),
         ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the US"),
+        # a negation asked, or in a condition, is still the question's
+        ("How do I get my puppy to eat kibble?", "how do I get my puppy not to eat kibble?"),
+        ("If I don't have yeast, what can I use in bread?",
+         "If I have yeast, what can I use in bread?"),
         # an opening time is when, not how long; a cure is no cause
         ("How long does the museum stay open?", "what is the opening time of the museum?"),
         ("What causes cramps in the calf?", "what is the cure for cramps in the calf?"),
@@ -376,6 +380,10 @@ FOR_THE_JUDGE = [
     ("Is it hard to plane oak by hand?", "is planing oak by hand hard?"),
     ("What do I do if my roommate won't pay rent?",
      "What do I do if my roommate isn't paying rent?"),
+    # what the scene before the question denies is told, not asked
+    ("How do I get my puppy to eat kibble?", "puppy won't eat kibble, how do I fix that?"),
+    ("What can I use in bread if I don't have yeast?",
+     "I don't have yeast. What can I use in bread?"),
     # a noun that asks how long or how far, as the question word does
     ("How long does a washing machine last?", "what's the average lifespan of a washing machine?"),
     ("How far is Oslo from Bergen?", "what is the distance between Oslo and Bergen?"),

@@ -87,6 +87,9 @@ class Question:
     # ("does not my kettle boil"; "when the laptop is not on"): (clause, role).
     negated_tokens: set[int] = field(default_factory=set)
     negated_clauses: set[tuple[int, str]] = field(default_factory=set)
+    # Of ``negations``, those told before the question as its scene ("toddler won't sleep, how
+    # do I fix that?"), not in a condition of it ("if I have no yeast, what ...").
+    scene_negations: int = 0
 
 
 def _abbreviations_re(table: dict[str, str]) -> re.Pattern[str]:
@@ -596,6 +599,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     negated: set[int] = set()  # indices into ``clause`` of words a negation negates
     subordinate = False  # inside "if ...", "because ...", up to the next mark
     told: list[tuple[int, str]] = []  # each tense word's clause: (clause, tense)
+    denied: list[int] = []  # each negation's clause
     asking = -1  # the clause the question is asked in (its question word, or its inversion)
     for i, w in enumerate(words):
         prev = words[i - 1] if i else ""
@@ -618,6 +622,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             pass  # a subordinator ("when I arrive"), handled as a marker below
         elif w in NEGATIONS:
             q.negations += 1
+            denied.append(-1 if subordinate else n_clause)
             if _content_word(nxt):
                 negated.add(len(clause))  # the next word appended is the one it negates
             else:
@@ -633,7 +638,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
         elif w == "will" and (subordinate or (nxt == "not" and q.kind == "why")):
             continue  # "if my landlord will not return it", "why won't it start": a refusal
         elif w in TENSE or (w == "going" and nxt == "to"):
-            told.append((n_clause, TENSE.get(w, "future")))
+            told.append((-1 if subordinate else n_clause, TENSE.get(w, "future")))
             if w in TENSE:
                 continue
         elif w == "like" and (not clause or prev in CLAUSE_BREAKS):
@@ -692,7 +697,10 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     _close_clause(q, clause, n_clause, negated)
     # What was told before the question ("my iron was spitting brown water earlier; how should
     # it be descaled?") sets the scene, not the question's time: its tense is not the question's.
-    q.tenses |= {tense for at, tense in told if asking < 0 or at >= asking}
+    # (a condition's, "if I didn't ...", is the question's: -1)
+    q.tenses |= {tense for at, tense in told if not 0 <= at < asking}
+    # ... and what it denies is told, not asked: the judge weighs that scene as words added
+    q.scene_negations = sum(1 for at in denied if 0 <= at < asking)
     return q
 
 

@@ -447,7 +447,8 @@ def compare(
         return Verdict(False, f"kind {a.kind} / {b.kind}")
     if a.wh_marker != b.wh_marker:
         return Verdict(False, f"asks {a.wh_marker or '-'} / {b.wh_marker or '-'} what")
-    if a.negations != b.negations:
+    scenes = a.negations - a.scene_negations == b.negations - b.scene_negations
+    if a.negations != b.negations and not scenes:
         return Verdict(False, "negation")
     same_people = _same_persons(a.persons, b.persons) or _generic_you(a, b)
     if not same_people and not _anaphora(a, b):
