@@ -50,6 +50,8 @@ LOOK_ALIKES = {
         ("How many g of fibre does a pear have?",
          "how many mg of fibre does a pear have"),
         ("Can I drink tap water in the United Kingdom?", "can i drink tap water in the US"),
+        # ... and the act it is judged for is still that one
+        ("Is it hard to learn Welsh?", "is Welsh hard to pronounce?"),
         # a negation asked, or in a condition, is still the question's
         ("How do I get my puppy to eat kibble?", "how do I get my puppy not to eat kibble?"),
         ("If I don't have yeast, what can I use in bread?",
@@ -380,6 +382,9 @@ FOR_THE_JUDGE = [
     ("Is it hard to plane oak by hand?", "is planing oak by hand hard?"),
     ("What do I do if my roommate won't pay rent?",
      "What do I do if my roommate isn't paying rent?"),
+    # the thing a judgement is passed on, named first ("is Welsh hard to learn?")
+    ("Is it hard to learn Welsh?", "is Welsh hard to learn?"),
+    ("Is it safe for cats to eat raw egg?", "is raw egg safe for cats to eat"),
     # what the scene before the question denies is told, not asked
     ("How do I get my puppy to eat kibble?", "puppy won't eat kibble, how do I fix that?"),
     ("What can I use in bread if I don't have yeast?",

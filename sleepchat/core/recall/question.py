@@ -788,7 +788,7 @@ def _it_to_do(words: list[str]) -> list[str]:
         if w not in ("is", "are", "was") or (i and words[i - 1] not in CLAUSE_BREAKS):
             continue
         if not _doing(words[i + 1] if i + 1 < len(words) else ""):
-            return words
+            return _thing_to_do(words, i)
         end = next((k for k in range(i + 2, min(len(words), i + 7)) if words[k] in _JUDGED), 0)
         if not end or any(x in CLAUSE_BREAKS or x in AUX or x in WH for x in words[i + 2 : end]):
             return words
@@ -798,6 +798,24 @@ def _it_to_do(words: list[str]) -> list[str]:
             return [*words[: i + 1], "it", judged, *act, *rest]
         return [*words[: i + 1], "it", judged, "to", *act, *rest]
     return words
+
+
+def _thing_to_do(words: list[str], i: int) -> list[str]:
+    """ "is raw egg safe for cats to eat?" read as "is it safe for cats to eat raw egg?": the
+    thing a judgement is passed on, first, put after the verb that closes the question
+    (``words[i]`` is its "is")."""
+    end = next((k for k in range(i + 2, min(len(words), i + 7)) if words[k] in _JUDGED), 0)
+    thing = words[i + 1 : end]
+    if not end or not all(_in_object(w) or w in _ARTICLES for w in thing):
+        return words
+    to = next((k for k in range(end + 1, min(len(words), end + 6)) if words[k] == "to"), 0)
+    for_whom = words[end + 1 : to]
+    if not to or (for_whom and for_whom[0] != "for") or to + 2 > len(words):
+        return words
+    verb, rest = words[to + 1], words[to + 2 :]
+    if not _a_verb(verb) or (rest and rest[0] not in CLAUSE_BREAKS):
+        return words  # "is it safe to eat X" has its object already
+    return [*words[: i + 1], "it", words[end], *for_whom, "to", verb, *thing, *rest]
 
 
 def _wh_first(words: list[str]) -> list[str]:
