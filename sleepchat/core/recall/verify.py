@@ -50,12 +50,12 @@ from sleepchat.core.recall.question import (
     compatible_kinds,
     form_words,
     parse,
-    reordered,
     request_verbs,
     spelling,
     stem,
 )
 from sleepchat.core.recall.slips import one_slip, respelled, vowel_for_vowel, words_of
+from sleepchat.core.recall.word_order import reordered
 from sleepchat.core.recall.wordlists import (
     AUX,
     CLAUSE_BREAKS,
