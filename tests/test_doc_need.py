@@ -58,6 +58,7 @@ def compares(messages: Sequence[ChatMessage]) -> str:
         # a tool of Python's own, said so
         ("how is it different from Python's built-in csv module?", ["csv"]),
         ("how does it compare to the standard library's sqlite3", ["sqlite3"]),
+        ("so why pick it over plain csv?", ["csv"]),
         # more than why it: a clause where a tool goes, or a question of its own
         ("why not just use a loop over the rows of my table to count burrows?", None),
         ("what's wrong with my code", None),

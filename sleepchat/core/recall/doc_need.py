@@ -161,10 +161,11 @@ def _split(run: list[str]) -> list[list[str]]:
 MAX_TOOL_WORDS = 3
 
 
-# Where a tool is (Python's own): "python's built-in encodings.idna" names encodings.idna.
+# Where a tool is (Python's own): "python's built-in encodings.idna" names encodings.idna, and
+# "plain datetime" datetime.
 _BUILT_IN = re.compile(
     r"\b(?:(?:the|python(?: is| s)?|python 3(?: is| s)?)\s+)?(?:built in|builtin|standard library"
-    r"(?: is| s)?|stdlib(?: is| s)?)"
+    r"(?: is| s)?|stdlib(?: is| s)?|plain|plain old|regular|vanilla|good old|just plain)"
     r"(?:\s+module)?\s+(?=\w)"
 )
 
