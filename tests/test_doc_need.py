@@ -56,7 +56,7 @@ def compares(messages: Sequence[ChatMessage]) -> str:
         ("why would I pick this over Digger?", ["digger"]),
         ("so why would I use marmotsim instead of just Digger?", ["digger"]),
         # a tool of Python's own, said so
-        ("how is it different from Python's built-in csv module?", ["csv"]),
+        ("how does it differ from Python's builtin csv module?", ["csv"]),
         ("how does it compare to the standard library's sqlite3", ["sqlite3"]),
         ("so why pick it over plain csv?", ["csv"]),
         # more than why it: a clause where a tool goes, or a question of its own

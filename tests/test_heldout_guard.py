@@ -48,6 +48,8 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test23.json",
     ROOT / "bench" / "doc_questions_test24.json",
     ROOT / "bench" / "doc_questions_test25.json",
+    ROOT / "bench" / "doc_questions_test26.json",
+    ROOT / "bench" / "doc_questions_test27.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
