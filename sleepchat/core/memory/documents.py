@@ -107,10 +107,15 @@ def names_of(doc: Document) -> list[str]:
     the words that say what kind of file it is ("README", "paper") or a version
     ("fooof-1.1.1-README.md" is fooof's), and the title its text opens with (a README's project
     name), when short."""
+    return sorted(n for n in {doc.name, *_called(doc)} if 2 <= len(n) <= MAX_NAME_CHARS)
+
+
+def _called(doc: Document) -> list[str]:
+    """What ``doc`` is called by, the likeliest first: its title, the project of its release's
+    folder, its name without kind words and version, with version, its stem."""
     stem = _stem(doc)
     plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
-    names = {doc.name, stem, plain, _VERSION.sub("", plain), _title(doc), _released(stem)}
-    return sorted(n for n in names if 2 <= len(n) <= MAX_NAME_CHARS)
+    return [_title(doc), _released(stem), _VERSION.sub("", plain), plain, stem]
 
 
 # A release's number after a project's name, as a source archive's folder has it.
@@ -198,12 +203,7 @@ def subject_of(doc: Document) -> str:
     """What the file is of, as a reader calls it: its title when short, else its name without
     extension, kind words and version ("psrqpy" for psrqpy-JOSS-paper.md, "fooof" for
     fooof-1.1.1-README.md), else its name."""
-    stem = _stem(doc)
-    plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
-    for name in (_title(doc), _released(stem), _VERSION.sub("", plain), plain, stem):
-        if 2 <= len(name) <= MAX_NAME_CHARS:
-            return name
-    return doc.name
+    return next((n for n in _called(doc) if 2 <= len(n) <= MAX_NAME_CHARS), doc.name)
 
 
 def used_by(documents: Sequence[Document]) -> int:

@@ -739,8 +739,6 @@ _STRANDED = frozenset({"to", "from", "into", "onto", "by", "for", "with", "in", 
                        "about", "through", "under", "as"})
 
 
-
-
 def _dropped(w: str, nxt: str) -> bool:
     """Filler, the wh-word (the kind holds it) and grammar words; "this" stays before a time
     word ("this weekend")."""

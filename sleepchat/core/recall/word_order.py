@@ -53,6 +53,7 @@ _TOPIC = re.compile(
 )
 _OBJECT_PRONOUN = re.compile(r"\b(?:it|them)\b")
 _SUBJECTS = frozenset({"i", "you", "u", "we", "he", "she", "they"})
+_RELATIVES = ("that", "which", "who")
 
 
 def _takes_object(word: str, after: list[str]) -> bool:
@@ -61,7 +62,7 @@ def _takes_object(word: str, after: list[str]) -> bool:
     if len(word) <= 3 or not word.endswith(("s", "ed")) or not after:
         return False
     nxt = after[0]
-    return nxt not in MARKERS and nxt not in COORDINATORS and nxt not in ("that", "which", "who")
+    return nxt not in MARKERS and nxt not in COORDINATORS and nxt not in _RELATIVES
 
 
 def topic_in_place(text: str) -> str:
@@ -78,7 +79,7 @@ def topic_in_place(text: str) -> str:
     if not 0 < len(words) <= 7 or words[0] in MARKERS:
         return text  # a phrase of place or time moved first is another rule's (verify.py)
     for k, w in enumerate(words):
-        relative = k > 0 and words[k - 1] in ("that", "which", "who")
+        relative = k > 0 and words[k - 1] in _RELATIVES
         if w in _SUBJECTS or w in WH or ((w in AUX or w in MODALS) and not relative):
             return text
         if k > 0 and not relative and (w in PASTS or _takes_object(w, words[k + 1 : k + 2])):
@@ -113,10 +114,12 @@ def it_to_do(words: list[str]) -> list[str]:
     for i, w in enumerate(words):
         if w not in ("is", "are", "was") or (i and words[i - 1] not in CLAUSE_BREAKS):
             continue
-        if not _doing(words[i + 1] if i + 1 < len(words) else ""):
-            return _thing_to_do(words, i)
         end = next((k for k in range(i + 2, min(len(words), i + 7)) if words[k] in _JUDGED), 0)
-        if not end or any(x in CLAUSE_BREAKS or x in AUX or x in WH for x in words[i + 2 : end]):
+        if not end:
+            return words
+        if not _doing(words[i + 1]):
+            return _thing_to_do(words, i, end)
+        if any(x in CLAUSE_BREAKS or x in AUX or x in WH for x in words[i + 2 : end]):
             return words
         act, judged, rest = words[i + 1 : end], words[end], words[end + 1 :]
         if judged == "worth":
@@ -126,13 +129,12 @@ def it_to_do(words: list[str]) -> list[str]:
     return words
 
 
-def _thing_to_do(words: list[str], i: int) -> list[str]:
+def _thing_to_do(words: list[str], i: int, end: int) -> list[str]:
     """ "is raw egg safe for cats to eat?" read as "is it safe for cats to eat raw egg?": the
     thing a judgement is passed on, first, put after the verb that closes the question
-    (``words[i]`` is its "is")."""
-    end = next((k for k in range(i + 2, min(len(words), i + 7)) if words[k] in _JUDGED), 0)
+    (``words[i]`` is its "is", ``words[end]`` the judgement)."""
     thing = words[i + 1 : end]
-    if not end or not all(_in_object(w) or w in _ARTICLES for w in thing):
+    if not all(_in_object(w) or w in _ARTICLES for w in thing):
         return words
     to = next((k for k in range(end + 1, min(len(words), end + 6)) if words[k] == "to"), 0)
     for_whom = words[end + 1 : to]
@@ -185,7 +187,7 @@ _AFTER_PARTICLE = frozenset({
     "early", "fast", "faster", "quick", "quicker", "now", "today", "tonight", "tomorrow", "first",
     "again", "later", "soon", "sooner", "yet", "already", "completely", "properly", "safely",
 })  # fmt: skip
-_BEFORE_VERB = frozenset({"i", "you", "we", "they", "he", "she", "u", "to"})
+_BEFORE_VERB = _SUBJECTS | {"to"}
 _NOT_IN_OBJECT = MARKERS | AUX | DROPPED.difference(_ARTICLES) | set(PERSON) | NEGATIONS
 
 
