@@ -308,15 +308,33 @@ async def open_runtime(
         check_backend = config.backend == "auto"
     on_step("opening the data dir")
     store = await open_store(config.resolved_data_dir(), on_warning=on_warning)
-    try:
+    backend: BaseBackend | None = None
+    embedder: Embedder | None = None
+    try:  # a failure or a cancel (the app closed while starting) gives all back
         backend = await open_backend(
             config, on_warning=on_warning, check=check_backend, on_step=on_step
         )
+        embedder = await build_embedder(config, backend, on_warning=on_warning)
+        judge = await build_judge(config, store, backend)
+        # The verifier's word lists (~90k words): read off the loop, so that a stop signal
+        # meanwhile is handled at once instead of after them.
+        await asyncio.to_thread(load_word_lists)
+        settings = config.core_settings()
+        assistant = build_assistant(backend, store, settings, embedder=embedder, judge=judge)
     except BaseException:
+        with contextlib.suppress(Exception):
+            if embedder is not None:
+                await embedder.aclose()
+            if backend is not None:
+                await backend.aclose()
         await store.close()
         raise
-    embedder = await build_embedder(config, backend, on_warning=on_warning)
-    judge = await build_judge(config, store, backend)
-    settings = config.core_settings()
-    assistant = build_assistant(backend, store, settings, embedder=embedder, judge=judge)
     return Runtime(config, store, backend, assistant, embedder)
+
+
+def load_word_lists() -> None:
+    """Read (once per process) the word lists every verifier shares."""
+    from sleepchat.core.recall.verify import load_dictionary, load_lexicon
+
+    load_lexicon()
+    load_dictionary()

@@ -3,6 +3,7 @@ embedded model, else an error) and the runtime every mode opens."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from pathlib import Path
 
@@ -105,6 +106,32 @@ async def test_no_backend_at_all_leaves_the_data_dir_unlocked(
     )
     with pytest.raises(NoBackendError):
         await open_runtime(config, on_warning=lambda _m: None)
+    store = await open_store(data)  # a lock left behind would refuse this
+    await store.close()
+
+
+async def test_a_start_cancelled_after_the_store_opened_gives_the_data_dir_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app closed (its terminal, say) while the runtime was still opening: the start stops
+    # there, and nothing of it stays locked for the next sleepchat.
+    import sleepchat.runtime as runtime
+
+    reached = asyncio.Event()
+
+    async def judge_never_ready(*_args: object) -> None:
+        reached.set()
+        await asyncio.Event().wait()  # until cancelled
+
+    monkeypatch.setattr(runtime, "build_judge", judge_never_ready)
+    data = tmp_path / "d"
+    with FakeOllama() as srv:
+        config = load_config({"backend": "ollama", "host": srv.url, "data_dir": str(data)})
+        start = asyncio.create_task(open_runtime(config, on_warning=lambda _m: None))
+        await reached.wait()
+        start.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await start
     store = await open_store(data)  # a lock left behind would refuse this
     await store.close()
 
