@@ -1,6 +1,6 @@
 """The terminal goes away under the full-screen app (issue 21.2): closed while the app starts,
 streams a reply, reflects, shows a modal screen, shows a notification, or idles. Every time,
-every process of it ends (within the stop watchdog's 1.5 s; a hang would be killed at 20 s),
+every process of it ends (within the stop watchdog's 3 s; a hang would be killed at 20 s),
 the data dir's lock is given back, and a reply cut short is kept with its question.
 
 The same for the line modes on a terminal (--plain, a script printing to it). The default run

@@ -307,8 +307,10 @@ class SleepchatApp(SessionActions, PanelActions, App[None]):
         if self._quitting:
             return
         self._quitting = True
-        # Stop the reply first: the core stores what was streamed (shielded from a 2nd cancel).
-        for group in ("reply", "sleep"):
+        await self.panel.settled()
+        # Stop the reply first: the core stores what was streamed (shielded from a 2nd cancel);
+        # a start-up still opening the runtime stops at its next step and gives the data dir back.
+        for group in ("reply", "sleep", "startup"):
             for worker in [w for w in self.workers if w.group == group]:
                 worker.cancel()
                 try:

@@ -7,6 +7,7 @@ since there is no memory to show before the store is open anyway.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,19 +47,27 @@ class MemoryPanel(Vertical):
         self._memory: MemoryChanged | None = None
         self._announced: set[str] = set()  # held changes already said in a notification
         self._log: dict[str, Reflection] = {}
+        self._building = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield Static("Memory", id="memory-placeholder", classes="detail")
 
     async def build(self) -> MemoryBody:
-        if self.body is None:
-            from sleepchat.tui.memory_views import MemoryBody  # ~15 ms, kept off the first frame
+        async with self._building:
+            if self.body is None:
+                from sleepchat.tui.memory_views import MemoryBody  # ~15 ms, off the first frame
 
-            self.body = MemoryBody()
-            await self.query_one("#memory-placeholder").remove()
-            await self.mount(self.body)
-            self._show()
-        return self.body
+                self.body = MemoryBody()
+                await self.query_one("#memory-placeholder").remove()
+                await self.mount(self.body)
+                self._show()
+            return self.body
+
+    async def settled(self) -> None:
+        """Return once a build in progress has mounted: the app quits only after it (tabs
+        taken down while they mount fail the app, exit code 1)."""
+        async with self._building:
+            pass
 
     # -- views (from events) -----------------------------------------------------------------
     def show_session(self, assistant: Assistant) -> None:
