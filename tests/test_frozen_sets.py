@@ -215,6 +215,9 @@ FROZEN = {
     # a thirty-fifth by another such helper, written while rules were made from recall_test36's
     # and recall_test37's measured misses (it could not see them), frozen unread
     "recall_test38.jsonl": "938a5bb951e057973fa3cc10c6e5a42f3204618fc38387c2155033b7097107d1",
+    # a thirty-sixth by another such helper at a new session's start, before any change of it,
+    # frozen unread
+    "recall_test39.jsonl": "117e32f7a1a93729c00f97abba79ea3241be14e718bc97c19349cebb690e528e",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
@@ -252,6 +255,11 @@ FROZEN = {
     ),
     "../../bench/doc_questions_test27.json": (
         "39f47afb916930d1614bfb91f123135b7ce4b7aa49fdb27e27022363a0584eaa"
+    ),
+    # a twenty-eighth (natsort's README, lark's notes on its parsers, toml's encoder.py) by one
+    # more such helper at the next session's start, before any change of it, frozen unread
+    "../../bench/doc_questions_test28.json": (
+        "8ca3559e90cd0727c7c48ea6498d0cc955f207440ec260d3477e298413bd7b47"
     ),
 }
 

@@ -50,6 +50,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test25.json",
     ROOT / "bench" / "doc_questions_test26.json",
     ROOT / "bench" / "doc_questions_test27.json",
+    ROOT / "bench" / "doc_questions_test28.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -82,6 +83,7 @@ FROZEN = [
     DATA / "recall_test36.jsonl",
     DATA / "recall_test37.jsonl",
     DATA / "recall_test38.jsonl",
+    DATA / "recall_test39.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
