@@ -176,6 +176,9 @@ LOOK_ALIKES = {
 
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
+    # the reason for a clause is asked by "why"
+    ("Why do owls hoot at night?", "What's the reason owls hoot at night?"),
+    ("Why do owls hoot at night?", "for what reason do owls hoot at night?"),
     ("What is the capital of Peru?", "whats the capital of peru"),  # casing, contraction
     # a fraction in words or figures before a measure; a plan's letter in brackets; a hedge
     # about the asking, negated or not
@@ -376,6 +379,12 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a passive asked of the thing, its participle last however long the thing's phrase is
+    ("How do I measure the wall thickness of a copper pipe?",
+     "How is the wall thickness of a copper pipe measured?"),
+    # a "who" whose answers are offered, asked as a choice between them
+    ("Who feeds the cat on weekends, my brother or me?",
+     "On weekends, is the cat fed by my brother or by me?"),
     # asked in place ("costs how much"), of the doing ("is planing oak hard"), or of what a
     # person will not do in an "if" clause: the same words in their roles, left to the judge
     ("How much does a cello lesson cost?", "a cello lesson costs how much?"),
@@ -638,6 +647,12 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("How do I turn on Bluetooth?", "How do I turn off Bluetooth?"),
         ("How do I turn the heater on?", "How do I turn the heater off?"),
         ("What way does the canal flow?", "How does the canal flow?"),
+        # how it was measured once is not how one measures it, nor the reason it happened once
+        # why it happens; offered answers are not a "who" asked openly
+        ("How do I measure the wall thickness of a copper pipe?",
+         "How was the wall thickness of a copper pipe measured?"),
+        ("Why do owls hoot at night?", "What was the reason owls hooted that night?"),
+        ("Who feeds the cat on weekends, my brother or me?", "Who feeds the cat on weekends?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sleepchat.core.recall.question import Question, Token, spelling
 from sleepchat.core.recall.slips import vowel_for_vowel
-from sleepchat.core.recall.wordlists import PARTICIPLES, PASTS
+from sleepchat.core.recall.wordlists import CLAUSE_BREAKS, PARTICIPLES, PASTS, WH
 
 
 @dataclass(frozen=True)
@@ -311,6 +311,13 @@ def passives(q: Question) -> frozenset[str]:
                 for x in q.raw[i + 1 : i + 5]
                 if x.endswith(("ed", "en", "wn")) or x in PARTICIPLES
             )
+    # "how is the interest on a card balance calculated": the participle closes the question,
+    # however long the thing before it
+    words = [w for w in q.raw if w not in CLAUSE_BREAKS]
+    if len(words) > 3 and words[0] in WH and words[1] in ("is", "are"):
+        last = words[-1]
+        if last.endswith(("ed", "en", "wn")) or last in PARTICIPLES:
+            out.add(last)
     return frozenset(out)
 
 

@@ -340,6 +340,8 @@ def _kind(words: list[str]) -> str:
         if w == "who" and i and words[i - 1] in _PEOPLE:
             clause_start = False
             continue  # "better for someone who cycles": who it is for, not a "who" question
+        if w == "who" and _offers_choice(words, i):
+            return "choice"  # "who pays the costs, the buyer or the seller?"
         if w in WH:
             return "what" if w == "which" else w
         if clause_start and w in ("is", "are") and _THERE_WAY.match(" ".join(words[i : i + 7])):
@@ -350,6 +352,16 @@ def _kind(words: list[str]) -> str:
     if yesno:
         return "choice" if has_or else "yesno"
     return "other"
+
+
+def _offers_choice(words: list[str], i: int) -> bool:
+    """After the question word at ``i``, its answers offered last, after a comma: "A or B"."""
+    rest = words[i + 1 :]
+    while rest and rest[-1] in CLAUSE_BREAKS:
+        rest = rest[:-1]
+    cut = max((k for k, w in enumerate(rest) if w in CLAUSE_BREAKS), default=-1)
+    offered = rest[cut + 1 :]
+    return cut >= 0 and "or" in offered[1:-1] and len(offered) <= 7
 
 
 # "Is there a way to", "are there any easy ways to": how to.

@@ -516,7 +516,14 @@ def compare(
         # Numbers, units, symbols and particles ("turn on" / "turn off") veto; other words
         # may be a synonym the word rules do not know.
         return Verdict(False, f"words {left}", judge=not structural, added=added)
-    moved = [(t, pairs[t.position]) for t in a.tokens if t.role != pairs[t.position].role]
+    # A participle closing a passive question stands after the thing's phrase ("how is the
+    # interest on a balance calculated"): its verb's place, not that phrase's role.
+    voiced = _voice_changed(a, pairs, passive_a, passive_b)
+    moved = [
+        (t, pairs[t.position])
+        for t in a.tokens
+        if t.role != pairs[t.position].role and t.position not in voiced
+    ]
     dropped = ""
     if moved:
         t, p = moved[0]
@@ -535,7 +542,6 @@ def compare(
         # judge decides, as for words lined up after stems ("can my landlord sue me" / "can I
         # sue my landlord" has no passive and stays vetoed). A marker the passive moved is its
         # doing ("worked by"), not another need.
-        voiced = _voice_changed(a, pairs, passive_a, passive_b)
         kept_a = [t for t in kept_a if t.position not in voiced]
         kept_b = [u for u in kept_b if back[u.position].position not in voiced]
         in_order = _in_order(kept_a, pairs, a.strict) and _in_order(kept_b, back, b.strict)

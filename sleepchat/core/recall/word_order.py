@@ -31,8 +31,10 @@ from sleepchat.core.recall.wordlists import (
 
 
 def cause_asked(text: str) -> str:
-    """A cause asked by its noun asked as "what causes" ("what is the cause of calf cramps")."""
-    return _CAUSE_OF.sub(lambda m: "what caused" if m[1] in _PAST_BE else "what causes", text)
+    """A cause asked by its noun asked as "what causes" ("what is the cause of calf cramps"),
+    the reason for a clause as "why" ("what's the reason owls hoot at night")."""
+    text = _CAUSE_OF.sub(lambda m: "what caused" if m[1] in _PAST_BE else "what causes", text)
+    return _REASON_THAT.sub("why ", text)
 
 
 _PAST_BE = ("was",)
@@ -41,6 +43,12 @@ _PAST_BE = ("was",)
 _CAUSE_OF = re.compile(
     r"\bwhat (is|was) (?:the )?(?:most common |usual |likely |real )?(?:cause|reason) "
     r"(?:of|for|behind)\b"
+)
+# The reason, then the clause it is the reason for (its own tense): "what is the reason (why)
+# owls hoot", "for what reason do owls hoot".
+_REASON_THAT = re.compile(
+    r"\b(?:what (?:is|was) (?:the )?(?:main |real |actual )?reason (?:why |that )?"
+    r"(?!of\b|for\b|behind\b|is\b|was\b|\?)|for what reason )(?=[a-z])"
 )
 
 
