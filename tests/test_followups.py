@@ -136,6 +136,10 @@ def test_a_reference_is_kept_apart_from_a_statement() -> None:
         "what is this tool used for",
         "What can this package do?",
         "what is this framework, basically?",
+        # documents of other kinds: a proposal, a guide, a specification
+        "what does this RFC propose?",
+        "give me the gist of this tutorial",
+        "What is the spec about, in short?",
         # asked to be told what the file is
         "explain what this file does",
         "Please describe what the article covers.",

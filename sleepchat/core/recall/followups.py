@@ -405,7 +405,9 @@ MAX_CHARS = 160  # longer messages carry more than an intent
 # "make the document shorter" asks to shorten the document, not the last answer.
 _KINDS = (
     r"(?:document|doc|paper|file|article|readme|pdf|report|page|chapter|essay|post|code|module|"
-    r"script|text|library|lib|package|project|tool|framework|repo|repository|app|thing)"
+    r"script|text|library|lib|package|project|tool|framework|repo|repository|app|thing|"
+    r"pep|rfc|proposal|spec|specification|guide|tutorial|manual|documentation|docs|notes|"
+    r"writeup|whitepaper|changelog)"
 )
 _DOCUMENT = re.compile(
     rf"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?{_KINDS}\b"
