@@ -379,6 +379,9 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a remark told after the question: what it adds is the judge's to weigh
+    ("What's the best glue for ceramic mugs?", "best glue for ceramic mugs? mine just cracked"),
+    ("How do I season a wok?", "how do i season a wok? got one yesterday"),
     # a passive asked of the thing, its participle last however long the thing's phrase is
     ("How do I measure the wall thickness of a copper pipe?",
      "How is the wall thickness of a copper pipe measured?"),
@@ -653,6 +656,8 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
          "How was the wall thickness of a copper pipe measured?"),
         ("Why do owls hoot at night?", "What was the reason owls hooted that night?"),
         ("Who feeds the cat on weekends, my brother or me?", "Who feeds the cat on weekends?"),
+        # a remark after the question does not make another person's question the asker's
+        ("Do I need a visa for Peru?", "does my wife need a visa for Peru? she's Canadian"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),

@@ -177,6 +177,21 @@ class Verifier:
     def check(self, predicted: str, asked: str) -> Verdict:
         if max(len(predicted), len(asked)) > 3 * min(len(predicted), len(asked)) + MAX_SLACK:
             return Verdict(False, "lengths differ")  # and a pasted essay is never re-parsed
+        verdict = self._check(predicted, asked)
+        if verdict.same or verdict.judge:
+            return verdict
+        # A remark told after the question ("...? mine just cracked", "...? got one
+        # yesterday"): the questions compared without it; if they are the same, what it adds
+        # is the judge's to weigh (it may change the answer), never served by form.
+        told_p, told_a = without_remark(predicted), without_remark(asked)
+        if (told_p, told_a) == (predicted, asked):
+            return verdict
+        plain = self._check(told_p, told_a)
+        if plain.same or plain.judge:
+            return Verdict(False, REMARK, judge=True, added=True)
+        return verdict
+
+    def _check(self, predicted: str, asked: str) -> Verdict:
         predicted, asked = hyphened(predicted, asked), hyphened(asked, predicted)
         a, b = self.parse(predicted), self.parse(asked)
         named_p, named_a = names(predicted), names(asked)
@@ -224,6 +239,27 @@ class Verifier:
         if known == 2:
             return False
         return one_slip(x, y) or (known == 1 and vowel_for_vowel(x, y))
+
+
+REMARK = "a remark after the question"
+# What a remark after the question may not open with: another question ("what about
+# raisins", "or should I ...", "and for cats").
+_NOT_A_REMARK = re.compile(
+    r"^(?:what|how|why|when|where|which|who|whose|is|are|can|could|should|would|will|do|does|"
+    r"did|and|or|but|also|plus|vs|versus)\b"
+)
+
+
+def without_remark(text: str) -> str:
+    """``text`` without a short statement after its last question mark ("best glue for
+    ceramic mugs? mine just cracked"); ``text`` itself when it has none."""
+    head, mark, tail = text.rpartition("?")
+    remark = tail.strip(" .!,;:-–—").lower()
+    if not mark or not head.strip() or not remark:
+        return text
+    if len(remark.split()) > 10 or _NOT_A_REMARK.match(remark):
+        return text
+    return head + mark
 
 
 def _swapped(x: str, y: str) -> bool:
