@@ -382,6 +382,8 @@ FOR_THE_JUDGE = [
     # a remark told after the question: what it adds is the judge's to weigh
     ("What's the best glue for ceramic mugs?", "best glue for ceramic mugs? mine just cracked"),
     ("How do I season a wok?", "how do i season a wok? got one yesterday"),
+    # a thing named first, then "still ok to ...?": a yes/no question about it
+    ("Is it safe to eat opened jam after a month?", "opened jam after a month, still ok to eat?"),
     # a passive asked of the thing, its participle last however long the thing's phrase is
     ("How do I measure the wall thickness of a copper pipe?",
      "How is the wall thickness of a copper pipe measured?"),
@@ -658,6 +660,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Who feeds the cat on weekends, my brother or me?", "Who feeds the cat on weekends?"),
         # a remark after the question does not make another person's question the asker's
         ("Do I need a visa for Peru?", "does my wife need a visa for Peru? she's Canadian"),
+        ("How long is opened jam good for?", "opened jam, still ok to eat?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),

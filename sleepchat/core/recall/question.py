@@ -514,7 +514,8 @@ _INDIRECT_YESNO = re.compile(
     r"\b(?:wonder(?:ing)?|know|tell (?:me|us)|ask(?:ing)?|sure|check|find out|confirm)"
     r" (?:if|whether)\b"
     r"|^\W*whether\b"
-    r"|^\W*(?:ok|okay|safe|bad|normal|possible|legal|necessary|fine|dangerous|alright) (?:to|if)\b"
+    r"|(?:^|[,;:])\W*(?:(?:still|even|really|actually) )?"  # "opened jam, still ok to eat?"
+    r"(?:ok|okay|safe|bad|normal|possible|legal|necessary|fine|dangerous|alright) (?:to|if)\b"
     r"|^\W*(?:\w+ ){1,4}(?:ok|okay|safe|fine|allowed) (?:for|with|if|to)\b"  # "jeans ok for ..."
 )
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
