@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sleepchat.store import Store, StoreLocked
+from sleepchat.store.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -105,3 +108,31 @@ async def test_the_same_process_cannot_open_a_dir_twice(tmp_path: Path) -> None:
         await first.close()
     second = await Store.open(tmp_path / "d")
     await second.close()
+
+
+async def test_an_open_cancelled_midway_gives_the_data_dir_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app closed while its store was opening in its thread: the open finishes there, and
+    # the lock is given back by sleepchat, not left for the kernel at exit.
+    locked, go_on = threading.Event(), threading.Event()
+    real_open = Engine.open
+
+    def open_then_wait(self: Engine) -> None:
+        real_open(self)
+        locked.set()
+        go_on.wait(30)
+
+    monkeypatch.setattr(Engine, "open", open_then_wait)
+    opening = asyncio.create_task(Store.open(tmp_path / "d"))
+    assert await asyncio.to_thread(locked.wait, 30)
+    opening.cancel()
+    go_on.set()
+    with pytest.raises(asyncio.CancelledError):
+        await opening
+    monkeypatch.undo()
+    assert (tmp_path / "d" / "lock").read_text() == ""  # released cleanly: no holder's PID
+    warnings: list[str] = []
+    store = await Store.open(tmp_path / "d", on_warning=warnings.append)
+    await store.close()
+    assert warnings == []  # no "took over the lock of a sleepchat that died"

@@ -84,6 +84,10 @@ class Engine(Recovery):
         self._seq = 0
 
     # -- open / close --------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self._index is not None
+
     def open(self) -> None:
         if self.read_only:
             self._open_read_only()
@@ -109,6 +113,7 @@ class Engine(Recovery):
             if self._lock.unclean:
                 self._reconcile()
         except BaseException:
+            self._index = None
             self._lock.release()
             raise
 

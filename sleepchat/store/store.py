@@ -78,7 +78,9 @@ class Store:
         try:
             await store._run(engine.open)
         except BaseException:
-            store._shutdown()
+            store._shutdown()  # joins the thread: the open has finished, one way or the other
+            if engine.is_open:  # cancelled (the app closed) while it opened: give the dir back
+                engine.close()
             raise
         return store
 
