@@ -287,6 +287,10 @@ def test_its_licence_and_how_to_cite_it_are_known_in_the_readers_words_and_no_mo
         ("Citation\n--------\n\nDOI: 10.5281/zenodo.1234\n", ["citation"]),
         ("Please cite doi.org/10.21105/joss.01234 if you use it.", ["citation"]),
         ("We compare licenses of many projects and how papers cite them.", []),
+        # a markup's "Citations" feature is no way to cite the file; a reference under it is
+        ("Citations\n---------\n\nCitations are like footnotes: [CIT2002]_ refers to one.\n", []),
+        ("How to cite\n-----------\n\nLee, K. et al. (2021). Spline fits. Journal of Fits.\n",
+         ["citation"]),
     ],
 )
 def test_a_licence_and_a_citation_are_precomputed_only_where_its_text_gives_them(

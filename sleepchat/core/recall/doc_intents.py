@@ -165,11 +165,26 @@ _LICENSE = re.compile(
     r"l?gpl|agpl|mozilla public|gnu (?:lesser |affero )?general public)(?:[- ]?v?\d(?:\.\d)?)?"
     r"[- ](?:\d-clause )?licen[cs]e\b|\bl?gplv\d\b"
 )
-# ... and how to cite it: a section on it, a DOI, a BibTeX entry.
+# ... and how to cite it: a DOI, a BibTeX entry, a request to cite it, or a section on it that
+# gives a reference (a year and a venue). A section titled "Citations" alone may be a markup's
+# feature (reStructuredText's), not a way to cite the file.
 _CITATION = re.compile(
-    r"(?im)^[#=*\s]*(?:citation|citing|how to cite|cite)\b[^\n]{0,30}$|\bdoi\.org/|"
-    r"\bdoi:\s*10\.|@(?:article|misc|software|inproceedings)\{|\bplease cite\b"
+    r"(?i)\bdoi\.org/|\bdoi:\s*10\.|@(?:article|misc|software|inproceedings)\{|\bplease cite\b"
 )
+_CITATION_SECTION = re.compile(r"(?im)^[#=*\s]*(?:citation|citing|how to cite|cite)\b[^\n]{0,30}$")
+_REFERENCE = re.compile(
+    r"(?i)\b(?:19|20)\d\d\b[\s\S]{0,300}?\b(?:journal|proceedings|zenodo|arxiv|et al|vol\.)"
+    r"|\b(?:journal|proceedings|zenodo|arxiv|et al|vol\.)[\s\S]{0,300}?\b(?:19|20)\d\d\b"
+)
+
+
+def _cites(text: str) -> bool:
+    """``text`` says how to cite it."""
+    if _CITATION.search(text):
+        return True
+    return any(
+        _REFERENCE.search(text, m.end(), m.end() + 800) for m in _CITATION_SECTION.finditer(text)
+    )
 _CODE = re.compile(
     r"(?m)```|^\s*>>> |^\s*(?:from\s+[\w.]+\s+)?import\s+\w|\.\. code(?:-block)?::|"
     r"^\s*(?:async\s+)?def\s+\w|^\s*class\s+\w"
@@ -194,7 +209,7 @@ def shown(text: str, *, code: bool = False) -> list[str]:
     # a code file's imports are what it depends on, not what a reader installs
     found += [REQUIRES] if not code and _REQUIREMENTS.search(text) else []
     found += [LICENSE] if _LICENSE.search(text) else []
-    return found + ([CITE] if _CITATION.search(text) else [])
+    return found + ([CITE] if _cites(text) else [])
 
 
 def request(intent: str, name: str) -> str:
