@@ -142,8 +142,8 @@ def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Questio
             elif member.suffix == ".py":
                 target = folder / member.parent.name / member.name
                 target.parent.mkdir(exist_ok=True)
-            else:
-                target = folder / (name.replace(" ", "-") + ".md")
+            else:  # a member's path in the name ("(docs/parsers.md)") is no folder here
+                target = folder / (name.replace(" ", "-").replace("/", "-") + ".md")
             target.write_text(text, encoding="utf-8")
             return target
 
