@@ -218,6 +218,9 @@ FROZEN = {
     # a thirty-sixth by another such helper at a new session's start, before any change of it,
     # frozen unread
     "recall_test39.jsonl": "117e32f7a1a93729c00f97abba79ea3241be14e718bc97c19349cebb690e528e",
+    # a thirty-seventh by another such helper, written while rules were made from recall_test39's
+    # measured misses (it could not see them), frozen unread
+    "recall_test40.jsonl": "450e45abb0ea2372880acbe76206f1f288a10e8ee18e74ed2791b3d074061a80",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

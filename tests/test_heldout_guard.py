@@ -84,6 +84,7 @@ FROZEN = [
     DATA / "recall_test37.jsonl",
     DATA / "recall_test38.jsonl",
     DATA / "recall_test39.jsonl",
+    DATA / "recall_test40.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
