@@ -176,6 +176,8 @@ LOOK_ALIKES = {
 
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
+    # an ordinal in figures
+    ("Should I sand or prime the wall first?", "should i sand or prime the wall 1st"),
     # the reason for a clause is asked by "why"
     ("Why do owls hoot at night?", "What's the reason owls hoot at night?"),
     ("Why do owls hoot at night?", "for what reason do owls hoot at night?"),
@@ -379,6 +381,13 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # "via" is "by"; a daily intake is how much; "normal lol" still asks yes or no; the advice
+    # for a case that may have happened or may come
+    ("How do I send the invoice by email?", "how do I send the invoice via email?"),
+    ("How much fiber should a child eat each day?",
+     "what's the recommended daily fiber intake for a child?"),
+    ("Is it normal for a kitten to sneeze a lot?", "kitten sneezing all day, normal lol"),
+    ("What should I do if my phone gets wet?", "What should I do if my phone got wet?"),
     # a remark told after the question: what it adds is the judge's to weigh
     ("What's the best glue for ceramic mugs?", "best glue for ceramic mugs? mine just cracked"),
     ("How do I season a wok?", "how do i season a wok? got one yesterday"),
@@ -661,6 +670,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # a remark after the question does not make another person's question the asker's
         ("Do I need a visa for Peru?", "does my wife need a visa for Peru? she's Canadian"),
         ("How long is opened jam good for?", "opened jam, still ok to eat?"),
+        ("What's the 1st thing to do after a car accident?",
+         "what's the 2nd thing to do after a car accident?"),
+        ("What happens if I miss a payment?", "What happened when I missed a payment?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),

@@ -455,7 +455,8 @@ _DO_TO = re.compile(
 )
 # "what is a fair amount to pay", "what amount of water": how much.
 _AMOUNT = re.compile(
-    r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,2}amount\b"
+    r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,3}"
+    r"(?:amount|intake|dose|dosage|quantity)\b"  # "the recommended daily water intake"
 )
 # What makes a thing happen is why it happens: "what causes a bike chain to slip",
 # "what is causing my screen to flicker", "what makes ice float" (and so the "to" before
@@ -501,12 +502,13 @@ _TAKES_TIME = re.compile(
     r"^(?:\w+ ){0,3}(?!(?:open|clos|start|end|meet|boarding|check)ing\b)\w+(?:ion|ing) time\b"
 )
 _PLACE_NOUNS = frozenset({"place", "city", "country"})
-# "..., worth it or nah?": a fragment the tag makes a yes/no question; so does "worth it"
+# "..., worth it or nah?": a fragment the tag makes a yes/no question ("newborn hiccups all day,
+# normal??", "... is that normal lol"); so does "worth it"
 # ("learning latin as an adult, worth it?", "worth it to go from v2 to v3?"), asked only of
 # yes/no questions.
 _YESNO_TAG = re.compile(
     r"\bor (?:nah|not|no|nope)\W*$|\bworth it\b"
-    r"|\b(?:ok|okay|normal|safe|fine|allowed)\W*$"  # "newborn hiccups all day, normal??"
+    r"|\b(?:ok|okay|normal|safe|fine|allowed)(?:\W+(?:lol|lmao|haha|tho|though|right))?\W*$"
 )
 # An indirect yes/no question ("do you know whether ...", "wondering if ...") or one without its
 # "is it" ("ok to run in the rain?"), read in the expanded text.

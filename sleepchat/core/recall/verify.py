@@ -63,6 +63,8 @@ from sleepchat.core.recall.wordlists import (
     FILLER,
     INTERJECTIONS,
     MARKERS,
+    PARTICIPLES,
+    PASTS,
     PERSON,
     UNIT_NAMES,
     WH,
@@ -537,7 +539,9 @@ def compare(
             return Verdict(False, flipped)
         clash = unpaired_clash(only_a, only_b, context)
         if clash == "tense" and (
-            _perfect_for_simple(a, b, only_a, only_b) or _past_as_perfect(a, b)
+            _perfect_for_simple(a, b, only_a, only_b)
+            or _past_as_perfect(a, b)
+            or any(_unreal_if(a, b, t, u) for t, u in zip(apart_a, apart_b, strict=False))
         ):
             return Verdict(False, ALIGNED, judge=True)
         if clash:
@@ -838,11 +842,19 @@ def _would(a: Question, b: Question, numbers: list[tuple[Token, Token]]) -> bool
 
 def _unreal_if(a: Question, b: Question, t: Token, u: Token) -> bool:
     """The past of an "if" clause under "would" is no past: "what would happen if I skipped
-    it" asks what "what happens if I skip it" asks."""
+    it" asks what "what happens if I skip it" asks; nor under the same "should" or "can" on
+    both sides: "what should I do if my phone got wet" asks for the advice "... if my phone
+    gets wet" does (the case may have happened or may come)."""
     if t.role != "if" or u.role != "if":
         return False
-    past, other = (a, b) if t.surface.endswith("ed") else (b, a)
-    return "would" in past.raw and "would" not in other.raw
+    past, other = (a, b) if _past_form(t.surface) else (b, a)
+    if "would" in past.raw and "would" not in other.raw:
+        return True
+    return past.modal in ("should", "can") and past.modal == other.modal and not past.tenses
+
+
+def _past_form(word: str) -> bool:
+    return word.endswith("ed") or word in PASTS or word in PARTICIPLES
 
 
 def _future_as_present(a: Question, b: Question) -> bool:

@@ -256,6 +256,7 @@ CHAT_SPELLINGS = {
     "wks": "weeks", "hrs": "hours", "hr": "hour", "mins": "minutes", "secs": "seconds",
     "vs.": "vs", "versus": "vs", "v.s.": "vs", "wat": "what", "wut": "what", "rly": "really",
     "nite": "night", "jan": "january", "feb": "february", "aug": "august",
+    "1st": "first", "2nd": "second", "3rd": "third",  # "pay it off 1st"
     "sept": "september", "oct": "october", "nov": "november", "tues": "tuesday",
     "thurs": "thursday", "shud": "should", "ty": "thank you", "thx": "thanks", "idk": "",
     # the modals and question words with their vowels dropped, and thanks so
@@ -384,6 +385,7 @@ MARKERS = _set(
 SAME_MARKER = {
     "during": "in", "into": "in", "onto": "on", "towards": "toward", "till": "until",
     "while": "when", "whenever": "when",  # "while camping" is "when camping"
+    "via": "by",  # "via email" is "by email"
 }
 # Relations that read the same both ways: after one of these (stemmed), "to", "with", "from",
 # "as" join two things like "and" does ("compare X to Y" = "compare Y to X").
