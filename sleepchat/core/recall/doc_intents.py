@@ -185,6 +185,8 @@ def _cites(text: str) -> bool:
     return any(
         _REFERENCE.search(text, m.end(), m.end() + 800) for m in _CITATION_SECTION.finditer(text)
     )
+
+
 _CODE = re.compile(
     r"(?m)```|^\s*>>> |^\s*(?:from\s+[\w.]+\s+)?import\s+\w|\.\. code(?:-block)?::|"
     r"^\s*(?:async\s+)?def\s+\w|^\s*class\s+\w"
