@@ -57,6 +57,9 @@ def compares(messages: Sequence[ChatMessage]) -> str:
         ("so why would I use marmotsim instead of just Digger?", ["digger"]),
         # a tool of Python's own, said so
         ("how does it differ from Python's builtin csv module?", ["csv"]),
+        # asked the other way round, and a tool of Python's own by its owner's name
+        ("why wouldn't I just use Digger?", ["digger"]),
+        ("why shouldn't I simply use Python's json module?", ["json"]),
         ("how does it compare to the standard library's sqlite3", ["sqlite3"]),
         ("so why pick it over plain csv?", ["csv"]),
         # more than why it: a clause where a tool goes, or a question of its own

@@ -519,3 +519,16 @@ async def test_a_packages_entry_file_is_known_by_its_folder(store, tmp_path: Pat
     done = await ask(a, "What is plurals for?")
     assert done.message.source == "prediction" and done.prediction is not None
     assert done.prediction.id == summary.id
+
+
+def test_a_summary_joined_to_why_it_or_when_by_and_is_two_questions() -> None:
+    from sleepchat.core.reflection.document_step import parts_of
+
+    assert parts_of("what is it and why shouldn't I simply use plain csv?") == [
+        "what is it",
+        "why shouldn't I simply use plain csv",
+    ]
+    assert parts_of("what does it do and when should I reach for it") == [
+        "what does it do",
+        "when should I reach for it",
+    ]

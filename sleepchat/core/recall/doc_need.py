@@ -61,6 +61,12 @@ _AGAINST = (
         for than in ("instead of", "over", "rather than", "instead of just", "rather than just")
     ),
     "why not just use {o}",
+    # the same asked the other way round: "why shouldn't I simply use the csv module?"
+    *(
+        f"why {modal} not i {just}use {{o}}"
+        for modal in ("would", "should", "can", "could")
+        for just in ("", "just ", "simply ")
+    ),
     "why not use {o}", "why not just {o}", "why not {o}", "how is it better than {o}",
     "what makes it better than {o}", "what makes it different from {o}",
     "it vs {o}", "it versus {o}", "{o} vs it", "{o} versus it",
@@ -161,12 +167,13 @@ def _split(run: list[str]) -> list[list[str]]:
 MAX_TOOL_WORDS = 3
 
 
-# Where a tool is (Python's own): "python's built-in encodings.idna" names encodings.idna, and
-# "plain datetime" datetime.
+# Where a tool is (Python's own): "python's built-in encodings.idna" names encodings.idna,
+# "plain datetime" datetime, "python's sorted()" sorted.
 _BUILT_IN = re.compile(
     r"\b(?:(?:the|python(?: is| s)?|python 3(?: is| s)?)\s+)?(?:built in|builtin|standard library"
     r"(?: is| s)?|stdlib(?: is| s)?|plain|plain old|regular|vanilla|good old|just plain)"
     r"(?:\s+module)?\s+(?=\w)"
+    r"|\bpython(?: 3)?(?: is| s)\s+(?=\w)"  # "python's sorted()"
 )
 
 # ... and what kind of thing it is, after its name ("the csv module", "the Digger package").

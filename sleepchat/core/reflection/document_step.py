@@ -134,7 +134,8 @@ def _ready_answer(
 # Where a message asks a second question: a question mark, a semicolon (not tl;dr's), or "and"
 # before a question word ("what is cachetools and how do I install it?").
 _PARTS = re.compile(
-    r"\?\s*|(?<!\btl);\s*|,?\s+and\s+(?=(?:how|what|what's|where|which|who|does|do|is|can|could)\b)",
+    r"\?\s*|(?<!\btl);\s*|,?\s+and\s+"
+    r"(?=(?:how|what|what's|where|which|who|why|when|does|do|is|can|could|should|would)\b)",
     re.IGNORECASE,
 )
 # Two verbs one "how do I" asks of ("how do I install it and get it running?", "how to install
