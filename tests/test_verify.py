@@ -381,6 +381,9 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # two words spelt alike that are one word's forms, or a synonym spelt apart, stay the judge's
+    ("How do I configure a printer on a Mac?", "how do i config a printer on a mac"),
+    ("Is it rude not to tip my hairdresser?", "is it rude not to tip my hairstylist"),
     # "via" is "by"; a daily intake is how much; "normal lol" still asks yes or no; the advice
     # for a case that may have happened or may come
     ("How do I send the invoice by email?", "how do I send the invoice via email?"),
@@ -673,6 +676,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("What's the 1st thing to do after a car accident?",
          "what's the 2nd thing to do after a car accident?"),
         ("What happens if I miss a payment?", "What happened when I missed a payment?"),
+        # one known word for another spelt alike: two things, not a judge's synonym
+        ("How do I clean an oil stain off a carpet?", "How do I clean an oil stain off a carport?"),
+        ("Can I freeze cooked beets?", "Can I freeze cooked beef?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),

@@ -24,6 +24,7 @@ import dataclasses
 import difflib
 import functools
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -549,6 +550,8 @@ def compare(
         stems = ([t.word for t in apart_a], [t.word for t in apart_b])
         if _names_apart(only_a, only_b, stems, context, typo):
             return Verdict(False, f"names {left}")
+        if _words_alike(only_a, only_b, context):
+            return Verdict(False, f"two words alike {left}")
         narrower = narrowed(a, b) if added and not structural else ""
         narrower = narrower or restricted(a.text, b.text)
         if narrower:
@@ -904,6 +907,35 @@ def _names_apart(
         return False
     slips = any(typo(x, y) or typo(y, x) or _one_edit(x, y) for x in only_a for y in only_b)
     return not slips and not any(_one_edit(x, y) for x in stems[0] for y in stems[1])
+
+
+def _words_alike(only_a: list[str], only_b: list[str], spelt: Spelling) -> bool:
+    """One word for another where the lists know both and they are spelt alike ("flour" /
+    "flower", "beet" / "beef", "carpet" / "carport"): two things a small judge may take for
+    one, not a synonym for it to weigh. Not a shortening ("photo" / "photograph")."""
+    if len(only_a) != 1 or len(only_b) != 1:
+        return False
+    x, y = only_a[0], only_b[0]
+    if not (_known(x, spelt) and _known(y, spelt)) or x[:3] != y[:3]:
+        return False
+    if x.startswith(y) or y.startswith(x):
+        return False
+    stem = os.path.commonprefix([x, y])  # noqa: RUF071 (letters, not a path)
+    if x[len(stem) :] in _ENDINGS and y[len(stem) :] in _ENDINGS:
+        return False  # one word's forms: "configure" / "configuration", "applied" / "apply"
+    return difflib.SequenceMatcher(None, x, y).ratio() >= ALIKE
+
+
+ALIKE = 0.6  # flour/flower 0.8, carpet/carport 0.67; hairdresser/hairstylist 0.57: the judge's
+# What one word's forms end in past the letters they share (a shortening ends in "").
+_ENDINGS = frozenset(
+    {"", "e", "s", "es", "d", "ed", "ied", "ies", "y", "ing", "er", "ers", "ion", "ions",
+     "ation", "ations", "ment", "ments", "al", "ly"}
+)
+
+
+def _known(word: str, spelt: Spelling) -> bool:
+    return word in spelt.dictionary or (spelt.lexicon is not None and word in spelt.lexicon)
 
 
 def _one_edit(x: str, y: str) -> bool:
