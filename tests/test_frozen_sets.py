@@ -221,6 +221,9 @@ FROZEN = {
     # a thirty-seventh by another such helper, written while rules were made from recall_test39's
     # measured misses (it could not see them), frozen unread
     "recall_test40.jsonl": "450e45abb0ea2372880acbe76206f1f288a10e8ee18e74ed2791b3d074061a80",
+    # a thirty-eighth by another such helper, written while rules were made from recall_test40's
+    # measured misses (it could not see them), frozen unread
+    "recall_test41.jsonl": "5d781fa97d0318ce4cd471e59ee8993d1b570f0d9c53a11f2a5cfcfb682eb3c5",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

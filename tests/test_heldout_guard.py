@@ -85,6 +85,7 @@ FROZEN = [
     DATA / "recall_test38.jsonl",
     DATA / "recall_test39.jsonl",
     DATA / "recall_test40.jsonl",
+    DATA / "recall_test41.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -319,6 +320,11 @@ PREDATING = {
     # recall_test38.jsonl (a helper who read no code): the verifier tests' sneezing kitten
     # (written 2026-12-06, before the set) opens one of its pairs (found by this guard)
     "is it normal for a kitten to sneeze a lot",
+    # recall_test41.jsonl (a helper who read no code): the verifier tests' loud laptop fan and
+    # the word-pairing tests' houseplants for a dark flat (both written before the set) are
+    # everyday questions of two of its pairs (found by this guard)
+    "why does my laptop fan get so loud",
+    "which houseplants are easy to care for in",
 }
 
 
