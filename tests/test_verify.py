@@ -381,6 +381,12 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a case put in the past in its condition only, under the same "can"; an interval asks
+    # how often
+    ("Can I claim compensation if my train is cancelled?",
+     "Could I claim compensation if my train was cancelled?"),
+    ("How often should I service my boiler?",
+     "What's the recommended service frequency for a boiler?"),
     # two words spelt alike that are one word's forms, or a synonym spelt apart, stay the judge's
     ("How do I configure a printer on a Mac?", "how do i config a printer on a mac"),
     ("Is it rude not to tip my hairdresser?", "is it rude not to tip my hairstylist"),
@@ -679,6 +685,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # one known word for another spelt alike: two things, not a judge's synonym
         ("How do I clean an oil stain off a carpet?", "How do I clean an oil stain off a carport?"),
         ("Can I freeze cooked beets?", "Can I freeze cooked beef?"),
+        ("Can I get a refund if my train is late?", "Did I get a refund when my train was late?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for
         ("How do I get from Leeds to York?", "From York, how do I get to Leeds?"),

@@ -91,6 +91,8 @@ class Question:
     # Of ``negations``, those told before the question as its scene ("toddler won't sleep, how
     # do I fix that?"), not in a condition of it ("if I have no yeast, what ...").
     scene_negations: int = 0
+    # Of ``tenses``, those told in a condition ("if my flight was delayed").
+    condition_tenses: set[str] = field(default_factory=set)
 
 
 def _abbreviations_re(table: dict[str, str]) -> re.Pattern[str]:
@@ -329,6 +331,8 @@ def _kind(words: list[str]) -> str:
                 return "how far"
             if ahead & _WHEN_NOUNS:
                 return "when"
+            if set(words[i + 1 : i + 7]) & _OFTEN_NOUNS:
+                return "how often"  # "what's the replacement interval for a bike chain"
             if ahead & _PRICE_NOUNS or _AMOUNT.match(after):
                 return "how much"
             if nxt in _PLACE_NOUNS:
@@ -490,6 +494,7 @@ def _asks_difference(words: list[str], i: int) -> bool:
 
 
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month", "deadline"})
+_OFTEN_NOUNS = frozenset({"interval", "intervals", "frequency"})
 # "how many minutes" asks how long; "how many hours a day" asks how many, of a rate.
 _HOW_MANY_UNITS = re.compile(
     r"(?:many|much) (?:seconds|minutes|hours|days|weeks|months|years|time)(?= |$)"
@@ -653,6 +658,7 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
     # it be descaled?") sets the scene, not the question's time: its tense is not the question's.
     # (a condition's, "if I didn't ...", is the question's: -1)
     q.tenses |= {tense for at, tense in told if not 0 <= at < asking}
+    q.condition_tenses = {tense for at, tense in told if at == -1}
     # ... and what it denies is told, not asked: the judge weighs that scene as words added
     q.scene_negations = sum(1 for at in denied if 0 <= at < asking)
     return q

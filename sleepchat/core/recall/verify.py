@@ -494,6 +494,7 @@ def compare(
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
     if a.tenses != b.tenses and not (
         _future_as_present(a, b) or _past_as_perfect(a, b) or _past_duty(a, b)
+        or _past_case(a, b)
     ):
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
     if _whose_differs(a, b):
@@ -854,6 +855,17 @@ def _unreal_if(a: Question, b: Question, t: Token, u: Token) -> bool:
     if "would" in past.raw and "would" not in other.raw:
         return True
     return past.modal in ("should", "can") and past.modal == other.modal and not past.tenses
+
+
+def _past_case(a: Question, b: Question) -> bool:
+    """A case put in the past only in the condition, under the same "can" or "should" ("could
+    I claim compensation if my train was cancelled" / "can I ... if it is cancelled"): the
+    advice or the right asked for the case, whether it happened or may."""
+    if a.tenses ^ b.tenses != {"past"} or a.tenses & b.tenses:
+        return False
+    past, other = (a, b) if "past" in a.tenses else (b, a)
+    same_modal = past.modal in ("should", "can") and past.modal == other.modal
+    return same_modal and past.condition_tenses == {"past"}
 
 
 def _past_form(word: str) -> bool:
