@@ -932,9 +932,11 @@ def _words_alike(only_a: list[str], only_b: list[str], spelt: Spelling) -> bool:
         return False
     if x.startswith(y) or y.startswith(x):
         return False
-    stem = os.path.commonprefix([x, y])  # noqa: RUF071 (letters, not a path)
-    if x[len(stem) :] in _ENDINGS and y[len(stem) :] in _ENDINGS:
-        return False  # one word's forms: "configure" / "configuration", "applied" / "apply"
+    shared = len(os.path.commonprefix([x, y]))  # noqa: RUF071 (letters, not a path)
+    # one word's forms: "configure" / "configuration", "applied" / "apply", "meditati-on" /
+    # "meditati-ng" (the endings may share their first letters)
+    if any(x[k:] in _ENDINGS and y[k:] in _ENDINGS for k in range(shared, shared - 3, -1)):
+        return False
     return difflib.SequenceMatcher(None, x, y).ratio() >= ALIKE
 
 
