@@ -176,6 +176,8 @@ LOOK_ALIKES = {
 
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
+    # a measure of a thing, with or without "of"
+    ("Can I bake a loaf with 500 grams of rye flour?", "can i bake a loaf w/ 500g rye flour"),
     # an ordinal in figures
     ("Should I sand or prime the wall first?", "should i sand or prime the wall 1st"),
     # the reason for a clause is asked by "why"

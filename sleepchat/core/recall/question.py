@@ -174,7 +174,8 @@ def canonical(words: list[str]) -> list[str]:
                     continue
             if nxt in UNITS_AFTER_NUMBER:
                 out.append(UNITS_AFTER_NUMBER[nxt])
-                i += 2
+                # a measure of a thing is that measure of it: "500 grams of flour", "500g flour"
+                i += 3 if words[i + 2 : i + 3] == ["of"] else 2
                 continue
             i += 1
             continue
@@ -182,6 +183,8 @@ def canonical(words: list[str]) -> list[str]:
             out.append(SYMBOLS[w])
         elif w in UNITS:
             out.append(UNITS[w])
+            if out[-2:-1] and out[-2][:1].isdigit() and nxt == "of":
+                i += 1  # "500 grams of flour" as "500 grams flour", as above
         elif w in UNITS_AFTER_NUMBER and out[-2:] in (["how", "many"], ["how", "much"]):
             out.append(UNITS_AFTER_NUMBER[w])  # "how many g of protein": the unit counted
         else:
