@@ -815,3 +815,14 @@ def test_a_dropped_marker_is_judged_at_the_level_of_words_that_line_up(verifier:
     # every word pairs; only "in" is gone: the stricter level, not the one for other words
     verdict = verifier.check("How do I rename a tag in Mercurial?", "rename mercurial tag how")
     assert verdict.judge and judge_kind(verdict) == "aligned", verdict
+
+
+def test_a_remark_is_only_what_follows_the_question_that_ends_it() -> None:
+    from sleepchat.core.recall.verify import without_remark
+
+    assert without_remark("best glue for mugs? mine just cracked") == "best glue for mugs?"
+    assert without_remark("can dogs eat grapes?? mine ate 3 lol") == "can dogs eat grapes??"
+    # a question mark inside the question ends nothing; a second question is no remark
+    assert without_remark("what does a?b match in a regex") == "what does a?b match in a regex"
+    assert without_remark("is it safe? what about cats") == "is it safe? what about cats"
+    assert without_remark("is it safe? for cats too?") == "is it safe? for cats too?"

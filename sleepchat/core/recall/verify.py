@@ -253,16 +253,22 @@ _NOT_A_REMARK = re.compile(
 )
 
 
+_QUESTION_END = re.compile(r"\?+(?=\s)")
+
+
 def without_remark(text: str) -> str:
     """``text`` without a short statement after its last question mark ("best glue for
     ceramic mugs? mine just cracked"); ``text`` itself when it has none."""
-    head, mark, tail = text.rpartition("?")
+    ends = list(_QUESTION_END.finditer(text))  # "a?b" in a regex ends no question
+    if not ends:
+        return text
+    head, tail = text[: ends[-1].end()], text[ends[-1].end() :]
     remark = tail.strip(" .!,;:-–—").lower()
-    if not mark or not head.strip() or not remark:
+    if not head.strip(" ?") or not remark or "?" in remark:
         return text
     if len(remark.split()) > 10 or _NOT_A_REMARK.match(remark):
         return text
-    return head + mark
+    return head
 
 
 def _swapped(x: str, y: str) -> bool:
