@@ -230,7 +230,7 @@ class Verifier:
         return fixed != typed and same_form(right, fixed)
 
     def _known(self, word: str) -> bool:
-        return word in self.dictionary or (self.lexicon is not None and word in self.lexicon)
+        return known_word(word, self.dictionary, self.lexicon)
 
     def _typo(self, x: str, y: str) -> bool:
         """A misspelling: at least one of the two is not a word in either list (two words are
@@ -860,7 +860,7 @@ def _unreal_if(a: Question, b: Question, t: Token, u: Token) -> bool:
     past, other = (a, b) if _past_form(t.surface) else (b, a)
     if "would" in past.raw and "would" not in other.raw:
         return True
-    return past.modal in ("should", "can") and past.modal == other.modal and not past.tenses
+    return _same_advice(past, other) and not past.tenses
 
 
 def _past_case(a: Question, b: Question) -> bool:
@@ -870,8 +870,12 @@ def _past_case(a: Question, b: Question) -> bool:
     if a.tenses ^ b.tenses != {"past"} or a.tenses & b.tenses:
         return False
     past, other = (a, b) if "past" in a.tenses else (b, a)
-    same_modal = past.modal in ("should", "can") and past.modal == other.modal
-    return same_modal and past.condition_tenses == {"past"}
+    return _same_advice(past, other) and past.condition_tenses == {"past"}
+
+
+def _same_advice(past: Question, other: Question) -> bool:
+    """Both ask, with the same "can" or "should", what one may or ought to do."""
+    return past.modal in ("should", "can") and past.modal == other.modal
 
 
 def _past_form(word: str) -> bool:
@@ -920,8 +924,8 @@ def _names_apart(
     ("colourise" / "colorize", one letter apart by their stems)."""
     if not only_a or not only_b or spelt.lexicon is None:
         return False
-    known = [w for w in (*only_a, *only_b) if w in spelt.lexicon or w in spelt.dictionary]
-    if known or any(len(w) < 3 for w in (*only_a, *only_b)):
+    words = (*only_a, *only_b)
+    if any(known_word(w, spelt.dictionary, spelt.lexicon) or len(w) < 3 for w in words):
         return False
     slips = any(typo(x, y) or typo(y, x) or _one_edit(x, y) for x in only_a for y in only_b)
     return not slips and not any(_one_edit(x, y) for x in stems[0] for y in stems[1])
@@ -934,7 +938,9 @@ def _words_alike(only_a: list[str], only_b: list[str], spelt: Spelling) -> bool:
     if len(only_a) != 1 or len(only_b) != 1:
         return False
     x, y = only_a[0], only_b[0]
-    if not (_known(x, spelt) and _known(y, spelt)) or x[:3] != y[:3]:
+    if not all(known_word(w, spelt.dictionary, spelt.lexicon) for w in (x, y)):
+        return False
+    if x[:3] != y[:3]:
         return False
     if x.startswith(y) or y.startswith(x):
         return False
@@ -954,8 +960,9 @@ _ENDINGS = frozenset(
 )
 
 
-def _known(word: str, spelt: Spelling) -> bool:
-    return word in spelt.dictionary or (spelt.lexicon is not None and word in spelt.lexicon)
+def known_word(word: str, dictionary: frozenset[str], lexicon: frozenset[str] | None) -> bool:
+    """A word one of the lists knows (the English word list, the tokenizer's vocabulary)."""
+    return word in dictionary or (lexicon is not None and word in lexicon)
 
 
 def _one_edit(x: str, y: str) -> bool:
