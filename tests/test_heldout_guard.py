@@ -52,6 +52,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test27.json",
     ROOT / "bench" / "doc_questions_test28.json",
     ROOT / "bench" / "doc_questions_test29.json",
+    ROOT / "bench" / "doc_questions_test30.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
