@@ -224,6 +224,9 @@ FROZEN = {
     # a thirty-eighth by another such helper, written while rules were made from recall_test40's
     # measured misses (it could not see them), frozen unread
     "recall_test41.jsonl": "5d781fa97d0318ce4cd471e59ee8993d1b570f0d9c53a11f2a5cfcfb682eb3c5",
+    # a thirty-ninth by another such helper at the next session's start, before any change of
+    # it, frozen unread
+    "recall_test42.jsonl": "4949ccd8898ddd3f20f9fb2fa793b4d8d43104f05d4eebb29f344f7ccbad2838",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -88,6 +88,7 @@ FROZEN = [
     DATA / "recall_test39.jsonl",
     DATA / "recall_test40.jsonl",
     DATA / "recall_test41.jsonl",
+    DATA / "recall_test42.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -198,6 +199,12 @@ REVIEWED |= {"in the other"}
 # unit written out is now its letters, so those sets are tune for it from then
 # (recall_test31.jsonl, written before by a helper who read no code, measures it).
 REVIEWED |= {"per square inch"}
+# The summary intent's "what problem does it solve" (in the catalogue since 2026-12-05), before
+# doc_questions_test30.json was written (found by this guard; the set otherwise unread).
+REVIEWED |= {"what problem does it solve"}
+# The requirements intent's "to run it" (in the catalogue since 2026-12-05), before
+# recall_test42.jsonl was written (found by this guard; the set otherwise unread).
+REVIEWED |= {"to run it"}
 # doc_questions_test23/24 were frozen unread at a session's start; a requirements phrasing of
 # the document intents (5fdb64d, sessions older) is in one of them.
 REVIEWED |= {"are there any"}
@@ -327,6 +334,10 @@ PREDATING = {
     # everyday questions of two of its pairs (found by this guard)
     "why does my laptop fan get so loud",
     "which houseplants are easy to care for in",
+    # recall_test42.jsonl (a helper who read no code): the recall tests' Windows install
+    # question (written 2026-11-27, before the set) is an everyday question of one of its pairs
+    # (found by this guard)
+    "how do i install python on windows",
 }
 
 
