@@ -176,6 +176,10 @@ LOOK_ALIKES = {
 
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
+    # one of a thing is the thing; an estimate is what "how many" asks anyway
+    ("How much salt goes in a loaf of bread?", "how much salt goes in one loaf of bread"),
+    ("How many grams of fat are in a slice of pizza?",
+     "roughly how many grams of fat are in 1 slice of pizza?"),
     # a measure of a thing, with or without "of"
     ("Can I bake a loaf with 500 grams of rye flour?", "can i bake a loaf w/ 500g rye flour"),
     # an ordinal in figures
@@ -391,6 +395,12 @@ FOR_THE_JUDGE = [
      "What's the recommended service frequency for a boiler?"),
     # two words spelt alike that are one word's forms, or a synonym spelt apart, stay the judge's
     ("How do I configure a printer on a Mac?", "how do i config a printer on a mac"),
+    # a shortening of many as of one ("teens" / "teenagers"); a fragment past a polite opener
+    # asks what its head noun asks
+    ("Should teenagers drink coffee?", "should teens drink coffee"),
+    ("When is the ideal season to repaint a deck?",
+     "I'd love to find out the ideal season to repaint a deck."),
+    ("When was the Eiffel Tower finished?", "which year was the eiffel tower finished"),
     ("Is it rude not to tip my hairdresser?", "is it rude not to tip my hairstylist"),
     # "via" is "by"; a daily intake is how much; "normal lol" still asks yes or no; the advice
     # for a case that may have happened or may come
@@ -687,6 +697,11 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # one known word for another spelt alike: two things, not a judge's synonym
         ("How do I clean an oil stain off a carpet?", "How do I clean an oil stain off a carport?"),
         ("Can I freeze cooked beets?", "Can I freeze cooked beef?"),
+        # one of a thing is no other count of it; an estimate still asks its own kind
+        ("How much salt goes in a loaf of bread?", "How much salt goes in 2 loaves of bread?"),
+        ("How long does it take to boil an egg?", "roughly how many eggs can I boil at once?"),
+        ("When is the ideal season to repaint a deck?",
+         "I'd love to find out the ideal way to repaint a deck."),
         ("Can I get a refund if my train is late?", "Did I get a refund when my train was late?"),
         ("Is 60 km/h fast for a bicycle?", "Is 60 mph fast for a bicycle?"),
         ("Is cycling good?", "Is cycling good for me?"),  # not a request: who it is good for

@@ -349,6 +349,8 @@ def _kind(words: list[str]) -> str:
             continue  # "better for someone who cycles": who it is for, not a "who" question
         if w == "who" and _offers_choice(words, i):
             return "choice"  # "who pays the costs, the buyer or the seller?"
+        if w == "which" and set(words[i + 1 : i + 3]) & _WHEN_NOUNS:
+            return "when"  # "which year", as "what year"
         if w in WH:
             return "what" if w == "which" else w
         if clause_start and w in ("is", "are") and _THERE_WAY.match(" ".join(words[i : i + 7])):
@@ -436,7 +438,10 @@ def _tagged(words: list[str], text: str) -> str:
         return "yesno"
     if _INDIRECT_YESNO.search(expand(text)):
         return "choice" if "or" in words else "yesno"
-    fragment = _kind(["what", "is", *words])
+    # the head noun, past what a polite opener left of its clause ("I'd love to find out, the
+    # right season to ...")
+    start = next((i for i, w in enumerate(words) if w[:1].isalnum()), len(words))
+    fragment = _kind(["what", "is", *words[start:]])
     return fragment if fragment in {"how much", "when", "where", "how long", "how far"} else kind
 
 
@@ -496,7 +501,7 @@ def _asks_difference(words: list[str], i: int) -> bool:
     return bool(_DIFFER & set(words[i + 1 : end]))
 
 
-_WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month", "deadline"})
+_WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month", "season", "moment", "deadline"})
 _OFTEN_NOUNS = frozenset({"interval", "intervals", "frequency"})
 # "how many minutes" asks how long; "how many hours a day" asks how many, of a rate.
 _HOW_MANY_UNITS = re.compile(

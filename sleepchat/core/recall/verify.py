@@ -196,6 +196,7 @@ class Verifier:
 
     def _check(self, predicted: str, asked: str) -> Verdict:
         predicted, asked = hyphened(predicted, asked), hyphened(asked, predicted)
+        predicted, asked = one_as_a(predicted, asked), one_as_a(asked, predicted)
         a, b = self.parse(predicted), self.parse(asked)
         named_p, named_a = names(predicted), names(asked)
         spelt = Spelling(self.lexicon, named_p | named_a, dictionary=self.dictionary)
@@ -942,14 +943,19 @@ def _words_alike(only_a: list[str], only_b: list[str], spelt: Spelling) -> bool:
         return False
     if x[:3] != y[:3]:
         return False
-    if x.startswith(y) or y.startswith(x):
-        return False
+    if any(p.startswith(q) or q.startswith(p) for p, q in ((x, y), (_one(x), _one(y)))):
+        return False  # a shortening, of one or of many ("teens" / "teenagers")
     shared = len(os.path.commonprefix([x, y]))  # noqa: RUF071 (letters, not a path)
     # one word's forms: "configure" / "configuration", "applied" / "apply", "meditati-on" /
     # "meditati-ng" (the endings may share their first letters)
     if any(x[k:] in _ENDINGS and y[k:] in _ENDINGS for k in range(shared, shared - 3, -1)):
         return False
     return difflib.SequenceMatcher(None, x, y).ratio() >= ALIKE
+
+
+def _one(word: str) -> str:
+    """``word`` without a plural's -s."""
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
 
 ALIKE = 0.6  # flour/flower 0.8, carpet/carport 0.67; hairdresser/hairstylist 0.57: the judge's
@@ -985,6 +991,20 @@ def hyphened(text: str, other: str) -> str:
         apart = r"\s+".join(re.escape(part) for part in word.split("-"))
         text = re.sub(rf"(?i)\b{apart}\b", word, text)
     return text
+
+
+_ONE = re.compile(r"(?i)\b(?:1|one)\s+([a-z]+)\b")
+
+
+def one_as_a(text: str, other: str) -> str:
+    """``text`` with "1 cup" or "one egg" written "a cup", "an egg" where ``other`` says it so:
+    one of a thing is a thing, not a number the other question lacks."""
+
+    def said(m: re.Match[str]) -> str:
+        found = re.search(rf"(?i)\b(an?)\s+{m[1]}\b", other)
+        return f"{found[1]} {m[1]}" if found else m[0]
+
+    return _ONE.sub(said, text)
 
 
 def _past_duty(a: Question, b: Question) -> bool:

@@ -65,6 +65,9 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"many thanks",
     r"cheers(?=\s*[!.]*\s*$)",  # a sign-off closing the message; elsewhere a word
     r"(?:go|set) about(?= \w+ing\b)",  # "how do I go about renewing ..."
+    # an estimate is what "how many" asks anyway: "roughly how many", "approximately how long"
+    r"(?<!\bwhat )(?:roughly|approximately|approx|about|around)"
+    r"(?= how (?:many|much|long|far|old|big|often|tall|heavy|fast)\b)",
     r"hi there",
     # Negated hedges about the asker, not the question: "I'm not quite sure - is honey vegan?",
     # "I really have no clue: why...", "hope it isn't a naive one, but...". A clause of their
