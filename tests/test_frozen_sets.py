@@ -227,6 +227,9 @@ FROZEN = {
     # a thirty-ninth by another such helper at the next session's start, before any change of
     # it, frozen unread
     "recall_test42.jsonl": "4949ccd8898ddd3f20f9fb2fa793b4d8d43104f05d4eebb29f344f7ccbad2838",
+    # a fortieth by another such helper, written while rules were made from recall_test42's
+    # measured misses (it could not see them), frozen unread
+    "recall_test43.jsonl": "bc8835987086ed769c12d90ed8fb6b2281d00a5177dc247a81d909e99ad32fda",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

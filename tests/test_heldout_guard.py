@@ -89,6 +89,7 @@ FROZEN = [
     DATA / "recall_test40.jsonl",
     DATA / "recall_test41.jsonl",
     DATA / "recall_test42.jsonl",
+    DATA / "recall_test43.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -338,6 +339,10 @@ PREDATING = {
     # question (written 2026-11-27, before the set) is an everyday question of one of its pairs
     # (found by this guard)
     "how do i install python on windows",
+    # recall_test43.jsonl (a helper who read no code): the recall tests' list-and-tuple question
+    # (written 2026-11-27, before the set) is an everyday question of one of its pairs (found by
+    # this guard)
+    "what is the difference between a list and a tuple",
 }
 
 
