@@ -83,6 +83,9 @@ def test_it_is_precomputed_only_for_prose_that_compares_itself_with_others() -> 
     # a design note asking why not the others, a heading of one against another, a replacement
     assert "need" in doc_intents.shown("# Why not…\n\n## … Digger?\n\nDigger digs less.\n")
     assert "need" in doc_intents.shown("## marmotsim vs Digger\n\nFaster.\n")
+    # ... underlined as reStructuredText writes a heading
+    assert "need" in doc_intents.shown("Why marmotsim?\n==\n\nWhy not Digger?\n---\n\nSlow.\n")
+    assert "need" not in doc_intents.shown("Why not Digger? It is slow.\n")
     assert "need" in doc_intents.shown("A drop-in replacement for the csv module.\n")
     assert "need" not in doc_intents.shown("# burrow\n\nDigs burrows.\n")
     assert "need" not in doc_intents.shown("## Why\n\nBecause burrows matter.\n")

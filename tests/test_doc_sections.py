@@ -176,6 +176,10 @@ bibliography: paper.bib
         # its release's folder is of that project
         ("kite-3.1.0-design.md", "# Why not…\n\nWhy kites?\n", "kite"),
         ("kite-notes.md", "# How it works\n\nThe string.\n", "kite"),
+        # ... but one asked of the subject names it; a section opening with an article does not
+        ("why.rst", "Why Kite?\n=========\n\nBecause.\n", "Kite"),
+        ("changes.rst", "What's New in Kite 3.0.0\n========================\n", "Kite"),
+        ("kite-README.rst", "The problem\n===========\n\nStrings tangle.\n", "kite"),
         # a paper's YAML header: its title names it, the line above its closing "---" never
         ("paper.md", f"{HEADER}# Summary\n\nWe fly kites.", "Kite"),
         ("paper", HEADER.replace("title: 'Kite: a library for flying kites at dusk'\n", ""),

@@ -206,6 +206,10 @@ REVIEWED |= {"what problem does it solve"}
 # The requirements intent's "to run it" (in the catalogue since 2026-12-05), before
 # recall_test42.jsonl was written (found by this guard; the set otherwise unread).
 REVIEWED |= {"to run it"}
+# doc_questions_test29.json and doc_questions_test30.json, read after their one measurement:
+# a title asked of its subject ("What's New in ...", "Why ...?") names it, so those sets are tune
+# for it from then.
+REVIEWED |= {"what s new in", "whats new in"}
 # doc_questions_test23/24 were frozen unread at a session's start; a requirements phrasing of
 # the document intents (5fdb64d, sessions older) is in one of them.
 REVIEWED |= {"are there any"}

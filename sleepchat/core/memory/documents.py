@@ -179,9 +179,21 @@ def _title(doc: Document) -> str:
     if title is None:
         return ""
     text = _plain_title(title.group(1) or title.group(2) or "")
-    if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text):
+    if asked := _ASKED_OF.match(text):
+        return asked[1] if asked[1][:1].isupper() and len(asked[1].split()) <= 3 else ""
+    if text.casefold() in _SECTION_HEADINGS or _SENTENCE.search(text) or _ARTICLE.match(text):
         return ""
     return _named(text)
+
+
+# A title asking about its subject names it: "Why Click?", "What's New in Pyparsing 3.0.0".
+_ASKED_OF = re.compile(
+    r"(?i)^(?:why(?: use| choose)?|what is|what's new in|whats new in|introducing)\s+"
+    r"(?!not\b)(.+?)(?:\s+v?\d+(?:\.\d+)+)?\s*[?!.…]*$"
+)
+# A heading that opens with an article and goes on in lower case is a section ("The problem"),
+# not a project's name.
+_ARTICLE = re.compile(r"^(?:The|A|An)\s+[a-z]")
 
 
 def _plain_title(title: str) -> str:

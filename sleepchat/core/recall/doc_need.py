@@ -34,6 +34,7 @@ SHOWN = re.compile(
     r"|\bunlike\s+(?:other|existing|many|most)\b"
     # a design note asking "Why not ...?" of the others, a heading "X vs Y", a replacement
     r"|^#+\s*why not\b|^#+\s.*\b(?:vs\.?|versus)\s|\b(?:drop-in|suitable|modern) replacement for\b"
+    r"|^why not\b.*\n[-=~^*]{3,}[ \t]*$"  # ... as reStructuredText underlines a heading
 )
 
 # The others it is compared with: named (the slot) or not.
