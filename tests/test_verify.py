@@ -401,6 +401,18 @@ FOR_THE_JUDGE = [
     ("When is the ideal season to repaint a deck?",
      "I'd love to find out the ideal season to repaint a deck."),
     ("When was the Eiffel Tower finished?", "which year was the eiffel tower finished"),
+    # a quality for its noun ("different" / "difference"); a fragment opening with "worth" asks
+    # yes or no; "at what age" asks when
+    ("What's the difference between a moth and a butterfly?",
+     "How are moths and butterflies different?"),
+    ("Is it worth repairing a ten-year-old dishwasher?",
+     "worth repairing a 10 year old dishwasher?"),
+    ("When can a puppy start obedience classes?",
+     "At what age can a puppy start obedience classes?"),
+    # a measure naming a thing is the measure after it ("a 20-minute walk", "walking for 20
+    # minutes")
+    ("How much does a 20-minute walk lower blood sugar?",
+     "how much does walking for 20 minutes lower blood sugar"),
     ("Is it rude not to tip my hairdresser?", "is it rude not to tip my hairstylist"),
     # "via" is "by"; a daily intake is how much; "normal lol" still asks yes or no; the advice
     # for a case that may have happened or may come
@@ -699,6 +711,8 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Can I freeze cooked beets?", "Can I freeze cooked beef?"),
         # one of a thing is no other count of it; an estimate still asks its own kind
         ("How much salt goes in a loaf of bread?", "How much salt goes in 2 loaves of bread?"),
+        ("How much does a 20-minute walk lower blood sugar?",
+         "how much does walking for 25 minutes lower blood sugar"),
         ("How long does it take to boil an egg?", "roughly how many eggs can I boil at once?"),
         ("When is the ideal season to repaint a deck?",
          "I'd love to find out the ideal way to repaint a deck."),

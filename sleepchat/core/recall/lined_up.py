@@ -89,6 +89,9 @@ def _bases(x: str, y: str) -> tuple[tuple[str, str], tuple[str, str]]:
         if long_ == short + end:
             found = {short: (short, ""), long_: (short, name)}
             return found[x], found[y]
+    if short.endswith("y") and long_ == short[:-1] + "ies":  # "butterfly" is no adverb
+        found = {short: (short, ""), long_: (short, "s")}
+        return found[x], found[y]
     return _base(x), _base(y)
 
 
@@ -220,6 +223,8 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         heads = {x[: -len(end)], y[: -len(end)]}
         if x.endswith(end) and y.endswith(end) and x != y and heads <= _QUANTIFIERS:
             return "scope"
+    if _noun_of(x, y) or _noun_of(y, x):
+        return None  # "different" / "difference": a quality and its noun, the judge's to weigh
     known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
     if near_spelling(x, y, known):
         return "spelt alike"
@@ -228,6 +233,15 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     if known is not None and x in known and y in known and derived(x, y):
         return "derived"
     return None
+
+
+def _noun_of(adjective: str, noun: str) -> bool:
+    """``noun`` names the quality ``adjective`` says ("different" / "difference", "important" /
+    "importance")."""
+    for adj, end in (("ent", "ence"), ("ant", "ance")):
+        if adjective.endswith(adj) and noun.endswith(end):
+            return len(adjective) > 5 and adjective[: -len(adj)] == noun[: -len(end)]
+    return False
 
 
 ROOT = 5  # letters two words derived from one root share at least ("deduct", "pharmac")

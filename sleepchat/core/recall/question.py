@@ -332,8 +332,8 @@ def _kind(words: list[str]) -> str:
                 return "how long"  # "what is the lifespan of", "what is the germination time"
             if "distance" in ahead:
                 return "how far"
-            if ahead & _WHEN_NOUNS:
-                return "when"
+            if ahead & _WHEN_NOUNS or (i and words[i - 1] in ("at", "from") and nxt == "age"):
+                return "when"  # "at what age should I start" asks when
             if set(words[i + 1 : i + 7]) & _OFTEN_NOUNS:
                 return "how often"  # "what's the replacement interval for a bike chain"
             if ahead & _PRICE_NOUNS or _AMOUNT.match(after):
@@ -532,6 +532,7 @@ _INDIRECT_YESNO = re.compile(
     r"|(?:^|[,;:])\W*(?:(?:still|even|really|actually) )?"  # "opened jam, still ok to eat?"
     r"(?:ok|okay|safe|bad|normal|possible|legal|necessary|fine|dangerous|alright) (?:to|if)\b"
     r"|^\W*(?:\w+ ){1,4}(?:ok|okay|safe|fine|allowed) (?:for|with|if|to)\b"  # "jeans ok for ..."
+    r"|^\W*(?:(?:still|even|really|actually) )?worth \w+ing\b"  # "worth replacing it?"
 )
 _SUBJECT_STARTS = frozenset({"the", "a", "an", "it", "this", "that", "there", "my", "your"})
 # Small closed word classes whose typos would change the kind of question ("how lnog").

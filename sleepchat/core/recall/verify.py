@@ -197,6 +197,7 @@ class Verifier:
     def _check(self, predicted: str, asked: str) -> Verdict:
         predicted, asked = hyphened(predicted, asked), hyphened(asked, predicted)
         predicted, asked = one_as_a(predicted, asked), one_as_a(asked, predicted)
+        predicted, asked = measure_as_said(predicted, asked), measure_as_said(asked, predicted)
         a, b = self.parse(predicted), self.parse(asked)
         named_p, named_a = names(predicted), names(asked)
         spelt = Spelling(self.lexicon, named_p | named_a, dictionary=self.dictionary)
@@ -962,7 +963,7 @@ ALIKE = 0.6  # flour/flower 0.8, carpet/carport 0.67; hairdresser/hairstylist 0.
 # What one word's forms end in past the letters they share (a shortening ends in "").
 _ENDINGS = frozenset(
     {"", "e", "s", "es", "d", "ed", "ied", "ies", "y", "ing", "er", "ers", "ion", "ions",
-     "ation", "ations", "ment", "ments", "al", "ly"}
+     "ation", "ations", "ment", "ments", "al", "ly", "ent", "ence", "ant", "ance"}
 )
 
 
@@ -1005,6 +1006,20 @@ def one_as_a(text: str, other: str) -> str:
         return f"{found[1]} {m[1]}" if found else m[0]
 
     return _ONE.sub(said, text)
+
+
+_MEASURE = re.compile(r"(?i)\b(\d+)[- ]([a-z]+)\b(?!-)")
+
+
+def measure_as_said(text: str, other: str) -> str:
+    """``text`` with "a 30-minute swim" written "a 30 minutes swim" where ``other`` says "30
+    minutes": one measure, whether it names a thing or follows it."""
+
+    def said(m: re.Match[str]) -> str:
+        plural = f"{m[1]} {m[2]}s"
+        return plural if m[1] != "1" and re.search(rf"(?i)\b{plural}\b", other) else m[0]
+
+    return _MEASURE.sub(said, text)
 
 
 def _past_duty(a: Question, b: Question) -> bool:
