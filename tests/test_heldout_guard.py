@@ -53,6 +53,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test28.json",
     ROOT / "bench" / "doc_questions_test29.json",
     ROOT / "bench" / "doc_questions_test30.json",
+    ROOT / "bench" / "doc_questions_test31.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
