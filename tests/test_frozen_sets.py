@@ -230,6 +230,9 @@ FROZEN = {
     # a fortieth by another such helper, written while rules were made from recall_test42's
     # measured misses (it could not see them), frozen unread
     "recall_test43.jsonl": "bc8835987086ed769c12d90ed8fb6b2281d00a5177dc247a81d909e99ad32fda",
+    # a forty-first by another such helper, written after the rules read from recall_test43's
+    # measured misses (it could not see them), frozen unread
+    "recall_test44.jsonl": "976b0f60c9d7ba7587cdfafd1f4baf5754e316a312e1557c15ecb27360765772",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
