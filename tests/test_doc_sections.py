@@ -180,6 +180,10 @@ bibliography: paper.bib
         ("why.rst", "Why Kite?\n=========\n\nBecause.\n", "Kite"),
         ("changes.rst", "What's New in Kite 3.0.0\n========================\n", "Kite"),
         ("kite-README.rst", "The problem\n===========\n\nStrings tangle.\n", "kite"),
+        # a README named for nothing is of the package it installs or imports
+        ("README.rst", "The problem\n===\n\n    >>> from kitefly import fly\n", "kitefly"),
+        ("README.md", "# The kite library\n\n```\npip install -U kitefly\n```\n", "kitefly"),
+        ("kite.py", "import os\nimport os\n", "kite"),  # a module's imports are what it uses
         # a paper's YAML header: its title names it, the line above its closing "---" never
         ("paper.md", f"{HEADER}# Summary\n\nWe fly kites.", "Kite"),
         ("paper", HEADER.replace("title: 'Kite: a library for flying kites at dusk'\n", ""),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 from sleepchat.core.clock import Clock
@@ -115,7 +116,25 @@ def _called(doc: Document) -> list[str]:
     folder, its name without kind words and version, with version, its stem."""
     stem = _stem(doc)
     plain = _NAME_WORDS.sub(" ", stem).strip(" -_.")
-    return [_title(doc), _released(stem), _VERSION.sub("", plain), plain, stem]
+    return [_title(doc), _released(stem), _VERSION.sub("", plain), plain, _installed(doc), stem]
+
+
+# How a README shows its package used: "pip install NAME", "from NAME import ...".
+_INSTALLED = re.compile(
+    r"\bpip3?\s+install\s+(?:(?:-U|--upgrade|--user)\s+)*([A-Za-z][\w.-]*)"
+    r"|^[ \t]*(?:>>>[ \t]*)?(?:from\s+([A-Za-z_]\w*)[\w.]*\s+import\b|import\s+([A-Za-z_]\w*))",
+    re.MULTILINE,
+)
+
+
+def _installed(doc: Document) -> str:
+    """The package a file that is no program installs or imports most ("README.rst" whose
+    examples import platformdirs is platformdirs'); "" when it shows none."""
+    if _CODE_FILE.search(doc.name) or is_code(doc):
+        return ""  # a module's imports are what it uses
+    shown = _INSTALLED.finditer((doc.source or doc.text)[:20000])
+    found = Counter(next(g for g in m.groups() if g) for m in shown)
+    return found.most_common(1)[0][0] if found else ""
 
 
 # A release's number after a project's name, as a source archive's folder has it.
