@@ -413,6 +413,10 @@ FOR_THE_JUDGE = [
     # minutes")
     ("How much does a 20-minute walk lower blood sugar?",
      "how much does walking for 20 minutes lower blood sugar"),
+    # a verb's -s where the other side has the verb after "to" or a modal: agreement, not a
+    # count
+    ("If I cycle a lot, is it better to rent or buy a bike?",
+     "Is renting or buying a bike better for someone who cycles a lot?"),
     ("Is it rude not to tip my hairdresser?", "is it rude not to tip my hairstylist"),
     # "via" is "by"; a daily intake is how much; "normal lol" still asks yes or no; the advice
     # for a case that may have happened or may come
@@ -711,6 +715,7 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Can I freeze cooked beets?", "Can I freeze cooked beef?"),
         # one of a thing is no other count of it; an estimate still asks its own kind
         ("How much salt goes in a loaf of bread?", "How much salt goes in 2 loaves of bread?"),
+        ("What does my kitten need?", "What do my kittens need?"),  # a count, not a verb
         ("How much does a 20-minute walk lower blood sugar?",
          "how much does walking for 25 minutes lower blood sugar"),
         ("How long does it take to boil an egg?", "roughly how many eggs can I boil at once?"),

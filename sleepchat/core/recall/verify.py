@@ -526,6 +526,7 @@ def compare(
     flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
     agreement = _agreement(a, b, flips) or _after_will(a, b, flips) or _would(a, b, flips)
     agreement = agreement or _owned_agreement(a, b, flips)
+    verb_s = False  # a verb's -s on one side: the judge's, never the same by form
     for t, u, why in clashes:
         if not why or (
             why.startswith("tense")
@@ -535,6 +536,9 @@ def compare(
                 or _past_as_perfect(a, b)
             )
         ):
+            continue
+        if why.startswith("number") and not agreement and _verb_on_one_side(a, b, t, u):
+            verb_s = True
             continue
         if not (agreement and why.startswith("number")):
             return Verdict(False, why)
@@ -602,7 +606,26 @@ def compare(
         dropped = ALIGNED
     if negation_moved(a, b, pairs):
         return Verdict(False, "negation moved")
+    dropped = dropped or (ALIGNED if verb_s else "")
     return Verdict(False, dropped, judge=True) if dropped else SAME
+
+
+# Words after which a word is a verb: "to sleep", "should I stretch", "they keep" (not a
+# modal: "what should happen" / "what happens" is another question).
+_VERB_BEFORE = frozenset({"to", "do", "does", "did", "i", "you", "we", "they"})
+
+
+def _verb_on_one_side(a: Question, b: Question, t: Token, u: Token) -> bool:
+    """The -s that differs is a verb's agreement, not a count: the word without it is a verb on
+    its side ("for a kitten to purr" / "a kitten purrs"), the other ends in -s."""
+    for base, side, other in ((t, a, u), (u, b, t)):
+        raw = side.raw
+        if base.surface.endswith("s") or not other.surface.endswith("s"):
+            continue
+        at = [i for i, w in enumerate(raw) if w == base.surface]
+        if at and all(i and raw[i - 1] in _VERB_BEFORE for i in at):
+            return True
+    return False
 
 
 def _voice_changed(
