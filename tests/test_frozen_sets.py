@@ -233,6 +233,9 @@ FROZEN = {
     # a forty-first by another such helper, written after the rules read from recall_test43's
     # measured misses (it could not see them), frozen unread
     "recall_test44.jsonl": "976b0f60c9d7ba7587cdfafd1f4baf5754e316a312e1557c15ecb27360765772",
+    # a forty-second by another such helper, written after the rule read from the labelled
+    # pairs' number vetoes (it could not see them), frozen unread
+    "recall_test45.jsonl": "f4fee3c89b0d9ee5186a443c36987afa281e286360488471df851b3264b08d75",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -92,6 +92,7 @@ FROZEN = [
     DATA / "recall_test42.jsonl",
     DATA / "recall_test43.jsonl",
     DATA / "recall_test44.jsonl",
+    DATA / "recall_test45.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
