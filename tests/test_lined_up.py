@@ -52,6 +52,13 @@ VETOED = {
         ("How do I keep rats out of my shed?", "How do I keep bats out of my shed?"),
         ("Is a pear a good snack for a toddler?", "Is a bear a good snack for a toddler?"),
     ],
+    # a word ending in another's name is one kind of it; the 1.5B judge served such a pair
+    # (the price: "my phone" / "my smartphone" is refused too)
+    "one kind of a thing": [
+        ("Are nuts good for dogs?", "Are peanuts good for dogs?"),
+        ("How do I grow berries in pots?", "How do I grow blueberries in pots?"),
+        ("How do I reset my phone?", "how do i reset my smartphone"),
+    ],
     "another word from the same root": [
         ("What does a pharmacist do all day?", "What does a pharmacy do all day?"),
         ("Is my car insurance deductible too high?", "Is my car insurance deduction too high?"),
@@ -92,7 +99,6 @@ STILL_OPEN = [  # a judge may decide these (or the form rules serve them)
     ("What to do when a dog barks at night?", "what to do when dogs bark at night"),
     ("How To Make Pancakes", "how to make a pancake"),
     ("How do I logout of Gmail?", "how do i log out of gmail"),
-    ("How do I reset my phone?", "how do i reset my smartphone"),
     ("How do I clean a wok?", "how do i clean a wokk"),  # a slip, not a word
     ("Where do I plug in my router?", "where do i plug in my routr"),
     # a word and the same word with an ending added name one thing

@@ -716,6 +716,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # one of a thing is no other count of it; an estimate still asks its own kind
         ("How much salt goes in a loaf of bread?", "How much salt goes in 2 loaves of bread?"),
         ("What does my kitten need?", "What do my kittens need?"),  # a count, not a verb
+        # one kind of a thing, named by a word that ends in the thing's name
+        ("How should I store fresh berries?", "How should I store fresh strawberries?"),
+        ("How long do I bake a cake at 180C?", "How long do I bake a cheesecake at 180C?"),
         ("How much does a 20-minute walk lower blood sugar?",
          "how much does walking for 25 minutes lower blood sugar"),
         ("How long does it take to boil an egg?", "roughly how many eggs can I boil at once?"),

@@ -223,6 +223,10 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         heads = {x[: -len(end)], y[: -len(end)]}
         if x.endswith(end) and y.endswith(end) and x != y and heads <= _QUANTIFIERS:
             return "scope"
+    for tail in (short, _base(short)[0]):
+        lead = long_[: len(long_) - len(tail)]
+        if long_.endswith(tail) and len(tail) >= 3 and len(lead) >= 3 and lead not in ctx.words:
+            return "compound"  # "nuts" / "walnuts", "cake" / "cheesecake": one kind of it
     if _noun_of(x, y) or _noun_of(y, x):
         return None  # "different" / "difference": a quality and its noun, the judge's to weigh
     known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
