@@ -176,6 +176,9 @@ LOOK_ALIKES = {
 
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
+    # a phrase put in front of the question is the phrase at its end
+    ("How long should a toddler nap each afternoon?",
+     "Each afternoon, how long should a toddler nap?"),
     # one of a thing is the thing; an estimate is what "how many" asks anyway
     ("How much salt goes in a loaf of bread?", "how much salt goes in one loaf of bread"),
     ("How many grams of fat are in a slice of pizza?",
@@ -716,6 +719,11 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # one of a thing is no other count of it; an estimate still asks its own kind
         ("How much salt goes in a loaf of bread?", "How much salt goes in 2 loaves of bread?"),
         ("What does my kitten need?", "What do my kittens need?"),  # a count, not a verb
+        # another period of time: a rate, a time of day, a span
+        ("How much fibre should I eat per day?", "How much fibre should I eat per week?"),
+        ("Is it better to mow the lawn in the morning?", "Is it better to mow the lawn at night?"),
+        ("Can I keep homemade soup in a freezer bag for 3 days?",
+         "Can I keep homemade soup in a freezer bag for 3 weeks?"),
         # one kind of a thing, named by a word that ends in the thing's name
         ("How should I store fresh berries?", "How should I store fresh strawberries?"),
         ("How long do I bake a cake at 180C?", "How long do I bake a cheesecake at 180C?"),

@@ -227,6 +227,9 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         lead = long_[: len(long_) - len(tail)]
         if long_.endswith(tail) and len(tail) >= 3 and len(lead) >= 3 and lead not in ctx.words:
             return "compound"  # "nuts" / "walnuts", "cake" / "cheesecake": one kind of it
+    periods = {_base(w)[0] if w.endswith("s") else w for w in (x, y)}
+    if len(periods) == 2 and periods <= _PERIODS:
+        return "time"  # "per day" / "per week": another period, another amount
     if _noun_of(x, y) or _noun_of(y, x):
         return None  # "different" / "difference": a quality and its noun, the judge's to weigh
     known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
@@ -237,6 +240,12 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     if known is not None and x in known and y in known and derived(x, y):
         return "derived"
     return None
+
+
+_PERIODS = frozenset(
+    {"second", "minute", "hour", "day", "night", "week", "fortnight", "month", "year", "decade",
+     "weekend", "morning", "afternoon", "evening"}
+)
 
 
 def _noun_of(adjective: str, noun: str) -> bool:

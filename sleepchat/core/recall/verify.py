@@ -187,11 +187,18 @@ class Verifier:
         # yesterday"): the questions compared without it; if they are the same, what it adds
         # is the judge's to weigh (it may change the answer), never served by form.
         told_p, told_a = without_remark(predicted), without_remark(asked)
-        if (told_p, told_a) == (predicted, asked):
+        if (told_p, told_a) != (predicted, asked):
+            plain = self._check(told_p, told_a)
+            if plain.same or plain.judge:
+                return Verdict(False, REMARK, judge=True, added=True)
             return verdict
-        plain = self._check(told_p, told_a)
-        if plain.same or plain.judge:
-            return Verdict(False, REMARK, judge=True, added=True)
+        # A phrase put in front ("Each night, how many hours ...?"): the questions compared with
+        # it where it usually goes, at the end; the judge's, as any other order of the words.
+        back_p, back_a = _fronted_to_end(predicted), _fronted_to_end(asked)
+        if (back_p, back_a) != (predicted, asked):
+            moved = self._check(back_p, back_a)
+            if moved.same or (moved.judge and not moved.added):
+                return Verdict(False, ALIGNED, judge=True)
         return verdict
 
     def _check(self, predicted: str, asked: str) -> Verdict:
@@ -1260,8 +1267,8 @@ _WHAT_IS = re.compile(r"^\W*what(?:'s|s| is| are)\b", re.IGNORECASE)
 # A phrase before the question, its marker and words kept whole: moved to the end it says the
 # same ("from London, how do I get to Paris" / "how do I get to Paris from London").
 _FRONTED = re.compile(
-    r"^\s*((?:in|on|at|for|with|without|over|under|during|after|before|from|to|by|if|when)\b"
-    r"[^,;:?!.]{1,60}),\s*(.+?)[\s?!.]*$",
+    r"^\s*((?:in|on|at|for|with|without|over|under|during|after|before|from|to|by|if|when"
+    r"|each|every|as|per|within)\b[^,;:?!.]{1,60}),\s*(.+?)[\s?!.]*$",
     re.IGNORECASE,
 )
 
