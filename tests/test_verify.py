@@ -401,6 +401,9 @@ FOR_THE_JUDGE = [
     # a shortening of many as of one ("teens" / "teenagers"); a fragment past a polite opener
     # asks what its head noun asks
     ("Should teenagers drink coffee?", "should teens drink coffee"),
+    # one member of a closed class named two ways
+    ("Which bulbs should I plant in the fall?", "which bulbs should I plant in autumn"),
+    ("Where can my mom renew her library card?", "where can my mother renew her library card"),
     ("When is the ideal season to repaint a deck?",
      "I'd love to find out the ideal season to repaint a deck."),
     ("When was the Eiffel Tower finished?", "which year was the eiffel tower finished"),
@@ -724,6 +727,12 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Is it better to mow the lawn in the morning?", "Is it better to mow the lawn at night?"),
         ("Can I keep homemade soup in a freezer bag for 3 days?",
          "Can I keep homemade soup in a freezer bag for 3 weeks?"),
+        # another member of a closed class: a day, a month, a season, a person, a platform
+        ("Is the library open on Sundays?", "Is the library open on Saturdays?"),
+        ("Which flowers bloom in April?", "Which flowers bloom in October?"),
+        ("How much ibuprofen can a teenager take?", "How much ibuprofen can a toddler take?"),
+        ("Where are downloaded podcasts stored on Android?",
+         "Where are downloaded podcasts stored on an iPad?"),
         # one kind of a thing, named by a word that ends in the thing's name
         ("How should I store fresh berries?", "How should I store fresh strawberries?"),
         ("How long do I bake a cake at 180C?", "How long do I bake a cheesecake at 180C?"),

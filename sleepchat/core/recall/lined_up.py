@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sleepchat.core.recall.question import Question, Token, spelling
 from sleepchat.core.recall.slips import vowel_for_vowel
-from sleepchat.core.recall.wordlists import CLAUSE_BREAKS, PARTICIPLES, PASTS, WH
+from sleepchat.core.recall.wordlists import CLAUSE_BREAKS, CLOSED, PARTICIPLES, PASTS, WH
 
 
 @dataclass(frozen=True)
@@ -227,9 +227,8 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         lead = long_[: len(long_) - len(tail)]
         if long_.endswith(tail) and len(tail) >= 3 and len(lead) >= 3 and lead not in ctx.words:
             return "compound"  # "nuts" / "walnuts", "cake" / "cheesecake": one kind of it
-    periods = {_base(w)[0] if w.endswith("s") else w for w in (x, y)}
-    if len(periods) == 2 and periods <= _PERIODS:
-        return "time"  # "per day" / "per week": another period, another amount
+    if (member := _other_member(x, y)) is not None:
+        return member  # "per day" / "per week", "my wife" / "my son", "on Windows" / "on a Mac"
     if _noun_of(x, y) or _noun_of(y, x):
         return None  # "different" / "difference": a quality and its noun, the judge's to weigh
     known = _AnyOf((ctx.lexicon, ctx.dictionary, ctx.names)) if ctx.lexicon is not None else None
@@ -242,10 +241,14 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
     return None
 
 
-_PERIODS = frozenset(
-    {"second", "minute", "hour", "day", "night", "week", "fortnight", "month", "year", "decade",
-     "weekend", "morning", "afternoon", "evening"}
-)
+def _other_member(x: str, y: str) -> str | None:
+    """The closed class (a time, a person, a platform) two words are other members of, or
+    None."""
+    found = [CLOSED.get(w) or CLOSED.get(_base(w)[0]) for w in (x, y)]
+    first, second = found
+    if first is None or second is None or first[0] != second[0] or first == second:
+        return None
+    return first[0]
 
 
 def _noun_of(adjective: str, noun: str) -> bool:

@@ -444,6 +444,35 @@ TIME_NOUNS = _set(
     """
 )
 DEICTIC = frozenset({"this", "that", "these", "those"})
+# Closed classes whose members are never each other: another day, season or time of day,
+# another person, another platform. Words on one line are one member ("autumn" / "fall",
+# "mom" / "mother"); a word in no line is left to the judge ("partner", "parent").
+CLOSED_CLASSES = {
+    "time": """
+        second | minute | hour | day | night | week | fortnight | month | year | decade |
+        weekend | morning | afternoon | evening | spring | summer | autumn fall | winter |
+        monday | tuesday | wednesday | thursday | friday | saturday | sunday |
+        january | february | march | april | may | june | july | august | september |
+        october | november | december""",
+    "person": """
+        mom mother mum mommy mummy mama | dad father daddy papa | son | daughter | brother |
+        sister | wife | husband | boyfriend | girlfriend | grandmother grandma granny |
+        grandfather grandpa | grandson | granddaughter | grandchild grandchildren | uncle |
+        aunt | cousin | nephew | niece | baby infant newborn | toddler | kid child children |
+        teen teenager adolescent | adult grownup | man men | woman women | boy | girl |
+        coworker colleague | boss | roommate flatmate | neighbor neighbour | landlord | tenant |
+        employee | employer | student | teacher""",
+    "platform": """
+        windows | mac macos osx macbook | linux | android | iphone ios | ipad ipados |
+        chromebook chromeos""",
+}
+# word -> (class, member)
+CLOSED = {
+    word: (name, k)
+    for name, text in CLOSED_CLASSES.items()
+    for k, member in enumerate(text.split("|"))
+    for word in member.split()
+}
 UNIT_NAMES = frozenset(UNITS.values()) | frozenset(UNITS_AFTER_NUMBER.values())
 CLAUSE_BREAKS = frozenset({",", ";", ":", "?", "!", ".", "(", ")", "-", "—", "–"})
 # A "to" right after these starts the infinitive of the question ("how to bake"), not a role.
