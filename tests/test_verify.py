@@ -401,6 +401,8 @@ FOR_THE_JUDGE = [
     # a shortening of many as of one ("teens" / "teenagers"); a fragment past a polite opener
     # asks what its head noun asks
     ("Should teenagers drink coffee?", "should teens drink coffee"),
+    # a verb for another that asks the same way
+    ("Which herbs raise cortisol?", "which herbs increase cortisol"),
     # one member of a closed class named two ways
     ("Which bulbs should I plant in the fall?", "which bulbs should I plant in autumn"),
     ("Where can my mom renew her library card?", "where can my mother renew her library card"),
@@ -727,6 +729,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         ("Is it better to mow the lawn in the morning?", "Is it better to mow the lawn at night?"),
         ("Can I keep homemade soup in a freezer bag for 3 days?",
          "Can I keep homemade soup in a freezer bag for 3 weeks?"),
+        # a verb that asks the other way
+        ("Which herbs raise cortisol?", "Which herbs lower cortisol?"),
+        ("How long does it take to freeze a turkey?", "How long does it take to thaw a turkey?"),
         # another member of a closed class: a day, a month, a season, a person, a platform
         ("Is the library open on Sundays?", "Is the library open on Saturdays?"),
         ("Which flowers bloom in April?", "Which flowers bloom in October?"),

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from sleepchat.core.recall.question import Question, Token, spelling
 from sleepchat.core.recall.slips import vowel_for_vowel
-from sleepchat.core.recall.wordlists import CLAUSE_BREAKS, CLOSED, PARTICIPLES, PASTS, WH
+from sleepchat.core.recall.wordlists import (
+    CLAUSE_BREAKS,
+    CLOSED,
+    OPPOSITE,
+    PARTICIPLES,
+    PASTS,
+    WH,
+)
 
 
 @dataclass(frozen=True)
@@ -227,6 +234,8 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
         lead = long_[: len(long_) - len(tail)]
         if long_.endswith(tail) and len(tail) >= 3 and len(lead) >= 3 and lead not in ctx.words:
             return "compound"  # "nuts" / "walnuts", "cake" / "cheesecake": one kind of it
+    if any((v, w) in OPPOSITE for v in (x, _base(x)[0]) for w in (y, _base(y)[0])):
+        return "opposite"  # "raise" / "lower": the other way
     if (member := _other_member(x, y)) is not None:
         return member  # "per day" / "per week", "my wife" / "my son", "on Windows" / "on a Mac"
     if _noun_of(x, y) or _noun_of(y, x):

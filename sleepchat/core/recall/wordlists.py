@@ -466,12 +466,46 @@ CLOSED_CLASSES = {
         windows | mac macos osx macbook | linux | android | iphone ios | ipad ipados |
         chromebook chromeos""",
 }
+# Verbs that ask the opposite of each other, each side with the words that ask it the same
+# way ("raise" / "increase" one side, "lower" / "reduce" the other).
+OPPOSITES = [
+    ("raise increase boost", "lower decrease reduce"),
+    ("start begin", "stop end finish quit"),
+    ("open", "close shut"),
+    ("add insert", "remove delete"),
+    ("upload", "download"),
+    ("import", "export"),
+    ("buy purchase", "sell"),
+    ("lend", "borrow"),
+    ("win", "lose"),
+    ("gain", "lose"),
+    ("heat warm", "cool chill"),
+    ("push", "pull"),
+    ("enable", "disable"),
+    ("encrypt", "decrypt"),
+    ("compress", "decompress"),
+    ("freeze", "thaw defrost"),
+    ("tighten", "loosen"),
+    ("lock", "unlock"),
+    ("show", "hide"),
+    ("arrive", "depart"),
+    ("accept", "reject decline"),
+    ("hire", "fire"),
+    ("inhale", "exhale"),
+]
 # word -> (class, member)
 CLOSED = {
     word: (name, k)
     for name, text in CLOSED_CLASSES.items()
     for k, member in enumerate(text.split("|"))
     for word in member.split()
+}
+OPPOSITE = {
+    (x, y)
+    for one, other in OPPOSITES
+    for a, b in ((one, other), (other, one))
+    for x in a.split()
+    for y in b.split()
 }
 UNIT_NAMES = frozenset(UNITS.values()) | frozenset(UNITS_AFTER_NUMBER.values())
 CLAUSE_BREAKS = frozenset({",", ";", ":", "?", "!", ".", "(", ")", "-", "—", "–"})
