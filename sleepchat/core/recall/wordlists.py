@@ -465,6 +465,37 @@ CLOSED_CLASSES = {
     "platform": """
         windows | mac macos osx macbook | linux | android | iphone ios | ipad ipados |
         chromebook chromeos""",
+    # countries and states named by one word, with their people's adjective
+    "place": """
+        afghanistan afghan | albania albanian | algeria algerian | argentina argentinian argentine |
+        armenia armenian | australia australian | austria austrian | azerbaijan | bahamas | bahrain
+        | bangladesh | barbados | belarus | belgium belgian | belize | benin | bhutan | bolivia
+        bolivian | bosnia | botswana | brazil brazilian | brunei | bulgaria bulgarian | cambodia
+        cambodian | cameroon | canada canadian | chad | chile chilean | china chinese | colombia
+        colombian | congo | croatia croatian | cuba cuban | cyprus cypriot | czechia czech | denmark
+        danish | ecuador | egypt egyptian | england english | eritrea | estonia estonian | ethiopia
+        ethiopian | fiji | finland finnish | france french | gabon | gambia | georgia | germany
+        german | ghana | greece greek | guatemala | guinea | guyana | haiti | honduras | hungary
+        hungarian | iceland icelandic | india indian | indonesia indonesian | iran iranian | iraq
+        iraqi | ireland irish | israel israeli | italy italian | jamaica jamaican | japan japanese |
+        jordan | kazakhstan | kenya kenyan | korea korean | kosovo | kuwait | kyrgyzstan | laos |
+        latvia | lebanon lebanese | lesotho | liberia | libya | liechtenstein | lithuania |
+        luxembourg | madagascar | malawi | malaysia malaysian | maldives | mali | malta maltese |
+        mauritius | mexico mexican | moldova | monaco | mongolia | montenegro | morocco moroccan |
+        mozambique | myanmar | namibia | nepal | netherlands holland dutch | nicaragua | niger |
+        nigeria nigerian | norway norwegian | oman | pakistan pakistani | panama | paraguay | peru
+        peruvian | philippines filipino | poland polish | portugal portuguese | qatar | romania
+        romanian | russia russian | rwanda | samoa | scotland scottish | senegal | serbia serbian |
+        seychelles | singapore | slovakia | slovenia | somalia | spain spanish | sudan | suriname |
+        sweden swedish | switzerland swiss | syria | taiwan taiwanese | tajikistan | tanzania |
+        thailand thai | togo | tonga | tunisia | turkey turkish | turkmenistan | uganda | ukraine
+        ukrainian | uruguay | uzbekistan | vanuatu | venezuela | vietnam vietnamese | wales welsh |
+        yemen | zambia | zimbabwe | uk britain british | usa america american | alabama | alaska |
+        arizona | arkansas | california | colorado | connecticut | delaware | florida | hawaii |
+        idaho | illinois | indiana | iowa | kansas | kentucky | louisiana | maine | maryland |
+        massachusetts | michigan | minnesota | mississippi | missouri | montana | nebraska | nevada
+        | ohio | oklahoma | oregon | pennsylvania | tennessee | texas | utah | vermont | virginia |
+        washington | wisconsin | wyoming | ontario | quebec | alberta | manitoba | saskatchewan""",
 }
 # Verbs that ask the opposite of each other, each side with the words that ask it the same
 # way ("raise" / "increase" one side, "lower" / "reduce" the other).
