@@ -236,6 +236,9 @@ FROZEN = {
     # a forty-second by another such helper, written after the rule read from the labelled
     # pairs' number vetoes (it could not see them), frozen unread
     "recall_test45.jsonl": "f4fee3c89b0d9ee5186a443c36987afa281e286360488471df851b3264b08d75",
+    # a forty-third by another such helper, written while the closed classes were made (it
+    # could not see them), frozen unread
+    "recall_test46.jsonl": "cd12c0f875472ea4a4fe4c846e8d50a007e8482ec52305889fdf0828e62ad07b",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

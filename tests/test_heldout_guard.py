@@ -93,6 +93,7 @@ FROZEN = [
     DATA / "recall_test43.jsonl",
     DATA / "recall_test44.jsonl",
     DATA / "recall_test45.jsonl",
+    DATA / "recall_test46.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -350,6 +351,9 @@ PREDATING = {
     # (written 2026-11-27, before the set) is an everyday question of one of its pairs (found by
     # this guard)
     "what is the difference between a list and a tuple",
+    # recall_test46.jsonl (a helper who read no code): the verifier tests' kayak question
+    # (written before the set) asks as one of its pairs does (found by this guard)
+    "is it better to rent or buy a",
 }
 
 

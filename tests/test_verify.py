@@ -423,8 +423,8 @@ FOR_THE_JUDGE = [
      "how much does walking for 20 minutes lower blood sugar"),
     # a verb's -s where the other side has the verb after "to" or a modal: agreement, not a
     # count
-    ("If I cycle a lot, is it better to rent or buy a bike?",
-     "Is renting or buying a bike better for someone who cycles a lot?"),
+    ("If I swim a lot, is it smarter to rent or buy a wetsuit?",
+     "Is renting or buying a wetsuit smarter for someone who swims a lot?"),
     ("Is it rude not to tip my hairdresser?", "is it rude not to tip my hairstylist"),
     # "via" is "by"; a daily intake is how much; "normal lol" still asks yes or no; the advice
     # for a case that may have happened or may come
