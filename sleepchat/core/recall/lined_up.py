@@ -251,8 +251,8 @@ def _related(x: str, y: str, ctx: Spelling) -> str | None:
 
 
 def _other_member(x: str, y: str) -> str | None:
-    """The closed class (a time, a person, a platform) two words are other members of, or
-    None."""
+    """The closed class (a time, a person, a platform, a place) two words are other members
+    of, or None."""
     found = [CLOSED.get(w) or CLOSED.get(_base(w)[0]) for w in (x, y)]
     first, second = found
     if first is None or second is None or first[0] != second[0] or first == second:
