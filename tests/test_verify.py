@@ -735,6 +735,9 @@ def test_numbers_units_negation_person_direction_and_kind_veto_without_a_judge(
         # another member of a closed class: a day, a month, a season, a person, a platform
         ("Is the library open on Sundays?", "Is the library open on Saturdays?"),
         ("Do e-scooters need insurance in Austria?", "Do e-scooters need insurance in Hungary?"),
+        ("How do I pin a tab in Firefox?", "How do I pin a tab in Safari?"),
+        ("How do I list installed packages with pip?",
+         "How do I list installed packages with npm?"),
         ("How spicy is Korean kimchi stew?", "How spicy is Thai kimchi stew?"),
         ("Which flowers bloom in April?", "Which flowers bloom in October?"),
         ("How much ibuprofen can a teenager take?", "How much ibuprofen can a toddler take?"),

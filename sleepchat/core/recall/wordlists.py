@@ -465,6 +465,16 @@ CLOSED_CLASSES = {
     "platform": """
         windows | mac macos osx macbook | linux | android | iphone ios | ipad ipados |
         chromebook chromeos""",
+    # software named by one word: languages, shells, browsers, package managers, version
+    # control, mail, databases, clouds, editors (not those that are everyday words: "go",
+    # "edge", "fish", "word")
+    "tool": """
+        python | java | javascript js | typescript | rust | golang | ruby | php | swift | kotlin |
+        scala | perl | matlab | julia | haskell | lua | dart | cpp | bash | zsh | powershell |
+        chrome | firefox | safari | pip | conda | npm | yarn | homebrew brew | apt | git |
+        mercurial hg | svn subversion | gmail | outlook | thunderbird | excel | powerpoint |
+        mysql | postgres postgresql | sqlite | mongodb mongo | redis | mariadb | aws | azure |
+        gcp | vim | emacs | vscode""",
     # countries and states named by one word, with their people's adjective
     "place": """
         afghanistan afghan | albania albanian | algeria algerian | argentina argentinian argentine |
