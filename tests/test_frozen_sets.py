@@ -239,6 +239,9 @@ FROZEN = {
     # a forty-third by another such helper, written while the closed classes were made (it
     # could not see them), frozen unread
     "recall_test46.jsonl": "cd12c0f875472ea4a4fe4c846e8d50a007e8482ec52305889fdf0828e62ad07b",
+    # a forty-fourth by another such helper, written after the session's last rule (it could
+    # not see it), frozen unread
+    "recall_test47.jsonl": "1efc1e1d7c6fd041d1daed27f411d95ae794ee868489656ea01f0b606686115f",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -94,6 +94,7 @@ FROZEN = [
     DATA / "recall_test44.jsonl",
     DATA / "recall_test45.jsonl",
     DATA / "recall_test46.jsonl",
+    DATA / "recall_test47.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
