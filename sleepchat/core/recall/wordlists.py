@@ -444,9 +444,9 @@ TIME_NOUNS = _set(
     """
 )
 DEICTIC = frozenset({"this", "that", "these", "those"})
-# Closed classes whose members are never each other: another day, season or time of day,
-# another person, another platform. Words on one line are one member ("autumn" / "fall",
-# "mom" / "mother"); a word in no line is left to the judge ("partner", "parent").
+# Closed classes whose members are never each other: another period, day, month or season,
+# another person, platform, piece of software or place. Words between two bars are one member
+# ("autumn" / "fall", "mom" / "mother"); a word in no class is left to the judge ("partner").
 CLOSED_CLASSES = {
     "time": """
         second | minute | hour | day | night | week | fortnight | month | year | decade |
