@@ -202,9 +202,10 @@ class Verifier:
         return verdict
 
     def _check(self, predicted: str, asked: str) -> Verdict:
-        predicted, asked = hyphened(predicted, asked), hyphened(asked, predicted)
-        predicted, asked = one_as_a(predicted, asked), one_as_a(asked, predicted)
-        predicted, asked = measure_as_said(predicted, asked), measure_as_said(asked, predicted)
+        # each side written as the other writes it: "follow up" / "follow-up", "1 cup" / "a cup",
+        # "a 30-minute swim" / "30 minutes"
+        for as_said in (hyphened, one_as_a, measure_as_said):
+            predicted, asked = as_said(predicted, asked), as_said(asked, predicted)
         a, b = self.parse(predicted), self.parse(asked)
         named_p, named_a = names(predicted), names(asked)
         spelt = Spelling(self.lexicon, named_p | named_a, dictionary=self.dictionary)
