@@ -147,9 +147,14 @@ def from_set(path: Path) -> dict[str, tuple[Callable[[Path], Path], list[Questio
             target.write_text(text, encoding="utf-8")
             return target
 
-        questions = [Question(q["text"], tuple(q["holds"])) for q in doc["questions"]]
+        # A fact may be written as one string: a string read as facts would be its characters.
+        questions = [Question(q["text"], _facts(q["holds"])) for q in doc["questions"]]
         out[name] = (make, questions)
     return out
+
+
+def _facts(holds: str | list[str]) -> tuple[str, ...]:
+    return (holds,) if isinstance(holds, str) else tuple(holds)
 
 
 def run_script(lines: list[str], data: Path) -> list[dict[str, object]]:

@@ -242,6 +242,9 @@ FROZEN = {
     # a forty-fourth by another such helper, written after the session's last rule (it could
     # not see it), frozen unread
     "recall_test47.jsonl": "1efc1e1d7c6fd041d1daed27f411d95ae794ee868489656ea01f0b606686115f",
+    # a forty-fifth by another such helper at the next session's start, before any change of
+    # it, frozen unread
+    "recall_test48.jsonl": "f4d61ede5b3252d299422fdf118d44d227294046b13f91a43752accb789ccad1",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (
@@ -300,6 +303,12 @@ FROZEN = {
     # frozen unread
     "../../bench/doc_questions_test31.json": (
         "ba9d1da9df053f5ffc688e8fc7d31364f164ae3f0bb601bd708ac6c413c39088"
+    ),
+    # a thirty-second (jmespath's README, structlog's logging best practices, tomli_w's
+    # _writer.py) by one more such helper at the next session's start, before any change of it,
+    # frozen unread (each fact a string, not a list)
+    "../../bench/doc_questions_test32.json": (
+        "0822b5a731b5a9f6d5589c3b33ff5925b46d71a870810206ea030838203ff0b3"
     ),
 }
 

@@ -54,6 +54,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test29.json",
     ROOT / "bench" / "doc_questions_test30.json",
     ROOT / "bench" / "doc_questions_test31.json",
+    ROOT / "bench" / "doc_questions_test32.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -95,6 +96,7 @@ FROZEN = [
     DATA / "recall_test45.jsonl",
     DATA / "recall_test46.jsonl",
     DATA / "recall_test47.jsonl",
+    DATA / "recall_test48.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -240,6 +242,12 @@ REVIEWED |= {
     "is there a doi", "how am i supposed to cite it", "a research paper", "how to cite",
     "how do i cite",
 }
+# A follow-up phrasing of the summary intent and the attach error's words, both long older than
+# doc_questions_test32.json (written by a helper who read no code; the set unread).
+REVIEWED |= {"what would i use it for", "a binary file"}
+# The requirements intent's "version of python" (in the catalogue since doc_questions_test8's
+# rules), older than recall_test48.jsonl (a message of it holds these everyday words; unread).
+REVIEWED |= {"version of python"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -355,6 +363,9 @@ PREDATING = {
     # recall_test46.jsonl (a helper who read no code): the verifier tests' kayak question
     # (written before the set) asks as one of its pairs does (found by this guard)
     "is it better to rent or buy a",
+    # recall_test48.jsonl (a helper who read no code): the verifier tests' gift question for a
+    # boss (in them since the verifier began) asks as one of its pairs does (found by this guard)
+    "what should i buy my boss for christmas",
 }
 
 
