@@ -6,8 +6,9 @@ Each conversation is replayed on the embedded model: its context messages and re
 each answered by the model (at most 256 tokens, at temperature 0); before each real question the
 request the reflection makes (``question_instructions``) is sent after the history, its
 questions cleaned and judged by the reflection's own quality gate (``gate``), and each kept one
-marked with the word rules' verdict against the real question (SAME, judge: left open, -:
-refused).
+marked with the word rules' verdict against the real question (SAME, judge: left open, ctx:
+the real question is it with words of the last exchange left out, for the judge to weigh in
+that exchange, -: refused).
 
     python bench/next_questions.py --model PATH.gguf [--conversations FILE] [--ids a,b]
 """
@@ -22,6 +23,7 @@ from typing import Any
 from llama_cpp import Llama
 
 from sleepchat.core.defaults import DEFAULT_SYSTEM_PROMPT
+from sleepchat.core.recall.in_context import context_words, left_out
 from sleepchat.core.recall.verify import Verifier
 from sleepchat.core.reflection.predict_step import (
     MAX_PROPOSED,
@@ -87,11 +89,15 @@ def main() -> None:
         for query in conv["queries"]:
             tail = question_instructions(asked, [], 3)
             conversation = [m["content"] for m in messages[1:]]
+            exchange = [m["content"] for m in messages[-2:]]
+            said = context_words(verifier, exchange)
             for question, problem in gate(
                 proposed(llm, messages, tail), tail, asked, conversation, asked, verifier
             ):
                 verdict = verifier.check(question, query)
                 mark = "SAME" if verdict.same else "judge" if verdict.judge else "-"
+                if not verdict.same and left_out(verifier, question, query, said):
+                    mark = "ctx"
                 print(f"   {'kept' if problem is None else 'drop'} {mark:5} {question}"
                       + (f"   [{problem}]" if problem else ""))  # fmt: skip
             print(f"  asked: {query}")

@@ -3,9 +3,10 @@
 Only the pairs the word rules leave to a judge are asked (the others never reach one). The
 level stored is the lowest that served no pair labelled different; the report says how many
 rewordings that level serves, by class, and what judging costs next to generating an answer.
-The pairs shipped for this (``sleepchat/data/recall_tune.jsonl``) were read while the word rules
-and the judge's question were written: a calibration is a tune figure, and the README's held-out
-figures come from sets that were not.
+The pairs shipped for this (``sleepchat/data/recall_tune.jsonl``, and ``context_tune.jsonl`` for
+follow-ups asked after an exchange) were read while the word rules and the judge's question were
+written: a calibration is a tune figure, and the README's held-out figures come from sets that
+were not.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from importlib import resources
 from typing import IO, TYPE_CHECKING
 
 from sleepchat.core.ports import settled
+from sleepchat.core.recall import in_context
 from sleepchat.core.recall.calibration import (
+    APART,
     KINDS,
     LOG_ODDS,
     MIN_NEGATIVES,
@@ -69,8 +72,8 @@ class Scored:
         return mean(self.first, self.second)
 
 
-def tune_pairs_path() -> str:
-    return str(resources.files("sleepchat.data").joinpath("recall_tune.jsonl"))
+def tune_pairs_path(name: str = "recall_tune.jsonl") -> str:
+    return str(resources.files("sleepchat.data").joinpath(name))
 
 
 def method_of(backend: BaseBackend) -> str:
@@ -86,18 +89,19 @@ async def score_pairs(
 ) -> list[Scored]:
     """The model's margin on each pair the word rules leave to a judge."""
     verifier = Verifier.default()
-    verdicts = [(p, verifier.check(p.predicted, p.asked)) for p in pairs]
-    asked = [(p, judge_kind(v)) for p, v in verdicts if v.judge]
+    kinds = [(p, kind_of(verifier, p)) for p in pairs]
+    asked = [(p, kind) for p, kind in kinds if kind is not None]
     out: list[Scored] = []
     for n, (pair, kind) in enumerate(asked, 1):
+        context = pair.context  # a pair of an exchange is judged in it
         # As a session does: the predicted question is readied while idle, then judged.
-        await model.keep_judge_starts(start_groups([pair.predicted]), options=options)
+        await model.keep_judge_starts(start_groups([pair.predicted], context), options=options)
         # Each order asked alone, and timed: what a session pays depends on whether the first
         # settles the pair.
         margins, times = [], []
         for a, b in ((pair.predicted, pair.asked), (pair.asked, pair.predicted)):
             started = time.perf_counter()
-            found = await model.yes_margins([judge_messages(a, b)], options=options)
+            found = await model.yes_margins([judge_messages(a, b, context)], options=options)
             times.append((time.perf_counter() - started) * 1000)
             if len(found) != 1:
                 raise ValueError(f"the model answered {len(found)} of 1 question")
@@ -108,11 +112,30 @@ async def score_pairs(
     return out
 
 
+def kind_of(verifier: Verifier, pair: Pair) -> str | None:
+    """The kind a session judges the pair as (None: the rules decide it): after its last
+    exchange, a follow-up that leaves out what the exchange says is judged in it; any other
+    pair asked in an exchange is judged in it too, to bound that kind's level."""
+    verdict = verifier.check(pair.predicted, pair.asked)
+    if verdict.same:
+        return None
+    if pair.context:
+        said = in_context.context_words(verifier, pair.context)
+        shortened = in_context.left_out(verifier, pair.predicted, pair.asked, said)
+        return in_context.KIND if shortened else in_context.BOUND
+    return judge_kind(verdict) if verdict.judge else None
+
+
 def kind_levels(scored: Sequence[tuple[str, float, bool]]) -> dict[str, KindLevel]:
     """Each kind's level from (kind, margin, labelled same) of every judged pair."""
     kinds = {}
     for kind in KINDS:
-        others = [m for k, m, same in scored if k != kind and not same]
+        # asked in an exchange or not: another question, whose margins bound only its own kind
+        others = [
+            m
+            for k, m, same in scored
+            if k != kind and not same and (k in APART) == (kind in APART)
+        ]
         kinds[kind] = choose_level([(m, same) for k, m, same in scored if k == kind], others)
     return kinds
 
@@ -127,10 +150,13 @@ def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration
         )
         for kind, level in found.items()
     }
-    by_levels = [(s.first, s.pair.same, served_by(s, kinds[s.kind].level)) for s in scored]
+    levels = {kind: k.level for kind, k in kinds.items()}  # a pair bounding one: never served
+    # The first order settles pairs out of an exchange alone (a pair in one asks both orders).
+    alone = [s for s in scored if s.kind not in APART]
+    by_levels = [(s.first, s.pair.same, served_by(s, levels.get(s.kind))) for s in alone]
     chosen = choose_first(by_levels)
     first = FirstOrder(*(None if v is None else round(v, 4) for v in astuple(chosen)))
-    judged = [session_ms(s, kinds[s.kind].level, first) for s in scored]
+    judged = [session_ms(s, levels.get(s.kind), first_for(s.kind, first)) for s in scored]
     return Calibration(
         model=key,
         method=method,
@@ -139,6 +165,12 @@ def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration
         measured=datetime.date.today().isoformat(),
         first=first,
     )
+
+
+def first_for(kind: str, first: FirstOrder) -> FirstOrder:
+    """Where the first order settles a pair of ``kind`` alone: never for one in an exchange
+    (``first`` was set on pairs out of one)."""
+    return FirstOrder() if kind in APART else first
 
 
 def served_by(s: Scored, level: float | None, first: FirstOrder | None = None) -> bool:
@@ -193,7 +225,7 @@ def print_calibration(cal: Calibration, scored: list[Scored], answer: float, out
         for s in scored:
             if s.pair.same and s.kind == kind:
                 total[s.pair.cls or "same"] += 1
-                served[s.pair.cls or "same"] += served_by(s, k.level, cal.first)
+                served[s.pair.cls or "same"] += served_by(s, k.level, first_for(kind, cal.first))
         for cls in sorted(total):
             print(f"    {cls:<20} {served[cls]}/{total[cls]}", file=out)
     if not cal.usable:
@@ -233,7 +265,8 @@ async def run_calibrate(
     """Calibrate the configured chat model as the judge and store the level for it."""
     from sleepchat.runtime import judge_key, open_backend, open_store
 
-    loaded = load_all(pairs or tune_pairs_path(), split)
+    shipped = [tune_pairs_path(), tune_pairs_path("context_tune.jsonl")]
+    loaded = load_all(pairs or shipped, split)
     store = await open_store(config.resolved_data_dir())
     try:
         backend = await open_backend(config, check=True)

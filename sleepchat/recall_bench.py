@@ -44,6 +44,7 @@ class Pair:
     same: bool
     cls: str = ""
     split: str = ""
+    context: tuple[str, ...] = ()  # the last exchange the pair is asked after, if any
 
 
 @dataclass
@@ -122,7 +123,21 @@ def _pair(line: str, where: str) -> Pair:
     if not isinstance(same, bool):
         raise PairsError(f"{where}: 'same' must be true or false")
     cls, split = row.get("class", ""), row.get("split", "")
-    return Pair(predicted, asked, same, str(cls or ""), str(split or ""))
+    context = _context(row.get("context", []), where)
+    return Pair(predicted, asked, same, str(cls or ""), str(split or ""), context)
+
+
+def _context(messages: Any, where: str) -> tuple[str, ...]:
+    """A pair's 'context': the messages before it, each a string or {"role", "content"}."""
+    if not isinstance(messages, list):
+        raise PairsError(f"{where}: 'context' must be a list of messages")
+    out = []
+    for m in messages:
+        text = m.get("content") if isinstance(m, dict) else m
+        if not isinstance(text, str):
+            raise PairsError(f"{where}: each 'context' message must be text or have 'content'")
+        out.append(text)
+    return tuple(out)
 
 
 def prediction(question: str, pid: str = "p1") -> Prediction:
@@ -150,7 +165,7 @@ async def measure(recall: Recall, pairs: list[Pair]) -> RecallReport:
         if embedded is not None:
             guess.embedding, guess.embed_model = embedded
         start = time.perf_counter()
-        result = await recall.match(pair.asked, [guess])
+        result = await recall.match(pair.asked, [guess], context=pair.context)
         report.latencies_ms.append((time.perf_counter() - start) * 1000)
         if result.error is not None:
             raise SleepchatError(f"the embedding model failed: {result.error}")

@@ -71,12 +71,14 @@ class Yes:
         self.asked: list[tuple[str, str]] = []
 
     async def same(
-        self, predicted: str, asked: str, answer: str, options: object = None
+        self, predicted: str, asked: str, answer: str, options: object = None, context: object = ()
     ) -> bool:
         self.asked.append((predicted, asked))
         return True
 
-    async def prepare(self, predicted: object, options: object = None) -> None:
+    async def prepare(
+        self, predicted: object, options: object = None, context: object = ()
+    ) -> None:
         """Nothing to ready."""
 
 

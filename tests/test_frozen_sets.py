@@ -245,6 +245,10 @@ FROZEN = {
     # a forty-fifth by another such helper at the next session's start, before any change of
     # it, frozen unread
     "recall_test48.jsonl": "f4d61ede5b3252d299422fdf118d44d227294046b13f91a43752accb789ccad1",
+    # follow-ups asked after a last exchange (its user message and reply), the short question
+    # beside the prediction that spells it out, by another such helper while the judge in the
+    # exchange was built (it could not see it), frozen unread
+    "context_test.jsonl": "3b022318d55ea7975186b4b858b9d544b0d21572716f1096cde670e2be7d6144",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

@@ -97,9 +97,11 @@ FROZEN = [
     DATA / "recall_test46.jsonl",
     DATA / "recall_test47.jsonl",
     DATA / "recall_test48.jsonl",
+    DATA / "context_test.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
+    ROOT / "sleepchat" / "data" / "context_tune.jsonl",
     DATA / "notes_conversations.jsonl",
     DATA / "question_voice.jsonl",
 ]
@@ -248,6 +250,9 @@ REVIEWED |= {"what would i use it for", "a binary file"}
 # The requirements intent's "version of python" (in the catalogue since doc_questions_test8's
 # rules), older than recall_test48.jsonl (a message of it holds these everyday words; unread).
 REVIEWED |= {"version of python"}
+# Everyday words of comments and docstrings written long before context_test.jsonl (a helper
+# who read no code; the set unread) holds them.
+REVIEWED |= {"at a time", "with the same", "how much of"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -366,6 +371,9 @@ PREDATING = {
     # recall_test48.jsonl (a helper who read no code): the verifier tests' gift question for a
     # boss (in them since the verifier began) asks as one of its pairs does (found by this guard)
     "what should i buy my boss for christmas",
+    # context_test.jsonl (a helper who read no code): the recall tests' feeding question (in
+    # them since the façade) asks as one of its rows does (found by this guard)
+    "how often should i feed",
 }
 
 

@@ -100,14 +100,16 @@ class Judge:
         self.asked: list[tuple[str, str, str]] = []
 
     async def same(
-        self, predicted: str, asked: str, answer: str, options: object = None
+        self, predicted: str, asked: str, answer: str, options: object = None, context: object = ()
     ) -> bool:
         self.asked.append((predicted, asked, answer))
         if self.error is not None:
             raise self.error
         return self.answer
 
-    async def prepare(self, predicted: object, options: object = None) -> None:
+    async def prepare(
+        self, predicted: object, options: object = None, context: object = ()
+    ) -> None:
         """Nothing to ready."""
 
 

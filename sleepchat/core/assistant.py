@@ -45,7 +45,7 @@ from sleepchat.core.models import (
 from sleepchat.core.ports import Backend, Embedder, Judge, StorePort
 from sleepchat.core.preferences import Preferences
 from sleepchat.core.profile import SessionProfile
-from sleepchat.core.recall import Recall
+from sleepchat.core.recall import Recall, in_context
 from sleepchat.core.reflection import document_step, followup_habits
 from sleepchat.core.reflection.reflect import Reflector
 from sleepchat.core.replies import ReplyMaker
@@ -378,7 +378,8 @@ class Assistant:
                     options = conversation.settings.options
                     result = None
                     if found is None:
-                        result = await self._recall.match(text, ready, options)
+                        exchange = in_context.last_exchange(conversation.history[:-1])
+                        result = await self._recall.match(text, ready, options, exchange)
                     if result is not None and result.hit is not None and result.hit.answer:
                         found = result.hit
                     if found is not None:
@@ -532,7 +533,8 @@ class Assistant:
         # as the match after the follow-up intents sees them (an intent's answer is its own)
         ready = [p for p in conversation.current_predictions(conversation.history) if not p.intent]
         if settings.sleep_enabled and ready:
-            result = await self._recall.match(text, ready, settings.options)
+            exchange = in_context.last_exchange(conversation.history)
+            result = await self._recall.match(text, ready, settings.options, exchange)
             if result.hit is not None and result.hit.answer:
                 return  # served at once when sent
             hints = self._recall.hints(text, result, settings.recall_hints)

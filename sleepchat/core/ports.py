@@ -225,11 +225,23 @@ class Judge(Protocol):
 
     # ``options``: the session's, as its chat requests carry them (a window grown for a file):
     # a judge's request with others would make the server load the model again.
+    # ``context``: the last exchange (the user's message, the reply) where the asked question
+    # leaves out what it says: the pair is weighed as said right after it.
     async def same(
-        self, predicted: str, asked: str, answer: str, options: ModelOptions | None = None
+        self,
+        predicted: str,
+        asked: str,
+        answer: str,
+        options: ModelOptions | None = None,
+        context: Sequence[str] = (),
     ) -> bool: ...
 
-    async def prepare(self, predicted: Sequence[str], options: ModelOptions | None = None) -> None:
+    async def prepare(
+        self,
+        predicted: Sequence[str],
+        options: ModelOptions | None = None,
+        context: Sequence[str] = (),
+    ) -> None:
         """While idle, whatever makes judging a question against ``predicted`` cheaper later."""
         ...
 

@@ -29,6 +29,7 @@ from typing import Literal
 
 from sleepchat.core.models import Prediction
 from sleepchat.core.ports import Embedder, Judge, ModelOptions, Ranker
+from sleepchat.core.recall import in_context
 from sleepchat.core.recall.question import compatible_kinds, expand, kind_of, stem
 from sleepchat.core.recall.slips import one_slip, respelled, words_of
 from sleepchat.core.recall.verify import SYNONYM_STEMS, SYNONYMS, Verdict, Verifier
@@ -185,7 +186,7 @@ class Recall:
         # (judge, predicted, its answer, asked) -> the judge's verdict: the same pair is the
         # same question to the same judge, so a draft's verdict stands when the draft is sent.
         # Keyed by the judge's id, the judge kept beside its verdicts so that id is not reused.
-        self._verdicts: OrderedDict[tuple[int, str, str, str], tuple[Judge, bool]] = (
+        self._verdicts: OrderedDict[tuple[object, ...], tuple[Judge, bool]] = (
             OrderedDict()
         )
 
@@ -234,9 +235,11 @@ class Recall:
         question: str,
         predictions: Sequence[Prediction],
         options: ModelOptions | None = None,
+        context: Sequence[str] = (),
     ) -> RecallResult:
         """The prediction that answers ``question``, if any; ``options``: the session's model
-        options, for a judge's requests."""
+        options, for a judge's requests; ``context``: the last exchange (the user's message
+        and the reply), for a follow-up that leaves out what it says."""
         scored, method, error = await self._score(question, predictions)
         if error is not None:
             return RecallResult(None, 0.0, [], method, "embedding failed", error)
@@ -244,6 +247,7 @@ class Recall:
         hit: Prediction | None = None
         judged, asked_judge = False, False
         reason = "no candidate" if not scored or scored[0][1] < threshold else ""
+        shortened = self._shortened(question, scored, context)
         for p, s in scored:
             if s < threshold:
                 break
@@ -251,16 +255,39 @@ class Recall:
             if verdict.same:
                 hit, reason = p, ""
                 break
-            if verdict.judge and self.judge is not None and not asked_judge:
+            usable = self.judge is not None and p is not shortened  # that one: in context
+            if verdict.judge and usable and not asked_judge:
                 asked_judge = True
                 if await self._judged_same(p, question, options):
                     hit, reason, judged = p, "", True
                     break
                 reason = reason or f"judge: another question ({verdict.reason})"
             reason = reason or verdict.reason
+        if hit is None and shortened is not None:
+            if await self._judged_same(shortened, question, options, context):
+                hit, reason, judged = shortened, "", True
+            else:
+                reason = "judge: another question in the last exchange"
         near = [(p, s) for p, s in scored if s >= hint and p is not hit]
         best = next((s for p, s in scored if p is hit), scored[0][1] if scored else 0.0)
         return RecallResult(hit, best, near, method, reason, judged=judged)
+
+    def _shortened(
+        self,
+        question: str,
+        scored: Sequence[tuple[Prediction, float]],
+        context: Sequence[str],
+    ) -> Prediction | None:
+        """The best-scored prediction ``question`` is, with words of the last exchange left
+        out, when a judge may weigh it there. Any score: a short follow-up scores low against
+        the prediction that spells it out."""
+        if not context or self.judge is None:
+            return None
+        said = in_context.context_words(self.verifier, context)
+        for p, _score in scored:
+            if in_context.left_out(self.verifier, p.question, question, said):
+                return p
+        return None
 
     def hints(self, question: str, result: RecallResult, count: int) -> list[tuple[str, str]]:
         """Up to ``count`` nearly matched predictions' questions and answers for a miss's
@@ -276,16 +303,20 @@ class Recall:
         return out
 
     async def _judged_same(
-        self, p: Prediction, question: str, options: ModelOptions | None = None
+        self,
+        p: Prediction,
+        question: str,
+        options: ModelOptions | None = None,
+        context: Sequence[str] = (),
     ) -> bool:
         judge = self.judge
         assert judge is not None
-        key = (id(judge), p.question, p.answer, question)
+        key = (id(judge), p.question, p.answer, question, tuple(context))
         if key in self._verdicts:
             self._verdicts.move_to_end(key)
             return self._verdicts[key][1]
         try:
-            same = await judge.same(p.question, question, p.answer, options)
+            same = await judge.same(p.question, question, p.answer, options, context)
         except Exception as exc:  # a failed judge serves nothing, the question goes on
             self.log.info("the recall judge failed: %s", _one_line(exc))
             return False  # not kept: the next time may not fail
@@ -295,15 +326,19 @@ class Recall:
         return same
 
     async def prepare_judge(
-        self, predictions: Sequence[Prediction], options: ModelOptions | None = None
+        self,
+        predictions: Sequence[Prediction],
+        options: ModelOptions | None = None,
+        context: Sequence[str] = (),
     ) -> None:
         """While idle: the judge readies itself for the questions predicted with an answer (an
-        intent's answers are matched by the intent, never judged); ``options``: the session's."""
+        intent's answers are matched by the intent, never judged); ``options``: the session's;
+        ``context``: the last exchange, as the next question will be matched in it."""
         ready = [p.question for p in predictions if p.answer and p.intent is None]
         if self.judge is None or not ready:
             return
         try:
-            await self.judge.prepare(ready[-JUDGE_PREPARED:], options)
+            await self.judge.prepare(ready[-JUDGE_PREPARED:], options, context)
         except Exception as exc:  # judging then evaluates those starts itself: slower, not wrong
             self.log.info("the recall judge could not prepare: %s", _one_line(exc))
 

@@ -29,9 +29,14 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
+from sleepchat.core.recall.in_context import BOUND, KIND
+
 STORE_KEY = "judge_calibrations"  # store meta: {model key: calibration}
 SHIPPED = "judge_calibrations.json"
-KINDS = ("aligned", "added", "words")
+KINDS = ("aligned", "added", "words", KIND)
+# A pair judged after the last exchange (in_context.py) is asked another question: its margins
+# are no bound for the other kinds, nor theirs for it.
+APART = frozenset({KIND, BOUND})
 # Above the highest margin a look-alike reached: margins move a little with the machine's
 # floating point and the model file's build, a tie must not serve, and a new look-alike may
 # sit a little above the highest one labelled.

@@ -30,6 +30,7 @@ from typing import Protocol
 
 from sleepchat.core.ports import ChatMessage, ModelOptions, settled
 from sleepchat.core.recall.calibration import Calibration, FirstOrder
+from sleepchat.core.recall.in_context import KIND, context_words, left_out
 from sleepchat.core.recall.verify import Verifier, judge_kind
 
 # Naming what must not change (object, amount, place, person, platform, purpose) made the
@@ -55,6 +56,15 @@ QUESTION = (
     "nothing changed (same object, amount, place, person, platform and purpose)? Answer only "
     'yes or no.\nMessage A: "{a}"\nMessage B: "{b}"'
 )
+# A follow-up that leaves out what the last exchange says (in_context.py) is judged in it: the
+# exchange comes first, so what a session's questions share before the asked one stays one
+# start. Each message is clipped: the answer's start says what it was about.
+IN_CONTEXT = (
+    "This is the end of a conversation so far.\nUser: \"{user}\"\nAssistant: \"{reply}\"\n\n"
+    "Messages A and B are each what the user might say next. Take each as the user means it "
+    "after this exchange. "
+)
+SHOWN = 600  # characters of each message of the exchange
 # Two messages that share no first token: where the questions they end part is where any
 # message's tokens begin.
 PROBES = ("x", "?")
@@ -93,17 +103,29 @@ class YesNo(Protocol):
         ...
 
 
-def judge_messages(a: str, b: str) -> list[ChatMessage]:
-    """Whether the best reply to ``a`` also answers ``b``."""
+def judge_messages(a: str, b: str, context: Sequence[str] = ()) -> list[ChatMessage]:
+    """Whether the best reply to ``a`` also answers ``b``; ``context``: the last exchange (the
+    user's message and the reply), when the two are taken as said right after it."""
     question = QUESTION.format(a=a.strip(), b=b.strip())
+    if context:
+        *before, reply = context
+        user = before[-1] if before else ""
+        question = IN_CONTEXT.format(user=_clipped(user), reply=_clipped(reply)) + question
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]
 
 
-def start_groups(predicted: Sequence[str]) -> list[list[list[ChatMessage]]]:
+def _clipped(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SHOWN else text[:SHOWN].rsplit(" ", 1)[0] + " ..."
+
+
+def start_groups(
+    predicted: Sequence[str], context: Sequence[str] = ()
+) -> list[list[list[ChatMessage]]]:
     """What judge questions share before the part asked: the instruction (every question's
     start), then, for each of ``predicted``, the first order's start up to the asked question."""
-    groups = [[judge_messages(x, y) for x, y in (PROBES, PROBES[::-1])]]
-    groups += [[judge_messages(text, probe) for probe in PROBES] for text in predicted]
+    groups = [[judge_messages(x, y, context) for x, y in (PROBES, PROBES[::-1])]]
+    groups += [[judge_messages(text, probe, context) for probe in PROBES] for text in predicted]
     return groups
 
 
@@ -143,10 +165,14 @@ async def judged_same(
     level: float,
     first: FirstOrder,
     options: ModelOptions | None = None,
+    context: Sequence[str] = (),
 ) -> bool:
     """Whether the pair is the same question at ``level``: the second order is asked only when
     the first does not settle it (a clear miss costs one question, not two)."""
-    questions = [judge_messages(predicted, asked), judge_messages(asked, predicted)]
+    questions = [
+        judge_messages(predicted, asked, context),
+        judge_messages(asked, predicted, context),
+    ]
     edges = bounds(level, first)
     margins = await model.yes_margins(questions, options=options, stop_outside=edges)
     return verdict(margins, level, first)
@@ -174,24 +200,44 @@ class ModelJudge:
         self.calls = 0
         self.spent_ms = 0.0  # what judging cost so far (shown next to what answers cost)
 
-    def level(self, predicted: str, asked: str) -> float | None:
+    def level(self, predicted: str, asked: str, context: Sequence[str] = ()) -> float | None:
         """The level for this pair's kind; None when its kind is never judged, or when the
-        rules decide the pair themselves (a veto is never put to the judge)."""
+        rules decide the pair themselves (a veto is never put to the judge). ``context``: the
+        last exchange, for a follow-up that leaves out what it says (and nothing else)."""
+        if context:
+            said = context_words(self.verifier, context)
+            if not left_out(self.verifier, predicted, asked, said):
+                return None
+            return self.calibration.level(KIND)
         verdict = self.verifier.check(predicted, asked)
         return self.calibration.level(judge_kind(verdict)) if verdict.judge else None
 
-    async def prepare(self, predicted: Sequence[str], options: ModelOptions | None = None) -> None:
+    async def prepare(
+        self,
+        predicted: Sequence[str],
+        options: ModelOptions | None = None,
+        context: Sequence[str] = (),
+    ) -> None:
         """While idle: what the questions about each of ``predicted`` share before the asked
-        question is evaluated now, so judging a pair later prefills only the asked one."""
+        question is evaluated now, so judging a pair later prefills only the asked one (in the
+        last exchange too, where ``context`` holds it and that kind is judged)."""
         texts = [p for p in predicted if len(p) <= MAX_CHARS]
-        await self.model.keep_judge_starts(start_groups(texts), options=options or self.options)
+        options = options or self.options
+        await self.model.keep_judge_starts(start_groups(texts), options=options)
+        if context and self.calibration.level(KIND) is not None:
+            await self.model.keep_judge_starts(start_groups(texts, context), options=options)
 
     async def same(
-        self, predicted: str, asked: str, answer: str, options: ModelOptions | None = None
+        self,
+        predicted: str,
+        asked: str,
+        answer: str,
+        options: ModelOptions | None = None,
+        context: Sequence[str] = (),
     ) -> bool:
         if max(len(predicted), len(asked)) > MAX_CHARS:
             return False
-        level = self.level(predicted, asked)
+        level = self.level(predicted, asked, context)
         if level is None:
             return False
         started = time.perf_counter()
@@ -199,10 +245,13 @@ class ModelJudge:
         try:
             # Kept already when prepared while idle; else evaluated now, once for both orders.
             await self.model.keep_judge_starts(
-                start_groups([predicted]), options=options, background=False
+                start_groups([predicted], context), options=options, background=False
             )
-            first = self.calibration.first
-            return await judged_same(self.model, predicted, asked, level, first, options)
+            # Where the first order settles a pair alone was set on pairs out of context.
+            first = FirstOrder() if context else self.calibration.first
+            return await judged_same(
+                self.model, predicted, asked, level, first, options, context
+            )
         finally:
             self.calls += 1
             self.spent_ms += (time.perf_counter() - started) * 1000

@@ -45,7 +45,7 @@ from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.memory.stats import Stats
 from sleepchat.core.models import Message, Note, Prediction, Reflection, ReflectionStatus
 from sleepchat.core.ports import Backend
-from sleepchat.core.recall import Recall
+from sleepchat.core.recall import Recall, in_context
 from sleepchat.core.reflection import (
     doc_study,
     document_step,
@@ -404,7 +404,8 @@ class Reflector:
         question may now be matched with (the chat's cache stays as the warm-up left it)."""
         ttl = run.settings.prediction_ttl_turns
         ready = current_predictions(run.memory, run.history, ttl)
-        await self.recall.prepare_judge(ready, run.settings.options)
+        exchange = in_context.last_exchange(run.history)
+        await self.recall.prepare_judge(ready, run.settings.options, exchange)
 
     async def _count_skipped(self, run: Run, level: predict_policy.Level) -> None:
         """What the policy saved: the answers an ``answers`` reflection would have computed,
