@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sleepchat.core.recall.question import expand, parse
+from sleepchat.core.recall.question import expand, kind_of, parse
 from sleepchat.core.recall.slips import one_slip
 from sleepchat.core.recall.verify import Verifier, judge_kind, same_form
 
@@ -890,3 +890,26 @@ def test_a_remark_is_only_what_follows_the_question_that_ends_it() -> None:
     assert without_remark("what does a?b match in a regex") == "what does a?b match in a regex"
     assert without_remark("is it safe? what about cats") == "is it safe? what about cats"
     assert without_remark("is it safe? for cats too?") == "is it safe? for cats too?"
+
+
+@pytest.mark.parametrize(
+    ("predicted", "asked", "same"),
+    [
+        ("What cake for a 40th anniversary?", "What cake for a fortieth anniversary?", True),
+        ("What cake for a 40th anniversary?", "What cake for a fiftieth anniversary?", False),
+        ("Is the fourth chapter on the exam?", "Is the 5th chapter on the exam?", False),
+    ],
+)
+def test_an_ordinal_written_out_is_its_digits(
+    verifier: Verifier, predicted: str, asked: str, same: bool
+) -> None:
+    verdict = verifier.check(predicted, asked)
+    assert verdict.same is same and (same or not verdict.judge)
+
+
+def test_who_after_a_noun_opens_a_relative_clause_not_a_who_question(verifier: Verifier) -> None:
+    asked = "List some stretches for a runner who has tight calves."
+    assert kind_of(asked) != "who"
+    verdict = verifier.check("What stretches help a runner who has tight calves?", asked)
+    assert not verdict.reason.startswith("kind")
+    assert kind_of("Tell me who wrote this song.") == "who"  # after the request, it asks

@@ -35,6 +35,7 @@ from sleepchat.core.recall.wordlists import (
     MODALS,
     NEGATIONS,
     NUMBER_WORDS,
+    ORDINAL_WORDS,
     PARTICLES_ONLY,
     PERSON,
     POLITE_RE,
@@ -158,6 +159,10 @@ def canonical(words: list[str]) -> list[str]:
         if w in SYMBOLS and w != "%" and nxt[:1].isdigit():  # "$5" -> "5 usd"
             out += [_number(nxt), SYMBOLS[w]]
             i += 2
+            continue
+        if w in ORDINAL_WORDS:  # "sixtieth" as "60th" is read: the number, then "th"
+            out += [ORDINAL_WORDS[w], "th"]
+            i += 1
             continue
         if w[:1].isdigit() or w in NUMBER_WORDS or _numeral_one(words, i):
             out.append(NUMBER_WORDS.get(w, "1" if w == "one" else _number(w)))
@@ -344,7 +349,7 @@ def _kind(words: list[str]) -> str:
                 return "how"  # "what's the best way to ...", not "what way does it go"
         if w in {"whom", "whose"}:
             return "who"
-        if w == "who" and i and words[i - 1] in _PEOPLE:
+        if w == "who" and i and (words[i - 1] in _PEOPLE or _after_noun(words, i)):
             clause_start = False
             continue  # "better for someone who cycles": who it is for, not a "who" question
         if w == "who" and _offers_choice(words, i):
@@ -361,6 +366,15 @@ def _kind(words: list[str]) -> str:
     if yesno:
         return "choice" if has_or else "yesno"
     return "other"
+
+
+def _after_noun(words: list[str], i: int) -> bool:
+    """``words[i]`` follows a noun its article or owner opens ("for a beginner who runs", "my
+    neighbour who ..."): a relative pronoun, not the question's word."""
+    return i >= 2 and words[i - 2] in _DETERMINERS and words[i - 1].isalpha()
+
+
+_DETERMINERS = frozenset({"a", "an", "the", "my", "your", "his", "her", "our", "their", "each"})
 
 
 def _offers_choice(words: list[str], i: int) -> bool:

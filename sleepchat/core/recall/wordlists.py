@@ -334,6 +334,17 @@ NUMBER_WORDS = {
     "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "hundred": "100",
     "thousand": "1000", "million": "1000000", "half": "0.5", "dozen": "12",
 }
+# Ordinals written out, as the digits they are written with ("sixtieth" / "60th", read as 60
+# and "th"): not "first", "second", "third" ("what should I do first", "a second").
+_ORDINALS = """
+    fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth
+    fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth
+    sixtieth seventieth eightieth ninetieth hundredth
+"""
+_ORDINAL_NUMBERS = (
+    "4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 30 40 50 60 70 80 90 100"
+)
+ORDINAL_WORDS = dict(zip(_ORDINALS.split(), _ORDINAL_NUMBERS.split(), strict=True))
 # Units: one canonical name per unit. Letters that are words or languages on their own ("c",
 # "m", "in") are units only right after a number.
 UNITS = {
