@@ -245,6 +245,9 @@ FROZEN = {
     # a forty-fifth by another such helper at the next session's start, before any change of
     # it, frozen unread
     "recall_test48.jsonl": "f4d61ede5b3252d299422fdf118d44d227294046b13f91a43752accb789ccad1",
+    # a forty-sixth by another such helper, written after the session's rules (it could not see
+    # them), frozen unread
+    "recall_test49.jsonl": "cf809f6833c6fd7452ca62b9647ab8c860fe72582ee687c3829f1e3bd983e8da",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread

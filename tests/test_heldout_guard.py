@@ -97,6 +97,7 @@ FROZEN = [
     DATA / "recall_test46.jsonl",
     DATA / "recall_test47.jsonl",
     DATA / "recall_test48.jsonl",
+    DATA / "recall_test49.jsonl",
     DATA / "context_test.jsonl",
 ]
 TUNE = [
@@ -374,6 +375,9 @@ PREDATING = {
     # context_test.jsonl (a helper who read no code): the recall tests' feeding question (in
     # them since the façade) asks as one of its rows does (found by this guard)
     "how often should i feed",
+    # recall_test49.jsonl (a helper who read no code): the verifier tests' descaling question
+    # (written before the set) asks as one of its pairs does (found by this guard)
+    "how do i descale a coffee machine",
 }
 
 
