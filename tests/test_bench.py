@@ -66,6 +66,7 @@ class Yes:
     """A judge that takes any pair the rules leave open for the same question."""
 
     name = "yes"
+    judges_exchanges = False
 
     def __init__(self) -> None:
         self.asked: list[tuple[str, str]] = []

@@ -99,6 +99,7 @@ class Recording:
     """A judge that answers as told and records each pair with the exchange it was shown."""
 
     name = "recording judge"
+    judges_exchanges = True
 
     def __init__(self, answer: bool) -> None:
         self.answer = answer
@@ -130,6 +131,15 @@ async def test_the_judges_no_in_the_exchange_serves_nothing() -> None:
     )
     assert result.hit is None and refused.asked == [(SPELT_OUT, "should I lube it?", EXCHANGE)]
     assert result.reason == "judge: another question in the last exchange"
+
+
+async def test_a_judge_not_calibrated_for_exchanges_weighs_the_pair_as_before() -> None:
+    judge = Recording(answer=True)
+    judge.judges_exchanges = False
+    spelt = prediction(SPELT_OUT)
+    result = await Recall(None, judge=judge).match("should I lube it?", [spelt], context=EXCHANGE)
+    assert result.hit is spelt  # out of the exchange, at the level of its kind, as before
+    assert judge.asked == [(SPELT_OUT, "should I lube it?", ())]
 
 
 async def test_a_prediction_with_words_the_exchange_never_said_is_judged_without_it() -> None:

@@ -94,6 +94,7 @@ class Judge:
     """A judge that says ``answer`` to every pair it is asked about, and records them."""
 
     name = "test judge"
+    judges_exchanges = False
 
     def __init__(self, answer: bool = True, error: Exception | None = None) -> None:
         self.answer, self.error = answer, error

@@ -222,6 +222,9 @@ class Judge(Protocol):
     Raises on any failure, which is a miss too."""
 
     name: str
+    # Whether it weighs a short follow-up in its last exchange (calibrated for it): where it
+    # does not, such a pair is judged as any other, out of the exchange.
+    judges_exchanges: bool
 
     # ``options``: the session's, as its chat requests carry them (a window grown for a file):
     # a judge's request with others would make the server load the model again.

@@ -281,7 +281,7 @@ class Recall:
         """The best-scored prediction ``question`` is, with words of the last exchange left
         out, when a judge may weigh it there. Any score: a short follow-up scores low against
         the prediction that spells it out."""
-        if not context or self.judge is None:
+        if not context or self.judge is None or not self.judge.judges_exchanges:
             return None
         said = in_context.context_words(self.verifier, context)
         for p, _score in scored:

@@ -197,6 +197,7 @@ class ModelJudge:
         self.calibration = calibration
         self.verifier = verifier or Verifier.default()
         self.name = f"{calibration.method} on {calibration.model}"
+        self.judges_exchanges = calibration.level(KIND) is not None
         self.calls = 0
         self.spent_ms = 0.0  # what judging cost so far (shown next to what answers cost)
 
@@ -224,7 +225,7 @@ class ModelJudge:
         texts = [p for p in predicted if len(p) <= MAX_CHARS]
         options = options or self.options
         await self.model.keep_judge_starts(start_groups(texts), options=options)
-        if context and self.calibration.level(KIND) is not None:
+        if context and self.judges_exchanges:
             await self.model.keep_judge_starts(start_groups(texts, context), options=options)
 
     async def same(
