@@ -13,7 +13,7 @@ one: "still", "just", "ok"). Whether the short question means the long one there
 another option the answer named, or the whole of which the prediction asks a part) is the
 judge's, shown the last exchange, at a level calibrated on labelled pairs in an exchange: above
 every look-alike asked in one, whether these rules let it through or not (a model without that
-level serves none of them).
+level judges the pair as any other, out of the exchange).
 """
 
 from __future__ import annotations

@@ -341,9 +341,7 @@ _ORDINALS = """
     fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth
     sixtieth seventieth eightieth ninetieth hundredth
 """
-_ORDINAL_NUMBERS = (
-    "4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 30 40 50 60 70 80 90 100"
-)
+_ORDINAL_NUMBERS = "4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 30 40 50 60 70 80 90 100"
 ORDINAL_WORDS = dict(zip(_ORDINALS.split(), _ORDINAL_NUMBERS.split(), strict=True))
 # Units: one canonical name per unit. Letters that are words or languages on their own ("c",
 # "m", "in") are units only right after a number.
