@@ -913,3 +913,19 @@ def test_who_after_a_noun_opens_a_relative_clause_not_a_who_question(verifier: V
     verdict = verifier.check("What stretches help a runner who has tight calves?", asked)
     assert not verdict.reason.startswith("kind")
     assert kind_of("Tell me who wrote this song.") == "who"  # after the request, it asks
+
+
+@pytest.mark.parametrize(
+    ("predicted", "asked", "judged"),
+    [
+        ("Why are my basil leaves turning brown?", "Why have my basil leaves turned brown?", True),
+        ("Why isn't my pizza dough rising?", "Why hasn't my pizza dough risen?", True),
+        ("How are my basil leaves turning brown?", "How have my basil leaves turned brown?", False),
+        ("How is my pizza dough rising?", "How has my pizza dough risen?", False),  # the manner
+    ],
+)
+def test_why_a_change_is_under_way_or_has_come_about_is_the_judges(
+    verifier: Verifier, predicted: str, asked: str, judged: bool
+) -> None:
+    verdict = verifier.check(predicted, asked)
+    assert not verdict.same and verdict.judge is judged

@@ -534,7 +534,8 @@ def compare(
     flips = [(t, u) for t, u in lined if t.kind == "word" and _number_flip(t, u, spelt)]
     agreement = _agreement(a, b, flips) or _after_will(a, b, flips) or _would(a, b, flips)
     agreement = agreement or _owned_agreement(a, b, flips)
-    verb_s = False  # a verb's -s on one side: the judge's, never the same by form
+    # a verb's -s on one side, or its aspect: the judge's, never the same by form
+    verb_s = False
     for t, u, why in clashes:
         if not why or (
             why.startswith("tense")
@@ -546,6 +547,9 @@ def compare(
         ):
             continue
         if why.startswith("number") and not agreement and _verb_on_one_side(a, b, t, u):
+            verb_s = True
+            continue
+        if _progressive_as_perfect(a, b, t, u):
             verb_s = True
             continue
         if not (agreement and why.startswith("number")):
@@ -564,6 +568,10 @@ def compare(
             _perfect_for_simple(a, b, only_a, only_b)
             or _past_as_perfect(a, b)
             or any(_unreal_if(a, b, t, u) for t, u in zip(apart_a, apart_b, strict=False))
+            or any(
+                _progressive_as_perfect(a, b, t, u)
+                for t, u in zip(apart_a, apart_b, strict=False)
+            )
         ):
             return Verdict(False, ALIGNED, judge=True)
         if clash:
@@ -936,6 +944,23 @@ def _past_as_perfect(a: Question, b: Question) -> bool:
     return perfect.raw[1:2] in (["has"], ["have"])
 
 
+def _progressive_as_perfect(a: Question, b: Question, t: Token, u: Token) -> bool:
+    """Why a change is under way, or has come about ("why are the leaves turning yellow" / "why
+    have the leaves turned yellow", "why isn't my dough rising" / "why hasn't it risen"): one
+    change, its cause asked either way. Only "why", each side's own "be" or "have" put before
+    the subject, and the verb's -ing against another form of it."""
+    if a.kind != "why" or b.kind != "why":
+        return False
+    ing, other = (t, u) if t.surface.endswith("ing") else (u, t)
+    if not ing.surface.endswith("ing") or other.surface.endswith("ing"):
+        return False
+    if ing.surface[:3] != other.surface[:3]:
+        return False
+    sides = {a.raw[1] if a.raw[1:] else "", b.raw[1] if b.raw[1:] else ""}
+    return bool(sides & _BE_FORMS) and bool(sides & {"has", "have"})
+
+
+_BE_FORMS = frozenset({"is", "are", "am"})
 # What one was to do, asked in the past ("what temperature was I supposed to cook it to", "did
 # I need to defrost it first"): the rule or the method, which the present asks too.
 _PAST_DUTY = re.compile(
