@@ -248,6 +248,9 @@ FROZEN = {
     # a forty-sixth by another such helper, written after the session's rules (it could not see
     # them), frozen unread
     "recall_test49.jsonl": "cf809f6833c6fd7452ca62b9647ab8c860fe72582ee687c3829f1e3bd983e8da",
+    # a forty-seventh by another such helper, written while the session's last rule was made
+    # (it could not see it), frozen unread
+    "recall_test50.jsonl": "ea7cc7e1e08eb51948fe6d4198c5fef782c9bd718f1e751e389864ca7affd7d5",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread

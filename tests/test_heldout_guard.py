@@ -98,6 +98,7 @@ FROZEN = [
     DATA / "recall_test47.jsonl",
     DATA / "recall_test48.jsonl",
     DATA / "recall_test49.jsonl",
+    DATA / "recall_test50.jsonl",
     DATA / "context_test.jsonl",
 ]
 TUNE = [
@@ -378,6 +379,11 @@ PREDATING = {
     # recall_test49.jsonl (a helper who read no code): the verifier tests' descaling question
     # (written before the set) asks as one of its pairs does (found by this guard)
     "how do i descale a coffee machine",
+    # recall_test50.jsonl (a helper who read no code): two of the verifier tests' questions
+    # (the Oslo airport one and a gift for a mum, both written before the set) open as its
+    # pairs do (found by this guard)
+    "what is the fastest way to get",
+    "should i buy my mum for her",
 }
 
 
