@@ -37,6 +37,7 @@ from sleepchat.core.recall.calibration import (
     KindLevel,
     choose_first,
     choose_level,
+    first_for,
 )
 from sleepchat.core.recall.judge import (
     YesNo,
@@ -165,12 +166,6 @@ def calibration_from(key: str, method: str, scored: list[Scored]) -> Calibration
         measured=datetime.date.today().isoformat(),
         first=first,
     )
-
-
-def first_for(kind: str, first: FirstOrder) -> FirstOrder:
-    """Where the first order settles a pair of ``kind`` alone: never for one in an exchange
-    (``first`` was set on pairs out of one)."""
-    return FirstOrder() if kind in APART else first
 
 
 def served_by(s: Scored, level: float | None, first: FirstOrder | None = None) -> bool:

@@ -169,6 +169,12 @@ class Calibration:
         return cls(model, method, clean, float(judge_ms), measured, source, first)
 
 
+def first_for(kind: str, first: FirstOrder) -> FirstOrder:
+    """Where the first order settles a pair of ``kind`` alone: never for one in an exchange
+    (``first`` was set on pairs out of one)."""
+    return FirstOrder() if kind in APART else first
+
+
 def choose_level(
     scored: Sequence[tuple[float, bool]], others: Sequence[float] = ()
 ) -> KindLevel:

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sleepchat.core.ports import ChatMessage, ModelOptions, settled
-from sleepchat.core.recall.calibration import Calibration, FirstOrder
+from sleepchat.core.recall.calibration import Calibration, FirstOrder, first_for
 from sleepchat.core.recall.in_context import KIND, context_words, left_out
 from sleepchat.core.recall.verify import Verifier, judge_kind
 
@@ -201,17 +201,21 @@ class ModelJudge:
         self.calls = 0
         self.spent_ms = 0.0  # what judging cost so far (shown next to what answers cost)
 
-    def level(self, predicted: str, asked: str, context: Sequence[str] = ()) -> float | None:
-        """The level for this pair's kind; None when its kind is never judged, or when the
-        rules decide the pair themselves (a veto is never put to the judge). ``context``: the
-        last exchange, for a follow-up that leaves out what it says (and nothing else)."""
+    def kind(self, predicted: str, asked: str, context: Sequence[str] = ()) -> str | None:
+        """The pair's calibrated kind; None when the rules decide the pair themselves (a veto
+        is never put to the judge). ``context``: the last exchange, for a follow-up that leaves
+        out what it says (and nothing else)."""
         if context:
             said = context_words(self.verifier, context)
-            if not left_out(self.verifier, predicted, asked, said):
-                return None
-            return self.calibration.level(KIND)
+            return KIND if left_out(self.verifier, predicted, asked, said) else None
         verdict = self.verifier.check(predicted, asked)
-        return self.calibration.level(judge_kind(verdict)) if verdict.judge else None
+        return judge_kind(verdict) if verdict.judge else None
+
+    def level(self, predicted: str, asked: str, context: Sequence[str] = ()) -> float | None:
+        """The level for this pair's kind; None when its kind is never judged, or when the
+        rules decide the pair themselves."""
+        kind = self.kind(predicted, asked, context)
+        return None if kind is None else self.calibration.level(kind)
 
     async def prepare(
         self,
@@ -238,8 +242,9 @@ class ModelJudge:
     ) -> bool:
         if max(len(predicted), len(asked)) > MAX_CHARS:
             return False
-        level = self.level(predicted, asked, context)
-        if level is None:
+        kind = self.kind(predicted, asked, context)
+        level = None if kind is None else self.calibration.level(kind)
+        if kind is None or level is None:
             return False
         started = time.perf_counter()
         options = options or self.options
@@ -248,8 +253,7 @@ class ModelJudge:
             await self.model.keep_judge_starts(
                 start_groups([predicted], context), options=options, background=False
             )
-            # Where the first order settles a pair alone was set on pairs out of context.
-            first = FirstOrder() if context else self.calibration.first
+            first = first_for(kind, self.calibration.first)
             return await judged_same(
                 self.model, predicted, asked, level, first, options, context
             )

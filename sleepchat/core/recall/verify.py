@@ -535,7 +535,7 @@ def compare(
     agreement = _agreement(a, b, flips) or _after_will(a, b, flips) or _would(a, b, flips)
     agreement = agreement or _owned_agreement(a, b, flips)
     # a verb's -s on one side, or its aspect: the judge's, never the same by form
-    verb_s = False
+    verb_form = False
     for t, u, why in clashes:
         if not why or (
             why.startswith("tense")
@@ -547,10 +547,10 @@ def compare(
         ):
             continue
         if why.startswith("number") and not agreement and _verb_on_one_side(a, b, t, u):
-            verb_s = True
+            verb_form = True
             continue
         if _progressive_as_perfect(a, b, t, u):
-            verb_s = True
+            verb_form = True
             continue
         if not (agreement and why.startswith("number")):
             return Verdict(False, why)
@@ -622,7 +622,7 @@ def compare(
         dropped = ALIGNED
     if negation_moved(a, b, pairs):
         return Verdict(False, "negation moved")
-    dropped = dropped or (ALIGNED if verb_s else "")
+    dropped = dropped or (ALIGNED if verb_form else "")
     return Verdict(False, dropped, judge=True) if dropped else SAME
 
 
@@ -956,7 +956,7 @@ def _progressive_as_perfect(a: Question, b: Question, t: Token, u: Token) -> boo
         return False
     if ing.surface[:3] != other.surface[:3]:
         return False
-    sides = {a.raw[1] if a.raw[1:] else "", b.raw[1] if b.raw[1:] else ""}
+    sides = {*a.raw[1:2], *b.raw[1:2]}  # the word after "why" on each side
     return bool(sides & _BE_FORMS) and bool(sides & {"has", "have"})
 
 
