@@ -251,6 +251,9 @@ FROZEN = {
     # a forty-seventh by another such helper, written while the session's last rule was made
     # (it could not see it), frozen unread
     "recall_test50.jsonl": "ea7cc7e1e08eb51948fe6d4198c5fef782c9bd718f1e751e389864ca7affd7d5",
+    # a forty-eighth by another such helper at the eleventh session's start, before any change
+    # of it, frozen unread
+    "recall_test51.jsonl": "861539b5ba695546f6a93ccb6e4e89539cff43662eaea37658cf25682fdc4b37",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread
@@ -319,6 +322,11 @@ FROZEN = {
     # frozen unread (each fact a string, not a list)
     "../../bench/doc_questions_test32.json": (
         "0822b5a731b5a9f6d5589c3b33ff5925b46d71a870810206ea030838203ff0b3"
+    ),
+    # a thirty-third (distro's README, cssselect's docs index, filelock's _api.py) by one more
+    # such helper at the eleventh session's start, before any change of it, frozen unread
+    "../../bench/doc_questions_test33.json": (
+        "7faabe21629f5e1ed4454c537c327ada3d16edf27edab0a3adb1d0ac0eab78f5"
     ),
 }
 

@@ -55,6 +55,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test30.json",
     ROOT / "bench" / "doc_questions_test31.json",
     ROOT / "bench" / "doc_questions_test32.json",
+    ROOT / "bench" / "doc_questions_test33.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -99,6 +100,7 @@ FROZEN = [
     DATA / "recall_test48.jsonl",
     DATA / "recall_test49.jsonl",
     DATA / "recall_test50.jsonl",
+    DATA / "recall_test51.jsonl",
     DATA / "context_test.jsonl",
 ]
 TUNE = [
@@ -255,6 +257,9 @@ REVIEWED |= {"version of python"}
 # Everyday words of comments and docstrings written long before context_test.jsonl (a helper
 # who read no code; the set unread) holds them.
 REVIEWED |= {"at a time", "with the same", "how much of"}
+# Phrasings of the follow-up catalogue (followups.py, long before recall_test51.jsonl, written
+# by a helper who read no code; the set unread) that messages of the set also hold.
+REVIEWED |= {"what is the reason", "can you please"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
