@@ -188,6 +188,10 @@ CONTRACTIONS: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"°\s*c\b", " celsius"),
     (r"\bdegrees? (fahrenheit|celsius)\b", r"\1"),
     (r"\bgonna\b", "going to"),
+    # A time unit cut short after "how many" is the unit ("how many min do eggs boil"),
+    # where alone "min" may be a minimum and "sec" a second of anything.
+    (r"\bhow many mins?\b", "how many minutes"),
+    (r"\bhow many secs?\b", "how many seconds"),
     (r"\bwanna\b", "want to"),
     (r"\bgotta\b", "have to"),
     (r"\bkinda\b", "kind of"),
