@@ -37,6 +37,8 @@ LOOK_ALIKES = {
         ("Is 1 TB enough for photos?", "Is 1 GB enough for photos?"),
         ("Is a 100 Mbps line fast?", "Is a 100 Kbps line fast?"),
         ("Is $50 a good budget?", "Is 50 euros a good budget?"),
+        # a unit cut short after "how many" is that unit, not another
+        ("How many seconds should I hold a plank?", "how many min should i hold a plank"),
         # a unit's letters are never read as another unit's name
         ("How many megabytes fit on a DVD?", "How many megabits fit on a DVD?"),
     ],
@@ -231,6 +233,9 @@ SAME_BY_FORM = [
     ("Is $50 a good budget for a gift?", "Is 50 dollars a good budget for a gift?"),
     ("Is 5°C too cold for tomatoes?", "Is 5 degrees Celsius too cold for tomatoes?"),
     ("How long does it take to drive 100 miles?", "how long does it take to drive 100 mi"),
+    # a time unit cut short after "how many" ("min" alone may be a minimum)
+    ("How many minutes should I steam asparagus?", "how many min should I steam asparagus"),
+    ("How many seconds should I hold a plank?", "how many secs should i hold a plank"),
     # a yes/no or when-question asked indirectly; rates, thousands, decades, counts in
     # compounds, "like" before a number and "&" as people type them
     ("Is it safe to eat raw oat flour?", "i wonder if it's safe to eat raw oat flour"),
@@ -332,6 +337,8 @@ SLIPS = [
     # several slips, and one in the predicted question
     ("How do I defrost a freezer quickly?", "how do i defrsot a frezer quickyl"),
     ("How do I thread a sewing machien?", "How do I thread a sewing machine?"),
+    # a slip in the verb that makes "teach it to stop V-ing" read as "stop it from V-ing"
+    ("How do I teach my ferret to stop nipping?", "How do I tecah my ferret to stop nipping?"),
 ]
 
 # A modal that only makes the question polite or hypothetical asks what the plain one asks, and

@@ -216,12 +216,15 @@ class Verifier:
             read_a, read_b = _shorthand(a, b, self._common), _shorthand(b, a, self._common)
             if read_a is not a or read_b is not b:
                 verdict = compare(read_a, read_b, self._typo, spelt)
-        if verdict.same and not same_form(predicted, asked):
-            slipped = self._slipped(predicted, asked, named_p, named_a)
-            if slipped or self._slipped(asked, predicted, named_a, named_p):
-                return SAME
-            return Verdict(False, ALIGNED, judge=True)
-        return verdict
+        if verdict.same and same_form(predicted, asked):
+            return verdict
+        # A slip of the finger read back makes the two one form: the same, whatever the words
+        # as typed said ("how do I tecah my ferret to stop nipping" misses the verb that makes
+        # "teach it to stop nipping" read as "stop it from nipping").
+        slipped = self._slipped(predicted, asked, named_p, named_a)
+        if slipped or self._slipped(asked, predicted, named_a, named_p):
+            return SAME
+        return Verdict(False, ALIGNED, judge=True) if verdict.same else verdict
 
     def _slipped(
         self, right: str, typed: str, right_names: frozenset[str], typed_names: frozenset[str]
