@@ -754,6 +754,7 @@ _ARE_AUX = frozenset({"are", "r"})
 _DUTY = frozenset({"supposed", "meant", "allowed", "expected"})
 _OBLIGED = (["have", "to"], ["need", "to"], ["got", "to"], ["ought", "to"])
 _PRESENT_BE = frozenset({"is", "are", "am"})
+_OPENING = 4  # words where a question's "be" stands: "is it", "what is", "how long is the"
 # After "do you" these ask the assistant itself ("what do you think", "which do you prefer").
 _OWN_VIEW = frozenset(
     {
@@ -929,11 +930,12 @@ def _past_form(word: str) -> bool:
 def _future_as_present(a: Question, b: Question) -> bool:
     """The future for the simple present ("how long will the glue take" / "how long does the
     glue take"): both ask about the same events, and a judge may take one for the other. Not
-    against a present "be" ("what will the weather be" is not "what is the weather")."""
+    against a present "be" that opens the question ("what will the forecast be" is not "what
+    is the forecast"); one further on is a possessive's "'s" ("my dog's cast")."""
     if a.tenses ^ b.tenses != {"future"} or a.tenses & b.tenses:
         return False
     present = b if "future" in a.tenses else a
-    return not (set(present.raw) & _PRESENT_BE)
+    return not (set(present.raw[:_OPENING]) & _PRESENT_BE)
 
 
 def _past_as_perfect(a: Question, b: Question) -> bool:
