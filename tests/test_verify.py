@@ -397,6 +397,8 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # the cost of doing a thing, as what doing it costs
+    ("How much does it cost to repaint a bathroom?", "What is the cost of repainting a bathroom?"),
     # the future for the present, beside a possessive's "'s" (read "is", but no present "be")
     ("How long will my dog's cast take to heal?", "How long does my dog's cast take to heal?"),
     # a case put in the past in its condition only, under the same "can"; an interval asks

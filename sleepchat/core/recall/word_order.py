@@ -304,8 +304,19 @@ _ING_NOUNS = frozenset({
 
 
 def reordered(words: list[str]) -> list[str]:
-    """``words`` with a particle after its object and keeping from doing said one way."""
-    return _keeping_from(particle_last(words))
+    """``words`` with a particle after its object, keeping from doing and the cost of doing
+    said one way."""
+    return _cost_to_do(_keeping_from(particle_last(words)))
+
+
+def _cost_to_do(words: list[str]) -> list[str]:
+    """ "the cost of replacing it" read as "the cost to replacing it" (stems pair the verb's
+    forms), as "how much does it cost to replace it" says it."""
+    out = list(words)
+    for i in range(len(out) - 2):
+        if out[i] in ("cost", "costs") and out[i + 1] == "of" and _doing(out[i + 2]):
+            out[i + 1] = "to"
+    return out
 
 
 def _a_verb(word: str) -> bool:
