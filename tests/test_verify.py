@@ -397,6 +397,9 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # the process or steps for doing a thing ask how to do it
+    ("How do I register a boat in Maine?", "What is the process for registering a boat in Maine?"),
+    ("How do I winterize a sailboat?", "What are the steps for winterizing a sailboat?"),
     # the cost of doing a thing, as what doing it costs
     ("How much does it cost to repaint a bathroom?", "What is the cost of repainting a bathroom?"),
     # the future for the present, beside a possessive's "'s" (read "is", but no present "be")
