@@ -116,6 +116,13 @@ def test_what_a_code_file_provides_is_known_in_the_readers_words_and_no_more(
         ("what are its requirements", "requirements"),
         ("any deps?", "requirements"),
         ("what does it depend on?", "requirements"),
+        # the platforms its answer names beside the versions
+        ("what OSes and python versions can I run skyline on?", "requirements"),
+        ("what platforms does it support?", "requirements"),
+        ("which OSes does it run on?", "requirements"),
+        ("what Python versions and platforms is it supported on?", "requirements"),
+        ("does it work on windows and linux?", None),  # named platforms: the answer may not say
+        ("which operating systems can I deploy it to?", None),
         ("how do I get it?", "install"),
         ("how do i instal it", "install"),  # a typo of its words
         ("how do I uninstal it?", None),  # the typo of another word

@@ -79,10 +79,24 @@ _PYTHON = ("python version", "python versions", "version of python", "versions o
 _NEEDS = ("need", "require", "support", "work with", "run on", "target")
 _DEPENDENCIES = ("dependencies", "requirements", "prerequisites", "deps")
 _FOR_IT = ("", " for it", " to run it", " to use it")
+# The platforms it runs on, which its answer names beside the versions ("what OSes and python
+# versions does it run on?"); never one of them ("does it work on windows?").
+_PLATFORMS = ("platforms", "operating systems", "os", "oses", "systems")
+_ON_IT = (
+    "can i use it on", "can i run it on", "can it run on", "does it run on", "does it work on",
+    "will it run on", "will it work on", "is it supported on",
+)  # fmt: skip
+_SUPPORTED = (
+    *_PLATFORMS, *_PYTHON,
+    *(f"{a} and {b}" for a in _PLATFORMS for b in _PYTHON),
+    *(f"{b} and {a}" for a in _PLATFORMS for b in _PYTHON),
+)  # fmt: skip
 
 
 def _requirement_phrasings() -> list[str]:
-    asked = [f"{w} {p} does it {v}" for w in _WHICH for p in _PYTHON for v in _NEEDS]
+    asked = [f"{w} {p} does it {v}" for w in _WHICH for p in _SUPPORTED for v in _NEEDS]
+    asked += [f"{w} {p} {o}" for w in _WHICH for p in _SUPPORTED for o in _ON_IT]
+    asked += [f"{w} {p} are supported" for w in _WHICH for p in _PLATFORMS]
     asked += [f"{w} {p} do i need{t}" for w in _WHICH for p in _PYTHON for t in _FOR_IT]
     asked += [f"{w} {p} is it tested on" for w in _WHICH for p in _PYTHON]
     asked += [f"{w} {p} is it tested with" for w in _WHICH for p in _PYTHON]
