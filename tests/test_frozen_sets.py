@@ -258,6 +258,10 @@ FROZEN = {
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread
     "context_test.jsonl": "3b022318d55ea7975186b4b858b9d544b0d21572716f1096cde670e2be7d6144",
+    # more such follow-ups, with look-alikes that only leave words out (the short question means
+    # another option the reply weighed, or the asker's own case), by another such helper at
+    # the eleventh session's start, frozen unread: for a judge that weighs exchanges
+    "context_test2.jsonl": "75e48f5503c991e8580168f64dc0b7bdceb081c5827ef86d67847f76f6b4534c",
     # a twentieth reader set (tenacity's README, PyHeatDemand's JOSS paper, deprecation.py) by
     # another such helper, written while this session's recall rules were made, frozen unread
     "../../bench/doc_questions_test20.json": (

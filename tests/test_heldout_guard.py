@@ -102,6 +102,7 @@ FROZEN = [
     DATA / "recall_test50.jsonl",
     DATA / "recall_test51.jsonl",
     DATA / "context_test.jsonl",
+    DATA / "context_test2.jsonl",
 ]
 TUNE = [
     ROOT / "sleepchat" / "data" / "recall_tune.jsonl",
@@ -264,6 +265,9 @@ REVIEWED |= {"what is the reason", "can you please"}
 # doc_questions_test33's reader question after its one measurement (tune for it); the others are
 # everyday phrasings that recall sets hold about other things (running a game on a laptop).
 REVIEWED |= {"can i use it on", "can i run it on", "can it run on", "will it work on"}
+# A comment of the embedded judge and a polite opener of the follow-up catalogue, both long
+# older than context_test2.jsonl (a helper who read no code; the set unread) holds them.
+REVIEWED |= {"if that fails", "can i have"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -393,6 +397,9 @@ PREDATING = {
     # pairs do (found by this guard)
     "what is the fastest way to get",
     "should i buy my mum for her",
+    # context_test2.jsonl (a helper who read no code): the sleep-cycle tests' tomato question
+    # (written long before the set) asks as one of its rows does (found by this guard)
+    "how often should i fertilize",
 }
 
 
