@@ -67,6 +67,8 @@ async def studied(
         ("ok so how do I use it?", "usage"),
         ("show me how to use this library", "usage"),
         ("quick start?", "usage"),
+        ("how can I get started with skyline?", "usage"),
+        ("how do I begin using it?", "usage"),
         ("how do I install it on Windows?", None),  # more than the intent
         ("how do i install it with conda", None),
         ("how do I use it with asyncio?", None),
@@ -245,6 +247,15 @@ async def test_after_the_files_own_summary_it_is_still_the_file(store) -> None:
     # once the model answered something else, "it" may be that answer's subject
     await ask(a, "Which terminal fonts look best?")
     assert (await ask(a, "how do I use it?")).message.source == "model"
+
+
+async def test_what_it_does_and_how_to_get_started_are_served_together(store) -> None:
+    a, backend, made = await studied(store)
+    calls = len(backend.calls)
+    done = await ask(a, "so what is skyline for, and how can I get started with it?")
+    assert done.message.source == "prediction"
+    assert done.message.content == f"{made['summary'].answer}\n\n{made['usage'].answer}"
+    assert len(backend.calls) == calls
 
 
 async def test_what_a_project_needs_is_precomputed_and_served_with_how_to_install_it(

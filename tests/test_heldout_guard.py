@@ -268,6 +268,9 @@ REVIEWED |= {"can i use it on", "can i run it on", "can it run on", "will it wor
 # A comment of the embedded judge and a polite opener of the follow-up catalogue, both long
 # older than context_test2.jsonl (a helper who read no code; the set unread) holds them.
 REVIEWED |= {"if that fails", "can i have"}
+# How to get started, a phrasing of the usage intent (doc_intents.py), read from
+# doc_questions_test33's reader question after its one measurement (tune for it).
+REVIEWED |= {"how do i get started", "how do i get started with it"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -405,7 +408,7 @@ PREDATING = {
 
 # Phrasings read from a reader question of a read set, for a rule that is tune for that set
 # (REVIEWED says which): quoted by the rule and its tests.
-READ_FROM = {"is there a doi", "how am i supposed to cite it"}
+READ_FROM = {"is there a doi", "how am i supposed to cite it", "how do i get started with it"}
 
 
 def predating(run: str) -> bool:

@@ -132,6 +132,9 @@ _PHRASINGS = {
         how do i use it | how to use it | how can i use it | how do you use it |
         how would i use it | how should i use it | how do i actually use it | how is it used |
         how do i start using it | how to get started | how to get started with it |
+        how do i get started | how do i get started with it | how can i get started |
+        how can i get started with it | how should i get started with it |
+        how do i begin using it | how to start using it |
         getting started | quick start | quickstart | usage | basic usage | usage example |
         a usage example |
         how do i get it running | how to get it running | how do i get it working |
