@@ -254,6 +254,9 @@ FROZEN = {
     # a forty-eighth by another such helper at the eleventh session's start, before any change
     # of it, frozen unread
     "recall_test51.jsonl": "861539b5ba695546f6a93ccb6e4e89539cff43662eaea37658cf25682fdc4b37",
+    # a forty-ninth by another such helper, written after the eleventh session's rules (it could
+    # not see them), frozen unread
+    "recall_test52.jsonl": "a25661c05aca6417d4c07c9a09d00bb7ee3c3e7ec345d821894b48ea1eabd990",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread

@@ -101,6 +101,7 @@ FROZEN = [
     DATA / "recall_test49.jsonl",
     DATA / "recall_test50.jsonl",
     DATA / "recall_test51.jsonl",
+    DATA / "recall_test52.jsonl",
     DATA / "context_test.jsonl",
     DATA / "context_test2.jsonl",
 ]
