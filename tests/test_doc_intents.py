@@ -372,6 +372,18 @@ async def test_what_a_code_file_provides_is_precomputed_and_served(store) -> Non
     assert len(backend.calls) == calls
 
 
+async def test_what_a_module_is_and_what_it_defines_are_served_together(store) -> None:
+    """Two of its questions joined by a comma, the second hedged: both prepared answers."""
+    a, backend, made = await studied(store, "ring.py", MODULE)
+    calls = len(backend.calls)
+    done = await ask(a, "what's this module, broadly what does it define?")
+    assert done.message.source == "prediction"
+    assert done.message.content == f"{made['summary'].answer}\n\n{made['api'].answer}"
+    assert len(backend.calls) == calls
+    # a clause before the comma that is none of its questions: the model's
+    assert (await ask(a, "if I vendor ring.py, what does it define?")).message.source == "model"
+
+
 async def test_its_parts_asked_in_their_domains_word_are_not_served_an_answer_without_it(
     store,
 ) -> None:

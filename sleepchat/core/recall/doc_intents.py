@@ -69,6 +69,7 @@ def _api_phrasings() -> list[str]:
         "what is the api", "what api does it have", "what api does it provide", "api",
         "its api", "an overview of its api", "list its api", "give me a list of its functions",
         "give me a list of its classes", "what can i import from it", "what can i import",
+        "what does it define", "what is defined in it", "what does it declare",
     ]  # fmt: skip
 
 

@@ -305,8 +305,11 @@ _REFERENCE = re.compile(
 )
 _ANYWHERE = frozenset({"a", "an", "the", "again"})
 # Hedges a question carries anywhere without asking more ("what does it actually do?", "what
-# exactly is it for?", "make it even shorter"): form, unless they are all the message is.
-_HEDGES = frozenset({"actually", "really", "exactly", "basically", "essentially", "even"})
+# exactly is it for?", "make it even shorter", "roughly what does it do?"): form, unless they
+# are all the message is.
+_HEDGES = frozenset(
+    {"actually", "really", "exactly", "basically", "essentially", "even", "roughly", "broadly"}
+)
 
 
 def _frames(text: str) -> list[list[str]]:

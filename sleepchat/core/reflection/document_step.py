@@ -133,10 +133,14 @@ def _ready_answer(
 
 # Where a message asks a second question: a question mark, a semicolon (not tl;dr's), or "and"
 # before a question word ("what is cachetools and how do I install it?").
-_PARTS = re.compile(
-    r"\?\s*|(?<!\btl);\s*|,?\s+and\s+"
-    r"(?=(?:how|what|what's|where|which|who|why|when|does|do|is|can|could|should|would)\b)",
-    re.IGNORECASE,
+_ASKING = r"(?=(?:how|what|what's|where|which|who|why|when|does|do|is|can|could|should|would)\b)"
+_PARTS = re.compile(rf"\?\s*|(?<!\btl);\s*|,?\s+and\s+{_ASKING}", re.IGNORECASE)
+# A comma before a question word, a hedge maybe between, after a question ("what's this file,
+# broadly what does it define?"); not after a clause that sets a case ("if I use it in my
+# thesis, how do I cite it?" is one question).
+_COMMA = re.compile(rf",\s+(?:(?:roughly|broadly|basically)\s+)?{_ASKING}", re.IGNORECASE)
+_A_QUESTION = re.compile(
+    r"^(?:how|what|what's|where|which|who|why|does|do|is|are|can|could|should|would)\b", re.I
 )
 # Two verbs one "how do I" asks of ("how do I install it and get it running?", "how to install
 # and use it"): each is a question of its own.
@@ -146,10 +150,12 @@ _HOW_BOTH = re.compile(r"^(how (?:do|can|would|should) i|how to)\s+(.+?),?\s+and
 def parts_of(text: str) -> list[str]:
     """The questions ``text`` asks, one by one."""
     parts: list[str] = []
-    for part in _PARTS.split(text):
-        part = part.strip(" ,.!")
-        how = _HOW_BOTH.match(part)
-        parts += [f"{how[1]} {how[2]}", f"{how[1]} {how[3]}"] if how else [part] if part else []
+    for asked in _PARTS.split(text):
+        pieces = _COMMA.split(asked)
+        for part in pieces if _A_QUESTION.match(pieces[0].strip()) else [asked]:
+            part = part.strip(" ,.!")
+            how = _HOW_BOTH.match(part)
+            parts += [f"{how[1]} {how[2]}", f"{how[1]} {how[3]}"] if how else [part] if part else []
     return parts
 
 
