@@ -335,6 +335,12 @@ FROZEN = {
     "../../bench/doc_questions_test33.json": (
         "7faabe21629f5e1ed4454c537c327ada3d16edf27edab0a3adb1d0ac0eab78f5"
     ),
+    # a thirty-fourth (Unidecode's README, Markdown's toc extension page, colorlog's
+    # formatter.py) by one more such helper after this session's document changes (it could
+    # not see them), frozen unread
+    "../../bench/doc_questions_test34.json": (
+        "10217219513e505bba25ba86261955ee1db5132d5729381b63b51a32be37fae7"
+    ),
 }
 
 
