@@ -223,6 +223,10 @@ def test_without_an_attached_document_this_paper_is_not_the_last_answer() -> Non
         "Could you sum up what this paper is presenting?",
         "what does the paper propose?",
         "explain what this report introduces",
+        # its name followed by the kind of thing it describes, or that kind alone
+        "what does this pendulum plugin do?",
+        "what is the pendulum extension for?",
+        "what does this add-on do",
     ],
 )
 def test_what_a_named_document_is_for_is_its_summary(asked: str) -> None:
@@ -238,6 +242,7 @@ def test_what_a_named_document_is_for_is_its_summary(asked: str) -> None:
         "what is the purpose of this function",
         "is pendulum for python 2?",
         "what is the paper presenting at the meetup in May?",
+        "what does the pendulum plugin do with timezones?",
     ],
 )
 def test_a_name_with_more_or_a_part_is_not(asked: str) -> None:

@@ -410,7 +410,7 @@ _KINDS = (
     r"(?:document|doc|paper|file|article|readme|pdf|report|page|chapter|essay|post|code|module|"
     r"script|text|library|lib|package|project|tool|framework|repo|repository|app|thing|"
     r"pep|rfc|proposal|spec|specification|guide|tutorial|manual|documentation|docs|notes|"
-    r"writeup|whitepaper|changelog)"
+    r"writeup|whitepaper|changelog|extension|plugin|plug-in|add-on|addon|utility|component|cli)"
 )
 _DOCUMENT = re.compile(
     rf"\b(?:the|this|that|your|my)\s+(?:attached\s+|whole\s+|above\s+)?{_KINDS}\b"
@@ -608,4 +608,8 @@ def as_document(text: str, documents: Sequence[str]) -> str:
     attached file", "this library", a name) turned into "it"."""
     named = _DOCUMENT.sub(" it ", text.lower())
     called = _by_name(documents)
-    return called.sub(" it ", named) if called is not None else named
+    named = called.sub(" it ", named) if called is not None else named
+    return _NAMED_KIND.sub("it", named)  # "this toc extension": the name, then what it is
+
+
+_NAMED_KIND = re.compile(rf"\bit\s+{_KINDS}\b")
