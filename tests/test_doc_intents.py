@@ -236,6 +236,37 @@ async def test_after_an_answer_install_it_is_a_question_for_the_model(store) -> 
     assert done.message.source == "model"
 
 
+async def test_it_is_still_the_file_while_the_reader_kept_asking_of_it(store) -> None:
+    """The model answered a question asked of the file by "it": the file's own answers are
+    still served to "it" (not its summary, and not after a question that named another
+    thing, whose answer "it" may be about)."""
+    a, backend, made = await studied(store)
+    assert (await ask(a, "where does it keep its cache?")).message.source == "model"
+    await a.reflect()  # an idle period keeps the file's answers current
+    calls = len(backend.calls)
+    done = await ask(a, "how do I install it?")
+    assert done.message.source == "prediction" and done.message.content == made["install"].answer
+    assert len(backend.calls) == calls
+    # a question asked of the file again, then one of its own
+    assert (await ask(a, "can it draw at night?")).message.source == "model"
+    await a.reflect()
+    assert (await ask(a, "how do I use it?")).message.content == made["usage"].answer
+
+
+async def test_summarize_it_after_the_models_answer_is_not_the_files_summary(store) -> None:
+    a, _, made = await studied(store)
+    assert (await ask(a, "where does it keep its cache?")).message.source == "model"
+    await a.reflect()
+    assert (await ask(a, "summarize it")).message.content != made["summary"].answer
+
+
+async def test_it_is_not_the_file_after_a_question_that_named_another_thing(store) -> None:
+    a, _, _ = await studied(store)
+    assert (await ask(a, "does it work with Redis?")).message.source == "model"
+    await a.reflect()
+    assert (await ask(a, "how do I install it?")).message.source == "model"
+
+
 async def test_after_the_files_own_summary_it_is_still_the_file(store) -> None:
     """The summary's subject is the file: "how do I install it?" right after it is served the
     answer precomputed with it (made on the same message, so it accounts for the talk)."""

@@ -372,6 +372,10 @@ class Assistant:
                     if found is None:
                         # "how do I install cachetools?" later on: a file named, not "it"
                         found = document_step.named(conversation.memory, text, everything)
+                    if found is None:  # "it" while the reader's questions kept asking of it
+                        earlier = conversation.history[:-1]
+                        memory = conversation.memory
+                        found = document_step.asked_by_it(memory, text, earlier, everything)
                     if found is None:  # "what is cachetools and how do I install it?"
                         memory = conversation.memory
                         found = await document_step.both(memory, text, attached, everything)

@@ -79,6 +79,41 @@ def talked_of(memory: Memory, history: Sequence[Message]) -> list[Document]:
     return found
 
 
+def still_it(memory: Memory, history: Sequence[Message]) -> list[Document]:
+    """The files a reader's "it" still means after answers the model gave: the files talked
+    of before the last exchanges (up to ``READING``) whose questions each asked of them ("it",
+    "this library", a name of theirs) and named nothing else ("where does it get its data
+    from?"). For a file's own questions other than its summary: "summarize it" after an answer
+    is that answer's."""
+    for back in range(1, READING + 1):
+        start = len(history) - 2 * back
+        if start < 0:
+            return []
+        found = talked_of(memory, history[:start])
+        if not found:
+            continue
+        asked, replies = history[start::2], history[start + 1 :: 2]
+        talk = all(m.role == "user" for m in asked) and all(m.role == "assistant" for m in replies)
+        return found if talk and all(_asked_of(m.content, found) for m in asked) else []
+    return []
+
+
+# A name the question gives another thing ("does it work with Redis?", "is `lru_cache`
+# faster?", "what about asyncio.run?"): after its answer "it" may be that thing.
+_NAMES_A_THING = re.compile(r"`|\w[._(]\w|\b[a-z]+[A-Z]\w*|(?<![.?!]\s)(?<!^)\b(?!I\b)[A-Z]\w*")
+
+
+def _asked_of(question: str, docs: Sequence[Document]) -> bool:
+    """``question`` asks of one of ``docs`` by "it" or a name of it, and names nothing else."""
+    names = [name for d in docs for name in names_of(d)]
+    if not re.search(r"\bit\b", followups.as_document(question, names)):
+        return False
+    called = {n.lower() for n in names}
+    return not any(
+        m[0].lower().strip("`") not in called for m in _NAMES_A_THING.finditer(question)
+    )
+
+
 def reading(memory: Memory, history: Sequence[Message]) -> Document | None:
     """After an answer, the file the next question is likely about: the one the talk is about
     (``talked_of``), else the newest, attached no more than ``READING`` questions ago (a
@@ -114,6 +149,21 @@ def named(memory: Memory, text: str, ready: Sequence[Prediction]) -> Prediction 
         intent = intent_of(text, names, just_attached=False)
         if intent == INTENT and (holds := what_it_holds(doc.id, text, names, ready)):
             return holds
+        if intent is not None:
+            return _ready_answer(ready, doc, intent, text, names)
+    return None
+
+
+def asked_by_it(
+    memory: Memory, text: str, history: Sequence[Message], ready: Sequence[Prediction]
+) -> Prediction | None:
+    """The answer a file's study made to ``text`` when it is one of the file's own questions
+    but its summary, asked by "it" while the reader's questions since the file was talked of
+    kept asking of it (``still_it``): "which platforms does it run on?" after the model
+    answered "where does it get its data from?"."""
+    for doc in _newest_first(still_it(memory, history)):
+        names = names_of(doc)
+        intent = doc_intents.match(text, names)
         if intent is not None:
             return _ready_answer(ready, doc, intent, text, names)
     return None
