@@ -57,6 +57,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test32.json",
     ROOT / "bench" / "doc_questions_test33.json",
     ROOT / "bench" / "doc_questions_test34.json",
+    ROOT / "bench" / "doc_questions_test35.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
