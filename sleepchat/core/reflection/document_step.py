@@ -183,15 +183,14 @@ def _ready_answer(
 
 # Where a message asks a second question: a question mark, a semicolon (not tl;dr's), or "and"
 # before a question word ("what is cachetools and how do I install it?").
-_ASKING = r"(?=(?:how|what|what's|where|which|who|why|when|does|do|is|can|could|should|would)\b)"
+_ASKS = "how|what|what's|where|which|who|why|does|do|is|can|could|should|would"
+_ASKING = rf"(?=(?:{_ASKS}|when)\b)"
 _PARTS = re.compile(rf"\?\s*|(?<!\btl);\s*|,?\s+and\s+{_ASKING}", re.IGNORECASE)
 # A comma before a question word, a hedge maybe between, after a question ("what's this file,
 # broadly what does it define?"); not after a clause that sets a case ("if I use it in my
 # thesis, how do I cite it?" is one question).
 _COMMA = re.compile(rf",\s+(?:(?:roughly|broadly|basically)\s+)?{_ASKING}", re.IGNORECASE)
-_A_QUESTION = re.compile(
-    r"^(?:how|what|what's|where|which|who|why|does|do|is|are|can|could|should|would)\b", re.I
-)
+_A_QUESTION = re.compile(rf"^(?:{_ASKS}|are)\b", re.I)  # not "when", which may set a case
 # Two verbs one "how do I" asks of ("how do I install it and get it running?", "how to install
 # and use it"): each is a question of its own.
 _HOW_BOTH = re.compile(r"^(how (?:do|can|would|should) i|how to)\s+(.+?),?\s+and\s+(.+)$", re.I)
