@@ -130,6 +130,8 @@ LOOK_ALIKES = {
 
     ],
     "time and tense": [
+        # "that" after a verb of saying opens what is said: its tense is the question's
+        ("Do you think that was a mistake?", "Do you think that is a mistake?"),
         ("Will the bakery be open tomorrow?", "Was the bakery open yesterday?"),
         ("Was the museum open?", "Will the museum be open?"),
         ("What's the weather this week?", "What's the weather next week?"),
@@ -397,6 +399,9 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a passive clause about a thing ("soup that was thawed") says what it is, not when asked
+    ("Can I refreeze soup that was thawed in the fridge?",
+     "can I refreeze soup thats been thawed in the fridge"),
     # the process or steps for doing a thing ask how to do it
     ("How do I register a boat in Maine?", "What is the process for registering a boat in Maine?"),
     ("How do I winterize a sailboat?", "What are the steps for winterizing a sailboat?"),

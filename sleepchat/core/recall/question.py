@@ -36,6 +36,7 @@ from sleepchat.core.recall.wordlists import (
     NEGATIONS,
     NUMBER_WORDS,
     ORDINAL_WORDS,
+    PARTICIPLES,
     PARTICLES_ONLY,
     PERSON,
     POLITE_RE,
@@ -620,6 +621,8 @@ def parse(text: str, fix: Callable[[str], str] | None = None) -> Question:
             continue
         elif w == "will" and (subordinate or (nxt == "not" and q.kind == "why")):
             continue  # "if my landlord will not return it", "why won't it start": a refusal
+        elif w in ("was", "were") and prev in ("that", "which") and _described(words, i):
+            continue  # "soup that was thawed": what the thing is now, not when it is asked
         elif w in TENSE or (w == "going" and nxt == "to"):
             told.append((-1 if subordinate else n_clause, TENSE.get(w, "future")))
             if w in TENSE:
@@ -753,6 +756,18 @@ def _wh_preposition(words: list[str], kind: str) -> tuple[list[str], str]:
     if found in ("at", "from") and _at_a_measure(head, found):
         found = ""
     return out, SAME_MARKER.get(found, found)
+
+
+# Words after which "that" opens what is said or thought, not a clause about a thing.
+_SAYING = frozenset({"think", "know", "say", "said", "believe", "mean", "sure", "hope", "guess"})
+
+
+def _described(words: list[str], k: int) -> bool:
+    """``words[k]`` ("was", "were") opens a clause about the thing before "that" or "which",
+    in the passive ("soup that was thawed", "bread which was baked yesterday")."""
+    thing, done = (words[k - 2] if k >= 2 else ""), (words[k + 1] if k + 1 < len(words) else "")
+    passive = done.endswith("ed") or done in PARTICIPLES
+    return bool(thing) and thing.isalpha() and thing not in _SAYING | AUX and passive
 
 
 def _subordinating(words: list[str], k: int) -> bool:
