@@ -257,6 +257,9 @@ FROZEN = {
     # a forty-ninth by another such helper, written after the eleventh session's rules (it could
     # not see them), frozen unread
     "recall_test52.jsonl": "a25661c05aca6417d4c07c9a09d00bb7ee3c3e7ec345d821894b48ea1eabd990",
+    # a fiftieth by another such helper, written while the eleventh session's last rule was made
+    # (it could not see it), frozen unread
+    "recall_test53.jsonl": "6db3c0bb799a5b46339e79cd87cec8c14071c97b078d07c026624dc6a2042ae8",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread

@@ -104,6 +104,7 @@ FROZEN = [
     DATA / "recall_test50.jsonl",
     DATA / "recall_test51.jsonl",
     DATA / "recall_test52.jsonl",
+    DATA / "recall_test53.jsonl",
     DATA / "context_test.jsonl",
     DATA / "context_test2.jsonl",
 ]
@@ -277,6 +278,9 @@ REVIEWED |= {"how do i get started", "how do i get started with it"}
 # What a module defines, a phrasing of what it provides (doc_intents.py), read from
 # doc_questions_test33's reader question after its one measurement (tune for it).
 REVIEWED |= {"what does it define"}
+# Everyday words of a comment long older than recall_test53.jsonl (a helper who read no code;
+# the set unread) holds them.
+REVIEWED |= {"when they are"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
