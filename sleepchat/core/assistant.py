@@ -350,15 +350,14 @@ class Assistant:
                     await conversation.recall_memory(self._recall, new_at_most=EMBED_ON_INPUT)
                 if conversation.settings.sleep_enabled and not force_model:
                     # Matched against what was there before this question was asked.
-                    ready = conversation.current_predictions(conversation.history[:-1])
+                    memory, earlier = conversation.memory, conversation.history[:-1]
+                    ready = conversation.current_predictions(earlier)
                     # A follow-up on the last answer ("shorter", "why?") first, by its intent.
                     previous = conversation.history[-2] if len(conversation.history) > 1 else None
                     # "this paper" names a document only while one is the newest thing in the
                     # talk: after an answer, "what does this module do?" may ask of its code
                     # (not after its own summary, whose subject is the file).
-                    attached = document_step.talked_of(
-                        conversation.memory, conversation.history[:-1]
-                    )
+                    attached = document_step.talked_of(memory, earlier)
                     documents = [name for d in attached for name in names_of(d)]
                     everything = ready
                     found, ready = await self._habits.first(
@@ -371,18 +370,15 @@ class Assistant:
                     )
                     if found is None:
                         # "how do I install cachetools?" later on: a file named, not "it"
-                        found = document_step.named(conversation.memory, text, everything)
+                        found = document_step.named(memory, text, everything)
                     if found is None:  # "it" while the reader's questions kept asking of it
-                        earlier = conversation.history[:-1]
-                        memory = conversation.memory
                         found = document_step.asked_by_it(memory, text, earlier, everything)
                     if found is None:  # "what is cachetools and how do I install it?"
-                        memory = conversation.memory
                         found = await document_step.both(memory, text, attached, everything)
                     options = conversation.settings.options
                     result = None
                     if found is None:
-                        exchange = in_context.last_exchange(conversation.history[:-1])
+                        exchange = in_context.last_exchange(earlier)
                         result = await self._recall.match(text, ready, options, exchange)
                     if result is not None and result.hit is not None and result.hit.answer:
                         found = result.hit

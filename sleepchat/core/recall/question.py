@@ -767,7 +767,7 @@ def _described(words: list[str], k: int) -> bool:
     in the passive ("soup that was thawed", "bread which was baked yesterday")."""
     thing, done = (words[k - 2] if k >= 2 else ""), (words[k + 1] if k + 1 < len(words) else "")
     passive = done.endswith("ed") or done in PARTICIPLES
-    return bool(thing) and thing.isalpha() and thing not in _SAYING | AUX and passive
+    return thing.isalpha() and thing not in _SAYING and thing not in AUX and passive
 
 
 def _subordinating(words: list[str], k: int) -> bool:

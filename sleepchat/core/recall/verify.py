@@ -962,10 +962,9 @@ def _progressive_as_perfect(a: Question, b: Question, t: Token, u: Token) -> boo
     if ing.surface[:3] != other.surface[:3]:
         return False
     sides = {*a.raw[1:2], *b.raw[1:2]}  # the word after "why" on each side
-    return bool(sides & _BE_FORMS) and bool(sides & {"has", "have"})
+    return bool(sides & _PRESENT_BE) and bool(sides & {"has", "have"})
 
 
-_BE_FORMS = frozenset({"is", "are", "am"})
 # What one was to do, asked in the past ("what temperature was I supposed to cook it to", "did
 # I need to defrost it first"): the rule or the method, which the present asks too.
 _PAST_DUTY = re.compile(
