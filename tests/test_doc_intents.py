@@ -260,6 +260,16 @@ async def test_summarize_it_after_the_models_answer_is_not_the_files_summary(sto
     assert (await ask(a, "summarize it")).message.content != made["summary"].answer
 
 
+async def test_it_is_the_newer_file_once_another_is_attached(store) -> None:
+    """A file attached since is what "it" means: the earlier file's answers are not served."""
+    a, _, made = await studied(store)
+    assert (await ask(a, "where does it keep its cache?")).message.source == "model"
+    await a.attach("minutes.txt", "Minutes of the garden club: we meet on Fridays at noon.\n")
+    await a.reflect()
+    done = await ask(a, "how do I install it?")
+    assert done.message.content != made["install"].answer
+
+
 async def test_it_is_not_the_file_after_a_question_that_named_another_thing(store) -> None:
     a, _, _ = await studied(store)
     assert (await ask(a, "does it work with Redis?")).message.source == "model"

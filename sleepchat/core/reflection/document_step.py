@@ -94,6 +94,8 @@ def still_it(memory: Memory, history: Sequence[Message]) -> list[Document]:
             continue
         asked, replies = history[start::2], history[start + 1 :: 2]
         talk = all(m.role == "user" for m in asked) and all(m.role == "assistant" for m in replies)
+        since = {m.id for m in history[start:]}  # a file attached since is what "it" means
+        talk = talk and not any(d.after_message_id in since for d in memory.documents.all)
         return found if talk and all(_asked_of(m.content, found) for m in asked) else []
     return []
 
