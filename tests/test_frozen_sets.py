@@ -260,6 +260,8 @@ FROZEN = {
     # a fiftieth by another such helper, written while the eleventh session's last rule was made
     # (it could not see it), frozen unread
     "recall_test53.jsonl": "6db3c0bb799a5b46339e79cd87cec8c14071c97b078d07c026624dc6a2042ae8",
+    # a fifty-first by another such helper at the twelfth session's start, frozen unread
+    "recall_test54.jsonl": "d3930516d0e0430d06e504a9338708700a1c78ea61f01061bd7f0004d3992a6d",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread
@@ -349,6 +351,11 @@ FROZEN = {
     # unread
     "../../bench/doc_questions_test35.json": (
         "e5e05570154cd240b29cf9a273f29e77524dd00335ea3edff4c7dafb46907ab0"
+    ),
+    # a thirty-sixth (marshmallow's README, h11's page on the HTTP it supports, pyflakes's
+    # api.py) by one more such helper at the twelfth session's start, frozen unread
+    "../../bench/doc_questions_test36.json": (
+        "c89cba2111ef62ecd676815df8598f216e1ff686ce21acce5d14ae79edcfe0bf"
     ),
 }
 

@@ -58,6 +58,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test33.json",
     ROOT / "bench" / "doc_questions_test34.json",
     ROOT / "bench" / "doc_questions_test35.json",
+    ROOT / "bench" / "doc_questions_test36.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -105,6 +106,7 @@ FROZEN = [
     DATA / "recall_test51.jsonl",
     DATA / "recall_test52.jsonl",
     DATA / "recall_test53.jsonl",
+    DATA / "recall_test54.jsonl",
     DATA / "context_test.jsonl",
     DATA / "context_test2.jsonl",
 ]
