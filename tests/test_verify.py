@@ -30,6 +30,11 @@ LOOK_ALIKES = {
     ],
     "number and unit": [
         ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        # "of" without a possessive: "a coffee mug" is no "mug of coffee"
+        ("How many calories are in a mug of cocoa?", "How many calories are in a cocoa mug?"),
+        # the noun "on" marks is not the phrase's end, or another noun follows the modifier
+        ("How do I fix the latch on a gate post?", "How do I fix a gate latch?"),
+        ("How do I store walnuts?", "How do I store walnut trees?"),
         ("Can I run 3 monitors on this GPU?", "Can I run two monitors on this GPU?"),
         ("What does error 404 mean?", "What does error 500 mean?"),
         ("Is 30 mg of caffeine a lot?", "Is 30 g of caffeine a lot?"),
@@ -399,6 +404,16 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a short verb's past ("died", "tied") is its past, as "missed" is: not another word
+    ("What happens if my phone dies mid-update?", "What would happen if my phone died mid-update?"),
+    # "if" for "when" as the case a question asks of
+    ("Do I pay tax on tips if I work as a waiter?", "Do I pay tax on tips when I work as waiter?"),
+    # a noun before a noun, and after it marked "on" or as whose it is
+    ("How do I fix the latch on a gate?", "How do I fix a gate latch?"),
+    ("How do I tighten the chain on my kids bike?", "How do I tighten my kids bike chain?"),
+    ("What is the average weight of a horse?", "What is a horse's average weight?"),
+    ("How do I measure a wardrobe's depth?", "How do I measure the depth of a wardrobe?"),
+    ("How do I clean the grout on kitchen tiles?", "How do I clean kitchen tile grout?"),
     # a passive clause about a thing ("soup that was thawed") says what it is, not when asked
     ("Can I refreeze soup that was thawed in the fridge?",
      "can I refreeze soup thats been thawed in the fridge"),

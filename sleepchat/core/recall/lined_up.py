@@ -77,6 +77,8 @@ def _base(word: str) -> tuple[str, str]:
         w, ending = w[:-1], "s"
     elif w.endswith("ied") and len(w) > 4:
         w, ending = w[:-3] + "y", "ed"
+    elif w.endswith("ied"):
+        w, ending = w[:-1], "ed"  # "died", "tied": too short for "ed", the verb is "die"
     else:
         for suffix in ("ing", "ed", "ly"):
             keep = 4 if suffix == "ly" else 3

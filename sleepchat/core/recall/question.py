@@ -260,6 +260,8 @@ def stem(word: str) -> str:
         w = w[:-2]
     elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
         w = w[:-1]
+    elif len(w) == 4 and w.endswith("ied"):
+        return w[:-1]  # "died", "tied": "die" and "dies" meet there (too short for "ed")
     for suffix in ("ing", "ed", "ly"):
         keep = 4 if suffix == "ly" else 3  # "early", "apply", "italy" stay whole
         if w.endswith(suffix) and len(w) - len(suffix) >= keep and not w.endswith("eed"):
