@@ -941,6 +941,22 @@ def test_an_ordinal_written_out_is_its_digits(
     assert verdict.same is same and (same or not verdict.judge)
 
 
+def test_what_causes_a_thing_to_differ_is_why_and_a_difference_asked_is_what(
+    verifier: Verifier,
+) -> None:
+    """ "different" before its noun says which things ("what makes leaves turn different
+    colours"): the question asks why; "different from", or at the end, asks the difference."""
+    assert kind_of("What makes leaves turn different colours in autumn?") == "why"
+    assert kind_of("Why do leaves turn different colours in autumn?") == "why"
+    assert kind_of("What makes a violin different from a fiddle?") == "what"
+    assert kind_of("How are a violin and a fiddle different?") == "what"
+    verdict = verifier.check(
+        "What makes leaves turn different colours in autumn?",
+        "Leaves turn different colours in autumn; what makes that happen?",
+    )
+    assert not verdict.reason.startswith("kind"), verdict
+
+
 def test_who_after_a_noun_opens_a_relative_clause_not_a_who_question(verifier: Verifier) -> None:
     asked = "List some stretches for a runner who has tight calves."
     assert kind_of(asked) != "who"

@@ -516,7 +516,15 @@ def _causing(words: list[str], i: int) -> bool:
 def _asks_difference(words: list[str], i: int) -> bool:
     """The clause the question word ``words[i]`` opens asks how things differ."""
     end = next((j for j in range(i + 1, len(words)) if words[j] in CLAUSE_BREAKS), len(words))
-    return bool(_DIFFER & set(words[i + 1 : end]))
+    clause = words[i + 1 : end]
+    # "different" before its noun says which ("what causes different moon phases"), no more
+    return any(
+        w in _DIFFER and (w != "different" or clause[k + 1 : k + 2] in _AFTER_DIFFERENT)
+        for k, w in enumerate(clause)
+    )
+
+
+_AFTER_DIFFERENT = ([], ["from"], ["than"], ["to"])
 
 
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month", "season", "moment", "deadline"})
