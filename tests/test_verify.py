@@ -30,6 +30,8 @@ LOOK_ALIKES = {
     ],
     "number and unit": [
         ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        # "quick one" wraps a question only as a clause of its own
+        ("What is a quick one-pan breakfast?", "What is a one-pan breakfast?"),
         # "of" without a possessive: "a coffee mug" is no "mug of coffee"
         ("How many calories are in a mug of cocoa?", "How many calories are in a cocoa mug?"),
         # the noun "on" marks is not the phrase's end, or another noun follows the modifier
@@ -372,6 +374,9 @@ POLITE_MODALS = [
 # a thing named alone, or told to be told, asks what "what is" it asks.
 WRAPPED = [
     ("What is the boiling point of olive oil?", "tell me the boiling point of olive oil"),
+    # a remark on the asking, a clause of its own
+    ("Can hamsters eat raw carrots?", "Random thought, but can hamsters eat raw carrots?"),
+    ("How do I rotate a PDF page?", "Hello, quick one - how do I rotate a PDF page?"),
     ("What are the rules of croquet?", "rules of croquet?"),
     # accents are spelling
     ("What are the rules of pétanque?", "rules of petanque?"),

@@ -28,7 +28,10 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"i was hoping(?: that)?(?: you (?:could|can|would|might))?",
     r"i(?:'d| would) (?:like|love) to (?:know|ask|find out|learn)",
     r"i (?:want|need) to know",
-    r"(?:quick|random|dumb|silly|stupid|simple) (?:question|q)",
+    # "random thought, but can I ...", "quick one: how ...": a remark on the asking, a clause
+    # of its own ("a quick one-pot dinner" is what is asked)
+    r"(?:quick|random|dumb|silly|stupid|simple) (?:question|q|(?:thought|one)"
+    r"(?=\s*(?:[-–—,;:.!?]|but\b)))(?:,? but\b)?",
     r"out of curiosity",
     r"just curious",
     r"by the way",
