@@ -524,7 +524,7 @@ def _asks_difference(words: list[str], i: int) -> bool:
     )
 
 
-_AFTER_DIFFERENT = ([], ["from"], ["than"], ["to"])
+_AFTER_DIFFERENT: tuple[list[str], ...] = ([], ["from"], ["than"], ["to"])
 
 
 _WHEN_NOUNS = frozenset({"time", "day", "date", "year", "month", "season", "moment", "deadline"})
