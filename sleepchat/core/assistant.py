@@ -373,6 +373,8 @@ class Assistant:
                         found = document_step.named(memory, text, everything)
                     if found is None:  # "it" while the reader's questions kept asking of it
                         found = document_step.asked_by_it(memory, text, earlier, everything)
+                    if found is None:  # "how does loads differ from load?"
+                        found = document_step.difference(memory, text, earlier, everything)
                     if found is None:  # "what is cachetools and how do I install it?"
                         found = await document_step.both(memory, text, attached, everything)
                     options = conversation.settings.options

@@ -25,7 +25,7 @@ from sleepchat.core.memory.doc_sections import summary_request
 from sleepchat.core.memory.documents import is_code, names_of, subject_of
 from sleepchat.core.memory.staleness import current_predictions
 from sleepchat.core.models import Document, Message, Prediction
-from sleepchat.core.recall import Recall, content_words, doc_intents, followups
+from sleepchat.core.recall import Recall, content_words, doc_intents, doc_pairs, followups
 from sleepchat.core.recall.followups import BY_NAME
 from sleepchat.core.reflection import doc_facts, doc_study, predict_step
 from sleepchat.core.reflection.followup_habits import what_it_holds
@@ -70,7 +70,7 @@ def talked_of(memory: Memory, history: Sequence[Message]) -> list[Document]:
         return found if reply.source == "prediction" else None
 
     def studied(reply: Message) -> bool:
-        return (p := made(reply)) is not None and p.intent in INTENTS
+        return (p := made(reply)) is not None and _of_a_study(p.intent)
 
     found = documents.talked_of(memory.documents.all, history, studied)
     last = made(history[-1]) if history and not found else None
@@ -275,7 +275,12 @@ def summary_left(memory: Memory, history: Sequence[Message], ttl: int) -> bool:
     if to_study(memory, history, ttl) is None:
         return False
     current = current_predictions(memory, history, ttl)
-    return any(p.intent in INTENTS and predict_step.carried_over(p) for p in current)
+    return any(_of_a_study(p.intent) and predict_step.carried_over(p) for p in current)
+
+
+def _of_a_study(intent: str | None) -> bool:
+    """``intent`` is one a file's study precomputes."""
+    return intent in INTENTS or doc_pairs.is_difference(intent)
 
 
 def request(doc: Document) -> str:
@@ -284,11 +289,27 @@ def request(doc: Document) -> str:
 
 def requests(doc: Document) -> list[tuple[str, str]]:
     """What idle time precomputes of ``doc``, in order, as (intent, request): its summary, then
-    how to install and use what it describes where its text shows how, and what a code file
-    provides."""
-    subject = subject_of(doc)
-    shown = doc_intents.shown(doc.source or doc.text, code=is_code(doc))
-    return [(INTENT, request(doc))] + [(i, doc_intents.request(i, subject)) for i in shown]
+    how to install and use what it describes where its text shows how, what a code file
+    provides, and how two forms of one thing it defines differ."""
+    subject, text, code = subject_of(doc), doc.source or doc.text, is_code(doc)
+    shown = doc_intents.shown(text, code=code)
+    wanted = [(INTENT, request(doc))] + [(i, doc_intents.request(i, subject)) for i in shown]
+    pairs = doc_pairs.pairs(text) if code else []
+    return wanted + [(doc_pairs.intent(a, b), doc_pairs.request(a, b, subject)) for a, b in pairs]
+
+
+def difference(
+    memory: Memory, text: str, history: Sequence[Message], ready: Sequence[Prediction]
+) -> Prediction | None:
+    """The answer a code file's study made to ``text`` when it asks how two forms of one thing
+    the file defines differ ("what is the difference between load and loads?"), asked while
+    the reader reads it (``reading``): the two names say which file."""
+    doc = reading(memory, history)
+    if doc is None or not is_code(doc):
+        return None
+    asked = doc_pairs.asked(text, doc_pairs.pairs(doc.source or doc.text))
+    wanted = (p for p in ready if p.document == doc.id and p.intent == asked)
+    return next((p for p in wanted if asked is not None and p.answer), None)
 
 
 async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> bool:
