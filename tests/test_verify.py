@@ -30,6 +30,10 @@ LOOK_ALIKES = {
     ],
     "number and unit": [
         ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        # the passive turned round keeps who is whom ("by whom was she replaced" asks who
+        # replaced her), and its marker ("painted for")
+        ("Who did she replace as captain?", "By whom was she replaced as captain?"),
+        ("Who painted the portrait?", "Who was the portrait painted for?"),
         # "quick one" wraps a question only as a clause of its own
         ("What is a quick one-pan breakfast?", "What is a one-pan breakfast?"),
         # "of" without a possessive: "a coffee mug" is no "mug of coffee"
@@ -187,6 +191,10 @@ LOOK_ALIKES = {
 
 # The same question in another form: served without a judge.
 SAME_BY_FORM = [
+    # who did it, asked in the passive: the doer and the thing each in their place
+    ("Who designed the Brooklyn Bridge?", "By whom was the Brooklyn Bridge designed?"),
+    ("Who composed The Four Seasons?", "The Four Seasons was composed by whom?"),
+    ("Who wrote the play Hamlet?", "Who was the play Hamlet written by?"),
     # a phrase put in front of the question is the phrase at its end
     ("How long should a toddler nap each afternoon?",
      "Each afternoon, how long should a toddler nap?"),

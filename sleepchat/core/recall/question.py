@@ -294,7 +294,8 @@ _FOR_ME = re.compile(r"\s+(?:for|to) (?:me|us)(?=[\s?!.,]*$)")
 def _plain(text: str) -> str:
     """``text`` without its politeness, and a thing named before the question put back in it;
     its cause asked by the noun asked as "what causes" ("what is the cause of calf cramps")."""
-    return word_order.topic_in_place(_strip_politeness(word_order.cause_asked(text)))
+    asked = word_order.by_whom(word_order.cause_asked(text))
+    return word_order.topic_in_place(_strip_politeness(asked))
 
 
 def _kind(words: list[str]) -> str:

@@ -20,6 +20,7 @@ from sleepchat.core.recall.wordlists import (
     MARKERS,
     MODALS,
     NEGATIONS,
+    PARTICIPLES,
     PARTICLES_ONLY,
     PASTS,
     PERSON,
@@ -28,6 +29,38 @@ from sleepchat.core.recall.wordlists import (
     SUBORDINATORS,
     WH,
 )
+
+
+def by_whom(text: str) -> str:
+    """Who did a thing, asked in the passive ("by whom was the bridge designed", "the bridge was
+    designed by whom", "who was the bridge designed by"), asked as "who designed the bridge":
+    the doer and the thing each in their place. Only the past of one verb, of a thing that is
+    no clause ("by whom was he replaced" asks "who replaced him")."""
+    m = _BY_WHOM_FIRST.match(text) or _BY_WHOM_LAST.match(text) or _WHO_BY.match(text)
+    if m is None:
+        return text
+    verb, thing = m.group("verb"), m.group("thing").split()
+    past = _PAST_OF.get(PARTICIPLES.get(verb, ""), verb)
+    if not (verb.endswith("ed") or verb in PARTICIPLES) or not 0 < len(thing) <= 8:
+        return text
+    if past == verb and verb.endswith("en"):
+        return text  # "beaten", "bitten": a past the lists do not hold
+    if any(w in AUX or w in MODALS or w in WH or w in PARTICIPLES or w in PASTS for w in thing):
+        return text
+    rest = m.groupdict().get("rest") or ""
+    return f"who {past} {' '.join(_OBJECT.get(w, w) for w in thing)}{rest}{m.group('end')}"
+
+
+_THING = r"(?P<thing>[^,;:?!.]+?)"
+_END = r"(?P<end>\s*[?!.]*)\s*$"
+_BY_WHOM_FIRST = re.compile(
+    rf"^by whom (?:was|were) {_THING} (?P<verb>[a-z]+)(?P<rest> (?:in|on|at|during|as) [^,;:?!.]+)?"
+    rf"{_END}"
+)
+_BY_WHOM_LAST = re.compile(rf"^{_THING} (?:was|were) (?P<verb>[a-z]+) by whom{_END}")
+_WHO_BY = re.compile(rf"^who (?:was|were) {_THING} (?P<verb>[a-z]+) by{_END}")
+_PAST_OF = {base: past for past, base in PASTS.items()}
+_OBJECT = {"he": "him", "she": "her", "they": "them", "we": "us", "i": "me"}
 
 
 def cause_asked(text: str) -> str:
