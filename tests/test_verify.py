@@ -30,6 +30,9 @@ LOOK_ALIKES = {
     ],
     "number and unit": [
         ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        # what it was is not what it is, nor what a past verb asks, a request or not
+        ("What were the main exports of Carthage?", "What are the main exports of Carthage?"),
+        ("What did Carthage export?", "List the main exports of Carthage."),
         # the passive turned round keeps who is whom ("by whom was she replaced" asks who
         # replaced her), and its marker ("painted for")
         ("Who did she replace as captain?", "By whom was she replaced as captain?"),
@@ -417,6 +420,8 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # a request has no tense of its own: what a past thing was, listed
+    ("What were the main exports of Carthage?", "List the main exports of Carthage."),
     # a short verb's past ("died", "tied") is its past, as "missed" is: not another word
     ("What happens if my phone dies mid-update?", "What would happen if my phone died mid-update?"),
     # "if" for "when" as the case a question asks of

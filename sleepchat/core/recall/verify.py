@@ -513,7 +513,7 @@ def compare(
         return Verdict(False, f"person {_set(a.persons)} / {_set(b.persons)}")
     if a.tenses != b.tenses and not (
         _future_as_present(a, b) or _past_as_perfect(a, b) or _past_duty(a, b)
-        or _past_case(a, b)
+        or _past_case(a, b) or _request_of_a_past(a, b)
     ):
         return Verdict(False, f"tense {_set(a.tenses)} / {_set(b.tenses)}")
     if _whose_differs(a, b):
@@ -1108,6 +1108,21 @@ def measure_as_said(text: str, other: str) -> str:
         return plural if m[1] != "1" and re.search(rf"(?i)\b{plural}\b", other) else m[0]
 
     return _MEASURE.sub(said, text)
+
+
+def _request_of_a_past(a: Question, b: Question) -> bool:
+    """What a past thing was, asked by "what were" or told to be listed ("what were the chief
+    exports of Carthage" / "list the chief exports of Carthage"): a request has no tense of its
+    own, and the past is only in the "be" that asks. The judge decides."""
+    if a.tenses ^ b.tenses != {"past"} or a.tenses & b.tenses:
+        return False
+    past, told = (a, b) if "past" in a.tenses else (b, a)
+    if told.kind != "other" or past.raw[:2] not in _WHAT_WAS:
+        return False
+    return not any(_past_form(w) or w in AUX for w in past.raw[2:])
+
+
+_WHAT_WAS = [[wh, be] for wh in ("what", "which", "who") for be in ("was", "were")]
 
 
 def _past_duty(a: Question, b: Question) -> bool:
