@@ -420,6 +420,9 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # the trick or the secret to doing a thing asks how to do it, as "the best way to" does
+    ("How do I peel garlic quickly?", "what's the trick for peeling garlic quickly?"),
+    ("How do I get a crispy pizza crust?", "What is the secret to a crispy pizza crust?"),
     # a request has no tense of its own: what a past thing was, listed
     ("What were the main exports of Carthage?", "List the main exports of Carthage."),
     # a short verb's past ("died", "tied") is its past, as "missed" is: not another word

@@ -475,7 +475,8 @@ def compatible_kinds(a: str, b: str) -> bool:
 _OPENERS = CLAUSE_BREAKS | INTERJECTIONS
 _WAY_TO = re.compile(
     r"(?:(?:is|are|(?:would|could|might) be) )?(?:the|a|an|some) (?:\w+ ){0,2}"
-    r"(?:ways?|methods?|approach(?:es)?|techniques?|process(?:es)?|procedures?|steps)"
+    r"(?:ways?|methods?|approach(?:es)?|techniques?|process(?:es)?|procedures?|steps|tricks?"
+    r"|secrets?)"
     r" (?:to|2|for)\b"
 )  # the copula may close the clause: "tell me what a good way to season a wok is"
 # "what can I do to sleep better" asks how to; "what can I do to my car" asks what to do to it.
