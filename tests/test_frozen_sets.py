@@ -262,6 +262,9 @@ FROZEN = {
     "recall_test53.jsonl": "6db3c0bb799a5b46339e79cd87cec8c14071c97b078d07c026624dc6a2042ae8",
     # a fifty-first by another such helper at the twelfth session's start, frozen unread
     "recall_test54.jsonl": "d3930516d0e0430d06e504a9338708700a1c78ea61f01061bd7f0004d3992a6d",
+    # a fifty-second by another such helper at the twelfth session's start, before its rules
+    # (it could not see them), frozen unread
+    "recall_test55.jsonl": "52795a26bc0a1758387a319270bda74117595fac51b587f51ee24a33f0125010",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread

@@ -108,6 +108,7 @@ FROZEN = [
     DATA / "recall_test52.jsonl",
     DATA / "recall_test53.jsonl",
     DATA / "recall_test54.jsonl",
+    DATA / "recall_test55.jsonl",
     DATA / "context_test.jsonl",
     DATA / "context_test2.jsonl",
 ]
@@ -290,6 +291,9 @@ REVIEWED |= {"what license is"}
 # A phrasing of the licence intent and words of the follow-up catalogue, both long older than
 # doc_questions_test37.json (a helper who read no code; the set unread) holds them.
 REVIEWED |= {"how is it licensed", "all of them"}
+# A phrasing of the follow-up catalogue long older than recall_test55.jsonl (a helper who read
+# no code; the set unread) holds it.
+REVIEWED |= {"give me the steps"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
@@ -422,6 +426,9 @@ PREDATING = {
     # context_test2.jsonl (a helper who read no code): the sleep-cycle tests' tomato question
     # (written long before the set) asks as one of its rows does (found by this guard)
     "how often should i fertilize",
+    # recall_test55.jsonl (a helper who read no code): the verifier tests' Oslo weather question
+    # (written long before the set) asks as one of its pairs does (found by this guard)
+    "what will the weather be like in",
 }
 
 
