@@ -124,6 +124,7 @@ async def test_a_difference_that_says_more_or_of_a_file_not_read_goes_to_the_mod
     assert (await ask(a, asked)).message.source == "model"
     for other in ("What is a tally mark?", "Who invented tally marks?", "How old are they?"):
         await ask(a, other)  # the talk has moved on from the file
+    await a.reflect()
     done = await ask(a, "What's the difference between encode and encodes?")
     assert done.message.source == "model"
 
