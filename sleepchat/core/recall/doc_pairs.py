@@ -70,7 +70,7 @@ def request(a: str, b: str, subject: str) -> str:
 _FILLER = r"(?:(?:hey|hi|so|ok|okay|and|quick q(?:uestion)?)[,:!-]?\s+)*"
 _HERE = (
     r"(?:\s+(?:here|in (?:it|here|this (?:file|module|code|library|package|script)|the "
-    r"(?:file|module|code)))|\s+(?:for|in) me)?"
+    r"(?:file|module|code)))|\s+for me)?"
 )
 _ASKS = (
     r"(?:what(?:'s| is| are)?|whats) (?:the |a )?(?:main |key |real |actual |exact )?"
