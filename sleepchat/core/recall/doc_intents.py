@@ -94,13 +94,15 @@ _SUPPORTED = (
 )  # fmt: skip
 
 
+_TESTED = ("on", "with", "against")
+
+
 def _requirement_phrasings() -> list[str]:
     asked = [f"{w} {p} does it {v}" for w in _WHICH for p in _SUPPORTED for v in _NEEDS]
     asked += [f"{w} {p} {o}" for w in _WHICH for p in _SUPPORTED for o in _ON_IT]
     asked += [f"{w} {p} are supported" for w in _WHICH for p in _PLATFORMS]
     asked += [f"{w} {p} do i need{t}" for w in _WHICH for p in _PYTHON for t in _FOR_IT]
-    asked += [f"{w} {p} is it tested on" for w in _WHICH for p in _PYTHON]
-    asked += [f"{w} {p} is it tested with" for w in _WHICH for p in _PYTHON]
+    asked += [f"{w} {p} is it tested {x}" for w in _WHICH for p in _PYTHON for x in _TESTED]
     asked += [f"{w} {p} are supported" for w in _WHICH for p in _PYTHON]
     asked += [f"{w} {p} is required" for w in _WHICH for p in _PYTHON]
     asked += [f"{w} are its {d}" for w in _WHICH for d in _DEPENDENCIES]
@@ -182,6 +184,7 @@ _LICENSE = re.compile(
     r"(?im)^[#=*\s]*licen[cs]e\s*:?\s*$|\blicen[cs]ed under\b|\b(?:mit|bsd|apache|isc|mpl|"
     r"l?gpl|agpl|mozilla public|gnu (?:lesser |affero )?general public)(?:[- ]?v?\d(?:\.\d)?)?"
     r"[- ](?:\d-clause )?licen[cs]e\b|\bl?gplv\d\b"
+    r"|\b(?:mit|bsd|apache|isc|mpl|l?gpl|agpl)(?:[- ]?v?\d(?:\.\d)?)?[- ]licen[cs]ed\b"
 )
 # ... and how to cite it: a DOI, a BibTeX entry, a request to cite it, or a section on it that
 # gives a reference (a year and a venue). A section titled "Citations" alone may be a markup's
