@@ -30,6 +30,9 @@ LOOK_ALIKES = {
     ],
     "number and unit": [
         ("Is 16GB of RAM enough?", "Is 32GB of RAM enough?"),
+        # a good tip is advice, not a sum; what it is, not what causes it
+        ("How much should I tip a guide in Peru?", "What's a good tip for a guide in Peru?"),
+        ("What exactly is a recession?", "What exactly causes a recession?"),
         # what it was is not what it is, nor what a past verb asks, a request or not
         ("What were the main exports of Carthage?", "What are the main exports of Carthage?"),
         ("What did Carthage export?", "List the main exports of Carthage."),
@@ -384,6 +387,11 @@ POLITE_MODALS = [
 # A hope for help, a sign-off and "go about" + a gerund wrap a question without changing it;
 # a thing named alone, or told to be told, asks what "what is" it asks.
 WRAPPED = [
+    # what is asked, said first
+    ("Should I fix a 10-year-old laptop?",
+     "So what I want to know is, should I fix a 10-year-old laptop?"),
+    # a hedge inside "what causes" keeps it a question of why
+    ("What causes bread to go stale?", "what actually causes bread to go stale?"),
     ("What is the boiling point of olive oil?", "tell me the boiling point of olive oil"),
     # a remark on the asking, a clause of its own
     ("Can hamsters eat raw carrots?", "Random thought, but can hamsters eat raw carrots?"),
@@ -420,6 +428,8 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # the right or usual sum to pay, asked as "how much"
+    ("How much should I tip a guide in Peru?", "What's the usual tip for a guide in Peru?"),
     # the trick or the secret to doing a thing asks how to do it, as "the best way to" does
     ("How do I peel garlic quickly?", "what's the trick for peeling garlic quickly?"),
     ("How do I get a crispy pizza crust?", "What is the secret to a crispy pizza crust?"),

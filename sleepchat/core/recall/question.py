@@ -345,7 +345,7 @@ def _kind(words: list[str]) -> str:
                 return "when"  # "at what age should I start" asks when
             if set(words[i + 1 : i + 7]) & _OFTEN_NOUNS:
                 return "how often"  # "what's the replacement interval for a bike chain"
-            if ahead & _PRICE_NOUNS or _AMOUNT.match(after):
+            if ahead & _PRICE_NOUNS or _AMOUNT.match(after) or _FAIR_SUM.match(after):
                 return "how much"
             if nxt in _PLACE_NOUNS:
                 return "where"
@@ -486,6 +486,12 @@ _DO_TO = re.compile(
     r"\w"
 )
 # "what is a fair amount to pay", "what amount of water": how much.
+# "what's the usual tip for a guide", "what is a fair rent for": the sum to pay. Not "a good
+# tip for cleaning grout": advice.
+_FAIR_SUM = re.compile(
+    r"(?:is |are |would be )?(?:the |an? )?(?:right|appropriate|normal|usual|standard|typical|"
+    r"customary|proper|fair|reasonable|average) (?:tip|fee|rate|salary|wage|rent)s?\b"
+)
 _AMOUNT = re.compile(
     r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,3}"
     r"(?:amount|intake|dose|dosage|quantity)\b"  # "the recommended daily water intake"
@@ -499,11 +505,14 @@ _CAUSES = frozenset({"causes", "caused", "cause", "causing", "makes", "made", "m
 _DIFFER = frozenset({"differ", "different", "differs"})
 
 
+_CAUSE_HEDGES = frozenset({"basically", "actually", "really", "exactly", "usually", "typically"})
+
+
 def _causing(words: list[str], i: int) -> bool:
     """``words[i]`` ("what") opens a question on the cause: "what causes", "what is causing",
     "what might be causing", a modal before "cause" or "make" (not "what cause should I
     support?": a noun there)."""
-    after = words[i + 1 : i + 4]
+    after = [w for w in words[i + 1 : i + 6] if w not in _CAUSE_HEDGES][:3]  # "what basically"
     if after[:1] and after[0] in {"causes", "caused", "makes", "made"}:
         return True
     if after[:1] and (after[0] in MODALS or after[0] == "would") and after[1:2] in (

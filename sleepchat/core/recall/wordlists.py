@@ -53,6 +53,9 @@ POLITE = [  # request, greeting and hedge formulas that wrap a question without 
     r"sorry(?: if (?:this|it|that) (?:is|sounds))? (?:a |such a )?(?:dumb|silly|stupid|basic"
     r"|naive|obvious)(?: question| one| q)?(?:,? but)?",
     r"(?:i guess |so )?my question is",
+    # ... and what is asked, said first: "so what I want to know is, should I ..."
+    r"(?:i guess |so |basically )?what i am (?:really )?asking is",
+    r"(?:i guess |so )?what i (?:want|would like|need) to know is",
     r"if (?:that|this|it) makes(?: any)? sense",
     r"(?:do|would) you (?:happen to )?know",
     r"any idea",
