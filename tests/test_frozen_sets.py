@@ -265,6 +265,9 @@ FROZEN = {
     # a fifty-second by another such helper at the twelfth session's start, before its rules
     # (it could not see them), frozen unread
     "recall_test55.jsonl": "52795a26bc0a1758387a319270bda74117595fac51b587f51ee24a33f0125010",
+    # a fifty-third by another such helper after the twelfth session's first rules (it could
+    # not see them), frozen unread
+    "recall_test56.jsonl": "5b0a7e8b3291ea87bf0d9a3c6f3273d3eea0908dd8e4fda2f562125d83b0bebc",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread
@@ -365,6 +368,12 @@ FROZEN = {
     # could not see them), frozen unread
     "../../bench/doc_questions_test37.json": (
         "242d492984068a038bc12a66b30cf1ff32821b4f29fe85908c83d7e9f586cb35"
+    ),
+    # a thirty-eighth (requests's README, bleach's page on its goals, Jinja2's debug.py) by one
+    # more such helper after the session's document changes (it could not see them), frozen
+    # unread
+    "../../bench/doc_questions_test38.json": (
+        "275499732477b1b53027798fbad9740f77673dcf7f79c7194733842d6e130385"
     ),
 }
 

@@ -60,6 +60,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test35.json",
     ROOT / "bench" / "doc_questions_test36.json",
     ROOT / "bench" / "doc_questions_test37.json",
+    ROOT / "bench" / "doc_questions_test38.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -109,6 +110,7 @@ FROZEN = [
     DATA / "recall_test53.jsonl",
     DATA / "recall_test54.jsonl",
     DATA / "recall_test55.jsonl",
+    DATA / "recall_test56.jsonl",
     DATA / "context_test.jsonl",
     DATA / "context_test2.jsonl",
 ]
@@ -298,6 +300,9 @@ REVIEWED |= {"give me the steps"}
 # before): read from doc_questions_test37's reader question after its one measurement (tune
 # for it).
 REVIEWED |= {"is it tested"}
+# Words of a config comment and a verifier comment, both long older than recall_test56.jsonl
+# and doc_questions_test38.json (helpers who read no code; the sets unread) hold them.
+REVIEWED |= {"through a proxy", "when it starts"}
 # Everyday questions recall_judge_test.jsonl (written by a helper who read none of the code)
 # shares with tests written before it existed: reviewed by hand, not rules fitted to the set.
 PREDATING = {
