@@ -33,6 +33,11 @@ LOOK_ALIKES = {
         # a good tip is advice, not a sum; what it is, not what causes it
         ("How much should I tip a guide in Peru?", "What's a good tip for a guide in Peru?"),
         ("What exactly is a recession?", "What exactly causes a recession?"),
+        # which one of a time: this month is not next month
+        ("Can I plant tulips this month?", "Can I plant tulips next month?"),
+        ("What did the council decide last week?", "What did the council decide this week?"),
+        # "for" a person is not "to" them, whatever the verb before
+        ("How do I send money to my sister?", "How do I send money for my sister?"),
         # what it was is not what it is, nor what a past verb asks, a request or not
         ("What were the main exports of Carthage?", "What are the main exports of Carthage?"),
         ("What did Carthage export?", "List the main exports of Carthage."),
@@ -428,6 +433,12 @@ SHORT = [
 
 # Not the same by form and not vetoed: a judge decides; without one it is a miss.
 FOR_THE_JUDGE = [
+    # what a thing is for, "to V" or "for V-ing"; a time said first, alone
+    ("When is the deadline to register my car?", "When is the deadline for registering my car?"),
+    ("Is it a good idea to repaint the fence this year?",
+     "This year, is it a good idea to repaint the fence?"),
+    # a rate's initials, its "per" among them ("beats per minute" is read "beats a minute")
+    ("What is a good cadence in steps per minute?", "What is a good cadence in spm?"),
     # the right or usual sum to pay, asked as "how much"
     ("How much should I tip a guide in Peru?", "What's the usual tip for a guide in Peru?"),
     # the trick or the secret to doing a thing asks how to do it, as "the best way to" does

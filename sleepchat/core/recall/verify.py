@@ -336,7 +336,9 @@ def _abbreviates(
     if short in UNIT_NAMES and (measured or any(_unit_word(w) for w in full)):
         return False
     if len(full) > 1 or any(w in UNIT_NAMES for w in full):
-        return len(full) == len(short) > 1 and "".join(w[0] for w in full) == short
+        # a rate's "per" is read "a" ("beats a minute"): "bpm" has its initial
+        initials = all(c == w[0] or (w, c) == ("a", "p") for c, w in zip(short, full, strict=False))
+        return len(full) == len(short) > 1 and initials
     word = full[0]
     if not word.isalpha() or word[0] != short[0] or len(short) > min(5, len(word) - 2):
         return False
@@ -1176,10 +1178,23 @@ def _role_dropped(a: list[Token], b: list[Token], moved: list[tuple[Token, Token
     for t, u in moved:
         if frozenset({t.role, u.role}) == _CONDITION and not {t.role, u.role} & (roles_a & roles_b):
             continue  # "if I work remotely" / "when I work remotely": the case it asks of
+        if _for_doing(t, u, moved) or _for_doing(u, t, [(y, x) for x, y in moved]):
+            continue  # "the deadline to file" / "the deadline for filing": what it is for
         marker, other = (t.role, roles_b) if t.role else (u.role, roles_a)
         if (t.role and u.role) or marker not in _DROPPABLE or marker in other:
             return False
     return True
+
+
+def _for_doing(t: Token, u: Token, moved: list[tuple[Token, Token]]) -> bool:
+    """``t`` is marked "to" and ``u`` "for", both of a verb's phrase, "to V" in one question
+    and "for V-ing" in the other ("to file my taxes" / "for filing my taxes")."""
+    if (t.role, u.role) != ("to", "for"):
+        return False
+    verbs = [x for x, y in moved if (x.role, y.role) == ("to", "for") and y.surface.endswith("ing")]
+    return any(
+        v.word == t.word or (v.clause == t.clause and v.position < t.position) for v in verbs
+    )
 
 
 def _modifier_marked(a: Question, b: Question, moved: list[tuple[Token, Token]]) -> bool:
@@ -1405,7 +1420,10 @@ _WHAT_IS = re.compile(r"^\W*what(?:'s|s| is| are)\b", re.IGNORECASE)
 # same ("from London, how do I get to Paris" / "how do I get to Paris from London").
 _FRONTED = re.compile(
     r"^\s*((?:in|on|at|for|with|without|over|under|during|after|before|from|to|by|if|when"
-    r"|each|every|as|per|within)\b[^,;:?!.]{1,60}),\s*(.+?)[\s?!.]*$",
+    r"|each|every|as|per|within)\b[^,;:?!.]{1,60}"
+    # a time said alone: "this year, what is ...", "next weekend, can I ..."
+    r"|(?:this|next|last) (?:year|month|week|weekend|morning|evening|summer|winter|spring|"
+    r"autumn|fall|season)),\s*(.+?)[\s?!.]*$",
     re.IGNORECASE,
 )
 

@@ -473,6 +473,9 @@ CLOSED_CLASSES = {
         monday | tuesday | wednesday | thursday | friday | saturday | sunday |
         january | february | march | april | may | june | july | august | september |
         october | november | december""",
+    # which one of a time ("this month", "next month", "last month"): another time
+    "relative time": """
+        this | next upcoming coming | last previous past""",
     "person": """
         mom mother mum mommy mummy mama | dad father daddy papa | son | daughter | brother |
         sister | wife | husband | boyfriend | girlfriend | grandmother grandma granny |
