@@ -268,6 +268,9 @@ FROZEN = {
     # a fifty-third by another such helper after the twelfth session's first rules (it could
     # not see them), frozen unread
     "recall_test56.jsonl": "5b0a7e8b3291ea87bf0d9a3c6f3273d3eea0908dd8e4fda2f562125d83b0bebc",
+    # a fifty-fourth by another such helper while the twelfth session's last rules were made (it
+    # could not see them), frozen unread
+    "recall_test57.jsonl": "61aa48b54656b2439914b030fad01ea0cf27a35fa94ab20d15de713f2f3ae9d6",
     # follow-ups asked after a last exchange (its user message and reply), the short question
     # beside the prediction that spells it out, by another such helper while the judge in the
     # exchange was built (it could not see it), frozen unread
@@ -374,6 +377,12 @@ FROZEN = {
     # unread
     "../../bench/doc_questions_test38.json": (
         "275499732477b1b53027798fbad9740f77673dcf7f79c7194733842d6e130385"
+    ),
+    # a thirty-ninth (python-dateutil's README, packaging's page on tags, Deprecated's
+    # classic.py) by one more such helper after the session's document changes (it could not
+    # see them), frozen unread
+    "../../bench/doc_questions_test39.json": (
+        "d007a7a3e1493099c4e6ad053e87768e690570815aa4bcbc9307f87db3b5b2b9"
     ),
 }
 

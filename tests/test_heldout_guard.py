@@ -61,6 +61,7 @@ FROZEN = [
     ROOT / "bench" / "doc_questions_test36.json",
     ROOT / "bench" / "doc_questions_test37.json",
     ROOT / "bench" / "doc_questions_test38.json",
+    ROOT / "bench" / "doc_questions_test39.json",
     DATA / "recall_test7.jsonl",
     DATA / "recall_test8.jsonl",
     DATA / "recall_test9.jsonl",
@@ -111,6 +112,7 @@ FROZEN = [
     DATA / "recall_test54.jsonl",
     DATA / "recall_test55.jsonl",
     DATA / "recall_test56.jsonl",
+    DATA / "recall_test57.jsonl",
     DATA / "context_test.jsonl",
     DATA / "context_test2.jsonl",
 ]
