@@ -42,6 +42,12 @@ from sleepchat.core.recall.lined_up import (
     unknown,
     unpaired_clash,
 )
+from sleepchat.core.recall.markers import (
+    modifier_marked,
+    noun_modifier,
+    opposite_roles,
+    role_dropped,
+)
 from sleepchat.core.recall.narrower import narrowed, restricted
 from sleepchat.core.recall.question import (
     CLOSED_CLASS,
@@ -61,6 +67,7 @@ from sleepchat.core.recall.wordlists import (
     AUX,
     CLAUSE_BREAKS,
     COORDINATORS,
+    DETERMINERS,
     FILLER,
     INTERJECTIONS,
     MARKERS,
@@ -552,7 +559,7 @@ def compare(
         ):
             continue
         if why.startswith("number") and not agreement and (
-            _verb_on_one_side(a, b, t, u) or _noun_modifier(a, b, t, u)
+            _verb_on_one_side(a, b, t, u) or noun_modifier(a, b, t, u)
         ):
             verb_form = True
             continue
@@ -567,7 +574,7 @@ def compare(
         apart_a = [t for t in a.tokens if t.word not in wb and t.kind == "word"]
         apart_b = [t for t in b.tokens if t.word not in wa and t.kind == "word"]
         only_a, only_b = [t.surface for t in apart_a], [t.surface for t in apart_b]
-        flipped = _opposite_roles(a.tokens, b.tokens)
+        flipped = opposite_roles(a.tokens, b.tokens)
         if flipped:
             return Verdict(False, flipped)
         clash = unpaired_clash(only_a, only_b, context)
@@ -607,7 +614,7 @@ def compare(
     if moved:
         t, p = moved[0]
         dropped = f"role of {t.surface!r}: {t.role or '-'} / {p.role or '-'}"
-        if not (_role_dropped(a.tokens, b.tokens, moved) or _modifier_marked(a, b, moved)):
+        if not (role_dropped(a.tokens, b.tokens, moved) or modifier_marked(a, b, moved)):
             return Verdict(False, dropped)
     # A word whose marker dropped moves as it should ("in winter" / "a winter trip"); the
     # others keep their order within their phrase.
@@ -649,32 +656,6 @@ def _verb_on_one_side(a: Question, b: Question, t: Token, u: Token) -> bool:
         if at and all(i and raw[i - 1] in _VERB_BEFORE for i in at):
             return True
     return False
-
-
-def _noun_modifier(a: Question, b: Question, t: Token, u: Token) -> bool:
-    """The -s that differs is no count: without it the word modifies the noun right after it
-    on its side ("kitchen tile grout"), where a noun stands in the singular whatever the
-    number; with it, it follows that noun on the other, marked ("the grout on kitchen
-    tiles"), and no noun comes after it ("walnut trees" / "walnuts" stays)."""
-    for one, side, many, other in ((t, a, u, b), (u, b, t, a)):
-        if one.surface.endswith("s") or not many.surface.endswith("s"):
-            continue
-        head = _head_after(side, one)
-        if head is None or _head_after(other, many) is not None or not many.role:
-            continue
-        if any(x.word == head.word and x.position < many.position and x.role != many.role
-               for x in other.tokens):
-            return True
-    return False
-
-
-def _head_after(q: Question, t: Token) -> Token | None:
-    """The word of ``t``'s phrase right after it, if one is."""
-    after = next((x for x in q.tokens if x.position == t.position + 1), None)
-    if after is None or after.kind != "word" or (after.clause, after.role) != (t.clause, t.role):
-        return None
-    at = [i for i, w in enumerate(q.raw[:-1]) if w == t.surface]
-    return after if at and all(q.raw[i + 1] == after.surface for i in at) else None
 
 
 def _voice_changed(
@@ -847,7 +828,7 @@ def _anaphora(a: Question, b: Question) -> bool:
     plurals = {t.surface for t in more.tokens if t.surface.endswith("s") and t.word in stems}
     for i, w in enumerate(raw):
         if PERSON.get(w) in _THIRD and not any(
-            (j and raw[j - 1] in _DETERMINERS and raw[j] in shared and raw[j] not in CLOSED_CLASS)
+            (j and raw[j - 1] in DETERMINERS and raw[j] in shared and raw[j] not in CLOSED_CLASS)
             or (w in _THEY and raw[j] in plurals)
             for j in range(i)
         ):
@@ -1140,122 +1121,6 @@ def _set(values: set[str]) -> str:
     return ",".join(sorted(values)) or "-"
 
 
-# Markers that say the opposite of each other about the word they govern.
-_OPPOSITE = frozenset(
-    frozenset(pair)
-    for pair in (
-        ("before", "after"), ("to", "from"), ("with", "without"), ("above", "below"),
-        ("over", "under"), ("in", "out"), ("into", "from"), ("for", "against"),
-    )
-)  # fmt: skip
-
-
-def _opposite_roles(a: list[Token], b: list[Token]) -> str:
-    """A word both questions hold once, governed by opposite markers ("swim after eating" /
-    "swim before eating", "from Rome" / "to Rome"): another question whatever the other words
-    ("" when none). Checked where not every word pairs, so a judge never sees it."""
-    for t in a:
-        same = [u for u in b if u.word == t.word]
-        once = len(same) == 1 and sum(x.word == t.word for x in a) == 1
-        if once and frozenset({t.role, same[0].role}) in _OPPOSITE:
-            return f"role of {t.surface!r}: {t.role} / {same[0].role}"
-    return ""
-
-
-# Markers a rewording drops as it makes the word a modifier or the subject ("a trip in winter" /
-# "a winter trip", "for a beginner, how ..." / "how ... a beginner"). Not "from", "to", "on",
-# "of": "paint from wood" / "wood paint", "food on a plane" / "plane food" ask other things.
-_DROPPABLE = frozenset({"in", "with", "for", "as", "by", "if", "at", "during"})
-# The two markers that set the case a question asks of, one for the other.
-_CONDITION = frozenset({"if", "when"})
-
-
-def _role_dropped(a: list[Token], b: list[Token], moved: list[tuple[Token, Token]]) -> bool:
-    """Every word whose marker differs has a droppable one on one side only, and no marker went
-    to another word ("Kelvin to Celsius" / "Celsius to Kelvin"): a rewording the words
-    alone cannot tell ("with CSS" / "in CSS" is not: "wine with fish" / "wine in fish")."""
-    roles_a, roles_b = {t.role for t in a}, {u.role for u in b}
-    for t, u in moved:
-        if frozenset({t.role, u.role}) == _CONDITION and not {t.role, u.role} & (roles_a & roles_b):
-            continue  # "if I work remotely" / "when I work remotely": the case it asks of
-        if _for_doing(t, u, moved) or _for_doing(u, t, [(y, x) for x, y in moved]):
-            continue  # "the deadline to file" / "the deadline for filing": what it is for
-        marker, other = (t.role, roles_b) if t.role else (u.role, roles_a)
-        if (t.role and u.role) or marker not in _DROPPABLE or marker in other:
-            return False
-    return True
-
-
-def _for_doing(t: Token, u: Token, moved: list[tuple[Token, Token]]) -> bool:
-    """``t`` is marked "to" and ``u`` "for", both of a verb's phrase, "to V" in one question
-    and "for V-ing" in the other ("to file my taxes" / "for filing my taxes")."""
-    if (t.role, u.role) != ("to", "for"):
-        return False
-    verbs = [x for x, y in moved if (x.role, y.role) == ("to", "for") and y.surface.endswith("ing")]
-    return any(
-        v.word == t.word or (v.clause == t.clause and v.position < t.position) for v in verbs
-    )
-
-
-def _modifier_marked(a: Question, b: Question, moved: list[tuple[Token, Token]]) -> bool:
-    """The words whose marker differs name, before a noun on one side, what that noun is on or
-    whose it is ("gate latch", "kids bike chain", "a wardrobe's depth"), and after it on the
-    other, marked so and ending its phrase ("the latch on a gate", "the depth of a
-    wardrobe"). "Of" only for a possessive: "a cocoa mug" is no "mug of cocoa"."""
-    for side in (0, 1):
-        mods = sorted((pair[side] for pair in moved), key=lambda x: x.position)
-        marked = sorted((pair[1 - side] for pair in moved), key=lambda x: x.position)
-        near, far = (a, b) if side == 0 else (b, a)
-        marker = marked[0].role
-        if marker not in ("on", "of") or any(x.role != marker for x in marked):
-            continue
-        start = mods[0].position
-        if [m.position - start for m in mods] != list(range(len(mods))):
-            continue
-        if any((m.clause, m.role) != (mods[0].clause, mods[0].role) for m in mods):
-            continue
-        nouns = _noun_after(near, mods[-1], possessive=marker == "of")
-        run = [m.surface for m in mods] + (["is"] if marker == "of" else []) + nouns
-        ends = next((x for x in far.tokens if x.position == marked[-1].position + 1), None)
-        if not nouns or not _found(near.raw, [run]):
-            continue
-        if ends is not None and (ends.clause, ends.role) == (marked[-1].clause, marker):
-            continue
-        tail = [x.surface for x in marked]
-        runs = [[*nouns, marker, *det, *tail] for det in ([], *_ONE_DETERMINER)]
-        if any(_a_things(far.raw, i, near.raw, run[0]) for i in _found(far.raw, runs)):
-            return True
-    return False
-
-
-def _found(raw: list[str], runs: list[list[str]]) -> list[int]:
-    """Where in ``raw`` one of ``runs`` starts, word after word."""
-    return [i for run in runs for i in range(len(raw)) if raw[i : i + len(run)] == run]
-
-
-def _a_things(raw: list[str], at: int, near: list[str], first: str) -> bool:
-    """The noun at ``at`` is a thing named with a determiner ("the latch on a gate", "a loose
-    hinge on the shed door"), past the words that stand before the other side's modifier
-    (``first``) too: "on a ferry" after "take snacks" says where they are taken."""
-    before = near[: near.index(first)] if first in near else []
-    while at and before and raw[at - 1] == before[-1] and raw[at - 1] not in _DETERMINERS:
-        at, before = at - 1, before[:-1]
-    return at > 0 and raw[at - 1] in _DETERMINERS
-
-
-def _noun_after(q: Question, t: Token, *, possessive: bool) -> list[str]:
-    """The words of the noun right after ``t`` (past a possessive's "is"), to its phrase's end."""
-    words = [x for x in q.tokens if x.position > t.position and x.clause == t.clause]
-    out: list[str] = []
-    for i, x in enumerate(words):
-        if x.kind != "word" or x.position != t.position + 1 + i:
-            break
-        if x.role != (words[0].role if possessive else t.role):
-            break
-        out.append(x.surface)
-    return out
-
-
 def _words_too(only_a: list[Token], only_b: list[Token]) -> bool:
     """Both sides have a word of their own beside any particle."""
     return all(any(t.kind == "word" for t in side) for side in (only_a, only_b))
@@ -1333,10 +1198,6 @@ def form(text: str) -> list[str]:
 
 
 _SUBJECTS = frozenset({"i", "you", "we", "they", "he", "she", "it"})
-_DETERMINERS = _ARTICLES | frozenset(
-    {"my", "your", "our", "their", "his", "her", "its", "this", "that", "these", "those"}
-)
-_ONE_DETERMINER = [[w] for w in sorted(_DETERMINERS)]
 
 
 def _subject(words: list[str]) -> bool:
@@ -1346,7 +1207,7 @@ def _subject(words: list[str]) -> bool:
         return words[0] in _SUBJECTS
     return (
         1 < len(words) <= 4
-        and words[0] in _DETERMINERS
+        and words[0] in DETERMINERS
         and not any(w in MARKERS or w in AUX or w in COORDINATORS for w in words)
     )
 

@@ -130,6 +130,11 @@ REQUEST_RE = re.compile(
     r"|explain(?: to (?:me|us))?|describe|list|summari[sz]e|walk (?:me|us) through"
     r"|help (?:me|us)(?: understand)?|let (?:me|us) know)\b"
 )
+# Words that say which thing a noun is: articles, possessives, demonstratives.
+DETERMINERS = frozenset(
+    {"a", "an", "the", "my", "your", "our", "their", "his", "her", "its", "this", "that",
+     "these", "those"}
+)
 # Markers that close a clause as a verb's particle, never as a question word's preposition.
 PARTICLES_ONLY = frozenset({"out", "up", "off", "down", "away", "back"})
 # Interjections: filler at the start of a clause ("So, um, ok, how do I..."); elsewhere
