@@ -62,6 +62,12 @@ def is_difference(name: str | None) -> bool:
     return name is not None and name.startswith(PREFIX)
 
 
+def pair_of(name: str) -> tuple[str, str]:
+    """The two names of the difference intent ``name``."""
+    a, b = name.removeprefix(PREFIX).split("|")
+    return a, b
+
+
 def request(a: str, b: str, subject: str) -> str:
     """The request an idle period precomputes the difference's answer with."""
     return f"What is the difference between `{a}` and `{b}` in {subject}? Say when to use each."

@@ -305,11 +305,16 @@ def difference(
     the file defines differ ("what is the difference between load and loads?"), asked while
     the reader reads it (``reading``): the two names say which file."""
     doc = reading(memory, history)
-    if doc is None or not is_code(doc):
+    if doc is None:
         return None
-    asked = doc_pairs.asked(text, doc_pairs.pairs(doc.source or doc.text))
-    wanted = (p for p in ready if p.document == doc.id and p.intent == asked)
-    return next((p for p in wanted if asked is not None and p.answer), None)
+    # the pairs its study prepared, read from their intents (no need to scan the file again)
+    offered = [
+        doc_pairs.pair_of(p.intent)
+        for p in ready
+        if p.document == doc.id and p.intent and doc_pairs.is_difference(p.intent)
+    ]
+    asked = doc_pairs.asked(text, offered)
+    return None if asked is None else _ready_answer(ready, doc, asked, text, names_of(doc))
 
 
 async def study(run: Run, recall: Recall, invited: int, *, answering: bool) -> bool:
