@@ -486,15 +486,15 @@ _DO_TO = re.compile(
     r"\w"
 )
 # "what is a fair amount to pay", "what amount of water": how much.
+_AMOUNT = re.compile(
+    r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,3}"
+    r"(?:amount|intake|dose|dosage|quantity)\b"  # "the recommended daily water intake"
+)
 # "what's the usual tip for a guide", "what is a fair rent for": the sum to pay. Not "a good
 # tip for cleaning grout": advice.
 _FAIR_SUM = re.compile(
     r"(?:is |are |would be )?(?:the |an? )?(?:right|appropriate|normal|usual|standard|typical|"
     r"customary|proper|fair|reasonable|average) (?:tip|fee|rate|salary|wage|rent)s?\b"
-)
-_AMOUNT = re.compile(
-    r"(?:(?:is|are|was|would be|should be) )?(?:(?:the|an?) )?(?:\w+ ){0,3}"
-    r"(?:amount|intake|dose|dosage|quantity)\b"  # "the recommended daily water intake"
 )
 # What makes a thing happen is why it happens: "what causes a bike chain to slip",
 # "what is causing my screen to flicker", "what makes ice float" (and so the "to" before
